@@ -1,0 +1,129 @@
+"""Settings read from the environment; the names are those of `.env.example` and the seed.
+
+Secrets are kept in `SecretStr` fields whose repr and str never show the value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+from crownsafe.storage.base import StorageConfigError
+
+__all__ = ["SecretStr", "Settings", "load_settings"]
+
+Backend = Literal["azure", "s3"]
+
+
+class SecretStr:
+    """A string that never prints itself; call `.get()` to use it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "SecretStr('**********')" if self._value else "SecretStr('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretStr) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise StorageConfigError(
+        f"{name}={value!r} is not a boolean", hint=f"set {name} to true or false"
+    )
+
+
+def _float(value: str, name: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise StorageConfigError(
+            f"{name}={value!r} is not a number", hint=f"set {name} to a number"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything crownsafe reads from its environment."""
+
+    storage_backend: Backend = "azure"
+    azure_blob_enabled: bool = False
+    azure_storage_connection_string: SecretStr = field(default_factory=lambda: SecretStr(""))
+    azure_storage_account_url: str = ""
+    azure_storage_account_name: str = ""
+    azure_storage_account_key: SecretStr = field(default_factory=lambda: SecretStr(""))
+    azure_use_managed_identity: bool = False
+    azure_storage_container: str = "crownsafe-images"
+    azure_region: str = "westeurope"
+    azure_connection_verify: str = ""
+    s3_bucket: str = "crownsafe-images"
+    aws_region: str = "us-east-1"
+    s3_endpoint_url: str = ""
+    aws_access_key_id: str = ""
+    aws_secret_access_key: SecretStr = field(default_factory=lambda: SecretStr(""))
+    storage_max_retries: int = 3
+    storage_retry_base_delay: float = 1.0
+    storage_timeout_seconds: float = 30.0
+    storage_resilient: bool = True
+    database_url: SecretStr = field(default_factory=lambda: SecretStr(""))
+    redis_url: str = ""
+
+    @property
+    def container(self) -> str:
+        """The container (Azure) or bucket (S3) of the configured backend."""
+        return self.azure_storage_container if self.storage_backend == "azure" else self.s3_bucket
+
+
+_ENV_NAMES: dict[str, str] = {f.name: f.name.upper() for f in fields(Settings)}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build `Settings` from `environ` (default `os.environ`); bad values raise clearly."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        name = _ENV_NAMES[f.name]
+        if name not in env:
+            continue
+        raw = env[name]
+        default = Settings.__dataclass_fields__[f.name]
+        kind = default.type
+        if kind == "bool":
+            values[f.name] = _bool(raw, name)
+        elif kind == "int":
+            values[f.name] = int(_float(raw, name))
+        elif kind == "float":
+            values[f.name] = _float(raw, name)
+        elif kind == "SecretStr":
+            values[f.name] = SecretStr(raw)
+        else:
+            values[f.name] = raw.strip()
+    backend = str(values.get("storage_backend", "azure")).lower()
+    if backend not in ("azure", "s3"):
+        raise StorageConfigError(
+            f"STORAGE_BACKEND={backend!r} is not a known backend",
+            hint="set STORAGE_BACKEND to azure or s3",
+        )
+    values["storage_backend"] = backend
+    return Settings(**values)  # type: ignore[arg-type]
