@@ -1,0 +1,123 @@
+"""`crownsafe-migrate-objects`: copy an S3 bucket into an Azure container, then fix the rows.
+
+Usage (settings from the environment, as for the app):
+
+    DATABASE_URL=... S3_ENDPOINT_URL=... AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \\
+    AZURE_STORAGE_CONNECTION_STRING=... crownsafe-migrate-objects \\
+        --source-bucket crownsafe-images --target-container crownsafe-images [--dry-run]
+
+The database must be at the Alembic head (`alembic upgrade head`): progress is kept in
+`object_migration`, so a killed run resumes without copying twice and a finished
+migration re-run copies nothing. Progress goes to stderr; the report is printed to stdout
+as JSON (and written to --report). Exit status: 0 when every object is verified (or for
+a dry run), 1 when objects failed or mismatched, 2 for configuration errors.
+`crownsafe-harness migrate-objects` delegates here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from crownsafe.config import Settings, load_settings
+from crownsafe.db.session import DatabaseConfigError, make_engine
+from crownsafe.migration import ClientFactory, LedgerError, MigrationOptions, ObjectMigrator
+from crownsafe.storage.base import StorageClient, StorageError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crownsafe-migrate-objects",
+        description="Copy every object of an S3 bucket into an Azure Blob container, verify "
+        "each copy (size + sha256), and rewrite the rows that point at S3.",
+    )
+    parser.add_argument("--source-bucket", help="S3 bucket (default: S3_BUCKET)")
+    parser.add_argument(
+        "--target-container", help="Azure container (default: AZURE_STORAGE_CONTAINER)"
+    )
+    parser.add_argument("--database-url", help="default: DATABASE_URL")
+    parser.add_argument("--workers", type=int, default=8, help="parallel copies (default 8)")
+    parser.add_argument("--max-attempts", type=int, default=3, help="tries per object")
+    parser.add_argument("--dry-run", action="store_true", help="list what would happen only")
+    parser.add_argument(
+        "--url-style",
+        choices=("https", "blob"),
+        default="https",
+        help="rewritten URLs: the blob's https URL (default) or blob://container/name",
+    )
+    parser.add_argument(
+        "--s3-url-endpoint",
+        action="append",
+        default=[],
+        help="an S3 endpoint whose path-style URLs rows may hold (S3_ENDPOINT_URL is included)",
+    )
+    parser.add_argument("--no-rewrite-urls", action="store_true", help="copy objects only")
+    parser.add_argument("--progress-every", type=int, default=100, help="objects per line")
+    parser.add_argument("--report", type=Path, help="also write the JSON report here")
+    return parser
+
+
+def _factories(
+    settings: Settings, bucket: str, container: str
+) -> tuple[ClientFactory, ClientFactory]:
+    def source() -> StorageClient:
+        from crownsafe.storage.s3 import S3StorageClient
+
+        return S3StorageClient(bucket_name=bucket, settings=settings)
+
+    def target() -> StorageClient:
+        from crownsafe.storage.azure import AzureBlobStorageClient
+
+        return AzureBlobStorageClient(container_name=container, settings=settings)
+
+    return source, target
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        bucket = args.source_bucket or settings.s3_bucket
+        container = args.target_container or settings.azure_storage_container
+        engine = make_engine(args.database_url or settings.database_url.get() or None)
+        endpoints = tuple(args.s3_url_endpoint) + (
+            (settings.s3_endpoint_url,) if settings.s3_endpoint_url else ()
+        )
+        options = MigrationOptions(
+            source_bucket=bucket,
+            target_container=container,
+            workers=max(1, args.workers),
+            dry_run=args.dry_run,
+            max_attempts=max(1, args.max_attempts),
+            url_style=args.url_style,
+            s3_endpoints=endpoints,
+            rewrite_urls=not args.no_rewrite_urls,
+            progress_every=max(1, args.progress_every),
+        )
+        source, target = _factories(settings, bucket, container)
+        if not args.dry_run:
+            client = target()
+            client.create_container(exist_ok=True)
+            client.close()
+        migrator = ObjectMigrator(options, engine, source, target)
+        report = migrator.run()
+    except (DatabaseConfigError, LedgerError, StorageError) as exc:
+        print(f"crownsafe-migrate-objects: {exc}", file=sys.stderr)
+        return 2
+    data = report.to_dict()
+    text = json.dumps(data, indent=2, sort_keys=True)
+    print(text)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(text + "\n")
+    engine.dispose()
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

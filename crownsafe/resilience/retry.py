@@ -1,0 +1,268 @@
+"""Retries with capped exponential backoff and jitter, on tenacity, for sync and async code.
+
+The delay before retry `n` (n = 1 for the first retry, i.e. after attempt n failed) is::
+
+    ceiling(n) = min(max_delay, base_delay * 2 ** (n - 1))        # 1, 2, 4, 8 ... s
+    delay(n)   = ceiling(n) * (1 - jitter * u),  u = rng.random() in [0, 1)
+
+so every delay lies in the envelope ``((1 - jitter) * ceiling(n), ceiling(n)]`` and never
+exceeds `max_delay`. `jitter` is a fraction in [0, 1] or a name: "full" (1.0: AWS "full
+jitter", uniform in (0, ceiling]), "equal" (0.5, the default: uniform in (ceiling/2,
+ceiling]) or "none" (0.0: exactly 1, 2, 4, 8 s).
+
+When the service says when to come back (`StorageThrottledError.retry_after`, parsed by
+the clients from `Retry-After` or `x-ms-retry-after-ms`), the delay is
+``min(max_delay, max(retry_after, delay(n)))``: never sooner than asked, never longer than
+the cap.
+
+Retried: `StorageThrottledError` (429, 503 ServerBusy / SlowDown), `StorageUnavailableError`
+(other 5xx, 408, timeouts, connection errors) and the builtin `ConnectionError` /
+`TimeoutError`. Never retried: a caller's mistake (404, 409, 412, 401/403, invalid names or
+metadata), `NonRetryableUploadError`, `CircuitOpenError` and anything else.
+One logical call makes at most `max_retries + 1` attempts. Each retry is logged at WARNING
+with the correlation id, the attempt number, the delay and the error's service fields.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar, overload
+
+import tenacity
+from tenacity.asyncio import AsyncRetrying
+
+from crownsafe.correlation import get_correlation_id
+from crownsafe.resilience.breaker import CircuitOpenError
+from crownsafe.storage.base import (
+    NonRetryableUploadError,
+    StorageError,
+    StorageThrottledError,
+    StorageUnavailableError,
+)
+
+__all__ = [
+    "Backoff",
+    "Jitter",
+    "RetryPolicy",
+    "is_retryable",
+    "retry_with_exponential_backoff",
+]
+
+logger = logging.getLogger("crownsafe.resilience.retry")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Jitter = float | Literal["full", "equal", "none"]
+_JITTER_NAMES: dict[str, float] = {"full": 1.0, "equal": 0.5, "none": 0.0}
+
+
+class RandomSource(Protocol):
+    def random(self) -> float: ...
+
+
+def _jitter_fraction(jitter: Jitter) -> float:
+    value = _JITTER_NAMES[jitter] if isinstance(jitter, str) else float(jitter)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"jitter must be 'full', 'equal', 'none' or in [0, 1], not {jitter!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """The delay schedule (pure arithmetic, see the module docstring for the formula)."""
+
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    jitter: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.base_delay < 0 or self.max_delay < 0:
+            raise ValueError("base_delay and max_delay must be >= 0")
+
+    def ceiling(self, retry_number: int) -> float:
+        """The un-jittered delay before retry `retry_number` (1-based), capped."""
+        exponent = min(max(retry_number, 1) - 1, 64)
+        return min(self.max_delay, self.base_delay * 2.0**exponent)
+
+    def envelope(self, retry_number: int) -> tuple[float, float]:
+        """The (lowest, highest) delay the jitter can produce for this retry."""
+        top = self.ceiling(retry_number)
+        return (1.0 - self.jitter) * top, top
+
+    def delay(self, retry_number: int, u: float, retry_after: float | None = None) -> float:
+        """The delay for `retry_number` given a uniform draw `u` in [0, 1)."""
+        computed = self.ceiling(retry_number) * (1.0 - self.jitter * u)
+        if retry_after is not None and retry_after >= 0:
+            computed = max(computed, retry_after)
+        return min(self.max_delay, computed)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for transient failures: throttling, 5xx, 408, timeouts, connection errors."""
+    if isinstance(exc, (NonRetryableUploadError, CircuitOpenError)):
+        return False
+    return isinstance(
+        exc, (StorageThrottledError, StorageUnavailableError, ConnectionError, TimeoutError)
+    )
+
+
+class RetryPolicy:
+    """A reusable retry policy; call `.call(fn, ...)`, `await .call_async(fn, ...)` or decorate."""
+
+    def __init__(
+        self,
+        *,
+        max_retries: int = 3,
+        base_delay: float = 1.0,
+        max_delay: float = 30.0,
+        jitter: Jitter = "equal",
+        sleep: Callable[[float], Any] | None = None,
+        rng: RandomSource | None = None,
+        retry_on: Callable[[BaseException], bool] = is_retryable,
+        operation: str | None = None,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.max_retries = max_retries
+        self.backoff = Backoff(base_delay, max_delay, _jitter_fraction(jitter))
+        self._sleep = sleep
+        self._rng: RandomSource = rng if rng is not None else random.Random()
+        self._retry_on = retry_on
+        self.operation = operation
+        common: dict[str, Any] = {
+            "stop": tenacity.stop_after_attempt(max_retries + 1),
+            "wait": self._wait,
+            "retry": tenacity.retry_if_exception(retry_on),
+            "before_sleep": self._log_retry,
+            "reraise": True,
+        }
+        self._sync = tenacity.Retrying(sleep=sleep or time.sleep, **common)
+        self._async = AsyncRetrying(sleep=self._async_sleep, **common)
+
+    @property
+    def max_attempts(self) -> int:
+        return self.max_retries + 1
+
+    def delay_for(self, retry_number: int, exc: BaseException | None = None) -> float:
+        """Draw the delay before retry `retry_number` after `exc` (uses the rng)."""
+        retry_after = getattr(exc, "retry_after", None)
+        return self.backoff.delay(
+            retry_number,
+            self._rng.random(),
+            retry_after if isinstance(retry_after, (int, float)) else None,
+        )
+
+    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._sync.copy()(fn, *args, **kwargs)
+
+    async def call_async(
+        self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        result: R = await self._async.copy()(fn, *args, **kwargs)
+        return result
+
+    @overload
+    def __call__(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
+    @overload
+    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
+
+    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                return await self.call_async(fn, *args, **kwargs)
+
+            return async_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            return self.call(fn, *args, **kwargs)
+
+        return wrapper
+
+    # -- tenacity hooks -----------------------------------------------------------------
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        return self.delay_for(state.attempt_number, exc)
+
+    async def _async_sleep(self, seconds: float) -> None:
+        if self._sleep is None:
+            await asyncio.sleep(seconds)
+            return
+        outcome = self._sleep(seconds)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        delay = state.upcoming_sleep
+        fields: dict[str, object] = (
+            exc.log_fields()
+            if isinstance(exc, StorageError)
+            else {"error_type": type(exc).__name__}
+        )
+        operation = self.operation or fields.get("operation") or _fn_name(state.fn)
+        cid = get_correlation_id()
+        logger.warning(
+            "retrying %s after attempt %d/%d failed with %s (status=%s, code=%s, "
+            "request_id=%s); sleeping %.3f s [correlation_id=%s]",
+            operation,
+            state.attempt_number,
+            self.max_attempts,
+            fields.get("error_type"),
+            fields.get("status"),
+            fields.get("error_code"),
+            fields.get("service_request_id"),
+            delay,
+            cid,
+            extra={
+                **{k: v for k, v in fields.items() if k != "operation"},
+                "operation": operation,
+                "correlation_id": cid,
+                "attempt": state.attempt_number,
+                "max_attempts": self.max_attempts,
+                "delay_s": delay,
+            },
+        )
+
+
+def _fn_name(fn: Callable[..., Any] | None) -> str:
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return str(name) if name else "call"
+
+
+def retry_with_exponential_backoff(
+    max_retries: int = 3,
+    base_delay: float = 1.0,
+    max_delay: float = 30.0,
+    jitter: Jitter = "equal",
+    *,
+    sleep: Callable[[float], Any] | None = None,
+    rng: RandomSource | None = None,
+    retry_on: Callable[[BaseException], bool] = is_retryable,
+) -> RetryPolicy:
+    """The seed's decorator: ``@retry_with_exponential_backoff(max_retries=3, base_delay=1.0)``.
+
+    Works on sync and async functions. `sleep` (sync or async callable) and `rng`
+    (anything with ``.random()``) are injectable, so tests run instantly and exactly.
+    The returned `RetryPolicy` can also be used directly: ``policy.call(fn, *args)``.
+    """
+    return RetryPolicy(
+        max_retries=max_retries,
+        base_delay=base_delay,
+        max_delay=max_delay,
+        jitter=jitter,
+        sleep=sleep,
+        rng=rng,
+        retry_on=retry_on,
+    )

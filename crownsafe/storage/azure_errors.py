@@ -1,0 +1,214 @@
+"""Map azure-core / azure-storage-blob exceptions to crownsafe's typed storage errors.
+
+One function, `map_azure_error`, so every operation of the Azure client classifies a
+failure the same way (and the resilience layer can decide on retries from the type):
+
+| what the SDK raised                                   | crownsafe error              |
+|-------------------------------------------------------|------------------------------|
+| 404 (BlobNotFound, ContainerNotFound, ...)            | BlobNotFoundError            |
+| 409 / 412 (BlobAlreadyExists, ConditionNotMet, ...)   | BlobConflictError            |
+| 401 / 403, ClientAuthenticationError without status   | StorageAuthError             |
+| 429, 503 ServerBusy, 503 with Retry-After             | StorageThrottledError        |
+| other 5xx, 408, timeouts, connection/read errors,     | StorageUnavailableError      |
+| a body cut short (IncompleteRead, no status)          |                              |
+| 400 InvalidMetadata / InvalidResourceName             | InvalidMetadataError / ...   |
+| anything else                                         | StorageError                 |
+
+Messages are built from the service's one-line message only (never the SDK's extra
+fields, which can echo a signature) and then redacted: no query string, no key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+
+from crownsafe.storage.base import (
+    BlobConflictError,
+    BlobNotFoundError,
+    InvalidBlobNameError,
+    InvalidMetadataError,
+    StorageAuthError,
+    StorageError,
+    StorageThrottledError,
+    StorageUnavailableError,
+)
+
+__all__ = ["map_azure_error", "parse_retry_after", "redact"]
+
+BACKEND = "azure"
+
+_THROTTLE_CODES = frozenset({"ServerBusy", "SlowDown", "TooManyRequests"})
+_NAME_CODES = frozenset({"InvalidResourceName", "InvalidUri", "OutOfRangeInput"})
+_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\?[^\s'\"<>]*"), "?<redacted>"),
+    (
+        re.compile(
+            r"(?i)\b(AccountKey|SharedAccessSignature|sig|Signature|X-Amz-Signature)=[^;&\s'\"]*"
+        ),
+        r"\1=<redacted>",
+    ),
+    (re.compile(r"(?i)\b(Authorization)\s*[:=]\s*[^\n,'\"]*"), r"\1: <redacted>"),
+    (re.compile(r"(?i)\b(SharedKey|Bearer)\s+[^\s,'\"]+"), r"\1 <redacted>"),
+)
+
+
+def redact(text: str) -> str:
+    """Drop URL query strings (SAS), keys, signatures and Authorization values from `text`."""
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def parse_retry_after(
+    headers: Mapping[str, str], *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> float | None:
+    """Seconds to wait from `x-ms-retry-after-ms`, `retry-after-ms` or `Retry-After`."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    for name in ("x-ms-retry-after-ms", "retry-after-ms"):
+        raw = lowered.get(name)
+        if raw is not None:
+            try:
+                return max(0.0, float(raw) / 1000.0)
+            except ValueError:
+                pass
+    raw = lowered.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now()).total_seconds())
+
+
+def _headers(exc: AzureError) -> Mapping[str, str]:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    return headers if headers is not None else {}
+
+
+def _error_code(exc: HttpResponseError, headers: Mapping[str, str]) -> str | None:
+    code = getattr(exc, "error_code", None)
+    if code is not None:
+        return str(getattr(code, "value", code))
+    header_code = headers.get("x-ms-error-code")
+    return str(header_code) if header_code else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = getattr(exc, "reason", None) if isinstance(exc, HttpResponseError) else None
+    message = getattr(exc, "message", None) or str(exc)
+    line = (message.strip().splitlines() or [""])[0].strip()
+    if not line or line.startswith("Operation returned an invalid status"):
+        line = str(text or line or type(exc).__name__)
+    return redact(line)[:300]
+
+
+def map_azure_error(
+    exc: BaseException, *, operation: str, blob_name: str | None = None
+) -> StorageError:
+    """The typed crownsafe error for an exception raised by the Azure SDK."""
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, HttpResponseError) and exc.status_code:
+        return _map_http(exc, operation, blob_name)
+    if isinstance(exc, ClientAuthenticationError):
+        return StorageAuthError(
+            f"could not get a token: {_first_line(exc)}",
+            hint="check the managed identity / DefaultAzureCredential setup (az login, "
+            "AZURE_CLIENT_ID) or use an account key",
+            backend=BACKEND,
+            operation=operation,
+            blob_name=blob_name,
+        )
+    if isinstance(exc, ResourceNotFoundError | ResourceExistsError | ResourceModifiedError):
+        kind = BlobNotFoundError if isinstance(exc, ResourceNotFoundError) else BlobConflictError
+        return kind(_first_line(exc), backend=BACKEND, operation=operation, blob_name=blob_name)
+    if isinstance(exc, HttpResponseError):
+        return StorageUnavailableError(
+            f"the response could not be read: {_first_line(exc)}",
+            hint="the connection broke mid-response; the call may be retried",
+            backend=BACKEND,
+            operation=operation,
+            blob_name=blob_name,
+        )
+    if isinstance(
+        exc,
+        ServiceRequestError | ServiceResponseError | TimeoutError | ConnectionError,
+    ):
+        return StorageUnavailableError(
+            f"{type(exc).__name__}: {_first_line(exc)}",
+            hint="check that the storage endpoint is reachable; the call may be retried",
+            backend=BACKEND,
+            operation=operation,
+            blob_name=blob_name,
+        )
+    return StorageError(
+        f"{type(exc).__name__}: {_first_line(exc)}",
+        backend=BACKEND,
+        operation=operation,
+        blob_name=blob_name,
+    )
+
+
+def _map_http(exc: HttpResponseError, operation: str, blob_name: str | None) -> StorageError:
+    status = int(exc.status_code or 0)
+    headers = _headers(exc)
+    code = _error_code(exc, headers)
+    message = _first_line(exc)
+    retry_after = parse_retry_after(headers)
+    kind: type[StorageError]
+    if status == 404:
+        kind = BlobNotFoundError
+    elif status in (409, 412):
+        kind = BlobConflictError
+    elif status in (401, 403):
+        kind = StorageAuthError
+    elif status == 429 or (status == 503 and (code in _THROTTLE_CODES or retry_after is not None)):
+        return StorageThrottledError(
+            message,
+            retry_after=retry_after,
+            backend=BACKEND,
+            operation=operation,
+            blob_name=blob_name,
+            status=status,
+            error_code=code,
+            request_id=headers.get("x-ms-request-id"),
+        )
+    elif status == 408 or status >= 500 or status < 400:
+        kind = StorageUnavailableError
+    elif code == "InvalidMetadata":
+        kind = InvalidMetadataError
+    elif code in _NAME_CODES:
+        kind = InvalidBlobNameError
+    else:
+        kind = StorageError
+    return kind(
+        message,
+        backend=BACKEND,
+        operation=operation,
+        blob_name=blob_name,
+        status=status,
+        error_code=code,
+        request_id=headers.get("x-ms-request-id"),
+    )

@@ -1,0 +1,217 @@
+"""How requests and bytes leave the Azure client: pipeline options, correlation, streams.
+
+No azure.storage.blob import here (azure.py is the SDK adapter); only azure.core's
+policy base class.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+from azure.core.exceptions import ServiceResponseError
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.pipeline.transport import HttpRequest
+
+from crownsafe.correlation import CORRELATION_HEADER_AZURE, get_correlation_id
+
+__all__ = [
+    "DOWNLOAD_RANGE_SIZE",
+    "AttemptGuard",
+    "BufferReader",
+    "CorrelationIdPolicy",
+    "CountingReader",
+    "MiB",
+    "OneAttemptPolicy",
+    "RepeatedRequestError",
+    "call_options",
+    "pipeline_options",
+    "remaining_length",
+    "request_hook",
+    "verify_from_settings",
+]
+
+MiB = 1024 * 1024
+DOWNLOAD_RANGE_SIZE = 4 * MiB
+"""First GET and every further ranged GET: downloads stream in pieces of this size."""
+
+
+class CorrelationIdPolicy(SansIOHTTPPolicy[Any, Any]):
+    """Sends the current correlation id as `x-ms-client-request-id` (else the SDK's own id).
+
+    The id is read from the per-call option `OPTION` (set by `call_options`, because the
+    SDK's worker threads for parallel blocks and ranges do not inherit context variables)
+    or else from `crownsafe.correlation`.
+    """
+
+    OPTION = "crownsafe_correlation_id"
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        correlation_id = request.context.options.pop(self.OPTION, None) or get_correlation_id()
+        if correlation_id:
+            request.http_request.headers[CORRELATION_HEADER_AZURE] = correlation_id
+
+
+class RepeatedRequestError(ServiceResponseError):
+    """The SDK tried to send a request again inside one logical call; crownsafe stopped it.
+
+    `StorageStreamDownloader` re-sends a ranged GET up to 3 times (sleeping 1 s) when a
+    response body is cut short, whatever `retry_total` says. Retries belong to the
+    resilient layer, so the repeat is refused before it reaches the network.
+    """
+
+
+class AttemptGuard:
+    """Remembers the requests of one logical call; the same request twice is refused."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str, str | None, str | None]] = set()
+        self._lock = threading.Lock()
+
+    def admit(self, request: HttpRequest) -> None:
+        headers = request.headers
+        key = (request.method, request.url, headers.get("x-ms-range"), headers.get("Range"))
+        with self._lock:
+            if key in self._seen:
+                raise RepeatedRequestError(
+                    "the response was cut short and the SDK tried to send the same request "
+                    "again; crownsafe makes one attempt per request (the resilient layer retries)"
+                )
+            self._seen.add(key)
+
+
+class OneAttemptPolicy(SansIOHTTPPolicy[Any, Any]):
+    """Enforces one HTTP attempt per distinct request of a logical call (see AttemptGuard)."""
+
+    OPTION = "crownsafe_attempt_guard"
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        guard = request.context.options.pop(self.OPTION, None)
+        if isinstance(guard, AttemptGuard):
+            guard.admit(request.http_request)
+
+
+def call_options() -> dict[str, Any]:
+    """Per-call SDK keyword arguments read by the request policies above."""
+    options: dict[str, Any] = {OneAttemptPolicy.OPTION: AttemptGuard()}
+    correlation_id = get_correlation_id()
+    if correlation_id:
+        options[CorrelationIdPolicy.OPTION] = correlation_id
+    return options
+
+
+def request_hook(
+    policies: Sequence[SansIOHTTPPolicy[Any, Any]],
+) -> Callable[[PipelineRequest[Any]], None]:
+    """One `raw_request_hook` running `policies` in order.
+
+    azure-storage-blob builds its own pipeline and ignores `per_call_policies`, and a policy
+    appended at the end would run after SharedKey signing (which covers `x-ms-*` headers).
+    The client's `raw_request_hook` runs after the SDK sets its random request id and
+    before the request is signed: the right place for these policies.
+    """
+
+    def hook(request: PipelineRequest[Any]) -> None:
+        for policy in policies:
+            policy.on_request(request)
+
+    return hook
+
+
+class BufferReader(io.RawIOBase):
+    """A seekable read-only stream over a bytes-like object, without copying it whole."""
+
+    def __init__(self, data: bytearray | memoryview) -> None:
+        self._view = memoryview(data).cast("B")
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._view[self._pos : self._pos + len(buffer)]
+        memoryview(buffer).cast("B")[: len(chunk)] = chunk
+        self._pos += len(chunk)
+        return len(chunk)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+class CountingReader:
+    """Wraps a non-seekable stream and counts what the SDK consumed from it."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.consumed = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.consumed += len(data or b"")
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+
+def verify_from_settings(value: str) -> bool | str | None:
+    lowered = value.strip().lower()
+    if not lowered:
+        return None
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    return value.strip()
+
+
+def remaining_length(stream: IO[bytes]) -> int | None:
+    try:
+        position = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(position, io.SEEK_SET)
+        return end - position
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def pipeline_options(
+    *,
+    timeout: float,
+    request_policies: Sequence[SansIOHTTPPolicy[Any, Any]],
+    single_put_threshold: int,
+    block_size: int,
+    connection_verify: bool | str | None,
+) -> dict[str, Any]:
+    """Keyword arguments for `BlobServiceClient`: SDK retries off, timeouts, sizes, hooks.
+
+    `retry_total=0` keeps the SDK's ExponentialRetry in place with no retries (one HTTP
+    attempt per request); no other retry policy is passed.
+    """
+    options: dict[str, Any] = {
+        "retry_total": 0,
+        "connection_timeout": timeout,
+        "read_timeout": timeout,
+        "raw_request_hook": request_hook(request_policies),
+        "max_single_put_size": int(single_put_threshold),
+        "max_block_size": int(block_size),
+        "max_single_get_size": DOWNLOAD_RANGE_SIZE,
+        "max_chunk_get_size": DOWNLOAD_RANGE_SIZE,
+    }
+    if connection_verify is not None:
+        options["connection_verify"] = connection_verify
+    return options

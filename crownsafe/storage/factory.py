@@ -1,0 +1,171 @@
+"""Build the configured storage client from `Settings` (`STORAGE_BACKEND=azure|s3`).
+
+`STORAGE_BACKEND` alone picks the backend (`AZURE_BLOB_ENABLED`, the seed's flag, is not
+consulted). The configuration is checked before any SDK is imported, so a missing or
+wrong setting is a `StorageConfigError` that names the environment variable to set.
+The SDK-backed clients and the resilience wrapper are imported only when needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, cast
+from urllib.parse import urlsplit
+
+from crownsafe.storage.base import InvalidBlobNameError, StorageClient, StorageConfigError
+from crownsafe.storage.naming import validate_bucket_name, validate_container_name
+
+if TYPE_CHECKING:
+    from crownsafe.config import Settings
+
+__all__ = ["check_storage_settings", "create_storage_client"]
+
+_RESILIENT_MODULE = "crownsafe.storage.resilient"
+_AZURE_AUTH_HINT = (
+    "set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_URL (or "
+    "AZURE_STORAGE_ACCOUNT_NAME) with AZURE_STORAGE_ACCOUNT_KEY or "
+    "AZURE_USE_MANAGED_IDENTITY=true"
+)
+
+
+def create_storage_client(
+    settings: Settings | None = None, *, resilient: bool | None = None
+) -> StorageClient:
+    """The client for `settings.storage_backend` (default settings: `load_settings()`).
+
+    With `resilient` (default `settings.storage_resilient`) the client is wrapped in
+    `crownsafe.storage.resilient.ResilientStorageClient` when that module is available;
+    without it the bare client is returned.
+    """
+    if settings is None:
+        from crownsafe.config import load_settings
+
+        settings = load_settings()
+    check_storage_settings(settings)
+    client: StorageClient
+    if settings.storage_backend == "azure":
+        from crownsafe.storage.azure import AzureBlobStorageClient
+
+        client = AzureBlobStorageClient(
+            settings.azure_storage_container,
+            settings=settings,
+            timeout=settings.storage_timeout_seconds,
+        )
+    else:
+        from crownsafe.storage.s3 import S3StorageClient
+
+        client = S3StorageClient(
+            settings.s3_bucket, settings=settings, timeout=settings.storage_timeout_seconds
+        )
+    wrap = settings.storage_resilient if resilient is None else resilient
+    if not wrap:
+        return client
+    try:
+        module = importlib.import_module(_RESILIENT_MODULE)
+    except ImportError as exc:
+        if exc.name != _RESILIENT_MODULE:
+            client.close()
+            raise
+        return client
+    try:
+        return cast(StorageClient, module.ResilientStorageClient.from_settings(client, settings))
+    except BaseException:
+        client.close()
+        raise
+
+
+def check_storage_settings(settings: Settings) -> None:
+    """Raise `StorageConfigError` (naming the variable) if the backend cannot be built."""
+    _check_number("STORAGE_TIMEOUT_SECONDS", settings.storage_timeout_seconds, positive=True)
+    _check_number("STORAGE_MAX_RETRIES", settings.storage_max_retries, positive=False)
+    _check_number("STORAGE_RETRY_BASE_DELAY", settings.storage_retry_base_delay, positive=False)
+    if settings.storage_backend == "azure":
+        _check_azure(settings)
+    elif settings.storage_backend == "s3":
+        _check_s3(settings)
+    else:
+        raise StorageConfigError(
+            f"STORAGE_BACKEND={settings.storage_backend!r} is not a known backend",
+            hint="set STORAGE_BACKEND to azure or s3",
+        )
+
+
+def _check_number(name: str, value: float, *, positive: bool) -> None:
+    if value > 0 or (not positive and value == 0):
+        return
+    bound = "greater than 0" if positive else "0 or more"
+    raise StorageConfigError(f"{name}={value!r} is out of range", hint=f"set {name} to {bound}")
+
+
+def _check_azure(settings: Settings) -> None:
+    _check_name("AZURE_STORAGE_CONTAINER", settings.azure_storage_container, "azure")
+    has_location = bool(settings.azure_storage_account_url or settings.azure_storage_account_name)
+    if settings.azure_storage_account_url:
+        _check_url("AZURE_STORAGE_ACCOUNT_URL", settings.azure_storage_account_url, "azure")
+    if settings.azure_storage_connection_string:
+        return
+    if has_location and (settings.azure_storage_account_key or settings.azure_use_managed_identity):
+        return
+    if has_location:
+        raise StorageConfigError(
+            "the Azure account is named but no way to authenticate is configured",
+            backend="azure",
+            hint="set AZURE_STORAGE_ACCOUNT_KEY, or AZURE_USE_MANAGED_IDENTITY=true",
+        )
+    if settings.azure_storage_account_key or settings.azure_use_managed_identity:
+        raise StorageConfigError(
+            "Azure credentials are set but not the account they belong to",
+            backend="azure",
+            hint="set AZURE_STORAGE_ACCOUNT_URL or AZURE_STORAGE_ACCOUNT_NAME",
+        )
+    raise StorageConfigError(
+        "no Azure Storage account is configured", backend="azure", hint=_AZURE_AUTH_HINT
+    )
+
+
+def _check_s3(settings: Settings) -> None:
+    _check_name("S3_BUCKET", settings.s3_bucket, "s3")
+    if not settings.aws_region:
+        raise StorageConfigError(
+            "AWS_REGION is empty", backend="s3", hint="set AWS_REGION, e.g. us-east-1"
+        )
+    if settings.s3_endpoint_url:
+        _check_url("S3_ENDPOINT_URL", settings.s3_endpoint_url, "s3")
+    has_id = bool(settings.aws_access_key_id)
+    has_secret = bool(settings.aws_secret_access_key)
+    if has_id != has_secret:
+        missing = "AWS_SECRET_ACCESS_KEY" if has_id else "AWS_ACCESS_KEY_ID"
+        raise StorageConfigError(
+            f"{missing} is not set but its partner is",
+            backend="s3",
+            hint=f"set {missing}, or unset both to use the default AWS credential chain",
+        )
+
+
+def _check_name(variable: str, value: str, backend: str) -> None:
+    if not value:
+        raise StorageConfigError(
+            f"{variable} is empty", backend=backend, hint=f"set {variable}, e.g. crownsafe-images"
+        )
+    validate = validate_container_name if backend == "azure" else validate_bucket_name
+    try:
+        validate(value)
+    except InvalidBlobNameError as exc:
+        raise StorageConfigError(
+            f"{variable}: {exc.reason}", backend=backend, hint=f"fix {variable}: {exc.hint}"
+        ) from None
+
+
+def _check_url(variable: str, value: str, backend: str) -> None:
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok or parts.query or "@" in parts.netloc:
+        raise StorageConfigError(
+            f"{variable} is not a plain http(s) URL",
+            backend=backend,
+            hint=f"set {variable} to e.g. https://host[:port][/path] without credentials or "
+            "a query",
+        )

@@ -1,0 +1,545 @@
+"""`S3StorageClient`: the storage contract on Amazon S3 (and S3-compatible services) via boto3.
+
+The only module importing boto3/botocore. What it promises beyond the protocol:
+
+- One HTTP attempt per request (`total_max_attempts=1`): crownsafe's resilience layer owns
+  retries. SigV4 everywhere (boto3 would presign with SigV2 otherwise).
+- The current correlation id goes out as `x-crownsafe-correlation-id` on every request
+  (added at send time, so presigned URLs do not sign it).
+- Uploads stream: up to `multipart_threshold` with a known size one `PutObject` with the
+  file as body; larger or unknown-length data as our own multipart upload with at most
+  `max_concurrency` parts in memory and in flight, aborted on any failure so no partial
+  object ever becomes visible.
+- `delete_blob` keeps the protocol's not-found promise with a HEAD before the DELETE
+  (S3's DELETE is idempotent). That costs one request, and an object deleted by someone
+  else between the two requests still reports True.
+- Every SDK exception becomes a typed `StorageError` (`map_s3_error`); no secret in messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    IncompleteReadError,
+    InvalidRegionError,
+    InvalidS3AddressingStyleError,
+    NoAuthTokenError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    TokenRetrievalError,
+    UnknownEndpointError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from crownsafe.config import SecretStr, Settings, load_settings
+from crownsafe.correlation import CORRELATION_HEADER_S3, get_correlation_id
+from crownsafe.storage.base import (
+    DEFAULT_CHUNK_SIZE,
+    BlobConflictError,
+    BlobInfo,
+    BlobNotFoundError,
+    SasPermission,
+    StorageAuthError,
+    StorageConfigError,
+    StorageError,
+    StorageUnavailableError,
+    UploadData,
+)
+from crownsafe.storage.naming import validate_blob_name, validate_bucket_name, validate_metadata
+from crownsafe.storage.s3_rules import (
+    error_from_response,
+    object_url,
+    presign_expiry_seconds,
+    presign_method,
+    redact,
+)
+from crownsafe.storage.s3_upload import ClientUploadTransport, Uploader, UploadLimits
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+__all__ = ["S3StorageClient", "map_s3_error"]
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_SDK_ERRORS = (ClientError, BotoCoreError, ConnectionError, TimeoutError)
+_CREDENTIAL_ERRORS = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    CredentialRetrievalError,
+    NoAuthTokenError,
+    TokenRetrievalError,
+)
+_TRANSPORT_ERRORS = (
+    BotoConnectionError,
+    HTTPClientError,
+    IncompleteReadError,
+    ConnectionError,
+    TimeoutError,
+)
+_CONFIG_ERRORS = (
+    NoRegionError,
+    InvalidRegionError,
+    UnknownEndpointError,
+    InvalidS3AddressingStyleError,
+    ProfileNotFound,
+)
+
+
+def map_s3_error(
+    exc: BaseException,
+    *,
+    operation: str,
+    blob_name: str | None = None,
+    bucket: str | None = None,
+    secrets: tuple[str | None, ...] = (),
+) -> StorageError:
+    """The typed crownsafe error for a botocore/boto3 exception (backend "s3")."""
+    if isinstance(exc, StorageError):
+        return exc
+    common: dict[str, Any] = {"backend": "s3", "operation": operation, "blob_name": blob_name}
+    if isinstance(exc, ClientError):
+        return error_from_response(
+            exc.response, operation=operation, blob_name=blob_name, bucket=bucket, secrets=secrets
+        )
+    text = redact(str(exc), *secrets)
+    if isinstance(exc, _CREDENTIAL_ERRORS):
+        return StorageAuthError(
+            f"no usable AWS credentials: {text}",
+            hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or configure a profile/role)",
+            **common,
+        )
+    if isinstance(exc, _TRANSPORT_ERRORS):
+        return StorageUnavailableError(
+            f"S3 could not be reached or the connection failed: {text}",
+            hint="check S3_ENDPOINT_URL and the network; the resilience layer retries this",
+            **common,
+        )
+    if isinstance(exc, _CONFIG_ERRORS):
+        return StorageConfigError(
+            f"S3 client configuration is invalid: {text}",
+            hint="check AWS_REGION, S3_ENDPOINT_URL and AWS_PROFILE",
+            **common,
+        )
+    return StorageError(f"S3 request failed: {type(exc).__name__}: {text}", **common)
+
+
+def _add_correlation_header(request: Any, **_: Any) -> None:
+    """botocore `before-send` hook: tag the outgoing request with the correlation id."""
+    correlation_id = get_correlation_id()
+    if correlation_id and correlation_id.isascii() and correlation_id.isprintable():
+        request.headers[CORRELATION_HEADER_S3] = correlation_id
+
+
+def _plain_endpoint(endpoint_url: str | None) -> str | None:
+    """The endpoint without any user:password part (for repr and URLs)."""
+    if not endpoint_url:
+        return None
+    parts = urlsplit(endpoint_url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return parts._replace(netloc=host).geturl()
+
+
+class S3StorageClient:
+    """Crown Safe storage on one S3 bucket (`container_name` is the bucket)."""
+
+    backend = "s3"
+
+    def __init__(
+        self,
+        bucket_name: str | None = None,
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | SecretStr | None = None,
+        settings: Settings | None = None,
+        timeout: float = 30.0,
+        multipart_threshold: int = 16 * MiB,
+        part_size: int = 8 * MiB,
+        max_concurrency: int = 4,
+    ) -> None:
+        explicit = (bucket_name, endpoint_url, region, access_key_id, secret_access_key)
+        if settings is None and any(value is None for value in explicit):
+            settings = load_settings()
+        settings = settings or Settings()
+        secret = (
+            secret_access_key if secret_access_key is not None else settings.aws_secret_access_key
+        )
+        secret_value = secret.get() if isinstance(secret, SecretStr) else secret
+        key_id = access_key_id if access_key_id is not None else settings.aws_access_key_id
+        if bool(key_id) != bool(secret_value):
+            raise StorageConfigError(
+                "only one of the access key id and the secret access key is set",
+                backend="s3",
+                hint="set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither "
+                "(to use the default AWS credential chain)",
+            )
+        endpoint = endpoint_url if endpoint_url is not None else settings.s3_endpoint_url
+        if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
+            raise StorageConfigError(
+                f"S3 endpoint {_plain_endpoint(endpoint)!r} is not an http(s) URL",
+                backend="s3",
+                hint="set S3_ENDPOINT_URL like http://127.0.0.1:9000, or leave it empty for AWS",
+            )
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        limits = UploadLimits(multipart_threshold, part_size, max_concurrency)
+        self.container_name = validate_bucket_name(bucket_name or settings.s3_bucket)
+        self.region = region or settings.aws_region or "us-east-1"
+        self.endpoint_url = endpoint or None
+        self._secret = secret_value or None
+        config = Config(
+            signature_version="s3v4",
+            region_name=self.region,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            max_pool_connections=max(10, max_concurrency * 2),
+            s3={"addressing_style": "path"} if self.endpoint_url else None,
+        )
+        try:
+            session = boto3.session.Session(
+                aws_access_key_id=key_id or None,
+                aws_secret_access_key=self._secret,
+                region_name=self.region,
+            )
+            self._client: S3Client = session.client(
+                "s3", endpoint_url=self.endpoint_url, config=config
+            )
+        except _SDK_ERRORS as exc:
+            raise map_s3_error(exc, operation="connect", secrets=(self._secret,)) from exc
+        self._client.meta.events.register(
+            "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
+        )
+        self._uploader = Uploader(
+            ClientUploadTransport(self._client, self.container_name, self._sdk), limits
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"S3StorageClient(bucket={self.container_name!r}, region={self.region!r}, "
+            f"endpoint_url={_plain_endpoint(self.endpoint_url)!r})"
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    @contextmanager
+    def _sdk(self, operation: str, blob_name: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except _SDK_ERRORS as exc:
+            raise map_s3_error(
+                exc,
+                operation=operation,
+                blob_name=blob_name,
+                bucket=self.container_name,
+                secrets=(self._secret,),
+            ) from exc
+
+    # uploads
+
+    def upload_file(
+        self,
+        blob_name: str,
+        data: UploadData,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        overwrite: bool = True,
+    ) -> str:
+        """Store `data` (bytes, a path, or a binary stream) under `blob_name`; return its URL.
+
+        A non-seekable stream that fails after some of it was read raises
+        `NonRetryableUploadError` (for transient failures) since it cannot be sent again.
+        """
+        key = validate_blob_name(blob_name)
+        extra: dict[str, Any] = {
+            "ContentType": content_type or DEFAULT_CONTENT_TYPE,
+            "Metadata": validate_metadata(metadata),
+        }
+        if not overwrite:
+            extra["IfNoneMatch"] = "*"
+        self._uploader.upload(key, data, extra)
+        return self.get_blob_url(key)
+
+    # downloads
+
+    def download_blob(self, blob_name: str) -> bytes:
+        key = validate_blob_name(blob_name)
+        with self._sdk("download_blob", key):
+            body = self._client.get_object(Bucket=self.container_name, Key=key)["Body"]
+            try:
+                return body.read()
+            finally:
+                body.close()
+
+    def iter_blob_chunks(
+        self, blob_name: str, chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> Iterator[bytes]:
+        """Stream the object in chunks of at most `chunk_size` bytes.
+
+        The GET is sent at once (a missing blob raises here); the body is read lazily.
+        """
+        key = validate_blob_name(blob_name)
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+        with self._sdk("iter_blob_chunks", key):
+            body = self._client.get_object(Bucket=self.container_name, Key=key)["Body"]
+        return self._read_body(body, key, chunk_size)
+
+    def _read_body(self, body: Any, key: str, chunk_size: int) -> Iterator[bytes]:
+        try:
+            with self._sdk("iter_blob_chunks", key):
+                yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
+
+    def download_to(self, blob_name: str, file: BinaryIO | os.PathLike[str] | str) -> int:
+        """Stream the object into `file`; a path is written atomically (temp file + rename)."""
+        chunks = self.iter_blob_chunks(blob_name, DEFAULT_CHUNK_SIZE)
+        if not isinstance(file, str | os.PathLike):
+            return _write_chunks(chunks, file)
+        target = Path(file)
+        handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(handle, "wb") as temp:
+                written = _write_chunks(chunks, temp)
+            os.replace(temp_name, target)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+        return written
+
+    # presigned URLs, properties, deletion, listing
+
+    def generate_sas_url(
+        self, blob_name: str, expiry_hours: float = 24, permission: SasPermission = "r"
+    ) -> str:
+        """A SigV4 presigned URL for one method: 'r' GET, 'w' PUT or 'd' DELETE (<= 7 days)."""
+        key = validate_blob_name(blob_name)
+        method = presign_method(permission)
+        expires = presign_expiry_seconds(expiry_hours)
+        with self._sdk("generate_sas_url", key):
+            return self._client.generate_presigned_url(
+                method, Params={"Bucket": self.container_name, "Key": key}, ExpiresIn=expires
+            )
+
+    def blob_exists(self, blob_name: str) -> bool:
+        try:
+            self._head(validate_blob_name(blob_name), "blob_exists")
+        except BlobNotFoundError:
+            return False
+        return True
+
+    def head_object(self, blob_name: str) -> BlobInfo:
+        return self._head(validate_blob_name(blob_name), "head_object")
+
+    def _head(self, key: str, operation: str) -> BlobInfo:
+        with self._sdk(operation, key):
+            response = self._client.head_object(Bucket=self.container_name, Key=key)
+        return BlobInfo(
+            name=key,
+            size=response["ContentLength"],
+            content_type=response.get("ContentType"),
+            etag=response.get("ETag"),
+            last_modified=response.get("LastModified"),
+            metadata=dict(response.get("Metadata", {})),
+        )
+
+    def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
+        """Delete the object; True if it existed. One HEAD first (S3's DELETE never says)."""
+        key = validate_blob_name(blob_name)
+        try:
+            self._head(key, "delete_blob")
+        except BlobNotFoundError:
+            if missing_ok:
+                return False
+            raise
+        with self._sdk("delete_blob", key):
+            self._client.delete_object(Bucket=self.container_name, Key=key)
+        return True
+
+    def list_blobs(
+        self, prefix: str | None = None, max_results: int | None = None
+    ) -> list[BlobInfo]:
+        """Objects under `prefix` in key order (at most `max_results`); no content type or
+        metadata (S3 listings carry neither; use head_object)."""
+        if max_results is not None and max_results < 0:
+            raise ValueError(f"max_results must be >= 0, got {max_results}")
+        if max_results == 0:
+            return []
+        page_size = min(1000, max_results) if max_results else None
+        return list(islice(self.iter_blobs(prefix, page_size), max_results))
+
+    def iter_blobs(
+        self, prefix: str | None = None, page_size: int | None = None
+    ) -> Iterator[BlobInfo]:
+        """All objects under `prefix`, following continuation tokens; pages of <= 1000."""
+        if page_size is not None and page_size < 1:
+            raise ValueError(f"page_size must be positive, got {page_size}")
+        args: dict[str, Any] = {
+            "Bucket": self.container_name,
+            "MaxKeys": min(page_size or 1000, 1000),
+        }
+        if prefix:
+            args["Prefix"] = prefix
+        return self._iter_pages(args)
+
+    def _iter_pages(self, args: dict[str, Any]) -> Iterator[BlobInfo]:
+        while True:
+            with self._sdk("list_blobs", args.get("Prefix")):
+                page = self._client.list_objects_v2(**args)
+            for item in page.get("Contents", []):
+                yield BlobInfo(
+                    name=item["Key"],
+                    size=item["Size"],
+                    etag=item.get("ETag"),
+                    last_modified=item.get("LastModified"),
+                )
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+            args["ContinuationToken"] = token
+
+    def get_blob_url(self, blob_name: str) -> str:
+        """The unsigned URL: path-style on a custom endpoint, else virtual-hosted AWS."""
+        key = validate_blob_name(blob_name)
+        return object_url(
+            self.container_name,
+            key,
+            region=self.region,
+            endpoint_url=_plain_endpoint(self.endpoint_url),
+        )
+
+    # the bucket
+
+    def _bucket_exists(self, operation: str) -> bool:
+        try:
+            with self._sdk(operation):
+                self._client.head_bucket(Bucket=self.container_name)
+        except BlobNotFoundError:
+            return False
+        return True
+
+    def create_container(self, exist_ok: bool = True) -> None:
+        """Create the bucket (HEAD first: us-east-1 answers 200 to re-creating one's own)."""
+        if self._bucket_exists("create_container"):
+            if exist_ok:
+                return
+            raise BlobConflictError(
+                f"bucket {self.container_name!r} already exists",
+                backend="s3",
+                operation="create_container",
+                status=409,
+                error_code="BucketAlreadyOwnedByYou",
+                hint="pass exist_ok=True or choose another S3_BUCKET",
+            )
+        args: dict[str, Any] = {"Bucket": self.container_name}
+        if self.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        try:
+            with self._sdk("create_container"):
+                self._client.create_bucket(**args)
+        except BlobConflictError as exc:
+            if not (exist_ok and exc.error_code == "BucketAlreadyOwnedByYou"):
+                raise
+
+    def delete_container(self, missing_ok: bool = True) -> None:
+        """Delete the bucket after aborting its multipart uploads and deleting every version."""
+        try:
+            with self._sdk("delete_container"):
+                self._empty_bucket()
+                self._client.delete_bucket(Bucket=self.container_name)
+        except BlobNotFoundError:
+            if not missing_ok:
+                raise
+
+    def _empty_bucket(self) -> None:
+        """Abort pending multipart uploads, then delete every object version.
+
+        Lists the first page again after each batch instead of following markers: the
+        listing shrinks as we delete (and moto loses its place when the marker is gone).
+        """
+        bucket = self.container_name
+        seen: set[tuple[str, str]] = set()
+        while uploads := self._client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            batch = {(upload["Key"], upload["UploadId"]) for upload in uploads}
+            self._check_progress(seen, batch)
+            for key, upload_id in batch:
+                self._client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        seen = set()
+        while True:
+            page = self._client.list_object_versions(Bucket=bucket, MaxKeys=1000)
+            items = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            if not items:
+                return
+            batch = {(item["Key"], item["VersionId"]) for item in items}
+            self._check_progress(seen, batch)
+            objects: Any = [{"Key": key, "VersionId": version} for key, version in batch]
+            result = self._client.delete_objects(
+                Bucket=bucket, Delete={"Objects": objects, "Quiet": True}
+            )
+            if result.get("Errors"):
+                first = result["Errors"][0]
+                raise StorageError(
+                    f"could not empty bucket {bucket!r}: {len(result['Errors'])} objects "
+                    f"not deleted, first {first.get('Key')!r}: {first.get('Message')}",
+                    backend="s3",
+                    operation="delete_container",
+                    error_code=first.get("Code"),
+                )
+
+    def _check_progress(self, seen: set[tuple[str, str]], batch: set[tuple[str, str]]) -> None:
+        if batch & seen:
+            raise StorageError(
+                f"could not empty bucket {self.container_name!r}: objects or uploads listed "
+                "again after they were deleted",
+                backend="s3",
+                operation="delete_container",
+                hint="check for object lock / retention or a concurrent writer",
+            )
+        seen |= batch
+
+
+def _write_chunks(chunks: Iterator[bytes], file: BinaryIO) -> int:
+    written = 0
+    for chunk in chunks:
+        file.write(chunk)
+        written += len(chunk)
+    return written

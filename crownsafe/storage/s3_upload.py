@@ -1,0 +1,323 @@
+"""How `S3StorageClient` sends data: one PUT, or a multipart upload in bounded memory.
+
+`Uploader` talks to an `UploadTransport` (the S3 requests), so the planning, the
+concurrency bound and abort-on-failure are unit-tested without a server;
+`ClientUploadTransport` is that transport on the boto3 client `crownsafe.storage.s3`
+creates (this module imports neither boto3 nor botocore).
+
+- bytes, paths and seekable streams up to `multipart_threshold` bytes: one PUT with the
+  file itself as body (botocore streams it);
+- larger ones, and non-seekable streams longer than one part: create, then parts of
+  `part_size` bytes with at most `max_concurrency` of them in memory and in flight, then
+  complete; any failure aborts the upload, so no partial object ever becomes visible;
+- `IfNoneMatch: "*"` (overwrite=False) goes on the PUT or on the complete request;
+- a non-seekable stream that fails transiently after bytes were read from it raises
+  `NonRetryableUploadError`: retrying would send a partial body.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+from crownsafe.storage.base import (
+    NonRetryableUploadError,
+    StorageError,
+    StorageThrottledError,
+    StorageUnavailableError,
+    UploadData,
+)
+from crownsafe.storage.s3_rules import MAX_PARTS, plan_part_size, read_exact, read_parts
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+__all__ = ["ClientUploadTransport", "UploadLimits", "UploadTransport", "Uploader"]
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+SdkGuard = Callable[[str, str | None], AbstractContextManager[None]]
+_CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
+
+
+class UploadTransport(Protocol):
+    """The S3 requests an upload needs; each raises a typed `StorageError` on failure."""
+
+    def put(
+        self,
+        key: str,
+        body: bytes | BinaryIO,
+        extra: Mapping[str, Any],
+        content_length: int | None = None,
+    ) -> None: ...
+
+    def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str: ...
+
+    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
+        """Send one part; return its entry for the complete request (PartNumber, ETag...)."""
+        ...
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: list[dict[str, Any]], if_none_match: str | None
+    ) -> None: ...
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Abort the upload; never raises (a failure is logged)."""
+        ...
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    multipart_threshold: int = 16 * MiB
+    part_size: int = 8 * MiB
+    max_concurrency: int = 4
+
+    def __post_init__(self) -> None:
+        plan_part_size(None, self.part_size)
+        if self.max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {self.max_concurrency}")
+        if self.multipart_threshold < 0:
+            raise ValueError(f"multipart_threshold must be >= 0, got {self.multipart_threshold}")
+
+
+class Uploader:
+    """Sends one object's data through a transport within `UploadLimits`."""
+
+    def __init__(self, transport: UploadTransport, limits: UploadLimits) -> None:
+        self._transport = transport
+        self._limits = limits
+
+    def upload(self, key: str, data: UploadData, extra: Mapping[str, Any]) -> None:
+        """Upload `data` (bytes, a path or a binary stream); `extra` holds the PUT's fields."""
+        if isinstance(data, bytes | bytearray | memoryview):
+            self._upload_bytes(key, data, extra)
+        elif isinstance(data, str | os.PathLike):
+            with open(data, "rb") as file:
+                self._upload_sized(key, file, os.fstat(file.fileno()).st_size, extra)
+        elif callable(getattr(data, "read", None)):
+            self._upload_stream(key, data, extra)
+        else:
+            raise TypeError(
+                f"upload_file expects bytes, a path or a binary stream, got {type(data).__name__}"
+            )
+
+    def _upload_bytes(
+        self, key: str, data: bytes | bytearray | memoryview, extra: Mapping[str, Any]
+    ) -> None:
+        view = memoryview(data).cast("B")
+        if len(view) <= self._limits.multipart_threshold:
+            self._transport.put(key, data if isinstance(data, bytes) else bytes(view), extra)
+            return
+        size = plan_part_size(len(view), self._limits.part_size)
+        self._multipart(key, (bytes(view[i : i + size]) for i in range(0, len(view), size)), extra)
+
+    def _upload_sized(self, key: str, body: BinaryIO, size: int, extra: Mapping[str, Any]) -> None:
+        if size <= self._limits.multipart_threshold:
+            self._transport.put(key, body, extra, content_length=size)
+        else:
+            part_size = plan_part_size(size, self._limits.part_size)
+            self._multipart(key, read_parts(body, part_size), extra)
+
+    def _upload_stream(self, key: str, stream: BinaryIO, extra: Mapping[str, Any]) -> None:
+        start = _position(stream)
+        if start is not None:
+            size = stream.seek(0, os.SEEK_END) - start
+            stream.seek(start)
+            try:
+                self._upload_sized(key, stream, size, extra)
+            except BaseException:
+                stream.seek(start)
+                raise
+            return
+        counter = _CountingReader(stream)
+        part_size = self._limits.part_size
+        try:
+            first = read_exact(counter, part_size)
+            if len(first) < part_size and len(first) <= self._limits.multipart_threshold:
+                self._transport.put(key, first, extra)
+            else:
+                parts = _chain_first(first, read_parts(counter, part_size))
+                del first
+                self._multipart(key, parts, extra)
+        except (StorageThrottledError, StorageUnavailableError) as exc:
+            if not counter.consumed:
+                raise
+            raise NonRetryableUploadError(
+                f"upload from a non-seekable stream failed after {counter.consumed} bytes were "
+                f"read from it, so it cannot be retried: {exc.reason}",
+                backend=exc.backend,
+                operation="upload_file",
+                blob_name=key,
+                status=exc.status,
+                error_code=exc.error_code,
+                request_id=exc.request_id,
+            ) from exc
+
+    def _multipart(self, key: str, parts: Iterable[bytes], extra: Mapping[str, Any]) -> None:
+        if_none_match = extra.get("IfNoneMatch")
+        upload_id = self._transport.create_multipart(
+            key, {k: v for k, v in extra.items() if k != "IfNoneMatch"}
+        )
+        try:
+            completed = self._send_parts(key, upload_id, parts)
+            completed.sort(key=lambda part: int(part["PartNumber"]))
+            self._transport.complete_multipart(key, upload_id, completed, if_none_match)
+        except BaseException:
+            self._transport.abort_multipart(key, upload_id)
+            raise
+
+    def _send_parts(self, key: str, upload_id: str, parts: Iterable[bytes]) -> list[dict[str, Any]]:
+        """Upload parts; a part is read only when fewer than `max_concurrency` are in flight."""
+        limit = self._limits.max_concurrency
+        completed: list[dict[str, Any]] = []
+        in_flight: set[Future[dict[str, Any]]] = set()
+        source = iter(parts)
+        with ThreadPoolExecutor(limit, "crownsafe-s3-part") as pool:
+            try:
+                for number in range(1, MAX_PARTS + 2):
+                    while len(in_flight) >= limit:
+                        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                        completed.extend(future.result() for future in done)
+                    body = next(source, None)
+                    if body is None:
+                        break
+                    if number > MAX_PARTS:
+                        raise StorageError(
+                            f"the data is longer than {MAX_PARTS} parts of "
+                            f"{self._limits.part_size} bytes",
+                            backend="s3",
+                            operation="upload_file",
+                            blob_name=key,
+                            hint="pass a larger part_size to S3StorageClient",
+                        )
+                    context = contextvars.copy_context()  # keeps the correlation id
+                    in_flight.add(
+                        pool.submit(
+                            context.run, self._transport.upload_part, key, upload_id, number, body
+                        )
+                    )
+                    del body
+                completed.extend(future.result() for future in wait(in_flight).done)
+            except BaseException:
+                for future in in_flight:
+                    future.cancel()
+                raise
+        return completed
+
+
+def _position(stream: BinaryIO) -> int | None:
+    """The stream's position if it can seek, else None."""
+    try:
+        if not stream.seekable():
+            return None
+        return stream.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class _CountingReader:
+    """Reads from a stream and counts the bytes it consumed."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.consumed = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._stream.read(size) or b""
+        self.consumed += len(data)
+        return data
+
+
+def _chain_first(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    del first
+    yield from rest
+
+
+class ClientUploadTransport:
+    """`UploadTransport` on a boto3 S3 client (given by `crownsafe.storage.s3`).
+
+    `sdk(operation, key)` is the client's context manager that turns SDK exceptions into
+    typed errors.
+    """
+
+    def __init__(self, client: S3Client, bucket: str, sdk: SdkGuard) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._sdk = sdk
+        calculation = getattr(self._client.meta.config, "request_checksum_calculation", None)
+        # As boto3's transfer manager: CRC32 per part when botocore adds checksums anyway.
+        self._checksum: dict[str, Any] = (
+            {"ChecksumAlgorithm": "CRC32"} if calculation == "when_supported" else {}
+        )
+
+    def put(
+        self,
+        key: str,
+        body: bytes | BinaryIO,
+        extra: Mapping[str, Any],
+        content_length: int | None = None,
+    ) -> None:
+        sized: dict[str, Any] = {}
+        if content_length is not None:
+            sized["ContentLength"] = content_length
+        with self._sdk("upload_file", key):
+            self._client.put_object(Bucket=self._bucket, Key=key, Body=body, **extra, **sized)
+
+    def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str:
+        with self._sdk("upload_file", key):
+            created = self._client.create_multipart_upload(
+                Bucket=self._bucket, Key=key, **extra, **self._checksum
+            )
+        return created["UploadId"]
+
+    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
+        with self._sdk("upload_file", key):
+            response = self._client.upload_part(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=body,
+                ContentLength=len(body),
+                **self._checksum,
+            )
+        part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
+        sent: Mapping[str, Any] = response
+        part.update({name: sent[name] for name in _CHECKSUM_KEYS if name in sent})
+        return part
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: list[dict[str, Any]], if_none_match: str | None
+    ) -> None:
+        condition: dict[str, Any] = {"IfNoneMatch": if_none_match} if if_none_match else {}
+        with self._sdk("upload_file", key):
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+                **condition,
+            )
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        try:
+            with self._sdk("abort_multipart_upload", key):
+                self._client.abort_multipart_upload(
+                    Bucket=self._bucket, Key=key, UploadId=upload_id
+                )
+        except StorageError as error:
+            log.warning(
+                "could not abort multipart upload of %r; its parts stay (invisible) until a "
+                "lifecycle rule (AbortIncompleteMultipartUpload) removes them: %s",
+                key,
+                error,
+                extra=error.log_fields(),
+            )

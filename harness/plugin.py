@@ -1,0 +1,264 @@
+"""The Crown Safe pytest plugin (entry point pytest11 `crownsafe_harness`).
+
+Adds `--backends`, `--provision` and `--run-dir`, loads the fixture modules, and records
+every test's outcome into the run folder (`suites/<suite>.json`) plus the environment
+fingerprint (`environment.json`). Under pytest-xdist only the controller writes: the
+workers' reports reach it through `pytest_runtest_logreport`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any, cast
+
+import pytest
+
+from harness.environment import collect_environment
+from harness.rundir import new_run_dir, write_json
+from harness.services.base import ProvisionMode
+
+__all__ = [
+    "BACKENDS",
+    "ResultRecorder",
+    "backend_of",
+    "provision_mode",
+    "scrub_secrets",
+    "selected_backends",
+    "suite_of",
+]
+
+pytest_plugins = [
+    "harness.fixtures.storage",
+    "harness.fixtures.database",
+    "harness.fixtures.faults",
+]
+
+BACKENDS = ("azure", "s3")
+PROVISION_MODES = ("local", "docker", "external")
+MESSAGE_LIMIT = 2000
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("crownsafe", "Crown Safe harness")
+    group.addoption(
+        "--backends",
+        default=os.environ.get("HARNESS_BACKENDS", ",".join(BACKENDS)),
+        help="comma-separated storage backends to test: azure, s3 "
+        "(default: $HARNESS_BACKENDS or azure,s3)",
+    )
+    group.addoption(
+        "--provision",
+        default=os.environ.get("HARNESS_PROVISION", "local"),
+        choices=PROVISION_MODES,
+        help="how services are obtained: local processes (default), docker "
+        "(testcontainers) or external (endpoints from HARNESS_* variables)",
+    )
+    group.addoption(
+        "--run-dir",
+        default=None,
+        help="run folder for results (default: $HARNESS_RUN_DIR or a new "
+        "reports/runs/<UTC timestamp>)",
+    )
+
+
+def selected_backends(config: pytest.Config) -> list[str]:
+    """The backends named by --backends, validated, in the given order."""
+    raw = str(config.getoption("backends") or "")
+    names = [n.strip().lower() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown or not names:
+        raise pytest.UsageError(
+            f"--backends {raw!r}: unknown or empty ({', '.join(unknown) or 'none given'}); "
+            f"use a comma-separated subset of {', '.join(BACKENDS)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def provision_mode(config: pytest.Config) -> ProvisionMode:
+    return cast(ProvisionMode, str(config.getoption("provision")))
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    selected_backends(config)
+    if _is_worker(config):
+        return
+    config.pluginmanager.register(ResultRecorder(config), "crownsafe-result-recorder")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fix the run folder before xdist starts workers, so they all share it."""
+    config = session.config
+    if _is_worker(config):
+        return
+    run_dir = _resolve_run_dir(config)
+    config.option.run_dir = str(run_dir)
+    os.environ["HARNESS_RUN_DIR"] = str(run_dir)
+    write_json(run_dir, "environment.json", collect_environment(config.rootpath))
+
+
+def _resolve_run_dir(config: pytest.Config) -> Path:
+    named = config.getoption("run_dir") or os.environ.get("HARNESS_RUN_DIR")
+    if named:
+        path = Path(named).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return new_run_dir()
+
+
+def run_dir_of(config: pytest.Config) -> Path:
+    """The run folder of this session (workers get it from the controller's options)."""
+    named = config.getoption("run_dir") or os.environ.get("HARNESS_RUN_DIR")
+    if named:
+        path = Path(named)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    run_dir = new_run_dir()
+    config.option.run_dir = str(run_dir)
+    os.environ["HARNESS_RUN_DIR"] = str(run_dir)
+    return run_dir
+
+
+_SECRET_PATTERNS = [
+    (re.compile(r"(?i)(AccountKey=)[^;\s\"']+"), r"\1***"),
+    (re.compile(r"(?i)(SharedAccessSignature=)[^;\s\"']+"), r"\1***"),
+    (re.compile(r"(?i)([?&]sig=)[^&\s\"']+"), r"\1***"),
+    (re.compile(r"(?i)(X-Amz-Signature=)[^&\s\"']+"), r"\1***"),
+    (re.compile(r"(?i)(X-Amz-Credential=)[^&\s\"']+"), r"\1***"),
+    (re.compile(r"(?i)(Authorization[\"']?\s*[:=]\s*[\"']?)[^\"'\n,}]+"), r"\1***"),
+    (
+        re.compile(
+            r"(?i)((?:account_?key|secret_?access_?key|password)[\"']?\s*[:=]\s*[\"']?)"
+            r"[^\"'\s,;}]+"
+        ),
+        r"\1***",
+    ),
+    (re.compile(r"(?i)(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:)[^@\s]+@"), r"\1***@"),
+]
+
+
+def scrub_secrets(text: str) -> str:
+    """Mask keys, signatures, Authorization values and URL passwords in `text`."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def suite_of(nodeid: str) -> str:
+    """'suites/contract/test_x.py::t[azure]' -> 'contract'; benchmarks/... -> 'benchmarks'."""
+    parts = PurePosixPath(nodeid.split("::", 1)[0]).parts
+    if "suites" in parts:
+        index = parts.index("suites")
+        return parts[index + 1] if index + 2 < len(parts) else "suites"
+    if "benchmarks" in parts:
+        return "benchmarks"
+    return parts[0] if len(parts) > 1 else "other"
+
+
+def backend_of(nodeid: str) -> str | None:
+    """The storage backend in a test id's parameters ('...[azure]', '...[1KiB-s3]')."""
+    match = re.search(r"\[([^\[\]]*)\]$", nodeid)
+    if not match:
+        return None
+    tokens = match.group(1).split("-")
+    for backend in BACKENDS:
+        if backend in tokens:
+            return backend
+    return None
+
+
+def _message(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if longrepr is None:
+        return ""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        text = str(longrepr[2])
+    else:
+        crash = getattr(longrepr, "reprcrash", None)
+        text = str(getattr(crash, "message", "") or "") or report.longreprtext
+    text = scrub_secrets(text.strip())
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
+
+
+class ResultRecorder:
+    """Collects one entry per test (setup, call and teardown folded together)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.tests: dict[str, dict[str, Any]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        entry = self.tests.setdefault(
+            report.nodeid,
+            {
+                "nodeid": report.nodeid,
+                "backend": backend_of(report.nodeid),
+                "outcome": "passed",
+                "duration_s": 0.0,
+                "message": "",
+            },
+        )
+        entry["duration_s"] = round(entry["duration_s"] + report.duration, 6)
+        xfail = hasattr(report, "wasxfail")
+        if report.when == "setup":
+            if report.failed:
+                entry.update(outcome="error", message=_message(report))
+            elif report.skipped:
+                entry.update(outcome="xfailed" if xfail else "skipped", message=_message(report))
+        elif report.when == "call":
+            if xfail:
+                entry["outcome"] = "xfailed" if report.skipped else "xpassed"
+                entry["message"] = scrub_secrets(str(getattr(report, "wasxfail", "")))
+            elif report.failed:
+                entry.update(outcome="failed", message=_message(report))
+            elif report.skipped:
+                entry.update(outcome="skipped", message=_message(report))
+        elif report.failed:
+            if entry["outcome"] in ("passed", "skipped", "xfailed"):
+                entry["outcome"] = "error"
+            teardown = _message(report)
+            entry["message"] = f"{entry['message']}\nteardown: {teardown}".strip()
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.tests[report.nodeid] = {
+                "nodeid": report.nodeid,
+                "backend": None,
+                "outcome": "error",
+                "duration_s": 0.0,
+                "message": "collection failed: " + scrub_secrets(report.longreprtext.strip())[
+                    -MESSAGE_LIMIT:
+                ],
+            }
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.tests:
+            return
+        run_dir = run_dir_of(self.config)
+        by_suite: dict[str, list[dict[str, Any]]] = {}
+        for nodeid, entry in self.tests.items():
+            by_suite.setdefault(suite_of(nodeid), []).append(entry)
+        for suite, tests in by_suite.items():
+            write_json(run_dir, f"suites/{suite}.json", _suite_record(suite, tests, exitstatus))
+
+
+def _suite_record(suite: str, tests: list[dict[str, Any]], exitstatus: int) -> dict[str, Any]:
+    totals: dict[str, int] = {}
+    per_backend: dict[str, dict[str, int]] = {}
+    for test in tests:
+        totals[test["outcome"]] = totals.get(test["outcome"], 0) + 1
+        counts = per_backend.setdefault(test["backend"] or "-", {})
+        counts[test["outcome"]] = counts.get(test["outcome"], 0) + 1
+    return {
+        "suite": suite,
+        "exitstatus": int(exitstatus),
+        "totals": totals,
+        "backends": per_backend,
+        "tests": sorted(tests, key=lambda t: t["nodeid"]),
+    }

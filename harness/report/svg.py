@@ -1,0 +1,201 @@
+"""Small inline-SVG charts for the report: grouped bars with CI whiskers, and lines.
+
+Written here rather than with a plotting library because the report must be one
+self-contained, script-free, accessible file: every chart is plain SVG with a <title>,
+a <desc> and aria labelling, and each bar or point carries its value as a tooltip. The
+renderer always puts a data table beside each chart, so the SVG is never the only copy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+
+__all__ = ["PALETTE", "Bar", "bar_chart", "fmt", "line_chart", "nice_max"]
+
+# Dark enough for >= 4.5:1 contrast on white; blue/orange stay distinct for colour-blind readers.
+PALETTE: Mapping[str, str] = {
+    "azure": "#1f5fa8",
+    "s3": "#a14d00",
+    "p50": "#1f5fa8",
+    "p90": "#5b6b00",
+    "p99": "#8e2a5e",
+}
+FALLBACK_COLOURS = ("#2e6b30", "#6a1b9a", "#37474f", "#8c5a00")
+FONT = 'font-family="system-ui, sans-serif"'
+
+
+@dataclass(frozen=True)
+class Bar:
+    value: float
+    low: float | None = None
+    high: float | None = None
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    """A number with `digits` significant digits, no exponent for ordinary magnitudes."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = max(0, digits - 1 - magnitude)
+    return f"{value:,.{decimals}f}"
+
+
+def nice_max(value: float) -> float:
+    """The smallest 1/2/2.5/5 x 10^k at or above `value` (1 for non-positive input)."""
+    if value <= 0 or not math.isfinite(value):
+        return 1.0
+    base = 10 ** math.floor(math.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if value <= step * base * (1 + 1e-9):
+            return step * base
+    return 10 * base
+
+
+def _colour(name: str, index: int) -> str:
+    key = name.lower().split()[0] if name else ""
+    return PALETTE.get(key, FALLBACK_COLOURS[index % len(FALLBACK_COLOURS)])
+
+
+def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
+    return [
+        f'<svg viewBox="0 0 {width} {height}" '
+        f'class="chart" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" {FONT}>',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+        f'<text x="8" y="18" font-size="14" font-weight="600" fill="#111">{escape(title)}</text>',
+    ]
+
+
+def _legend(names: Sequence[str], width: int) -> list[str]:
+    parts, x = [], width - 8
+    for i, name in reversed(list(enumerate(names))):
+        x -= 14 + 7 * len(name)
+        parts.append(f'<rect x="{x}" y="26" width="10" height="10" fill="{_colour(name, i)}"/>')
+        parts.append(f'<text x="{x + 14}" y="35" font-size="11" fill="#111">{escape(name)}</text>')
+    return parts
+
+
+def _y_axis(left: int, top: int, plot_h: int, right: int, ymax: float, unit: str) -> list[str]:
+    parts = []
+    for k in range(6):
+        v = ymax * k / 5
+        y = top + plot_h - plot_h * k / 5
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end" '
+                     f'fill="#333">{fmt(v)}</text>')  # fmt: skip
+    parts.append(f'<text x="12" y="{top + plot_h / 2:.0f}" font-size="11" fill="#333" '
+                 f'transform="rotate(-90 12 {top + plot_h / 2:.0f})" text-anchor="middle">'
+                 f"{escape(unit)}</text>")  # fmt: skip
+    return parts
+
+
+def bar_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    categories: Sequence[str],
+    series: Sequence[str],
+    values: Mapping[tuple[str, str], Bar],
+    unit: str,
+    *,
+    width: int = 640,
+    height: int = 300,
+) -> str:
+    """Grouped bars: one group per category, one bar per series, whiskers for CIs."""
+    left, right, top, bottom = 60, 10, 46, 48
+    plot_w, plot_h = width - left - right, height - top - bottom
+    highest = max([b.high if b.high is not None else b.value for b in values.values()] or [0])
+    ymax = nice_max(highest)
+    parts = _open(chart_id, title, desc, width, height) + _legend(series, width)
+    parts += _y_axis(left, top, plot_h, width - right, ymax, unit)
+    group_w = plot_w / max(len(categories), 1)
+    bar_w = group_w * 0.8 / max(len(series), 1)
+    base_y = top + plot_h
+
+    def y(v: float) -> float:
+        return base_y - plot_h * max(v, 0.0) / ymax
+
+    for ci, cat in enumerate(categories):
+        gx = left + ci * group_w
+        first, _, rest = cat.partition(" ")
+        for line, text in enumerate(t for t in (first, rest) if t):
+            parts.append(f'<text x="{gx + group_w / 2:.1f}" y="{base_y + 15 + 13 * line}" '
+                         f'font-size="11" text-anchor="middle" fill="#111">{escape(text)}</text>')  # fmt: skip
+        for si, name in enumerate(series):
+            x = gx + group_w * 0.1 + si * bar_w
+            bar = values.get((cat, name))
+            if bar is None:
+                parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{base_y - 3}" font-size="9" '
+                             f'text-anchor="middle" fill="#555">n/a</text>')  # fmt: skip
+                continue
+            label = f"{name}, {cat}: {fmt(bar.value)} {unit}"
+            if bar.low is not None and bar.high is not None:
+                label += f" (CI {fmt(bar.low)} to {fmt(bar.high)})"
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y(bar.value):.1f}" width="{bar_w * 0.92:.1f}" '
+                f'height="{base_y - y(bar.value):.1f}" fill="{_colour(name, si)}">'
+                f"<title>{escape(label)}</title></rect>"
+            )
+            if bar.low is not None and bar.high is not None:
+                cx = x + bar_w * 0.46
+                y_lo, y_hi = y(bar.low), y(bar.high)
+                parts.append(
+                    f'<path d="M{cx:.1f} {y_lo:.1f}V{y_hi:.1f}M{cx - 4:.1f} {y_hi:.1f}h8'
+                    f'M{cx - 4:.1f} {y_lo:.1f}h8" stroke="#000" stroke-width="1.2"/>'
+                )
+    parts.append(f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" '
+                 'stroke="#333"/></svg>')  # fmt: skip
+    return "".join(parts)
+
+
+def line_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    lines: Mapping[str, Sequence[tuple[float, float]]],
+    unit: str,
+    x_label: str,
+    *,
+    markers: Mapping[str, float] | None = None,
+    width: int = 640,
+    height: int = 300,
+) -> str:
+    """Lines over categorical x values (evenly spaced, e.g. 1/4/16/64 workers); a ring
+    marks `markers[name]` (the knee) on that line."""
+    left, right, top, bottom = 60, 16, 46, 48
+    plot_w, plot_h = width - left - right, height - top - bottom
+    xs = sorted({x for pts in lines.values() for x, _ in pts})
+    ymax = nice_max(max([y for pts in lines.values() for _, y in pts] or [0]))
+    parts = _open(chart_id, title, desc, width, height) + _legend(list(lines), width)
+    parts += _y_axis(left, top, plot_h, width - right, ymax, unit)
+    base_y = top + plot_h
+    step = plot_w / max(len(xs) - 1, 1)
+    pos = {x: left + (i * step if len(xs) > 1 else plot_w / 2) for i, x in enumerate(xs)}
+    for x in xs:
+        parts.append(f'<text x="{pos[x]:.1f}" y="{base_y + 16}" font-size="11" '
+                     f'text-anchor="middle" fill="#111">{fmt(x)}</text>')  # fmt: skip
+    parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 8}" font-size="11" '
+                 f'text-anchor="middle" fill="#333">{escape(x_label)}</text>')  # fmt: skip
+    for i, (name, pts) in enumerate(lines.items()):
+        colour = _colour(name, i)
+        ordered = sorted(pts)
+        coords = [(pos[x], base_y - plot_h * y / ymax) for x, y in ordered]
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py in coords)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for (x, yv), (px, py) in zip(ordered, coords, strict=True):
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{colour}">'
+                         f"<title>{escape(f'{name}, {fmt(x)}: {fmt(yv)} {unit}')}</title>"
+                         "</circle>")  # fmt: skip
+            if markers and markers.get(name) == x:
+                parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="8" fill="none" '
+                             f'stroke="{colour}" stroke-width="2"/>'
+                             f'<text x="{px + 10:.1f}" y="{py - 8:.1f}" font-size="10" '
+                             f'fill="{colour}">knee</text>')  # fmt: skip
+    parts.append(f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" '
+                 'stroke="#333"/></svg>')  # fmt: skip
+    return "".join(parts)

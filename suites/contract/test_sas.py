@@ -1,0 +1,321 @@
+"""SAS / presigned URLs: plain HTTP reads and writes, least privilege, expiry, start, HTTPS.
+
+Azurite enforces SAS permissions, expiry and signatures (403). moto checks none of them
+(FACTS.md), so on S3 the suite verifies each presigned URL's parameters and recomputes its
+SigV4 signature itself, and records the emulator gap in `contract_gaps.json`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from crownsafe.config import Settings
+from crownsafe.storage.base import StorageClient
+
+from .conftest import (
+    GapRecorder,
+    parse_sas_time,
+    presigned_methods,
+    query_params,
+)
+
+pytestmark = pytest.mark.contract
+
+RecordGap = Callable[[str, str, str], None]
+MOTO_GAP = "moto does not verify presigned URL signatures, methods or expiry (FACTS.md)"
+HTTP_TIMEOUT = 30
+
+
+def _is_local(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
+
+
+def _assert_refused(backend: str, response: requests.Response, codes: set[str]) -> None:
+    code = response.headers.get("x-ms-error-code") or response.headers.get("x-amz-error-code")
+    assert response.status_code == 403, (
+        f"[{backend}] expected 403, got {response.status_code}: {response.text[:300]}"
+    )
+    if backend == "azure":
+        assert code in codes, f"[azure] 403 error code {code!r} not in {codes}"
+
+
+def _assert_presign_parameters(
+    url: str, storage_services: Any, *, expires_s: int, method: str
+) -> None:
+    """The SigV4 query parameters of an S3 presigned URL, and the one method it is bound to."""
+    s3 = storage_services.s3
+    params = query_params(url)
+    now = datetime.now(UTC)
+    assert params["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
+    assert params["X-Amz-Expires"] == str(expires_s)
+    assert params["X-Amz-SignedHeaders"] == "host"
+    key_id, date, region, service, terminator = params["X-Amz-Credential"].split("/")
+    assert (key_id, region, service, terminator) == (
+        s3.access_key_id,
+        s3.region,
+        "s3",
+        "aws4_request",
+    )
+    signed_at = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert date == signed_at.strftime("%Y%m%d")
+    assert abs(now - signed_at) < timedelta(minutes=5)
+    assert presigned_methods(url, s3.secret_access_key) == {method}, (
+        f"the presigned URL must be bound to {method} only"
+    )
+
+
+def test_sas_url_returns_bytes_and_content_type(storage_client: StorageClient) -> None:
+    """A read SAS URL fetched with plain `requests` returns the bytes and the content type."""
+    storage_client.upload_file("sas/photo.png", b"\x89PNG\r\n", content_type="image/png")
+    url = storage_client.generate_sas_url("sas/photo.png", expiry_hours=1, permission="r")
+    response = requests.get(url, timeout=HTTP_TIMEOUT)
+    assert response.status_code == 200, response.text[:300]
+    assert response.content == b"\x89PNG\r\n"
+    assert response.headers["Content-Type"] == "image/png"
+
+
+def test_write_sas_put_creates_blob(storage_client: StorageClient, backend: str) -> None:
+    """A write SAS lets a plain HTTP PUT create the blob (Azure: x-ms-blob-type BlockBlob)."""
+    url = storage_client.generate_sas_url("sas/uploaded.bin", expiry_hours=1, permission="w")
+    headers = {"x-ms-blob-type": "BlockBlob"} if backend == "azure" else {}
+    response = requests.put(url, data=b"via sas", headers=headers, timeout=HTTP_TIMEOUT)
+    assert response.status_code in (200, 201), response.text[:300]
+    assert storage_client.download_blob("sas/uploaded.bin") == b"via sas"
+
+
+def test_read_only_sas_cannot_write(
+    storage_client: StorageClient,
+    backend: str,
+    storage_services: Any,
+    record_gap: RecordGap,
+) -> None:
+    """A read-only SAS refuses a PUT (Azure 403); on S3 the URL is bound to GET only."""
+    storage_client.upload_file("sas/readonly.txt", b"original")
+    url = storage_client.generate_sas_url("sas/readonly.txt", expiry_hours=1, permission="r")
+    if backend == "s3":
+        _assert_presign_parameters(url, storage_services, expires_s=3600, method="GET")
+    headers = {"x-ms-blob-type": "BlockBlob"} if backend == "azure" else {}
+    response = requests.put(url, data=b"tampered", headers=headers, timeout=HTTP_TIMEOUT)
+    if backend == "s3" and response.status_code != 403 and _is_local(url):
+        record_gap(
+            "read-only presigned URL refuses a PUT",
+            f"{MOTO_GAP}: a PUT with a GET-signed URL returned {response.status_code}",
+            "X-Amz-* parameters; the SigV4 signature recomputed by the suite matches GET only",
+        )
+        return
+    _assert_refused(backend, response, {"AuthorizationPermissionMismatch"})
+    assert storage_client.download_blob("sas/readonly.txt") == b"original"
+
+
+def test_write_only_sas_cannot_read(
+    storage_client: StorageClient,
+    backend: str,
+    storage_services: Any,
+    record_gap: RecordGap,
+) -> None:
+    """A write-only SAS refuses a GET (Azure 403); on S3 the URL is bound to PUT only."""
+    storage_client.upload_file("sas/writeonly.txt", b"secret content")
+    url = storage_client.generate_sas_url("sas/writeonly.txt", expiry_hours=1, permission="w")
+    if backend == "s3":
+        _assert_presign_parameters(url, storage_services, expires_s=3600, method="PUT")
+    response = requests.get(url, timeout=HTTP_TIMEOUT)
+    if backend == "s3" and response.status_code != 403 and _is_local(url):
+        record_gap(
+            "write-only presigned URL refuses a GET",
+            f"{MOTO_GAP}: a GET with a PUT-signed URL returned {response.status_code}",
+            "X-Amz-* parameters; the SigV4 signature recomputed by the suite matches PUT only",
+        )
+        return
+    _assert_refused(backend, response, {"AuthorizationPermissionMismatch"})
+    assert b"secret content" not in response.content
+
+
+def test_expired_sas_cannot_read(
+    storage_client: StorageClient,
+    backend: str,
+    storage_services: Any,
+    gap_recorder: GapRecorder,
+    record_gap: RecordGap,
+    expired_sas_url: Callable[[StorageClient, str], str],
+) -> None:
+    """An expired SAS refuses to read (Azure 403); on S3 the parameters are asserted."""
+    storage_client.upload_file("sas/expired.txt", b"too late")
+    url = expired_sas_url(storage_client, "sas/expired.txt")
+    now = datetime.now(UTC)
+    if backend == "azure":
+        assert parse_sas_time(query_params(url)["se"]) < now
+    else:
+        fresh = storage_client.generate_sas_url("sas/expired.txt", expiry_hours=1)
+        _assert_presign_parameters(fresh, storage_services, expires_s=3600, method="GET")
+        params = query_params(url)
+        signed_at = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        assert signed_at + timedelta(seconds=int(params["X-Amz-Expires"])) < now
+        assert presigned_methods(url, storage_services.s3.secret_access_key) == {"GET"}
+    response = requests.get(url, timeout=HTTP_TIMEOUT)
+    if backend == "s3" and response.status_code != 403 and _is_local(url):
+        record_gap(
+            "expired presigned URL refuses to read",
+            f"{MOTO_GAP}: a correctly signed URL that expired an hour ago returned "
+            f"{response.status_code}",
+            "X-Amz-Algorithm/Expires/SignedHeaders/Credential/Date of a fresh URL; an expired "
+            "URL re-signed by the suite (valid GET signature, window in the past)",
+        )
+        assert any(
+            gap["test"] == "test_expired_sas_cannot_read" and gap["backend"] == "s3"
+            for gap in gap_recorder.entries()
+        ), "the emulator gap was not written to contract_gaps.json"
+        return
+    _assert_refused(backend, response, {"AuthorizationFailure", "AuthenticationFailed"})
+    assert b"too late" not in response.content
+
+
+def test_tampered_sas_rejected(
+    storage_client: StorageClient,
+    backend: str,
+    storage_services: Any,
+    record_gap: RecordGap,
+) -> None:
+    """A SAS whose permissions were edited after signing is refused (signature mismatch)."""
+    storage_client.upload_file("sas/tamper.txt", b"guarded")
+    url = storage_client.generate_sas_url("sas/tamper.txt", expiry_hours=1, permission="r")
+    if backend == "azure":
+        tampered = url.replace("sp=r", "sp=rw")
+    else:
+        tampered = url.replace("X-Amz-Expires=3600", "X-Amz-Expires=604800")
+        assert presigned_methods(tampered, storage_services.s3.secret_access_key) == set()
+    assert tampered != url
+    headers = {"x-ms-blob-type": "BlockBlob"} if backend == "azure" else {}
+    response = requests.put(tampered, data=b"x", headers=headers, timeout=HTTP_TIMEOUT)
+    if backend == "s3" and response.status_code != 403 and _is_local(url):
+        record_gap(
+            "tampered presigned URL is refused",
+            f"{MOTO_GAP}: a URL with an edited X-Amz-Expires returned {response.status_code}",
+            "the suite's SigV4 check finds the edited URL's signature valid for no method",
+        )
+        return
+    _assert_refused(backend, response, {"AuthenticationFailed", "AuthorizationFailure"})
+    assert storage_client.download_blob("sas/tamper.txt") == b"guarded"
+
+
+def test_sas_for_one_blob_cannot_read_another(
+    storage_client: StorageClient,
+    backend: str,
+    storage_services: Any,
+    record_gap: RecordGap,
+) -> None:
+    """A SAS is scoped to its blob: the same query string on another blob's path is refused."""
+    storage_client.upload_file("sas/mine.txt", b"mine")
+    storage_client.upload_file("sas/other.txt", b"other")
+    url = storage_client.generate_sas_url("sas/mine.txt", expiry_hours=1)
+    moved = url.replace("/sas/mine.txt?", "/sas/other.txt?")
+    assert moved != url
+    if backend == "s3":
+        assert presigned_methods(moved, storage_services.s3.secret_access_key) == set()
+    response = requests.get(moved, timeout=HTTP_TIMEOUT)
+    if backend == "s3" and response.status_code != 403 and _is_local(url):
+        record_gap(
+            "presigned URL is scoped to its key",
+            f"{MOTO_GAP}: the URL moved to another key returned {response.status_code}",
+            "the suite's SigV4 check finds the moved URL's signature valid for no method",
+        )
+        return
+    _assert_refused(backend, response, {"AuthenticationFailed", "AuthorizationFailure"})
+    assert b"other" not in response.content
+
+
+def test_sas_start_time_and_protocol(
+    storage_client: StorageClient, backend: str, storage_services: Any
+) -> None:
+    """Azure SAS starts 15 min in the past and allows HTTP only on the emulator; S3 signs now."""
+    storage_client.upload_file("sas/window.txt", b"w")
+    before = datetime.now(UTC).replace(microsecond=0)
+    url = storage_client.generate_sas_url("sas/window.txt", expiry_hours=2)
+    after = datetime.now(UTC)
+    params = query_params(url)
+    if backend == "azure":
+        start = parse_sas_time(params["st"])
+        skew = timedelta(minutes=15)
+        assert before - skew - timedelta(seconds=1) <= start <= after - skew, params["st"]
+        assert params["spr"] == "https,http", "the local emulator speaks HTTP"
+        assert params["sr"] == "b", "a blob SAS, not a container or account SAS"
+    else:
+        # SigV4 has no start time: a presigned URL is valid from X-Amz-Date (signing time).
+        _assert_presign_parameters(url, storage_services, expires_s=7200, method="GET")
+
+
+def test_sas_expiry_matches_expiry_hours(storage_client: StorageClient, backend: str) -> None:
+    """The SAS expiry is expiry_hours from now (Azure `se`, S3 X-Amz-Expires)."""
+    storage_client.upload_file("sas/expiry.txt", b"e")
+    before = datetime.now(UTC).replace(microsecond=0)
+    url = storage_client.generate_sas_url("sas/expiry.txt", expiry_hours=3)
+    after = datetime.now(UTC)
+    params = query_params(url)
+    if backend == "azure":
+        expiry = parse_sas_time(params["se"])
+        assert before + timedelta(hours=3) - timedelta(seconds=1) <= expiry
+        assert expiry <= after + timedelta(hours=3)
+    else:
+        assert params["X-Amz-Expires"] == str(3 * 3600)
+
+
+def test_sas_permissions_are_least_privilege(storage_client: StorageClient, backend: str) -> None:
+    """'r' grants read only and 'w' write only; Azure combines 'rw', S3 refuses to combine."""
+    storage_client.upload_file("sas/perm.txt", b"p")
+    read = query_params(storage_client.generate_sas_url("sas/perm.txt", permission="r"))
+    write = query_params(storage_client.generate_sas_url("sas/perm.txt", permission="w"))
+    if backend == "azure":
+        assert (read["sp"], write["sp"]) == ("r", "w")
+        both = storage_client.generate_sas_url("sas/perm.txt", permission="rw")
+        assert query_params(both)["sp"] == "rw"
+    else:
+        assert read["X-Amz-Signature"] != write["X-Amz-Signature"]
+        with pytest.raises(ValueError, match="one HTTP method"):
+            storage_client.generate_sas_url("sas/perm.txt", permission="rw")
+
+
+def test_sas_url_reveals_no_key(
+    storage_client: StorageClient, backend: str, secrets: list[str]
+) -> None:
+    """A SAS URL carries a signature, never the account key or secret access key."""
+    url = storage_client.generate_sas_url("sas/anything.txt")
+    for secret in secrets:
+        assert secret not in url
+    assert ("sig" if backend == "azure" else "X-Amz-Signature") in query_params(url)
+
+
+def test_sas_https_only_off_emulator(
+    backend: str, storage_client: StorageClient, client_at: Callable[..., StorageClient]
+) -> None:
+    """Off the emulator a SAS is HTTPS-only (Azure spr=https; S3 an https:// URL)."""
+    if backend == "azure":
+        from crownsafe.storage.azure import AzureBlobStorageClient
+
+        client: StorageClient = AzureBlobStorageClient(
+            "crownsafe-images",
+            account_url="https://crownsafecontract.blob.core.windows.net",
+            account_key="a2V5LW5vdC11c2VkLWJ5LWFueS1yZXF1ZXN0LW9ubHktc2lnbmluZw==",
+            settings=Settings(),
+        )
+    else:
+        from crownsafe.storage.s3 import S3StorageClient
+
+        client = S3StorageClient(
+            "crownsafe-images",
+            region="eu-west-1",
+            access_key_id="AKIACONTRACTTEST0000",
+            secret_access_key="not-used-by-any-request-only-signing",
+            settings=Settings(),
+        )
+    try:
+        url = client.generate_sas_url("reports/r.pdf", expiry_hours=1)
+    finally:
+        client.close()
+    assert urlsplit(url).scheme == "https"
+    if backend == "azure":
+        assert query_params(url)["spr"] == "https"

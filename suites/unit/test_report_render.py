@@ -1,0 +1,175 @@
+"""The report renderer against the checked-in golden run folders (fixtures/golden_runs)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from harness.report import analysis, load_run, render_run
+from harness.report.render import main as report_main
+
+GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_runs"
+SECTIONS = ("verdict", "seed", "operations", "statistics", "cost", "resilience", "migration",
+            "load", "suites", "regressions", "environment")  # fmt: skip
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def count(self, tag: str) -> int:
+        return sum(1 for t, _ in self.tags if t == tag)
+
+
+def golden(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(GOLDEN / name, target)
+    return target
+
+
+def rendered(tmp_path: Path, name: str, baseline: str | None = None) -> tuple[str, Tags]:
+    base = golden(tmp_path, baseline) if baseline else None
+    html = render_run(golden(tmp_path, name), base).read_text("utf-8")
+    tags = Tags()
+    tags.feed(html)
+    return html, tags
+
+
+def verdict_text(html: str) -> str:
+    match = re.search(r'<p class="big">([^<]+)</p>', html)
+    assert match, "no verdict paragraph in the report"
+    return match.group(1)
+
+
+def test_full_run_is_ready_with_every_section(tmp_path: Path) -> None:
+    html, tags = rendered(tmp_path, "full_pass")
+    assert verdict_text(html) == "Ready"
+    ids = {a.get("id") for _, a in tags.tags}
+    assert set(SECTIONS) <= ids
+    assert "Emulator numbers, not cloud numbers" in html
+    assert "No failed test, lost object" in html
+
+
+def test_seed_table_has_measured_numbers_beside_the_estimates(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "full_pass")
+    seed = html[html.index('id="seed"') : html.index('id="operations"')]
+    for label, estimate in (("Upload 1MB", "~150 ms"), ("Download 1MB", "~100 ms"),
+                            ("Generate URL", "~5 ms"), ("List 100 blobs", "~80 ms")):  # fmt: skip
+        row = seed[seed.index(label) :].split("</tr>")[0]
+        assert estimate in row
+        assert len(re.findall(r"\d ms \[[\d.]+, [\d.]+\]", row)) == 2, row
+        assert "not measured" not in row
+    assert "$0.0208 (price table)" in seed
+
+
+def test_every_chart_is_labelled_svg_with_a_table_behind_it(tmp_path: Path) -> None:
+    html, tags = rendered(tmp_path, "full_pass")
+    svgs = [a for t, a in tags.tags if t == "svg"]
+    assert len(svgs) >= 8
+    for attrs in svgs:
+        assert attrs.get("role") == "img"
+        labels = (attrs.get("aria-labelledby") or "").split()
+        assert len(labels) == 2 and all(f'id="{i}"' in html for i in labels)
+    assert html.count("<figure>") == len(svgs)
+    assert html.count("Data behind:") + html.count("Monthly cost per provider") >= len(svgs)
+    assert tags.count("table") == tags.count("caption")
+    assert all(a.get("scope") == "col" for t, a in tags.tags if t == "th")
+
+
+@pytest.mark.parametrize("name", ["full_pass", "not_ready", "minimal"])
+def test_report_needs_nothing_from_the_network(tmp_path: Path, name: str) -> None:
+    html, tags = rendered(tmp_path, name)
+    assert "http://" not in html and "https://" not in html and "//" not in re.sub(r"file://", "", html)  # noqa: E501
+    assert tags.count("script") == 0 and tags.count("link") == 0 and tags.count("img") == 0
+    assert tags.count("iframe") == 0 and "@import" not in html and "url(" not in html
+    hrefs = [a["href"] for _, a in tags.tags if a.get("href")]
+    assert hrefs and all(h.startswith("#") for h in hrefs)
+    assert not [a for _, a in tags.tags if "src" in a]
+    assert "default-src 'none'" in html
+
+
+@pytest.mark.parametrize("name", ["full_pass", "not_ready"])
+def test_secrets_from_the_environment_never_reach_the_report(tmp_path: Path, name: str) -> None:
+    html, _ = rendered(tmp_path, name)
+    assert "must-never-appear-in-the-report" not in html
+    assert "(redacted)" in html
+
+
+def test_failing_run_is_not_ready_and_says_why(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "not_ready")
+    assert verdict_text(html) == "Not ready"
+    verdict = html[html.index('id="verdict"') : html.index('aria-label="Contents"')]
+    for reason in ("2 failed test(s) in suite contract [s3]",
+                   "1 acknowledged upload(s) lost or corrupted under faults",
+                   "migration: objects.mismatches = 2",
+                   "benchmark regression gate failed",
+                   "load SLO missed: p95 upload &lt; 500 ms"):  # fmt: skip
+        assert reason in verdict
+    assert "security.json: unreadable" in verdict
+    assert "expected 1048576 bytes, got 0" in html
+    assert 'class="fail">lost (5 calls' in html
+
+
+def test_minimal_run_renders_what_it_has_and_names_what_is_missing(tmp_path: Path) -> None:
+    html, tags = rendered(tmp_path, "minimal")
+    assert verdict_text(html) == "Ready"
+    assert "no benchmark data in this run" in html
+    assert "No resilience results (resilience.json) in this run" in html
+    assert "Suite results per suite and backend" in html
+    assert tags.count("svg") == 1  # the cost chart needs no run data
+    seed = html[html.index('id="seed"') : html.index('id="operations"')]
+    assert seed.count("not measured") == 8
+
+
+def test_baseline_comparison_flags_a_slowed_run(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "not_ready", baseline="full_pass")
+    assert "against the baseline run full_pass" in html
+    assert html.count(">REGRESSION<") >= 20
+    assert "regression against the baseline: benchmarks/test_bench_ops.py::" in html
+
+
+def test_a_run_against_itself_has_no_regression(tmp_path: Path) -> None:
+    run = golden(tmp_path, "full_pass")
+    rows = analysis.baseline_rows(load_run(run), load_run(run))
+    assert len(rows) == 48
+    assert not any(r.regression for r in rows)
+    assert all(r.comparison and r.comparison.verdict == "same" for r in rows)
+
+
+def test_loader_tolerates_empty_missing_and_malformed_input(tmp_path: Path) -> None:
+    assert load_run(tmp_path / "absent").problems
+    empty = load_run(tmp_path)
+    assert not empty.suites and empty.bench.empty() and empty.resilience is None
+    verdict = analysis.verdict(empty)
+    assert not verdict.ready and "nothing ran" in verdict.reasons[0]
+    (tmp_path / "suites").mkdir()
+    (tmp_path / "suites" / "odd.json").write_text(json.dumps({"tests": ["x", {"outcome": 3}]}))
+    (tmp_path / "benchmarks.json").write_text(json.dumps({"benchmarks": [{"stats": "?"}, 5]}))
+    (tmp_path / "resilience.json").write_text(json.dumps({"cells": [{"outcome": "lost"}]}))
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "paired.json").write_text("[1, 2]")
+    run = load_run(tmp_path)
+    assert run.suites[0].name == "odd" and run.suites[0].tests[0].outcome == "3"
+    assert run.resilience is not None and run.resilience.lost == 1
+    assert render_run(tmp_path).is_file()
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert report_main([str(golden(tmp_path, "full_pass"))]) == 0
+    assert "verdict: READY" in capsys.readouterr().out
+    assert report_main([str(golden(tmp_path, "not_ready"))]) == 1
+    assert "NOT READY" in capsys.readouterr().out
+    assert report_main([str(tmp_path / "nope")]) == 2
