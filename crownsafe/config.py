@@ -5,6 +5,7 @@ Secrets are kept in `SecretStr` fields whose repr and str never show the value.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -56,10 +57,22 @@ def _bool(value: str, name: str) -> bool:
 
 def _float(value: str, name: str) -> float:
     try:
-        return float(value)
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise StorageConfigError(
+            f"{name}={value!r} is not a finite number", hint=f"set {name} to a number"
+        )
+    return number
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value.strip())
     except ValueError:
         raise StorageConfigError(
-            f"{name}={value!r} is not a number", hint=f"set {name} to a number"
+            f"{name}={value!r} is not a whole number", hint=f"set {name} to a whole number"
         ) from None
 
 
@@ -112,7 +125,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if kind == "bool":
             values[f.name] = _bool(raw, name)
         elif kind == "int":
-            values[f.name] = int(_float(raw, name))
+            values[f.name] = _int(raw, name)
         elif kind == "float":
             values[f.name] = _float(raw, name)
         elif kind == "SecretStr":

@@ -29,8 +29,8 @@ from harness.rundir import REPORTS_ROOT, resolve_run_dir, write_json
 __all__ = [
     "DEFAULT_NOISE_FLOOR",
     "DEFAULT_THRESHOLD",
-    "GateReport",
     "GateRegression",
+    "GateReport",
     "aa_noise_floor",
     "find_regressions",
     "main",
@@ -121,7 +121,10 @@ def find_regressions(
                 continue
             reason = f"{result.reason}; threshold {threshold:.0%}"
         else:
-            reason = f"{ratio - 1:+.1%} beyond threshold {threshold:.0%} and noise floor {noise_floor:.1%} (medians only)"  # noqa: E501
+            reason = (
+                f"{ratio - 1:+.1%} beyond threshold {threshold:.0%} and noise floor "
+                f"{noise_floor:.1%} (medians only)"
+            )
         report.regressions.append(
             GateRegression(name, float(np.median(base)), float(np.median(cur)), ratio, reason)
         )
@@ -142,7 +145,11 @@ def _load_json(path: Path) -> dict[str, Any]:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="crownsafe-harness bench", description=__doc__)
     p.add_argument("--run-dir", type=Path, help="run folder (default: HARNESS_RUN_DIR or new)")
-    p.add_argument("--baseline", type=Path, help=f"benchmark JSON or run folder (default: {BASELINE_FILE} when present)")  # noqa: E501
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help=f"benchmark JSON or run folder (default: {BASELINE_FILE} when present)",
+    )
     p.add_argument("--save-baseline", action="store_true", help="store this run as the baseline")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     p.add_argument("--noise-floor", type=float, help="default: from the run's A/A data, else 0.05")
@@ -154,10 +161,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run_benchmarks(run_dir: Path, backends: str, extra: Sequence[str]) -> int:
     cmd = [
-        sys.executable, "-m", "pytest", "benchmarks", "-p", "no:xdist", "-q",
-        f"--backends={backends}", "--benchmark-only", "--benchmark-save-data",
-        f"--benchmark-json={run_dir / 'benchmarks.json'}", *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pytest",
+        "benchmarks",
+        "-p",
+        "no:xdist",
+        "-q",
+        f"--backends={backends}",
+        "--benchmark-only",
+        "--benchmark-save-data",
+        f"--benchmark-json={run_dir / 'benchmarks.json'}",
+        *extra,
+    ]
     env = {**os.environ, "HARNESS_RUN_DIR": str(run_dir)}
     return subprocess.run(cmd, env=env, check=False).returncode
 
@@ -174,7 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: pytest exited {status}; see the output above", file=sys.stderr)
         return status
     current = _load_json(run_dir)
-    baseline_path: Path | None = args.baseline or (BASELINE_FILE if BASELINE_FILE.exists() else None)  # noqa: E501
+    baseline_path: Path | None = args.baseline or (
+        BASELINE_FILE if BASELINE_FILE.exists() else None
+    )
     if baseline_path is not None:
         aa_path = run_dir / "bench" / "aa.json"
         aa = json.loads(aa_path.read_text("utf-8")) if aa_path.is_file() else None
@@ -189,8 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_json(run_dir, "bench/gate.json", report.to_json())
         for reg in report.regressions:
             print(f"REGRESSION {reg.name}: {reg.reason}", file=sys.stderr)
-        print(f"bench: gate {'passed' if report.passed else 'FAILED'}: {report.compared} "
-              f"compared, {len(report.regressions)} regressed (baseline {baseline_path})")  # fmt: skip
+        print(
+            f"bench: gate {'passed' if report.passed else 'FAILED'}: {report.compared} "
+            f"compared, {len(report.regressions)} regressed (baseline {baseline_path})"
+        )
         status = 0 if report.passed else 1
     else:
         print("bench: no baseline yet (use --save-baseline to store this run as one)")

@@ -65,8 +65,12 @@ class UploadPlan:
     description: str
 
 
-AZURE_UPLOAD = UploadPlan(16 * MIB, 4 * MIB, 1, "Put Blob <= 16 MiB, else 4 MiB Put Block + Put Block List")
-S3_UPLOAD = UploadPlan(16 * MIB, 8 * MIB, 2, "PutObject <= 16 MiB, else Create + 8 MiB UploadPart + Complete")  # fmt: skip
+AZURE_UPLOAD = UploadPlan(
+    16 * MIB, 4 * MIB, 1, "Put Blob <= 16 MiB, else 4 MiB Put Block + Put Block List"
+)
+S3_UPLOAD = UploadPlan(
+    16 * MIB, 8 * MIB, 2, "PutObject <= 16 MiB, else Create + 8 MiB UploadPart + Complete"
+)
 UPLOAD_PLANS: Mapping[str, UploadPlan] = {"azure": AZURE_UPLOAD, "s3": S3_UPLOAD}
 
 
@@ -128,8 +132,12 @@ def load_prices(path: Path | None = None) -> dict[str, ProviderPrices]:
                 egress_gb=float(row["egress_gb"]),
                 write_ops_per_10k=float(row["write_ops_per_10k"]),
                 read_ops_per_10k=float(row["read_ops_per_10k"]),
-                sources={k.removesuffix("_source"): str(v) for k, v in row.items() if k.endswith("_source")},
-            )  # fmt: skip
+                sources={
+                    k.removesuffix("_source"): str(v)
+                    for k, v in row.items()
+                    if k.endswith("_source")
+                },
+            )
         except KeyError as exc:
             raise ValueError(f"price table: provider {key!r} lacks {exc.args[0]!r}") from None
     return prices
@@ -144,9 +152,7 @@ def write_requests_per_upload(size: int, plan: UploadPlan) -> int:
     return math.ceil(size / plan.chunk_size) + plan.extra_requests
 
 
-def monthly_cost(
-    profile: WorkloadProfile, prices: ProviderPrices, plan: UploadPlan
-) -> MonthlyCost:
+def monthly_cost(profile: WorkloadProfile, prices: ProviderPrices, plan: UploadPlan) -> MonthlyCost:
     """The monthly cost of `profile` on one provider; a month is 730 hours."""
     per_upload = write_requests_per_upload(round(profile.mean_object_bytes), plan)
     stored_gb = profile.uploads_per_day * profile.retention_days * profile.mean_object_bytes / GIB

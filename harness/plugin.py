@@ -232,9 +232,8 @@ class ResultRecorder:
                 "backend": None,
                 "outcome": "error",
                 "duration_s": 0.0,
-                "message": "collection failed: " + scrub_secrets(report.longreprtext.strip())[
-                    -MESSAGE_LIMIT:
-                ],
+                "message": "collection failed: "
+                + scrub_secrets(report.longreprtext.strip())[-MESSAGE_LIMIT:],
             }
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

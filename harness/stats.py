@@ -135,12 +135,16 @@ def median_ci(
     arr = _array(samples, "median_ci")
 
     def stat(x: np.ndarray, axis: int = -1) -> np.ndarray:
-        return np.median(x, axis=axis)
+        return np.asarray(np.median(x, axis=axis))
 
     low, high = _bootstrap(
-        (arr,), stat, paired=False, confidence=confidence, n_resamples=n_resamples,
+        (arr,),
+        stat,
+        paired=False,
+        confidence=confidence,
+        n_resamples=n_resamples,
         rng=_rng(rng, seed),
-    )  # fmt: skip
+    )
     return Estimate(float(np.median(arr)), low, high, confidence)
 
 
@@ -162,12 +166,16 @@ def ratio_of_medians(
         raise ValueError("ratio_of_medians: durations must be >= 0 (and b > 0)")
 
     def stat(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-        return np.median(x, axis=axis) / np.median(y, axis=axis)
+        return np.asarray(np.median(x, axis=axis) / np.median(y, axis=axis))
 
     low, high = _bootstrap(
-        (xa, xb), stat, paired=paired, confidence=confidence, n_resamples=n_resamples,
+        (xa, xb),
+        stat,
+        paired=paired,
+        confidence=confidence,
+        n_resamples=n_resamples,
         rng=_rng(rng, seed),
-    )  # fmt: skip
+    )
     return Estimate(float(np.median(xa) / np.median(xb)), low, high, confidence)
 
 
@@ -237,9 +245,14 @@ def compare(
         raise ValueError(f"noise_floor must be a finite number >= 0, got {noise_floor}")
     xa, xb = _array(a, "a"), _array(b, "b")
     ratio = ratio_of_medians(
-        xa, xb, paired=paired, confidence=confidence, n_resamples=n_resamples, rng=rng,
+        xa,
+        xb,
+        paired=paired,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        rng=rng,
         seed=seed,
-    )  # fmt: skip
+    )
     _, p_value = mann_whitney(xa, xb)
     delta = cliffs_delta(xa, xb)
     beyond_noise = ratio.value > 0 and abs(math.log(ratio.value)) > math.log1p(noise_floor)

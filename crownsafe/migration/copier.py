@@ -39,6 +39,7 @@ from crownsafe.migration.streams import ChunkReader, Digest, digest_chunks
 from crownsafe.storage.base import (
     BlobInfo,
     BlobNotFoundError,
+    NonRetryableUploadError,
     StorageClient,
     StorageError,
     StorageThrottledError,
@@ -201,7 +202,12 @@ class ObjectMigrator:
             stop=stop_after_attempt(self.options.max_attempts),
             wait=_wait,
             retry=retry_if_exception_type(
-                (StorageThrottledError, StorageUnavailableError, VerificationMismatch)
+                (
+                    StorageThrottledError,
+                    StorageUnavailableError,
+                    NonRetryableUploadError,  # retryable here: each attempt re-reads the source
+                    VerificationMismatch,
+                )
             ),
             sleep=self.sleep,
             reraise=True,

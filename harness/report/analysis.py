@@ -26,6 +26,7 @@ __all__ = [
     "SampleSet",
     "SeedRow",
     "Verdict",
+    "aa_floors",
     "baseline_rows",
     "noise_floor_for",
     "op_keys",
@@ -38,8 +39,14 @@ __all__ = [
 ]
 
 KIB, MIB = 1024, 1024 * 1024
-OP_LABELS = {"upload": "Upload", "download": "Download", "sas": "Generate URL",
-             "list_100": "List 100 blobs", "head": "Head", "delete": "Delete"}  # fmt: skip
+OP_LABELS = {
+    "upload": "Upload",
+    "download": "Download",
+    "sas": "Generate URL",
+    "list_100": "List 100 blobs",
+    "head": "Head",
+    "delete": "Delete",
+}
 OP_ORDER = list(OP_LABELS)
 
 
@@ -94,9 +101,10 @@ def samples_for(
         if (pair.operation, pair.size_bytes, pair.impl) == (operation, size, impl) and got:
             return SampleSet(got, "paired, interleaved")
     matches = [
-        b for b in run.bench.benchmarks
+        b
+        for b in run.bench.benchmarks
         if (b.operation, b.size_bytes, b.backend, b.impl) == (operation, size, backend, impl)
-    ]  # fmt: skip
+    ]
     if not matches:
         return None
     best = max(matches, key=lambda b: len(b.samples_s))
@@ -113,14 +121,24 @@ def op_keys(run: Run, impl: str = "crownsafe") -> list[tuple[str, int | None]]:
     return sorted(keys, key=lambda k: (order.get(k[0], len(order)), k[0], k[1] or 0))
 
 
-def noise_floor_for(run: Run, operation: str, size: int | None) -> tuple[float, str]:
+def aa_floors(run: Run) -> dict[tuple[str, int | None], float]:
+    """The A/A noise floor per (operation, size): the largest over its A/A runs."""
+    floors: dict[tuple[str, int | None], float] = {}
+    for a in run.bench.aa:
+        if len(a.first_s) >= 2 and len(a.second_s) >= 2:
+            key = (a.operation, a.size_bytes)
+            floors[key] = max(floors.get(key, 0.0), stats.noise_floor(a.first_s, a.second_s))
+    return floors
+
+
+def noise_floor_for(
+    floors: dict[tuple[str, int | None], float], operation: str, size: int | None
+) -> tuple[float, str]:
     """(floor, where it came from): this operation's A/A runs, else all A/A, else assumed."""
-    own = [a for a in run.bench.aa if (a.operation, a.size_bytes) == (operation, size)]
-    for pool, label in ((own, "A/A of this operation"), (run.bench.aa, "largest A/A in run")):
-        floors = [stats.noise_floor(a.first_s, a.second_s) for a in pool
-                  if len(a.first_s) >= 2 and len(a.second_s) >= 2]  # fmt: skip
-        if floors:
-            return max(floors), label
+    if (operation, size) in floors:
+        return floors[operation, size], "A/A of this operation"
+    if floors:
+        return max(floors.values()), "largest A/A in run"
     return DEFAULT_NOISE_FLOOR, "assumed (no A/A data in this run)"
 
 
@@ -149,9 +167,10 @@ class OpStats:
 def op_stats(run: Run) -> list[OpStats]:
     """Per operation: median + CI and percentiles per backend, and Azure vs S3."""
     rows = []
+    floors = aa_floors(run)
     for operation, size in op_keys(run):
         row = OpStats(operation, size, op_label(operation, size))
-        row.noise_floor, row.noise_source = noise_floor_for(run, operation, size)
+        row.noise_floor, row.noise_source = noise_floor_for(floors, operation, size)
         got: dict[str, SampleSet] = {}
         for backend in BACKENDS:
             sample = samples_for(run, operation, size, backend)
@@ -196,20 +215,23 @@ def baseline_rows(run: Run, baseline: Run, threshold: float = 0.10) -> list[Base
     """Every benchmark in both runs: ratio to the baseline and whether it regressed."""
 
     def by_name(r: Run) -> dict[str, list[float]]:
-        return {b.fullname: b.samples_s or [b.median_s] for b in r.bench.benchmarks
-                if b.samples_s or b.median_s}  # fmt: skip
+        return {
+            b.fullname: b.samples_s or [b.median_s]
+            for b in r.bench.benchmarks
+            if b.samples_s or b.median_s
+        }
 
     current, base = by_name(run), by_name(baseline)
-    floor = max([noise_floor_for(run, a.operation, a.size_bytes)[0] for a in run.bench.aa]
-                or [DEFAULT_NOISE_FLOOR])  # fmt: skip
+    floor = max(aa_floors(run).values(), default=DEFAULT_NOISE_FLOOR)
     gate = find_regressions(current, base, threshold=threshold, noise_floor=floor)
     regressed = {r.name for r in gate.regressions}
     rows = []
     for name in sorted(set(current) & set(base)):
         cur, old = current[name], base[name]
-        cmp = (stats.compare(cur, old, floor) if len(cur) >= 2 and len(old) >= 2 else None)
-        rows.append(BaselineRow(name, float(np.median(old)), float(np.median(cur)), cmp,
-                                name in regressed))  # fmt: skip
+        cmp = stats.compare(cur, old, floor) if len(cur) >= 2 and len(old) >= 2 else None
+        rows.append(
+            BaselineRow(name, float(np.median(old)), float(np.median(cur)), cmp, name in regressed)
+        )
     return rows
 
 
@@ -228,9 +250,16 @@ def _migration_problems(data: dict[str, Any]) -> list[str]:
     problems = []
     for path, value in _walk(data):
         leaf = path.rsplit(".", 1)[-1]
-        if leaf in {"mismatches", "lost", "missing", "corrupted"} and isinstance(value, int | float) and value > 0:  # noqa: E501
+        if (
+            leaf in {"mismatches", "lost", "missing", "corrupted"}
+            and isinstance(value, int | float)
+            and value > 0
+        ):
             problems.append(f"migration: {path} = {value}")
-        if leaf in {"checksums_equal", "resume_worked", "passed", "ok", "verified"} and value is False:  # noqa: E501
+        if (
+            leaf in {"checksums_equal", "resume_worked", "passed", "ok", "verified"}
+            and value is False
+        ):
             problems.append(f"migration: {path} is false")
     return problems
 
@@ -257,7 +286,9 @@ def verdict(run: Run, baseline: list[BaselineRow] | None = None) -> Verdict:
             notes.append(f"{skipped} skipped test(s) in suite {suite.name}")
     if run.resilience is not None:
         if run.resilience.lost:
-            reasons.append(f"{run.resilience.lost} acknowledged upload(s) lost or corrupted under faults")  # noqa: E501
+            reasons.append(
+                f"{run.resilience.lost} acknowledged upload(s) lost or corrupted under faults"
+            )
     else:
         notes.append("no resilience results in this run")
     if run.migration is not None:
@@ -272,7 +303,9 @@ def verdict(run: Run, baseline: list[BaselineRow] | None = None) -> Verdict:
         if row.regression:
             reasons.append(f"regression against the baseline: {row.name}")
     if run.load is not None:
-        reasons += [f"load SLO missed: {s.name} ({s.detail})" for s in run.load.slos if not s.passed]
+        reasons += [
+            f"load SLO missed: {s.name} ({s.detail})" for s in run.load.slos if not s.passed
+        ]
     for area, checks in run.checks.items():
         reasons += [f"{area} check failed: {c.name}" for c in checks if not c.passed]
     if run.bench.empty():

@@ -63,8 +63,13 @@ class PageCheck:
 
 
 def find_chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser",
-                      "google-chrome", "/usr/bin/chromium"):  # fmt: skip
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "/usr/bin/chromium",
+    ):
         if candidate and (path := shutil.which(candidate)):
             return path
     raise BrowserMissingError(f"no Chromium found on PATH; {INSTALL_HINT}")
@@ -136,13 +141,19 @@ def _collect(page: PageCheck, events: list[dict[str, Any]]) -> None:
             page.console_errors.append(f"console.{params['type']}: {args}")
         elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
             entry = params["entry"]
-            page.console_errors.append(f"log {entry.get('source')}: {entry.get('text')} {entry.get('url', '')}")  # noqa: E501
+            page.console_errors.append(
+                f"log {entry.get('source')}: {entry.get('text')} {entry.get('url', '')}"
+            )
 
 
 def check_page(
-    html: Path, screenshot: Path, *, pdf: Path | None = None, timeout: float = 60.0,
+    html: Path,
+    screenshot: Path,
+    *,
+    pdf: Path | None = None,
+    timeout: float = 60.0,
     width: int = 1280,
-) -> PageCheck:  # fmt: skip
+) -> PageCheck:
     """Open `html` (file://) in headless Chromium; save a full-page PNG (and a PDF)."""
     binary = find_chromium()
     url = html.resolve().as_uri()
@@ -150,11 +161,22 @@ def check_page(
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="crownsafe-chromium-") as tmp:
         profile = Path(tmp)
-        args = [binary, "--headless=new", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-                "--no-first-run", "--no-default-browser-check", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions", "--disable-dev-shm-usage", f"--window-size={width},900",
-                "about:blank"]  # fmt: skip
+        args = [
+            binary,
+            "--headless=new",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-dev-shm-usage",
+            f"--window-size={width},900",
+            "about:blank",
+        ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.insert(1, "--no-sandbox")
         log = (profile / "chromium.log").open("wb")
@@ -174,8 +196,12 @@ def check_page(
                 facts = tools.call("Runtime.evaluate", expression=DOM_FACTS, returnByValue=True)
                 page.dom = json.loads(facts["result"]["value"])
                 height = min(int(page.dom.get("height", 900)), 16000)
-                shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                                  clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})  # fmt: skip
+                shot = tools.call(
+                    "Page.captureScreenshot",
+                    format="png",
+                    captureBeyondViewport=True,
+                    clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+                )
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
                 page.screenshot = screenshot

@@ -16,8 +16,8 @@ from typing import Any
 
 __all__ = [
     "AASamples",
-    "Benchmark",
     "BenchData",
+    "Benchmark",
     "Check",
     "GateResult",
     "LoadEndpoint",
@@ -60,6 +60,10 @@ def _floats(value: Any) -> list[float]:
     if not isinstance(value, list):
         return []
     return [float(v) for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -141,9 +145,9 @@ class Benchmark:
 
     @classmethod
     def from_json(cls, entry: dict[str, Any]) -> Benchmark:
-        extra = entry.get("extra_info") if isinstance(entry.get("extra_info"), dict) else {}
-        params = entry.get("params") if isinstance(entry.get("params"), dict) else {}
-        st = entry.get("stats") if isinstance(entry.get("stats"), dict) else {}
+        extra = _obj(entry.get("extra_info"))
+        params = _obj(entry.get("params"))
+        st = _obj(entry.get("stats"))
         name = _s(entry, "name", "?")
         backend = _s(extra, "backend") or next(
             (b for b in BACKENDS if f"[{b}" in name or b in map(str, params.values())), "-"
@@ -374,37 +378,50 @@ def _load_bench(run: Run) -> BenchData:
             bench.machine_info = data["machine_info"]
     sweep = _read(run, "bench/concurrency.json")
     bench.sweep = [
-        SweepPoint(_s(p, "backend", "-"), _s(p, "operation", "?"), _i(p, "size_bytes"),
-                   _i(p, "workers", 1), _f(p, "ops_per_s", 0.0) or 0.0,
-                   _f(p, "mb_per_s", 0.0) or 0.0)
+        SweepPoint(
+            _s(p, "backend", "-"),
+            _s(p, "operation", "?"),
+            _i(p, "size_bytes"),
+            _i(p, "workers", 1),
+            _f(p, "ops_per_s", 0.0) or 0.0,
+            _f(p, "mb_per_s", 0.0) or 0.0,
+        )
         for p in _dicts(sweep.get("points") if isinstance(sweep, dict) else None)
-    ]  # fmt: skip
+    ]
     paired = _read(run, "bench/paired.json")
     for p in _dicts(paired.get("pairs") if isinstance(paired, dict) else None):
-        raw = p.get("samples") if isinstance(p.get("samples"), dict) else {}
+        raw = _obj(p.get("samples"))
         size = _f(p, "size_bytes")
         bench.paired.append(
             PairedSamples(
-                _s(p, "operation", "?"), int(size) if size is not None else None,
-                _s(p, "impl", "crownsafe"), {str(k): _floats(v) for k, v in raw.items()},
+                _s(p, "operation", "?"),
+                int(size) if size is not None else None,
+                _s(p, "impl", "crownsafe"),
+                {str(k): _floats(v) for k, v in raw.items()},
             )
-        )  # fmt: skip
+        )
     aa = _read(run, "bench/aa.json")
     for r in _dicts(aa.get("runs") if isinstance(aa, dict) else None):
         size = _f(r, "size_bytes")
         bench.aa.append(
             AASamples(
-                _s(r, "backend", "-"), _s(r, "operation", "?"),
+                _s(r, "backend", "-"),
+                _s(r, "operation", "?"),
                 int(size) if size is not None else None,
-                _floats(r.get("first_s")), _floats(r.get("second_s")),
+                _floats(r.get("first_s")),
+                _floats(r.get("second_s")),
             )
-        )  # fmt: skip
+        )
     rss = _read(run, "bench/rss.json")
     bench.rss = [
-        RssPoint(_s(p, "backend", "-"), _s(p, "operation", "?"), _i(p, "size_bytes"),
-                 _i(p, "peak_rss_delta_bytes"))
+        RssPoint(
+            _s(p, "backend", "-"),
+            _s(p, "operation", "?"),
+            _i(p, "size_bytes"),
+            _i(p, "peak_rss_delta_bytes"),
+        )
         for p in _dicts(rss.get("points") if isinstance(rss, dict) else None)
-    ]  # fmt: skip
+    ]
     gate = _read(run, "bench/gate.json")
     if isinstance(gate, dict):
         bench.gate = GateResult(
@@ -414,11 +431,15 @@ def _load_bench(run: Run) -> BenchData:
             passed=gate.get("passed") is not False,
             compared=_i(gate, "compared"),
             regressions=[
-                Regression(_s(r, "name", "?"), _f(r, "baseline_median_s", 0.0) or 0.0,
-                           _f(r, "median_s", 0.0) or 0.0, _f(r, "ratio", 0.0) or 0.0,
-                           _s(r, "reason"))
+                Regression(
+                    _s(r, "name", "?"),
+                    _f(r, "baseline_median_s", 0.0) or 0.0,
+                    _f(r, "median_s", 0.0) or 0.0,
+                    _f(r, "ratio", 0.0) or 0.0,
+                    _s(r, "reason"),
+                )
                 for r in _dicts(gate.get("regressions"))
-            ],  # fmt: skip
+            ],
         )
     return bench
 
@@ -462,7 +483,7 @@ def load_run(path: Path) -> Run:
     res = _read(run, "resilience.json")
     if isinstance(res, dict):
         cells = _dicts(res.get("cells", res.get("matrix")))
-        summary = res.get("summary") if isinstance(res.get("summary"), dict) else {}
+        summary = _obj(res.get("summary"))
         run.resilience = ResilienceResult(summary, [_resilience_cell(c) for c in cells])
     mig = _read(run, "migration.json")
     run.migration = mig if isinstance(mig, dict) else None
@@ -471,11 +492,18 @@ def load_run(path: Path) -> Run:
         run.load = LoadResult(
             info={k: v for k, v in load.items() if not isinstance(v, list | dict)},
             endpoints=[
-                LoadEndpoint(_s(e, "name", "?"), _s(e, "backend"), _i(e, "requests"),
-                             _i(e, "failures"), _f(e, "rps", 0.0) or 0.0, _f(e, "p50_ms"),
-                             _f(e, "p95_ms"), _f(e, "p99_ms"))
+                LoadEndpoint(
+                    _s(e, "name", "?"),
+                    _s(e, "backend"),
+                    _i(e, "requests"),
+                    _i(e, "failures"),
+                    _f(e, "rps", 0.0) or 0.0,
+                    _f(e, "p50_ms"),
+                    _f(e, "p95_ms"),
+                    _f(e, "p99_ms"),
+                )
                 for e in _dicts(load.get("endpoints"))
-            ],  # fmt: skip
+            ],
             slos=_checks(load.get("slos")),
         )
     for name in ("api", "security"):

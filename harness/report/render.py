@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from harness.report.tables import Cell, Figure, Table
 __all__ = ["build_context", "main", "render_run"]
 
 BACKEND_LABELS = {"azure": "Azure", "s3": "S3"}
-
 
 
 def ms(seconds: float | None) -> str:
@@ -59,46 +57,79 @@ def seed_table(rows: list[an.OpStats], prices: Mapping[str, cost.ProviderPrices]
     table = Table(
         "The seed's Performance Benchmarks table: its estimates beside this run's measurements "
         "(median and 95% bootstrap CI; ratio = Azure median / S3 median, below 1 = Azure faster)",
-        ["Operation", "Seed S3", "Seed Azure", "Seed claim", "Measured S3", "Measured Azure",
-         "Azure / S3", "Finding"],
-    )  # fmt: skip
+        [
+            "Operation",
+            "Seed S3",
+            "Seed Azure",
+            "Seed claim",
+            "Measured S3",
+            "Measured Azure",
+            "Azure / S3",
+            "Finding",
+        ],
+    )
     for seed in an.SEED_ROWS:
         row = by_key.get((seed.operation, seed.size_bytes))
         measured: list[Cell | str] = (
-            [est_ms(row.median.get("s3")), est_ms(row.median.get("azure")), _ratio(row),
-             _finding_cell(row)]
-            if row else ["not measured", "not measured", "n/a", Cell("not measured", "muted")]
-        )  # fmt: skip
-        table.rows.append([seed.label, f"~{seed.s3_ms:g} ms", f"~{seed.azure_ms:g} ms",
-                           seed.claim, *measured])  # fmt: skip
+            [
+                est_ms(row.median.get("s3")),
+                est_ms(row.median.get("azure")),
+                _ratio(row),
+                _finding_cell(row),
+            ]
+            if row
+            else ["not measured", "not measured", "n/a", Cell("not measured", "muted")]
+        )
+        table.rows.append(
+            [seed.label, f"~{seed.s3_ms:g} ms", f"~{seed.azure_ms:g} ms", seed.claim, *measured]
+        )
     s3p, azp = prices.get("s3"), prices.get("azure")
-    table.rows.append([
-        "Cost (per GB-month)", "$0.023", "$0.0208", "10% cheaper",
-        f"${s3p.storage_gb_month} (price table)" if s3p else "n/a",
-        f"${azp.storage_gb_month} (price table)" if azp else "n/a",
-        fmt(azp.storage_gb_month / s3p.storage_gb_month) if s3p and azp else "n/a",
-        Cell("a price, not a measurement: see the cost section", "muted"),
-    ])  # fmt: skip
+    table.rows.append(
+        [
+            "Cost (per GB-month)",
+            "$0.023",
+            "$0.0208",
+            "10% cheaper",
+            f"${s3p.storage_gb_month} (price table)" if s3p else "n/a",
+            f"${azp.storage_gb_month} (price table)" if azp else "n/a",
+            fmt(azp.storage_gb_month / s3p.storage_gb_month) if s3p and azp else "n/a",
+            Cell("a price, not a measurement: see the cost section", "muted"),
+        ]
+    )
     return table
 
 
 def _bars_ms(rows: list[an.OpStats]) -> dict[tuple[str, str], Bar]:
     return {
         (r.label, BACKEND_LABELS[b]): Bar(e.value * 1000, e.low * 1000, e.high * 1000)
-        for r in rows for b, e in r.median.items() if b in BACKEND_LABELS
-    }  # fmt: skip
+        for r in rows
+        for b, e in r.median.items()
+        if b in BACKEND_LABELS
+    }
 
 
 def latency_figure(chart_id: str, title: str, rows: list[an.OpStats]) -> Figure:
     series = [BACKEND_LABELS[b] for b in BACKENDS]
-    svg = bar_chart(chart_id, title, f"{title}. Bars: median per backend; whiskers: 95% CI.",
-                    [r.label for r in rows], series, _bars_ms(rows), "ms")  # fmt: skip
-    table = Table(f"Data behind: {title}", ["Operation", "S3 median [CI]", "Azure median [CI]",
-                                            "Azure / S3 [CI]", "Finding"])  # fmt: skip
+    svg = bar_chart(
+        chart_id,
+        title,
+        f"{title}. Bars: median per backend; whiskers: 95% CI.",
+        [r.label for r in rows],
+        series,
+        _bars_ms(rows),
+        "ms",
+    )
+    table = Table(
+        f"Data behind: {title}",
+        ["Operation", "S3 median [CI]", "Azure median [CI]", "Azure / S3 [CI]", "Finding"],
+    )
     for r in rows:
-        finding = Cell(r.finding, "strong" if r.comparison and r.comparison.verdict != "same" else "")  # noqa: E501
-        table.rows.append([r.label, est_ms(r.median.get("s3")), est_ms(r.median.get("azure")),
-                           _ratio(r), finding])  # fmt: skip
+        finding = Cell(
+            r.finding, "strong" if r.comparison and r.comparison.verdict != "same" else ""
+        )
+        table.rows.append(
+            [r.label, est_ms(r.median.get("s3")), est_ms(r.median.get("azure")), _ratio(r), finding]
+        )
     return Figure(Markup(svg), table)
 
 
@@ -117,13 +148,21 @@ def throughput_figure(chart_id: str, operation: str, rows: list[an.OpStats]) -> 
             if e is None or e.value <= 0:
                 cells.append("not measured")
                 continue
-            bar = Bar(mib / e.value, mib / e.high if e.high else None, mib / e.low if e.low else None)  # noqa: E501
+            bar = Bar(
+                mib / e.value, mib / e.high if e.high else None, mib / e.low if e.low else None
+            )
             values[(an.size_label(r.size_bytes), BACKEND_LABELS[b])] = bar
             cells.append(f"{fmt(bar.value)} [{fmt(bar.low)}, {fmt(bar.high)}]")
         table.rows.append(cells)
-    svg = bar_chart(chart_id, title, f"{title}, from median time per object, whiskers 95% CI.",
-                    [an.size_label(r.size_bytes) for r in sized],
-                    [BACKEND_LABELS[b] for b in BACKENDS], values, "MiB/s")  # fmt: skip
+    svg = bar_chart(
+        chart_id,
+        title,
+        f"{title}, from median time per object, whiskers 95% CI.",
+        [an.size_label(r.size_bytes) for r in sized],
+        [BACKEND_LABELS[b] for b in BACKENDS],
+        values,
+        "MiB/s",
+    )
     return Figure(Markup(svg), table)
 
 
@@ -135,10 +174,20 @@ def percentile_figures(rows: list[an.OpStats]) -> list[Figure]:
         if not have:
             continue
         title = f"Latency percentiles, {BACKEND_LABELS[b]} (ms)"
-        values = {(r.label, p): Bar(getattr(r.pct[b], p) * 1000) for r in have
-                  for p in ("p50", "p90", "p99")}  # fmt: skip
-        svg = bar_chart(f"pct-{b}", title, f"{title}: p50, p90 and p99 per operation.",
-                        [r.label for r in have], ["p50", "p90", "p99"], values, "ms")  # fmt: skip
+        values = {
+            (r.label, p): Bar(getattr(r.pct[b], p) * 1000)
+            for r in have
+            for p in ("p50", "p90", "p99")
+        }
+        svg = bar_chart(
+            f"pct-{b}",
+            title,
+            f"{title}: p50, p90 and p99 per operation.",
+            [r.label for r in have],
+            ["p50", "p90", "p99"],
+            values,
+            "ms",
+        )
         table = Table(f"Data behind: {title}", ["Operation", "p50", "p90", "p99", "samples"])
         for r in have:
             p = r.pct[b]
@@ -158,42 +207,89 @@ def sweep_figures(run: Run) -> list[Figure]:
         lines: dict[str, list[tuple[float, float]]] = {}
         for p in points:
             value = p.mb_per_s * 1e6 / an.MIB if by_bytes else p.ops_per_s
-            lines.setdefault(BACKEND_LABELS.get(p.backend, p.backend), []).append((p.workers, value))
-        knees = {name: float(stats.knee([int(x) for x, _ in pts], [y for _, y in pts]))
-                 for name, pts in lines.items()}  # fmt: skip
+            lines.setdefault(BACKEND_LABELS.get(p.backend, p.backend), []).append(
+                (p.workers, value)
+            )
+        knees = {
+            name: float(stats.knee([int(x) for x, _ in pts], [y for _, y in pts]))
+            for name, pts in lines.items()
+        }
         title = f"Concurrency sweep: {an.op_label(operation, size)} ({unit})"
-        svg = line_chart(f"sweep-{i}", title, f"{title}; a ring marks each backend's knee.",
-                         lines, unit, "workers", markers=knees)  # fmt: skip
+        svg = line_chart(
+            f"sweep-{i}",
+            title,
+            f"{title}; a ring marks each backend's knee.",
+            lines,
+            unit,
+            "workers",
+            markers=knees,
+        )
         table = Table(f"Data behind: {title}", ["Backend", "Workers", "ops/s", "MB/s", "Knee"])
         for p in sorted(points, key=lambda q: (q.backend, q.workers)):
             knee = knees.get(BACKEND_LABELS.get(p.backend, p.backend)) == p.workers
-            table.rows.append([BACKEND_LABELS.get(p.backend, p.backend), str(p.workers),
-                               fmt(p.ops_per_s), fmt(p.mb_per_s), "knee" if knee else ""])  # fmt: skip
+            table.rows.append(
+                [
+                    BACKEND_LABELS.get(p.backend, p.backend),
+                    str(p.workers),
+                    fmt(p.ops_per_s),
+                    fmt(p.mb_per_s),
+                    "knee" if knee else "",
+                ]
+            )
         figures.append(Figure(Markup(svg), table))
     return figures
 
 
-def cost_figure(profiles: Sequence[cost.WorkloadProfile], prices: Mapping[str, cost.ProviderPrices]) -> Figure:  # noqa: E501
+def cost_figure(
+    profiles: Sequence[cost.WorkloadProfile], prices: Mapping[str, cost.ProviderPrices]
+) -> Figure:
     title = "Monthly cost per workload (USD)"
     values: dict[tuple[str, str], Bar] = {}
     table = Table(
         "Monthly cost per provider and workload (730-hour month, GB = 2^30 bytes)",
-        ["Workload", "Provider", "Stored GB", "Egress GB", "Write requests (per upload)",
-         "Read requests", "Storage", "Egress", "Writes", "Reads", "Total"],
-    )  # fmt: skip
+        [
+            "Workload",
+            "Provider",
+            "Stored GB",
+            "Egress GB",
+            "Write requests (per upload)",
+            "Read requests",
+            "Storage",
+            "Egress",
+            "Writes",
+            "Reads",
+            "Total",
+        ],
+    )
     for n, profile in enumerate(profiles, 1):
         for bill in cost.compare_providers(profile, prices):
-            values[(f"Workload {n}", BACKEND_LABELS.get(bill.provider, bill.provider))] = Bar(bill.total_usd)  # noqa: E501
-            table.rows.append([
-                f"{n}. {profile.name}", bill.label, fmt(bill.stored_gb), fmt(bill.egress_gb),
-                f"{fmt(bill.write_requests)} ({bill.requests_per_upload})",
-                fmt(bill.read_requests), f"${bill.storage_usd:,.2f}", f"${bill.egress_usd:,.2f}",
-                f"${bill.write_usd:,.2f}", f"${bill.read_usd:,.2f}",
-                Cell(f"${bill.total_usd:,.2f}", "strong"),
-            ])  # fmt: skip
-    svg = bar_chart("cost", title, f"{title} for {len(profiles)} workloads, per provider.",
-                    [f"Workload {n}" for n in range(1, len(profiles) + 1)],
-                    [BACKEND_LABELS[b] for b in BACKENDS], values, "USD / month")  # fmt: skip
+            values[(f"Workload {n}", BACKEND_LABELS.get(bill.provider, bill.provider))] = Bar(
+                bill.total_usd
+            )
+            table.rows.append(
+                [
+                    f"{n}. {profile.name}",
+                    bill.label,
+                    fmt(bill.stored_gb),
+                    fmt(bill.egress_gb),
+                    f"{fmt(bill.write_requests)} ({bill.requests_per_upload})",
+                    fmt(bill.read_requests),
+                    f"${bill.storage_usd:,.2f}",
+                    f"${bill.egress_usd:,.2f}",
+                    f"${bill.write_usd:,.2f}",
+                    f"${bill.read_usd:,.2f}",
+                    Cell(f"${bill.total_usd:,.2f}", "strong"),
+                ]
+            )
+    svg = bar_chart(
+        "cost",
+        title,
+        f"{title} for {len(profiles)} workloads, per provider.",
+        [f"Workload {n}" for n in range(1, len(profiles) + 1)],
+        [BACKEND_LABELS[b] for b in BACKENDS],
+        values,
+        "USD / month",
+    )
     return Figure(Markup(svg), table)
 
 
@@ -204,14 +300,21 @@ def build_context(run: Run, baseline: Run | None = None) -> dict[str, Any]:
     rows = an.op_stats(run)
     base_rows = an.baseline_rows(run, baseline) if baseline is not None else None
     seed_ops = {(s.operation, s.size_bytes) for s in an.SEED_ROWS}
-    other = [r for r in rows if (r.operation, r.size_bytes) not in seed_ops and (r.size_bytes or 0) <= an.MIB]  # noqa: E501
+    other = [
+        r
+        for r in rows
+        if (r.operation, r.size_bytes) not in seed_ops and (r.size_bytes or 0) <= an.MIB
+    ]
     figures = [
-        latency_figure("lat-seed", "Seed operations: median latency (ms)",
-                       [r for r in rows if (r.operation, r.size_bytes) in seed_ops]),
+        latency_figure(
+            "lat-seed",
+            "Seed operations: median latency (ms)",
+            [r for r in rows if (r.operation, r.size_bytes) in seed_ops],
+        ),
         latency_figure("lat-other", "Other operations: median latency (ms)", other),
         throughput_figure("tp-upload", "upload", rows),
         throughput_figure("tp-download", "download", rows),
-    ]  # fmt: skip
+    ]
     return {
         "run": run,
         "title": f"Crown Safe storage report: {run.path.name}",

@@ -10,8 +10,8 @@ from typing import Any
 from harness import cost
 from harness.report import analysis as an
 from harness.report.model import Run
-from harness.report.tables import Cell, Table
 from harness.report.svg import fmt
+from harness.report.tables import Cell, Table
 
 __all__ = [
     "baseline_table",
@@ -48,54 +48,109 @@ def stats_table(rows: list[an.OpStats]) -> Table:
         "Azure against S3 per operation: ratio of medians with 95% bootstrap CI, Mann-Whitney "
         "U p-value, Cliff's delta; a difference is called only when the CI excludes 1 and "
         "the ratio exceeds the A/A noise floor",
-        ["Operation", "n (Azure / S3)", "Azure / S3 [CI]", "p (Mann-Whitney)", "Cliff's delta",
-         "Noise floor", "Verdict", "Samples from"],
-    )  # fmt: skip
+        [
+            "Operation",
+            "n (Azure / S3)",
+            "Azure / S3 [CI]",
+            "p (Mann-Whitney)",
+            "Cliff's delta",
+            "Noise floor",
+            "Verdict",
+            "Samples from",
+        ],
+    )
     for r in rows:
         c = r.comparison
         src = "; ".join(f"{b}: {s}" for b, s in sorted(r.source.items()))
         if c is None:
-            table.rows.append([r.label, "-", "n/a", "n/a", "n/a",
-                               f"{r.noise_floor:.1%} ({r.noise_source})",
-                               Cell(r.finding, "muted"), src])  # fmt: skip
+            table.rows.append(
+                [
+                    r.label,
+                    "-",
+                    "n/a",
+                    "n/a",
+                    "n/a",
+                    f"{r.noise_floor:.1%} ({r.noise_source})",
+                    Cell(r.finding, "muted"),
+                    src,
+                ]
+            )
             continue
-        table.rows.append([
-            r.label, f"{c.n_a} / {c.n_b}",
-            f"{fmt(c.ratio.value)} [{fmt(c.ratio.low)}, {fmt(c.ratio.high)}]",
-            f"{c.p_value:.2g}", f"{c.effect_size:+.2f} ({c.magnitude})",
-            f"{r.noise_floor:.1%} ({r.noise_source})",
-            Cell(r.finding, "" if c.verdict == "same" else "strong"), src,
-        ])  # fmt: skip
+        table.rows.append(
+            [
+                r.label,
+                f"{c.n_a} / {c.n_b}",
+                f"{fmt(c.ratio.value)} [{fmt(c.ratio.low)}, {fmt(c.ratio.high)}]",
+                f"{c.p_value:.2g}",
+                f"{c.effect_size:+.2f} ({c.magnitude})",
+                f"{r.noise_floor:.1%} ({r.noise_source})",
+                Cell(r.finding, "" if c.verdict == "same" else "strong"),
+                src,
+            ]
+        )
     return table
 
 
 def sdk_table(rows: list[tuple[str, str, float, float, float]]) -> Table:
-    table = Table("crownsafe's clients against the raw SDK calls in the same run (goal >= 0.95x)",
-                  ["Operation", "Backend", "crownsafe median", "raw SDK median",
-                   "crownsafe ops/s as a fraction of the SDK's"])  # fmt: skip
+    table = Table(
+        "crownsafe's clients against the raw SDK calls in the same run (goal >= 0.95x)",
+        [
+            "Operation",
+            "Backend",
+            "crownsafe median",
+            "raw SDK median",
+            "crownsafe ops/s as a fraction of the SDK's",
+        ],
+    )
     for label, backend, ours, sdk, frac in rows:
-        table.rows.append([label, backend, f"{fmt(ours * 1000)} ms", f"{fmt(sdk * 1000)} ms",
-                           f"{frac:.2f}x"])  # fmt: skip
+        table.rows.append(
+            [label, backend, f"{fmt(ours * 1000)} ms", f"{fmt(sdk * 1000)} ms", f"{frac:.2f}x"]
+        )
     return table
 
 
 def rss_table(run: Run) -> Table:
-    table = Table("Peak resident memory added while moving one large object",
-                  ["Backend", "Operation", "Size", "Peak RSS added", "MiB per MiB moved"])
+    table = Table(
+        "Peak resident memory added while moving one large object",
+        ["Backend", "Operation", "Size", "Peak RSS added", "MiB per MiB moved"],
+    )
     for p in run.bench.rss:
-        table.rows.append([p.backend, p.operation, an.size_label(p.size_bytes),
-                           f"{fmt(p.peak_rss_delta_bytes / an.MIB)} MiB", fmt(p.rss_mib_per_mib)])  # fmt: skip
+        table.rows.append(
+            [
+                p.backend,
+                p.operation,
+                an.size_label(p.size_bytes),
+                f"{fmt(p.peak_rss_delta_bytes / an.MIB)} MiB",
+                fmt(p.rss_mib_per_mib),
+            ]
+        )
     return table
 
 
 def price_table(prices: Mapping[str, cost.ProviderPrices]) -> Table:
-    table = Table("Price table (harness/data/prices.toml) and the source of each figure",
-                  ["Provider", "Storage / GB-month", "Egress / GB", "Writes / 10,000",
-                   "Reads / 10,000", "Sources"])  # fmt: skip
+    table = Table(
+        "Price table (harness/data/prices.toml) and the source of each figure",
+        [
+            "Provider",
+            "Storage / GB-month",
+            "Egress / GB",
+            "Writes / 10,000",
+            "Reads / 10,000",
+            "Sources",
+        ],
+    )
     for p in prices.values():
         sources = "; ".join(f"{k}: {v}" for k, v in p.sources.items())
-        table.rows.append([p.label, f"${p.storage_gb_month}", f"${p.egress_gb}",
-                           f"${p.write_ops_per_10k}", f"${p.read_ops_per_10k}", sources])  # fmt: skip
+        table.rows.append(
+            [
+                p.label,
+                f"${p.storage_gb_month}",
+                f"${p.egress_gb}",
+                f"${p.write_ops_per_10k}",
+                f"${p.read_ops_per_10k}",
+                sources,
+            ]
+        )
     return table
 
 
@@ -118,9 +173,17 @@ def resilience_tables(run: Run) -> list[Table]:
         return []
     tables = []
     if res.summary:
-        tables.append(Table("Resilience summary", ["Measure", "Value"],
-                            [[str(k), _scalar(v)] for k, v in res.summary.items()
-                             if not isinstance(v, dict | list)]))  # fmt: skip
+        tables.append(
+            Table(
+                "Resilience summary",
+                ["Measure", "Value"],
+                [
+                    [str(k), _scalar(v)]
+                    for k, v in res.summary.items()
+                    if not isinstance(v, dict | list)
+                ],
+            )
+        )
     columns = sorted({(c.operation, c.backend) for c in res.cells})
     faults = sorted({c.fault for c in res.cells})
     index = {(c.fault, c.operation, c.backend): c for c in res.cells}
@@ -136,8 +199,11 @@ def resilience_tables(run: Run) -> list[Table]:
             if c is None:
                 row.append(Cell("-", "muted"))
                 continue
-            row.append(Cell(f"{c.outcome} ({c.calls} calls, {c.attempts} attempts)",
-                            OUTCOME_CLS[c.outcome]))  # fmt: skip
+            row.append(
+                Cell(
+                    f"{c.outcome} ({c.calls} calls, {c.attempts} attempts)", OUTCOME_CLS[c.outcome]
+                )
+            )
         matrix.rows.append(row)
     if res.cells:
         tables.append(matrix)
@@ -159,8 +225,13 @@ def generic_tables(data: dict[str, Any] | None, title: str) -> list[Table]:
                 walk(v, f"{name}: {k}")
             elif isinstance(v, list) and v and all(isinstance(i, dict) for i in v):
                 headers = list(dict.fromkeys(h for item in v for h in item))
-                tables.append(Table(f"{name}: {k}", headers,
-                                    [[_scalar(i.get(h, "")) for h in headers] for i in v]))  # fmt: skip
+                tables.append(
+                    Table(
+                        f"{name}: {k}",
+                        headers,
+                        [[_scalar(i.get(h, "")) for h in headers] for i in v],
+                    )
+                )
             elif isinstance(v, list):
                 tables.append(Table(f"{name}: {k}", ["Value"], [[_scalar(i)] for i in v]))
 
@@ -172,42 +243,77 @@ def load_tables(run: Run) -> list[Table]:
     if run.load is None:
         return []
     tables = generic_tables(run.load.info, "Load run")
-    ep = Table("Load results per endpoint",
-               ["Endpoint", "Backend", "Requests", "Failures", "Requests/s", "p50", "p95", "p99"])
+    ep = Table(
+        "Load results per endpoint",
+        ["Endpoint", "Backend", "Requests", "Failures", "Requests/s", "p50", "p95", "p99"],
+    )
     for e in run.load.endpoints:
-        ep.rows.append([e.name, e.backend, str(e.requests),
-                        Cell(str(e.failures), "fail" if e.failures else ""), fmt(e.rps),
-                        f"{fmt(e.p50_ms)} ms", f"{fmt(e.p95_ms)} ms", f"{fmt(e.p99_ms)} ms"])  # fmt: skip
+        ep.rows.append(
+            [
+                e.name,
+                e.backend,
+                str(e.requests),
+                Cell(str(e.failures), "fail" if e.failures else ""),
+                fmt(e.rps),
+                f"{fmt(e.p50_ms)} ms",
+                f"{fmt(e.p95_ms)} ms",
+                f"{fmt(e.p99_ms)} ms",
+            ]
+        )
     slo = Table("Service level objectives", ["SLO", "Result", "Observed"])
     for s in run.load.slos:
-        slo.rows.append([s.name, Cell("met" if s.passed else "missed", "pass" if s.passed else "fail"), s.detail])  # noqa: E501
+        slo.rows.append(
+            [
+                s.name,
+                Cell("met" if s.passed else "missed", "pass" if s.passed else "fail"),
+                s.detail,
+            ]
+        )
     return tables + [t for t in (ep, slo) if t.rows]
 
 
 def check_tables(run: Run) -> list[Table]:
     return [
-        Table(f"{area.upper() if area == 'api' else area.title()} checks",
-              ["Check", "Backend", "Result", "Detail"],
-              [[c.name, c.backend, Cell("passed" if c.passed else "failed",
-                                        "pass" if c.passed else "fail"), c.detail]
-               for c in checks])
+        Table(
+            f"{area.upper() if area == 'api' else area.title()} checks",
+            ["Check", "Backend", "Result", "Detail"],
+            [
+                [
+                    c.name,
+                    c.backend,
+                    Cell("passed" if c.passed else "failed", "pass" if c.passed else "fail"),
+                    c.detail,
+                ]
+                for c in checks
+            ],
+        )
         for area, checks in run.checks.items()
-    ]  # fmt: skip
+    ]
 
 
 def suite_tables(run: Run) -> list[Table]:
     if not run.suites:
         return []
-    summary = Table("Suite results per suite and backend",
-                    ["Suite", "Backend", "Passed", "Failed", "Skipped", "Other", "Result"])
+    summary = Table(
+        "Suite results per suite and backend",
+        ["Suite", "Backend", "Passed", "Failed", "Skipped", "Other", "Result"],
+    )
     failures = Table("Failed tests", ["Suite", "Test", "Backend", "Message"])
     for suite in run.suites:
         for backend in suite.backends():
             n = suite.counts(backend)
             result = Cell("FAIL", "fail") if n["failed"] else Cell("pass", "pass")
-            summary.rows.append([suite.name, backend, str(n["passed"]),
-                                 Cell(str(n["failed"]), "fail" if n["failed"] else ""),
-                                 str(n["skipped"]), str(n["other"]), result])  # fmt: skip
+            summary.rows.append(
+                [
+                    suite.name,
+                    backend,
+                    str(n["passed"]),
+                    Cell(str(n["failed"]), "fail" if n["failed"] else ""),
+                    str(n["skipped"]),
+                    str(n["other"]),
+                    result,
+                ]
+            )
         for t in suite.failures():
             failures.rows.append([suite.name, t.nodeid, t.backend or "-", t.message[:600]])
     return [summary] + ([failures] if failures.rows else [])
@@ -215,8 +321,12 @@ def suite_tables(run: Run) -> list[Table]:
 
 def services_table(run: Run) -> Table:
     note = f"parallel start ready in {fmt(run.parallel_ready_s)} s" if run.parallel_ready_s else ""
-    return Table("Services started for this run", ["Service", "Mode", "Ready after"],
-                 [[s.name, s.mode, f"{fmt(s.ready_s)} s"] for s in run.services], note)  # fmt: skip
+    return Table(
+        "Services started for this run",
+        ["Service", "Mode", "Ready after"],
+        [[s.name, s.mode, f"{fmt(s.ready_s)} s"] for s in run.services],
+        note,
+    )
 
 
 def gate_table(run: Run) -> Table:
@@ -230,36 +340,63 @@ def gate_table(run: Run) -> Table:
         note="passed" if gate.passed else "FAILED",
     )
     for r in gate.regressions:
-        table.rows.append([r.name, f"{fmt(r.baseline_median_s * 1000)} ms",
-                           f"{fmt(r.median_s * 1000)} ms", Cell(fmt(r.ratio), "fail"), r.reason])  # fmt: skip
+        table.rows.append(
+            [
+                r.name,
+                f"{fmt(r.baseline_median_s * 1000)} ms",
+                f"{fmt(r.median_s * 1000)} ms",
+                Cell(fmt(r.ratio), "fail"),
+                r.reason,
+            ]
+        )
     return table
 
 
 def baseline_table(rows: list[an.BaselineRow] | None, baseline: Run) -> Table:
-    table = Table(f"This run against the baseline run {baseline.path.name} (ratio = this / "
-                  "baseline; above 1 = slower now)",
-                  ["Benchmark", "Baseline median", "This run", "Ratio [CI]", "Verdict"])  # fmt: skip
+    table = Table(
+        f"This run against the baseline run {baseline.path.name} (ratio = this / "
+        "baseline; above 1 = slower now)",
+        ["Benchmark", "Baseline median", "This run", "Ratio [CI]", "Verdict"],
+    )
     for r in rows or []:
         c = r.comparison
-        ratio = (f"{fmt(c.ratio.value)} [{fmt(c.ratio.low)}, {fmt(c.ratio.high)}]" if c
-                 else fmt(r.median_s / r.baseline_median_s if r.baseline_median_s else None))  # fmt: skip
-        verdict = Cell("REGRESSION", "fail") if r.regression else Cell(c.verdict if c else "medians only")  # noqa: E501
-        table.rows.append([r.name, f"{fmt(r.baseline_median_s * 1000)} ms",
-                           f"{fmt(r.median_s * 1000)} ms", ratio, verdict])  # fmt: skip
+        ratio = (
+            f"{fmt(c.ratio.value)} [{fmt(c.ratio.low)}, {fmt(c.ratio.high)}]"
+            if c
+            else fmt(r.median_s / r.baseline_median_s if r.baseline_median_s else None)
+        )
+        verdict = (
+            Cell("REGRESSION", "fail") if r.regression else Cell(c.verdict if c else "medians only")
+        )
+        table.rows.append(
+            [
+                r.name,
+                f"{fmt(r.baseline_median_s * 1000)} ms",
+                f"{fmt(r.median_s * 1000)} ms",
+                ratio,
+                verdict,
+            ]
+        )
     return table
 
 
 def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
     if isinstance(obj, dict):
-        return [kv for k, v in obj.items() for kv in _flatten(v, f"{prefix}{k}" if not prefix else f"{prefix}.{k}")]  # noqa: E501
+        return [
+            kv
+            for k, v in obj.items()
+            for kv in _flatten(v, f"{prefix}{k}" if not prefix else f"{prefix}.{k}")
+        ]
     if isinstance(obj, list):
         return [(prefix, ", ".join(_scalar(v) for v in obj))]
     return [(prefix, _scalar(obj))]
 
 
 def environment_table(run: Run) -> Table:
-    rows = [[k, "(redacted)" if SECRET_KEY.search(k.rsplit(".", 1)[-1]) else v]
-            for k, v in _flatten(run.environment)]  # fmt: skip
+    rows = [
+        [k, "(redacted)" if SECRET_KEY.search(k.rsplit(".", 1)[-1]) else v]
+        for k, v in _flatten(run.environment)
+    ]
     machine = run.bench.machine_info
     for key in ("cpu.brand_raw", "python_version", "python_implementation"):
         head, _, tail = key.partition(".")
@@ -272,9 +409,13 @@ def environment_table(run: Run) -> Table:
 def environment_label(run: Run) -> str:
     mode = str(run.environment.get("provision", "local")).lower()
     if mode == "external":
-        return ("Measured against external endpoints named by environment variables: check the "
-                "environment section before reading these numbers as a cloud region's.")  # fmt: skip
-    return ("Emulator numbers, not cloud numbers: measured against local emulators (Azurite for "
-            "Azure, moto for S3) over the loopback interface on this machine. They compare the "
-            "client stacks side by side; they say nothing about Azure's or AWS's latency, "
-            "throughput or network.")  # fmt: skip
+        return (
+            "Measured against external endpoints named by environment variables: check the "
+            "environment section before reading these numbers as a cloud region's."
+        )
+    return (
+        "Emulator numbers, not cloud numbers: measured against local emulators (Azurite for "
+        "Azure, moto for S3) over the loopback interface on this machine. They compare the "
+        "client stacks side by side; they say nothing about Azure's or AWS's latency, "
+        "throughput or network."
+    )

@@ -49,7 +49,7 @@ def nice_max(value: float) -> float:
     """The smallest 1/2/2.5/5 x 10^k at or above `value` (1 for non-positive input)."""
     if value <= 0 or not math.isfinite(value):
         return 1.0
-    base = 10 ** math.floor(math.log10(value))
+    base = math.pow(10, math.floor(math.log10(value)))
     for step in (1.0, 2.0, 2.5, 5.0, 10.0):
         if value <= step * base * (1 + 1e-9):
             return step * base
@@ -86,11 +86,15 @@ def _y_axis(left: int, top: int, plot_h: int, right: int, ymax: float, unit: str
         v = ymax * k / 5
         y = top + plot_h - plot_h * k / 5
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end" '
-                     f'fill="#333">{fmt(v)}</text>')  # fmt: skip
-    parts.append(f'<text x="12" y="{top + plot_h / 2:.0f}" font-size="11" fill="#333" '
-                 f'transform="rotate(-90 12 {top + plot_h / 2:.0f})" text-anchor="middle">'
-                 f"{escape(unit)}</text>")  # fmt: skip
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end" '
+            f'fill="#333">{fmt(v)}</text>'
+        )
+    parts.append(
+        f'<text x="12" y="{top + plot_h / 2:.0f}" font-size="11" fill="#333" '
+        f'transform="rotate(-90 12 {top + plot_h / 2:.0f})" text-anchor="middle">'
+        f"{escape(unit)}</text>"
+    )
     return parts
 
 
@@ -124,14 +128,18 @@ def bar_chart(
         gx = left + ci * group_w
         first, _, rest = cat.partition(" ")
         for line, text in enumerate(t for t in (first, rest) if t):
-            parts.append(f'<text x="{gx + group_w / 2:.1f}" y="{base_y + 15 + 13 * line}" '
-                         f'font-size="11" text-anchor="middle" fill="#111">{escape(text)}</text>')  # fmt: skip
+            parts.append(
+                f'<text x="{gx + group_w / 2:.1f}" y="{base_y + 15 + 13 * line}" '
+                f'font-size="11" text-anchor="middle" fill="#111">{escape(text)}</text>'
+            )
         for si, name in enumerate(series):
             x = gx + group_w * 0.1 + si * bar_w
             bar = values.get((cat, name))
             if bar is None:
-                parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{base_y - 3}" font-size="9" '
-                             f'text-anchor="middle" fill="#555">n/a</text>')  # fmt: skip
+                parts.append(
+                    f'<text x="{x + bar_w / 2:.1f}" y="{base_y - 3}" font-size="9" '
+                    f'text-anchor="middle" fill="#555">n/a</text>'
+                )
                 continue
             label = f"{name}, {cat}: {fmt(bar.value)} {unit}"
             if bar.low is not None and bar.high is not None:
@@ -148,8 +156,9 @@ def bar_chart(
                     f'<path d="M{cx:.1f} {y_lo:.1f}V{y_hi:.1f}M{cx - 4:.1f} {y_hi:.1f}h8'
                     f'M{cx - 4:.1f} {y_lo:.1f}h8" stroke="#000" stroke-width="1.2"/>'
                 )
-    parts.append(f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" '
-                 'stroke="#333"/></svg>')  # fmt: skip
+    parts.append(
+        f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" stroke="#333"/></svg>'
+    )
     return "".join(parts)
 
 
@@ -177,10 +186,14 @@ def line_chart(
     step = plot_w / max(len(xs) - 1, 1)
     pos = {x: left + (i * step if len(xs) > 1 else plot_w / 2) for i, x in enumerate(xs)}
     for x in xs:
-        parts.append(f'<text x="{pos[x]:.1f}" y="{base_y + 16}" font-size="11" '
-                     f'text-anchor="middle" fill="#111">{fmt(x)}</text>')  # fmt: skip
-    parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 8}" font-size="11" '
-                 f'text-anchor="middle" fill="#333">{escape(x_label)}</text>')  # fmt: skip
+        parts.append(
+            f'<text x="{pos[x]:.1f}" y="{base_y + 16}" font-size="11" '
+            f'text-anchor="middle" fill="#111">{fmt(x)}</text>'
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.0f}" y="{height - 8}" font-size="11" '
+        f'text-anchor="middle" fill="#333">{escape(x_label)}</text>'
+    )
     for i, (name, pts) in enumerate(lines.items()):
         colour = _colour(name, i)
         ordered = sorted(pts)
@@ -188,14 +201,19 @@ def line_chart(
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in coords)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for (x, yv), (px, py) in zip(ordered, coords, strict=True):
-            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{colour}">'
-                         f"<title>{escape(f'{name}, {fmt(x)}: {fmt(yv)} {unit}')}</title>"
-                         "</circle>")  # fmt: skip
+            parts.append(
+                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{colour}">'
+                f"<title>{escape(f'{name}, {fmt(x)}: {fmt(yv)} {unit}')}</title>"
+                "</circle>"
+            )
             if markers and markers.get(name) == x:
-                parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="8" fill="none" '
-                             f'stroke="{colour}" stroke-width="2"/>'
-                             f'<text x="{px + 10:.1f}" y="{py - 8:.1f}" font-size="10" '
-                             f'fill="{colour}">knee</text>')  # fmt: skip
-    parts.append(f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" '
-                 'stroke="#333"/></svg>')  # fmt: skip
+                parts.append(
+                    f'<circle cx="{px:.1f}" cy="{py:.1f}" r="8" fill="none" '
+                    f'stroke="{colour}" stroke-width="2"/>'
+                    f'<text x="{px + 10:.1f}" y="{py - 8:.1f}" font-size="10" '
+                    f'fill="{colour}">knee</text>'
+                )
+    parts.append(
+        f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" stroke="#333"/></svg>'
+    )
     return "".join(parts)

@@ -314,7 +314,9 @@ class AzuriteService(Service):
                 f"check that `docker pull {AZURITE_DOCKER_IMAGE}` works",
             ) from None
         self._container = container
-        self._set_endpoint(container.get_container_host_ip(), int(container.get_exposed_port(10000)))
+        self._set_endpoint(
+            container.get_container_host_ip(), int(container.get_exposed_port(10000))
+        )
         self._wait_or_fail("the Azurite container does not answer", "check `docker logs`")
 
     def _read_external(self) -> dict[str, str]:

@@ -29,6 +29,7 @@ __all__ = [
     "ProvisionError",
     "ProvisionedServices",
     "ServiceTiming",
+    "build_service",
     "canonical_service_name",
     "start_services",
 ]
@@ -189,11 +190,15 @@ def _describe(service: Service) -> str:
     return str(describe()) if callable(describe) else ""
 
 
-def _build(
-    name: str, mode: ProvisionMode, log_dir: Path | None, options: Mapping[str, Any]
+def build_service(
+    name: str,
+    mode: ProvisionMode = "local",
+    log_dir: Path | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Service:
-    cls = _service_class(name)
-    kwargs = dict(options)
+    """An unstarted provider for `name` ('azure', 's3', 'redis', 'postgres' or an alias)."""
+    cls = _service_class(canonical_service_name(name))
+    kwargs = dict(options or {})
     if log_dir is not None and "log_dir" in inspect.signature(cls).parameters:
         kwargs.setdefault("log_dir", log_dir)
     return cls(mode, **kwargs)
@@ -219,7 +224,7 @@ def start_services(
     handle = ProvisionedServices(mode=mode, started_at=datetime.now(UTC).isoformat())
     if not wanted:
         return handle
-    built = {n: _build(n, mode, log_dir, (options or {}).get(n, {})) for n in wanted}
+    built = {n: build_service(n, mode, log_dir, (options or {}).get(n)) for n in wanted}
 
     def start_one(name: str) -> ServiceTiming:
         began = time.perf_counter()

@@ -27,11 +27,11 @@ from crownsafe.storage.azure_transfer import (
 )
 
 
-def pipeline_request(
-    url: str = "http://127.0.0.1/acct/c/b", headers: dict[str, str] | None = None, **options: Any
-) -> PipelineRequest[Any]:
-    request = HttpRequest("GET", url, headers=headers or {"x-ms-client-request-id": "sdk-id"})
-    context = PipelineContext(None, **options)
+def pipeline_request(options: dict[str, Any] | None = None) -> PipelineRequest[Any]:
+    request = HttpRequest(
+        "GET", "http://127.0.0.1/acct/c/b", headers={"x-ms-client-request-id": "sdk-id"}
+    )
+    context = PipelineContext(None, **(options or {}))
     return PipelineRequest(request, context)
 
 
@@ -44,7 +44,7 @@ def test_correlation_policy_uses_the_context_variable() -> None:
 
 def test_correlation_policy_prefers_the_per_call_option_and_consumes_it() -> None:
     """The option carries the id into SDK worker threads; it must not reach the transport."""
-    request = pipeline_request(**{CorrelationIdPolicy.OPTION: "cid-from-call"})
+    request = pipeline_request({CorrelationIdPolicy.OPTION: "cid-from-call"})
     with correlation_scope("cid-context"):
         CorrelationIdPolicy().on_request(request)
     assert request.http_request.headers[CORRELATION_HEADER_AZURE] == "cid-from-call"
@@ -85,8 +85,8 @@ def test_one_attempt_policy_without_a_guard_does_nothing() -> None:
 def test_request_hook_runs_policies_in_order() -> None:
     guard = AttemptGuard()
     hook = request_hook((CorrelationIdPolicy(), OneAttemptPolicy()))
-    hook(pipeline_request(**{CorrelationIdPolicy.OPTION: "c", OneAttemptPolicy.OPTION: guard}))
-    repeat = pipeline_request(**{CorrelationIdPolicy.OPTION: "c", OneAttemptPolicy.OPTION: guard})
+    hook(pipeline_request({CorrelationIdPolicy.OPTION: "c", OneAttemptPolicy.OPTION: guard}))
+    repeat = pipeline_request({CorrelationIdPolicy.OPTION: "c", OneAttemptPolicy.OPTION: guard})
     with pytest.raises(RepeatedRequestError):
         hook(repeat)
     assert repeat.http_request.headers[CORRELATION_HEADER_AZURE] == "c"
@@ -174,7 +174,7 @@ def test_correlation_policy_is_thread_safe_per_request() -> None:
     seen: dict[str, str] = {}
 
     def run(cid: str) -> None:
-        request = pipeline_request(**{CorrelationIdPolicy.OPTION: cid})
+        request = pipeline_request({CorrelationIdPolicy.OPTION: cid})
         policy.on_request(request)
         seen[cid] = request.http_request.headers[CORRELATION_HEADER_AZURE]
 

@@ -16,8 +16,13 @@ def benchmark_json(medians: dict[str, float], seed: int, n: int = 60) -> dict[st
     entries = []
     for name, median in medians.items():
         data = rng.lognormal(np.log(median), 0.05, n).tolist()
-        entries.append({"name": name, "fullname": f"benchmarks/x.py::{name}",
-                        "stats": {"median": float(np.median(data)), "data": data}})  # fmt: skip
+        entries.append(
+            {
+                "name": name,
+                "fullname": f"benchmarks/x.py::{name}",
+                "stats": {"median": float(np.median(data)), "data": data},
+            }
+        )
     return {"benchmarks": entries}
 
 
@@ -68,8 +73,13 @@ def test_missing_benchmarks_are_listed_not_failed() -> None:
 
 def test_aa_noise_floor_from_run_data() -> None:
     rng = np.random.default_rng(3)
-    runs = [{"first_s": rng.lognormal(0, s, 300).tolist(), "second_s": rng.lognormal(0, s, 300).tolist()}  # noqa: E501
-            for s in (0.01, 0.2)]  # fmt: skip
+    runs = [
+        {
+            "first_s": rng.lognormal(0, s, 300).tolist(),
+            "second_s": rng.lognormal(0, s, 300).tolist(),
+        }
+        for s in (0.01, 0.2)
+    ]
     floor = bench.aa_noise_floor({"runs": runs})
     assert floor is not None and 0.0 < floor < 0.2
     assert bench.aa_noise_floor(None) is None

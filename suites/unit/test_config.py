@@ -78,8 +78,10 @@ def test_booleans(raw: str, expected: bool) -> None:
     [
         ("STORAGE_RESILIENT", "maybe", "is not a boolean"),
         ("AZURE_USE_MANAGED_IDENTITY", "2", "is not a boolean"),
-        ("STORAGE_MAX_RETRIES", "three", "is not a number"),
-        ("STORAGE_TIMEOUT_SECONDS", "30s", "is not a number"),
+        ("STORAGE_MAX_RETRIES", "three", "is not a whole number"),
+        ("STORAGE_MAX_RETRIES", "3.7", "is not a whole number"),
+        ("STORAGE_TIMEOUT_SECONDS", "30s", "is not a finite number"),
+        ("STORAGE_TIMEOUT_SECONDS", "nan", "is not a finite number"),
         ("STORAGE_BACKEND", "gcs", "not a known backend"),
     ],
 )

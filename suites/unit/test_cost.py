@@ -26,7 +26,7 @@ def test_packaged_price_table_has_the_seeds_figures_with_sources() -> None:
 
 def test_price_table_missing_a_price_says_which(tmp_path: Path) -> None:
     table = tmp_path / "prices.toml"
-    table.write_text('[providers.x]\nstorage_gb_month = 1\negress_gb = 1\nwrite_ops_per_10k = 1\n')
+    table.write_text("[providers.x]\nstorage_gb_month = 1\negress_gb = 1\nwrite_ops_per_10k = 1\n")
     with pytest.raises(ValueError, match="'x' lacks 'read_ops_per_10k'"):
         cost.load_prices(table)
 

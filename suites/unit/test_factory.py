@@ -271,3 +271,16 @@ def test_package_import_loads_no_sdk() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_real_resilient_wrapper_is_used_when_present() -> None:
+    from crownsafe.storage.resilient import ResilientStorageClient
+    from crownsafe.storage.s3 import S3StorageClient
+
+    client = create_storage_client(dataclasses.replace(S3, storage_resilient=True))
+    try:
+        assert isinstance(client, ResilientStorageClient)
+        assert isinstance(client.inner, S3StorageClient)
+        assert (client.backend, client.container_name) == ("s3", "unit-bucket")
+    finally:
+        client.close()

@@ -1,0 +1,472 @@
+"""`ResilientStorageClient`: any `StorageClient` behind a circuit breaker and retries.
+
+Every operation runs as::
+
+    correlation scope -> retry (tenacity, backoff + jitter) -> circuit breaker -> inner call
+
+and a call that finally fails is logged once by `log_storage_failure` (the body of the
+seed's `log_azure_error`). The breaker sits inside the retry loop: each HTTP-level attempt
+counts, and once the breaker opens the loop stops at once (`CircuitOpenError` is never
+retried) instead of sleeping through the remaining attempts. All attempts of one call
+share its correlation id, so the service's logs tie them together. The inner clients make
+exactly one HTTP attempt per request (SDK retries off), so one logical call makes at most
+`max_retries + 1` attempts.
+
+What is retried, per operation:
+
+- `upload_file`: bytes and paths are re-sent whole. A seekable stream's position is
+  remembered and restored before each retry. A non-seekable stream is retried only if no
+  byte was read from it; otherwise the call fails with `NonRetryableUploadError` rather
+  than sending a partial body.
+- `download_blob`, `download_to` (to a path: the file is rewritten; to a seekable stream:
+  it is rewound and truncated to where it started; to a non-seekable stream: no retry
+  once a byte was written, the original error is raised).
+- `iter_blob_chunks`: the request and the first chunk are retried; after the first chunk
+  was yielded an error propagates unchanged (the consumer already holds part of the data).
+- `iter_blobs`: a failure mid-listing restarts the listing and skips the names already
+  yielded (both services list in UTF-8 binary order), within the same retry budget.
+- Everything else is retried whole. Ambiguity after a lost response: a retried
+  `delete_blob` that finds the blob gone reports True (an earlier attempt most likely
+  deleted it); a retried `upload_file(overwrite=False)` or `create_container(exist_ok=False)`
+  may report a conflict caused by its own earlier attempt.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, Self, TypeVar
+
+from crownsafe.correlation import correlation_scope, get_correlation_id, new_correlation_id
+from crownsafe.resilience import (
+    CircuitBreaker,
+    Jitter,
+    RetryPolicy,
+    breaker_for_backend,
+    is_retryable,
+    log_storage_failure,
+)
+from crownsafe.storage.base import (
+    DEFAULT_CHUNK_SIZE,
+    BlobInfo,
+    BlobNotFoundError,
+    NonRetryableUploadError,
+    SasPermission,
+    StorageClient,
+    UploadData,
+)
+
+if TYPE_CHECKING:
+    from crownsafe.config import Settings
+
+__all__ = ["OperationStats", "ResilientStorageClient"]
+
+R = TypeVar("R")
+_DONE = object()
+
+
+@dataclass
+class OperationStats:
+    calls: int = 0
+    attempts: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    recovered: int = 0  # succeeded after at least one retry
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ops: dict[str, OperationStats] = {}
+
+    def record(self, operation: str, attempts: int, ok: bool) -> None:
+        with self._lock:
+            stats = self._ops.setdefault(operation, OperationStats())
+            stats.calls += 1
+            stats.attempts += attempts
+            if ok:
+                stats.succeeded += 1
+                stats.recovered += attempts > 1
+            else:
+                stats.failed += 1
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {op: asdict(stats) for op, stats in self._ops.items()}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._ops.clear()
+
+
+class _GiveUp(Exception):
+    """Carries an error out of the retry loop without retrying it."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _ReadGuard:
+    """A non-seekable view of a stream that counts the bytes read through it."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.consumed = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._stream.read(size) or b""
+        self.consumed += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+
+class _WriteGuard:
+    """A non-seekable sink that counts the bytes written through it."""
+
+    def __init__(self, sink: BinaryIO) -> None:
+        self._sink = sink
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        count = self._sink.write(data)
+        self.written += len(data)
+        return count if count is not None else len(data)
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        self._sink.flush()
+
+
+def _seekable(stream: object) -> bool:
+    try:
+        return bool(getattr(stream, "seekable", lambda: False)())
+    except (OSError, ValueError):
+        return False
+
+
+class ResilientStorageClient:
+    """A `StorageClient` that adds a circuit breaker, retries and correlation ids."""
+
+    def __init__(
+        self,
+        inner: StorageClient,
+        *,
+        breaker: CircuitBreaker | None = None,
+        retry: RetryPolicy | None = None,
+        max_retries: int = 3,
+        base_delay: float = 1.0,
+        max_delay: float = 30.0,
+        jitter: Jitter = "equal",
+        sleep: Callable[[float], Any] | None = None,
+        rng: Any = None,
+    ) -> None:
+        self.inner = inner
+        self.backend = inner.backend
+        self.container_name = inner.container_name
+        self.breaker = breaker or CircuitBreaker(f"{inner.backend}-storage")
+        self.retry = retry or RetryPolicy(
+            max_retries=max_retries,
+            base_delay=base_delay,
+            max_delay=max_delay,
+            jitter=jitter,
+            sleep=sleep,
+            rng=rng,
+        )
+        self._stats = _Stats()
+
+    @classmethod
+    def from_settings(
+        cls, client: StorageClient, settings: Settings, **options: Any
+    ) -> ResilientStorageClient:
+        """Wrap `client` with STORAGE_MAX_RETRIES / STORAGE_RETRY_BASE_DELAY and the
+        process-wide breaker of its backend (`azure_storage_circuit_breaker` for Azure)."""
+        options.setdefault("breaker", breaker_for_backend(client.backend))
+        options.setdefault("max_retries", settings.storage_max_retries)
+        options.setdefault("base_delay", settings.storage_retry_base_delay)
+        return cls(client, **options)
+
+    def __repr__(self) -> str:
+        return f"ResilientStorageClient({self.inner!r}, breaker={self.breaker!r})"
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Per operation: calls, attempts, succeeded, failed, recovered."""
+        return self._stats.snapshot()
+
+    def reset_stats(self) -> None:
+        self._stats.reset()
+
+    # -- the one code path --------------------------------------------------------------
+
+    def _run(
+        self,
+        operation: str,
+        blob_name: str | None,
+        fn: Callable[..., R],
+        *args: Any,
+        before_retry: Callable[[], None] | None = None,
+        after_failure: Callable[[BaseException, int], BaseException | None] | None = None,
+        record: bool = True,
+        **kwargs: Any,
+    ) -> R:
+        attempts = 0
+
+        def attempt() -> R:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and before_retry is not None:
+                before_retry()
+            try:
+                return self.breaker.call(fn, *args, **kwargs)
+            except Exception as exc:
+                if after_failure is not None:
+                    replacement = after_failure(exc, attempts)
+                    if replacement is not None:
+                        raise _GiveUp(replacement) from exc
+                raise
+
+        with correlation_scope():
+            try:
+                result = self.retry.call(attempt)
+            except _GiveUp as give_up:
+                return self._failed(operation, blob_name, give_up.error, attempts, record)
+            except Exception as exc:
+                return self._failed(operation, blob_name, exc, attempts, record)
+        if record:
+            self._stats.record(operation, attempts, ok=True)
+        return result
+
+    def _failed(
+        self, operation: str, blob_name: str | None, exc: BaseException, attempts: int, record: bool
+    ) -> NoReturn:
+        if record:
+            self._stats.record(operation, attempts, ok=False)
+        log_storage_failure(exc, operation=operation, blob_name=blob_name)
+        raise exc
+
+    # -- uploads ------------------------------------------------------------------------
+
+    def upload_file(
+        self,
+        blob_name: str,
+        data: UploadData,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        overwrite: bool = True,
+    ) -> str:
+        before_retry: Callable[[], None] | None = None
+        after_failure = None
+        body: Any = data
+        if not isinstance(data, bytes | bytearray | memoryview | str | os.PathLike):
+            if _seekable(data):
+                start = data.tell()
+
+                def before_retry() -> None:
+                    data.seek(start)
+
+            else:
+                guard = body = _ReadGuard(data)
+
+                def after_failure(exc: BaseException, _: int) -> BaseException | None:
+                    if guard.consumed and is_retryable(exc):
+                        return NonRetryableUploadError(
+                            f"upload from a non-seekable stream failed after {guard.consumed} "
+                            f"bytes were read, so it cannot be retried: {exc}",
+                            backend=self.backend,
+                            operation="upload_file",
+                            blob_name=blob_name,
+                            status=getattr(exc, "status", None),
+                            error_code=getattr(exc, "error_code", None),
+                            request_id=getattr(exc, "request_id", None),
+                        )
+                    return None
+
+        return self._run(
+            "upload_file",
+            blob_name,
+            self.inner.upload_file,
+            blob_name,
+            body,
+            content_type,
+            metadata,
+            overwrite,
+            before_retry=before_retry,
+            after_failure=after_failure,
+        )
+
+    # -- downloads ----------------------------------------------------------------------
+
+    def download_blob(self, blob_name: str) -> bytes:
+        return self._run("download_blob", blob_name, self.inner.download_blob, blob_name)
+
+    def download_to(self, blob_name: str, file: BinaryIO | os.PathLike[str] | str) -> int:
+        if isinstance(file, str | os.PathLike):
+            return self._run("download_to", blob_name, self.inner.download_to, blob_name, file)
+        if _seekable(file):
+            start = file.tell()
+
+            def rewind() -> None:
+                file.seek(start)
+                file.truncate()
+
+            return self._run(
+                "download_to",
+                blob_name,
+                self.inner.download_to,
+                blob_name,
+                file,
+                before_retry=rewind,
+            )
+        guard = _WriteGuard(file)
+
+        def after_failure(exc: BaseException, _: int) -> BaseException | None:
+            return exc if guard.written else None
+
+        return self._run(
+            "download_to",
+            blob_name,
+            self.inner.download_to,
+            blob_name,
+            guard,
+            after_failure=after_failure,
+        )
+
+    def iter_blob_chunks(
+        self, blob_name: str, chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> Iterator[bytes]:
+        """Stream chunks; retried until the first chunk is in hand, never after."""
+        cid = get_correlation_id() or new_correlation_id()
+
+        def first() -> tuple[Iterator[bytes], bytes | None]:
+            chunks = iter(self.inner.iter_blob_chunks(blob_name, chunk_size))
+            return chunks, next(chunks, None)
+
+        with correlation_scope(cid):
+            chunks, head = self._run("iter_blob_chunks", blob_name, first)
+        return self._rest_of_chunks(cid, blob_name, chunks, head)
+
+    def _rest_of_chunks(
+        self, cid: str, blob_name: str, chunks: Iterator[bytes], head: bytes | None
+    ) -> Iterator[bytes]:
+        if head is None:
+            return
+        yield head
+        while True:
+            with correlation_scope(cid):
+                try:
+                    chunk = next(chunks, None)
+                except Exception as exc:
+                    log_storage_failure(exc, operation="iter_blob_chunks", blob_name=blob_name)
+                    raise
+            if chunk is None:
+                return
+            yield chunk
+
+    # -- listing ------------------------------------------------------------------------
+
+    def list_blobs(
+        self, prefix: str | None = None, max_results: int | None = None
+    ) -> list[BlobInfo]:
+        return self._run("list_blobs", None, self.inner.list_blobs, prefix, max_results)
+
+    def iter_blobs(
+        self, prefix: str | None = None, page_size: int | None = None
+    ) -> Iterator[BlobInfo]:
+        """Iterate all blobs; a failure mid-way resumes after the last name yielded."""
+        state: dict[str, Any] = {"it": None, "last": None}
+
+        def advance() -> Any:
+            try:
+                if state["it"] is None:
+                    fresh = iter(self.inner.iter_blobs(prefix, page_size))
+                    state["it"] = fresh
+                    if state["last"] is not None:
+                        for info in fresh:
+                            if info.name > state["last"]:
+                                return info
+                        return _DONE
+                return next(state["it"], _DONE)
+            except BaseException:
+                state["it"] = None
+                raise
+
+        cid = get_correlation_id() or new_correlation_id()
+        while True:
+            with correlation_scope(cid):
+                item = self._run("iter_blobs", None, advance, record=False)
+            if item is _DONE:
+                return
+            state["last"] = item.name
+            yield item
+
+    # -- the rest -----------------------------------------------------------------------
+
+    def generate_sas_url(
+        self, blob_name: str, expiry_hours: float = 24, permission: SasPermission = "r"
+    ) -> str:
+        return self._run(
+            "generate_sas_url",
+            blob_name,
+            self.inner.generate_sas_url,
+            blob_name,
+            expiry_hours,
+            permission,
+        )
+
+    def blob_exists(self, blob_name: str) -> bool:
+        return self._run("blob_exists", blob_name, self.inner.blob_exists, blob_name)
+
+    def head_object(self, blob_name: str) -> BlobInfo:
+        return self._run("head_object", blob_name, self.inner.head_object, blob_name)
+
+    def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
+        attempts = 0
+
+        def delete() -> bool:
+            nonlocal attempts
+            attempts += 1
+            try:
+                existed = self.inner.delete_blob(blob_name, missing_ok)
+            except BlobNotFoundError:
+                if attempts > 1:
+                    return True  # an earlier attempt whose response was lost deleted it
+                raise
+            return existed or attempts > 1
+
+        return self._run("delete_blob", blob_name, delete)
+
+    def get_blob_url(self, blob_name: str) -> str:
+        return self.inner.get_blob_url(blob_name)
+
+    def create_container(self, exist_ok: bool = True) -> None:
+        self._run("create_container", None, self.inner.create_container, exist_ok)
+
+    def delete_container(self, missing_ok: bool = True) -> None:
+        self._run("delete_container", None, self.inner.delete_container, missing_ok)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,160 @@
+"""The resilience suite's results: one cell per fault x operation x backend -> resilience.json.
+
+Shape (read by `harness.report.model.ResilienceResult`)::
+
+    {"summary": {"faults", "operations", "calls", "attempts", "recovered", "failed", "lost",
+                 "max_attempts_per_call", "attempts_bound", "requests_at_proxy",
+                 "faults_tried": [...], "operations_tried": [...], "backends": [...]},
+     "cells": [{"fault", "operation", "backend", "calls", "attempts", "recovered",
+                "failed", "lost", "requests", "max_attempts", "errors": {type: n}}],
+     "checks": [{"name", "backend", "passed", "detail"}]}
+
+Under pytest-xdist every worker merges its cells into the same file (under a file lock),
+keyed by the run's id so a reused run folder never mixes two runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.rundir import write_json
+
+__all__ = ["Cell", "ResilienceSummary"]
+
+FILE_NAME = "resilience.json"
+
+
+@dataclass
+class Cell:
+    fault: str
+    operation: str
+    backend: str
+    calls: int = 0
+    attempts: int = 0
+    recovered: int = 0
+    failed: int = 0
+    lost: int = 0
+    requests: int = 0
+    max_attempts: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault,
+            "operation": self.operation,
+            "backend": self.backend,
+            "calls": self.calls,
+            "attempts": self.attempts,
+            "recovered": self.recovered,
+            "failed": self.failed,
+            "lost": self.lost,
+            "requests": self.requests,
+            "max_attempts": self.max_attempts,
+            "errors": dict(self.errors),
+        }
+
+    def merge(self, other: dict[str, Any]) -> None:
+        for key in ("calls", "attempts", "recovered", "failed", "lost", "requests"):
+            setattr(self, key, getattr(self, key) + int(other.get(key, 0)))
+        self.max_attempts = max(self.max_attempts, int(other.get("max_attempts", 0)))
+        self.errors.update({k: int(v) for k, v in (other.get("errors") or {}).items()})
+
+
+class ResilienceSummary:
+    """Collects call outcomes during the suite; `write(run_dir)` merges them to disk."""
+
+    def __init__(self, run_id: str, attempts_bound: int) -> None:
+        self.run_id = run_id
+        self.attempts_bound = attempts_bound
+        self._cells: dict[tuple[str, str, str], Cell] = {}
+        self._checks: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        *,
+        fault: str,
+        operation: str,
+        backend: str,
+        attempts: int,
+        succeeded: bool,
+        lost: bool = False,
+        requests: int = 0,
+        error: str | None = None,
+    ) -> None:
+        with self._lock:
+            cell = self._cells.setdefault(
+                (fault, operation, backend), Cell(fault, operation, backend)
+            )
+            cell.calls += 1
+            cell.attempts += attempts
+            cell.requests += requests
+            cell.max_attempts = max(cell.max_attempts, attempts)
+            cell.lost += int(lost)
+            if succeeded:
+                cell.recovered += int(attempts > 1)
+            else:
+                cell.failed += 1
+                cell.errors[error or "unknown"] += 1
+
+    def check(self, name: str, backend: str, passed: bool, detail: str = "") -> None:
+        with self._lock:
+            self._checks.append(
+                {"name": name, "backend": backend, "passed": passed, "detail": detail}
+            )
+
+    def to_json(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        with self._lock:
+            cells = {key: Cell(*key) for key in self._cells}
+            for key, cell in self._cells.items():
+                cells[key].merge(cell.to_json())
+            checks = list(self._checks)
+        if previous and previous.get("run_id") == self.run_id:
+            for data in previous.get("cells", []):
+                key = (data["fault"], data["operation"], data["backend"])
+                cells.setdefault(key, Cell(*key)).merge(data)
+            checks = list(previous.get("checks", [])) + checks
+        ordered = [cells[k] for k in sorted(cells)]
+        summary = {
+            "faults": len({c.fault for c in ordered}),
+            "operations": len({c.operation for c in ordered}),
+            "calls": sum(c.calls for c in ordered),
+            "attempts": sum(c.attempts for c in ordered),
+            "recovered": sum(c.recovered for c in ordered),
+            "failed": sum(c.failed for c in ordered),
+            "lost": sum(c.lost for c in ordered),
+            "requests_at_proxy": sum(c.requests for c in ordered),
+            "max_attempts_per_call": max((c.max_attempts for c in ordered), default=0),
+            "attempts_bound": self.attempts_bound,
+            "checks_passed": sum(1 for c in checks if c["passed"]),
+            "checks_failed": sum(1 for c in checks if not c["passed"]),
+            "faults_tried": sorted({c.fault for c in ordered}),
+            "operations_tried": sorted({c.operation for c in ordered}),
+            "backends": sorted({c.backend for c in ordered}),
+        }
+        return {
+            "run_id": self.run_id,
+            "summary": summary,
+            "cells": [c.to_json() for c in ordered],
+            "checks": checks,
+        }
+
+    def write(self, run_dir: Path) -> Path:
+        """Merge this process's results into `run_dir/resilience.json` (locked)."""
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with open(run_dir / f".{FILE_NAME}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            target = run_dir / FILE_NAME
+            previous = None
+            if target.exists():
+                try:
+                    previous = json.loads(target.read_text())
+                except ValueError:
+                    previous = None
+            return write_json(run_dir, FILE_NAME, self.to_json(previous))

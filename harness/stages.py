@@ -1,0 +1,209 @@
+"""The stages of `crownsafe-harness run`, in order, sharing one run folder.
+
+bootstrap check -> services (started once, in parallel) -> suites (pytest, pointed at those
+services with --provision external) -> [benchmarks] -> report -> summary. A later stage
+(load, ...) is one more `Stage` in `STAGES`; `--stages` picks which run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.services.base import ProvisionMode, ServiceStartError
+from harness.services.provision import ProvisionedServices, build_service, start_services
+
+__all__ = [
+    "DEFAULT_STAGES",
+    "STAGES",
+    "RunContext",
+    "Stage",
+    "StageResult",
+    "run_stages",
+    "summary_rows",
+    "summary_table",
+]
+
+SUITE_PATHS = ("suites/contract", "suites/unit")
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+@dataclass
+class StageResult:
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class RunContext:
+    root: Path
+    run_dir: Path
+    backends: list[str]
+    mode: ProvisionMode
+    workers: int = 2
+    pytest_args: list[str] = field(default_factory=list)
+    services: ProvisionedServices | None = None
+    print: Callable[[str], None] = print
+
+    def child_env(self) -> dict[str, str]:
+        env = {**os.environ, "HARNESS_RUN_DIR": str(self.run_dir)}
+        if self.services is not None:
+            env.update(self.services.harness_env())
+        return env
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    description: str
+    run: Callable[[RunContext], StageResult]
+
+
+def _bootstrap(ctx: RunContext) -> StageResult:
+    problems: list[str] = []
+    for name in ctx.backends:
+        check = getattr(build_service(name, ctx.mode), "check_prerequisites", None)
+        try:
+            if callable(check):
+                check()
+        except ServiceStartError as exc:
+            problems.append(str(exc))
+    for module in ("crownsafe.storage.azure", "crownsafe.storage.s3", "xdist"):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            problems.append(f"{module} cannot be imported ({exc}). Fix: run `make bootstrap`")
+    return StageResult(not problems, "\n".join(problems) or "tools and packages present")
+
+
+def _services(ctx: RunContext) -> StageResult:
+    ctx.services = start_services(
+        ctx.backends,
+        ctx.mode,
+        log_dir=ctx.run_dir / "logs" / "services",
+        on_ready=lambda t: ctx.print(f"    {t.name} ready in {t.ready_s:.2f} s ({t.endpoint})"),
+    )
+    ctx.services.write(ctx.run_dir)
+    return StageResult(True, f"all ready in {ctx.services.parallel_ready_s:.2f} s")
+
+
+def _pytest(ctx: RunContext, argv: list[str], what: str) -> StageResult:
+    command = [sys.executable, "-m", "pytest", *argv, "-p", "no:locust"]
+    ctx.print("    $ " + " ".join(command[2:]))
+    code = subprocess.run(command, cwd=ctx.root, env=ctx.child_env(), check=False).returncode
+    if code == 5:
+        return StageResult(False, f"no tests were collected in {what} (pytest exit 5)")
+    return StageResult(code == 0, f"pytest exit {code}")
+
+
+def _suites(ctx: RunContext) -> StageResult:
+    paths = [p for p in SUITE_PATHS if (ctx.root / p).is_dir()]
+    if not paths:
+        return StageResult(False, f"none of {', '.join(SUITE_PATHS)} exists under {ctx.root}")
+    argv = [*paths, "-q", "-rfE", f"--backends={','.join(ctx.backends)}"]
+    argv += ["--provision=external", f"--run-dir={ctx.run_dir}"]
+    if ctx.workers > 0:
+        argv += ["-n", str(ctx.workers), "--dist", "loadgroup"]
+    return _pytest(ctx, [*argv, *ctx.pytest_args], " ".join(paths))
+
+
+def _benchmarks(ctx: RunContext) -> StageResult:
+    try:
+        from harness.bench import main as bench_main
+    except ImportError as exc:
+        return StageResult(False, f"harness.bench is not available ({exc})")
+    code = bench_main(["--run-dir", str(ctx.run_dir), "--backends", ",".join(ctx.backends)])
+    return StageResult(code == 0, f"bench exit {code}")
+
+
+def _report(ctx: RunContext) -> StageResult:
+    try:
+        from harness.report.render import render_run
+    except ImportError as exc:
+        return StageResult(True, f"no report renderer installed yet ({exc}); nothing rendered")
+    path = render_run(ctx.run_dir, None)
+    return StageResult(True, f"report written to {path}")
+
+
+STAGES: dict[str, Stage] = {
+    s.name: s
+    for s in (
+        Stage("bootstrap", "check tools and packages", _bootstrap),
+        Stage("services", "start the services in parallel", _services),
+        Stage("suites", "contract and unit suites (pytest)", _suites),
+        Stage("benchmarks", "benchmarks (pytest-benchmark, no xdist)", _benchmarks),
+        Stage("report", "render the HTML report", _report),
+    )
+}
+DEFAULT_STAGES = ("bootstrap", "services", "suites", "report")
+
+
+def summary_rows(run_dir: Path) -> list[dict[str, Any]]:
+    """One row per suite x backend with outcome counts, from the run's suites/*.json."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted((run_dir / "suites").glob("*.json")):
+        data = json.loads(path.read_text())
+        counts: dict[str, dict[str, int]] = {}
+        for test in data.get("tests", []):
+            per = counts.setdefault(test.get("backend") or "-", dict.fromkeys(OUTCOMES, 0))
+            per[test["outcome"]] = per.get(test["outcome"], 0) + 1
+        for backend in sorted(counts):
+            rows.append(
+                {"suite": data.get("suite", path.stem), "backend": backend, **counts[backend]}
+            )
+    return rows
+
+
+def summary_table(rows: list[dict[str, Any]]) -> str:
+    columns = ("suite", "backend", "passed", "failed", "error", "skipped")
+    table = [list(columns)] + [[str(r.get(c, 0)) for c in columns] for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i < 2 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in table
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run_stages(ctx: RunContext, names: list[str]) -> int:
+    """Run the named stages in order (stop at the first failure); print the summary."""
+    failed = False
+    try:
+        for index, name in enumerate(names, 1):
+            stage = STAGES[name]
+            ctx.print(f"==> [{index}/{len(names)}] {name}: {stage.description}")
+            began = time.perf_counter()
+            try:
+                result = stage.run(ctx)
+            except ServiceStartError as exc:
+                result = StageResult(False, str(exc))
+            took = time.perf_counter() - began
+            status = "ok" if result.ok else "FAILED"
+            ctx.print(f"<== {name} {status} in {took:.2f} s: {result.detail}")
+            if not result.ok:
+                failed = True
+                if name in ("bootstrap", "services"):
+                    break
+    finally:
+        if ctx.services is not None:
+            ctx.services.stop()
+            ctx.services = None
+    rows = summary_rows(ctx.run_dir)
+    if rows:
+        ctx.print("\nResults per suite and backend:\n" + summary_table(rows))
+        failed = failed or any(r["failed"] or r["error"] for r in rows)
+    ctx.print(f"\nrun folder: {ctx.run_dir}")
+    ctx.print("RESULT: " + ("FAILED" if failed else "passed"))
+    return 1 if failed else 0

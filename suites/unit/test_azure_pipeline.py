@@ -1,0 +1,290 @@
+"""The Azure client against a scripted local HTTP server: attempts, headers, error mapping.
+
+A real socket server answering with scripted statuses (no SDK mocks) checks what only the
+wire shows: exactly one HTTP attempt per request (SDK retries off, including the stream
+downloader's hidden re-GET), the correlation id on every request (also from the SDK's
+worker threads), and which typed error each failure becomes.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from crownsafe.config import Settings
+from crownsafe.correlation import CORRELATION_HEADER_AZURE, correlation_scope
+from crownsafe.storage.azure import AzureBlobStorageClient
+from crownsafe.storage.base import (
+    BlobConflictError,
+    BlobNotFoundError,
+    NonRetryableUploadError,
+    StorageThrottledError,
+    StorageUnavailableError,
+)
+
+KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+MIB = 1024 * 1024
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body_size: int
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    declared_length: int | None = None
+
+
+def azure_error(status: int, code: str, **headers: str) -> Reply:
+    body = (
+        f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code>'
+        f"<Message>scripted {code}</Message></Error>"
+    ).encode()
+    return Reply(
+        status,
+        {
+            "Content-Type": "application/xml",
+            "x-ms-error-code": code,
+            "x-ms-request-id": f"srv-{code}",
+            **headers,
+        },
+        body,
+    )
+
+
+class ScriptedServer:
+    """Answers every request with `script(seen, index)`; records what it received."""
+
+    def __init__(self, script: Callable[[Seen, int], Reply]) -> None:
+        self.script = script
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+            def _handle(self) -> None:
+                size = int(self.headers.get("Content-Length") or 0)
+                if size:
+                    self.rfile.read(size)
+                seen = Seen(self.command, self.path, dict(self.headers.items()), size)
+                with outer._lock:
+                    outer.seen.append(seen)
+                    index = len(outer.seen) - 1
+                reply = outer.script(seen, index)
+                self.send_response(reply.status)
+                length = reply.declared_length if reply.declared_length else len(reply.body)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(length))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(reply.body)
+                self.wfile.flush()
+                self.close_connection = True
+
+            do_GET = do_PUT = do_HEAD = do_DELETE = _handle
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def account_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/devstoreaccount1"
+
+    def start(self) -> ScriptedServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., tuple[ScriptedServer, AzureBlobStorageClient]]]:
+    made: list[tuple[ScriptedServer, AzureBlobStorageClient]] = []
+
+    def start(
+        script: Callable[[Seen, int], Reply], **client_kwargs: Any
+    ) -> tuple[ScriptedServer, AzureBlobStorageClient]:
+        server = ScriptedServer(script).start()
+        client = AzureBlobStorageClient(
+            "scripted",
+            account_url=server.account_url,
+            account_key=KEY,
+            settings=Settings(),
+            timeout=10,
+            **client_kwargs,
+        )
+        made.append((server, client))
+        return server, client
+
+    yield start
+    for server, client in made:
+        client.close()
+        server.stop()
+
+
+def test_server_busy_is_one_attempt_and_throttled(serve: Callable[..., Any]) -> None:
+    """503 ServerBusy: one request on the wire (SDK retries off), Retry-After kept."""
+    server, client = serve(lambda seen, i: azure_error(503, "ServerBusy", **{"Retry-After": "3"}))
+    with pytest.raises(StorageThrottledError) as caught:
+        client.upload_file("b.txt", b"payload")
+    error = caught.value
+    assert len(server.seen) == 1
+    assert (error.status, error.error_code, error.request_id) == (
+        503,
+        "ServerBusy",
+        "srv-ServerBusy",
+    )
+    assert error.retry_after == 3.0
+    assert (error.operation, error.blob_name) == ("upload_file", "b.txt")
+
+
+def test_internal_error_on_download_is_one_attempt(serve: Callable[..., Any]) -> None:
+    server, client = serve(lambda seen, i: azure_error(500, "InternalError"))
+    with pytest.raises(StorageUnavailableError) as caught:
+        client.download_blob("b.txt")
+    assert len(server.seen) == 1
+    assert caught.value.error_code == "InternalError"
+
+
+def test_not_found_on_head_is_one_attempt(serve: Callable[..., Any]) -> None:
+    server, client = serve(lambda seen, i: Reply(404, {"x-ms-error-code": "BlobNotFound"}))
+    with pytest.raises(BlobNotFoundError):
+        client.head_object("missing.txt")
+    assert [s.method for s in server.seen] == ["HEAD"]
+
+
+def test_body_cut_short_is_one_get(serve: Callable[..., Any]) -> None:
+    """The SDK's stream downloader re-GETs a cut body; crownsafe refuses the repeat."""
+    truncated = Reply(
+        206,
+        {"Content-Range": "bytes 0-99/100", "x-ms-blob-type": "BlockBlob"},
+        b"x" * 10,
+        declared_length=100,
+    )
+    server, client = serve(lambda seen, i: truncated)
+    with pytest.raises(StorageUnavailableError, match="one attempt per request"):
+        client.download_blob("b.txt")
+    assert [s.method for s in server.seen] == ["GET"]
+
+
+def test_correlation_id_on_every_block_from_worker_threads(serve: Callable[..., Any]) -> None:
+    """Parallel block uploads run in SDK threads; each request still carries the id."""
+    server, client = serve(
+        lambda seen, i: Reply(201), single_put_threshold=MIB, block_size=MIB, max_concurrency=4
+    )
+    with correlation_scope("corr-blocks"):
+        client.upload_file("big.bin", b"y" * (5 * MIB + 1))
+    assert len(server.seen) == 7
+    assert sum("comp=block&" in s.path for s in server.seen) == 6
+    assert all(s.headers[CORRELATION_HEADER_AZURE] == "corr-blocks" for s in server.seen)
+
+
+def test_without_a_scope_the_sdk_request_id_stands(serve: Callable[..., Any]) -> None:
+    server, client = serve(lambda seen, i: Reply(201))
+    client.upload_file("a.txt", b"a")
+    client.upload_file("b.txt", b"b")
+    ids = [s.headers[CORRELATION_HEADER_AZURE] for s in server.seen]
+    assert len(ids) == 2 and all(ids) and ids[0] != ids[1]
+
+
+def _fail_second_block(seen: Seen, index: int) -> Reply:
+    return Reply(201) if index == 0 else azure_error(500, "InternalError")
+
+
+class NonSeekable(io.RawIOBase):
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_non_seekable_stream_failing_midway_is_not_retryable(serve: Callable[..., Any]) -> None:
+    server, client = serve(_fail_second_block, block_size=MIB, max_concurrency=1)
+    with pytest.raises(NonRetryableUploadError) as caught:
+        client.upload_file("pipe.bin", NonSeekable(b"z" * (3 * MIB)))
+    error = caught.value
+    assert not isinstance(error, StorageUnavailableError)
+    assert (error.status, error.error_code, error.request_id) == (
+        500,
+        "InternalError",
+        "srv-InternalError",
+    )
+    assert "bytes were sent" in str(error)
+    assert len(server.seen) == 2
+
+
+def test_seekable_stream_failure_stays_retryable(serve: Callable[..., Any]) -> None:
+    """A seekable stream can be rewound by the resilient layer: the typed error stands."""
+    _server, client = serve(_fail_second_block, single_put_threshold=MIB, block_size=MIB)
+    with pytest.raises(StorageUnavailableError):
+        client.upload_file("seek.bin", io.BytesIO(b"z" * (3 * MIB)))
+
+
+def test_non_seekable_conflict_stays_a_conflict(serve: Callable[..., Any]) -> None:
+    def script(seen: Seen, index: int) -> Reply:
+        if "comp=blocklist" in seen.path:
+            return azure_error(409, "BlobAlreadyExists")
+        return Reply(201)
+
+    _server, client = serve(script, block_size=MIB)
+    with pytest.raises(BlobConflictError):
+        client.upload_file("pipe.bin", NonSeekable(b"z" * 10), overwrite=False)
+
+
+def test_overwrite_false_sends_if_none_match(serve: Callable[..., Any]) -> None:
+    server, client = serve(lambda seen, i: azure_error(409, "BlobAlreadyExists"))
+    with pytest.raises(BlobConflictError):
+        client.upload_file("x.txt", b"x", overwrite=False, content_type="text/plain")
+    headers = {k.lower(): v for k, v in server.seen[0].headers.items()}
+    assert headers["if-none-match"] == "*"
+    assert headers["x-ms-blob-content-type"] == "text/plain"
+
+
+def test_unreachable_endpoint_message_hides_the_sas() -> None:
+    """A SAS-authenticated client's connection error never shows the signature."""
+    conn = (
+        "BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;"
+        "SharedAccessSignature=sv=2024-08-04&sp=rw&sig=TOPSECRETSIG%3D"
+    )
+    client = AzureBlobStorageClient("scripted", connection_string=conn, settings=Settings())
+    try:
+        with pytest.raises(StorageUnavailableError) as caught:
+            client.download_blob("b.txt")
+    finally:
+        client.close()
+    assert "TOPSECRETSIG" not in str(caught.value)
+    assert "sig=" not in str(caught.value)
