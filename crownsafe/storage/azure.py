@@ -4,7 +4,13 @@ The only module that imports azure.storage.blob. Design points:
 
 - One retry layer: the SDK's retries are off (`retry_total=0`), so a logical call makes
   exactly one HTTP attempt per request it needs; `crownsafe.storage.resilient` retries.
-- Every request carries the current correlation id as `x-ms-client-request-id`.
+  The SDK's stream downloader re-sends a ranged GET whose body was cut short (3 tries,
+  1 s apart, not configurable); `OneAttemptPolicy` refuses that repeat before it leaves
+  (the SDK's 1 s sleep still happens once), so the failure surfaces as
+  `StorageUnavailableError` after one request.
+- Every request carries the current correlation id as `x-ms-client-request-id`, set in
+  the client's `raw_request_hook` (azure-storage-blob ignores `per_call_policies`; see
+  `azure_transfer.request_hook`).
 - Uploads stream: a path is opened and sent with its known length, a binary stream is read
   in blocks by the SDK, bytes-like data is read through a zero-copy view. A seekable
   stream is uploaded from its current position; the caller (the resilient layer) seeks it
@@ -203,9 +209,6 @@ class AzureBlobStorageClient:
         except (AzureError, ConnectionError, TimeoutError) as exc:
             raise map_azure_error(exc, operation=operation, blob_name=blob_name) from None
 
-    def _call_options(self) -> dict[str, Any]:
-        return call_options()
-
     def upload_file(
         self,
         blob_name: str,
@@ -219,7 +222,7 @@ class AzureBlobStorageClient:
             "overwrite": overwrite,
             "metadata": validate_metadata(metadata) or None,
             "max_concurrency": self._max_concurrency,
-            **self._call_options(),
+            **call_options(),
         }
         if content_type:
             options["content_settings"] = ContentSettings(content_type=content_type)
@@ -269,7 +272,7 @@ class AzureBlobStorageClient:
         name = validate_blob_name(blob_name)
         with self._mapped("download_blob", name):
             downloader = self._container.download_blob(
-                name, max_concurrency=self._max_concurrency, **self._call_options()
+                name, max_concurrency=self._max_concurrency, **call_options()
             )
             return bytes(downloader.readall())
 
@@ -291,7 +294,7 @@ class AzureBlobStorageClient:
         concurrency = self._max_concurrency if callable(seekable) and seekable() else 1
         with self._mapped("download_to", name):
             downloader = self._container.download_blob(
-                name, max_concurrency=concurrency, **self._call_options()
+                name, max_concurrency=concurrency, **call_options()
             )
             return int(downloader.readinto(target))
 
@@ -301,7 +304,7 @@ class AzureBlobStorageClient:
         name = validate_blob_name(blob_name)
         if chunk_size <= 0:
             raise ValueError(f"chunk_size must be positive, got {chunk_size}")
-        options = self._call_options()
+        options = call_options()
         with self._mapped("iter_blob_chunks", name):
             downloader = self._container.download_blob(name, **options)
         return self._chunks(name, downloader.chunks(), chunk_size)
@@ -346,28 +349,24 @@ class AzureBlobStorageClient:
 
     def _fetch_delegation_key(self, start: datetime, expiry: datetime) -> UserDelegationKey:
         with self._mapped("get_user_delegation_key"):
-            return self._service.get_user_delegation_key(start, expiry, **self._call_options())
+            return self._service.get_user_delegation_key(start, expiry, **call_options())
 
     def blob_exists(self, blob_name: str) -> bool:
         name = validate_blob_name(blob_name)
         with self._mapped("blob_exists", name):
-            return bool(self._container.get_blob_client(name).exists(**self._call_options()))
+            return bool(self._container.get_blob_client(name).exists(**call_options()))
 
     def head_object(self, blob_name: str) -> BlobInfo:
         name = validate_blob_name(blob_name)
         with self._mapped("head_object", name):
-            props = self._container.get_blob_client(name).get_blob_properties(
-                **self._call_options()
-            )
+            props = self._container.get_blob_client(name).get_blob_properties(**call_options())
         return _blob_info(props)
 
     def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
         name = validate_blob_name(blob_name)
         try:
             with self._mapped("delete_blob", name):
-                self._container.delete_blob(
-                    name, delete_snapshots="include", **self._call_options()
-                )
+                self._container.delete_blob(name, delete_snapshots="include", **call_options())
         except BlobNotFoundError:
             if missing_ok:
                 return False
@@ -390,7 +389,7 @@ class AzureBlobStorageClient:
     def iter_blobs(
         self, prefix: str | None = None, page_size: int | None = None
     ) -> Iterator[BlobInfo]:
-        options = self._call_options()
+        options = call_options()
         with self._mapped("list_blobs"):
             pages = self._container.list_blobs(
                 name_starts_with=prefix or None,
@@ -409,7 +408,7 @@ class AzureBlobStorageClient:
     def create_container(self, exist_ok: bool = True) -> None:
         try:
             with self._mapped("create_container"):
-                self._container.create_container(**self._call_options())
+                self._container.create_container(**call_options())
         except BlobConflictError:
             if not exist_ok:
                 raise
@@ -417,7 +416,7 @@ class AzureBlobStorageClient:
     def delete_container(self, missing_ok: bool = True) -> None:
         try:
             with self._mapped("delete_container"):
-                self._container.delete_container(**self._call_options())
+                self._container.delete_container(**call_options())
         except BlobNotFoundError:
             if not missing_ok:
                 raise

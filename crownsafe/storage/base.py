@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO, Literal, Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -41,7 +41,10 @@ A `str` is a filesystem path (as in boto3's `upload_file`), never text content: 
 text yourself. Paths and streams are streamed, never read whole into memory.
 """
 
-SasPermission = Literal["r", "w", "rw", "c", "d", "rwd", "rcw", "racwd"]
+SasPermission = str
+"""SAS permission letters in Azure's order (`r` read, `a` add, `c` create, `w` write,
+`d` delete, ...), e.g. "r", "w", "rw", "cw". Grant the least a caller needs. A presigned S3
+URL is bound to one method, so the S3 client accepts one of "r", "w" or "d" only."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,9 @@ class StorageClient(Protocol):
         self, prefix: str | None = None, max_results: int | None = None
     ) -> list[BlobInfo]: ...
 
-    def iter_blobs(self, prefix: str | None = None, page_size: int | None = None) -> Iterator[BlobInfo]:
+    def iter_blobs(
+        self, prefix: str | None = None, page_size: int | None = None
+    ) -> Iterator[BlobInfo]:
         """Iterate over all blobs under `prefix`, following the service's pagination."""
         ...
 

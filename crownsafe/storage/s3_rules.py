@@ -9,9 +9,9 @@ from __future__ import annotations
 import email.utils
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from crownsafe.storage.base import (
@@ -38,8 +38,6 @@ __all__ = [
     "plan_part_size",
     "presign_expiry_seconds",
     "presign_method",
-    "read_exact",
-    "read_parts",
     "redact",
 ]
 
@@ -102,43 +100,6 @@ def plan_part_size(total_size: int | None, part_size: int) -> int:
         raise ValueError(f"{total_size} bytes is more than S3's 5 TiB object limit")
     mib = 1024 * 1024
     return math.ceil(math.ceil(total_size / MAX_PARTS) / mib) * mib
-
-
-class Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-def read_exact(stream: Readable, size: int) -> bytes:
-    """Read `size` bytes, or fewer only at the end of the stream (raw reads may be short)."""
-    first = stream.read(size)
-    if not first or len(first) == size:
-        return first or b""
-    pieces = [first]
-    remaining = size - len(first)
-    while remaining:
-        piece = stream.read(remaining)
-        if not piece:
-            break
-        pieces.append(piece)
-        remaining -= len(piece)
-    return b"".join(pieces)
-
-
-def read_parts(stream: Readable, part_size: int) -> Iterator[bytes]:
-    """Yield the stream as parts of exactly `part_size` bytes (the last may be shorter).
-
-    An empty stream yields nothing. Reading is lazy and keeps no reference to a part once
-    it is handed over, so the caller decides how many parts stay in memory.
-    """
-    while True:
-        part = read_exact(stream, part_size)
-        if not part:
-            return
-        last = len(part) < part_size
-        yield part
-        del part
-        if last:
-            return
 
 
 def object_url(bucket: str, key: str, *, region: str, endpoint_url: str | None) -> str:

@@ -6,13 +6,16 @@ concurrency bound and abort-on-failure are unit-tested without a server;
 creates (this module imports neither boto3 nor botocore).
 
 - bytes, paths and seekable streams up to `multipart_threshold` bytes: one PUT with the
-  file itself as body (botocore streams it);
+  data itself as body (botocore streams a file);
 - larger ones, and non-seekable streams longer than one part: create, then parts of
-  `part_size` bytes with at most `max_concurrency` of them in memory and in flight, then
-  complete; any failure aborts the upload, so no partial object ever becomes visible;
+  `part_size` bytes with at most `max_concurrency` in flight, then complete. Parts of
+  bytes, paths and seekable streams are views read on demand (nothing buffered); a
+  non-seekable stream is read into at most `max_concurrency` reusable part buffers.
+  Any failure aborts the upload, so no partial object ever becomes visible;
 - `IfNoneMatch: "*"` (overwrite=False) goes on the PUT or on the complete request;
 - a non-seekable stream that fails transiently after bytes were read from it raises
-  `NonRetryableUploadError`: retrying would send a partial body.
+  `NonRetryableUploadError`: retrying would send a partial body. A seekable stream is
+  put back at its start position on failure, so the caller can retry.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from itertools import chain
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 from crownsafe.storage.base import (
     NonRetryableUploadError,
@@ -33,7 +37,14 @@ from crownsafe.storage.base import (
     StorageUnavailableError,
     UploadData,
 )
-from crownsafe.storage.s3_rules import MAX_PARTS, plan_part_size, read_exact, read_parts
+from crownsafe.storage.s3_parts import (
+    PartBody,
+    buffered_parts,
+    bytes_parts,
+    region_parts,
+    stream_reader,
+)
+from crownsafe.storage.s3_rules import MAX_PARTS, plan_part_size
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -44,6 +55,7 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 SdkGuard = Callable[[str, str | None], AbstractContextManager[None]]
+Body = bytes | BinaryIO | PartBody
 _CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
 
 
@@ -51,16 +63,12 @@ class UploadTransport(Protocol):
     """The S3 requests an upload needs; each raises a typed `StorageError` on failure."""
 
     def put(
-        self,
-        key: str,
-        body: bytes | BinaryIO,
-        extra: Mapping[str, Any],
-        content_length: int | None = None,
+        self, key: str, body: Body, extra: Mapping[str, Any], content_length: int | None = None
     ) -> None: ...
 
     def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str: ...
 
-    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
+    def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
         """Send one part; return its entry for the complete request (PartNumber, ETag...)."""
         ...
 
@@ -97,55 +105,53 @@ class Uploader:
     def upload(self, key: str, data: UploadData, extra: Mapping[str, Any]) -> None:
         """Upload `data` (bytes, a path or a binary stream); `extra` holds the PUT's fields."""
         if isinstance(data, bytes | bytearray | memoryview):
-            self._upload_bytes(key, data, extra)
+            view = memoryview(data).cast("B")
+            if len(view) <= self._limits.multipart_threshold:
+                self._transport.put(key, data if isinstance(data, bytes) else bytes(view), extra)
+            else:
+                part_size = plan_part_size(len(view), self._limits.part_size)
+                self._multipart(key, bytes_parts(view, part_size), extra)
         elif isinstance(data, str | os.PathLike):
             with open(data, "rb") as file:
-                self._upload_sized(key, file, os.fstat(file.fileno()).st_size, extra)
+                self._upload_seekable(key, file, 0, os.fstat(file.fileno()).st_size, extra)
         elif callable(getattr(data, "read", None)):
-            self._upload_stream(key, data, extra)
+            start = _position(data)
+            if start is None:
+                self._upload_unseekable(key, data, extra)
+                return
+            size = data.seek(0, os.SEEK_END) - start
+            data.seek(start)
+            try:
+                self._upload_seekable(key, data, start, size, extra)
+            except BaseException:
+                data.seek(start)
+                raise
         else:
             raise TypeError(
                 f"upload_file expects bytes, a path or a binary stream, got {type(data).__name__}"
             )
 
-    def _upload_bytes(
-        self, key: str, data: bytes | bytearray | memoryview, extra: Mapping[str, Any]
+    def _upload_seekable(
+        self, key: str, stream: BinaryIO, start: int, size: int, extra: Mapping[str, Any]
     ) -> None:
-        view = memoryview(data).cast("B")
-        if len(view) <= self._limits.multipart_threshold:
-            self._transport.put(key, data if isinstance(data, bytes) else bytes(view), extra)
-            return
-        size = plan_part_size(len(view), self._limits.part_size)
-        self._multipart(key, (bytes(view[i : i + size]) for i in range(0, len(view), size)), extra)
-
-    def _upload_sized(self, key: str, body: BinaryIO, size: int, extra: Mapping[str, Any]) -> None:
         if size <= self._limits.multipart_threshold:
-            self._transport.put(key, body, extra, content_length=size)
-        else:
-            part_size = plan_part_size(size, self._limits.part_size)
-            self._multipart(key, read_parts(body, part_size), extra)
-
-    def _upload_stream(self, key: str, stream: BinaryIO, extra: Mapping[str, Any]) -> None:
-        start = _position(stream)
-        if start is not None:
-            size = stream.seek(0, os.SEEK_END) - start
-            stream.seek(start)
-            try:
-                self._upload_sized(key, stream, size, extra)
-            except BaseException:
-                stream.seek(start)
-                raise
+            self._transport.put(key, stream, extra, content_length=size)
             return
+        part_size = plan_part_size(size, self._limits.part_size)
+        self._multipart(key, region_parts(stream_reader(stream, start), size, part_size), extra)
+
+    def _upload_unseekable(self, key: str, stream: BinaryIO, extra: Mapping[str, Any]) -> None:
         counter = _CountingReader(stream)
         part_size = self._limits.part_size
         try:
-            first = read_exact(counter, part_size)
-            if len(first) < part_size and len(first) <= self._limits.multipart_threshold:
-                self._transport.put(key, first, extra)
+            parts = buffered_parts(counter, part_size)
+            first = next(parts, None)
+            if first is None:
+                self._transport.put(key, b"", extra)
+            elif len(first) < part_size and len(first) <= self._limits.multipart_threshold:
+                self._transport.put(key, first, extra, content_length=len(first))
             else:
-                parts = _chain_first(first, read_parts(counter, part_size))
-                del first
-                self._multipart(key, parts, extra)
+                self._multipart(key, chain([first], parts), extra)
         except (StorageThrottledError, StorageUnavailableError) as exc:
             if not counter.consumed:
                 raise
@@ -160,7 +166,7 @@ class Uploader:
                 request_id=exc.request_id,
             ) from exc
 
-    def _multipart(self, key: str, parts: Iterable[bytes], extra: Mapping[str, Any]) -> None:
+    def _multipart(self, key: str, parts: Iterable[PartBody], extra: Mapping[str, Any]) -> None:
         if_none_match = extra.get("IfNoneMatch")
         upload_id = self._transport.create_multipart(
             key, {k: v for k, v in extra.items() if k != "IfNoneMatch"}
@@ -173,8 +179,10 @@ class Uploader:
             self._transport.abort_multipart(key, upload_id)
             raise
 
-    def _send_parts(self, key: str, upload_id: str, parts: Iterable[bytes]) -> list[dict[str, Any]]:
-        """Upload parts; a part is read only when fewer than `max_concurrency` are in flight."""
+    def _send_parts(
+        self, key: str, upload_id: str, parts: Iterable[PartBody]
+    ) -> list[dict[str, Any]]:
+        """Upload parts; the next part is taken only when fewer than the limit are in flight."""
         limit = self._limits.max_concurrency
         completed: list[dict[str, Any]] = []
         in_flight: set[Future[dict[str, Any]]] = set()
@@ -189,6 +197,7 @@ class Uploader:
                     if body is None:
                         break
                     if number > MAX_PARTS:
+                        body.release()
                         raise StorageError(
                             f"the data is longer than {MAX_PARTS} parts of "
                             f"{self._limits.part_size} bytes",
@@ -197,11 +206,9 @@ class Uploader:
                             blob_name=key,
                             hint="pass a larger part_size to S3StorageClient",
                         )
-                    context = contextvars.copy_context()  # keeps the correlation id
+                    context = contextvars.copy_context()  # carries the correlation id
                     in_flight.add(
-                        pool.submit(
-                            context.run, self._transport.upload_part, key, upload_id, number, body
-                        )
+                        pool.submit(context.run, self._send_part, key, upload_id, number, body)
                     )
                     del body
                 completed.extend(future.result() for future in wait(in_flight).done)
@@ -210,6 +217,12 @@ class Uploader:
                     future.cancel()
                 raise
         return completed
+
+    def _send_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
+        try:
+            return self._transport.upload_part(key, upload_id, number, body)
+        finally:
+            body.release()
 
 
 def _position(stream: BinaryIO) -> int | None:
@@ -227,6 +240,7 @@ class _CountingReader:
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
+        self._readinto = getattr(stream, "readinto", None)
         self.consumed = 0
 
     def read(self, size: int = -1, /) -> bytes:
@@ -234,11 +248,14 @@ class _CountingReader:
         self.consumed += len(data)
         return data
 
-
-def _chain_first(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    del first
-    yield from rest
+    def readinto(self, buffer: memoryview, /) -> int | None:
+        if self._readinto is None:
+            data = self.read(len(buffer))
+            buffer[: len(data)] = data
+            return len(data)
+        count: int | None = self._readinto(buffer)
+        self.consumed += count or 0
+        return count
 
 
 class ClientUploadTransport:
@@ -259,17 +276,15 @@ class ClientUploadTransport:
         )
 
     def put(
-        self,
-        key: str,
-        body: bytes | BinaryIO,
-        extra: Mapping[str, Any],
-        content_length: int | None = None,
+        self, key: str, body: Body, extra: Mapping[str, Any], content_length: int | None = None
     ) -> None:
         sized: dict[str, Any] = {}
         if content_length is not None:
             sized["ContentLength"] = content_length
         with self._sdk("upload_file", key):
-            self._client.put_object(Bucket=self._bucket, Key=key, Body=body, **extra, **sized)
+            self._client.put_object(
+                Bucket=self._bucket, Key=key, Body=cast(Any, body), **extra, **sized
+            )
 
     def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str:
         with self._sdk("upload_file", key):
@@ -278,14 +293,14 @@ class ClientUploadTransport:
             )
         return created["UploadId"]
 
-    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> dict[str, Any]:
+    def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
         with self._sdk("upload_file", key):
             response = self._client.upload_part(
                 Bucket=self._bucket,
                 Key=key,
                 UploadId=upload_id,
                 PartNumber=number,
-                Body=body,
+                Body=cast(Any, body),
                 ContentLength=len(body),
                 **self._checksum,
             )

@@ -387,14 +387,22 @@ class FaultProxyServer:
     def stop(self) -> None:
         if self._loop is None:
             return
-        for proxy in list(self._proxies.values()):
-            self.run(proxy._stop_listener())
+        self.run(self._shutdown())
         self._proxies.clear()
         loop, self._loop = self._loop, None
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(5)
         loop.close()
+
+    async def _shutdown(self) -> None:
+        for proxy in list(self._proxies.values()):
+            await proxy._stop_listener()
+        current = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def __enter__(self) -> Self:
         return self.start()

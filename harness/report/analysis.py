@@ -251,13 +251,13 @@ def _migration_problems(data: dict[str, Any]) -> list[str]:
     for path, value in _walk(data):
         leaf = path.rsplit(".", 1)[-1]
         if (
-            leaf in {"mismatches", "lost", "missing", "corrupted"}
+            leaf in {"mismatches", "lost", "missing", "corrupted", "rows_pointing_at_s3"}
             and isinstance(value, int | float)
             and value > 0
         ):
             problems.append(f"migration: {path} = {value}")
         if (
-            leaf in {"checksums_equal", "resume_worked", "passed", "ok", "verified"}
+            leaf in {"checksums_equal", "resume_worked", "retry_succeeded", "copied_once", "passed"}
             and value is False
         ):
             problems.append(f"migration: {path} is false")
@@ -284,11 +284,16 @@ def verdict(run: Run, baseline: list[BaselineRow] | None = None) -> Verdict:
         skipped = suite.counts()["skipped"]
         if skipped:
             notes.append(f"{skipped} skipped test(s) in suite {suite.name}")
-    if run.resilience is not None:
-        if run.resilience.lost:
-            reasons.append(
-                f"{run.resilience.lost} acknowledged upload(s) lost or corrupted under faults"
-            )
+    res = run.resilience
+    if res is not None:
+        if res.lost:
+            reasons.append(f"{res.lost} acknowledged upload(s) lost or corrupted under faults")
+        most, bound = res.summary.get("max_attempts_per_call"), res.summary.get("attempts_bound")
+        if isinstance(most, int) and isinstance(bound, int) and bound and most > bound:
+            reasons.append(f"a call made {most} HTTP attempts under faults (bound {bound})")
+        reasons += [
+            f"resilience check failed: {c.name} [{c.backend}]" for c in res.checks if not c.passed
+        ]
     else:
         notes.append("no resilience results in this run")
     if run.migration is not None:

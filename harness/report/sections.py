@@ -43,6 +43,10 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+def _pass_cell(passed: bool) -> Cell:
+    return Cell("passed", "pass") if passed else Cell("failed", "fail")
+
+
 def stats_table(rows: list[an.OpStats]) -> Table:
     table = Table(
         "Azure against S3 per operation: ratio of medians with 95% bootstrap CI, Mann-Whitney "
@@ -207,6 +211,14 @@ def resilience_tables(run: Run) -> list[Table]:
         matrix.rows.append(row)
     if res.cells:
         tables.append(matrix)
+    if res.checks:
+        tables.append(
+            Table(
+                "Resilience checks",
+                ["Check", "Backend", "Result", "Detail"],
+                [[c.name, c.backend, _pass_cell(c.passed), c.detail] for c in res.checks],
+            )
+        )
     return tables
 
 
@@ -217,7 +229,9 @@ def generic_tables(data: dict[str, Any] | None, title: str) -> list[Table]:
     tables = []
 
     def walk(obj: dict[str, Any], name: str) -> None:
-        scalars = [[k, _scalar(v)] for k, v in obj.items() if not isinstance(v, dict | list)]
+        scalars: list[list[Cell | str]] = [
+            [k, _scalar(v)] for k, v in obj.items() if not isinstance(v, dict | list)
+        ]
         if scalars:
             tables.append(Table(name, ["Measure", "Value"], scalars))
         for k, v in obj.items():
@@ -329,7 +343,7 @@ def services_table(run: Run) -> Table:
     )
 
 
-def gate_table(run: Run) -> Table:
+def gate_table(run: Run) -> Table | None:
     gate = run.bench.gate
     if gate is None:
         return None
@@ -393,7 +407,7 @@ def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def environment_table(run: Run) -> Table:
-    rows = [
+    rows: list[list[Cell | str]] = [
         [k, "(redacted)" if SECRET_KEY.search(k.rsplit(".", 1)[-1]) else v]
         for k, v in _flatten(run.environment)
     ]
@@ -401,7 +415,7 @@ def environment_table(run: Run) -> Table:
     for key in ("cpu.brand_raw", "python_version", "python_implementation"):
         head, _, tail = key.partition(".")
         value = machine.get(head, {}).get(tail) if tail else machine.get(head)
-        if value and not any(r[0] == f"benchmark {key}" for r in rows):
+        if value:
             rows.append([f"benchmark machine: {key}", str(value)])
     return Table("Environment fingerprint", ["Item", "Value"], rows)
 

@@ -241,8 +241,8 @@ def start_services(
     unexpected: BaseException | None = None
     try:
         with ThreadPoolExecutor(len(wanted), thread_name_prefix="provision") as pool:
-            futures = {name: pool.submit(start_one, name) for name in wanted}
-            for name, future in futures.items():
+            futures = [pool.submit(start_one, name) for name in wanted]
+            for future in futures:
                 try:
                     handle.timings.append(future.result())
                 except ServiceStartError as exc:

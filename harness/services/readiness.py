@@ -6,6 +6,7 @@ process, a liveness check; tenacity does the polling so no provider writes its o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from pathlib import Path
@@ -125,7 +126,9 @@ def launch_local(
         process = ServiceProcess(argv_for_port(port), log_path, env=env).start()
         try:
             wait_until_ready(
-                lambda: probe_for_port(port), timeout=timeout, exit_code=process.exit_code
+                functools.partial(probe_for_port, port),
+                timeout=timeout,
+                exit_code=process.exit_code,
             )
             return process, port
         except ProcessExitedError as exc:

@@ -11,23 +11,26 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import hmac
+import importlib.metadata
 import io
 import json
+import os
 import random
 import socket
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 
-from crownsafe.storage.base import StorageClient
+from crownsafe.storage.base import StorageClient, StorageError
 
 KIB = 1024
 MIB = 1024 * KIB
 GAPS_FILE = "contract_gaps.json"
+T = TypeVar("T")
 
 
 def pattern_chunks(size: int, seed: int, chunk_size: int = MIB) -> Iterator[bytes]:
@@ -83,6 +86,20 @@ class NonSeekableStream(io.RawIOBase):
         self._pending = self._pending[count:]
         self.bytes_read += count
         return count
+
+
+def check_each(cases: Mapping[str, T], check: Callable[[T], object]) -> None:
+    """Run `check` on every case, then fail once listing every case that failed.
+
+    The cases run inside one test so its id stays `test_x[azure]` / `test_x[s3]`.
+    """
+    failures: list[str] = []
+    for label, case in cases.items():
+        try:
+            check(case)
+        except (AssertionError, StorageError, pytest.fail.Exception) as error:
+            failures.append(f"{label}: {type(error).__name__}: {error}")
+    assert not failures, f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(failures)
 
 
 def closed_port() -> int:
@@ -314,11 +331,18 @@ def expired_sas_url(
     return make
 
 
+def _emulator(backend: str) -> str:
+    """The emulator a gap was seen on, with its version."""
+    if backend == "s3":
+        return f"moto {importlib.metadata.version('moto')}"
+    return "azurite"
+
+
 class GapRecorder:
     """Collects emulator gaps (checks the emulator cannot make) into the run folder.
 
-    Each record is merged into `<run_dir>/contract_gaps.json` under a file lock, so
-    xdist workers sharing one run folder do not lose each other's entries.
+    Each record is merged into `<run_dir>/contract_gaps.json` under a lock on the run
+    folder, so xdist workers sharing one run folder do not lose each other's entries.
     """
 
     def __init__(self, path: Path) -> None:
@@ -326,6 +350,7 @@ class GapRecorder:
 
     def record(self, test: str, backend: str, check: str, fact: str, asserted: str) -> None:
         entry = {
+            "emulator": _emulator(backend),
             "test": test,
             "backend": backend,
             "check": check,
@@ -333,8 +358,9 @@ class GapRecorder:
             "asserted_instead": asserted,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.with_suffix(".lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        folder = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
             data: dict[str, Any] = {"gaps": []}
             if self.path.exists():
                 data = json.loads(self.path.read_text())
@@ -344,6 +370,8 @@ class GapRecorder:
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
             tmp.replace(self.path)
+        finally:
+            os.close(folder)
 
     def entries(self) -> list[dict[str, str]]:
         if not self.path.exists():

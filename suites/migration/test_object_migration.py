@@ -9,6 +9,7 @@ third time. It then checks every object and every row.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -90,8 +91,6 @@ def verify_object(source: StorageClient, target: StorageClient, obj: SeedObject)
         problems.append(f"content type {info.content_type!r} != {wanted_type!r}")
     if dict(info.metadata) != expected_metadata(obj.metadata):
         problems.append(f"metadata {dict(info.metadata)} != {expected_metadata(obj.metadata)}")
-    import hashlib
-
     digest = hashlib.sha256()
     for chunk in target.iter_blob_chunks(obj.key):
         digest.update(chunk)
@@ -101,6 +100,24 @@ def verify_object(source: StorageClient, target: StorageClient, obj: SeedObject)
     if digest.hexdigest() != expected.hexdigest():
         problems.append("sha256 differs")
     return [f"{obj.key!r}: {p}" for p in problems]
+
+
+def verify_all(
+    services: Any, bucket: str, container: str, objects: list[SeedObject], workers: int = 6
+) -> list[str]:
+    """verify_object for every object, `workers` at a time, each with its own clients."""
+
+    def verify_share(index: int) -> list[str]:
+        source = build_storage_client(services, "s3", bucket)
+        target = build_storage_client(services, "azure", container)
+        try:
+            return [p for obj in objects[index::workers] for p in verify_object(source, target, obj)]
+        finally:
+            source.close()
+            target.close()
+
+    with ThreadPoolExecutor(workers) as pool:
+        return [p for found in pool.map(verify_share, range(workers)) for p in found]
 
 
 def test_migration_survives_sigkill_and_copies_each_object_once(
@@ -136,15 +153,13 @@ def test_migration_survives_sigkill_and_copies_each_object_once(
         assert first.poll() is None, f"run 1 ended before the kill:\n{log.read_text()[-2000:]}"
         return ledger(migrated_database_url, bucket).get("verified", 0)
 
-    for attempt in Retrying(
-        stop=stop_after_delay(180), wait=wait_fixed(0.05), retry=retry_if_result(lambda n: n < KILL_AFTER),
+    poll = Retrying(
+        stop=stop_after_delay(180),
+        wait=wait_fixed(0.05),
+        retry=retry_if_result(lambda verified: verified < KILL_AFTER),
         reraise=True,
-    ):
-        with attempt:
-            verified_now = progress()
-        if not attempt.retry_state.outcome or attempt.retry_state.outcome.failed:
-            continue
-        attempt.retry_state.set_result(verified_now)
+    )
+    poll(progress)
     os.kill(first.pid, signal.SIGKILL)
     first.wait(30)
     run1_s = time.perf_counter() - began
@@ -190,21 +205,7 @@ def test_migration_survives_sigkill_and_copies_each_object_once(
     assert etags(target) == after_second
 
     # every object, every row
-    problems: list[str] = []
-    workers = [
-        (build_storage_client(storage_services, "s3", bucket),
-         build_storage_client(storage_services, "azure", container))
-        for _ in range(6)
-    ]
-    with ThreadPoolExecutor(len(workers)) as pool:
-        for found in pool.map(
-            lambda pair: [p for o in pair[1] for p in verify_object(*pair[0], o)],
-            [(workers[i], objects[i :: len(workers)]) for i in range(len(workers))],
-        ):
-            problems.extend(found)
-    for src, dst in workers:
-        src.close()
-        dst.close()
+    problems = verify_all(storage_services, bucket, container, objects)
     assert problems == [], "\n".join(problems[:20])
     stored = set(after_second)
     matcher = S3UrlMatcher(bucket, [s3.endpoint_url])

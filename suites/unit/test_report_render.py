@@ -140,7 +140,8 @@ def test_failing_run_is_not_ready_and_says_why(tmp_path: Path) -> None:
     for reason in (
         "2 failed test(s) in suite contract [s3]",
         "1 acknowledged upload(s) lost or corrupted under faults",
-        "migration: objects.mismatches = 2",
+        "migration: object_migration.mismatches = 2",
+        "resilience check failed: no secret in captured logs [s3]",
         "benchmark regression gate failed",
         "load SLO missed: p95 upload &lt; 500 ms",
     ):

@@ -1,0 +1,235 @@
+"""The benchmark part of the report's data model (pytest-benchmark JSON and bench/*.json)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.report.jsonread import dicts, floats, integer, num, obj, read_json, text
+
+__all__ = [
+    "BACKENDS",
+    "AASamples",
+    "BenchData",
+    "Benchmark",
+    "GateResult",
+    "PairedSamples",
+    "Regression",
+    "RssPoint",
+    "SweepPoint",
+    "load_bench",
+]
+
+BACKENDS = ("azure", "s3")
+
+
+@dataclass
+class Benchmark:
+    """One entry of pytest-benchmark's JSON. Identity comes from `extra_info`
+    {"operation", "backend", "impl" ("crownsafe"|"sdk"), "size_bytes"}; raw samples from
+    `stats.data` (run with --benchmark-save-data)."""
+
+    name: str
+    fullname: str
+    group: str
+    operation: str
+    backend: str
+    impl: str
+    size_bytes: int | None
+    samples_s: list[float]
+    median_s: float
+    mean_s: float
+    stddev_s: float
+    rounds: int
+
+    @classmethod
+    def from_json(cls, entry: dict[str, Any]) -> Benchmark:
+        extra = obj(entry.get("extra_info"))
+        params = obj(entry.get("params"))
+        st = obj(entry.get("stats"))
+        name = text(entry, "name", "?")
+        backend = text(extra, "backend") or next(
+            (b for b in BACKENDS if f"[{b}" in name or b in map(str, params.values())), "-"
+        )
+        size = num(extra, "size_bytes")
+        samples = floats(st.get("data"))
+        median = num(st, "median") or (sorted(samples)[len(samples) // 2] if samples else 0.0)
+        return cls(
+            name=name,
+            fullname=text(entry, "fullname", name),
+            group=text(entry, "group"),
+            operation=text(extra, "operation") or text(entry, "group") or name.split("[")[0],
+            backend=backend,
+            impl=text(extra, "impl", "crownsafe"),
+            size_bytes=int(size) if size is not None else None,
+            samples_s=samples,
+            median_s=median,
+            mean_s=num(st, "mean", median) or 0.0,
+            stddev_s=num(st, "stddev", 0.0) or 0.0,
+            rounds=integer(st, "rounds", len(samples)),
+        )
+
+
+@dataclass
+class SweepPoint:
+    """`bench/concurrency.json`: {"points": [{"backend", "operation", "size_bytes",
+    "workers", "ops", "seconds", "ops_per_s", "mb_per_s"}]}."""
+
+    backend: str
+    operation: str
+    size_bytes: int
+    workers: int
+    ops_per_s: float
+    mb_per_s: float
+
+
+@dataclass
+class PairedSamples:
+    """`bench/paired.json`: {"pairs": [{"operation", "size_bytes", "impl",
+    "samples": {"azure": [s...], "s3": [s...]}}]}, Azure and S3 interleaved in one run."""
+
+    operation: str
+    size_bytes: int | None
+    impl: str
+    samples: dict[str, list[float]]
+
+
+@dataclass
+class AASamples:
+    """`bench/aa.json`: {"runs": [{"backend", "operation", "size_bytes", "first_s": [...],
+    "second_s": [...]}]}: the same operation measured twice, interleaved."""
+
+    backend: str
+    operation: str
+    size_bytes: int | None
+    first_s: list[float]
+    second_s: list[float]
+
+
+@dataclass
+class RssPoint:
+    """`bench/rss.json`: {"points": [{"backend", "operation", "size_bytes",
+    "peak_rss_delta_bytes"}]}."""
+
+    backend: str
+    operation: str
+    size_bytes: int
+    peak_rss_delta_bytes: int
+
+    @property
+    def rss_mib_per_mib(self) -> float:
+        return self.peak_rss_delta_bytes / self.size_bytes if self.size_bytes else 0.0
+
+
+@dataclass
+class Regression:
+    name: str
+    baseline_median_s: float
+    median_s: float
+    ratio: float
+    reason: str = ""
+
+
+@dataclass
+class GateResult:
+    """`bench/gate.json` (harness.bench): {"baseline", "threshold", "noise_floor",
+    "passed", "compared", "regressions": [{"name", "baseline_median_s", "median_s",
+    "ratio", "reason"}]}."""
+
+    baseline: str
+    threshold: float
+    noise_floor: float
+    passed: bool
+    compared: int
+    regressions: list[Regression]
+
+
+@dataclass
+class BenchData:
+    benchmarks: list[Benchmark] = field(default_factory=list)
+    machine_info: dict[str, Any] = field(default_factory=dict)
+    sweep: list[SweepPoint] = field(default_factory=list)
+    paired: list[PairedSamples] = field(default_factory=list)
+    aa: list[AASamples] = field(default_factory=list)
+    rss: list[RssPoint] = field(default_factory=list)
+    gate: GateResult | None = None
+
+    def empty(self) -> bool:
+        return not (self.benchmarks or self.sweep or self.paired or self.aa or self.rss)
+
+
+def load_bench(root: Path, problems: list[str]) -> BenchData:
+    """Every benchmark file of the run folder `root` (see each class for its schema)."""
+    bench = BenchData()
+    data = read_json(root, "benchmarks.json", problems)
+    if isinstance(data, dict):
+        bench.benchmarks = [Benchmark.from_json(b) for b in dicts(data.get("benchmarks"))]
+        if isinstance(data.get("machine_info"), dict):
+            bench.machine_info = data["machine_info"]
+    sweep = read_json(root, "bench/concurrency.json", problems)
+    bench.sweep = [
+        SweepPoint(
+            text(p, "backend", "-"),
+            text(p, "operation", "?"),
+            integer(p, "size_bytes"),
+            integer(p, "workers", 1),
+            num(p, "ops_per_s", 0.0) or 0.0,
+            num(p, "mb_per_s", 0.0) or 0.0,
+        )
+        for p in dicts(sweep.get("points") if isinstance(sweep, dict) else None)
+    ]
+    paired = read_json(root, "bench/paired.json", problems)
+    for p in dicts(paired.get("pairs") if isinstance(paired, dict) else None):
+        raw = obj(p.get("samples"))
+        size = num(p, "size_bytes")
+        bench.paired.append(
+            PairedSamples(
+                text(p, "operation", "?"),
+                int(size) if size is not None else None,
+                text(p, "impl", "crownsafe"),
+                {str(k): floats(v) for k, v in raw.items()},
+            )
+        )
+    aa = read_json(root, "bench/aa.json", problems)
+    for r in dicts(aa.get("runs") if isinstance(aa, dict) else None):
+        size = num(r, "size_bytes")
+        bench.aa.append(
+            AASamples(
+                text(r, "backend", "-"),
+                text(r, "operation", "?"),
+                int(size) if size is not None else None,
+                floats(r.get("first_s")),
+                floats(r.get("second_s")),
+            )
+        )
+    rss = read_json(root, "bench/rss.json", problems)
+    bench.rss = [
+        RssPoint(
+            text(p, "backend", "-"),
+            text(p, "operation", "?"),
+            integer(p, "size_bytes"),
+            integer(p, "peak_rss_delta_bytes"),
+        )
+        for p in dicts(rss.get("points") if isinstance(rss, dict) else None)
+    ]
+    gate = read_json(root, "bench/gate.json", problems)
+    if isinstance(gate, dict):
+        bench.gate = GateResult(
+            baseline=text(gate, "baseline"),
+            threshold=num(gate, "threshold", 0.0) or 0.0,
+            noise_floor=num(gate, "noise_floor", 0.0) or 0.0,
+            passed=gate.get("passed") is not False,
+            compared=integer(gate, "compared"),
+            regressions=[
+                Regression(
+                    text(r, "name", "?"),
+                    num(r, "baseline_median_s", 0.0) or 0.0,
+                    num(r, "median_s", 0.0) or 0.0,
+                    num(r, "ratio", 0.0) or 0.0,
+                    text(r, "reason"),
+                )
+                for r in dicts(gate.get("regressions"))
+            ],
+        )
+    return bench

@@ -1,0 +1,110 @@
+"""Local helpers for the resilience suite.
+
+The fixtures that build clients through the fault proxy (`fault_proxy`,
+`make_faulty_client`, `faulty_client`) come from the harness plugin
+(harness/fixtures/faults.py). This module adds the suite's JSON summary
+(`resilience.json` in the run folder), a capture of every log record of the suite (for the
+secret scan in test_zz_logs.py), a fake clock and a condition waiter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import tenacity
+
+from crownsafe.resilience import CorrelationIdFilter
+from harness.faults.summary import ResilienceSummary
+
+MAX_RETRIES = 3
+KIB = 1024
+MIB = 1024 * KIB
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand (for the breaker's recovery timeout)."""
+
+    def __init__(self) -> None:
+        self.now = 10_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class LogCapture(logging.Handler):
+    """Keeps every record of the session, formatted with its correlation id."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.addFilter(CorrelationIdFilter())
+        self.setFormatter(
+            logging.Formatter("%(levelname)s %(name)s [%(correlation_id)s] %(message)s")
+        )
+        self.lines: list[str] = []
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.lines.append(self.format(record))
+
+
+def payload(size: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    """Poll `condition` every 10 ms until it holds; fail with `what` after `timeout` s."""
+    try:
+        for attempt in tenacity.Retrying(
+            stop=tenacity.stop_after_delay(timeout), wait=tenacity.wait_fixed(0.01)
+        ):
+            with attempt:
+                assert condition(), what
+    except tenacity.RetryError:
+        pytest.fail(f"timed out after {timeout} s waiting for: {what}")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def resilience_summary(run_dir: Path) -> Iterator[ResilienceSummary]:
+    """Collects every call's outcome; written to <run folder>/resilience.json at the end."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    summary = ResilienceSummary(run_id, attempts_bound=MAX_RETRIES + 1)
+    yield summary
+    summary.write(run_dir)
+
+
+@pytest.fixture(scope="session")
+def suite_logs() -> Iterator[LogCapture]:
+    """Every log record (INFO and up, all loggers) from its first use to the session end."""
+    capture = LogCapture()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.INFO)
+    yield capture
+    root.removeHandler(capture)
+    root.setLevel(old_level)
+
+
+@pytest.fixture(autouse=True)
+def _capture_suite_logs(suite_logs: LogCapture) -> None:
+    """Make sure the capture is installed before every test of the suite."""

@@ -1,0 +1,91 @@
+"""harness.benchkit: interleaving, sweeps, peak RSS and the bench/*.json merge."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from harness import benchkit
+
+
+class FakeClock:
+    """Advances only when an op says so: timings are exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+def test_interleaved_alternates_order_and_drops_warmup() -> None:
+    clock, calls = FakeClock(), []
+
+    def op(name: str, cost: float):
+        def run() -> None:
+            calls.append(name)
+            clock.advance(cost)
+
+        return run
+
+    samples = benchkit.interleaved(
+        {"azure": op("azure", 0.002), "s3": op("s3", 0.003)}, rounds=4, warmup=1, clock=clock
+    )
+    assert samples == {"azure": [0.002] * 4, "s3": [0.003] * 4}
+    assert calls == ["azure", "s3", "s3", "azure", "azure", "s3", "s3", "azure", "azure", "s3"]
+
+
+def test_sweep_reports_ops_and_bytes_per_second() -> None:
+    clock, seen = FakeClock(), []
+
+    def op(slot: int, i: int) -> None:
+        seen.append((slot, i))
+
+    def fake_clock() -> float:
+        clock.advance(0.5)  # each point: begin + end reads = 1 s of wall time
+        return clock.now
+
+    points = benchkit.sweep(
+        op, [1, 4], lambda w: 10 * w, backend="s3", operation="upload", size_bytes=1_000_000,
+        clock=fake_clock,
+    )  # fmt: skip
+    assert [(p.workers, p.ops) for p in points] == [(1, 10), (4, 40)]
+    assert [p.ops_per_s for p in points] == [20.0, 80.0]
+    assert [p.mb_per_s for p in points] == [20.0, 80.0]
+    assert {slot for slot, _ in seen} == {0, 1, 2, 3}
+    assert len(seen) == 50
+
+
+def test_sweep_propagates_a_failed_operation() -> None:
+    def op(slot: int, i: int) -> None:
+        if i == 3:
+            raise RuntimeError("upload failed")
+
+    with pytest.raises(RuntimeError, match="upload failed"):
+        benchkit.sweep(op, [2], lambda w: 5, backend="azure", operation="upload", size_bytes=1)
+
+
+def test_peak_rss_sees_a_large_allocation() -> None:
+    with benchkit.PeakRss() as peak:
+        block = bytearray(64 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])
+        del block
+    assert peak.added_bytes >= 48 * 1024 * 1024
+
+
+def test_merge_json_replaces_same_identity_and_keeps_others(tmp_path: Path) -> None:
+    first = {"backend": "azure", "operation": "upload", "workers": 1, "ops_per_s": 1.0}
+    other = {"backend": "s3", "operation": "upload", "workers": 1, "ops_per_s": 2.0}
+    ident = ("backend", "operation", "workers")
+    benchkit.merge_json(tmp_path, "bench/x.json", "points", [first, other], ident)
+    benchkit.merge_json(tmp_path, "bench/x.json", "points", [{**first, "ops_per_s": 9.0}], ident)
+    points = json.loads((tmp_path / "bench/x.json").read_text())["points"]
+    assert sorted((p["backend"], p["ops_per_s"]) for p in points) == [("azure", 9.0), ("s3", 2.0)]
