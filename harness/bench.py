@@ -169,7 +169,6 @@ def _run_benchmarks(run_dir: Path, backends: str, extra: Sequence[str]) -> int:
         "no:xdist",
         "-q",
         f"--backends={backends}",
-        "--benchmark-only",
         "--benchmark-save-data",
         f"--benchmark-json={run_dir / 'benchmarks.json'}",
         *extra,

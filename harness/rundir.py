@@ -1,18 +1,44 @@
 """The run folder every stage writes into and the report renderer reads from.
 
-Layout of `reports/runs/<UTC timestamp>/` (one file per stage, all optional):
+Layout of `reports/runs/<UTC timestamp>/` (one file per stage, all optional). The exact
+schema of each file is the docstring of the class that reads it in
+`harness/report/model.py` / `harness/report/benchmodel.py`; the reader tolerates missing
+files, missing keys and unknown keys.
 
-- `environment.json`   versions, CPU, commit, date (the plugin writes it)
+- `environment.json`   versions, CPU, commit, date, "provision" (the plugin writes it);
+                        any keys, shown flattened (secret-looking keys redacted)
 - `suites/<suite>.json` per-test outcomes: {"suite", "tests": [{"nodeid", "backend",
                         "outcome", "duration_s", "message"}]} (the plugin writes it)
 - `services.json`      service start timings {"services": [{"name", "mode", "ready_s"}],
                         "parallel_ready_s"}
-- `benchmarks.json`    pytest-benchmark's --benchmark-json output
-- `bench/*.json`       extra benchmark data (concurrency sweep, paired samples, A/A)
-- `resilience.json`    fault x operation x backend matrix (suites/resilience)
-- `migration.json`     schema + object migration results (suites/migration)
-- `api.json`, `security.json`, `load.json`  later suites
-- `index.html`         the rendered report
+- `benchmarks.json`    pytest-benchmark's --benchmark-json output, run with
+                        --benchmark-save-data; each entry's extra_info names
+                        {"operation", "backend", "impl": "crownsafe"|"sdk", "size_bytes"}
+- `bench/concurrency.json` {"points": [{"backend", "operation", "size_bytes", "workers",
+                        "ops", "seconds", "ops_per_s", "mb_per_s"}]}
+- `bench/paired.json`  {"pairs": [{"operation", "size_bytes", "impl",
+                        "samples": {"azure": [s...], "s3": [s...]}}]} (interleaved)
+- `bench/aa.json`      {"runs": [{"backend", "operation", "size_bytes", "first_s",
+                        "second_s"}]} (A/A: the noise floor)
+- `bench/rss.json`     {"points": [{"backend", "operation", "size_bytes",
+                        "peak_rss_delta_bytes"}]}
+- `bench/gate.json`    regression gate (harness.bench): {"baseline", "threshold",
+                        "noise_floor", "passed", "compared", "regressions": [...]}
+- `resilience.json`    {"summary": {...}, "cells": [{"fault", "operation", "backend",
+                        "calls", "attempts", "recovered", "failed", "lost"}], "checks":
+                        [{"name", "backend", "passed", "detail"}]} (harness/faults/summary.py)
+- `migration.json`     free-form sections by the migration suite, rendered as tables;
+                        any "mismatches"/"lost"/"rows_pointing_at_s3" > 0 or
+                        "checksums_equal"/"resume_worked"/"retry_succeeded"/"copied_once"/
+                        "passed" = false makes the verdict "not ready"
+- `load.json`          {"tool", "users", "duration_s", "endpoints": [{"name", "backend",
+                        "requests", "failures", "rps", "p50_ms", "p95_ms", "p99_ms"}],
+                        "slos": [{"name", "passed", "detail"}]}
+- `api.json`, `security.json`  {"checks": [{"name", "backend", "passed", "detail"}]}
+- `workload.json`      optional cost profiles {"profiles": [{"name", "uploads_per_day",
+                        "mean_object_bytes", "reads_per_day", "retention_days",
+                        "egress_fraction"}]} (default: harness.cost.DEFAULT_SCENARIOS)
+- `index.html`         the rendered report (harness.report.render_run)
 
 `HARNESS_RUN_DIR` names the folder; without it each session makes a new timestamped one.
 """

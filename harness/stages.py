@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -97,7 +98,7 @@ def _services(ctx: RunContext) -> StageResult:
 
 def _pytest(ctx: RunContext, argv: list[str], what: str) -> StageResult:
     command = [sys.executable, "-m", "pytest", *argv, "-p", "no:locust"]
-    ctx.print("    $ " + " ".join(command[2:]))
+    ctx.print("    $ " + shlex.join(command[2:]))
     code = subprocess.run(command, cwd=ctx.root, env=ctx.child_env(), check=False).returncode
     if code == 5:
         return StageResult(False, f"no tests were collected in {what} (pytest exit 5)")

@@ -3,8 +3,9 @@
 Flow of `ObjectMigrator.run()`:
 1. plan: list the source (`iter_blobs`), map names (crownsafe.migration.keys) and upsert
    one ledger row per object; rows already verified and unchanged are skipped;
-2. copy: a ThreadPoolExecutor works through the unverified rows. Per object: mark
-   `copying` (committed), HEAD the source, map its metadata, stream its chunks into
+2. copy: a ThreadPoolExecutor works through the unverified rows, claimed a few dozen at
+   a time (status `copying`, attempts + 1, committed before any byte moves). Per object:
+   HEAD the source, map its metadata, stream its chunks into
    `upload_file` (content type and metadata kept) while hashing them, then verify the
    target: size, content type, metadata and a sha256 of the target's bytes we compute
    ourselves (S3 multipart ETags are not MD5s, Azure ETags are opaque). Only then is the
@@ -26,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from itertools import islice
 from typing import TextIO
 
 from sqlalchemy import Engine
@@ -174,11 +176,13 @@ class ObjectMigrator:
         limit = self.options.workers * 4
         with ThreadPoolExecutor(self.options.workers, thread_name_prefix="migrate") as pool:
             running: set[Future[None]] = set()
-            for item in todo:
-                if len(running) >= limit:
-                    finished, running = wait(running, return_when=FIRST_COMPLETED)
-                    _raise_unexpected(finished)
-                running.add(pool.submit(self._migrate, item))
+            while group := list(islice(todo, limit)):
+                self.ledger.claim([item.id for item in group])
+                for item in group:
+                    if len(running) >= limit:
+                        finished, running = wait(running, return_when=FIRST_COMPLETED)
+                        _raise_unexpected(finished)
+                    running.add(pool.submit(self._migrate, item))
             finished, _ = wait(running)
             _raise_unexpected(finished)
 
@@ -216,10 +220,11 @@ class ObjectMigrator:
         try:
             for attempt in retrying:
                 with attempt:
-                    outcome, size, renamed = self._attempt(
-                        item, resumed=item.attempts > 0 or not first
-                    )
+                    if not first:
+                        self.ledger.mark_copying(item.id)
+                    resumed = item.attempts > 0 or not first
                     first = False
+                    outcome, size, renamed = self._attempt(item, resumed=resumed)
         except VerificationMismatch as exc:
             self._finish(item, "mismatch", 0, False, f"mismatch: {exc}")
         except StorageError as exc:
@@ -231,7 +236,6 @@ class ObjectMigrator:
 
     def _attempt(self, item: TodoObject, *, resumed: bool) -> tuple[str, int, bool]:
         source, target = self._pair()
-        self.ledger.mark_copying(item.id)
         head = source.head_object(item.key)
         mapped = map_metadata(head.metadata, blob_name=item.key)
         renamed = mapped.ledger_record() is not None

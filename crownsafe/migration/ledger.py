@@ -175,8 +175,19 @@ class Ledger:
                 )
             last = rows[-1].id
 
+    def claim(self, row_ids: Sequence[int]) -> None:
+        """Mark rows `copying` (attempts + 1) in one transaction, before any copy starts."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(T)
+                .where(T.c.id.in_(list(row_ids)))
+                .values(
+                    status="copying", attempts=T.c.attempts + 1, error=None, updated_at=func.now()
+                )
+            )
+
     def mark_copying(self, row_id: int) -> None:
-        self._set(row_id, status="copying", attempts=T.c.attempts + 1, error=None)
+        self.claim([row_id])
 
     def mark_verified(
         self,

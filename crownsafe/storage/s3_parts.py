@@ -39,12 +39,18 @@ class PartBody:
     """A read-only, seekable file-like view of `length` bytes read through `read_at`."""
 
     def __init__(
-        self, read_at: ReadAt, length: int, release: Callable[[], None] | None = None
+        self,
+        read_at: ReadAt,
+        length: int,
+        release: Callable[[], None] | None = None,
+        buffer: bytearray | None = None,
     ) -> None:
         self._read_at = read_at
         self._length = length
         self._position = 0
         self._release = release
+        self.buffer = buffer
+        """The pooled buffer behind a buffered part (None for a view of a source)."""
 
     def __len__(self) -> int:
         return self._length
@@ -162,7 +168,7 @@ def buffered_parts(stream: _Readable, part_size: int) -> Iterator[PartBody]:
         if not filled:
             return
         view = memoryview(buffer)[:filled]
-        yield PartBody(_view_reader(view), filled, release=partial(free.put, buffer))
+        yield PartBody(_view_reader(view), filled, partial(free.put, buffer), buffer)
         del view, buffer
         if filled < part_size:
             return

@@ -22,13 +22,14 @@ __all__ = [
 ]
 
 BACKENDS = ("azure", "s3")
+IMPL_ALIASES = {"raw": "sdk", "": "crownsafe"}
 
 
 @dataclass
 class Benchmark:
     """One entry of pytest-benchmark's JSON. Identity comes from `extra_info`
-    {"operation", "backend", "impl" ("crownsafe"|"sdk"), "size_bytes"}; raw samples from
-    `stats.data` (run with --benchmark-save-data)."""
+    {"operation" (or "op"), "backend", "impl" ("crownsafe" | "sdk", "raw" meaning "sdk"),
+    "size_bytes"}; raw samples from `stats.data` (run with --benchmark-save-data)."""
 
     name: str
     fullname: str
@@ -59,9 +60,9 @@ class Benchmark:
             name=name,
             fullname=text(entry, "fullname", name),
             group=text(entry, "group"),
-            operation=text(extra, "operation") or text(entry, "group") or name.split("[")[0],
+            operation=text(extra, "operation") or text(extra, "op") or name.split("[")[0],
             backend=backend,
-            impl=text(extra, "impl", "crownsafe"),
+            impl=IMPL_ALIASES.get(text(extra, "impl"), text(extra, "impl", "crownsafe")),
             size_bytes=int(size) if size is not None else None,
             samples_s=samples,
             median_s=median,

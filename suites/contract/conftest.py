@@ -195,11 +195,12 @@ def presigned_methods(url: str, secret_key: str) -> set[str]:
     }
 
 
-def azure_connection_string(account_name: str, account_key: str, blob_endpoint: str) -> str:
-    return (
-        f"DefaultEndpointsProtocol=http;AccountName={account_name};"
-        f"AccountKey={account_key};BlobEndpoint={blob_endpoint};"
-    )
+def with_account_key(connection_string: str, account_key: str) -> str:
+    """The same Azure connection string with another AccountKey."""
+    parts = [
+        p for p in connection_string.split(";") if p and not p.lower().startswith("accountkey=")
+    ]
+    return ";".join([*parts, f"AccountKey={account_key}"])
 
 
 @pytest.fixture
@@ -245,34 +246,26 @@ def assert_no_secret(text: str, secrets: Iterable[str]) -> None:
 
 @pytest.fixture
 def client_at(storage_services: Any) -> Iterator[Callable[..., StorageClient]]:
-    """Build a bare client for `backend` at `endpoint` without any network call.
+    """client_at(backend, container, wrong_secret=None, **client_kwargs): a bare client.
 
-    Unlike `make_storage_client` it never creates the container, so it can point at a
-    closed port (to prove checks happen before the network) or carry a wrong key.
+    Unlike `make_storage_client` it never creates the container (so it can name a missing
+    one) and can sign with a wrong account key / secret access key. No network call.
     """
     from crownsafe.storage.azure import AzureBlobStorageClient
     from crownsafe.storage.s3 import S3StorageClient
+    from harness.fixtures.storage import build_storage_client
 
     made: list[StorageClient] = []
 
     def build(
-        backend: str,
-        container: str,
-        endpoint: str | None = None,
-        *,
-        account_key: str | None = None,
-        secret_access_key: str | None = None,
-        **client_kwargs: Any,
+        backend: str, container: str, *, wrong_secret: str | None = None, **client_kwargs: Any
     ) -> StorageClient:
         client: StorageClient
-        if backend == "azure":
-            azure = storage_services.azure
-            if endpoint is not None:
-                endpoint = f"{endpoint.rstrip('/')}/{azure.account_name}"
-            connection_string = azure_connection_string(
-                azure.account_name,
-                account_key or azure.account_key,
-                endpoint or azure.blob_endpoint,
+        if wrong_secret is None:
+            client = build_storage_client(storage_services, backend, container, **client_kwargs)
+        elif backend == "azure":
+            connection_string = with_account_key(
+                storage_services.azure.connection_string, wrong_secret
             )
             client = AzureBlobStorageClient(
                 container, connection_string=connection_string, **client_kwargs
@@ -281,10 +274,10 @@ def client_at(storage_services: Any) -> Iterator[Callable[..., StorageClient]]:
             s3 = storage_services.s3
             client = S3StorageClient(
                 container,
-                endpoint_url=endpoint or s3.endpoint_url,
+                endpoint_url=s3.endpoint_url,
                 region=s3.region,
                 access_key_id=s3.access_key_id,
-                secret_access_key=secret_access_key or s3.secret_access_key,
+                secret_access_key=wrong_secret,
                 **client_kwargs,
             )
         made.append(client)

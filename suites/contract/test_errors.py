@@ -72,12 +72,8 @@ def test_wrong_credentials_raise_auth_error(
     secrets: list[str],
 ) -> None:
     """A wrong account key is StorageAuthError 403 (Azure); moto accepts any secret (gap)."""
-    wrong = client_at(
-        backend,
-        storage_client.container_name,
-        account_key=WRONG_AZURE_KEY,
-        secret_access_key=WRONG_S3_SECRET,
-    )
+    wrong_secret = WRONG_AZURE_KEY if backend == "azure" else WRONG_S3_SECRET
+    wrong = client_at(backend, storage_client.container_name, wrong_secret=wrong_secret)
     if backend == "s3":
         wrong.upload_file("err/wrong-secret.bin", b"accepted")
         assert storage_client.download_blob("err/wrong-secret.bin") == b"accepted"

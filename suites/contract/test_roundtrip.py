@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import pytest
 
@@ -72,7 +72,7 @@ def test_multi_block_stream_round_trips(
     """20 MiB from a non-seekable stream goes multi-block/multipart and comes back intact."""
     size = 20 * MIB
     stream = NonSeekableStream(pattern_chunks(size, seed=3, chunk_size=MIB))
-    storage_client.upload_file("multi/block.bin", stream)
+    storage_client.upload_file("multi/block.bin", cast(BinaryIO, stream))
     assert stream.bytes_read == size
     info = storage_client.head_object("multi/block.bin")
     assert info.size == size
@@ -141,7 +141,8 @@ def test_upload_from_seekable_stream(storage_client: StorageClient, tmp_path: Pa
 def test_upload_from_small_non_seekable_stream(storage_client: StorageClient) -> None:
     """A small non-seekable stream (below the multi-block threshold) uploads intact."""
     data = payload(10 * KIB + 3, seed=8)
-    storage_client.upload_file("inputs/pipe.bin", NonSeekableStream([data[:4000], data[4000:]]))
+    pipe = NonSeekableStream([data[:4000], data[4000:]])
+    storage_client.upload_file("inputs/pipe.bin", cast(BinaryIO, pipe))
     assert storage_client.download_blob("inputs/pipe.bin") == data
 
 

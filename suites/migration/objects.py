@@ -62,8 +62,12 @@ def make_objects(count: int, big_size: int) -> list[SeedObject]:
     rng = random.Random(20251031)
     objects = [
         SeedObject("empty/zero-byte.bin", 0, "application/octet-stream", {"kind": "empty"}),
-        SeedObject("reports/big-scan-archive.tar", big_size, "application/x-tar",
-                   {"owner": "user-1", "content-lang": "en", "2nd-pass": "yes"}),
+        SeedObject(
+            "reports/big-scan-archive.tar",
+            big_size,
+            "application/x-tar",
+            {"owner": "user-1", "content-lang": "en", "2nd-pass": "yes"},
+        ),
     ]
     for i in range(count):
         if i % 5 == 0:
@@ -78,8 +82,9 @@ def make_objects(count: int, big_size: int) -> list[SeedObject]:
         if i % 11 == 0:
             metadata["2nd-pass"] = "true"
         objects.append(
-            SeedObject(key, rng.randint(1, 6 * 1024), CONTENT_TYPES[i % len(CONTENT_TYPES)],
-                       metadata)
+            SeedObject(
+                key, rng.randint(1, 6 * 1024), CONTENT_TYPES[i % len(CONTENT_TYPES)], metadata
+            )
         )
     return objects
 
@@ -91,8 +96,9 @@ def s3_sdk_client(s3: Any) -> Any:
         aws_access_key_id=s3.access_key_id,
         aws_secret_access_key=s3.secret_access_key,
         region_name=s3.region,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                      max_pool_connections=16),
+        config=Config(
+            signature_version="s3v4", s3={"addressing_style": "path"}, max_pool_connections=16
+        ),
     )
 
 
@@ -108,12 +114,20 @@ def put_objects(s3: Any, bucket: str, objects: list[SeedObject]) -> None:
             upload = client.create_multipart_upload(Bucket=bucket, Key=obj.key, **extra)
             parts = []
             for number, chunk in enumerate(payload_chunks(obj, 8 * MiB), start=1):
-                done = client.upload_part(Bucket=bucket, Key=obj.key, PartNumber=number,
-                                          UploadId=upload["UploadId"], Body=chunk)
+                done = client.upload_part(
+                    Bucket=bucket,
+                    Key=obj.key,
+                    PartNumber=number,
+                    UploadId=upload["UploadId"],
+                    Body=chunk,
+                )
                 parts.append({"PartNumber": number, "ETag": done["ETag"]})
-            client.complete_multipart_upload(Bucket=bucket, Key=obj.key,
-                                             UploadId=upload["UploadId"],
-                                             MultipartUpload={"Parts": parts})
+            client.complete_multipart_upload(
+                Bucket=bucket,
+                Key=obj.key,
+                UploadId=upload["UploadId"],
+                MultipartUpload={"Parts": parts},
+            )
         else:
             client.put_object(Bucket=bucket, Key=obj.key, Body=payload(obj), **extra)
 
@@ -121,9 +135,13 @@ def put_objects(s3: Any, bucket: str, objects: list[SeedObject]) -> None:
         list(pool.map(put, objects))
 
 
-def seed_rows(conn: Any, bucket: str, endpoint_url: str, objects: list[SeedObject]) -> dict[str, int]:
+def seed_rows(
+    conn: Any, bucket: str, endpoint_url: str, objects: list[SeedObject]
+) -> dict[str, int]:
     """Rows referencing the objects in every stored form; returns rows per table."""
-    scans, snapshots, jobs = [], [], []
+    scans: list[tuple[int | None, str, str | None]] = []
+    snapshots: list[tuple[str, str, str, str | None]] = []
+    jobs: list[tuple[int, str, str, str, str | None]] = []
     for i, obj in enumerate(objects):
         quoted = quote(obj.key, safe="/")
         forms = (

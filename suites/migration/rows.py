@@ -9,7 +9,7 @@ table under the physical names the given schema generation uses.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import psycopg
 
@@ -33,15 +33,36 @@ PRESIGNED: dict[Generation, str] = {"s3": "s3_presigned_url", "blob": "blob_sas_
 
 LOGICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "scan_history": (
-        "id", "user_id", "scan_type", "product_name", "result", "{url}", "created_at",
+        "id",
+        "user_id",
+        "scan_type",
+        "product_name",
+        "result",
+        "{url}",
+        "created_at",
     ),
     "content_snapshot": (
-        "id", "source_url", "{container}", "{name}", "content_type", "size_bytes", "sha256",
+        "id",
+        "source_url",
+        "{container}",
+        "{name}",
+        "content_type",
+        "size_bytes",
+        "sha256",
         "created_at",
     ),
     "image_jobs": (
-        "id", "user_id", "status", "{container}", "{name}", "content_type", "error", "result",
-        "attempts", "created_at", "updated_at",
+        "id",
+        "user_id",
+        "status",
+        "{container}",
+        "{name}",
+        "content_type",
+        "error",
+        "result",
+        "attempts",
+        "created_at",
+        "updated_at",
     ),
 }
 
@@ -52,7 +73,8 @@ INSERT INTO scan_history (user_id, scan_type, product_name, result, s3_url, crea
 SELECT
   CASE WHEN mod(g, 11) = 0 THEN NULL ELSE mod(g, 500) END,
   (ARRAY['visual', 'barcode', 'ingredient', 'label'])[1 + mod(g, 4)],
-  CASE WHEN mod(g, 7) = 0 THEN NULL WHEN mod(g, 5) = 0 THEN %(uni)s || ' ' || g ELSE 'product ' || g END,
+  CASE WHEN mod(g, 7) = 0 THEN NULL WHEN mod(g, 5) = 0 THEN %(uni)s || ' ' || g
+       ELSE 'product ' || g END,
   CASE WHEN mod(g, 13) = 0 THEN NULL
        ELSE jsonb_build_object('score', mod(g, 100), 'labels', jsonb_build_array(%(uni)s, g)) END,
   CASE WHEN mod(g, 9) = 0 THEN NULL
@@ -101,11 +123,11 @@ FROM generate_series(1, %(jobs)s) AS g;
 """
 
 
-def seed_s3_era(conn: psycopg.Connection[object], scans: int, snapshots: int, jobs: int) -> int:
+def seed_s3_era(conn: psycopg.Connection[Any], scans: int, snapshots: int, jobs: int) -> int:
     """Insert the rows into the S3-era tables; return how many."""
     params = {"uni": UNICODE, "scans": scans, "snapshots": snapshots, "jobs": jobs}
     for statement in SEED_SQL.split(";\n\n"):
-        conn.execute(statement, params)  # type: ignore[arg-type]
+        conn.execute(statement, params)
     conn.commit()
     return scans + snapshots + jobs
 
@@ -115,14 +137,14 @@ def column_names(table: str, generation: Generation) -> list[str]:
 
 
 def table_checksums(
-    conn: psycopg.Connection[object], generation: Generation
+    conn: psycopg.Connection[Any], generation: Generation
 ) -> dict[str, tuple[int, str]]:
     """{table: (row count, md5 of the ordered row md5s)} over the logical columns."""
     result = {}
     for table in LOGICAL_COLUMNS:
         columns = ", ".join(column_names(table, generation))
         row = conn.execute(
-            f"SELECT count(*), md5(coalesce(string_agg(md5(ROW({columns})::text), '' "  # type: ignore[arg-type]
+            f"SELECT count(*), md5(coalesce(string_agg(md5(ROW({columns})::text), '' "
             f"ORDER BY id), '')) FROM {table}"
         ).fetchone()
         assert row is not None
@@ -131,11 +153,9 @@ def table_checksums(
     return result
 
 
-def presigned_count(conn: psycopg.Connection[object], generation: Generation) -> int:
+def presigned_count(conn: psycopg.Connection[Any], generation: Generation) -> int:
     """Rows of content_snapshot whose presigned/SAS column is not NULL."""
     column = PRESIGNED[generation]
-    row = conn.execute(
-        f"SELECT count({column}) FROM content_snapshot"  # type: ignore[arg-type]
-    ).fetchone()
+    row = conn.execute(f"SELECT count({column}) FROM content_snapshot").fetchone()
     conn.commit()
     return int(row[0]) if row else -1

@@ -54,7 +54,7 @@ class Competitor(threading.Thread):
     def run(self) -> None:
         try:
             with connect(self.url) as conn:
-                conn.execute(f"LOCK TABLE {self.table} IN {self.mode} MODE")  # type: ignore[arg-type]
+                conn.execute(f"LOCK TABLE {self.table} IN {self.mode} MODE")
                 self.locked.set()
                 self.release.wait(LIVENESS_S * 2)
                 conn.rollback()
@@ -64,7 +64,7 @@ class Competitor(threading.Thread):
 
 
 def _upgrade_in_thread(config: Any, revision: str) -> tuple[threading.Event, dict[str, Any]]:
-    done, outcome = threading.Event(), {}
+    done, outcome = threading.Event(), dict[str, Any]()
 
     def work() -> None:
         began = time.perf_counter()

@@ -32,7 +32,7 @@ from harness.services.postgres import PostgresService
 from .conftest import REPO_ROOT, MigrationSummary, connect
 from .objects import SeedObject, make_objects, payload_chunks, put_objects, seed_rows
 
-pytestmark = [pytest.mark.migration, pytest.mark.slow]
+pytestmark = [pytest.mark.migration, pytest.mark.slow, pytest.mark.timeout(900)]
 
 SMALL_OBJECTS = 2000
 BIG_SIZE = 20 * 1024 * 1024
@@ -111,7 +111,8 @@ def verify_all(
         source = build_storage_client(services, "s3", bucket)
         target = build_storage_client(services, "azure", container)
         try:
-            return [p for obj in objects[index::workers] for p in verify_object(source, target, obj)]
+            share = objects[index::workers]
+            return [p for obj in share for p in verify_object(source, target, obj)]
         finally:
             source.close()
             target.close()
@@ -162,6 +163,8 @@ def test_migration_survives_sigkill_and_copies_each_object_once(
     poll(progress)
     os.kill(first.pid, signal.SIGKILL)
     first.wait(30)
+    assert first.stdout is not None
+    first.stdout.close()
     run1_s = time.perf_counter() - began
     assert first.returncode == -signal.SIGKILL
     at_kill = ledger(migrated_database_url, bucket)

@@ -1,0 +1,109 @@
+# Crown Safe: the storage backend (crownsafe/) and its verification harness (harness/).
+#
+#   make run    set up what is missing, start the services, run the suites, print a summary
+#   make test   set up what is missing, lint, run every suite and every benchmark once
+#
+# Set-up is idempotent: stamps keyed on the hashes of pyproject.toml + constraints.txt and
+# package-lock.json make a second `make bootstrap` take well under a second.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_WORKERS ?= 2
+RUN_ARGS ?=
+
+PY_HASH := $(shell cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -c1-16)
+NODE_HASH := $(shell cat package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+PY_STAMP := $(VENV)/.bootstrap-$(PY_HASH)
+NODE_STAMP := node_modules/.bootstrap-$(NODE_HASH)
+TEST_RUN_DIR ?= reports/runs/$(shell date -u +%Y%m%dT%H%M%SZ)-make-test
+LINT_PATHS := crownsafe harness suites benchmarks
+
+# pytest exits 5 when it collects no tests: say so, and fail (an empty run proves nothing).
+define run_pytest
+	@echo "==> $(1)"
+	@rc=0; $(2) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests in $(1) (exit 5): failing"; fi; \
+	exit $$rc
+endef
+
+.PHONY: help bootstrap system-packages python-env node-env lint test run unit contract clean distclean
+
+help:
+	@echo "make run        bootstrap, start services, run contract + unit suites, print a summary"
+	@echo "make test       bootstrap, lint, pytest suites (xdist), benchmarks once (no timing)"
+	@echo "make bootstrap  venv (.venv), npm ci, system packages (apt-get when root)"
+	@echo "make lint       ruff check, ruff format --check, mypy"
+	@echo "make clean      caches; make distclean also removes .venv, node_modules, runs"
+
+bootstrap: system-packages python-env node-env
+
+# redis-server and PostgreSQL are needed by some suites, Node.js by Azurite, openssl for
+# Azurite over HTTPS. As root with apt-get they are installed; otherwise the exact command
+# is printed (Node.js is required, the others only by the suites that use them).
+system-packages:
+	@missing=""; \
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+	  || missing="$$missing postgresql"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	$(PYTHON) -c 'import ensurepip' >/dev/null 2>&1 || test -x $(BIN)/python || missing="$$missing python3-venv"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "bootstrap: installing$$missing (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+	  echo "bootstrap: missing system packages:$$missing"; \
+	  echo "bootstrap: run: sudo apt-get install -y$$missing"; \
+	  case "$$missing" in *nodejs*|*python3-venv*) exit 1;; esac; \
+	fi
+
+python-env: $(PY_STAMP)
+
+$(PY_STAMP):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "bootstrap: $(PYTHON) is older than 3.11; set PYTHON=python3.11 (or newer)"; exit 1; }
+	@test -x $(BIN)/python || { echo "bootstrap: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "bootstrap: pip install -c constraints.txt -e '.[harness,dev]'"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[harness,dev]'
+	@rm -f $(VENV)/.bootstrap-*
+	@touch $@
+
+node-env: $(NODE_STAMP)
+
+$(NODE_STAMP):
+	@echo "bootstrap: npm ci (Azurite)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@test -x node_modules/.bin/azurite-blob
+	@touch $@
+
+lint: bootstrap
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+
+test: bootstrap lint
+	$(call run_pytest,suites,$(BIN)/pytest suites -n $(PYTEST_WORKERS) --dist loadgroup -p no:locust --run-dir $(TEST_RUN_DIR))
+	$(call run_pytest,benchmarks,$(BIN)/pytest benchmarks -p no:xdist -p no:locust --benchmark-disable --run-dir $(TEST_RUN_DIR))
+	@echo "make test: passed (results in $(TEST_RUN_DIR))"
+
+run: bootstrap
+	$(BIN)/crownsafe-harness run $(RUN_ARGS)
+
+unit: bootstrap
+	$(call run_pytest,suites/unit,$(BIN)/pytest suites/unit -p no:locust)
+
+contract: bootstrap
+	$(call run_pytest,suites/contract,$(BIN)/pytest suites/contract -n $(PYTEST_WORKERS) --dist loadgroup -p no:locust)
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks build
+	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -not -path "./node_modules/*" -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) node_modules reports/runs reports/latest *.egg-info

@@ -1,0 +1,100 @@
+"""Fixtures for the benchmarks: services, operation tables, payload files, sizes.
+
+- `storage_services` is overridden here: with `--provision local` Azurite runs in disk
+  mode (`--location` in a temp folder) because in-memory Azurite never gives memory back
+  (FACTS.md: ~5.5 GB resident after 5.5 GB of uploads) and the large-object benchmarks
+  move gigabytes. Other modes are as the plugin provides them.
+- `ops_for(impl, client)` gives one operation table (bench_support.Ops) for crownsafe's
+  client or the raw SDK calls on the client's container.
+- Under `--benchmark-disable` (`make test`) the size list is only 1 KiB and 1 MiB and the
+  loops do a few rounds: each benchmark runs once as a plain test.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench_support import (
+    ALL_SIZES,
+    MIB,
+    SMOKE_SIZES,
+    Ops,
+    crownsafe_ops,
+    measuring,
+    raw_azure_ops,
+    raw_s3_ops,
+    size_id,
+)
+
+from crownsafe.storage.base import StorageClient
+from harness.plugin import provision_mode, selected_backends
+from harness.services.provision import ProvisionedServices, start_services
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "size" in metafunc.fixturenames:
+        sizes = ALL_SIZES if measuring(metafunc.config) else SMOKE_SIZES
+        metafunc.parametrize("size", sizes, ids=[size_id(s) for s in sizes])
+
+
+@pytest.fixture(scope="session")
+def storage_services(request: pytest.FixtureRequest, run_dir: Path) -> Iterator[Any]:
+    """The plugin's services, but Azurite on disk when local (see the module docstring)."""
+    config = request.config
+    mode = provision_mode(config)
+    backends = selected_backends(config)
+    data_dir = Path(tempfile.mkdtemp(prefix="crownsafe-bench-azurite-"))
+    options = {"azure": {"location": data_dir}} if mode == "local" and "azure" in backends else {}
+    services = start_services(backends, mode, options=options, log_dir=run_dir / "logs" / "bench")
+    try:
+        with services:
+            if not (run_dir / "services.json").exists():
+                services.write(run_dir)
+            yield services
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def payload_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("payloads")
+
+
+@pytest.fixture(scope="session")
+def payload_file(payload_dir: Path) -> Callable[[int], Path]:
+    """A file of `size` random bytes (made once per session) to stream uploads from."""
+
+    def make(size: int) -> Path:
+        path = payload_dir / f"payload-{size}.bin"
+        if not path.exists():
+            with path.open("wb") as out:
+                rng = random.Random(size)
+                for offset in range(0, size, 8 * MIB):
+                    out.write(rng.randbytes(min(8 * MIB, size - offset)))
+        return path
+
+    return make
+
+
+@pytest.fixture
+def ops_for(storage_services: ProvisionedServices) -> Iterator[Callable[[str, StorageClient], Ops]]:
+    """ops_for(impl, client): crownsafe's operations or the raw SDK's on client's container."""
+    opened: list[Ops] = []
+
+    def make(impl: str, client: StorageClient) -> Ops:
+        if impl == "crownsafe":
+            return crownsafe_ops(client)
+        raw = raw_azure_ops if client.backend == "azure" else raw_s3_ops
+        ops = raw(storage_services, client.container_name)
+        opened.append(ops)
+        return ops
+
+    yield make
+    for ops in opened:
+        ops.close()
