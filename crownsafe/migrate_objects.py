@@ -22,9 +22,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from crownsafe.config import Settings, load_settings
 from crownsafe.db.session import DatabaseConfigError, make_engine
-from crownsafe.migration import ClientFactory, LedgerError, MigrationOptions, ObjectMigrator
+from crownsafe.migration import (
+    ClientFactory,
+    LedgerError,
+    MigrationOptions,
+    MigrationReport,
+    ObjectMigrator,
+)
 from crownsafe.storage.base import StorageClient, StorageError
 
 __all__ = ["build_parser", "main"]
@@ -78,44 +86,52 @@ def _factories(
     return source, target
 
 
+def _options(args: argparse.Namespace, settings: Settings) -> MigrationOptions:
+    endpoints = tuple(args.s3_url_endpoint) + (
+        (settings.s3_endpoint_url,) if settings.s3_endpoint_url else ()
+    )
+    return MigrationOptions(
+        source_bucket=args.source_bucket or settings.s3_bucket,
+        target_container=args.target_container or settings.azure_storage_container,
+        workers=max(1, args.workers),
+        dry_run=args.dry_run,
+        max_attempts=max(1, args.max_attempts),
+        url_style=args.url_style,
+        s3_endpoints=endpoints,
+        rewrite_urls=not args.no_rewrite_urls,
+        progress_every=max(1, args.progress_every),
+    )
+
+
+def _migrate(args: argparse.Namespace) -> MigrationReport:
+    settings = load_settings()
+    options = _options(args, settings)
+    engine = make_engine(args.database_url or settings.database_url.get() or None)
+    try:
+        source, target = _factories(settings, options.source_bucket, options.target_container)
+        if not options.dry_run:
+            client = target()
+            try:
+                client.create_container(exist_ok=True)
+            finally:
+                client.close()
+        return ObjectMigrator(options, engine, source, target).run()
+    finally:
+        engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
-        bucket = args.source_bucket or settings.s3_bucket
-        container = args.target_container or settings.azure_storage_container
-        engine = make_engine(args.database_url or settings.database_url.get() or None)
-        endpoints = tuple(args.s3_url_endpoint) + (
-            (settings.s3_endpoint_url,) if settings.s3_endpoint_url else ()
-        )
-        options = MigrationOptions(
-            source_bucket=bucket,
-            target_container=container,
-            workers=max(1, args.workers),
-            dry_run=args.dry_run,
-            max_attempts=max(1, args.max_attempts),
-            url_style=args.url_style,
-            s3_endpoints=endpoints,
-            rewrite_urls=not args.no_rewrite_urls,
-            progress_every=max(1, args.progress_every),
-        )
-        source, target = _factories(settings, bucket, container)
-        if not args.dry_run:
-            client = target()
-            client.create_container(exist_ok=True)
-            client.close()
-        migrator = ObjectMigrator(options, engine, source, target)
-        report = migrator.run()
-    except (DatabaseConfigError, LedgerError, StorageError) as exc:
+        report = _migrate(args)
+    except (DatabaseConfigError, LedgerError, StorageError, SQLAlchemyError) as exc:
         print(f"crownsafe-migrate-objects: {exc}", file=sys.stderr)
         return 2
-    data = report.to_dict()
-    text = json.dumps(data, indent=2, sort_keys=True)
+    text = json.dumps(report.to_dict(), indent=2, sort_keys=True)
     print(text)
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(text + "\n")
-    engine.dispose()
     return 0 if report.ok else 1
 
 

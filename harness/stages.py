@@ -14,6 +14,7 @@ import shlex
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +191,9 @@ def run_stages(ctx: RunContext, names: list[str]) -> int:
                 result = stage.run(ctx)
             except ServiceStartError as exc:
                 result = StageResult(False, str(exc))
+            except Exception as exc:
+                ctx.print(traceback.format_exc(limit=-3).rstrip())
+                result = StageResult(False, f"{type(exc).__name__}: {exc}")
             took = time.perf_counter() - began
             status = "ok" if result.ok else "FAILED"
             ctx.print(f"<== {name} {status} in {took:.2f} s: {result.detail}")

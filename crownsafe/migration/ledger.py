@@ -78,12 +78,15 @@ class Ledger:
                 "(DATABASE_URL pointing at this database) first"
             )
 
+    @property
+    def _lock_key(self) -> dict[str, str]:
+        return {"k": f"crownsafe-migrate:{self.bucket}->{self.container}"}
+
     def acquire(self) -> None:
         """Take the advisory lock for this pair or raise LedgerError."""
         conn = self.engine.connect()
-        key = f"crownsafe-migrate:{self.bucket}->{self.container}"
         got = conn.execute(
-            text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), {"k": key}
+            text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), self._lock_key
         ).scalar()
         conn.commit()
         if not got:
@@ -95,9 +98,12 @@ class Ledger:
         self._lock_conn = conn
 
     def release(self) -> None:
+        """Unlock explicitly: closing a pooled connection would keep the session (and lock)."""
         if self._lock_conn is not None:
-            self._lock_conn.close()
-            self._lock_conn = None
+            conn, self._lock_conn = self._lock_conn, None
+            conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), self._lock_key)
+            conn.commit()
+            conn.close()
 
     def plan(self, objects: Iterable[PlannedObject]) -> None:
         """Upsert listed objects; a verified row whose source changed goes back to pending."""

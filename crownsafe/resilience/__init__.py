@@ -2,7 +2,8 @@
 
 - `CircuitBreaker` / `azure_storage_circuit_breaker` (breaker.py)
 - `retry_with_exponential_backoff` / `RetryPolicy` on tenacity (retry.py)
-- `with_correlation_id`, `CorrelationIdFilter`, `log_azure_error` (logs.py)
+- `with_correlation_id`, `install_log_filters` (correlation id + secret redaction on
+  every record), `log_azure_error` (logs.py)
 
 `crownsafe.storage.resilient.ResilientStorageClient` combines them around any
 `StorageClient`. The SDKs' own retries are off inside crownsafe's clients, so this is the
@@ -21,7 +22,9 @@ from crownsafe.resilience.breaker import (
 )
 from crownsafe.resilience.logs import (
     CorrelationIdFilter,
+    SecretRedactingFilter,
     install_correlation_filter,
+    install_log_filters,
     log_azure_error,
     log_storage_failure,
     redact_secrets,
@@ -45,10 +48,12 @@ __all__ = [
     "CorrelationIdFilter",
     "Jitter",
     "RetryPolicy",
+    "SecretRedactingFilter",
     "StateListener",
     "azure_storage_circuit_breaker",
     "breaker_for_backend",
     "install_correlation_filter",
+    "install_log_filters",
     "is_retryable",
     "log_azure_error",
     "log_storage_failure",

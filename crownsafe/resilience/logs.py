@@ -1,15 +1,18 @@
-"""Correlation ids on every log record, and the seed's structured storage-error log.
+"""Correlation ids on every log record, secrets off every record, and the storage-error log.
 
-Install the filter once, on the handlers that write your logs (a filter on a *handler*
-sees the records of every logger, including the SDKs'; a filter on a logger would miss
-records propagated from its children)::
+Install the filters once, on the handlers that write your logs (a filter on a *handler*
+sees the records of every logger, including the SDKs' and urllib3's; a filter on a logger
+would miss records propagated from its children)::
 
-    from crownsafe.resilience import install_correlation_filter
-    install_correlation_filter()            # every handler of the root logger
-    install_correlation_filter(my_handler)  # or one handler
+    from crownsafe.resilience import install_log_filters
+    install_log_filters()            # every handler of the root logger
+    install_log_filters(my_handler)  # or one handler
 
 and use ``%(correlation_id)s`` in the format string. Records logged outside an operation
-get ``"-"``. `with_correlation_id` runs a function under an id (a new one when none is
+get ``"-"``. `SecretRedactingFilter` is needed because third-party libraries log URLs
+whole: urllib3, for one, logs "Failed to parse headers (url=...)" with the full query,
+i.e. a SAS signature, when a response is malformed (seen in the resilience suite).
+`with_correlation_id` runs a function under an id (a new one when none is
 active); the storage clients send it as `x-ms-client-request-id` (Azure) or
 `x-crownsafe-correlation-id` (S3).
 """
@@ -29,7 +32,9 @@ from crownsafe.storage.base import BlobConflictError, BlobNotFoundError, Storage
 
 __all__ = [
     "CorrelationIdFilter",
+    "SecretRedactingFilter",
     "install_correlation_filter",
+    "install_log_filters",
     "log_azure_error",
     "redact_secrets",
     "with_correlation_id",
@@ -73,14 +78,53 @@ class CorrelationIdFilter(logging.Filter):
         return True
 
 
-def install_correlation_filter(handler: logging.Handler | None = None) -> CorrelationIdFilter:
-    """Add one `CorrelationIdFilter` to `handler`, or to every root-logger handler."""
-    flt = CorrelationIdFilter()
+class SecretRedactingFilter(logging.Filter):
+    """Rewrites each record's message (and traceback) through `redact_secrets`.
+
+    `redacted` counts the records it had to change.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.redacted = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact_secrets(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        trace = redact_secrets(record.exc_text) if record.exc_text else record.exc_text
+        if clean != message or trace != record.exc_text:
+            self.redacted += 1
+        record.msg, record.args, record.exc_text = clean, None, trace
+        return True
+
+
+FilterT = TypeVar("FilterT", bound=logging.Filter)
+
+
+def _install(flt: FilterT, handler: logging.Handler | None) -> FilterT:
+    """Add `flt` to the handler(s) that lack a filter of its type; return the one in use."""
     handlers = [handler] if handler is not None else logging.getLogger().handlers
     for h in handlers:
-        if not any(isinstance(f, CorrelationIdFilter) for f in h.filters):
+        existing = [f for f in h.filters if isinstance(f, type(flt))]
+        if not existing:
             h.addFilter(flt)
+        elif handler is not None:
+            flt = existing[0]
     return flt
+
+
+def install_correlation_filter(handler: logging.Handler | None = None) -> CorrelationIdFilter:
+    """Add one `CorrelationIdFilter` to `handler`, or to every root-logger handler."""
+    return _install(CorrelationIdFilter(), handler)
+
+
+def install_log_filters(
+    handler: logging.Handler | None = None,
+) -> tuple[CorrelationIdFilter, SecretRedactingFilter]:
+    """Install both filters (correlation id, then redaction) on `handler` or the root's."""
+    return install_correlation_filter(handler), _install(SecretRedactingFilter(), handler)
 
 
 def with_correlation_id(fn: F) -> F:

@@ -3,16 +3,21 @@
 The only module importing boto3/botocore. What it promises beyond the protocol:
 
 - One HTTP attempt per request (`total_max_attempts=1`): crownsafe's resilience layer owns
-  retries. SigV4 everywhere (boto3 would presign with SigV2 otherwise).
-- The current correlation id goes out as `x-crownsafe-correlation-id` on every request
-  (added at send time, so presigned URLs do not sign it).
-- Uploads stream: up to `multipart_threshold` with a known size one `PutObject` with the
-  file as body; larger or unknown-length data as our own multipart upload with at most
-  `max_concurrency` parts in memory and in flight, aborted on any failure so no partial
-  object ever becomes visible.
+  retries. SigV4 everywhere (boto3 would presign with SigV2 otherwise). Path-style
+  addressing when an endpoint URL is given.
+- The current correlation id goes out as `x-crownsafe-correlation-id` on every request,
+  part uploads in worker threads included (added at send time, so presigned URLs do not
+  sign it).
+- Uploads stream (see `crownsafe.storage.s3_upload`): one `PutObject` up to
+  `multipart_threshold` bytes of known size, else our own multipart upload with at most
+  `max_concurrency` parts in flight, aborted on any failure so no partial object ever
+  becomes visible. `overwrite=False` is `If-None-Match: *` on the PUT or on the complete.
 - `delete_blob` keeps the protocol's not-found promise with a HEAD before the DELETE
   (S3's DELETE is idempotent). That costs one request, and an object deleted by someone
-  else between the two requests still reports True.
+  else between the two requests still reports True. `create_container(exist_ok=False)`
+  likewise HEADs the bucket first (us-east-1 answers 200 to re-creating one's own bucket).
+- S3 returns metadata keys in lower case (`Owner` comes back as `owner`); listings carry
+  no content type or metadata (`head_object` does).
 - Every SDK exception becomes a typed `StorageError` (`map_s3_error`); no secret in messages.
 """
 
@@ -49,6 +54,7 @@ from botocore.exceptions import (
     UnknownEndpointError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
 
 from crownsafe.config import SecretStr, Settings, load_settings
 from crownsafe.correlation import CORRELATION_HEADER_S3, get_correlation_id
@@ -65,6 +71,7 @@ from crownsafe.storage.base import (
     UploadData,
 )
 from crownsafe.storage.naming import validate_blob_name, validate_bucket_name, validate_metadata
+from crownsafe.storage.s3_bucket import empty_bucket
 from crownsafe.storage.s3_rules import (
     error_from_response,
     object_url,
@@ -124,6 +131,13 @@ def map_s3_error(
             exc.response, operation=operation, blob_name=blob_name, bucket=bucket, secrets=secrets
         )
     text = redact(str(exc), *secrets)
+    if isinstance(exc, ResponseParserError | ValueError | KeyError):
+        return StorageUnavailableError(
+            f"S3's response was truncated or could not be parsed: {type(exc).__name__}: {text}",
+            hint="a connection cut mid-response or a faulty proxy; the resilience layer "
+            "retries this",
+            **common,
+        )
     if isinstance(exc, _CREDENTIAL_ERRORS):
         return StorageAuthError(
             f"no usable AWS credentials: {text}",
@@ -170,6 +184,16 @@ def _new_client(
             aws_secret_access_key=secret,
             config=config,
         )
+
+
+def _raised_while_parsing(exc: BaseException) -> bool:
+    """Whether botocore's response parser raised `exc` (e.g. a truncated Date header)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(os.path.join("botocore", "parsers.py")):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _add_correlation_header(request: Any, **_: Any) -> None:
@@ -285,7 +309,9 @@ class S3StorageClient:
     def _sdk(self, operation: str, blob_name: str | None = None) -> Iterator[None]:
         try:
             yield
-        except _SDK_ERRORS as exc:
+        except (*_SDK_ERRORS, ResponseParserError, KeyError, ValueError) as exc:
+            if isinstance(exc, ValueError) and not _raised_while_parsing(exc):
+                raise
             raise map_s3_error(
                 exc,
                 operation=operation,
@@ -394,14 +420,14 @@ class S3StorageClient:
     def _head(self, key: str, operation: str) -> BlobInfo:
         with self._sdk(operation, key):
             response = self._client.head_object(Bucket=self.container_name, Key=key)
-        return BlobInfo(
-            name=key,
-            size=response["ContentLength"],
-            content_type=response.get("ContentType"),
-            etag=response.get("ETag"),
-            last_modified=response.get("LastModified"),
-            metadata=dict(response.get("Metadata", {})),
-        )
+            return BlobInfo(
+                name=key,
+                size=response["ContentLength"],
+                content_type=response.get("ContentType"),
+                etag=response.get("ETag"),
+                last_modified=response.get("LastModified"),
+                metadata=dict(response.get("Metadata", {})),
+            )
 
     def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
         """Delete the object; True if it existed. One HEAD first (S3's DELETE never says)."""
@@ -479,7 +505,11 @@ class S3StorageClient:
         return True
 
     def create_container(self, exist_ok: bool = True) -> None:
-        """Create the bucket (HEAD first: us-east-1 answers 200 to re-creating one's own)."""
+        """Create the bucket (HEAD first: us-east-1 answers 200 to re-creating one's own).
+
+        A bucket created by someone else between the HEAD and the create is only reported
+        as a conflict when S3 says so (BucketAlreadyExists, or outside us-east-1).
+        """
         if self._bucket_exists("create_container"):
             if exist_ok:
                 return
@@ -505,57 +535,11 @@ class S3StorageClient:
         """Delete the bucket after aborting its multipart uploads and deleting every version."""
         try:
             with self._sdk("delete_container"):
-                self._empty_bucket()
+                empty_bucket(self._client, self.container_name)
                 self._client.delete_bucket(Bucket=self.container_name)
         except BlobNotFoundError:
             if not missing_ok:
                 raise
-
-    def _empty_bucket(self) -> None:
-        """Abort pending multipart uploads, then delete every object version.
-
-        Lists the first page again after each batch instead of following markers: the
-        listing shrinks as we delete (and moto loses its place when the marker is gone).
-        """
-        bucket = self.container_name
-        seen: set[tuple[str, str]] = set()
-        while uploads := self._client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-            batch = {(upload["Key"], upload["UploadId"]) for upload in uploads}
-            self._check_progress(seen, batch)
-            for key, upload_id in batch:
-                self._client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        seen = set()
-        while True:
-            page = self._client.list_object_versions(Bucket=bucket, MaxKeys=1000)
-            items = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
-            if not items:
-                return
-            batch = {(item["Key"], item["VersionId"]) for item in items}
-            self._check_progress(seen, batch)
-            objects: Any = [{"Key": key, "VersionId": version} for key, version in batch]
-            result = self._client.delete_objects(
-                Bucket=bucket, Delete={"Objects": objects, "Quiet": True}
-            )
-            if result.get("Errors"):
-                first = result["Errors"][0]
-                raise StorageError(
-                    f"could not empty bucket {bucket!r}: {len(result['Errors'])} objects "
-                    f"not deleted, first {first.get('Key')!r}: {first.get('Message')}",
-                    backend="s3",
-                    operation="delete_container",
-                    error_code=first.get("Code"),
-                )
-
-    def _check_progress(self, seen: set[tuple[str, str]], batch: set[tuple[str, str]]) -> None:
-        if batch & seen:
-            raise StorageError(
-                f"could not empty bucket {self.container_name!r}: objects or uploads listed "
-                "again after they were deleted",
-                backend="s3",
-                operation="delete_container",
-                hint="check for object lock / retention or a concurrent writer",
-            )
-        seen |= batch
 
 
 def _write_chunks(chunks: Iterator[bytes], file: BinaryIO) -> int:

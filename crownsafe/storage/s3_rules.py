@@ -197,10 +197,14 @@ def classify_s3_error(
 ) -> type[StorageError]:
     """The typed error for an S3 error response (service code first, then HTTP status).
 
-    A 503 is throttling when the code says so (SlowDown) or a Retry-After came with it
-    (HEAD responses carry no body, hence no code); other 503s are an outage.
+    A 503 is throttling when the code says so (SlowDown), when a Retry-After came with
+    it, or when it has no body to tell (HEAD): S3 answers 503 to ask for a lower request
+    rate. A 503 whose body says ServiceUnavailable, without Retry-After, is an outage.
     """
     code = code or ""
+    bodyless = not code or code.isdigit()
+    if status in (429, 503) and has_retry_after:
+        return StorageThrottledError
     if code in _NOT_FOUND:
         return BlobNotFoundError
     if code in _CONFLICT:
@@ -223,7 +227,7 @@ def classify_s3_error(
         return BlobConflictError
     if status in (401, 403):
         return StorageAuthError
-    if status == 429 or (status == 503 and has_retry_after):
+    if status == 429 or (status == 503 and (has_retry_after or bodyless)):
         return StorageThrottledError
     if status == 408 or (status is not None and status >= 500):
         return StorageUnavailableError
@@ -280,7 +284,9 @@ def error_from_response(
         "blob_name": blob_name,
         "status": status,
         "error_code": None if code is None or code.isdigit() else code,
-        "request_id": meta.get("RequestId") or headers.get("x-amz-request-id"),
+        "request_id": meta.get("RequestId")
+        or headers.get("x-amz-request-id")
+        or headers.get("x-amzn-requestid"),
     }
     if hint is not None:
         fields["hint"] = hint

@@ -358,6 +358,8 @@ class Proxy:
             link.toxics_changed()
             try:
                 await link.run()
+            except asyncio.CancelledError:
+                link.close()  # the server is shutting down; end this connection quietly
             finally:
                 self._links.discard(link)
         finally:
@@ -400,9 +402,11 @@ class FaultProxyServer:
             await proxy._stop_listener()
         current = asyncio.current_task()
         pending = [t for t in asyncio.all_tasks() if t is not current]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        if pending:
+            _, still_running = await asyncio.wait(pending, timeout=2.0)
+            for task in still_running:
+                task.cancel()
+            await asyncio.gather(*still_running, return_exceptions=True)
 
     def __enter__(self) -> Self:
         return self.start()

@@ -115,7 +115,8 @@ def sdk_table(rows: list[tuple[str, str, float, float, float]]) -> Table:
 
 def rss_table(run: Run) -> Table:
     table = Table(
-        "Peak resident memory added while moving one large object",
+        "Peak resident memory added while streaming one large object (above the resident set "
+        "just before; memory the process already held and reused is not counted)",
         ["Backend", "Operation", "Size", "Peak RSS added", "MiB per MiB moved"],
     )
     for p in run.bench.rss:
@@ -421,8 +422,11 @@ def environment_table(run: Run) -> Table:
 
 
 def environment_label(run: Run) -> str:
-    mode = str(run.environment.get("provision", "local")).lower()
-    if mode == "external":
+    """The plain label on the numbers: emulators unless the run used external endpoints
+    (environment.json "provision", else the storage services' modes in services.json)."""
+    modes = {str(run.environment.get("provision", "")).lower()}
+    modes |= {s.mode.lower() for s in run.services if s.name in ("azurite", "azure", "moto", "s3")}
+    if "external" in modes:
         return (
             "Measured against external endpoints named by environment variables: check the "
             "environment section before reading these numbers as a cloud region's."

@@ -45,6 +45,10 @@ def fmt(value: float | None, digits: int = 3) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def _tick(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else fmt(x)
+
+
 def nice_max(value: float) -> float:
     """The smallest 1/2/2.5/5 x 10^k at or above `value` (1 for non-positive input)."""
     if value <= 0 or not math.isfinite(value):
@@ -188,7 +192,7 @@ def line_chart(
     for x in xs:
         parts.append(
             f'<text x="{pos[x]:.1f}" y="{base_y + 16}" font-size="11" '
-            f'text-anchor="middle" fill="#111">{fmt(x)}</text>'
+            f'text-anchor="middle" fill="#111">{_tick(x)}</text>'
         )
     parts.append(
         f'<text x="{left + plot_w / 2:.0f}" y="{height - 8}" font-size="11" '
@@ -210,7 +214,8 @@ def line_chart(
                 parts.append(
                     f'<circle cx="{px:.1f}" cy="{py:.1f}" r="8" fill="none" '
                     f'stroke="{colour}" stroke-width="2"/>'
-                    f'<text x="{px + 10:.1f}" y="{py - 8:.1f}" font-size="10" '
+                    f'<text x="{px + (-10 if px > width - 60 else 10):.1f}" y="{py - 10:.1f}" '
+                    f'font-size="10" text-anchor="{"end" if px > width - 60 else "start"}" '
                     f'fill="{colour}">knee</text>'
                 )
     parts.append(

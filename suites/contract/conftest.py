@@ -17,6 +17,8 @@ import json
 import os
 import random
 import socket
+import struct
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -109,6 +111,49 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class ResettingListener:
+    """A loopback TCP listener that counts connections and resets each one at once.
+
+    Proves "one HTTP attempt per request" without timing anything: every attempt a
+    client makes is one accepted connection.
+    """
+
+    def __init__(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self.port = int(self._sock.getsockname()[1])
+        self.connections = 0
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._serve, name="resetting-listener", daemon=True)
+        self._thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    def take(self) -> int:
+        """The connections since the last call."""
+        with self._lock:
+            count, self.connections = self.connections, 0
+        return count
+
+    def close(self) -> None:
+        self._sock.close()
+        self._thread.join(timeout=5)
+
+
 def query_params(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
@@ -197,10 +242,9 @@ def presigned_methods(url: str, secret_key: str) -> set[str]:
 
 def with_account_key(connection_string: str, account_key: str) -> str:
     """The same Azure connection string with another AccountKey."""
-    parts = [
-        p for p in connection_string.split(";") if p and not p.lower().startswith("accountkey=")
-    ]
-    return ";".join([*parts, f"AccountKey={account_key}"])
+    parts = connection_string.split(";")
+    kept = [part for part in parts if part and not part.lower().startswith("accountkey=")]
+    return ";".join([*kept, f"AccountKey={account_key}"])
 
 
 @pytest.fixture
@@ -298,6 +342,13 @@ def unreachable_client(
         container=storage_client.container_name,
         endpoint=f"http://127.0.0.1:{closed_port()}",
     )
+
+
+@pytest.fixture
+def resetting_listener() -> Iterator[ResettingListener]:
+    listener = ResettingListener()
+    yield listener
+    listener.close()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import tenacity
 
-from crownsafe.resilience import CorrelationIdFilter
+from crownsafe.resilience import install_log_filters
 from harness.faults.summary import ResilienceSummary
 
 MAX_RETRIES = 3
@@ -42,11 +42,16 @@ class FakeClock:
 
 
 class LogCapture(logging.Handler):
-    """Keeps every record of the session, formatted with its correlation id."""
+    """Keeps every record of the session, formatted with its correlation id.
+
+    It is set up the way crownsafe tells users to set up their handlers
+    (`install_log_filters`: correlation id + secret redaction); `redactor.redacted` counts
+    the records whose text had to be cleaned (third-party lines such as urllib3's).
+    """
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.addFilter(CorrelationIdFilter())
+        _, self.redactor = install_log_filters(self)
         self.setFormatter(
             logging.Formatter("%(levelname)s %(name)s [%(correlation_id)s] %(message)s")
         )

@@ -24,6 +24,11 @@ THRESHOLD = 3
 RECOVERY = 30.0
 
 
+def state(breaker: CircuitBreaker) -> CircuitState:
+    """The breaker's state, read afresh (keeps mypy from narrowing across calls)."""
+    return breaker.state
+
+
 def _client(
     make_faulty_client: FaultyClientFactory, clock: FakeClock, half_open_max_calls: int = 1
 ) -> tuple[Any, CircuitBreaker]:
@@ -57,10 +62,10 @@ def test_opens_after_exactly_the_threshold(
     for _ in range(THRESHOLD - 1):
         with pytest.raises(StorageError):
             client.blob_exists("probe.bin")
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
     with pytest.raises(StorageError):
         client.blob_exists("probe.bin")
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
     assert fault_proxy.stats().requests_total == THRESHOLD
 
 
@@ -74,7 +79,7 @@ def test_open_breaker_fails_fast_with_no_new_connection(
     """While open, calls raise CircuitOpenError at once and never reach the proxy."""
     client, breaker = _client(make_faulty_client, clock)
     _trip(client, fault_proxy)
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
     before = fault_proxy.stats()
     timings = []
     for _ in range(25):
@@ -106,13 +111,13 @@ def test_half_open_after_timeout_then_success_closes(
     client, breaker = _client(make_faulty_client, clock)
     _trip(client, fault_proxy)
     clock.advance(RECOVERY - 0.5)
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
     clock.advance(0.5)
-    assert breaker.state is CircuitState.HALF_OPEN
+    assert state(breaker) is CircuitState.HALF_OPEN
     fault_proxy.remove_http_fault("outage")
     before = fault_proxy.stats().requests_total
     assert client.blob_exists("probe.bin") is False
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
     assert fault_proxy.stats().requests_total - before == 1
 
 
@@ -127,11 +132,11 @@ def test_half_open_failure_reopens_and_restarts_the_timer(
     clock.advance(RECOVERY)
     with pytest.raises(StorageError):
         client.blob_exists("probe.bin")  # the trial call meets the outage
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
     clock.advance(RECOVERY - 1)
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
     clock.advance(1)
-    assert breaker.state is CircuitState.HALF_OPEN
+    assert state(breaker) is CircuitState.HALF_OPEN
 
 
 def test_concurrent_callers_in_half_open_only_the_trials_pass(
@@ -144,7 +149,7 @@ def test_concurrent_callers_in_half_open_only_the_trials_pass(
     """16 callers at once in HALF_OPEN: exactly `half_open_max_calls` reach the service."""
     permitted, callers = 2, 16
     client, breaker = _client(make_faulty_client, clock, half_open_max_calls=permitted)
-    make_storage_client(backend_name, client.container_name).upload_file("probe.bin", b"1")
+    client.upload_file("probe.bin", b"1")
     _trip(client, fault_proxy)
     clock.advance(RECOVERY)
     fault_proxy.remove_http_fault("outage")
@@ -179,7 +184,7 @@ def test_concurrent_callers_in_half_open_only_the_trials_pass(
         t.join(10)
     assert results.count(True) == permitted
     assert fault_proxy.stats().requests_total - before == permitted
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
 
 
 def test_callers_mistakes_never_trip_it(
@@ -197,6 +202,6 @@ def test_callers_mistakes_never_trip_it(
             client.head_object("missing.bin")
         with pytest.raises(BlobConflictError):
             client.upload_file("taken.bin", b"y", overwrite=False)
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
     assert breaker.stats().consecutive_failures == 0
     assert fault_proxy.stats().requests_total == THRESHOLD * 4

@@ -10,12 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crownsafe.resilience import Backoff, CircuitBreaker
+from crownsafe.resilience import Backoff, CircuitBreaker, is_retryable
 from crownsafe.storage.base import (
     BlobConflictError,
     BlobNotFoundError,
     StorageError,
-    StorageThrottledError,
     StorageUnavailableError,
 )
 from crownsafe.storage.resilient import ResilientStorageClient
@@ -43,15 +42,15 @@ def test_persistent_503_makes_exactly_max_retries_plus_one_requests(
     backend_name: str,
     fault_proxy: Proxy,
     make_faulty_client: FaultyClientFactory,
-    make_storage_client: Callable[..., Any],
     resilience_summary: ResilienceSummary,
     operation: str,
 ) -> None:
     """One logical call under a persistent 503 = exactly max_retries + 1 HTTP requests."""
     sleeps = RecordedSleeps()
     client = make_faulty_client(sleep=sleeps, max_retries=MAX_RETRIES)
-    direct = make_storage_client(backend_name, client.container_name)
-    direct.upload_file("blob.bin", payload(KIB, 2))
+    client.upload_file("blob.bin", payload(KIB, 2))
+    client.reset_stats()
+    fault_proxy.reset_counters()
     fault_proxy.add_http_fault("busy", 503)
 
     with pytest.raises(StorageError) as info:
@@ -59,7 +58,9 @@ def test_persistent_503_makes_exactly_max_retries_plus_one_requests(
 
     stats = fault_proxy.stats()
     records = fault_proxy.requests()
-    assert isinstance(info.value, StorageThrottledError), f"[{backend_name}] {info.value!r}"
+    # Azure names the 503 ServerBusy (throttled); S3 HEAD responses carry no error body, so
+    # a 503 there is only "unavailable". Both are transient and retried.
+    assert is_retryable(info.value), f"[{backend_name}] {info.value!r}"
     assert stats.requests_total == MAX_RETRIES + 1, (
         f"[{backend_name}] {operation}: proxy saw {stats.requests_by_operation}"
     )

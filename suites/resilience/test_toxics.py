@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pytest
 import requests
 
-from crownsafe.resilience import RetryPolicy
+from crownsafe.resilience import CircuitBreaker, RetryPolicy
 from crownsafe.storage.base import (
+    StorageClient,
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
 )
+from crownsafe.storage.resilient import ResilientStorageClient
 from harness.faults import Proxy
 from harness.faults.summary import ResilienceSummary
-from harness.fixtures.faults import FaultyClientFactory, RecordedSleeps
+from harness.fixtures.faults import RecordedSleeps, proxy_endpoint
+from harness.fixtures.storage import build_storage_client, unique_container_name
 
 from .conftest import KIB, MAX_RETRIES, MIB, payload, sha256
 
@@ -88,6 +91,61 @@ MULTIBLOCK = {
 MULTIBLOCK_SIZE = {"azure": 640 * KIB, "s3": 6 * MIB + 7}
 
 
+class ClientPool:
+    """One container and a few clients per backend for the whole matrix.
+
+    Building a client costs up to a second (boto3 loads its service model per session), so
+    the matrix shares one container per backend (each cell under its own prefix) and one
+    proxied client per (backend, timeout); every cell still gets a fresh resilient wrapper
+    and breaker.
+    """
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.containers: dict[str, str] = {}
+        self.clients: dict[tuple[str, str | None, float], StorageClient] = {}
+
+    def direct(self, backend: str) -> StorageClient:
+        return self._client(backend, None, 30.0)
+
+    def proxied(self, backend: str, endpoint: str, timeout: float) -> StorageClient:
+        return self._client(backend, endpoint, timeout)
+
+    def _client(self, backend: str, endpoint: str | None, timeout: float) -> StorageClient:
+        key = (backend, endpoint, timeout)
+        if key not in self.clients:
+            if backend not in self.containers:
+                self.containers[backend] = unique_container_name("resilience-matrix")
+            client = build_storage_client(
+                self.services,
+                backend,
+                self.containers[backend],
+                endpoint,
+                timeout=timeout,
+                **MULTIBLOCK[backend],
+            )
+            if endpoint is None:
+                client.create_container(exist_ok=True)
+            self.clients[key] = client
+        return self.clients[key]
+
+    def close(self) -> None:
+        for backend in self.containers:
+            direct = self.direct(backend)
+            for blob in direct.iter_blobs():
+                direct.delete_blob(blob.name, missing_ok=True)
+            direct.delete_container(missing_ok=True)
+        for client in self.clients.values():
+            client.close()
+
+
+@pytest.fixture(scope="module")
+def pool(storage_services: Any) -> Iterator[ClientPool]:
+    shared = ClientPool(storage_services)
+    yield shared
+    shared.close()
+
+
 @dataclass
 class Case:
     backend: str
@@ -95,10 +153,14 @@ class Case:
     direct: Any
     timeout: float
     max_retries: int
-    name: str = "matrix/blob.bin"
+    prefix: str
     data: bytes = b""
     attempts: int = 0
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.prefix}blob.bin"
 
 
 def _upload(case: Case, size: int, stream: bool) -> None:
@@ -127,7 +189,7 @@ def _download(case: Case) -> bytes:
 
 
 def _list(case: Case) -> list[str]:
-    return sorted(b.name for b in case.client.list_blobs(prefix="matrix/"))
+    return sorted(b.name for b in case.client.list_blobs(prefix=case.prefix))
 
 
 def _sas_fetch(case: Case) -> bytes:
@@ -159,8 +221,8 @@ def _run(operation: str, case: Case) -> Callable[[], Any]:
         return lambda: _upload(case, MULTIBLOCK_SIZE[case.backend], stream=True)
     _seed(case)
     if operation == "list":
-        for extra in ("matrix/a.txt", "matrix/b.txt"):
-            case.direct.upload_file(extra, b"x")
+        for extra in ("a.txt", "b.txt"):
+            case.direct.upload_file(case.prefix + extra, b"x")
     return {
         "download": lambda: _download(case),
         "list": lambda: _list(case),
@@ -182,7 +244,7 @@ def _lost(operation: str, case: Case, succeeded: bool, result: Any) -> bool:
     if not succeeded:
         return False
     if operation == "list":
-        return bool(result != ["matrix/a.txt", "matrix/b.txt", case.name])
+        return bool(result != sorted([case.prefix + "a.txt", case.prefix + "b.txt", case.name]))
     return sha256(result) != sha256(case.data)
 
 
@@ -201,18 +263,25 @@ OPERATIONS = ["upload_small", "upload_multiblock", "download", "list", "sas_fetc
 def test_fault_matrix(
     backend_name: str,
     fault_proxy: Proxy,
-    make_faulty_client: FaultyClientFactory,
-    make_storage_client: Callable[..., Any],
+    storage_services: Any,
+    pool: ClientPool,
     resilience_summary: ResilienceSummary,
     fault: Fault,
     operation: str,
 ) -> None:
     """Typed error or success within the deadline, and no data lost or corrupted."""
-    client = make_faulty_client(
-        max_retries=fault.max_retries, timeout=fault.timeout, **MULTIBLOCK[backend_name]
+    endpoint = proxy_endpoint(fault_proxy, backend_name, storage_services)
+    client = ResilientStorageClient(
+        pool.proxied(backend_name, endpoint, fault.timeout),
+        breaker=CircuitBreaker(f"matrix-{backend_name}"),
+        max_retries=fault.max_retries,
+        base_delay=0.01,
+        max_delay=1.0,
+        sleep=RecordedSleeps(),
     )
-    direct = make_storage_client(backend_name, client.container_name)
-    case = Case(backend_name, client, direct, fault.timeout, fault.max_retries)
+    direct = pool.direct(backend_name)
+    prefix = f"{fault.name}/{operation}/"
+    case = Case(backend_name, client, direct, fault.timeout, fault.max_retries, prefix)
     call = _run(operation, case)
     fault_proxy.reset_counters()
     fault.apply(fault_proxy)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 DEMO = textwrap.dedent(
-    '''
+    """
     import pytest
 
     def test_each_backend(backend_name):
@@ -31,7 +31,7 @@ DEMO = textwrap.dedent(
 
     def test_plain():
         pass
-    '''
+    """
 )
 
 

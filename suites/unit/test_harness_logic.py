@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -176,7 +177,7 @@ def test_unknown_mode_is_rejected() -> None:
 
 def test_suite_record_and_summary_table(tmp_path: Path) -> None:
     """Per-backend counts in suites/<suite>.json drive the printed summary table."""
-    tests = [
+    tests: list[dict[str, Any]] = [
         {"nodeid": "a[azure]", "backend": "azure", "outcome": "passed"},
         {"nodeid": "a[s3]", "backend": "s3", "outcome": "failed"},
         {"nodeid": "b[s3]", "backend": "s3", "outcome": "skipped"},

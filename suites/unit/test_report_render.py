@@ -201,3 +201,12 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert report_main([str(golden(tmp_path, "not_ready"))]) == 1
     assert "NOT READY" in capsys.readouterr().out
     assert report_main([str(tmp_path / "nope")]) == 2
+
+
+def test_label_says_external_when_the_services_were_external(tmp_path: Path) -> None:
+    run = golden(tmp_path, "minimal")
+    services = {"services": [{"name": "azure", "mode": "external", "ready_s": 0.1}]}
+    (run / "services.json").write_text(json.dumps(services))
+    html = render_run(run).read_text("utf-8")
+    assert "Measured against external endpoints" in html
+    assert "Emulator numbers, not cloud numbers" not in html

@@ -34,6 +34,11 @@ class FakeClock:
         self.now += seconds
 
 
+def state(breaker: CircuitBreaker) -> CircuitState:
+    """Read the state afresh (keeps mypy from narrowing it across calls)."""
+    return breaker.state
+
+
 def boom() -> None:
     raise StorageUnavailableError("down", status=503)
 
@@ -60,9 +65,9 @@ def test_seed_defaults() -> None:
 def test_opens_after_exactly_the_threshold(clock: FakeClock) -> None:
     breaker = CircuitBreaker(failure_threshold=3, clock=clock)
     trip(breaker, 2)
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
     trip(breaker, 1)
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
 
 
 def test_success_resets_the_consecutive_count(clock: FakeClock) -> None:
@@ -70,7 +75,7 @@ def test_success_resets_the_consecutive_count(clock: FakeClock) -> None:
     trip(breaker, 2)
     assert breaker.call(lambda: "ok") == "ok"
     trip(breaker, 2)
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
 
 
 def test_open_fails_fast_without_calling(clock: FakeClock) -> None:
@@ -92,11 +97,11 @@ def test_half_open_after_timeout_then_success_closes(clock: FakeClock) -> None:
     breaker = CircuitBreaker(failure_threshold=1, recovery_timeout=60, clock=clock)
     trip(breaker, 1)
     clock.advance(59.999)
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
     clock.advance(0.001)
-    assert breaker.state is CircuitState.HALF_OPEN
+    assert state(breaker) is CircuitState.HALF_OPEN
     assert breaker.call(lambda: 42) == 42
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
 
 
 def test_half_open_failure_reopens_and_restarts_timer(clock: FakeClock) -> None:
@@ -104,11 +109,11 @@ def test_half_open_failure_reopens_and_restarts_timer(clock: FakeClock) -> None:
     trip(breaker, 1)
     clock.advance(60)
     trip(breaker, 1)
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
     clock.advance(59)
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
     clock.advance(1)
-    assert breaker.state is CircuitState.HALF_OPEN
+    assert state(breaker) is CircuitState.HALF_OPEN
 
 
 def test_half_open_needs_all_permitted_trials_to_close(clock: FakeClock) -> None:
@@ -119,9 +124,9 @@ def test_half_open_needs_all_permitted_trials_to_close(clock: FakeClock) -> None
     clock.advance(1)
     breaker.call(lambda: None)
     breaker.call(lambda: None)
-    assert breaker.state is CircuitState.HALF_OPEN
+    assert state(breaker) is CircuitState.HALF_OPEN
     breaker.call(lambda: None)
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
 
 
 @pytest.mark.parametrize(
@@ -144,7 +149,7 @@ def test_callers_mistakes_never_trip(clock: FakeClock, error: StorageError) -> N
     for _ in range(10):
         with pytest.raises(type(error)):
             breaker.call(mistake)
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
     assert breaker.stats().consecutive_failures == 0
 
 
@@ -158,9 +163,9 @@ def test_ignored_exception_frees_the_half_open_slot(clock: FakeClock) -> None:
 
     with pytest.raises(BlobNotFoundError):
         breaker.call(missing)
-    assert breaker.state is CircuitState.HALF_OPEN
+    assert state(breaker) is CircuitState.HALF_OPEN
     breaker.call(lambda: None)
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
 
 
 def test_failure_rate_window_with_minimum_calls(clock: FakeClock) -> None:
@@ -175,10 +180,10 @@ def test_failure_rate_window_with_minimum_calls(clock: FakeClock) -> None:
     for _ in range(2):
         breaker.call(ok)
         trip(breaker, 1)
-    assert breaker.state is CircuitState.CLOSED  # 4 calls < minimum_calls
+    assert state(breaker) is CircuitState.CLOSED  # 4 calls < minimum_calls
     breaker.call(ok)
     trip(breaker, 1)  # 6 calls, 3 failures = 50 %
-    assert breaker.state is CircuitState.OPEN
+    assert state(breaker) is CircuitState.OPEN
 
 
 def test_window_below_rate_stays_closed(clock: FakeClock) -> None:
@@ -193,7 +198,7 @@ def test_window_below_rate_stays_closed(clock: FakeClock) -> None:
         breaker.call(lambda: None)
         breaker.call(lambda: None)
         trip(breaker, 1)
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
 
 
 def test_listeners_see_every_transition_and_errors_are_contained(clock: FakeClock) -> None:
@@ -237,11 +242,11 @@ def test_late_outcome_of_an_older_generation_is_ignored(clock: FakeClock) -> Non
     started.wait(5)
     breaker.force_open()
     clock.advance(5)
-    assert breaker.state is CircuitState.HALF_OPEN
+    assert state(breaker) is CircuitState.HALF_OPEN
     release.set()
     worker.join(5)
     assert [type(e) for e in errors] == [StorageUnavailableError]
-    assert breaker.state is CircuitState.HALF_OPEN
+    assert state(breaker) is CircuitState.HALF_OPEN
 
 
 def test_decorator_sync_and_async(clock: FakeClock) -> None:
@@ -302,13 +307,13 @@ def test_many_threads_in_half_open_only_permitted_trials_pass(clock: FakeClock) 
         assert entered.acquire(timeout=10)
     for _ in range(callers - permitted):
         assert refused.acquire(timeout=10)
-    assert breaker.state is CircuitState.HALF_OPEN
+    assert state(breaker) is CircuitState.HALF_OPEN
     release.set()
     for t in threads:
         t.join(10)
     assert len(passed) == permitted
     assert len(rejected) == callers - permitted
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
 
 
 def test_many_asyncio_tasks_in_half_open_only_permitted_trials_pass(clock: FakeClock) -> None:
@@ -342,14 +347,14 @@ def test_many_asyncio_tasks_in_half_open_only_permitted_trials_pass(clock: FakeC
 
     passed, succeeded = asyncio.run(scenario())
     assert (passed, succeeded) == (2, 2)
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
 
 
 def test_reset_closes_and_clears(clock: FakeClock) -> None:
     breaker = CircuitBreaker(failure_threshold=1, clock=clock)
     trip(breaker, 1)
     breaker.reset()
-    assert breaker.state is CircuitState.CLOSED
+    assert state(breaker) is CircuitState.CLOSED
     assert breaker.stats().consecutive_failures == 0
 
 

@@ -269,7 +269,7 @@ def test_non_seekable_upload_is_retried_when_nothing_was_read(
             raise flaky()  # connection refused: nothing read
         return original(name, data, *args)
 
-    fake.upload_file = refuse_then_upload  # type: ignore[method-assign]
+    fake.upload_file = refuse_then_upload  # type: ignore[method-assign,assignment]
     client.upload_file("d", OneWay(b"abc"))  # type: ignore[arg-type]
     assert fake.blobs["d"] == b"abc"
     assert calls == 2

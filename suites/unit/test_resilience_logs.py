@@ -11,7 +11,9 @@ import pytest
 from crownsafe.correlation import correlation_scope, get_correlation_id
 from crownsafe.resilience import (
     CorrelationIdFilter,
+    SecretRedactingFilter,
     install_correlation_filter,
+    install_log_filters,
     log_azure_error,
     redact_secrets,
     with_correlation_id,
@@ -71,7 +73,7 @@ def test_with_correlation_id_async() -> None:
 def test_filter_puts_the_id_on_every_record_of_the_operation() -> None:
     handler = logging.Handler()
     seen: list[logging.LogRecord] = []
-    handler.emit = seen.append  # type: ignore[method-assign]
+    handler.emit = seen.append  # type: ignore[method-assign,assignment]
     install_correlation_filter(handler)
     install_correlation_filter(handler)  # idempotent
     assert sum(isinstance(f, CorrelationIdFilter) for f in handler.filters) == 1
@@ -175,3 +177,30 @@ def test_log_azure_error_async_and_success_is_silent(caplog: pytest.LogCaptureFi
             asyncio.run(broken("b"))
     (record,) = records_of(caplog)
     assert record.__dict__["blob_name"] == "b"
+
+
+def test_redacting_filter_cleans_third_party_records_and_tracebacks() -> None:
+    handler = logging.Handler()
+    seen: list[str] = []
+    handler.setFormatter(logging.Formatter("%(correlation_id)s %(message)s"))
+    handler.emit = lambda record: seen.append(handler.format(record))  # type: ignore[method-assign]
+    _, redactor = install_log_filters(handler)
+    assert install_log_filters(handler)[1] is redactor  # idempotent
+    assert sum(isinstance(f, SecretRedactingFilter) for f in handler.filters) == 1
+    log = logging.getLogger("urllib3.connection.test")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("Failed to parse headers (url=%s)", SECRET_TEXTS[0])
+        try:
+            raise ValueError(SECRET_TEXTS[1])
+        except ValueError:
+            log.exception("boom")
+        log.warning("nothing secret here")
+    finally:
+        log.removeHandler(handler)
+    text = "\n".join(seen)
+    assert "abc%2Bdef" not in text and "Eby8vdM02xNO" not in text
+    assert "sig=REDACTED" in text and "AccountKey=REDACTED" in text
+    assert "nothing secret here" in text
+    assert redactor.redacted == 2

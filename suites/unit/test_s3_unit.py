@@ -138,6 +138,9 @@ def test_upload_conflict_says_use_overwrite() -> None:
 def test_request_id_falls_back_to_header_and_host_id_is_kept() -> None:
     exc = client_error(500, "InternalError", headers={"x-amz-request-id": "HDR"}, request_id=None)
     assert mapped(exc).request_id == "HDR"
+    head: Any = client_error(404, "404", headers={"x-amzn-requestid": "AMZN"}, request_id=None)
+    head.response["ResponseMetadata"]["RequestId"] = ""  # botocore on a body-less error
+    assert mapped(head, "head_object").request_id == "AMZN"
     assert "host_id=HOST1" in str(mapped(client_error(500, "InternalError")))
 
 
@@ -147,10 +150,14 @@ def test_slowdown_carries_retry_after_seconds() -> None:
     assert error.retry_after == 7.0
 
 
-def test_head_503_with_retry_after_is_throttling_without_it_an_outage() -> None:
+def test_bodyless_503_is_throttling_a_503_saying_service_unavailable_an_outage() -> None:
     throttled = mapped(client_error(503, "503", headers={"retry-after": "2"}), "head_object")
     assert isinstance(throttled, StorageThrottledError) and throttled.retry_after == 2.0
-    assert type(mapped(client_error(503, "503"), "head_object")) is StorageUnavailableError
+    bare = mapped(client_error(503, "503"), "head_object")
+    assert isinstance(bare, StorageThrottledError) and bare.retry_after is None
+    assert type(mapped(client_error(503, "ServiceUnavailable"))) is StorageUnavailableError
+    with_retry = mapped(client_error(503, "ServiceUnavailable", headers={"Retry-After": "1"}))
+    assert isinstance(with_retry, StorageThrottledError) and with_retry.retry_after == 1.0
 
 
 @pytest.mark.parametrize(
