@@ -55,6 +55,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
+from botocore.response import StreamingBody
 
 from crownsafe.config import SecretStr, Settings, load_settings
 from crownsafe.correlation import CORRELATION_HEADER_S3, get_correlation_id
@@ -350,7 +351,7 @@ class S3StorageClient:
     def download_blob(self, blob_name: str) -> bytes:
         key = validate_blob_name(blob_name)
         with self._sdk("download_blob", key):
-            body = self._client.get_object(Bucket=self.container_name, Key=key)["Body"]
+            body = self._get_body(key)
             try:
                 return body.read()
             finally:
@@ -367,10 +368,17 @@ class S3StorageClient:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be positive, got {chunk_size}")
         with self._sdk("iter_blob_chunks", key):
-            body = self._client.get_object(Bucket=self.container_name, Key=key)["Body"]
+            body = self._get_body(key)
         return self._read_body(body, key, chunk_size)
 
-    def _read_body(self, body: Any, key: str, chunk_size: int) -> Iterator[bytes]:
+    def _get_body(self, key: str) -> StreamingBody:
+        response = self._client.get_object(Bucket=self.container_name, Key=key)
+        if "ContentLength" not in response:  # headers cut off: the body could be short
+            response["Body"].close()
+            raise KeyError("ContentLength")
+        return response["Body"]
+
+    def _read_body(self, body: StreamingBody, key: str, chunk_size: int) -> Iterator[bytes]:
         try:
             with self._sdk("iter_blob_chunks", key):
                 yield from body.iter_chunks(chunk_size)
@@ -472,15 +480,19 @@ class S3StorageClient:
         while True:
             with self._sdk("list_blobs", args.get("Prefix")):
                 page = self._client.list_objects_v2(**args)
-            for item in page.get("Contents", []):
-                yield BlobInfo(
-                    name=item["Key"],
-                    size=item["Size"],
-                    etag=item.get("ETag"),
-                    last_modified=item.get("LastModified"),
-                )
+                more = page["IsTruncated"]  # absent only from a cut-off response
+                blobs = [
+                    BlobInfo(
+                        name=item["Key"],
+                        size=item["Size"],
+                        etag=item.get("ETag"),
+                        last_modified=item.get("LastModified"),
+                    )
+                    for item in page.get("Contents", [])
+                ]
+            yield from blobs
             token = page.get("NextContinuationToken")
-            if not page.get("IsTruncated") or not token:
+            if not more or not token:
                 return
             args["ContinuationToken"] = token
 

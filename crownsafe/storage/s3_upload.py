@@ -291,7 +291,7 @@ class ClientUploadTransport:
             created = self._client.create_multipart_upload(
                 Bucket=self._bucket, Key=key, **extra, **self._checksum
             )
-        return created["UploadId"]
+            return created["UploadId"]
 
     def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
         with self._sdk("upload_file", key):
@@ -304,7 +304,7 @@ class ClientUploadTransport:
                 ContentLength=len(body),
                 **self._checksum,
             )
-        part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
+            part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
         sent: Mapping[str, Any] = response
         part.update({name: sent[name] for name in _CHECKSUM_KEYS if name in sent})
         return part
@@ -314,13 +314,15 @@ class ClientUploadTransport:
     ) -> None:
         condition: dict[str, Any] = {"IfNoneMatch": if_none_match} if if_none_match else {}
         with self._sdk("upload_file", key):
-            self._client.complete_multipart_upload(
+            done = self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
                 **condition,
             )
+            if "ETag" not in done:  # S3 sends 200 early; only the body says it completed
+                raise KeyError("ETag")
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         try:

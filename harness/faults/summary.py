@@ -3,10 +3,11 @@
 Shape (read by `harness.report.model.ResilienceResult`)::
 
     {"summary": {"faults", "operations", "calls", "attempts", "recovered", "failed", "lost",
-                 "max_attempts_per_call", "attempts_bound", "requests_at_proxy",
+                 "untyped_errors", "max_attempts_per_call", "attempts_bound", "requests_at_proxy",
                  "faults_tried": [...], "operations_tried": [...], "backends": [...]},
      "cells": [{"fault", "operation", "backend", "calls", "attempts", "recovered",
-                "failed", "lost", "requests", "max_attempts", "errors": {type: n}}],
+                "failed", "lost", "untyped", "requests", "max_attempts",
+                "errors": {type: n}}],
      "checks": [{"name", "backend", "passed", "detail"}]}
 
 Under pytest-xdist every worker merges its cells into the same file (under a file lock),
@@ -40,6 +41,7 @@ class Cell:
     recovered: int = 0
     failed: int = 0
     lost: int = 0
+    untyped: int = 0
     requests: int = 0
     max_attempts: int = 0
     errors: Counter[str] = field(default_factory=Counter)
@@ -54,13 +56,14 @@ class Cell:
             "recovered": self.recovered,
             "failed": self.failed,
             "lost": self.lost,
+            "untyped": self.untyped,
             "requests": self.requests,
             "max_attempts": self.max_attempts,
             "errors": dict(self.errors),
         }
 
     def merge(self, other: dict[str, Any]) -> None:
-        for key in ("calls", "attempts", "recovered", "failed", "lost", "requests"):
+        for key in ("calls", "attempts", "recovered", "failed", "lost", "untyped", "requests"):
             setattr(self, key, getattr(self, key) + int(other.get(key, 0)))
         self.max_attempts = max(self.max_attempts, int(other.get("max_attempts", 0)))
         self.errors.update({k: int(v) for k, v in (other.get("errors") or {}).items()})
@@ -87,7 +90,9 @@ class ResilienceSummary:
         lost: bool = False,
         requests: int = 0,
         error: str | None = None,
+        typed: bool = True,
     ) -> None:
+        """One logical call; `typed=False` marks an error outside the StorageError family."""
         with self._lock:
             cell = self._cells.setdefault(
                 (fault, operation, backend), Cell(fault, operation, backend)
@@ -97,6 +102,7 @@ class ResilienceSummary:
             cell.requests += requests
             cell.max_attempts = max(cell.max_attempts, attempts)
             cell.lost += int(lost)
+            cell.untyped += int(not typed)
             if succeeded:
                 cell.recovered += int(attempts > 1)
             else:
@@ -129,6 +135,7 @@ class ResilienceSummary:
             "recovered": sum(c.recovered for c in ordered),
             "failed": sum(c.failed for c in ordered),
             "lost": sum(c.lost for c in ordered),
+            "untyped_errors": sum(c.untyped for c in ordered),
             "requests_at_proxy": sum(c.requests for c in ordered),
             "max_attempts_per_call": max((c.max_attempts for c in ordered), default=0),
             "attempts_bound": self.attempts_bound,

@@ -292,7 +292,7 @@ def test_fault_matrix(
     error: BaseException | None = None
     try:
         result = call()
-    except StorageError as exc:
+    except Exception as exc:  # an untyped error is recorded, then fails the test below
         error = exc
     elapsed = time.monotonic() - started
     requests_seen = fault_proxy.stats().requests_total
@@ -313,8 +313,14 @@ def test_fault_matrix(
         lost=lost,
         requests=requests_seen,
         error=type(error).__name__ if error else None,
+        typed=error is None or isinstance(error, StorageError),
     )
     where = f"[{backend_name}] {fault.name} x {operation}"
+    if error is not None and not isinstance(error, StorageError):
+        raise AssertionError(
+            f"{where}: untyped {type(error).__name__} escaped the client (a StorageError "
+            f"subclass was expected): {error}"
+        ) from error
     assert not lost, f"{where}: data lost or corrupted (succeeded={succeeded}, error={error!r})"
     assert elapsed < deadline, f"{where}: took {elapsed:.1f} s (deadline {deadline:.1f} s)"
     assert 1 <= attempts <= fault.max_retries + 1, f"{where}: {attempts} attempts"

@@ -433,3 +433,25 @@ def test_get_blob_url_uses_path_style_on_an_endpoint_else_aws() -> None:
         "unit-bucket", region="eu-west-1", access_key_id="a", secret_access_key="b", endpoint_url=""
     )
     assert aws.get_blob_url("p/q") == "https://unit-bucket.s3.eu-west-1.amazonaws.com/p/q"
+
+
+def test_cut_off_or_unparsable_responses_are_unavailable() -> None:
+    from botocore.parsers import ResponseParserError, RestXMLParser
+
+    client = make_client()
+    parser: Any = RestXMLParser()
+    empty: dict[str, int] = {}
+    cut_date = "Sat, 28 Nov 2026 12:00:"
+    with pytest.raises(StorageUnavailableError, match="truncated") as raised, client._sdk("h", "k"):
+        parser._handle_timestamp(None, cut_date)
+    assert raised.value.operation == "h"
+    with pytest.raises(StorageUnavailableError, match="ContentLength"), client._sdk("h", "k"):
+        empty["ContentLength"]
+    with pytest.raises(StorageUnavailableError), client._sdk("list_blobs"):
+        raise ResponseParserError("bad xml")
+
+
+def test_our_own_value_errors_pass_through_unmapped() -> None:
+    client = make_client()
+    with pytest.raises(ValueError, match="mine"), client._sdk("upload_file", "k"):
+        raise ValueError("mine")
