@@ -21,9 +21,11 @@ from harness.services.base import ProvisionMode
 
 __all__ = [
     "BACKENDS",
+    "PROVISION_MODES",
     "ResultRecorder",
     "backend_of",
     "provision_mode",
+    "run_dir_of",
     "scrub_secrets",
     "selected_backends",
     "suite_of",

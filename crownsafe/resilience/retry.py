@@ -21,6 +21,8 @@ Retried: `StorageThrottledError` (429, 503 ServerBusy / SlowDown), `StorageUnava
 metadata), `NonRetryableUploadError`, `CircuitOpenError` and anything else.
 One logical call makes at most `max_retries + 1` attempts. Each retry is logged at WARNING
 with the correlation id, the attempt number, the delay and the error's service fields.
+In sync code the first attempt runs before tenacity is involved (the happy path costs a
+function call); tenacity drives the retries.
 """
 
 from __future__ import annotations
@@ -144,8 +146,18 @@ class RetryPolicy:
             "before_sleep": self._log_retry,
             "reraise": True,
         }
-        self._sync = tenacity.Retrying(sleep=sleep or time.sleep, **common)
+        self._sync_sleep: Callable[[float], Any] = sleep or time.sleep
         self._async = AsyncRetrying(sleep=self._async_sleep, **common)
+        # The sync path makes attempt 1 itself (free on the happy path); tenacity then
+        # drives attempts 2 .. max_retries + 1, its attempt numbers shifted by one.
+        self._sync_rest = tenacity.Retrying(
+            sleep=self._sync_sleep,
+            stop=tenacity.stop_after_attempt(max(1, max_retries)),
+            wait=self._wait_rest,
+            retry=tenacity.retry_if_exception(retry_on),
+            before_sleep=self._log_retry_rest,
+            reraise=True,
+        )
 
     @property
     def max_attempts(self) -> int:
@@ -161,7 +173,16 @@ class RetryPolicy:
         )
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self._sync.copy()(fn, *args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if self.max_retries == 0 or not self._retry_on(exc):
+                raise
+            first = exc
+        delay = self.delay_for(1, first)
+        self._log(1, first, delay, fn)
+        self._sync_sleep(delay)
+        return self._sync_rest.copy()(fn, *args, **kwargs)
 
     async def call_async(
         self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
@@ -197,6 +218,10 @@ class RetryPolicy:
         exc = state.outcome.exception() if state.outcome is not None else None
         return self.delay_for(state.attempt_number, exc)
 
+    def _wait_rest(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        return self.delay_for(state.attempt_number + 1, exc)
+
     async def _async_sleep(self, seconds: float) -> None:
         if self._sleep is None:
             await asyncio.sleep(seconds)
@@ -207,19 +232,31 @@ class RetryPolicy:
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
-        delay = state.upcoming_sleep
+        self._log(state.attempt_number, exc, state.upcoming_sleep, state.fn)
+
+    def _log_retry_rest(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        self._log(state.attempt_number + 1, exc, state.upcoming_sleep, state.fn)
+
+    def _log(
+        self,
+        attempt: int,
+        exc: BaseException | None,
+        delay: float,
+        fn: Callable[..., Any] | None,
+    ) -> None:
         fields: dict[str, object] = (
             exc.log_fields()
             if isinstance(exc, StorageError)
             else {"error_type": type(exc).__name__}
         )
-        operation = self.operation or fields.get("operation") or _fn_name(state.fn)
+        operation = self.operation or fields.get("operation") or _fn_name(fn)
         cid = get_correlation_id()
         logger.warning(
             "retrying %s after attempt %d/%d failed with %s (status=%s, code=%s, "
             "request_id=%s); sleeping %.3f s [correlation_id=%s]",
             operation,
-            state.attempt_number,
+            attempt,
             self.max_attempts,
             fields.get("error_type"),
             fields.get("status"),
@@ -231,7 +268,7 @@ class RetryPolicy:
                 **{k: v for k, v in fields.items() if k != "operation"},
                 "operation": operation,
                 "correlation_id": cid,
-                "attempt": state.attempt_number,
+                "attempt": attempt,
                 "max_attempts": self.max_attempts,
                 "delay_s": delay,
             },
