@@ -106,7 +106,10 @@ def _options(args: argparse.Namespace, settings: Settings) -> MigrationOptions:
 def _migrate(args: argparse.Namespace) -> MigrationReport:
     settings = load_settings()
     options = _options(args, settings)
-    engine = make_engine(args.database_url or settings.database_url.get() or None)
+    engine = make_engine(
+        args.database_url or settings.database_url.get() or None,
+        pool_size=options.workers + 2,  # one per worker, the run lock, the main thread
+    )
     try:
         source, target = _factories(settings, options.source_bucket, options.target_container)
         if not options.dry_run:

@@ -13,76 +13,19 @@ import asyncio
 import itertools
 import random
 import threading
-from collections import Counter
 from collections.abc import Coroutine, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from crownsafe.resilience import redact_secrets
 from harness.faults.http import Flavor, HttpFault, HttpRequestHead, classify
 from harness.faults.link import Link, ToxicEntry
+from harness.faults.records import Counters, ProxyStats, RequestRecord, ToxicTarget
 from harness.faults.toxics import Toxic, ToxicError, make_toxic
 
 __all__ = ["FaultProxyServer", "Proxy", "ProxyStats", "RequestRecord", "ToxicTarget"]
 
 T = TypeVar("T")
 _CORRELATION_HEADERS = ("x-ms-client-request-id", "x-crownsafe-correlation-id")
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One HTTP request seen by a proxy (target with signatures redacted)."""
-
-    operation: str
-    method: str
-    target: str
-    connection: int
-    correlation_id: str | None
-    fault: str | None
-
-
-@dataclass(frozen=True)
-class ProxyStats:
-    connections_total: int
-    connections_active: int
-    upstream_connect_failures: int
-    requests_total: int
-    requests_by_operation: Mapping[str, int]
-    faults_injected: Mapping[str, int]
-    bytes_upstream: int
-    bytes_downstream: int
-
-
-@dataclass
-class _Counters:
-    connections_total: int = 0
-    connections_active: int = 0
-    upstream_connect_failures: int = 0
-    by_operation: Counter[str] = field(default_factory=Counter)
-    faults: Counter[str] = field(default_factory=Counter)
-    bytes: Counter[str] = field(default_factory=Counter)
-    requests: list[RequestRecord] = field(default_factory=list)
-
-
-class ToxicTarget(Protocol):
-    """What takes toxics: the built-in `Proxy` or a real Toxiproxy's `RemoteProxy`."""
-
-    def add_toxic(
-        self,
-        name: str | None,
-        type: str,
-        stream: str = ...,
-        toxicity: float = ...,
-        attributes: Mapping[str, Any] | None = ...,
-    ) -> Toxic: ...
-    def update_toxic(
-        self, name: str, *, toxicity: float | None = ..., attributes: Mapping[str, Any] | None = ...
-    ) -> Toxic: ...
-    def remove_toxic(self, name: str) -> None: ...
-    def toxics(self) -> list[Toxic]: ...
-    def enable(self) -> None: ...
-    def disable(self) -> None: ...
-    def reset(self) -> None: ...
 
 
 def _parse_address(address: str | tuple[str, int]) -> tuple[str, int]:
@@ -124,7 +67,7 @@ class Proxy:
         self._faults: dict[str, HttpFault] = {}
         self._serials = itertools.count(1)
         self._link_ids = itertools.count(1)
-        self._counters = _Counters()
+        self._counters = Counters()
         self._links: set[Link] = set()
         self._listener: asyncio.Server | None = None
 
@@ -266,7 +209,7 @@ class Proxy:
     def reset_counters(self) -> None:
         with self._lock:
             active = self._counters.connections_active
-            self._counters = _Counters(connections_active=active)
+            self._counters = Counters(connections_active=active)
 
     # -- called by links on the loop ----------------------------------------------------
 

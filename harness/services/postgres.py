@@ -20,12 +20,14 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -242,16 +244,22 @@ class PostgresService(Service):
             ) from None
 
     def _start_docker(self) -> None:
+        client = None
         try:
+            _docker_socket_answers()
             import docker
 
-            docker.from_env().ping()
+            client = docker.from_env(version="1.24")  # no version probe in the constructor
+            client.ping()
         except Exception as exc:
             raise ServiceStartError(
                 "postgres",
                 f"no Docker engine answered ({type(exc).__name__})",
                 "start Docker (or set DOCKER_HOST), or use --provision local",
             ) from None
+        finally:
+            if client is not None:
+                client.close()
         from testcontainers.community.postgres import PostgresContainer
 
         self._container = PostgresContainer(DOCKER_IMAGE, driver="psycopg", dbname="postgres")
@@ -264,6 +272,20 @@ def _libpq_url(url: str) -> str:
     """A SQLAlchemy URL as a libpq conninfo URL (drop the +driver)."""
     parsed = make_url(url).set(drivername="postgresql")
     return parsed.render_as_string(hide_password=False)
+
+
+def _docker_socket_answers() -> None:
+    """Connect to the engine's socket ourselves first (closing it properly): the Docker
+    SDK leaks its socket when the connect fails, which pytest reports as an error."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    parsed = urlsplit(host)
+    if parsed.scheme in ("unix", ""):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2)
+            sock.connect(parsed.path or host)
+    elif parsed.hostname:
+        with socket.create_connection((parsed.hostname, parsed.port or 2375), timeout=2):
+            pass
 
 
 def _kill_postmaster(pid_file: Path) -> None:

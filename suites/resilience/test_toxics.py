@@ -132,9 +132,12 @@ class ClientPool:
     def close(self) -> None:
         for backend in self.containers:
             direct = self.direct(backend)
-            for blob in direct.iter_blobs():
-                direct.delete_blob(blob.name, missing_ok=True)
-            direct.delete_container(missing_ok=True)
+            try:
+                direct.delete_container(missing_ok=True)  # both backends delete the contents
+            except StorageError:
+                for blob in direct.iter_blobs():
+                    direct.delete_blob(blob.name, missing_ok=True)
+                direct.delete_container(missing_ok=True)
         for client in self.clients.values():
             client.close()
 

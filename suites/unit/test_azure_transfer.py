@@ -23,6 +23,7 @@ from crownsafe.storage.azure_transfer import (
     pipeline_options,
     remaining_length,
     request_hook,
+    shared_transport,
     verify_from_settings,
 )
 
@@ -111,6 +112,15 @@ def test_pipeline_options_turn_sdk_retries_off() -> None:
         timeout=1, request_policies=(), single_put_threshold=1, block_size=1, connection_verify=None
     )
     assert "connection_verify" not in no_verify
+
+
+def test_shared_transport_reads_bodies_in_sdk_sized_blocks() -> None:
+    """Not azure-core's 4 KiB default: azure-storage-blob's 256 KiB, plus our timeouts."""
+    transport = shared_transport(timeout=7.0, connection_verify="/tmp/ca.pem")
+    config = transport.connection_config
+    assert config.data_block_size == 256 * 1024
+    assert (config.timeout, config.read_timeout, config.verify) == (7.0, 7.0, "/tmp/ca.pem")
+    assert shared_transport(timeout=1.0, connection_verify=None).connection_config.verify is True
 
 
 @pytest.mark.parametrize(

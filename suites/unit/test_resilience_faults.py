@@ -434,3 +434,25 @@ def test_summary_merges_workers_of_the_same_run_only(tmp_path: Path) -> None:
     other.record(fault="f", operation="o", backend="s3", attempts=1, succeeded=True, lost=True)
     data = json.loads(other.write(tmp_path).read_text())
     assert [c["backend"] for c in data["cells"]] == ["s3"] and data["summary"]["lost"] == 1
+
+
+def test_layered_proxy_sends_toxics_to_the_inner_one(upstream: tuple[str, int]) -> None:
+    """The Toxiproxy layout: HTTP faults/counters in front, toxics on the proxy behind."""
+    with FaultProxyServer() as server:
+        back = server.create("back", upstream, flavor="azure", http=False)
+        front = server.create("front", (back.host, back.port), flavor="azure", toxics_via=back)
+        toxic = front.add_toxic("slow", "latency", attributes={"latency": 120})
+        assert back.toxics() == [toxic] and front.toxics() == [toxic]
+        front.add_http_fault("busy", 503, first_n=1)
+        assert get(front)[0] == 503
+        started = time.monotonic()
+        status, _, body = get(front)
+        assert (status, body) == (200, BODY)
+        assert time.monotonic() - started >= 0.12
+        assert front.stats().requests_total == 2 and back.stats().requests_total == 0
+        front.disable()
+        with pytest.raises((ConnectionError, http.client.RemoteDisconnected)):
+            get(front)
+        front.reset()
+        assert back.toxics() == [] and front.http_faults() == []
+        assert get(front)[0] == 200
