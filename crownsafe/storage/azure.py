@@ -225,7 +225,13 @@ class AzureBlobStorageClient:
     def _mapped(self, operation: str, blob_name: str | None = None) -> Iterator[None]:
         try:
             yield
+        except StorageError:
+            raise
         except (AzureError, ConnectionError, TimeoutError) as exc:
+            raise map_azure_error(exc, operation=operation, blob_name=blob_name) from None
+        except (ValueError, KeyError, AttributeError, TypeError) as exc:
+            # Only SDK calls run in these blocks (inputs are validated before): a parse
+            # error here means the service's response was cut short or malformed.
             raise map_azure_error(exc, operation=operation, blob_name=blob_name) from None
 
     def upload_file(

@@ -163,6 +163,14 @@ def map_azure_error(
             operation=operation,
             blob_name=blob_name,
         )
+    if isinstance(exc, ValueError | KeyError | AttributeError | TypeError):
+        return StorageUnavailableError(
+            f"the response was malformed or cut short ({type(exc).__name__} in the SDK's parser)",
+            hint="the connection broke mid-response; the call may be retried",
+            backend=BACKEND,
+            operation=operation,
+            blob_name=blob_name,
+        )
     return StorageError(
         f"{type(exc).__name__}: {_first_line(exc)}",
         backend=BACKEND,

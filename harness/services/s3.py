@@ -97,12 +97,16 @@ class S3Service(Service):
         if self.started:
             return self
         self.check_prerequisites()
-        if self.mode == "local":
-            self._start_local()
-        elif self.mode == "docker":
-            self._start_docker()
-        else:
-            self._start_external()
+        try:
+            if self.mode == "local":
+                self._start_local()
+            elif self.mode == "docker":
+                self._start_docker()
+            else:
+                self._start_external()
+        except BaseException:
+            self.stop()
+            raise
         self.started = True
         return self
 

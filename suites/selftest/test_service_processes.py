@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,11 +90,23 @@ def test_missing_redis_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_
     assert "apt-get install -y redis-server" in caught.value.fix
 
 
-def test_crashing_service_error_carries_its_log_tail(tmp_path: Path, no_orphans: None) -> None:
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Temp dirs made by the providers land here, so a test can see what was left behind."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_crashing_service_error_carries_its_log_tail(
+    tmp_path: Path, private_tmp: Path, no_orphans: None
+) -> None:
     """A process that dies at start gives which service, the exit code and its last log lines."""
     binary = _fake_binary(tmp_path, 'echo "fatal: storage location is not writable"; exit 3')
     with pytest.raises(ServiceStartError) as caught:
         AzuriteService(environ={"HARNESS_AZURITE_BIN": str(binary)}, log_dir=tmp_path).start()
+    assert list(private_tmp.iterdir()) == [], "a failed start removes its temp dir"
     error = caught.value
     assert error.service == "azurite"
     assert "exited with code 3" in error.why
@@ -111,7 +124,9 @@ def test_failed_parallel_start_stops_the_others(
     assert caught.value.service == "azurite"
 
 
-def test_service_that_never_answers_times_out_clearly(tmp_path: Path, no_orphans: None) -> None:
+def test_service_that_never_answers_times_out_clearly(
+    tmp_path: Path, private_tmp: Path, no_orphans: None
+) -> None:
     binary = _fake_binary(tmp_path, "echo listening soon; exec sleep 30")
     service = AzuriteService(
         environ={"HARNESS_AZURITE_BIN": str(binary)}, log_dir=tmp_path, ready_timeout=0.5
@@ -119,6 +134,7 @@ def test_service_that_never_answers_times_out_clearly(tmp_path: Path, no_orphans
     with pytest.raises(ServiceStartError) as caught:
         service.start()
     assert "not ready within 0.5 s" in caught.value.why
+    assert list(private_tmp.iterdir()) == []
     assert "listening soon" in caught.value.log_tail
 
 
