@@ -43,7 +43,7 @@ help:
 bootstrap: system-packages python-env node-env
 
 # redis-server and PostgreSQL are needed by some suites, Node.js by Azurite, openssl for
-# Azurite over HTTPS. As root with apt-get they are installed; otherwise the exact command
+# Azurite over HTTPS, Chromium to check the HTML report in a real browser. As root with apt-get they are installed; otherwise the exact command
 # is printed (Node.js is required, the others only by the suites that use them).
 system-packages:
 	@missing=""; \
@@ -52,11 +52,12 @@ system-packages:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
 	  || missing="$$missing postgresql"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	$(PYTHON) -c 'import ensurepip' >/dev/null 2>&1 || test -x $(BIN)/python || missing="$$missing python3-venv"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "bootstrap: installing$$missing (apt-get)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
 	  echo "bootstrap: missing system packages:$$missing"; \
 	  echo "bootstrap: run: sudo apt-get install -y$$missing"; \
