@@ -36,6 +36,7 @@ __all__ = [
     "validate_bucket_name",
     "validate_container_name",
     "validate_metadata",
+    "validate_s3_key",
 ]
 
 BLOB_NAME_MAX_BYTES = 1024
@@ -133,6 +134,26 @@ def validate_blob_name(name: str) -> str:
                 "drop or replace the trailing '.'",
             )
         offset += len(segment) + 1
+    return name
+
+
+def validate_s3_key(name: str) -> str:
+    """Return `name` if S3 itself accepts it as a key (1 to 1,024 bytes of UTF-8), else raise.
+
+    Looser than `validate_blob_name`: the S3 client uses it to read, inspect and delete
+    objects that already exist (keys written before the migration may end in '/' or '.'),
+    while everything it writes must pass the common rule.
+    """
+    if not isinstance(name, str) or not name:
+        raise _bad_name(str(name), "it is empty or not a str", "use a key of 1 to 1,024 bytes")
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise _bad_name(name, "it is not encodable as UTF-8 (a lone surrogate)") from None
+    if size > BLOB_NAME_MAX_BYTES:
+        raise _bad_name(
+            name, f"it is {size} bytes in UTF-8; S3's limit is {BLOB_NAME_MAX_BYTES}", "shorten it"
+        )
     return name
 
 

@@ -71,7 +71,12 @@ from crownsafe.storage.base import (
     StorageUnavailableError,
     UploadData,
 )
-from crownsafe.storage.naming import validate_blob_name, validate_bucket_name, validate_metadata
+from crownsafe.storage.naming import (
+    validate_blob_name,
+    validate_bucket_name,
+    validate_metadata,
+    validate_s3_key,
+)
 from crownsafe.storage.s3_bucket import empty_bucket
 from crownsafe.storage.s3_rules import (
     error_from_response,
@@ -349,7 +354,7 @@ class S3StorageClient:
     # downloads
 
     def download_blob(self, blob_name: str) -> bytes:
-        key = validate_blob_name(blob_name)
+        key = validate_s3_key(blob_name)
         with self._sdk("download_blob", key):
             body = self._get_body(key)
             try:
@@ -364,7 +369,7 @@ class S3StorageClient:
 
         The GET is sent at once (a missing blob raises here); the body is read lazily.
         """
-        key = validate_blob_name(blob_name)
+        key = validate_s3_key(blob_name)
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be positive, got {chunk_size}")
         with self._sdk("iter_blob_chunks", key):
@@ -417,13 +422,13 @@ class S3StorageClient:
 
     def blob_exists(self, blob_name: str) -> bool:
         try:
-            self._head(validate_blob_name(blob_name), "blob_exists")
+            self._head(validate_s3_key(blob_name), "blob_exists")
         except BlobNotFoundError:
             return False
         return True
 
     def head_object(self, blob_name: str) -> BlobInfo:
-        return self._head(validate_blob_name(blob_name), "head_object")
+        return self._head(validate_s3_key(blob_name), "head_object")
 
     def _head(self, key: str, operation: str) -> BlobInfo:
         with self._sdk(operation, key):
@@ -439,7 +444,7 @@ class S3StorageClient:
 
     def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
         """Delete the object; True if it existed. One HEAD first (S3's DELETE never says)."""
-        key = validate_blob_name(blob_name)
+        key = validate_s3_key(blob_name)
         try:
             self._head(key, "delete_blob")
         except BlobNotFoundError:
@@ -498,7 +503,7 @@ class S3StorageClient:
 
     def get_blob_url(self, blob_name: str) -> str:
         """The unsigned URL: path-style on a custom endpoint, else virtual-hosted AWS."""
-        key = validate_blob_name(blob_name)
+        key = validate_s3_key(blob_name)
         return object_url(
             self.container_name,
             key,

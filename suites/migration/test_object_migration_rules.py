@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from crownsafe.db.session import make_engine
 from crownsafe.migrate_objects import main
 from crownsafe.migration import Ledger, MigrationOptions, ObjectMigrator
+from crownsafe.migration.keys import target_blob_name
 from crownsafe.storage.base import StorageClient
 from harness.fixtures.storage import build_storage_client
 
@@ -125,6 +126,29 @@ def test_changed_source_object_is_copied_again(
     assert (second.copied, second.skipped, second.ok) == (1, 9, True)
     assert target.download_blob(changed.key) == payload(changed)
     assert target.head_object(changed.key).content_type == "image/png"
+
+
+def test_legacy_keys_azure_refuses_are_copied_under_their_mapped_names(
+    storage_services: Any,
+    engine: Engine,
+    pair: tuple[StorageClient, StorageClient],
+) -> None:
+    """S3 keys ending in '/' or '.' (valid on S3, not on Azure) are read with S3's own key
+    rule and land under target_blob_name(), byte-exact, with the mapping counted."""
+    source, target = pair
+    legacy = [
+        SeedObject("exports/2024/", 3, "application/x-directory", {}),
+        SeedObject("reports/final.", 11, "application/pdf", {"owner": "u1"}),
+    ]
+    put_objects(storage_services.s3, source.container_name, legacy)
+    report = migrator(storage_services, engine, source, target).run()
+    assert (report.copied, report.failed, report.mismatches, report.ok) == (2, 0, 0, True)
+    assert report.blob_names_mapped == 2
+    for obj in legacy:
+        name = target_blob_name(obj.key)
+        assert name != obj.key
+        assert target.download_blob(name) == payload(obj)
+        assert target.head_object(name).content_type == obj.content_type
 
 
 def test_cli_refuses_a_second_run_of_the_same_migration(

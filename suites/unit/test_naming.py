@@ -19,6 +19,7 @@ from crownsafe.storage.naming import (
     validate_bucket_name,
     validate_container_name,
     validate_metadata,
+    validate_s3_key,
 )
 
 URL_SPECIAL = " #?%+&=;:@$,!'()*[]~é中😀\u200b"
@@ -345,3 +346,20 @@ def test_generated_metadata(metadata: dict[str, str]) -> None:
     else:
         with pytest.raises(InvalidMetadataError, match="differ only in case"):
             validate_metadata(metadata)
+
+
+@pytest.mark.parametrize("key", ["legacy/dir/", "report.", "a\\b", "//x", "a\x7fb"])
+def test_s3_key_rule_accepts_legacy_keys_the_common_rule_rejects(key: str) -> None:
+    assert validate_s3_key(key) == key
+    assert not is_valid_blob_name(key)
+
+
+@pytest.mark.parametrize("key", ["x" * 1024, "é" * 512])
+def test_s3_key_rule_allows_exactly_1024_bytes(key: str) -> None:
+    assert validate_s3_key(key) == key
+
+
+@pytest.mark.parametrize("key", ["", "x" * 1025, "é" * 513, "\ud800"])
+def test_s3_key_rule_rejects_what_s3_rejects(key: str) -> None:
+    with pytest.raises(InvalidBlobNameError):
+        validate_s3_key(key)
