@@ -22,8 +22,10 @@ from harness.services.provision import ProvisionedServices
 
 KIB, MIB = 1024, 1024 * 1024
 ALL_SIZES = (KIB, MIB, 10 * MIB, 100 * MIB)
+QUICK_SIZES = (KIB, MIB, 10 * MIB)
 SMOKE_SIZES = (KIB, MIB)
 FILE_THRESHOLD = 16 * MIB  # at and above this size, upload from a file (streamed)
+PROFILES = ("quick", "full")
 
 
 def size_id(size: int) -> str:
@@ -33,6 +35,19 @@ def size_id(size: int) -> str:
 def measuring(config: pytest.Config) -> bool:
     """True when benchmarks really measure (not `--benchmark-disable`)."""
     return not bool(config.getoption("benchmark_disable", default=False))
+
+
+def profile(config: pytest.Config) -> str:
+    """"smoke" under --benchmark-disable, else --bench-profile: "quick" (the default, what
+    `crownsafe-harness run` measures) or "full" (`crownsafe-harness bench --full`)."""
+    if not measuring(config):
+        return "smoke"
+    return str(config.getoption("bench_profile", default="quick"))
+
+
+def sizes_for(config: pytest.Config) -> tuple[int, ...]:
+    """Object sizes of the per-operation benchmarks: 100 MiB only in the full profile."""
+    return {"smoke": SMOKE_SIZES, "quick": QUICK_SIZES}.get(profile(config), ALL_SIZES)
 
 
 _PAYLOADS: dict[int, bytes] = {}

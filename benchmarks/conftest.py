@@ -6,12 +6,16 @@
   move gigabytes. Other modes are as the plugin provides them.
 - `ops_for(impl, client)` gives one operation table (bench_support.Ops) for crownsafe's
   client or the raw SDK calls on the client's container.
-- Under `--benchmark-disable` (`make test`) the size list is only 1 KiB and 1 MiB and the
-  loops do a few rounds: each benchmark runs once as a plain test.
+- Profiles (`--bench-profile`, default from HARNESS_BENCH_PROFILE, else "quick"):
+  "quick" measures 1 KiB, 1 MiB and 10 MiB objects (what `crownsafe-harness run` does);
+  "full" adds 100 MiB and larger loops (`crownsafe-harness bench --full`). Under
+  `--benchmark-disable` (`make test`) the profile is "smoke": 1 KiB and 1 MiB, a few
+  rounds, each benchmark once as a plain test.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import tempfile
@@ -21,15 +25,14 @@ from typing import Any
 
 import pytest
 from bench_support import (
-    ALL_SIZES,
     MIB,
-    SMOKE_SIZES,
+    PROFILES,
     Ops,
     crownsafe_ops,
-    measuring,
     raw_azure_ops,
     raw_s3_ops,
     size_id,
+    sizes_for,
 )
 
 from crownsafe.storage.base import StorageClient
@@ -37,9 +40,18 @@ from harness.plugin import provision_mode, selected_backends
 from harness.services.provision import ProvisionedServices, start_services
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--bench-profile",
+        choices=PROFILES,
+        default=os.environ.get("HARNESS_BENCH_PROFILE", "quick"),
+        help="quick: up to 10 MiB objects (default); full: adds 100 MiB and longer loops",
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "size" in metafunc.fixturenames:
-        sizes = ALL_SIZES if measuring(metafunc.config) else SMOKE_SIZES
+        sizes = sizes_for(metafunc.config)
         metafunc.parametrize("size", sizes, ids=[size_id(s) for s in sizes])
 
 

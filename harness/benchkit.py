@@ -1,8 +1,8 @@
 """Measurement helpers the benchmarks share: interleaved pairs, A/A, sweeps, peak RSS.
 
-pytest-benchmark times one callable at a time; a fair Azure-vs-S3 claim needs the two
-measured in the same run, alternating (ABBA order, so drift hits both alike), and an
-A/A run of one backend against itself for the noise floor. A concurrency sweep needs
+pytest-benchmark times one callable at a time; a fair Azure-vs-S3 (or crownsafe-vs-SDK)
+claim needs the two measured in the same run, alternating (ABBA order, so drift hits both
+alike), and an A/A run of one thing against itself for the noise floor. A concurrency sweep needs
 many callers at once. Those loops live here, with an injectable clock so they are unit
 tested exactly; the JSON they produce follows `harness/report/benchmodel.py`.
 """
@@ -26,12 +26,33 @@ from harness.rundir import write_json
 __all__ = [
     "PeakRss",
     "SweepPoint",
+    "balanced_orders",
     "interleaved",
     "merge_json",
     "sweep",
 ]
 
 Clock = Callable[[], float]
+
+
+def balanced_orders(n: int) -> list[list[int]]:
+    """Call orders for `n` keys in which each key takes every position equally often and
+    (for even `n`) follows every other key exactly once: a Williams design.
+
+    For two keys this is ABBA (`[[0, 1], [1, 0]]`); for four, four orders. Time a multiple
+    of `len(balanced_orders(n))` rounds to keep the balance exact.
+    """
+    if n < 1:
+        raise ValueError(f"balanced_orders: need at least one key, got {n}")
+    first, low, high = [0], 1, n - 1
+    while len(first) < n:
+        first.append(low)
+        low += 1
+        if len(first) < n:
+            first.append(high)
+            high -= 1
+    rows = [[(k + shift) % n for k in first] for shift in range(n)]
+    return rows if n % 2 == 0 or n == 1 else rows + [row[::-1] for row in rows]
 
 
 def interleaved(
@@ -41,15 +62,19 @@ def interleaved(
     warmup: int = 1,
     clock: Clock = time.perf_counter,
 ) -> dict[str, list[float]]:
-    """Time every op once per round, alternating the order each round (ABBA...).
+    """Time every op once per round, each round in the next `balanced_orders` order.
 
-    Returns seconds per call per key. Used for Azure vs S3 (keys = backends) and for
-    A/A runs (two keys, the same op).
+    Two keys alternate ABBA...; more keys rotate through a Williams design, so no key is
+    favoured by its place in the round or by the key before it. Returns seconds per call
+    per key, warm-up rounds dropped. Used for Azure vs S3 (keys = backends), crownsafe vs
+    the raw SDK, and A/A runs (two keys, the same op).
     """
     keys = list(ops)
+    orders = balanced_orders(len(keys))
     samples: dict[str, list[float]] = {k: [] for k in keys}
     for r in range(warmup + rounds):
-        for key in keys if r % 2 == 0 else reversed(keys):
+        for index in orders[r % len(orders)]:
+            key = keys[index]
             began = clock()
             ops[key]()
             elapsed = clock() - began
@@ -129,6 +154,12 @@ class PeakRss:
     @property
     def added_bytes(self) -> int:
         return max(self.peak - self.baseline, 0)
+
+    @property
+    def method(self) -> str:
+        if self._kernel:
+            return "kernel VmHWM, reset through /proc/self/clear_refs"
+        return f"psutil RSS sampled every {self.interval * 1000:g} ms"
 
     def __enter__(self) -> PeakRss:
         self.baseline = psutil.Process().memory_info().rss

@@ -211,6 +211,7 @@ def noise_floor(
     first: Sequence[float] | np.ndarray,
     second: Sequence[float] | np.ndarray,
     *,
+    paired: bool = False,
     confidence: float = DEFAULT_CONFIDENCE,
     n_resamples: int = DEFAULT_RESAMPLES,
     rng: np.random.Generator | None = None,
@@ -221,9 +222,16 @@ def noise_floor(
     `first` and `second` are two sample sets of the SAME operation on the SAME backend.
     The floor is the largest relative distance from 1 inside their ratio's CI (or of the
     point ratio, whichever is larger), e.g. 0.04 means "differences under 4% are noise".
+    `paired` resamples rounds whole (samples taken in the same interleaved round).
     """
     est = ratio_of_medians(
-        first, second, confidence=confidence, n_resamples=n_resamples, rng=rng, seed=seed
+        first,
+        second,
+        paired=paired,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        rng=rng,
+        seed=seed,
     )
     return float(max(abs(est.value - 1.0), est.high - 1.0, 1.0 - est.low, 0.0))
 

@@ -184,9 +184,17 @@ def test_not_found_and_exists_without_response_keep_their_meaning() -> None:
 
 
 def test_unknown_exception_is_plain_storage_error() -> None:
-    error = mapped(ValueError("odd"))
+    error = mapped(RuntimeError("odd"))
     assert type(error) is StorageError
-    assert "ValueError" in str(error)
+    assert "RuntimeError" in str(error)
+
+
+@pytest.mark.parametrize("exc", [ValueError("'Block' is not a valid BlobType"), KeyError("x")])
+def test_parse_error_inside_the_sdk_is_a_retryable_unavailable(exc: Exception) -> None:
+    """A response cut short makes the SDK's parser raise; that is an outage, not a bug."""
+    error = mapped(exc)
+    assert type(error) is StorageUnavailableError
+    assert "malformed or cut short" in str(error)
 
 
 def test_storage_error_passes_through_unchanged() -> None:
