@@ -38,7 +38,7 @@ def measuring(config: pytest.Config) -> bool:
 
 
 def profile(config: pytest.Config) -> str:
-    """"smoke" under --benchmark-disable, else --bench-profile: "quick" (the default, what
+    """ "smoke" under --benchmark-disable, else --bench-profile: "quick" (the default, what
     `crownsafe-harness run` measures) or "full" (`crownsafe-harness bench --full`)."""
     if not measuring(config):
         return "smoke"

@@ -195,8 +195,9 @@ def summary_lines(run_dir: Path) -> list[str]:
     lines = []
     for e in _entries(run_dir / "bench" / "ratios.json", "comparisons"):
         size = int(e.get("size_bytes", 0))
+        unit = f"{size // 2**20} MiB" if size >= 2**20 else f"{size // 1024} KiB"
         lines.append(
-            f"  [{e.get('backend')}] {e.get('operation')} {size // 1024} KiB "
+            f"  [{e.get('backend')}] {e.get('operation')} {unit} "
             f"{e.get('candidate')}/{e.get('reference')} ops/s: {e.get('reason')}; "
             f"goal >= {e.get('goal')}: {str(e.get('verdict')).upper()}"
         )

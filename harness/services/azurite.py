@@ -15,10 +15,13 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
 from urllib.parse import urlsplit
 
-from harness.services.base import ProvisionMode, Service, ServiceProcess, ServiceStartError
+from harness.services.base import (
+    ManagedService,
+    ProvisionMode,
+    ServiceStartError,
+)
 from harness.services.readiness import (
     NotReadyError,
     launch_local,
@@ -80,7 +83,7 @@ def _blob_endpoint_of(parts: Mapping[str, str]) -> str:
     return f"{protocol}://{parts.get('accountname', '')}.blob.{suffix}"
 
 
-class AzuriteService(Service):
+class AzuriteService(ManagedService):
     """Azure Blob endpoint plus the account details a client needs."""
 
     name = "azurite"
@@ -120,9 +123,6 @@ class AzuriteService(Service):
         self.key_path: Path | None = None
         self.log_path: Path | None = None
         self._external_connection_string = ""
-        self._process: ServiceProcess | None = None
-        self._container: Any = None
-        self._workdir: Path | None = None
 
     @property
     def connection_string(self) -> str:
@@ -137,10 +137,6 @@ class AzuriteService(Service):
     @property
     def account_url(self) -> str:
         return self.blob_endpoint
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
 
     def check_prerequisites(self) -> None:
         """Raise ServiceStartError if this mode cannot work here (cheap, no I/O to services)."""
@@ -164,35 +160,6 @@ class AzuriteService(Service):
             self._read_external()
         else:
             require_docker_engine(self.name)
-
-    def start(self) -> Self:
-        if self.started:
-            return self
-        self.check_prerequisites()
-        try:
-            if self.mode == "local":
-                self._start_local()
-            elif self.mode == "docker":
-                self._start_docker()
-            else:
-                self._start_external()
-        except BaseException:
-            self.stop()
-            raise
-        self.started = True
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-        if self._container is not None:
-            self._container.stop()
-            self._container = None
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
-        self.started = False
 
     def env(self) -> dict[str, str]:
         """crownsafe's settings for this account (see crownsafe/config.py)."""

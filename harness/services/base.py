@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,9 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 __all__ = [
+    "ManagedService",
     "ProvisionMode",
     "Service",
     "ServiceProcess",
@@ -131,3 +133,60 @@ class Service:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class ManagedService(Service):
+    """A service whose mode picks how it starts: `_start_local`, `_start_docker` or
+    `_start_external`. What a start made (a process, a container, a work folder) is kept in
+    `_process`, `_container` and `_workdir`, and `stop()` undoes exactly that."""
+
+    def __init__(self, mode: ProvisionMode = "local") -> None:
+        super().__init__(mode)
+        self._process: ServiceProcess | None = None
+        self._container: Any = None
+        self._workdir: Path | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def check_prerequisites(self) -> None:
+        """Raise ServiceStartError if this mode cannot work here (cheap, no I/O to services)."""
+
+    def _start_local(self) -> None:
+        raise NotImplementedError
+
+    def _start_docker(self) -> None:
+        raise NotImplementedError
+
+    def _start_external(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        if self.started:
+            return self
+        self.check_prerequisites()
+        starters = {
+            "local": self._start_local,
+            "docker": self._start_docker,
+            "external": self._start_external,
+        }
+        try:
+            starters[self.mode]()
+        except BaseException:
+            self.stop()
+            raise
+        self.started = True
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
+        if self._container is not None:
+            self._container.stop()
+            self._container = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+        self.started = False

@@ -14,10 +14,13 @@ import socket
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.services.base import ProvisionMode, Service, ServiceProcess, ServiceStartError
+from harness.services.base import (
+    ManagedService,
+    ProvisionMode,
+    ServiceStartError,
+)
 from harness.services.readiness import (
     NotReadyError,
     launch_local,
@@ -46,7 +49,7 @@ def redis_ping(host: str, port: int, timeout: float = 1.0) -> None:
         raise NotReadyError(f"{host}:{port} answered {reply[:40]!r} to PING")
 
 
-class RedisService(Service):
+class RedisService(ManagedService):
     """A Redis server and its URL."""
 
     name = "redis"
@@ -69,13 +72,6 @@ class RedisService(Service):
         self.host = ""
         self.port = 0
         self.log_path: Path | None = None
-        self._process: ServiceProcess | None = None
-        self._container: Any = None
-        self._workdir: Path | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
 
     def _binary(self) -> str | None:
         return self._environ.get("HARNESS_REDIS_SERVER") or shutil.which("redis-server")
@@ -89,35 +85,6 @@ class RedisService(Service):
             self._read_external()
         else:
             require_docker_engine(self.name)
-
-    def start(self) -> Self:
-        if self.started:
-            return self
-        self.check_prerequisites()
-        try:
-            if self.mode == "local":
-                self._start_local()
-            elif self.mode == "docker":
-                self._start_docker()
-            else:
-                self._start_external()
-        except BaseException:
-            self.stop()
-            raise
-        self.started = True
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-        if self._container is not None:
-            self._container.stop()
-            self._container = None
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
-        self.started = False
 
     def env(self) -> dict[str, str]:
         """crownsafe's settings for this server (see crownsafe/config.py)."""

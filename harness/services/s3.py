@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
 from urllib.parse import urlsplit
 
-from harness.services.base import ProvisionMode, Service, ServiceProcess, ServiceStartError
+from harness.services.base import (
+    ManagedService,
+    ProvisionMode,
+    ServiceStartError,
+)
 from harness.services.readiness import (
     NotReadyError,
     launch_local,
@@ -43,7 +45,7 @@ _EXTERNAL_FIX = (
 )
 
 
-class S3Service(Service):
+class S3Service(ManagedService):
     """An S3 endpoint plus the credentials and region a client needs."""
 
     name = "s3"
@@ -70,13 +72,6 @@ class S3Service(Service):
         self.host = ""
         self.port = 0
         self.log_path: Path | None = None
-        self._process: ServiceProcess | None = None
-        self._container: Any = None
-        self._workdir: Path | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
 
     def check_prerequisites(self) -> None:
         """Raise ServiceStartError if this mode cannot work here (cheap, no I/O to services)."""
@@ -92,35 +87,6 @@ class S3Service(Service):
             self._read_external()
         else:
             require_docker_engine(self.name)
-
-    def start(self) -> Self:
-        if self.started:
-            return self
-        self.check_prerequisites()
-        try:
-            if self.mode == "local":
-                self._start_local()
-            elif self.mode == "docker":
-                self._start_docker()
-            else:
-                self._start_external()
-        except BaseException:
-            self.stop()
-            raise
-        self.started = True
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-        if self._container is not None:
-            self._container.stop()
-            self._container = None
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
-        self.started = False
 
     def env(self) -> dict[str, str]:
         """crownsafe's settings for this endpoint (see crownsafe/config.py)."""
