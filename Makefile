@@ -1,6 +1,7 @@
 # Crown Safe: the storage backend (crownsafe/) and its verification harness (harness/).
 #
-#   make run    set up what is missing, start the services, run the suites, print a summary
+#   make run    set up what is missing, start the services, run the suites and the quick
+#               benchmarks, write reports/runs/<ts>/index.html and print its path
 #   make test   set up what is missing, lint, run every suite and every benchmark once
 #
 # Set-up is idempotent: stamps keyed on the hashes of pyproject.toml + constraints.txt and
@@ -34,7 +35,7 @@ endef
 .PHONY: help bootstrap system-packages python-env node-env lint test run unit contract clean distclean
 
 help:
-	@echo "make run        bootstrap, start services, run contract + unit suites, print a summary"
+	@echo "make run        bootstrap, services, contract + unit suites, quick benchmarks, HTML report"
 	@echo "make test       bootstrap, lint, pytest suites (xdist), benchmarks once (no timing)"
 	@echo "make bootstrap  venv (.venv), npm ci, system packages (apt-get when root)"
 	@echo "make lint       ruff check, ruff format --check, mypy"

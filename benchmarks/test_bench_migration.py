@@ -11,7 +11,8 @@ Object migration: `crownsafe-migrate-objects`' engine (HEAD, streamed copy, targ
 verification by HEAD + re-download + sha256, ledger writes) with 8 workers and with 1,
 against a sequential raw loop (boto3 get_object -> azure upload_blob, no verification,
 no metadata). Emulator numbers (moto, Azurite): compare ratios, not absolutes.
-Under --benchmark-disable (make test) the sizes are small and each runs once.
+Under --benchmark-disable (make test) the sizes are small and each runs once; the quick
+profile renames 200,000 rows instead of 1,000,000 and copies the bucket twice, not 3 times.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 import psycopg
 import pytest
 from alembic import command
-from bench_support import label, measuring, raw_azure_ops, raw_s3_ops
+from bench_support import label, measuring, profile, raw_azure_ops, raw_s3_ops
 from sqlalchemy.engine import make_url
 
 from crownsafe.db.alembic_config import make_alembic_config
@@ -39,9 +40,11 @@ pytestmark = pytest.mark.migration
 
 S3_ERA, RENAME = "5e3a1c9d2f47", "b8c97058b7e6"
 RENAME_ROWS = {
-    True: {"small": 10_000, "large": 1_000_000},
-    False: {"small": 1_000, "large": 10_000},
+    "full": {"small": 10_000, "large": 1_000_000},
+    "quick": {"small": 10_000, "large": 200_000},
+    "smoke": {"small": 1_000, "large": 10_000},
 }
+COPY_ROUNDS = {"full": 3, "quick": 2, "smoke": 1}
 TABLES = ("scan_history", "content_snapshot", "image_jobs")
 RENAME_SQL = (
     "ALTER TABLE scan_history RENAME s3_url TO blob_url",
@@ -90,7 +93,7 @@ def test_bench_rename_migration(
     benchmark: Any, request: pytest.FixtureRequest, database_url: str, scale: str
 ) -> None:
     """The rename upgrade on N rows (half as many in each of the two other tables)."""
-    rows = RENAME_ROWS[measuring(request.config)][scale]
+    rows = RENAME_ROWS[profile(request.config)][scale]
     config = make_alembic_config(database_url)
     command.upgrade(config, S3_ERA)
     with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
@@ -207,7 +210,7 @@ def test_bench_object_migration(
         benchmark.pedantic(
             raw_loop if impl == "raw-sdk-loop" else crownsafe,
             setup=setup,
-            rounds=3 if measuring(request.config) else 1,
+            rounds=COPY_ROUNDS[profile(request.config)],
             iterations=1,
         )
     finally:

@@ -1,5 +1,10 @@
 """`crownsafe-harness bench`: run the benchmarks into a run folder, then gate on a baseline.
 
+Profiles: the default "quick" measures objects up to 10 MiB with time-boxed loops (what
+`crownsafe-harness run` does, a few minutes on 2 cores); `--full` adds 100 MiB objects,
+1,000,000-row migrations and longer overhead loops. The crownsafe-overhead verdicts
+(bench/ratios.json, bench/memory.json) are printed at the end.
+
 pytest-benchmark does the timing (`--benchmark-json`, raw samples kept with
 `--benchmark-save-data`). Its own `--benchmark-compare-fail` compares a statistic
 against a threshold only; our gate also needs the noise floor: an operation regresses
@@ -23,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from harness import stats
+from harness import overhead, stats
 from harness.rundir import REPORTS_ROOT, resolve_run_dir, write_json
 
 __all__ = [
@@ -155,11 +160,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-floor", type=float, help="default: from the run's A/A data, else 0.05")
     p.add_argument("--gate-only", action="store_true", help="do not run; gate the run's JSON")
     p.add_argument("--backends", default="azure,s3")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the full profile: adds 100 MiB objects and longer loops (default: quick)",
+    )
+    p.add_argument(
+        "--provision",
+        choices=("local", "docker", "external"),
+        default=os.environ.get("HARNESS_PROVISION", "local"),
+        help="how the benchmark run gets its services (local: its own, Azurite on disk)",
+    )
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     return p
 
 
-def _run_benchmarks(run_dir: Path, backends: str, extra: Sequence[str]) -> int:
+def _run_benchmarks(
+    run_dir: Path, backends: str, extra: Sequence[str], *, profile: str, provision: str
+) -> int:
     cmd = [
         sys.executable,
         "-m",
@@ -169,6 +187,8 @@ def _run_benchmarks(run_dir: Path, backends: str, extra: Sequence[str]) -> int:
         "no:xdist",
         "-q",
         f"--backends={backends}",
+        f"--provision={provision}",
+        f"--bench-profile={profile}",
         "--benchmark-save-data",
         f"--benchmark-json={run_dir / 'benchmarks.json'}",
         *extra,
@@ -184,7 +204,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.run_dir.mkdir(parents=True, exist_ok=True)
         os.environ["HARNESS_RUN_DIR"] = str(args.run_dir)
     run_dir: Path = args.run_dir or resolve_run_dir()
-    status = 0 if args.gate_only else _run_benchmarks(run_dir, args.backends, args.pytest_args)
+    profile = "full" if args.full else "quick"
+    status = (
+        0
+        if args.gate_only
+        else _run_benchmarks(
+            run_dir, args.backends, args.pytest_args, profile=profile, provision=args.provision
+        )
+    )
+    verdicts = overhead.summary_lines(run_dir)
+    if verdicts:
+        print("bench: crownsafe overhead (ratio of ops/s [95% CI]) and memory goals:")
+        print("\n".join(verdicts))
     if status != 0:
         print(f"bench: pytest exited {status}; see the output above", file=sys.stderr)
         return status

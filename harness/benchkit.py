@@ -60,26 +60,44 @@ def interleaved(
     rounds: int,
     *,
     warmup: int = 1,
+    budget_s: float = 0.0,
+    max_rounds: int | None = None,
     clock: Clock = time.perf_counter,
 ) -> dict[str, list[float]]:
     """Time every op once per round, each round in the next `balanced_orders` order.
 
     Two keys alternate ABBA...; more keys rotate through a Williams design, so no key is
     favoured by its place in the round or by the key before it. Returns seconds per call
-    per key, warm-up rounds dropped. Used for Azure vs S3 (keys = backends), crownsafe vs
-    the raw SDK, and A/A runs (two keys, the same op).
+    per key, warm-up rounds dropped. After `rounds` timed rounds it goes on in whole
+    cycles of the design while the timed rounds have taken less than `budget_s` seconds,
+    up to `max_rounds` (a time budget, never a look at the results, decides when to
+    stop). Used for Azure vs S3 (keys = backends), crownsafe vs the raw SDK, and A/A runs.
     """
     keys = list(ops)
     orders = balanced_orders(len(keys))
     samples: dict[str, list[float]] = {k: [] for k in keys}
-    for r in range(warmup + rounds):
-        for index in orders[r % len(orders)]:
+    limit = max(rounds, max_rounds or rounds)
+    started = clock()
+    timed = -warmup
+
+    def more() -> bool:
+        if timed < rounds:
+            return True
+        if timed >= limit:
+            return False
+        return timed % len(orders) != 0 or clock() - started < budget_s
+
+    while more():
+        if timed == 0:
+            started = clock()
+        for index in orders[(timed + warmup) % len(orders)]:
             key = keys[index]
             began = clock()
             ops[key]()
             elapsed = clock() - began
-            if r >= warmup:
+            if timed >= 0:
                 samples[key].append(elapsed)
+        timed += 1
     return samples
 
 
@@ -109,15 +127,23 @@ def sweep(
 ) -> list[SweepPoint]:
     """Run `op(worker_slot, i)` `ops_per_point(w)` times on `w` threads for each `w`.
 
-    Throughput is completed operations over wall time (MB = 10^6 bytes). Any exception
-    in an op propagates: a sweep that loses operations must not report a speed.
+    Worker `slot` makes the calls with `i % w == slot`, one after another, so two calls
+    with the same slot never overlap (an op may write one object per slot: moto 5.2
+    answers 500 when one key is overwritten by concurrent requests). Throughput is
+    completed operations over wall time (MB = 10^6 bytes). Any exception in an op
+    propagates: a sweep that loses operations must not report a speed.
     """
     points = []
     for w in workers:
         total = ops_per_point(w)
+
+        def worker(slot: int, w: int = w, total: int = total) -> None:
+            for i in range(slot, total, w):
+                op(slot, i)
+
         with ThreadPoolExecutor(max_workers=w, thread_name_prefix=f"sweep{w}") as pool:
             began = clock()
-            futures = [pool.submit(op, i % w, i) for i in range(total)]
+            futures = [pool.submit(worker, slot) for slot in range(min(w, total))]
             for future in futures:
                 future.result()
             seconds = max(clock() - began, 1e-9)

@@ -1,6 +1,6 @@
 """`crownsafe-harness`: run the whole verification, start services, render reports.
 
-crownsafe-harness run [--backends azure,s3] [--provision local] [-- PYTEST_ARGS]
+crownsafe-harness run [--backends azure,s3] [--provision local] [--full] [-- PYTEST_ARGS]
 crownsafe-harness services up [--services azure,s3,redis]
 crownsafe-harness report RUN_DIR [--baseline RUN_DIR]
 crownsafe-harness bench ...            (harness.bench)
@@ -87,6 +87,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         mode=cast(ProvisionMode, args.provision),
         workers=args.workers,
         pytest_args=list(args.pytest_args),
+        bench_profile="full" if args.full else "quick",
         print=_say,
     )
     _say(f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}")
@@ -150,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="start services, run the suites, print a summary")
+    run = commands.add_parser(
+        "run", help="start services, run the suites and benchmarks, write the report"
+    )
     run.add_argument("--backends", type=_backends, default=["azure", "s3"], help="azure,s3")
     run.add_argument("--provision", choices=("local", "docker", "external"), default="local")
     run.add_argument("--run-dir", help="run folder (default: reports/runs/<UTC timestamp>)")
@@ -162,7 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated stages (default {','.join(DEFAULT_STAGES)}; "
         f"all: {','.join(STAGES)})",
     )
-    run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="benchmarks in the full profile (100 MiB objects, longer loops; default quick)",
+    )
+    run.add_argument("pytest_args", nargs="*", help="extra pytest arguments for the suites")
     run.set_defaults(handler=_cmd_run)
 
     services = commands.add_parser("services", help="start services for manual use")

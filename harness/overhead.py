@@ -86,7 +86,7 @@ def goal_verdict(
         return GoalVerdict(
             "not met", f"{where}: CI high < goal {goal:g} - noise floor {noise_floor:.1%}"
         )
-    if noise_floor >= 1 - goal:
+    if round(noise_floor, 9) >= round(1 - goal, 9):
         return GoalVerdict(
             "undecided",
             f"{where}: A/A noise floor {noise_floor:.1%} is not below the {1 - goal:.0%} "

@@ -22,6 +22,12 @@ files, missing keys and unknown keys.
                         "second_s"}]} (A/A: the noise floor)
 - `bench/rss.json`     {"points": [{"backend", "operation", "size_bytes",
                         "peak_rss_delta_bytes"}]}
+- `bench/ratios.json`  crownsafe overhead: {"comparisons": [{"backend", "operation",
+                        "size_bytes", "comparison", "ratio", "ci_low", "ci_high",
+                        "noise_floor", "goal", "verdict", "reason", ...}]}
+- `bench/memory.json`  peak RSS of a large streamed upload, fresh process: {"points":
+                        [{"backend", "size_bytes", "peak_rss_increase_bytes", "goal_bytes",
+                        "verdict", ...}]}
 - `bench/gate.json`    regression gate (harness.bench): {"baseline", "threshold",
                         "noise_floor", "passed", "compared", "regressions": [...]}
 - `resilience.json`    {"summary": {...}, "cells": [{"fault", "operation", "backend",

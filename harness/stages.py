@@ -1,8 +1,9 @@
 """The stages of `crownsafe-harness run`, in order, sharing one run folder.
 
 bootstrap check -> services (started once, in parallel) -> suites (pytest, pointed at those
-services with --provision external) -> [benchmarks] -> report -> summary. A later stage
-(load, ...) is one more `Stage` in `STAGES`; `--stages` picks which run.
+services with --provision external) -> benchmarks (`crownsafe-harness bench`, quick
+profile: its own services, Azurite on disk) -> report -> summary ending with the report's
+path. A later stage (load, ...) is one more `Stage` in `STAGES`; `--stages` picks which run.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class RunContext:
     mode: ProvisionMode
     workers: int = 2
     pytest_args: list[str] = field(default_factory=list)
+    bench_profile: str = "quick"
     services: ProvisionedServices | None = None
+    report_path: Path | None = None
     print: Callable[[str], None] = print
 
     def child_env(self) -> dict[str, str]:
@@ -122,8 +125,10 @@ def _benchmarks(ctx: RunContext) -> StageResult:
         from harness.bench import main as bench_main
     except ImportError as exc:
         return StageResult(False, f"harness.bench is not available ({exc})")
-    code = bench_main(["--run-dir", str(ctx.run_dir), "--backends", ",".join(ctx.backends)])
-    return StageResult(code == 0, f"bench exit {code}")
+    argv = ["--run-dir", str(ctx.run_dir), "--backends", ",".join(ctx.backends)]
+    argv += ["--provision", ctx.mode] + (["--full"] if ctx.bench_profile == "full" else [])
+    code = bench_main(argv)
+    return StageResult(code == 0, f"bench exit {code} ({ctx.bench_profile} profile)")
 
 
 def _report(ctx: RunContext) -> StageResult:
@@ -131,8 +136,8 @@ def _report(ctx: RunContext) -> StageResult:
         from harness.report.render import render_run
     except ImportError as exc:
         return StageResult(True, f"no report renderer installed yet ({exc}); nothing rendered")
-    path = render_run(ctx.run_dir, None)
-    return StageResult(True, f"report written to {path}")
+    ctx.report_path = render_run(ctx.run_dir, None)
+    return StageResult(True, f"report written to {ctx.report_path}")
 
 
 STAGES: dict[str, Stage] = {
@@ -145,7 +150,7 @@ STAGES: dict[str, Stage] = {
         Stage("report", "render the HTML report", _report),
     )
 }
-DEFAULT_STAGES = ("bootstrap", "services", "suites", "report")
+DEFAULT_STAGES = ("bootstrap", "services", "suites", "benchmarks", "report")
 
 
 def summary_rows(run_dir: Path) -> list[dict[str, Any]]:
@@ -211,4 +216,6 @@ def run_stages(ctx: RunContext, names: list[str]) -> int:
         failed = failed or any(r["failed"] or r["error"] for r in rows)
     ctx.print(f"\nrun folder: {ctx.run_dir}")
     ctx.print("RESULT: " + ("FAILED" if failed else "passed"))
+    if ctx.report_path is not None:
+        ctx.print(f"report: {ctx.report_path}")
     return 1 if failed else 0

@@ -16,6 +16,7 @@ import numpy as np
 
 from harness import stats
 from harness.bench import DEFAULT_NOISE_FLOOR, find_regressions
+from harness.report.benchmodel import MemoryPoint, OverheadRatio
 from harness.report.model import BACKENDS, Run
 
 __all__ = [
@@ -28,12 +29,17 @@ __all__ = [
     "Verdict",
     "aa_floors",
     "baseline_rows",
+    "comparison_label",
+    "goal_findings",
+    "memory_label",
     "noise_floor_for",
     "op_keys",
     "op_label",
     "op_stats",
+    "ordered_ratios",
+    "ratio_label",
+    "row_label",
     "samples_for",
-    "sdk_overhead",
     "size_label",
     "verdict",
 ]
@@ -188,18 +194,59 @@ def op_stats(run: Run) -> list[OpStats]:
     return rows
 
 
-def sdk_overhead(run: Run) -> list[tuple[str, str, float, float, float]]:
-    """(operation label, backend, crownsafe median s, SDK median s, crownsafe ops/s as a
-    fraction of the SDK's) wherever both were measured."""
-    out = []
-    for operation, size in op_keys(run, impl="sdk"):
-        for backend in BACKENDS:
-            ours = samples_for(run, operation, size, backend)
-            sdk = samples_for(run, operation, size, backend, impl="sdk")
-            if ours and sdk:
-                m_ours, m_sdk = float(np.median(ours.samples)), float(np.median(sdk.samples))
-                out.append((op_label(operation, size), backend, m_ours, m_sdk, m_sdk / m_ours))
-    return out
+BACKEND_NAMES = {"azure": "Azure", "s3": "S3"}
+COMPARISON_LABELS = {
+    "crownsafe_vs_raw": "crownsafe / raw SDK",
+    "resilient_vs_bare": "resilient / bare client",
+}
+
+
+def comparison_label(r: OverheadRatio) -> str:
+    """e.g. "crownsafe / raw SDK"."""
+    return COMPARISON_LABELS.get(r.comparison, f"{r.candidate} / {r.reference}")
+
+
+def row_label(r: OverheadRatio) -> str:
+    """e.g. "Azure Upload 1 KiB"."""
+    return f"{BACKEND_NAMES.get(r.backend, r.backend)} {op_label(r.operation, r.size_bytes)}"
+
+
+def ratio_label(r: OverheadRatio) -> str:
+    """e.g. "Azure Upload 1 KiB: crownsafe / raw SDK"."""
+    return f"{row_label(r)}: {comparison_label(r)}"
+
+
+def memory_label(p: MemoryPoint) -> str:
+    return f"{BACKEND_NAMES.get(p.backend, p.backend)} {op_label(p.operation, p.size_bytes)}"
+
+
+def ordered_ratios(run: Run) -> list[OverheadRatio]:
+    """bench/ratios.json entries: crownsafe vs SDK first, then by backend, op and size."""
+    order = {name: i for i, name in enumerate(COMPARISON_LABELS)}
+    return sorted(
+        run.bench.ratios,
+        key=lambda r: (order.get(r.comparison, len(order)), r.backend, r.operation, r.size_bytes),
+    )
+
+
+def goal_findings(run: Run) -> tuple[list[str], list[str]]:
+    """(reasons the run is not ready, notes): measured goals not met, and left undecided.
+    The verdicts are the benchmark's (rules in harness/overhead.py)."""
+    reasons: list[str] = []
+    notes: list[str] = []
+    for r in ordered_ratios(run):
+        what = f"performance goal {ratio_label(r)} >= {r.goal:g}x"
+        if r.measured and r.verdict == "not met":
+            reasons.append(f"{what} not met: {r.reason}")
+        elif r.measured and r.verdict == "undecided":
+            notes.append(f"{what} undecided: {r.reason}")
+    for p in run.bench.memory:
+        what = f"memory goal for a streamed {memory_label(p)}"
+        if p.measured and p.verdict == "not met":
+            reasons.append(f"{what} not met: {p.reason}")
+        elif p.measured and p.verdict == "undecided":
+            notes.append(f"{what} undecided: {p.reason}")
+    return reasons, notes
 
 
 @dataclass(frozen=True)
@@ -300,6 +347,9 @@ def verdict(run: Run, baseline: list[BaselineRow] | None = None) -> Verdict:
         reasons += _migration_problems(run.migration)
     else:
         notes.append("no migration results in this run")
+    goal_reasons, goal_notes = goal_findings(run)
+    reasons += goal_reasons
+    notes += goal_notes
     gate = run.bench.gate
     if gate is not None and not gate.passed:
         names = ", ".join(r.name for r in gate.regressions) or "see bench/gate.json"

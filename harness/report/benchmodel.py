@@ -14,6 +14,8 @@ __all__ = [
     "BenchData",
     "Benchmark",
     "GateResult",
+    "MemoryPoint",
+    "OverheadRatio",
     "PairedSamples",
     "Regression",
     "RssPoint",
@@ -124,6 +126,101 @@ class RssPoint:
 
 
 @dataclass
+class OverheadRatio:
+    """`bench/ratios.json` (benchmarks/test_bench_overhead.py via harness/overhead.py):
+    {"comparisons": [{"backend", "operation", "size_bytes", "comparison", "candidate",
+    "reference", "goal", "goal_source", "measured", "profile", "rounds", "warmup",
+    "candidate_median_s", "reference_median_s", "ratio", "ci_low", "ci_high",
+    "confidence", "aa", "aa_ratio", "noise_floor", "verdict", "reason", "candidate_s",
+    "reference_s", "aa_first_s", "aa_second_s"}]}. ratio = candidate ops/s / reference
+    ops/s, from one interleaved loop; verdict "met" / "not met" / "undecided"."""
+
+    backend: str
+    operation: str
+    size_bytes: int
+    comparison: str
+    candidate: str
+    reference: str
+    goal: float
+    goal_source: str
+    measured: bool
+    rounds: int
+    candidate_median_s: float
+    reference_median_s: float
+    ratio: float
+    ci_low: float
+    ci_high: float
+    aa_ratio: float
+    noise_floor: float
+    verdict: str
+    reason: str
+
+    @classmethod
+    def from_json(cls, e: dict[str, Any]) -> OverheadRatio:
+        ratio = num(e, "ratio", 0.0) or 0.0
+        verdict = text(e, "verdict", "undecided")
+        return cls(
+            backend=text(e, "backend", "-"),
+            operation=text(e, "operation", "?"),
+            size_bytes=integer(e, "size_bytes"),
+            comparison=text(e, "comparison", "?"),
+            candidate=text(e, "candidate", "?"),
+            reference=text(e, "reference", "?"),
+            goal=num(e, "goal", 0.0) or 0.0,
+            goal_source=text(e, "goal_source"),
+            measured=e.get("measured") is True,
+            rounds=integer(e, "rounds"),
+            candidate_median_s=num(e, "candidate_median_s", 0.0) or 0.0,
+            reference_median_s=num(e, "reference_median_s", 0.0) or 0.0,
+            ratio=ratio,
+            ci_low=num(e, "ci_low", ratio) or 0.0,
+            ci_high=num(e, "ci_high", ratio) or 0.0,
+            aa_ratio=num(e, "aa_ratio", 0.0) or 0.0,
+            noise_floor=num(e, "noise_floor", 0.0) or 0.0,
+            verdict=verdict if verdict in ("met", "not met") else "undecided",
+            reason=text(e, "reason"),
+        )
+
+
+@dataclass
+class MemoryPoint:
+    """`bench/memory.json` (benchmarks/test_bench_overhead.py, measured by harness/memprobe.py
+    in a fresh process): {"points": [{"backend", "operation", "impl", "source",
+    "size_bytes", "baseline_rss_bytes", "peak_rss_bytes", "peak_rss_increase_bytes",
+    "method", "goal_bytes", "measured", "profile", "verdict", "reason"}]}; the goal is an
+    increase below `goal_bytes`."""
+
+    backend: str
+    operation: str
+    size_bytes: int
+    baseline_rss_bytes: int
+    peak_rss_bytes: int
+    peak_rss_increase_bytes: int
+    goal_bytes: int
+    method: str
+    measured: bool
+    verdict: str
+    reason: str
+
+    @classmethod
+    def from_json(cls, p: dict[str, Any]) -> MemoryPoint:
+        verdict = text(p, "verdict", "undecided")
+        return cls(
+            backend=text(p, "backend", "-"),
+            operation=text(p, "operation", "upload"),
+            size_bytes=integer(p, "size_bytes"),
+            baseline_rss_bytes=integer(p, "baseline_rss_bytes"),
+            peak_rss_bytes=integer(p, "peak_rss_bytes"),
+            peak_rss_increase_bytes=integer(p, "peak_rss_increase_bytes"),
+            goal_bytes=integer(p, "goal_bytes"),
+            method=text(p, "method"),
+            measured=p.get("measured") is True,
+            verdict=verdict if verdict in ("met", "not met") else "undecided",
+            reason=text(p, "reason"),
+        )
+
+
+@dataclass
 class Regression:
     name: str
     baseline_median_s: float
@@ -154,10 +251,20 @@ class BenchData:
     paired: list[PairedSamples] = field(default_factory=list)
     aa: list[AASamples] = field(default_factory=list)
     rss: list[RssPoint] = field(default_factory=list)
+    ratios: list[OverheadRatio] = field(default_factory=list)
+    memory: list[MemoryPoint] = field(default_factory=list)
     gate: GateResult | None = None
 
     def empty(self) -> bool:
-        return not (self.benchmarks or self.sweep or self.paired or self.aa or self.rss)
+        return not (
+            self.benchmarks
+            or self.sweep
+            or self.paired
+            or self.aa
+            or self.rss
+            or self.ratios
+            or self.memory
+        )
 
 
 def load_bench(root: Path, problems: list[str]) -> BenchData:
@@ -213,6 +320,16 @@ def load_bench(root: Path, problems: list[str]) -> BenchData:
             integer(p, "peak_rss_delta_bytes"),
         )
         for p in dicts(rss.get("points") if isinstance(rss, dict) else None)
+    ]
+    ratios = read_json(root, "bench/ratios.json", problems)
+    bench.ratios = [
+        OverheadRatio.from_json(e)
+        for e in dicts(ratios.get("comparisons") if isinstance(ratios, dict) else None)
+    ]
+    memory = read_json(root, "bench/memory.json", problems)
+    bench.memory = [
+        MemoryPoint.from_json(p)
+        for p in dicts(memory.get("points") if isinstance(memory, dict) else None)
     ]
     gate = read_json(root, "bench/gate.json", problems)
     if isinstance(gate, dict):

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from harness import cost, stats
 from harness.report import analysis as an
-from harness.report import sections
+from harness.report import overhead, sections
 from harness.report.model import BACKENDS, Run, load_run
 from harness.report.svg import Bar, bar_chart, fmt, line_chart
 from harness.report.tables import Cell, Figure, Table
@@ -326,7 +326,8 @@ def build_context(run: Run, baseline: Run | None = None) -> dict[str, Any]:
         "pct_figures": percentile_figures(rows),
         "sweep_figures": sweep_figures(run),
         "stats_table": sections.stats_table(rows),
-        "sdk_table": sections.sdk_table(an.sdk_overhead(run)),
+        "overhead_figures": overhead.ratio_figures(run),
+        "memory_table": overhead.memory_table(run),
         "rss_table": sections.rss_table(run),
         "cost_figure": cost_figure(profiles, prices),
         "price_table": sections.price_table(prices),

@@ -24,7 +24,6 @@ __all__ = [
     "price_table",
     "resilience_tables",
     "rss_table",
-    "sdk_table",
     "services_table",
     "stats_table",
     "suite_tables",
@@ -91,24 +90,6 @@ def stats_table(rows: list[an.OpStats]) -> Table:
                 Cell(r.finding, "" if c.verdict == "same" else "strong"),
                 src,
             ]
-        )
-    return table
-
-
-def sdk_table(rows: list[tuple[str, str, float, float, float]]) -> Table:
-    table = Table(
-        "crownsafe's clients against the raw SDK calls in the same run (goal >= 0.95x)",
-        [
-            "Operation",
-            "Backend",
-            "crownsafe median",
-            "raw SDK median",
-            "crownsafe ops/s as a fraction of the SDK's",
-        ],
-    )
-    for label, backend, ours, sdk, frac in rows:
-        table.rows.append(
-            [label, backend, f"{fmt(ours * 1000)} ms", f"{fmt(sdk * 1000)} ms", f"{frac:.2f}x"]
         )
     return table
 

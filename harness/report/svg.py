@@ -13,7 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["PALETTE", "Bar", "bar_chart", "fmt", "line_chart", "nice_max"]
+__all__ = [
+    "PALETTE",
+    "Bar",
+    "RatioRow",
+    "bar_chart",
+    "fmt",
+    "line_chart",
+    "nice_max",
+    "ratio_chart",
+]
 
 # Dark enough for >= 4.5:1 contrast on white; blue/orange stay distinct for colour-blind readers.
 PALETTE: Mapping[str, str] = {
@@ -220,5 +229,85 @@ def line_chart(
                 )
     parts.append(
         f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" stroke="#333"/></svg>'
+    )
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class RatioRow:
+    """One row of a ratio chart: a point with its CI, the goal and the noise floor."""
+
+    label: str
+    value: float
+    low: float
+    high: float
+    goal: float
+    noise_floor: float
+    verdict: str
+
+
+VERDICT_COLOURS = {"met": "#1b5e20", "not met": "#b00020", "undecided": "#8a4b00"}
+
+
+def ratio_chart(chart_id: str, title: str, desc: str, rows: Sequence[RatioRow]) -> str:
+    """Horizontal dot-and-whisker chart of ratios around 1: per row the 95% CI, a point
+    coloured by verdict, a solid goal mark and a shaded band from goal - floor to goal."""
+    left, right, top, row_h = 170, 16, 46, 24
+    width, height = 640, top + row_h * max(len(rows), 1) + 40
+    plot_w = width - left - right
+    lows = [min(r.low, r.goal - r.noise_floor) for r in rows] or [0.9]
+    highs = [max(r.high, 1.0) for r in rows] or [1.1]
+    lo = math.floor(min(lows) * 20 - 0.5) / 20
+    hi = math.ceil(max(highs) * 20 + 0.5) / 20
+
+    def x(v: float) -> float:
+        return left + plot_w * (min(max(v, lo), hi) - lo) / (hi - lo)
+
+    parts = _open(chart_id, title, desc, width, height)
+    legend = (("met", "met"), ("not met", "not met"), ("undecided", "undecided"))
+    lx = width - 8
+    for key, name in reversed(legend):
+        lx -= 20 + 6 * len(name)
+        parts.append(f'<circle cx="{lx + 5}" cy="31" r="5" fill="{VERDICT_COLOURS[key]}"/>')
+        parts.append(f'<text x="{lx + 13}" y="35" font-size="11" fill="#111">{name}</text>')
+    bottom = top + row_h * len(rows)
+    steps = round((hi - lo) / 0.05)
+    every = max(1, math.ceil(steps / 8))
+    for k in range(0, steps + 1, every):
+        v = lo + k * 0.05
+        parts.append(
+            f'<line x1="{x(v):.1f}" y1="{top}" x2="{x(v):.1f}" y2="{bottom}" stroke="#e4e4e4"/>'
+            f'<text x="{x(v):.1f}" y="{bottom + 14}" font-size="10" text-anchor="middle" '
+            f'fill="#333">{v:.2f}</text>'
+        )
+    parts.append(
+        f'<line x1="{x(1.0):.1f}" y1="{top}" x2="{x(1.0):.1f}" y2="{bottom}" stroke="#777" '
+        f'stroke-dasharray="4 3"/>'
+        f'<text x="{left + plot_w / 2:.0f}" y="{height - 6}" font-size="11" '
+        f'text-anchor="middle" fill="#333">ops/s ratio (candidate / reference); dashed: 1, '
+        f"solid red: goal, shaded: goal minus noise floor</text>"
+    )
+    for i, r in enumerate(rows):
+        y = top + row_h * i + row_h / 2
+        colour = VERDICT_COLOURS.get(r.verdict, "#37474f")
+        band = x(r.goal) - x(r.goal - r.noise_floor)
+        tip = (
+            f"{r.label}: {fmt(r.value)} (CI {fmt(r.low)} to {fmt(r.high)}), goal {fmt(r.goal)}, "
+            f"noise floor {r.noise_floor:.1%}: {r.verdict}"
+        )
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="#111">{escape(r.label)}</text>'
+            f'<rect x="{x(r.goal - r.noise_floor):.1f}" y="{y - 9:.1f}" width="{band:.1f}" '
+            f'height="18" fill="#f3d9d9"/>'
+            f'<line x1="{x(r.goal):.1f}" y1="{y - 10:.1f}" x2="{x(r.goal):.1f}" '
+            f'y2="{y + 10:.1f}" stroke="#b00020" stroke-width="2"/>'
+            f'<path d="M{x(r.low):.1f} {y:.1f}H{x(r.high):.1f}M{x(r.low):.1f} {y - 5:.1f}v10'
+            f'M{x(r.high):.1f} {y - 5:.1f}v10" stroke="#000" stroke-width="1.2"/>'
+            f'<circle cx="{x(r.value):.1f}" cy="{y:.1f}" r="5" fill="{colour}">'
+            f"<title>{escape(tip)}</title></circle>"
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}" stroke="#333"/></svg>'
     )
     return "".join(parts)

@@ -112,3 +112,44 @@ def test_a_stage_that_crashes_is_reported_not_raised(
     lines: list[str] = []
     assert run_stages(_context(tmp_path, lines), ["crash"]) == 1
     assert any("<== crash FAILED" in line and "renderer exploded" in line for line in lines)
+
+
+def test_default_run_measures_benchmarks_then_writes_the_report() -> None:
+    assert stages.DEFAULT_STAGES == ("bootstrap", "services", "suites", "benchmarks", "report")
+
+
+@pytest.mark.parametrize(("full", "profile_flag"), [(False, []), (True, ["--full"])])
+def test_benchmark_stage_runs_bench_with_the_run_folder_and_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full: bool, profile_flag: list[str]
+) -> None:
+    seen: list[list[str]] = []
+
+    def fake_bench(argv: list[str]) -> int:
+        seen.append(argv)
+        return 0
+
+    monkeypatch.setattr("harness.bench.main", fake_bench)
+    ctx = _context(tmp_path, [])
+    ctx.bench_profile = "full" if full else "quick"
+    result = stages.STAGES["benchmarks"].run(ctx)
+    assert result.ok and ("full" if full else "quick") in result.detail
+    assert seen == [
+        [
+            "--run-dir",
+            str(tmp_path),
+            "--backends",
+            "azure,s3",
+            "--provision",
+            "local",
+            *profile_flag,
+        ]
+    ]
+
+
+def test_the_run_ends_with_the_report_path(tmp_path: Path) -> None:
+    lines: list[str] = []
+    _write_suite(tmp_path, "passed")
+    assert run_stages(_context(tmp_path, lines), ["report"]) == 0
+    assert lines[-2] == "RESULT: passed"
+    assert lines[-1] == f"report: {tmp_path / 'index.html'}"
+    assert (tmp_path / "index.html").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from pathlib import Path
@@ -41,6 +42,44 @@ def test_interleaved_alternates_order_and_drops_warmup() -> None:
     )
     assert samples == {"azure": pytest.approx([0.002] * 4), "s3": pytest.approx([0.003] * 4)}
     assert calls == ["azure", "s3", "s3", "azure", "azure", "s3", "s3", "azure", "azure", "s3"]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6])
+def test_balanced_orders_put_every_key_in_every_place_after_every_other(n: int) -> None:
+    orders = benchkit.balanced_orders(n)
+    assert all(sorted(order) == list(range(n)) for order in orders)
+    for place in range(n):
+        counts = [sum(order[place] == k for order in orders) for k in range(n)]
+        assert len(set(counts)) == 1, f"place {place}: {counts}"
+    follows = [(a, b) for order in orders for a, b in itertools.pairwise(order)]
+    pairs = {(a, b) for a in range(n) for b in range(n) if a != b}
+    assert {p: follows.count(p) for p in pairs} == dict.fromkeys(
+        pairs, len(follows) // max(len(pairs), 1)
+    )
+    assert benchkit.balanced_orders(2) == [[0, 1], [1, 0]]
+
+
+def test_interleaved_four_keys_follow_the_design_and_drop_warmup() -> None:
+    clock, calls = FakeClock(), []
+    ops = {k: (lambda k=k: calls.append(k)) for k in "abcd"}
+    samples = benchkit.interleaved(ops, rounds=8, warmup=4, clock=clock)
+    assert {k: len(v) for k, v in samples.items()} == dict.fromkeys("abcd", 8)
+    orders = benchkit.balanced_orders(4)
+    assert calls == ["abcd"[i] for r in range(12) for i in orders[r % 4]]
+
+
+def test_interleaved_runs_whole_cycles_until_the_time_budget_is_spent() -> None:
+    clock = FakeClock()
+    ops = {"a": lambda: clock.advance(0.25), "b": lambda: clock.advance(0.25)}
+    # 0.5 s per round: 4 rounds take 2 s, the budget of 3.2 s ends after round 8
+    samples = benchkit.interleaved(ops, rounds=4, warmup=2, budget_s=3.2, max_rounds=100,
+                                   clock=clock)  # fmt: skip
+    assert len(samples["a"]) == len(samples["b"]) == 8
+    capped = benchkit.interleaved(ops, rounds=4, warmup=0, budget_s=1e9, max_rounds=10,
+                                  clock=clock)  # fmt: skip
+    assert len(capped["a"]) == 10
+    fixed = benchkit.interleaved(ops, rounds=3, warmup=0, clock=clock)
+    assert len(fixed["a"]) == 3
 
 
 def test_sweep_reports_ops_and_bytes_per_second() -> None:

@@ -17,6 +17,7 @@ SECTIONS = [
     "Verdict",
     "The seed's Performance Benchmarks, measured",
     "Operations: Azure and S3 side by side",
+    "crownsafe overhead",
     "Statistics",
     "Cost per month",
     "Resilience under injected faults",

@@ -104,7 +104,7 @@ def test_every_chart_is_labelled_svg_with_a_table_behind_it(tmp_path: Path) -> N
         assert attrs.get("role") == "img"
         labels = (attrs.get("aria-labelledby") or "").split()
         assert len(labels) == 2 and all(f'id="{i}"' in html for i in labels)
-    assert html.count("<figure>") == len(svgs)
+    assert len(re.findall(r"<figure[ >]", html)) == len(svgs)
     assert html.count("Data behind:") + html.count("Monthly cost per provider") >= len(svgs)
     assert tags.count("table") == tags.count("caption")
     assert all(a.get("scope") == "col" for t, a in tags.tags if t == "th")
@@ -210,3 +210,67 @@ def test_label_says_external_when_the_services_were_external(tmp_path: Path) -> 
     html = render_run(run).read_text("utf-8")
     assert "Measured against external endpoints" in html
     assert "Emulator numbers, not cloud numbers" not in html
+
+
+def _section(html: str, start: str, end: str) -> str:
+    return html[html.index(f'id="{start}"') : html.index(f'id="{end}"')]
+
+
+def test_overhead_section_shows_goal_ci_noise_floor_and_verdict(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "full_pass")
+    section = _section(html, "overhead", "statistics")
+    assert '<h2 id="h-overhead">crownsafe overhead</h2>' in section
+    assert 'href="#overhead"' in html
+    assert section.count("<svg") == 2 and section.count('<figure class="wide">') == 2
+    for i in (0, 1):
+        assert f'aria-labelledby="overhead-{i}-t overhead-{i}-d"' in section
+    tables = section.split("<caption>")[1:]
+    assert len(tables) == 3  # two comparisons and the memory table
+    sdk, resilient, memory = tables
+    assert sdk.startswith(
+        "Data behind: ops/s ratio crownsafe / raw SDK, goal &gt;= 0.95 "
+        "(issue 2: &gt;= 0.95x the raw SDK)"
+    )
+    assert "resilient / bare client, goal &gt;= 0.95 (issue 3: &lt;= 5% cost)" in resilient
+    for table in (sdk, resilient):
+        rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+        assert len(rows) == 8
+        assert rows[0].startswith("<td>Azure Download 1 KiB</td>")
+        for row in rows:
+            assert re.search(r"<td>[01]\.\d+ \[[01]\.\d+, [01]\.\d+\]</td>", row), row
+            assert re.search(r"<td>\d\.\d%</td>", row), "noise floor column"
+            assert '<td class="pass">met</td>' in row
+            assert "CI low &gt;= goal 0.95 - noise floor" in row
+    memory_rows = re.findall(r"<tr>(.*?)</tr>", memory, re.S)[1:]
+    assert len(memory_rows) == 2
+    assert all("&lt; 64 MiB" in r and ">met<" in r for r in memory_rows)
+    assert "+17.0 MiB" in memory_rows[0] and "clear_refs" in memory_rows[0]
+
+
+def test_goal_not_met_makes_the_run_not_ready_and_undecided_is_a_note(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "not_ready")
+    verdict = _section(html, "verdict", "overhead")
+    assert (
+        "performance goal S3 Upload 1 KiB: crownsafe / raw SDK &gt;= 0.95x not met: "
+        "0.756x, CI [0.742, 0.767]: CI high &lt; goal 0.95 - noise floor 2.3%"
+    ) in verdict
+    assert "memory goal for a streamed S3 Upload 64 MiB not met: +70.0 MiB &gt;= 64 MiB" in verdict
+    assert "performance goal Azure Download 1 KiB: crownsafe / raw SDK &gt;= 0.95x undecided" in (
+        verdict
+    )
+    section = _section(html, "overhead", "statistics")
+    assert section.count('class="fail">not met<') == 2
+    assert section.count('class="warn">undecided<') == 2
+
+
+def test_a_smoke_run_of_the_overhead_benchmark_is_never_a_verdict(tmp_path: Path) -> None:
+    run = golden(tmp_path, "minimal")
+    data = json.loads((GOLDEN / "not_ready" / "bench" / "ratios.json").read_text())
+    for entry in data["comparisons"]:
+        entry["measured"] = False
+    (run / "bench").mkdir()
+    (run / "bench" / "ratios.json").write_text(json.dumps(data))
+    html = render_run(run).read_text("utf-8")
+    assert verdict_text(html) == "Ready"
+    assert "performance goal" not in _section(html, "verdict", "overhead")
+    assert "not met (smoke run)" in html
