@@ -66,8 +66,8 @@ def ratio_figures(run: Run) -> list[Figure]:
                 [
                     an.row_label(r),
                     f"{fmt(r.candidate_median_s * 1000)} / {fmt(r.reference_median_s * 1000)} ms",
-                    f"{fmt(r.ratio)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]",
-                    fmt(r.aa_ratio),
+                    f"{r.ratio:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]",
+                    f"{r.aa_ratio:.3f}",
                     f"{r.noise_floor:.1%}",
                     str(r.rounds),
                     _verdict(r.verdict, r.measured),
