@@ -76,7 +76,7 @@ def _factories(
     def source() -> StorageClient:
         from crownsafe.storage.s3 import S3StorageClient
 
-        return S3StorageClient(bucket_name=bucket, settings=settings)
+        return S3StorageClient(bucket_name=bucket, settings=settings, read_legacy_keys=True)
 
     def target() -> StorageClient:
         from crownsafe.storage.azure import AzureBlobStorageClient

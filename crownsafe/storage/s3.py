@@ -223,7 +223,13 @@ def _plain_endpoint(endpoint_url: str | None) -> str | None:
 
 
 class S3StorageClient:
-    """Crown Safe storage on one S3 bucket (`container_name` is the bucket)."""
+    """Crown Safe storage on one S3 bucket (`container_name` is the bucket).
+
+    Names follow the common rule of `crownsafe.storage.naming` (valid on both backends).
+    `read_legacy_keys=True` lets reads, HEADs and deletes use S3's own looser key rule, for
+    tools such as the object migration that must read keys written before the rule existed
+    (e.g. ending in '/' or '.'); writes always keep the common rule.
+    """
 
     backend = "s3"
 
@@ -240,7 +246,9 @@ class S3StorageClient:
         multipart_threshold: int = 16 * MiB,
         part_size: int = 8 * MiB,
         max_concurrency: int = 4,
+        read_legacy_keys: bool = False,
     ) -> None:
+        self._read_key = validate_s3_key if read_legacy_keys else validate_blob_name
         explicit = (bucket_name, endpoint_url, region, access_key_id, secret_access_key)
         if settings is None and any(value is None for value in explicit):
             settings = load_settings()
@@ -354,7 +362,7 @@ class S3StorageClient:
     # downloads
 
     def download_blob(self, blob_name: str) -> bytes:
-        key = validate_s3_key(blob_name)
+        key = self._read_key(blob_name)
         with self._sdk("download_blob", key):
             body = self._get_body(key)
             try:
@@ -369,7 +377,7 @@ class S3StorageClient:
 
         The GET is sent at once (a missing blob raises here); the body is read lazily.
         """
-        key = validate_s3_key(blob_name)
+        key = self._read_key(blob_name)
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be positive, got {chunk_size}")
         with self._sdk("iter_blob_chunks", key):
@@ -422,13 +430,13 @@ class S3StorageClient:
 
     def blob_exists(self, blob_name: str) -> bool:
         try:
-            self._head(validate_s3_key(blob_name), "blob_exists")
+            self._head(self._read_key(blob_name), "blob_exists")
         except BlobNotFoundError:
             return False
         return True
 
     def head_object(self, blob_name: str) -> BlobInfo:
-        return self._head(validate_s3_key(blob_name), "head_object")
+        return self._head(self._read_key(blob_name), "head_object")
 
     def _head(self, key: str, operation: str) -> BlobInfo:
         with self._sdk(operation, key):
@@ -444,7 +452,7 @@ class S3StorageClient:
 
     def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
         """Delete the object; True if it existed. One HEAD first (S3's DELETE never says)."""
-        key = validate_s3_key(blob_name)
+        key = self._read_key(blob_name)
         try:
             self._head(key, "delete_blob")
         except BlobNotFoundError:
@@ -503,7 +511,7 @@ class S3StorageClient:
 
     def get_blob_url(self, blob_name: str) -> str:
         """The unsigned URL: path-style on a custom endpoint, else virtual-hosted AWS."""
-        key = validate_s3_key(blob_name)
+        key = self._read_key(blob_name)
         return object_url(
             self.container_name,
             key,

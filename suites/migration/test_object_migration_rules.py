@@ -50,7 +50,7 @@ def migrator(
             bucket, container, workers=4, s3_endpoints=(services.s3.endpoint_url,), **options
         ),
         engine,
-        lambda: build_storage_client(services, "s3", bucket),
+        lambda: build_storage_client(services, "s3", bucket, read_legacy_keys=True),
         lambda: build_storage_client(services, "azure", container),
         out=io.StringIO(),
     )

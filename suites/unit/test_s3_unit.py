@@ -455,3 +455,16 @@ def test_our_own_value_errors_pass_through_unmapped() -> None:
     client = make_client()
     with pytest.raises(ValueError, match="mine"), client._sdk("upload_file", "k"):
         raise ValueError("mine")
+
+
+def test_legacy_key_reads_are_opt_in_and_writes_keep_the_common_rule() -> None:
+    """read_legacy_keys lets reads through with S3's own key rule; uploads never."""
+    client = make_client(read_legacy_keys=True)
+    sent: list[object] = []
+    client._client.meta.events.register("before-send.s3", lambda **kw: sent.append(kw))
+    with pytest.raises(InvalidBlobNameError):
+        client.upload_file("exports/2024/", b"x")
+    assert sent == []
+    with pytest.raises(StorageUnavailableError):
+        client.head_object("exports/2024/")  # passed validation and reached the closed port
+    assert len(sent) == 1
