@@ -35,7 +35,21 @@ __all__ = [
     "summary_table",
 ]
 
-SUITE_PATHS = ("suites/contract", "suites/unit")
+SUITE_PATHS = ("suites/contract", "suites/resilience", "suites/migration", "suites/unit")
+MIGRATION_SUITE = "suites/migration"
+
+
+def _suite_paths(backends: list[str]) -> tuple[str, ...]:
+    """The suites a run covers: the migration suite needs both backends (S3 -> Azure)."""
+    both = {"azure", "s3"} <= set(backends)
+    return tuple(p for p in SUITE_PATHS if both or p != MIGRATION_SUITE)
+
+
+def _service_names(backends: list[str]) -> list[str]:
+    """The backends' emulators, plus PostgreSQL when the migration suite runs."""
+    return [*backends, "postgres"] if MIGRATION_SUITE in _suite_paths(backends) else backends
+
+
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 
 
@@ -74,7 +88,7 @@ class Stage:
 
 def _bootstrap(ctx: RunContext) -> StageResult:
     problems: list[str] = []
-    for name in ctx.backends:
+    for name in _service_names(ctx.backends):
         check = getattr(build_service(name, ctx.mode), "check_prerequisites", None)
         try:
             if callable(check):
@@ -91,7 +105,7 @@ def _bootstrap(ctx: RunContext) -> StageResult:
 
 def _services(ctx: RunContext) -> StageResult:
     ctx.services = start_services(
-        ctx.backends,
+        _service_names(ctx.backends),
         ctx.mode,
         log_dir=ctx.run_dir / "logs" / "services",
         on_ready=lambda t: ctx.print(f"    {t.name} ready in {t.ready_s:.2f} s ({t.endpoint})"),
@@ -110,7 +124,7 @@ def _pytest(ctx: RunContext, argv: list[str], what: str) -> StageResult:
 
 
 def _suites(ctx: RunContext) -> StageResult:
-    paths = [p for p in SUITE_PATHS if (ctx.root / p).is_dir()]
+    paths = [p for p in _suite_paths(ctx.backends) if (ctx.root / p).is_dir()]
     if not paths:
         return StageResult(False, f"none of {', '.join(SUITE_PATHS)} exists under {ctx.root}")
     argv = [*paths, "-q", "-rfE", f"--backends={','.join(ctx.backends)}"]
@@ -145,7 +159,7 @@ STAGES: dict[str, Stage] = {
     for s in (
         Stage("bootstrap", "check tools and packages", _bootstrap),
         Stage("services", "start the services in parallel", _services),
-        Stage("suites", "contract and unit suites (pytest)", _suites),
+        Stage("suites", "contract, resilience, migration and unit suites (pytest)", _suites),
         Stage("benchmarks", "benchmarks (pytest-benchmark, no xdist)", _benchmarks),
         Stage("report", "render the HTML report", _report),
     )
