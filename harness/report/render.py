@@ -303,7 +303,9 @@ def build_context(run: Run, baseline: Run | None = None) -> dict[str, Any]:
     other = [
         r
         for r in rows
-        if (r.operation, r.size_bytes) not in seed_ops and (r.size_bytes or 0) <= an.MIB
+        if (r.operation, r.size_bytes) not in seed_ops
+        and (r.size_bytes or 0) <= an.MIB
+        and len(r.median) > 1  # a per-backend comparison (the migration has its own section)
     ]
     figures = [
         latency_figure(
