@@ -9,6 +9,7 @@ cell goes into resilience.json.
 
 from __future__ import annotations
 
+import gc
 import io
 import time
 from collections.abc import Callable, Iterator
@@ -33,7 +34,16 @@ from harness.fixtures.storage import build_storage_client, unique_container_name
 
 from .conftest import KIB, MAX_RETRIES, MIB, payload, sha256
 
-pytestmark = [pytest.mark.resilience, pytest.mark.timeout(120)]
+pytestmark = [
+    pytest.mark.resilience,
+    pytest.mark.timeout(120),
+    # A response cut short inside the Azure SDK's parser (limit_data) leaves the SDK's pooled
+    # socket to the garbage collector; its ResourceWarning may land in any later test. That
+    # is the fault under test, not a leak of ours: ignore exactly that warning, here only.
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+    ),
+]
 
 Expect = Literal["ok", "recover", "fail", "any"]
 
@@ -140,6 +150,13 @@ class ClientPool:
                 direct.delete_container(missing_ok=True)
         for client in self.clients.values():
             client.close()
+
+
+@pytest.fixture(autouse=True)
+def collect_cut_short_sockets() -> Iterator[None]:
+    """Collect sockets the SDK dropped while this test's warning filter still applies."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="module")
