@@ -35,8 +35,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Self, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from azure.core.exceptions import AzureError
@@ -79,6 +78,7 @@ from crownsafe.storage.base import (
     BlobConflictError,
     BlobInfo,
     BlobNotFoundError,
+    ClosingContextManager,
     InvalidBlobNameError,
     InvalidMetadataError,
     NonRetryableUploadError,
@@ -120,7 +120,7 @@ def _blob_info(props: BlobProperties) -> BlobInfo:
     )
 
 
-class AzureBlobStorageClient:
+class AzureBlobStorageClient(ClosingContextManager):
     """`StorageClient` on one Azure Blob container. Not a secret holder in any repr."""
 
     backend = "azure"
@@ -457,14 +457,3 @@ class AzureBlobStorageClient:
             close = getattr(credential, "close", None)
             if callable(close):
                 close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

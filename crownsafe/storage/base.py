@@ -12,13 +12,15 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO, Protocol, runtime_checkable
+from types import TracebackType
+from typing import BinaryIO, Protocol, Self, runtime_checkable
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "BlobConflictError",
     "BlobInfo",
     "BlobNotFoundError",
+    "ClosingContextManager",
     "InvalidBlobNameError",
     "InvalidMetadataError",
     "NonRetryableUploadError",
@@ -171,6 +173,24 @@ class NonRetryableUploadError(StorageError):
     """
 
     default_hint = "pass bytes, a file path or a seekable stream so the upload can be retried"
+
+
+class ClosingContextManager:
+    """`with client:` closes the client on exit; subclasses define `close()`."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 @runtime_checkable

@@ -37,8 +37,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, Self, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar
 
 from crownsafe.correlation import correlation_scope, get_correlation_id, new_correlation_id
 from crownsafe.resilience import (
@@ -53,6 +52,7 @@ from crownsafe.storage.base import (
     DEFAULT_CHUNK_SIZE,
     BlobInfo,
     BlobNotFoundError,
+    ClosingContextManager,
     NonRetryableUploadError,
     SasPermission,
     StorageClient,
@@ -158,7 +158,7 @@ def _seekable(stream: object) -> bool:
         return False
 
 
-class ResilientStorageClient:
+class ResilientStorageClient(ClosingContextManager):
     """A `StorageClient` that adds a circuit breaker, retries and correlation ids."""
 
     def __init__(
@@ -459,14 +459,3 @@ class ResilientStorageClient:
 
     def close(self) -> None:
         self.inner.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

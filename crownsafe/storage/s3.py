@@ -31,8 +31,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
 import boto3
@@ -64,6 +63,7 @@ from crownsafe.storage.base import (
     BlobConflictError,
     BlobInfo,
     BlobNotFoundError,
+    ClosingContextManager,
     SasPermission,
     StorageAuthError,
     StorageConfigError,
@@ -222,7 +222,7 @@ def _plain_endpoint(endpoint_url: str | None) -> str | None:
     return parts._replace(netloc=host).geturl()
 
 
-class S3StorageClient:
+class S3StorageClient(ClosingContextManager):
     """Crown Safe storage on one S3 bucket (`container_name` is the bucket).
 
     Names follow the common rule of `crownsafe.storage.naming` (valid on both backends).
@@ -304,17 +304,6 @@ class S3StorageClient:
             f"S3StorageClient(bucket={self.container_name!r}, region={self.region!r}, "
             f"endpoint_url={_plain_endpoint(self.endpoint_url)!r})"
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         self._client.close()
