@@ -27,16 +27,15 @@ released; a listener that raises is logged and ignored.
 from __future__ import annotations
 
 import enum
-import functools
-import inspect
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import ParamSpec, TypeVar
 
+from crownsafe.resilience.decorating import CallDecorator
 from crownsafe.storage.base import (
     BlobConflictError,
     BlobNotFoundError,
@@ -114,7 +113,7 @@ class _Permit:
     trial: bool
 
 
-class CircuitBreaker:
+class CircuitBreaker(CallDecorator):
     """A thread- and asyncio-safe circuit breaker with an injectable clock."""
 
     def __init__(
@@ -225,29 +224,6 @@ class CircuitBreaker:
             raise
         self._record(permit, success=True)
         return result
-
-    @overload
-    def __call__(
-        self, fn: Callable[P, Coroutine[Any, Any, R]]
-    ) -> Callable[P, Coroutine[Any, Any, R]]: ...
-    @overload
-    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
-
-    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
-        """Use the breaker as a decorator on a sync or async function."""
-        if inspect.iscoroutinefunction(fn):
-
-            @functools.wraps(fn)
-            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                return await self.call_async(fn, *args, **kwargs)
-
-            return async_wrapper
-
-        @functools.wraps(fn)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return self.call(fn, *args, **kwargs)
-
-        return wrapper
 
     # -- bookkeeping (all under the lock) -----------------------------------------------
 

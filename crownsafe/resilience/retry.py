@@ -28,20 +28,20 @@ function call); tenacity drives the retries.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, ParamSpec, Protocol, TypeVar, overload
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
 import tenacity
 from tenacity.asyncio import AsyncRetrying
 
 from crownsafe.correlation import get_correlation_id
 from crownsafe.resilience.breaker import CircuitOpenError
+from crownsafe.resilience.decorating import CallDecorator
 from crownsafe.storage.base import (
     NonRetryableUploadError,
     StorageError,
@@ -116,7 +116,7 @@ def is_retryable(exc: BaseException) -> bool:
     )
 
 
-class RetryPolicy:
+class RetryPolicy(CallDecorator):
     """A reusable retry policy; call `.call(fn, ...)`, `await .call_async(fn, ...)` or decorate."""
 
     def __init__(
@@ -189,28 +189,6 @@ class RetryPolicy:
     ) -> R:
         result: R = await self._async.copy()(fn, *args, **kwargs)
         return result
-
-    @overload
-    def __call__(
-        self, fn: Callable[P, Coroutine[Any, Any, R]]
-    ) -> Callable[P, Coroutine[Any, Any, R]]: ...
-    @overload
-    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
-
-    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
-        if inspect.iscoroutinefunction(fn):
-
-            @functools.wraps(fn)
-            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                return await self.call_async(fn, *args, **kwargs)
-
-            return async_wrapper
-
-        @functools.wraps(fn)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return self.call(fn, *args, **kwargs)
-
-        return wrapper
 
     # -- tenacity hooks -----------------------------------------------------------------
 
