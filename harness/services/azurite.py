@@ -102,26 +102,18 @@ class AzuriteService(ManagedService):
         ready_timeout: float = 30.0,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        if mode not in ("local", "docker", "external"):
-            raise ValueError(f"unknown provision mode {mode!r}: use local, docker or external")
-        super().__init__(mode)
+        super().__init__(mode, log_dir=log_dir, ready_timeout=ready_timeout, environ=environ)
         self.in_memory = in_memory and location is None
         self.location = location
         self.oauth = oauth
         self.https = https or oauth
         self.extent_memory_limit_mb = extent_memory_limit_mb
         self.debug = debug
-        self.log_dir = log_dir
-        self.ready_timeout = ready_timeout
-        self._environ = os.environ if environ is None else environ
         self.account_name = WELL_KNOWN_ACCOUNT_NAME
         self.account_key = WELL_KNOWN_ACCOUNT_KEY
         self.blob_endpoint = ""
-        self.host = ""
-        self.port = 0
         self.cert_path: Path | None = None
         self.key_path: Path | None = None
-        self.log_path: Path | None = None
         self._external_connection_string = ""
 
     @property

@@ -140,8 +140,23 @@ class ManagedService(Service):
     `_start_external`. What a start made (a process, a container, a work folder) is kept in
     `_process`, `_container` and `_workdir`, and `stop()` undoes exactly that."""
 
-    def __init__(self, mode: ProvisionMode = "local") -> None:
+    def __init__(
+        self,
+        mode: ProvisionMode = "local",
+        *,
+        log_dir: Path | None = None,
+        ready_timeout: float = 15.0,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        if mode not in ("local", "docker", "external"):
+            raise ValueError(f"unknown provision mode {mode!r}: use local, docker or external")
         super().__init__(mode)
+        self.log_dir = log_dir
+        self.ready_timeout = ready_timeout
+        self._environ = os.environ if environ is None else environ
+        self.host = ""
+        self.port = 0
+        self.log_path: Path | None = None
         self._process: ServiceProcess | None = None
         self._container: Any = None
         self._workdir: Path | None = None

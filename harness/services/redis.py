@@ -8,7 +8,6 @@ so the harness needs no Redis client library.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import tempfile
@@ -62,16 +61,8 @@ class RedisService(ManagedService):
         ready_timeout: float = 15.0,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        if mode not in ("local", "docker", "external"):
-            raise ValueError(f"unknown provision mode {mode!r}: use local, docker or external")
-        super().__init__(mode)
-        self.log_dir = log_dir
-        self.ready_timeout = ready_timeout
-        self._environ = os.environ if environ is None else environ
+        super().__init__(mode, log_dir=log_dir, ready_timeout=ready_timeout, environ=environ)
         self.url = ""
-        self.host = ""
-        self.port = 0
-        self.log_path: Path | None = None
 
     def _binary(self) -> str | None:
         return self._environ.get("HARNESS_REDIS_SERVER") or shutil.which("redis-server")

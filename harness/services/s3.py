@@ -59,19 +59,11 @@ class S3Service(ManagedService):
         ready_timeout: float = 30.0,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        if mode not in ("local", "docker", "external"):
-            raise ValueError(f"unknown provision mode {mode!r}: use local, docker or external")
-        super().__init__(mode)
+        super().__init__(mode, log_dir=log_dir, ready_timeout=ready_timeout, environ=environ)
         self.region = region
-        self.log_dir = log_dir
-        self.ready_timeout = ready_timeout
-        self._environ = os.environ if environ is None else environ
         self.access_key_id = MOTO_ACCESS_KEY
         self.secret_access_key = MOTO_ACCESS_KEY
         self.endpoint_url = ""
-        self.host = ""
-        self.port = 0
-        self.log_path: Path | None = None
 
     def check_prerequisites(self) -> None:
         """Raise ServiceStartError if this mode cannot work here (cheap, no I/O to services)."""
