@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from crownsafe.db.alembic_config import make_alembic_config
 from crownsafe.db.session import make_engine
-from crownsafe.migration import MigrationOptions, ObjectMigrator
+from crownsafe.objects import MigrationOptions, ObjectMigrator
 from harness.fixtures.storage import build_storage_client
 from harness.services.provision import ProvisionedServices
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
-from crownsafe.storage.base import StorageConfigError
+from crownsafe.errors import StorageConfigError
 
 __all__ = ["SecretStr", "Settings", "load_settings"]
 

@@ -4,7 +4,7 @@ crownsafe-harness run [--backends azure,s3] [--provision local] [--full] [-- PYT
 crownsafe-harness services up [--services azure,s3,redis]
 crownsafe-harness report RUN_DIR [--baseline RUN_DIR]
 crownsafe-harness bench ...            (harness.bench)
-crownsafe-harness migrate-objects ...  (crownsafe.migrate_objects)
+crownsafe-harness migrate-objects ...  (crownsafe.objects.cli)
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _delegate(module: str, function: str, what: str) -> Callable[[list[str]], in
 _DELEGATED: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "bench": (_delegate("harness.bench", "main", "bench"), "run and gate the benchmarks"),
     "migrate-objects": (
-        _delegate("crownsafe.migrate_objects", "main", "migrate-objects"),
+        _delegate("crownsafe.objects.cli", "main", "migrate-objects"),
         "copy an S3 bucket into an Azure container (resumable)",
     ),
 }

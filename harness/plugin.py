@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import pytest
 
+from crownsafe.redaction import redact
 from harness.environment import collect_environment
 from harness.rundir import new_run_dir, write_json
 from harness.services.base import ProvisionMode
@@ -26,7 +27,6 @@ __all__ = [
     "backend_of",
     "provision_mode",
     "run_dir_of",
-    "scrub_secrets",
     "selected_backends",
     "suite_of",
 ]
@@ -127,31 +127,6 @@ def run_dir_of(config: pytest.Config) -> Path:
     return run_dir
 
 
-_SECRET_PATTERNS = [
-    (re.compile(r"(?i)(AccountKey=)[^;\s\"']+"), r"\1***"),
-    (re.compile(r"(?i)(SharedAccessSignature=)[^;\s\"']+"), r"\1***"),
-    (re.compile(r"(?i)([?&]sig=)[^&\s\"']+"), r"\1***"),
-    (re.compile(r"(?i)(X-Amz-Signature=)[^&\s\"']+"), r"\1***"),
-    (re.compile(r"(?i)(X-Amz-Credential=)[^&\s\"']+"), r"\1***"),
-    (re.compile(r"(?i)(Authorization[\"']?\s*[:=]\s*[\"']?)[^\"'\n,}]+"), r"\1***"),
-    (
-        re.compile(
-            r"(?i)((?:account_?key|secret_?access_?key|password)[\"']?\s*[:=]\s*[\"']?)"
-            r"[^\"'\s,;}]+"
-        ),
-        r"\1***",
-    ),
-    (re.compile(r"(?i)(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:)[^@\s]+@"), r"\1***@"),
-]
-
-
-def scrub_secrets(text: str) -> str:
-    """Mask keys, signatures, Authorization values and URL passwords in `text`."""
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 def suite_of(nodeid: str) -> str:
     """'suites/contract/test_x.py::t[azure]' -> 'contract'; benchmarks/... -> 'benchmarks'."""
     parts = PurePosixPath(nodeid.split("::", 1)[0]).parts
@@ -184,7 +159,7 @@ def _message(report: pytest.TestReport) -> str:
     else:
         crash = getattr(longrepr, "reprcrash", None)
         text = str(getattr(crash, "message", "") or "") or report.longreprtext
-    text = scrub_secrets(text.strip())
+    text = redact(text.strip())
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
 
 
@@ -216,7 +191,7 @@ class ResultRecorder:
         elif report.when == "call":
             if xfail:
                 entry["outcome"] = "xfailed" if report.skipped else "xpassed"
-                entry["message"] = scrub_secrets(str(getattr(report, "wasxfail", "")))
+                entry["message"] = redact(str(getattr(report, "wasxfail", "")))
             elif report.failed:
                 entry.update(outcome="failed", message=_message(report))
             elif report.skipped:
@@ -235,7 +210,7 @@ class ResultRecorder:
                 "outcome": "error",
                 "duration_s": 0.0,
                 "message": "collection failed: "
-                + scrub_secrets(report.longreprtext.strip())[-MESSAGE_LIMIT:],
+                + redact(report.longreprtext.strip())[-MESSAGE_LIMIT:],
             }
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -121,7 +121,7 @@ class ImageJob(Base):
 
 
 class ObjectMigration(Base):
-    """Progress of one S3 object's copy into an Azure container (see migrate_objects)."""
+    """Progress of one S3 object's copy into an Azure container (see crownsafe.objects.cli)."""
 
     __tablename__ = "object_migration"
     __table_args__ = (

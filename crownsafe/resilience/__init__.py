@@ -27,7 +27,6 @@ from crownsafe.resilience.logs import (
     install_log_filters,
     log_azure_error,
     log_storage_failure,
-    redact_secrets,
     with_correlation_id,
 )
 from crownsafe.resilience.retry import (
@@ -57,7 +56,6 @@ __all__ = [
     "is_retryable",
     "log_azure_error",
     "log_storage_failure",
-    "redact_secrets",
     "retry_with_exponential_backoff",
     "s3_storage_circuit_breaker",
     "with_correlation_id",

@@ -35,8 +35,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from crownsafe.resilience.decorating import CallDecorator
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     InvalidBlobNameError,
@@ -44,6 +43,7 @@ from crownsafe.storage.base import (
     StorageAuthError,
     StorageError,
 )
+from crownsafe.resilience.decorating import CallDecorator
 
 __all__ = [
     "DEFAULT_IGNORED_EXCEPTIONS",

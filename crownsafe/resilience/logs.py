@@ -22,13 +22,13 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import re
 import traceback
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, overload
 
 from crownsafe.correlation import correlation_scope, get_correlation_id
-from crownsafe.storage.base import BlobConflictError, BlobNotFoundError, StorageError
+from crownsafe.errors import BlobConflictError, BlobNotFoundError, StorageError
+from crownsafe.redaction import redact
 
 __all__ = [
     "CorrelationIdFilter",
@@ -36,7 +36,6 @@ __all__ = [
     "install_correlation_filter",
     "install_log_filters",
     "log_azure_error",
-    "redact_secrets",
     "with_correlation_id",
 ]
 
@@ -45,28 +44,6 @@ logger = logging.getLogger("crownsafe.resilience.errors")
 P = ParamSpec("P")
 R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
-
-_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (
-        re.compile(
-            r"(?i)\b(sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token)"
-            r"=[^&\s\"'<>;]+"
-        ),
-        r"\1=REDACTED",
-    ),
-    (
-        re.compile(r"(?i)\b(AccountKey|SharedAccessSignature|aws_secret_access_key)=[^;\s\"']+"),
-        r"\1=REDACTED",
-    ),
-    (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+"), r"\1REDACTED"),
-)
-
-
-def redact_secrets(text: str) -> str:
-    """Replace SAS/presigned signatures, account keys and Authorization values."""
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 class CorrelationIdFilter(logging.Filter):
@@ -90,10 +67,10 @@ class SecretRedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = redact_secrets(message)
+        clean = redact(message)
         if record.exc_info and not record.exc_text:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
-        trace = redact_secrets(record.exc_text) if record.exc_text else record.exc_text
+        trace = redact(record.exc_text) if record.exc_text else record.exc_text
         if clean != message or trace != record.exc_text:
             self.redacted += 1
         record.msg, record.args, record.exc_text = clean, None, trace
@@ -161,7 +138,7 @@ def log_storage_failure(
         fields = exc.log_fields()
         fields["operation"] = exc.operation or operation
         fields["blob_name"] = exc.blob_name if exc.blob_name is not None else blob_name
-        text = redact_secrets(str(exc))
+        text = redact(str(exc))
         trace = ""
     else:
         fields = {
@@ -173,8 +150,8 @@ def log_storage_failure(
             "service_request_id": None,
             "backend": None,
         }
-        text = redact_secrets(f"{type(exc).__name__}: {exc}")
-        trace = "\n" + redact_secrets("".join(traceback.format_exception(exc)).rstrip())
+        text = redact(f"{type(exc).__name__}: {exc}")
+        trace = "\n" + redact("".join(traceback.format_exception(exc)).rstrip())
     level = logging.WARNING if _is_callers_mistake(exc) else logging.ERROR
     logger.log(
         level,

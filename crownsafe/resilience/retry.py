@@ -40,14 +40,14 @@ import tenacity
 from tenacity.asyncio import AsyncRetrying
 
 from crownsafe.correlation import get_correlation_id
-from crownsafe.resilience.breaker import CircuitOpenError
-from crownsafe.resilience.decorating import CallDecorator
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     NonRetryableUploadError,
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
 )
+from crownsafe.resilience.breaker import CircuitOpenError
+from crownsafe.resilience.decorating import CallDecorator
 
 __all__ = [
     "Backoff",

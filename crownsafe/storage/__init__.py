@@ -4,21 +4,23 @@ Importing this package loads no SDK: the Azure and S3 clients are imported by
 `create_storage_client` (or directly from `crownsafe.storage.azure` / `.s3`).
 """
 
-from crownsafe.storage.base import (
-    DEFAULT_CHUNK_SIZE,
+from crownsafe.errors import (
     BlobConflictError,
-    BlobInfo,
     BlobNotFoundError,
     InvalidBlobNameError,
     InvalidMetadataError,
     NonRetryableUploadError,
-    SasPermission,
     StorageAuthError,
-    StorageClient,
     StorageConfigError,
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
+)
+from crownsafe.storage.base import (
+    DEFAULT_CHUNK_SIZE,
+    BlobInfo,
+    SasPermission,
+    StorageClient,
     UploadData,
 )
 from crownsafe.storage.factory import create_storage_client

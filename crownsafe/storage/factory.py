@@ -12,7 +12,8 @@ import importlib
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
-from crownsafe.storage.base import InvalidBlobNameError, StorageClient, StorageConfigError
+from crownsafe.errors import InvalidBlobNameError, StorageConfigError
+from crownsafe.storage.base import StorageClient
 from crownsafe.storage.naming import validate_bucket_name, validate_container_name
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-from crownsafe.storage.base import InvalidBlobNameError, InvalidMetadataError
+from crownsafe.errors import InvalidBlobNameError, InvalidMetadataError
 
 __all__ = [
     "BLOB_NAME_MAX_BYTES",

@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar
 
 from crownsafe.correlation import correlation_scope, get_correlation_id, new_correlation_id
+from crownsafe.errors import BlobNotFoundError, NonRetryableUploadError
 from crownsafe.resilience import (
     CircuitBreaker,
     Jitter,
@@ -51,9 +52,7 @@ from crownsafe.resilience import (
 from crownsafe.storage.base import (
     DEFAULT_CHUNK_SIZE,
     BlobInfo,
-    BlobNotFoundError,
     ClosingContextManager,
-    NonRetryableUploadError,
     SasPermission,
     StorageClient,
     UploadData,

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
-from crownsafe.storage.base import InvalidBlobNameError, StorageError
+from crownsafe.errors import InvalidBlobNameError, StorageError
 from crownsafe.storage.naming import (
     validate_blob_name,
     validate_bucket_name,

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any, Self, TypeVar
 
-from crownsafe.resilience import redact_secrets
+from crownsafe.redaction import redact
 from harness.faults.http import Flavor, HttpFault, HttpRequestHead, classify
 from harness.faults.link import Link, ToxicEntry
 from harness.faults.records import Counters, ProxyStats, RequestRecord, ToxicTarget
@@ -245,7 +245,7 @@ class Proxy:
                 RequestRecord(
                     operation,
                     head.method,
-                    redact_secrets(head.target),
+                    redact(head.target),
                     link_id,
                     cid,
                     chosen.name if chosen else None,

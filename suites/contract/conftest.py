@@ -27,7 +27,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 
-from crownsafe.storage.base import StorageClient, StorageError
+from crownsafe.errors import StorageError
+from crownsafe.storage.base import StorageClient
 from harness.plugin import selected_backends
 
 KIB = 1024

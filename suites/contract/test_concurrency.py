@@ -9,12 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from crownsafe.storage.base import (
-    BlobConflictError,
-    StorageClient,
-    StorageError,
-    StorageUnavailableError,
-)
+from crownsafe.errors import BlobConflictError, StorageError, StorageUnavailableError
+from crownsafe.storage.base import StorageClient
 
 from .conftest import KIB, MIB, payload
 

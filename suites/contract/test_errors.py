@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 import pytest
 
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     StorageAuthError,
-    StorageClient,
     StorageError,
     StorageUnavailableError,
 )
+from crownsafe.storage.base import StorageClient
 
 from .conftest import ResettingListener, assert_no_secret, check_each
 

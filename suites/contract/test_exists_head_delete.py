@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crownsafe.storage.base import BlobNotFoundError, StorageClient
+from crownsafe.errors import BlobNotFoundError
+from crownsafe.storage.base import StorageClient
 
 pytestmark = pytest.mark.contract
 

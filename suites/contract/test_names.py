@@ -11,7 +11,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crownsafe.storage.base import InvalidBlobNameError, StorageClient
+from crownsafe.errors import InvalidBlobNameError
+from crownsafe.storage.base import StorageClient
 from crownsafe.storage.naming import is_valid_blob_name
 
 from .conftest import check_each

@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from crownsafe.storage.base import BlobConflictError, StorageClient, StorageError
+from crownsafe.errors import BlobConflictError, StorageError
+from crownsafe.storage.base import StorageClient
 
 from .conftest import payload
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crownsafe.storage.base import InvalidMetadataError, StorageClient
+from crownsafe.errors import InvalidMetadataError
+from crownsafe.storage.base import StorageClient
 
 from .conftest import check_each
 

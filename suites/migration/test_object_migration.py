@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from crownsafe.migration.rows import S3UrlMatcher
+from crownsafe.objects.rows import S3UrlMatcher
 from crownsafe.storage.base import BlobInfo, StorageClient
 from crownsafe.storage.urls import parse_blob_url
 from harness.fixtures.storage import build_storage_client
@@ -40,7 +40,7 @@ KILL_AFTER = 300
 
 
 def expected_metadata(metadata: dict[str, str]) -> dict[str, str]:
-    """The documented key rule, written out independently of crownsafe.migration.keys."""
+    """The documented key rule, written out independently of crownsafe.objects.keys."""
     result = {}
     for key, value in metadata.items():
         new = key.replace("-", "_")
@@ -69,7 +69,7 @@ def etags(blobs: dict[str, BlobInfo]) -> dict[str, str | None]:
 def run_tool(env: dict[str, str], args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as err:
         return subprocess.Popen(
-            [sys.executable, "-m", "crownsafe.migrate_objects", *args],
+            [sys.executable, "-m", "crownsafe.objects.cli", *args],
             env=env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,

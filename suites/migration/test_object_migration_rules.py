@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine
 
 from crownsafe.db.session import make_engine
-from crownsafe.migrate_objects import main
-from crownsafe.migration import Ledger, MigrationOptions, ObjectMigrator
-from crownsafe.migration.keys import target_blob_name
+from crownsafe.objects import Ledger, MigrationOptions, ObjectMigrator
+from crownsafe.objects.cli import main
+from crownsafe.objects.keys import target_blob_name
 from crownsafe.storage.base import StorageClient
 from harness.fixtures.storage import build_storage_client
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from crownsafe.errors import BlobConflictError, BlobNotFoundError, StorageError
 from crownsafe.resilience import CircuitBreaker, CircuitOpenError, CircuitState
-from crownsafe.storage.base import BlobConflictError, BlobNotFoundError, StorageError
 from harness.faults import Proxy
 from harness.faults.summary import ResilienceSummary
 from harness.fixtures.faults import FaultyClientFactory, RecordedSleeps

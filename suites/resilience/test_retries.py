@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crownsafe.resilience import Backoff, CircuitBreaker, is_retryable
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     StorageError,
     StorageUnavailableError,
 )
+from crownsafe.resilience import Backoff, CircuitBreaker, is_retryable
 from crownsafe.storage.resilient import ResilientStorageClient
 from harness.faults import Proxy
 from harness.faults.summary import ResilienceSummary

@@ -19,13 +19,9 @@ from typing import Any, Literal
 import pytest
 import requests
 
+from crownsafe.errors import StorageError, StorageThrottledError, StorageUnavailableError
 from crownsafe.resilience import CircuitBreaker, RetryPolicy
-from crownsafe.storage.base import (
-    StorageClient,
-    StorageError,
-    StorageThrottledError,
-    StorageUnavailableError,
-)
+from crownsafe.storage.base import StorageClient
 from crownsafe.storage.resilient import ResilientStorageClient
 from harness.faults import Proxy
 from harness.faults.summary import ResilienceSummary

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from crownsafe.storage.base import StorageThrottledError
+from crownsafe.errors import StorageThrottledError
 from harness.faults import Proxy
 from harness.faults.summary import ResilienceSummary
 from harness.fixtures.faults import FaultyClientFactory, RecordedSleeps

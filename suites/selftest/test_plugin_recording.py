@@ -72,7 +72,7 @@ def test_plugin_writes_one_entry_per_test(project: Path, parallel: list[str]) ->
         "test_plain": (None, "passed"),
     }
     failed = next(t for t in record["tests"] if t["outcome"] == "failed")
-    assert "AccountKey=***" in failed["message"]
+    assert "AccountKey=<redacted>" in failed["message"]
     assert "SECRETKEY123" not in failed["message"] and "SIG456" not in failed["message"]
     assert record["backends"]["s3"] == {"passed": 2, "failed": 1}
     assert "demo skip" in next(t for t in record["tests"] if t["outcome"] == "skipped")["message"]

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from crownsafe.config import SecretStr, Settings, load_settings
+from crownsafe.errors import InvalidBlobNameError, StorageConfigError
 from crownsafe.storage.azure import AzureBlobStorageClient
-from crownsafe.storage.azure_auth import (
+from crownsafe.storage.azure._auth import (
     UserDelegationKeyCache,
     account_name_from_url,
     is_local_emulator,
@@ -20,7 +21,6 @@ from crownsafe.storage.azure_auth import (
     sas_protocol,
     sas_window,
 )
-from crownsafe.storage.base import InvalidBlobNameError, StorageConfigError
 from harness.identity import FakeTokenCredential
 
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -19,8 +17,7 @@ from azure.core.exceptions import (
     ServiceResponseTimeoutError,
 )
 
-from crownsafe.storage.azure_errors import map_azure_error, parse_retry_after, redact
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     InvalidBlobNameError,
@@ -30,6 +27,7 @@ from crownsafe.storage.base import (
     StorageThrottledError,
     StorageUnavailableError,
 )
+from crownsafe.storage.azure._errors import map_azure_error
 
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 SAS_URL = (
@@ -133,22 +131,6 @@ def test_plain_503_with_retry_after_is_throttling() -> None:
     assert error.retry_after == 2.0
 
 
-def test_retry_after_parsing_variants() -> None:
-    now = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
-    assert parse_retry_after({"x-ms-retry-after-ms": "250"}) == 0.25
-    assert parse_retry_after({"Retry-After-Ms": "100"}) == 0.1
-    assert parse_retry_after({"retry-after": "3"}) == 3.0
-    assert (
-        parse_retry_after({"Retry-After": "Tue, 01 Jan 2030 12:00:10 GMT"}, now=lambda: now) == 10.0
-    )
-    assert (
-        parse_retry_after({"Retry-After": "Tue, 01 Jan 2030 11:00:00 GMT"}, now=lambda: now) == 0.0
-    )
-    assert parse_retry_after({"Retry-After": "soon"}) is None
-    assert parse_retry_after({}) is None
-    assert parse_retry_after({"x-ms-retry-after-ms": "-5"}) == 0.0
-
-
 @pytest.mark.parametrize(
     "exc",
     [
@@ -217,32 +199,13 @@ def test_message_is_the_services_first_line_only() -> None:
 
 
 def test_connection_error_message_hides_sas_query_and_key() -> None:
-    """requests puts the URL (with a SAS) into connection errors: the query must go."""
+    """requests puts the URL (with a SAS) into connection errors: the signature must go."""
     exc = ServiceRequestError(
         f"HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded with url: "
         f"{SAS_URL} (AccountKey={KEY})"
     )
     text = str(mapped(exc))
     assert "SECRETSIGNATURE" not in text
-    assert "sig=" not in text
+    assert "sig=<redacted>" in text
     assert KEY not in text
-    assert "se=2030" not in text
     assert "Max retries exceeded" in text
-
-
-@pytest.mark.parametrize(
-    ("text", "hidden"),
-    [
-        (SAS_URL, "SECRETSIGNATURE"),
-        (f"DefaultEndpointsProtocol=http;AccountName=a;AccountKey={KEY};", KEY),
-        ("Authorization: SharedKey devstoreaccount1:abcdEFGH=", "abcdEFGH"),
-        ("header Bearer eyJ0eXAiOiJKV1QifQ.payload.sig", "eyJ0eXAi"),
-        ("SharedAccessSignature=sv=2020&sig=zzz", "zzz"),
-    ],
-)
-def test_redact_removes_secrets(text: str, hidden: str) -> None:
-    assert hidden not in redact(text)
-
-
-def test_redact_keeps_plain_text() -> None:
-    assert redact("The specified blob does not exist.") == "The specified blob does not exist."

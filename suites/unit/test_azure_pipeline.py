@@ -19,14 +19,14 @@ import pytest
 
 from crownsafe.config import Settings
 from crownsafe.correlation import CORRELATION_HEADER_AZURE, correlation_scope
-from crownsafe.storage.azure import AzureBlobStorageClient
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     NonRetryableUploadError,
     StorageThrottledError,
     StorageUnavailableError,
 )
+from crownsafe.storage.azure import AzureBlobStorageClient
 
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 MIB = 1024 * 1024

@@ -11,7 +11,7 @@ from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.core.pipeline.transport import HttpRequest
 
 from crownsafe.correlation import CORRELATION_HEADER_AZURE, correlation_scope
-from crownsafe.storage.azure_transfer import (
+from crownsafe.storage.azure._transfer import (
     DOWNLOAD_RANGE_SIZE,
     AttemptGuard,
     BufferReader,

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from crownsafe.config import SecretStr, Settings, load_settings
-from crownsafe.storage.base import StorageConfigError
+from crownsafe.errors import StorageConfigError
 
 SECRET_VALUES = {
     "AZURE_STORAGE_CONNECTION_STRING": "AccountKey=CONNSTRSECRET==;AccountName=acct",

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from crownsafe.config import SecretStr, Settings
+from crownsafe.errors import StorageConfigError
 from crownsafe.storage import factory
-from crownsafe.storage.base import StorageClient, StorageConfigError
+from crownsafe.storage.base import StorageClient
 from crownsafe.storage.factory import check_storage_settings, create_storage_client
 
 RESILIENT = "crownsafe.storage.resilient"

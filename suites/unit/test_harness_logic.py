@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from crownsafe.config import Settings, load_settings
 from crownsafe.storage.naming import validate_bucket_name, validate_container_name
 from harness.fixtures.storage import _azure_connection_string, unique_container_name
-from harness.plugin import _suite_record, backend_of, scrub_secrets, suite_of
+from harness.plugin import _suite_record, backend_of, suite_of
 from harness.services.azurite import (
     WELL_KNOWN_ACCOUNT_KEY,
     AzuriteService,
@@ -62,30 +62,6 @@ def test_suite_is_the_first_folder_under_suites(nodeid: str, suite: str) -> None
 def test_backend_comes_from_the_parameter_id(nodeid: str, backend: str | None) -> None:
     """Only a whole 'azure'/'s3' id part names the backend."""
     assert backend_of(nodeid) == backend
-
-
-@pytest.mark.parametrize(
-    ("text", "secret"),
-    [
-        ("DefaultEndpointsProtocol=http;AccountKey=abc/def==;BlobEndpoint=x", "abc/def=="),
-        ("https://a.blob.core.windows.net/c/b?sv=2024&sig=SiGnAtUrE%3D&se=1", "SiGnAtUrE%3D"),
-        ("http://h/b/k?X-Amz-Signature=deadbeef&X-Amz-Date=1", "deadbeef"),
-        ("headers {'Authorization': 'SharedKey devstoreaccount1:zzz'}", "zzz"),
-        ("account_key='topsecret'", "topsecret"),
-        ("postgresql+psycopg://user:hunter2@db:5432/x", "hunter2"),
-        ("BlobEndpoint=x;SharedAccessSignature=sv=1&sig=q", "sv=1"),
-    ],
-)
-def test_scrub_secrets_masks_keys_and_signatures(text: str, secret: str) -> None:
-    """No key, signature, Authorization value or URL password survives in a message."""
-    scrubbed = scrub_secrets(text)
-    assert secret not in scrubbed
-    assert "***" in scrubbed
-
-
-def test_scrub_secrets_keeps_plain_text() -> None:
-    text = "AssertionError: expected 3 blobs, got 2 (status=404, code=BlobNotFound)"
-    assert scrub_secrets(text) == text
 
 
 @given(st.text(min_size=0, max_size=200))

@@ -7,14 +7,14 @@ import io
 
 import pytest
 
-from crownsafe.migration.keys import (
+from crownsafe.objects.keys import (
     MetadataKeyCollisionError,
     azure_metadata_key,
     map_metadata,
     target_blob_name,
 )
-from crownsafe.migration.rows import S3UrlMatcher
-from crownsafe.migration.streams import ChunkReader, digest_chunks
+from crownsafe.objects.rows import S3UrlMatcher
+from crownsafe.objects.streams import ChunkReader, digest_chunks
 from crownsafe.storage.naming import is_valid_blob_name, validate_metadata
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crownsafe.storage.base import InvalidBlobNameError, InvalidMetadataError, StorageError
+from crownsafe.errors import InvalidBlobNameError, InvalidMetadataError, StorageError
 from crownsafe.storage.naming import (
     BLOB_NAME_MAX_BYTES,
     BLOB_NAME_MAX_SEGMENTS,

@@ -7,19 +7,19 @@ import threading
 
 import pytest
 
-from crownsafe.resilience import (
-    CircuitBreaker,
-    CircuitOpenError,
-    CircuitState,
-    azure_storage_circuit_breaker,
-)
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     InvalidBlobNameError,
     StorageAuthError,
     StorageError,
     StorageUnavailableError,
+)
+from crownsafe.resilience import (
+    CircuitBreaker,
+    CircuitOpenError,
+    CircuitState,
+    azure_storage_circuit_breaker,
 )
 
 

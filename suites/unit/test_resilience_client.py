@@ -11,6 +11,13 @@ import pytest
 
 from crownsafe.config import Settings
 from crownsafe.correlation import get_correlation_id
+from crownsafe.errors import (
+    BlobConflictError,
+    BlobNotFoundError,
+    NonRetryableUploadError,
+    StorageThrottledError,
+    StorageUnavailableError,
+)
 from crownsafe.resilience import (
     CircuitBreaker,
     CircuitOpenError,
@@ -18,15 +25,7 @@ from crownsafe.resilience import (
     azure_storage_circuit_breaker,
     s3_storage_circuit_breaker,
 )
-from crownsafe.storage.base import (
-    BlobConflictError,
-    BlobInfo,
-    BlobNotFoundError,
-    NonRetryableUploadError,
-    StorageClient,
-    StorageThrottledError,
-    StorageUnavailableError,
-)
+from crownsafe.storage.base import BlobInfo, StorageClient
 from crownsafe.storage.resilient import ResilientStorageClient
 
 

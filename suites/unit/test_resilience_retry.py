@@ -11,15 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crownsafe.correlation import correlation_scope
-from crownsafe.resilience import (
-    Backoff,
-    CircuitBreaker,
-    CircuitOpenError,
-    CircuitState,
-    is_retryable,
-    retry_with_exponential_backoff,
-)
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     InvalidBlobNameError,
@@ -28,6 +20,14 @@ from crownsafe.storage.base import (
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
+)
+from crownsafe.resilience import (
+    Backoff,
+    CircuitBreaker,
+    CircuitOpenError,
+    CircuitState,
+    is_retryable,
+    retry_with_exponential_backoff,
 )
 
 

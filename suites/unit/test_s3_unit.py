@@ -4,7 +4,6 @@ URLs, redaction and client configuration. No server: nothing here sends a reques
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,30 +23,26 @@ from botocore.exceptions import (
 
 from crownsafe.config import SecretStr, load_settings
 from crownsafe.correlation import CORRELATION_HEADER_S3, correlation_scope
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     InvalidBlobNameError,
     InvalidMetadataError,
     StorageAuthError,
-    StorageClient,
     StorageConfigError,
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
 )
+from crownsafe.storage.base import StorageClient
 from crownsafe.storage.s3 import S3StorageClient, _add_correlation_header, map_s3_error
-from crownsafe.storage.s3_rules import (
-    MAX_PARTS,
+from crownsafe.storage.s3._errors import classify_s3_error
+from crownsafe.storage.s3._parts import MAX_PARTS, MIN_PART_SIZE, plan_part_size
+from crownsafe.storage.s3._presign import (
     MAX_PRESIGN_SECONDS,
-    MIN_PART_SIZE,
-    classify_s3_error,
     object_url,
-    parse_retry_after,
-    plan_part_size,
     presign_expiry_seconds,
     presign_method,
-    redact,
 )
 
 MiB = 1024 * 1024
@@ -220,29 +215,10 @@ def test_messages_never_carry_signatures_credentials_or_the_secret() -> None:
             assert secret not in text
 
 
-def test_redact_keeps_the_rest_of_the_text() -> None:
-    assert redact("GET /k?X-Amz-Signature=abc&partNumber=2 ok") == (
-        "GET /k?X-Amz-Signature=***&partNumber=2 ok"
-    )
-    assert redact("key=topsecret!", "topsecret") == "key=***!"
-
-
 def test_classify_prefers_the_service_code_over_the_status() -> None:
     assert classify_s3_error(503, "SlowDown") is StorageThrottledError
     assert classify_s3_error(400, "RequestTimeout") is StorageUnavailableError
     assert classify_s3_error(None, None) is StorageError
-
-
-def test_parse_retry_after() -> None:
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after(" 1.5 ") == 1.5
-    assert parse_retry_after("Thu, 01 Jan 2026 12:00:30 GMT", now=now) == 30.0
-    assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now=now) == 0.0
-    assert parse_retry_after("-4") == 0.0
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after("nan") is None
-    assert parse_retry_after(None) is None
 
 
 @pytest.mark.parametrize(

@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 
 from crownsafe.correlation import correlation_scope, get_correlation_id
-from crownsafe.storage import s3_upload
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     NonRetryableUploadError,
     StorageError,
     StorageUnavailableError,
 )
-from crownsafe.storage.s3_parts import PartBody, buffered_parts, bytes_parts, read_exact
-from crownsafe.storage.s3_upload import Uploader, UploadLimits
+from crownsafe.storage.s3 import _upload as s3_upload
+from crownsafe.storage.s3._parts import PartBody, buffered_parts, bytes_parts, read_exact
+from crownsafe.storage.s3._upload import Uploader, UploadLimits
 
 MiB = 1024 * 1024
 PART = 5 * MiB

@@ -12,7 +12,7 @@ from botocore.config import Config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crownsafe.storage.base import InvalidBlobNameError, StorageError
+from crownsafe.errors import InvalidBlobNameError, StorageError
 from crownsafe.storage.naming import is_valid_blob_name
 from crownsafe.storage.urls import (
     BlobLocation,

@@ -26,14 +26,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crownsafe.config import Settings, load_settings
 from crownsafe.db.session import DatabaseConfigError, make_engine
-from crownsafe.migration import (
+from crownsafe.errors import StorageError
+from crownsafe.objects import (
     ClientFactory,
     LedgerError,
     MigrationOptions,
     MigrationReport,
     ObjectMigrator,
 )
-from crownsafe.storage.base import StorageClient, StorageError
+from crownsafe.storage.base import StorageClient
 
 __all__ = ["build_parser", "main"]
 

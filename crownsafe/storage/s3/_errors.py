@@ -1,20 +1,35 @@
-"""S3 rules without I/O: presign permissions and expiry, multipart planning, URLs, errors.
+"""Map botocore/boto3 exceptions and S3 error responses to crownsafe's typed errors.
 
-Kept apart from `crownsafe.storage.s3` (the only module importing boto3/botocore) so the
-rules can be unit-tested without an SDK or a server.
+Pure classification (`classify_s3_error`, `error_from_response`) plus `map_s3_error` for
+exceptions; messages pass through the one redactor, so no signature or key survives.
 """
 
 from __future__ import annotations
 
-import email.utils
-import math
-import re
+import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
-from crownsafe.storage.base import (
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    IncompleteReadError,
+    InvalidRegionError,
+    InvalidS3AddressingStyleError,
+    NoAuthTokenError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    TokenRetrievalError,
+    UnknownEndpointError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
+
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     InvalidBlobNameError,
@@ -25,131 +40,109 @@ from crownsafe.storage.base import (
     StorageThrottledError,
     StorageUnavailableError,
 )
+from crownsafe.redaction import redact
+from crownsafe.storage.retry_after import parse_retry_after
 
 __all__ = [
-    "MAX_PARTS",
-    "MAX_PART_SIZE",
-    "MAX_PRESIGN_SECONDS",
-    "MIN_PART_SIZE",
+    "SDK_ERRORS",
     "classify_s3_error",
     "error_from_response",
-    "object_url",
-    "parse_retry_after",
-    "plan_part_size",
-    "presign_expiry_seconds",
-    "presign_method",
-    "redact",
+    "map_s3_error",
+    "raised_while_parsing",
 ]
 
-MIN_PART_SIZE = 5 * 1024 * 1024
-MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
-MAX_PARTS = 10_000
-MAX_OBJECT_SIZE = 5 * 1024**4
-MAX_PRESIGN_SECONDS = 7 * 24 * 3600
-"""SigV4 presigned URLs live at most 7 days (X-Amz-Expires <= 604800)."""
-
-_PRESIGN_METHODS = {"r": "get_object", "w": "put_object", "d": "delete_object"}
+if TYPE_CHECKING:
+    pass
 
 
-def presign_method(permission: str) -> str:
-    """The one S3 client method a presigned URL for `permission` may call.
+SDK_ERRORS = (ClientError, BotoCoreError, ConnectionError, TimeoutError)
 
-    A presigned URL signs exactly one HTTP method, so S3 cannot express Azure's combined
-    SAS permissions ("rw", "rwd", ...) nor "create only" ("c": a presigned PUT may also
-    overwrite). Those raise ValueError instead of silently granting more or less.
-    """
-    method = _PRESIGN_METHODS.get(permission)
-    if method is not None:
-        return method
-    if permission == "c":
-        raise ValueError(
-            "permission 'c' (create only) cannot be expressed on S3: a presigned PUT can also "
-            "overwrite an existing object. Use permission='w' and accept overwrites"
+
+_CREDENTIAL_ERRORS = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    CredentialRetrievalError,
+    NoAuthTokenError,
+    TokenRetrievalError,
+)
+
+
+_TRANSPORT_ERRORS = (
+    BotoConnectionError,
+    HTTPClientError,
+    IncompleteReadError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+_CONFIG_ERRORS = (
+    NoRegionError,
+    InvalidRegionError,
+    UnknownEndpointError,
+    InvalidS3AddressingStyleError,
+    ProfileNotFound,
+)
+
+
+def map_s3_error(
+    exc: BaseException,
+    *,
+    operation: str,
+    blob_name: str | None = None,
+    bucket: str | None = None,
+    secrets: tuple[str | None, ...] = (),
+) -> StorageError:
+    """The typed crownsafe error for a botocore/boto3 exception (backend "s3")."""
+    if isinstance(exc, StorageError):
+        return exc
+    common: dict[str, Any] = {"backend": "s3", "operation": operation, "blob_name": blob_name}
+    if isinstance(exc, ClientError):
+        return error_from_response(
+            exc.response, operation=operation, blob_name=blob_name, bucket=bucket, secrets=secrets
         )
-    raise ValueError(
-        f"permission {permission!r} cannot be expressed as one S3 presigned URL: a presigned "
-        "URL is bound to one HTTP method. Ask for one URL per permission: 'r' (GET), "
-        "'w' (PUT) or 'd' (DELETE)"
-    )
-
-
-def presign_expiry_seconds(expiry_hours: float) -> int:
-    """`expiry_hours` as whole seconds, within SigV4's limit of 7 days (604800 s)."""
-    if not math.isfinite(expiry_hours) or expiry_hours <= 0:
-        raise ValueError(f"expiry_hours must be a positive number of hours, got {expiry_hours!r}")
-    seconds = max(1, round(expiry_hours * 3600))
-    if seconds > MAX_PRESIGN_SECONDS:
-        raise ValueError(
-            f"expiry_hours={expiry_hours:g} is longer than the 168 hours (7 days) a SigV4 "
-            "presigned URL can live; ask for 168 hours or less"
+    text = redact(str(exc), *secrets)
+    if isinstance(exc, ResponseParserError | ValueError | KeyError):
+        return StorageUnavailableError(
+            f"S3's response was truncated or could not be parsed: {type(exc).__name__}: {text}",
+            hint="a connection cut mid-response or a faulty proxy; the resilience layer "
+            "retries this",
+            **common,
         )
-    return seconds
+    if isinstance(exc, _CREDENTIAL_ERRORS):
+        return StorageAuthError(
+            f"no usable AWS credentials: {text}",
+            hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or configure a profile/role)",
+            **common,
+        )
+    if isinstance(exc, _TRANSPORT_ERRORS):
+        return StorageUnavailableError(
+            f"S3 could not be reached or the connection failed: {text}",
+            hint="check S3_ENDPOINT_URL and the network; the resilience layer retries this",
+            **common,
+        )
+    if isinstance(exc, _CONFIG_ERRORS):
+        return StorageConfigError(
+            f"S3 client configuration is invalid: {text}",
+            hint="check AWS_REGION, S3_ENDPOINT_URL and AWS_PROFILE",
+            **common,
+        )
+    return StorageError(f"S3 request failed: {type(exc).__name__}: {text}", **common)
 
 
-def plan_part_size(total_size: int | None, part_size: int) -> int:
-    """The part size to use so an object of `total_size` bytes fits in 10,000 parts.
-
-    `part_size` is kept when it is enough (and always for unknown sizes, which then
-    may hold up to 10,000 x part_size bytes); otherwise it grows to the next MiB.
-    """
-    if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
-        raise ValueError(f"part_size must be between 5 MiB and 5 GiB, got {part_size} bytes")
-    if total_size is None or total_size <= part_size * MAX_PARTS:
-        return part_size
-    if total_size > MAX_OBJECT_SIZE:
-        raise ValueError(f"{total_size} bytes is more than S3's 5 TiB object limit")
-    mib = 1024 * 1024
-    return math.ceil(math.ceil(total_size / MAX_PARTS) / mib) * mib
-
-
-def object_url(bucket: str, key: str, *, region: str, endpoint_url: str | None) -> str:
-    """Plain (unsigned) URL of an object: path-style for a custom endpoint, else virtual-hosted."""
-    quoted = quote(key, safe="/~")
-    if endpoint_url:
-        return f"{endpoint_url.rstrip('/')}/{bucket}/{quoted}"
-    return f"https://{bucket}.s3.{region}.amazonaws.com/{quoted}"
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-_SECRET_PATTERNS = [
-    re.compile(
-        r"(?i)((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|"
-        r"AWSAccessKeyId|Credential)=)[^&\s\"',]+"
-    ),
-    re.compile(r"(?i)(Authorization[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n}]+"),
-]
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """`text` without presigned signatures, credentials, Authorization values or `secrets`."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(r"\1***", text)
-    return text
+def raised_while_parsing(exc: BaseException) -> bool:
+    """Whether botocore's response parser raised `exc` (e.g. a truncated Date header)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(os.path.join("botocore", "parsers.py")):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 _NOT_FOUND = {"NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchUpload", "NoSuchVersion"}
+
+
 _CONFLICT = {
     "PreconditionFailed",
     "ConditionalRequestConflict",
@@ -158,6 +151,8 @@ _CONFLICT = {
     "BucketNotEmpty",
     "OperationAborted",
 }
+
+
 _AUTH = {
     "AccessDenied",
     "AllAccessDisabled",
@@ -171,6 +166,8 @@ _AUTH = {
     "RequestTimeTooSkewed",
     "Unauthorized",
 }
+
+
 _THROTTLED = {
     "SlowDown",
     "Throttling",
@@ -181,14 +178,22 @@ _THROTTLED = {
     "RequestThrottled",
     "ServerBusy",
 }
+
+
 _UNAVAILABLE = {"InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException"}
+
+
 _CONFIG = {
     "PermanentRedirect",
     "AuthorizationHeaderMalformed",
     "IllegalLocationConstraintException",
     "InvalidLocationConstraint",
 }
+
+
 _BAD_NAME = {"KeyTooLongError", "InvalidBucketName", "InvalidObjectName"}
+
+
 _BAD_METADATA = {"MetadataTooLarge", "InvalidMetadata"}
 
 
@@ -254,7 +259,7 @@ def error_from_response(
     headers = {str(k).lower(): v for k, v in (meta.get("HTTPHeaders") or {}).items()}
     status = meta.get("HTTPStatusCode")
     code = str(error.get("Code") or "") or None
-    retry_after = parse_retry_after(headers.get("retry-after"))
+    retry_after = parse_retry_after(headers)
     cls = classify_s3_error(status, code, has_retry_after=retry_after is not None)
     reason = redact(str(error.get("Message") or "") or f"HTTP {status}", *secrets)
     hint: str | None = None

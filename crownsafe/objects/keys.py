@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from crownsafe.storage.base import InvalidMetadataError
+from crownsafe.errors import InvalidMetadataError
 from crownsafe.storage.naming import is_valid_blob_name, sanitize_blob_name, validate_metadata
 
 __all__ = [

@@ -21,7 +21,7 @@ from typing import Literal
 
 from sqlalchemy import Engine, bindparam, text
 
-from crownsafe.migration.ledger import Ledger
+from crownsafe.objects.ledger import Ledger
 from crownsafe.storage.urls import InvalidBlobUrlError, parse_blob_url
 
 __all__ = ["RowRewriteResult", "S3UrlMatcher", "rewrite_rows"]

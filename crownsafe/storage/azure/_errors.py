@@ -20,10 +20,7 @@ fields, which can echo a signature) and then redacted: no query string, no key.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from collections.abc import Mapping
 
 from azure.core.exceptions import (
     AzureError,
@@ -36,7 +33,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     InvalidBlobNameError,
@@ -46,59 +43,15 @@ from crownsafe.storage.base import (
     StorageThrottledError,
     StorageUnavailableError,
 )
+from crownsafe.redaction import redact
+from crownsafe.storage.retry_after import parse_retry_after
 
-__all__ = ["map_azure_error", "parse_retry_after", "redact"]
+__all__ = ["map_azure_error"]
 
 BACKEND = "azure"
 
 _THROTTLE_CODES = frozenset({"ServerBusy", "SlowDown", "TooManyRequests"})
 _NAME_CODES = frozenset({"InvalidResourceName", "InvalidUri", "OutOfRangeInput"})
-_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\?[^\s'\"<>]*"), "?<redacted>"),
-    (
-        re.compile(
-            r"(?i)\b(AccountKey|SharedAccessSignature|sig|Signature|X-Amz-Signature)=[^;&\s'\"]*"
-        ),
-        r"\1=<redacted>",
-    ),
-    (re.compile(r"(?i)\b(Authorization)\s*[:=]\s*[^\n,'\"]*"), r"\1: <redacted>"),
-    (re.compile(r"(?i)\b(SharedKey|Bearer)\s+[^\s,'\"]+"), r"\1 <redacted>"),
-)
-
-
-def redact(text: str) -> str:
-    """Drop URL query strings (SAS), keys, signatures and Authorization values from `text`."""
-    for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def parse_retry_after(
-    headers: Mapping[str, str], *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> float | None:
-    """Seconds to wait from `x-ms-retry-after-ms`, `retry-after-ms` or `Retry-After`."""
-    lowered = {key.lower(): value for key, value in headers.items()}
-    for name in ("x-ms-retry-after-ms", "retry-after-ms"):
-        raw = lowered.get(name)
-        if raw is not None:
-            try:
-                return max(0.0, float(raw) / 1000.0)
-            except ValueError:
-                pass
-    raw = lowered.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now()).total_seconds())
 
 
 def _headers(exc: AzureError) -> Mapping[str, str]:

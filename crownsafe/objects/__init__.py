@@ -1,17 +1,17 @@
-"""Object migration from S3 to Azure Blob Storage (see crownsafe.migrate_objects)."""
+"""Object migration from S3 to Azure Blob Storage (see crownsafe.objects.cli)."""
 
-from crownsafe.migration.copier import ClientFactory, ObjectMigrator, VerificationMismatch
-from crownsafe.migration.keys import (
+from crownsafe.objects.copier import ClientFactory, ObjectMigrator, VerificationMismatch
+from crownsafe.objects.keys import (
     MappedMetadata,
     MetadataKeyCollisionError,
     azure_metadata_key,
     map_metadata,
     target_blob_name,
 )
-from crownsafe.migration.ledger import Ledger, LedgerError
-from crownsafe.migration.report import MigrationOptions, MigrationReport
-from crownsafe.migration.rows import S3UrlMatcher, rewrite_rows
-from crownsafe.migration.streams import ChunkReader, Digest, digest_chunks
+from crownsafe.objects.ledger import Ledger, LedgerError
+from crownsafe.objects.report import MigrationOptions, MigrationReport
+from crownsafe.objects.rows import S3UrlMatcher, rewrite_rows
+from crownsafe.objects.streams import ChunkReader, Digest, digest_chunks
 
 __all__ = [
     "ChunkReader",

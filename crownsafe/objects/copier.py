@@ -1,7 +1,7 @@
 """Copy every object of an S3 bucket into an Azure container, verified and resumable.
 
 Flow of `ObjectMigrator.run()`:
-1. plan: list the source (`iter_blobs`), map names (crownsafe.migration.keys) and upsert
+1. plan: list the source (`iter_blobs`), map names (crownsafe.objects.keys) and upsert
    one ledger row per object; rows already verified and unchanged are skipped;
 2. copy: a ThreadPoolExecutor works through the unverified rows, claimed a few dozen at
    a time (status `copying`, attempts + 1, committed before any byte moves). Per object:
@@ -13,7 +13,7 @@ Flow of `ObjectMigrator.run()`:
    against the target (sizes, properties, sha256 on both sides) and adopted without a
    second upload when it matches;
 3. rows: stored S3 locations are rewritten for verified objects only
-   (crownsafe.migration.rows).
+   (crownsafe.objects.rows).
 
 Transient storage errors (throttling, unavailability) and verification mismatches are
 retried per object (tenacity, `max_attempts`); the clients' own SDK retries are off, so
@@ -33,20 +33,19 @@ from typing import TextIO
 from sqlalchemy import Engine
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from crownsafe.migration.keys import MappedMetadata, map_metadata, target_blob_name
-from crownsafe.migration.ledger import Ledger, PlannedObject, TodoObject
-from crownsafe.migration.report import MigrationOptions, MigrationReport
-from crownsafe.migration.rows import S3UrlMatcher, rewrite_rows
-from crownsafe.migration.streams import ChunkReader, Digest, digest_chunks
-from crownsafe.storage.base import (
-    BlobInfo,
+from crownsafe.errors import (
     BlobNotFoundError,
     NonRetryableUploadError,
-    StorageClient,
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
 )
+from crownsafe.objects.keys import MappedMetadata, map_metadata, target_blob_name
+from crownsafe.objects.ledger import Ledger, PlannedObject, TodoObject
+from crownsafe.objects.report import MigrationOptions, MigrationReport
+from crownsafe.objects.rows import S3UrlMatcher, rewrite_rows
+from crownsafe.objects.streams import ChunkReader, Digest, digest_chunks
+from crownsafe.storage.base import BlobInfo, StorageClient
 from crownsafe.storage.urls import to_blob_uri
 
 __all__ = ["ClientFactory", "ObjectMigrator", "VerificationMismatch"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from crownsafe.config import SecretStr, Settings, load_settings
-from crownsafe.storage.base import StorageConfigError
+from crownsafe.errors import StorageConfigError
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential

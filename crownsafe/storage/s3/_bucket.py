@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from crownsafe.storage.base import StorageError
+from crownsafe.errors import StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

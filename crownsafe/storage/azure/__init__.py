@@ -50,7 +50,17 @@ from azure.storage.blob import (
 )
 
 from crownsafe.config import Settings, load_settings
-from crownsafe.storage.azure_auth import (
+from crownsafe.errors import (
+    BlobConflictError,
+    BlobNotFoundError,
+    InvalidBlobNameError,
+    InvalidMetadataError,
+    NonRetryableUploadError,
+    StorageAuthError,
+    StorageConfigError,
+    StorageError,
+)
+from crownsafe.storage.azure._auth import (
     AzureAuth,
     UserDelegationKeyCache,
     parse_sas_permission,
@@ -59,8 +69,8 @@ from crownsafe.storage.azure_auth import (
     sas_window,
     utc_now,
 )
-from crownsafe.storage.azure_errors import map_azure_error
-from crownsafe.storage.azure_transfer import (
+from crownsafe.storage.azure._errors import map_azure_error
+from crownsafe.storage.azure._transfer import (
     WHOLE_BLOB_GET_SIZE,
     BufferReader,
     CorrelationIdPolicy,
@@ -75,17 +85,9 @@ from crownsafe.storage.azure_transfer import (
 )
 from crownsafe.storage.base import (
     DEFAULT_CHUNK_SIZE,
-    BlobConflictError,
     BlobInfo,
-    BlobNotFoundError,
     ClosingContextManager,
-    InvalidBlobNameError,
-    InvalidMetadataError,
-    NonRetryableUploadError,
     SasPermission,
-    StorageAuthError,
-    StorageConfigError,
-    StorageError,
     UploadData,
 )
 from crownsafe.storage.naming import validate_blob_name, validate_container_name, validate_metadata

@@ -30,21 +30,22 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
-from crownsafe.storage.base import (
+from crownsafe.errors import (
     NonRetryableUploadError,
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
-    UploadData,
 )
-from crownsafe.storage.s3_parts import (
+from crownsafe.storage.base import UploadData
+from crownsafe.storage.s3._parts import (
+    MAX_PARTS,
     PartBody,
     buffered_parts,
     bytes_parts,
+    plan_part_size,
     region_parts,
     stream_reader,
 )
-from crownsafe.storage.s3_rules import MAX_PARTS, plan_part_size
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

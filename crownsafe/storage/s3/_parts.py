@@ -12,6 +12,7 @@ read-only, seekable view of `length` bytes of a source.
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import threading
@@ -20,9 +21,14 @@ from functools import partial
 from typing import BinaryIO, Protocol
 
 __all__ = [
+    "MAX_OBJECT_SIZE",
+    "MAX_PARTS",
+    "MAX_PART_SIZE",
+    "MIN_PART_SIZE",
     "PartBody",
     "buffered_parts",
     "bytes_parts",
+    "plan_part_size",
     "read_exact",
     "region_parts",
     "stream_reader",
@@ -177,3 +183,31 @@ def buffered_parts(stream: _Readable, part_size: int) -> Iterator[PartBody]:
 def bytes_parts(data: memoryview, part_size: int) -> Iterator[PartBody]:
     """Parts over bytes already in memory (no copy of a whole part)."""
     return region_parts(_view_reader(data), len(data), part_size)
+
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+
+
+MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
+
+
+MAX_PARTS = 10_000
+
+
+MAX_OBJECT_SIZE = 5 * 1024**4
+
+
+def plan_part_size(total_size: int | None, part_size: int) -> int:
+    """The part size to use so an object of `total_size` bytes fits in 10,000 parts.
+
+    `part_size` is kept when it is enough (and always for unknown sizes, which then
+    may hold up to 10,000 x part_size bytes); otherwise it grows to the next MiB.
+    """
+    if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
+        raise ValueError(f"part_size must be between 5 MiB and 5 GiB, got {part_size} bytes")
+    if total_size is None or total_size <= part_size * MAX_PARTS:
+        return part_size
+    if total_size > MAX_OBJECT_SIZE:
+        raise ValueError(f"{total_size} bytes is more than S3's 5 TiB object limit")
+    mib = 1024 * 1024
+    return math.ceil(math.ceil(total_size / MAX_PARTS) / mib) * mib

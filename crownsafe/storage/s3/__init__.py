@@ -8,7 +8,7 @@ The only module importing boto3/botocore. What it promises beyond the protocol:
 - The current correlation id goes out as `x-crownsafe-correlation-id` on every request,
   part uploads in worker threads included (added at send time, so presigned URLs do not
   sign it).
-- Uploads stream (see `crownsafe.storage.s3_upload`): one `PutObject` up to
+- Uploads stream (see `crownsafe.storage.s3._upload`): one `PutObject` up to
   `multipart_threshold` bytes of known size, else our own multipart upload with at most
   `max_concurrency` parts in flight, aborted on any failure so no partial object ever
   becomes visible. `overwrite=False` is `If-None-Match: *` on the PUT or on the complete.
@@ -36,39 +36,21 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    CredentialRetrievalError,
-    HTTPClientError,
-    IncompleteReadError,
-    InvalidRegionError,
-    InvalidS3AddressingStyleError,
-    NoAuthTokenError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    TokenRetrievalError,
-    UnknownEndpointError,
-)
-from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 from botocore.response import StreamingBody
 
 from crownsafe.config import SecretStr, Settings, load_settings
 from crownsafe.correlation import CORRELATION_HEADER_S3, get_correlation_id
+from crownsafe.errors import (
+    BlobConflictError,
+    BlobNotFoundError,
+    StorageConfigError,
+)
 from crownsafe.storage.base import (
     DEFAULT_CHUNK_SIZE,
-    BlobConflictError,
     BlobInfo,
-    BlobNotFoundError,
     ClosingContextManager,
     SasPermission,
-    StorageAuthError,
-    StorageConfigError,
-    StorageError,
-    StorageUnavailableError,
     UploadData,
 )
 from crownsafe.storage.naming import (
@@ -77,15 +59,10 @@ from crownsafe.storage.naming import (
     validate_metadata,
     validate_s3_key,
 )
-from crownsafe.storage.s3_bucket import empty_bucket
-from crownsafe.storage.s3_rules import (
-    error_from_response,
-    object_url,
-    presign_expiry_seconds,
-    presign_method,
-    redact,
-)
-from crownsafe.storage.s3_upload import ClientUploadTransport, Uploader, UploadLimits
+from crownsafe.storage.s3._bucket import empty_bucket
+from crownsafe.storage.s3._errors import SDK_ERRORS, map_s3_error, raised_while_parsing
+from crownsafe.storage.s3._presign import object_url, presign_expiry_seconds, presign_method
+from crownsafe.storage.s3._upload import ClientUploadTransport, Uploader, UploadLimits
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -96,73 +73,6 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-_SDK_ERRORS = (ClientError, BotoCoreError, ConnectionError, TimeoutError)
-_CREDENTIAL_ERRORS = (
-    NoCredentialsError,
-    PartialCredentialsError,
-    CredentialRetrievalError,
-    NoAuthTokenError,
-    TokenRetrievalError,
-)
-_TRANSPORT_ERRORS = (
-    BotoConnectionError,
-    HTTPClientError,
-    IncompleteReadError,
-    ConnectionError,
-    TimeoutError,
-)
-_CONFIG_ERRORS = (
-    NoRegionError,
-    InvalidRegionError,
-    UnknownEndpointError,
-    InvalidS3AddressingStyleError,
-    ProfileNotFound,
-)
-
-
-def map_s3_error(
-    exc: BaseException,
-    *,
-    operation: str,
-    blob_name: str | None = None,
-    bucket: str | None = None,
-    secrets: tuple[str | None, ...] = (),
-) -> StorageError:
-    """The typed crownsafe error for a botocore/boto3 exception (backend "s3")."""
-    if isinstance(exc, StorageError):
-        return exc
-    common: dict[str, Any] = {"backend": "s3", "operation": operation, "blob_name": blob_name}
-    if isinstance(exc, ClientError):
-        return error_from_response(
-            exc.response, operation=operation, blob_name=blob_name, bucket=bucket, secrets=secrets
-        )
-    text = redact(str(exc), *secrets)
-    if isinstance(exc, ResponseParserError | ValueError | KeyError):
-        return StorageUnavailableError(
-            f"S3's response was truncated or could not be parsed: {type(exc).__name__}: {text}",
-            hint="a connection cut mid-response or a faulty proxy; the resilience layer "
-            "retries this",
-            **common,
-        )
-    if isinstance(exc, _CREDENTIAL_ERRORS):
-        return StorageAuthError(
-            f"no usable AWS credentials: {text}",
-            hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or configure a profile/role)",
-            **common,
-        )
-    if isinstance(exc, _TRANSPORT_ERRORS):
-        return StorageUnavailableError(
-            f"S3 could not be reached or the connection failed: {text}",
-            hint="check S3_ENDPOINT_URL and the network; the resilience layer retries this",
-            **common,
-        )
-    if isinstance(exc, _CONFIG_ERRORS):
-        return StorageConfigError(
-            f"S3 client configuration is invalid: {text}",
-            hint="check AWS_REGION, S3_ENDPOINT_URL and AWS_PROFILE",
-            **common,
-        )
-    return StorageError(f"S3 request failed: {type(exc).__name__}: {text}", **common)
 
 
 _session_lock = threading.Lock()
@@ -190,16 +100,6 @@ def _new_client(
             aws_secret_access_key=secret,
             config=config,
         )
-
-
-def _raised_while_parsing(exc: BaseException) -> bool:
-    """Whether botocore's response parser raised `exc` (e.g. a truncated Date header)."""
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(os.path.join("botocore", "parsers.py")):
-            return True
-        tb = tb.tb_next
-    return False
 
 
 def _add_correlation_header(request: Any, **_: Any) -> None:
@@ -290,7 +190,7 @@ class S3StorageClient(ClosingContextManager):
         )
         try:
             self._client = _new_client(self.region, self.endpoint_url, key_id, self._secret, config)
-        except _SDK_ERRORS as exc:
+        except SDK_ERRORS as exc:
             raise map_s3_error(exc, operation="connect", secrets=(self._secret,)) from exc
         self._client.meta.events.register(
             "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
@@ -312,8 +212,8 @@ class S3StorageClient(ClosingContextManager):
     def _sdk(self, operation: str, blob_name: str | None = None) -> Iterator[None]:
         try:
             yield
-        except (*_SDK_ERRORS, ResponseParserError, KeyError, ValueError) as exc:
-            if isinstance(exc, ValueError) and not _raised_while_parsing(exc):
+        except (*SDK_ERRORS, ResponseParserError, KeyError, ValueError) as exc:
+            if isinstance(exc, ValueError) and not raised_while_parsing(exc):
                 raise
             raise map_s3_error(
                 exc,

@@ -1,0 +1,138 @@
+"""The typed errors every part of crownsafe raises: storage, configuration, resilience.
+
+Both storage backends (Azure Blob, S3) raise only these, so callers and the resilience
+layer never look at SDK exceptions. Each error carries the HTTP status, the service's error
+code and the service request id; messages never contain a secret (keys, connection strings,
+SAS or presigned signatures, Authorization headers): see `crownsafe.redaction`.
+
+This module imports nothing from crownsafe, so configuration, resilience and storage can
+all depend on it without depending on each other.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BlobConflictError",
+    "BlobNotFoundError",
+    "InvalidBlobNameError",
+    "InvalidMetadataError",
+    "NonRetryableUploadError",
+    "StorageAuthError",
+    "StorageConfigError",
+    "StorageError",
+    "StorageThrottledError",
+    "StorageUnavailableError",
+]
+
+
+class StorageError(Exception):
+    """Base of every storage error. Carries what a failure report needs, nothing secret."""
+
+    default_hint = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        backend: str | None = None,
+        operation: str | None = None,
+        blob_name: str | None = None,
+        status: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.reason = message
+        self.backend = backend
+        self.operation = operation
+        self.blob_name = blob_name
+        self.status = status
+        self.error_code = error_code
+        self.request_id = request_id
+        self.hint = hint if hint is not None else self.default_hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = " ".join(
+            part
+            for part in (
+                f"[{self.backend}]" if self.backend else "",
+                self.operation or "",
+                repr(self.blob_name) if self.blob_name is not None else "",
+            )
+            if part
+        )
+        details = ", ".join(
+            f"{key}={value}"
+            for key, value in (
+                ("status", self.status),
+                ("code", self.error_code),
+                ("request_id", self.request_id),
+            )
+            if value is not None
+        )
+        text = f"{where}: {self.reason}" if where else self.reason
+        if details:
+            text += f" ({details})"
+        if self.hint:
+            text += f". Fix: {self.hint}"
+        return text
+
+    def log_fields(self) -> dict[str, object]:
+        """Structured fields for a log record (no secrets by construction)."""
+        return {
+            "backend": self.backend,
+            "operation": self.operation,
+            "blob_name": self.blob_name,
+            "status": self.status,
+            "error_code": self.error_code,
+            "service_request_id": self.request_id,
+            "error_type": type(self).__name__,
+        }
+
+
+class BlobNotFoundError(StorageError):
+    """The blob (or the container/bucket) does not exist: 404 on both services."""
+
+
+class BlobConflictError(StorageError):
+    """A write conflicted: Azure 409 BlobAlreadyExists, S3 412 PreconditionFailed."""
+
+
+class StorageAuthError(StorageError):
+    """Credentials or SAS/presigned URL refused: 401/403."""
+
+    default_hint = "check the credentials, the SAS permissions and its expiry"
+
+
+class StorageThrottledError(StorageError):
+    """The service asked us to slow down: 429, 503 ServerBusy or SlowDown."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class StorageUnavailableError(StorageError):
+    """The service failed or could not be reached: 5xx, 408, timeouts, connection errors."""
+
+
+class InvalidBlobNameError(StorageError, ValueError):
+    """A blob, container or bucket name breaks the naming rules; raised before any I/O."""
+
+
+class InvalidMetadataError(StorageError, ValueError):
+    """A metadata key or value breaks the one rule both backends accept; raised before I/O."""
+
+
+class StorageConfigError(StorageError):
+    """The configuration is missing or inconsistent; says which variable to set."""
+
+
+class NonRetryableUploadError(StorageError):
+    """An upload from a non-seekable stream failed after sending part of its body.
+
+    Retrying would send a partial object, so the caller has to supply the data again.
+    """
+
+    default_hint = "pass bytes, a file path or a seekable stream so the upload can be retried"
