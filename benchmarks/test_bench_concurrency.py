@@ -15,7 +15,8 @@ import pytest
 from bench_support import KIB, MIB, measuring, payload_bytes
 
 from crownsafe.storage.base import StorageClient
-from harness import benchkit, stats
+from harness import bench
+from harness.bench import stats
 
 WORKERS = (1, 4, 16, 64)
 SMOKE_WORKERS = (1, 4)
@@ -45,7 +46,7 @@ def test_upload_concurrency_sweep(
     def upload(slot: int, i: int) -> None:
         client.upload_file(f"sweep/{slot:02d}.bin", data)
 
-    points = benchkit.sweep(
+    points = bench.sweep(
         upload,
         WORKERS if measure else SMOKE_WORKERS,
         ops_per_point(sweep_size, measure),
@@ -53,7 +54,7 @@ def test_upload_concurrency_sweep(
         operation="upload",
         size_bytes=sweep_size,
     )
-    benchkit.merge_json(
+    bench.merge_json(
         run_dir, "bench/concurrency.json", "points", points,
         ("backend", "operation", "size_bytes", "workers"),
     )  # fmt: skip

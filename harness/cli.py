@@ -3,7 +3,7 @@
 crownsafe-harness run [--backends azure,s3] [--provision local] [--full] [-- PYTEST_ARGS]
 crownsafe-harness services up [--services azure,s3,redis]
 crownsafe-harness report RUN_DIR [--baseline RUN_DIR]
-crownsafe-harness bench ...            (harness.bench)
+crownsafe-harness bench ...            (harness.bench.command)
 crownsafe-harness migrate-objects ...  (crownsafe.objects.cli)
 """
 
@@ -48,7 +48,7 @@ def _delegate(module: str, function: str, what: str) -> Callable[[list[str]], in
 
 
 _DELEGATED: dict[str, tuple[Callable[[list[str]], int], str]] = {
-    "bench": (_delegate("harness.bench", "main", "bench"), "run and gate the benchmarks"),
+    "bench": (_delegate("harness.bench.command", "main", "bench"), "run and gate the benchmarks"),
     "migrate-objects": (
         _delegate("crownsafe.objects.cli", "main", "migrate-objects"),
         "copy an S3 bucket into an Azure container (resumable)",

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from harness import stats
-from harness.bench import DEFAULT_NOISE_FLOOR, find_regressions
+from harness.bench import stats
+from harness.bench.gate import DEFAULT_NOISE_FLOOR, find_regressions
 from harness.report.benchmodel import MemoryPoint, OverheadRatio
 from harness.report.model import BACKENDS, Run
 

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from harness import cost, stats
+from harness.bench import cost, stats
 from harness.report import analysis as an
 from harness.report import overhead, sections
 from harness.report.model import BACKENDS, Run, load_run

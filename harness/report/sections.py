@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from harness import cost
+from harness.bench import cost
 from harness.report import analysis as an
 from harness.report.model import Run
 from harness.report.svg import fmt

@@ -128,7 +128,7 @@ def test_benchmark_stage_runs_bench_with_the_run_folder_and_profile(
         seen.append(argv)
         return 0
 
-    monkeypatch.setattr("harness.bench.main", fake_bench)
+    monkeypatch.setattr("harness.bench.command.main", fake_bench)
     ctx = _context(tmp_path, [])
     ctx.bench_profile = "full" if full else "quick"
     result = stages.STAGES["benchmarks"].run(ctx)
