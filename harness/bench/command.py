@@ -29,9 +29,9 @@ from harness.bench.gate import (
     find_regressions,
     samples_by_name,
 )
-from harness.rundir import REPORTS_ROOT, resolve_run_dir, write_json
+from harness.rundir import REPORTS_ROOT, new_run_dir, write_json
 
-__all__ = ["BASELINE_FILE", "main"]
+__all__ = ["BASELINE_FILE", "configure_parser", "main", "register", "run"]
 
 BASELINE_FILE = REPORTS_ROOT / "baseline" / "benchmarks.json"
 
@@ -47,32 +47,64 @@ def _load_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="crownsafe-harness bench", description=__doc__)
-    p.add_argument("--run-dir", type=Path, help="run folder (default: HARNESS_RUN_DIR or new)")
-    p.add_argument(
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the bench arguments to `parser` (the sub-command's or `main`'s own)."""
+    parser.add_argument(
+        "--run-dir", type=Path, help="run folder (default: $HARNESS_RUN_DIR, else a new one)"
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         help=f"benchmark JSON or run folder (default: {BASELINE_FILE} when present)",
     )
-    p.add_argument("--save-baseline", action="store_true", help="store this run as the baseline")
-    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
-    p.add_argument("--noise-floor", type=float, help="default: from the run's A/A data, else 0.05")
-    p.add_argument("--gate-only", action="store_true", help="do not run; gate the run's JSON")
-    p.add_argument("--backends", default="azure,s3")
-    p.add_argument(
+    parser.add_argument(
+        "--save-baseline", action="store_true", help="store this run as the baseline"
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"slowdown that counts as a regression, beyond the noise floor "
+        f"(default {DEFAULT_THRESHOLD})",
+    )
+    parser.add_argument(
+        "--noise-floor",
+        type=float,
+        help=f"default: from the run's A/A data, else {DEFAULT_NOISE_FLOOR}",
+    )
+    parser.add_argument("--gate-only", action="store_true", help="do not run; gate the run's JSON")
+    parser.add_argument(
+        "--backends", default="azure,s3", help="comma-separated backends (default azure,s3)"
+    )
+    parser.add_argument(
         "--full",
         action="store_true",
         help="the full profile: adds 100 MiB objects and longer loops (default: quick)",
     )
-    p.add_argument(
+    parser.add_argument(
         "--provision",
         choices=("local", "docker", "external"),
         default=os.environ.get("HARNESS_PROVISION", "local"),
         help="how the benchmark run gets its services (local: its own, Azurite on disk)",
     )
-    p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
-    return p
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `bench` to the `crownsafe-harness` sub-commands."""
+    parser = commands.add_parser("bench", help="run and gate the benchmarks", description=__doc__)
+    configure_parser(parser)
+    parser.set_defaults(handler=run)
+
+
+def _resolve_run_dir(named: Path | None) -> Path:
+    """--run-dir, else $HARNESS_RUN_DIR, else a new timestamped folder; never sets os.environ."""
+    if named is None and os.environ.get("HARNESS_RUN_DIR"):
+        named = Path(os.environ["HARNESS_RUN_DIR"])
+    if named is None:
+        return new_run_dir()
+    named.mkdir(parents=True, exist_ok=True)
+    return named
 
 
 def _run_benchmarks(
@@ -89,21 +121,17 @@ def _run_benchmarks(
         f"--backends={backends}",
         f"--provision={provision}",
         f"--bench-profile={profile}",
+        f"--run-dir={run_dir}",
         "--benchmark-save-data",
         f"--benchmark-json={run_dir / 'benchmarks.json'}",
         *extra,
     ]
-    env = {**os.environ, "HARNESS_RUN_DIR": str(run_dir)}
-    return subprocess.run(cmd, env=env, check=False).returncode
+    return subprocess.run(cmd, check=False).returncode
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run (unless --gate-only), gate against the baseline, write bench/gate.json."""
-    args = _parser().parse_args(argv)
-    if args.run_dir is not None:
-        args.run_dir.mkdir(parents=True, exist_ok=True)
-        os.environ["HARNESS_RUN_DIR"] = str(args.run_dir)
-    run_dir: Path = args.run_dir or resolve_run_dir()
+    run_dir = _resolve_run_dir(args.run_dir)
     profile = "full" if args.full else "quick"
     status = (
         0
@@ -150,3 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: baseline saved to {BASELINE_FILE}")
     print(f"bench: results in {run_dir}")
     return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`crownsafe-harness bench` with its own parser (for `harness.stages` and tests)."""
+    parser = argparse.ArgumentParser(prog="crownsafe-harness bench", description=__doc__)
+    configure_parser(parser)
+    return run(parser.parse_args(argv))
