@@ -136,9 +136,9 @@ def _suites(ctx: RunContext) -> StageResult:
 
 def _benchmarks(ctx: RunContext) -> StageResult:
     try:
-        from harness.bench import main as bench_main
+        from harness.bench.command import main as bench_main
     except ImportError as exc:
-        return StageResult(False, f"harness.bench is not available ({exc})")
+        return StageResult(False, f"harness.bench.command is not available ({exc})")
     argv = ["--run-dir", str(ctx.run_dir), "--backends", ",".join(ctx.backends)]
     argv += ["--provision", ctx.mode] + (["--full"] if ctx.bench_profile == "full" else [])
     code = bench_main(argv)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import cost, stats
-from harness.bench import DEFAULT_NOISE_FLOOR, find_regressions
+from harness.bench import cost, stats
+from harness.bench.gate import DEFAULT_NOISE_FLOOR, find_regressions
 from harness.report.findings import (
     BaselineRow,
     CostFindings,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness import cost, stats
-from harness.bench import DEFAULT_NOISE_FLOOR
+from harness.bench import cost, stats
+from harness.bench.gate import DEFAULT_NOISE_FLOOR
 from harness.runfolder import RunData
 from harness.runfolder.bench import MemoryPoint, OverheadRatio, SweepPoint
 

@@ -1,15 +1,13 @@
-"""harness.benchkit: interleaving, sweeps, peak RSS and the bench/*.json merge."""
+"""harness.bench (loops, rss, _io): interleaving, sweeps, peak RSS and the bench/*.json merge."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import threading
-from pathlib import Path
 
 import pytest
 
-from harness import benchkit
+from harness import bench
 
 
 class FakeClock:
@@ -37,7 +35,7 @@ def test_interleaved_alternates_order_and_drops_warmup() -> None:
 
         return run
 
-    samples = benchkit.interleaved(
+    samples = bench.interleaved(
         {"azure": op("azure", 0.002), "s3": op("s3", 0.003)}, rounds=4, warmup=1, clock=clock
     )
     assert samples == {"azure": pytest.approx([0.002] * 4), "s3": pytest.approx([0.003] * 4)}
@@ -46,7 +44,7 @@ def test_interleaved_alternates_order_and_drops_warmup() -> None:
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6])
 def test_balanced_orders_put_every_key_in_every_place_after_every_other(n: int) -> None:
-    orders = benchkit.balanced_orders(n)
+    orders = bench.balanced_orders(n)
     assert all(sorted(order) == list(range(n)) for order in orders)
     for place in range(n):
         counts = [sum(order[place] == k for order in orders) for k in range(n)]
@@ -56,15 +54,15 @@ def test_balanced_orders_put_every_key_in_every_place_after_every_other(n: int) 
     assert {p: follows.count(p) for p in pairs} == dict.fromkeys(
         pairs, len(follows) // max(len(pairs), 1)
     )
-    assert benchkit.balanced_orders(2) == [[0, 1], [1, 0]]
+    assert bench.balanced_orders(2) == [[0, 1], [1, 0]]
 
 
 def test_interleaved_four_keys_follow_the_design_and_drop_warmup() -> None:
     clock, calls = FakeClock(), []
     ops = {k: (lambda k=k: calls.append(k)) for k in "abcd"}
-    samples = benchkit.interleaved(ops, rounds=8, warmup=4, clock=clock)
+    samples = bench.interleaved(ops, rounds=8, warmup=4, clock=clock)
     assert {k: len(v) for k, v in samples.items()} == dict.fromkeys("abcd", 8)
-    orders = benchkit.balanced_orders(4)
+    orders = bench.balanced_orders(4)
     assert calls == ["abcd"[i] for r in range(12) for i in orders[r % 4]]
 
 
@@ -72,13 +70,13 @@ def test_interleaved_runs_whole_cycles_until_the_time_budget_is_spent() -> None:
     clock = FakeClock()
     ops = {"a": lambda: clock.advance(0.25), "b": lambda: clock.advance(0.25)}
     # 0.5 s per round: 4 rounds take 2 s, the budget of 3.2 s ends after round 8
-    samples = benchkit.interleaved(ops, rounds=4, warmup=2, budget_s=3.2, max_rounds=100,
+    samples = bench.interleaved(ops, rounds=4, warmup=2, budget_s=3.2, max_rounds=100,
                                    clock=clock)  # fmt: skip
     assert len(samples["a"]) == len(samples["b"]) == 8
-    capped = benchkit.interleaved(ops, rounds=4, warmup=0, budget_s=1e9, max_rounds=10,
+    capped = bench.interleaved(ops, rounds=4, warmup=0, budget_s=1e9, max_rounds=10,
                                   clock=clock)  # fmt: skip
     assert len(capped["a"]) == 10
-    fixed = benchkit.interleaved(ops, rounds=3, warmup=0, clock=clock)
+    fixed = bench.interleaved(ops, rounds=3, warmup=0, clock=clock)
     assert len(fixed["a"]) == 3
 
 
@@ -92,7 +90,7 @@ def test_sweep_reports_ops_and_bytes_per_second() -> None:
         clock.advance(0.5)  # each point: begin + end reads = 1 s of wall time
         return clock.now
 
-    points = benchkit.sweep(
+    points = bench.sweep(
         op, [1, 4], lambda w: 10 * w, backend="s3", operation="upload", size_bytes=1_000_000,
         clock=fake_clock,
     )  # fmt: skip
@@ -109,22 +107,14 @@ def test_sweep_propagates_a_failed_operation() -> None:
             raise RuntimeError("upload failed")
 
     with pytest.raises(RuntimeError, match="upload failed"):
-        benchkit.sweep(op, [2], lambda w: 5, backend="azure", operation="upload", size_bytes=1)
+        bench.sweep(op, [2], lambda w: 5, backend="azure", operation="upload", size_bytes=1)
 
 
 def test_peak_rss_sees_a_large_allocation() -> None:
-    with benchkit.PeakRss() as peak:
+    with bench.PeakRss() as peak:
         block = bytearray(64 * 1024 * 1024)
         block[::4096] = b"x" * len(block[::4096])
         del block
     assert peak.added_bytes >= 48 * 1024 * 1024
 
 
-def test_merge_json_replaces_same_identity_and_keeps_others(tmp_path: Path) -> None:
-    first = {"backend": "azure", "operation": "upload", "workers": 1, "ops_per_s": 1.0}
-    other = {"backend": "s3", "operation": "upload", "workers": 1, "ops_per_s": 2.0}
-    ident = ("backend", "operation", "workers")
-    benchkit.merge_json(tmp_path, "bench/x.json", "points", [first, other], ident)
-    benchkit.merge_json(tmp_path, "bench/x.json", "points", [{**first, "ops_per_s": 9.0}], ident)
-    points = json.loads((tmp_path / "bench/x.json").read_text())["points"]
-    assert sorted((p["backend"], p["ops_per_s"]) for p in points) == [("azure", 9.0), ("s3", 2.0)]

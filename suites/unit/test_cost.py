@@ -1,4 +1,4 @@
-"""harness.cost: the price table, request amplification and the monthly bill."""
+"""harness.bench.cost: the price table, request amplification and the monthly bill."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import cost
-from harness.cost import MIB
+from harness.bench import cost
+from harness.bench.cost import MIB
 
 
 def test_packaged_price_table_has_the_seeds_figures_with_sources() -> None:

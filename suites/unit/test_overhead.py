@@ -1,4 +1,4 @@
-"""harness.overhead: goal verdicts for ops/s ratios and the memory goal, and the entries."""
+"""harness.bench.overhead: goal verdicts for ops/s ratios and the memory goal, and the entries."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import overhead
-from harness.stats import Estimate
+from harness.bench import overhead
+from harness.bench.stats import Estimate
 
 GOAL = 0.95
 

@@ -1,4 +1,4 @@
-"""harness.stats: ratios with bootstrap CIs, Mann-Whitney, Cliff's delta, verdicts, knee."""
+"""harness.bench.stats: ratios with bootstrap CIs, Mann-Whitney, Cliff's delta, verdicts, knee."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import stats
+from harness.bench import stats
 
 samples = st.lists(
     st.floats(min_value=1e-4, max_value=10.0, allow_nan=False), min_size=3, max_size=40

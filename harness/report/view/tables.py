@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from crownsafe.redaction import MARKER
-from harness import cost
+from harness.bench import cost
 from harness.report import labels as lb
 from harness.report.findings import SEED_ROWS, BaselineRow, OpStats
 from harness.report.view.figures import est_ms, finding_cell, ratio_cell, verdict_cell

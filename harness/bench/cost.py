@@ -1,6 +1,6 @@
 """Monthly cost of a workload on S3 and on Azure Blob, from a price table in a data file.
 
-The price table (`harness/data/prices.toml`, package data) carries the seed's figures as
+The price table (`harness/bench/prices.toml`, package data) carries the seed's figures as
 defaults, each with its source. The model prices storage (steady state: what `retention`
 days of uploads occupy), egress, write and read requests, and the request amplification
 of large uploads: an object above the single-put threshold costs one request per block or
@@ -116,9 +116,9 @@ class MonthlyCost:
 
 
 def load_prices(path: Path | None = None) -> dict[str, ProviderPrices]:
-    """Read the price table (default: the packaged `harness/data/prices.toml`)."""
+    """Read the price table (default: the packaged `harness/bench/prices.toml`)."""
     if path is None:
-        text = resources.files("harness").joinpath("data/prices.toml").read_text("utf-8")
+        text = resources.files("harness.bench").joinpath("prices.toml").read_text("utf-8")
     else:
         text = path.read_text("utf-8")
     data = tomllib.loads(text)

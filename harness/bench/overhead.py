@@ -9,7 +9,7 @@ reference / median time of the candidate (above 1: the candidate is faster), wit
 bootstrap CI that resamples whole rounds (both samples of a round stay together, so
 drift during the loop cancels). Noise floor: the same statistic for the A/A pair (the
 raw SDK call against itself on a second client, in the same loop):
-`harness.stats.noise_floor`, the largest distance from 1 its CI reaches.
+`harness.bench.stats.noise_floor`, the largest distance from 1 its CI reaches.
 
 Goal verdict, for a goal g (0.95 = "at least 95% of the reference's ops/s", i.e. at
 most 5% cost), CI [low, high] and noise floor f:
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from harness import stats
+from harness.bench import stats
 
 __all__ = [
     "COMPARISONS",
@@ -155,7 +155,7 @@ def ratio_entry(
 def memory_entry(
     probe: Mapping[str, Any], *, backend: str, size_bytes: int, measured: bool
 ) -> dict[str, Any]:
-    """One `bench/memory.json` entry from `harness.memprobe`'s output."""
+    """One `bench/memory.json` entry from `harness.bench.memprobe`'s output."""
     increase = int(probe["peak_rss_increase_bytes"])
     verdict: Verdict
     if not measured:

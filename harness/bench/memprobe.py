@@ -1,6 +1,6 @@
 """Peak RSS of one streamed upload, measured in a fresh process.
 
-    python -m harness.memprobe --backend azure|s3 --container NAME --blob NAME --file PATH
+    python -m harness.bench.memprobe --backend azure|s3 --container NAME --blob NAME --file PATH
 
 Run as a child process by `benchmarks/test_bench_overhead.py`: in a long pytest session
 memory freed by earlier tests stays in the allocator's arenas and is reused, which hides
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from crownsafe.storage.base import StorageClient
-from harness.benchkit import PeakRss
+from harness.bench.rss import PeakRss
 
 __all__ = ["build_client", "main"]
 
@@ -50,7 +50,7 @@ def build_client(backend: str, container: str) -> StorageClient:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m harness.memprobe", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m harness.bench.memprobe", description=__doc__)
     p.add_argument("--backend", choices=("azure", "s3"), required=True)
     p.add_argument("--container", required=True)
     p.add_argument("--blob", required=True)

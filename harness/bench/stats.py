@@ -7,6 +7,9 @@ against itself in the same run). The Mann-Whitney U p-value and Cliff's delta ar
 reported beside it as context.
 
 Randomness is injected (`rng`, or `seed`) so results are reproducible and tests exact.
+SciPy is imported by the two functions that call it: it takes about a second to import,
+and every `crownsafe-harness` command (even `--help`) imports this module through the
+bench gate.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats as sps
 
 __all__ = [
     "Comparison",
@@ -110,6 +112,8 @@ def _bootstrap(
     if all(np.ptp(d) == 0 for d in data):
         value = float(statistic(*data, axis=-1))  # type: ignore[operator]
         return value, value
+    from scipy import stats as sps
+
     result = sps.bootstrap(
         data,
         statistic,
@@ -184,6 +188,8 @@ def mann_whitney(
 ) -> tuple[float, float]:
     """Two-sided Mann-Whitney U: (U statistic of `a`, p-value)."""
     xa, xb = _array(a, "a"), _array(b, "b")
+    from scipy import stats as sps
+
     result = sps.mannwhitneyu(xa, xb, alternative="two-sided")
     return float(result.statistic), float(result.pvalue)
 

@@ -1,4 +1,4 @@
-"""Measurement helpers the benchmarks share: interleaved pairs, A/A, sweeps, peak RSS.
+"""Measurement loops the benchmarks share: interleaved pairs, A/A, concurrency sweeps.
 
 pytest-benchmark times one callable at a time; a fair Azure-vs-S3 (or crownsafe-vs-SDK)
 claim needs the two measured in the same run, alternating (ABBA order, so drift hits both
@@ -9,28 +9,13 @@ tested exactly; the JSON they produce follows `harness/report/benchmodel.py`.
 
 from __future__ import annotations
 
-import json
-import re
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
 
-import psutil
+from harness.runfolder.bench import SweepPoint
 
-from harness.rundir import write_json
-
-__all__ = [
-    "PeakRss",
-    "SweepPoint",
-    "balanced_orders",
-    "interleaved",
-    "merge_json",
-    "sweep",
-]
+__all__ = ["Clock", "balanced_orders", "interleaved", "sweep"]
 
 Clock = Callable[[], float]
 
@@ -101,20 +86,6 @@ def interleaved(
     return samples
 
 
-@dataclass(frozen=True)
-class SweepPoint:
-    """One (backend, operation, size, workers) point of `bench/concurrency.json`."""
-
-    backend: str
-    operation: str
-    size_bytes: int
-    workers: int
-    ops: int
-    seconds: float
-    ops_per_s: float
-    mb_per_s: float
-
-
 def sweep(
     op: Callable[[int, int], object],
     workers: Sequence[int],
@@ -160,93 +131,3 @@ def sweep(
             )
         )
     return points
-
-
-class PeakRss:
-    """Peak resident memory added by the code inside `with PeakRss() as peak:`.
-
-    On Linux the kernel's high-water mark is reset first (`/proc/self/clear_refs` = 5)
-    and read back from VmHWM; elsewhere a 2 ms psutil sampler thread stands in.
-    """
-
-    def __init__(self, interval: float = 0.002) -> None:
-        self.interval = interval
-        self.baseline = 0
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._kernel = False
-
-    @property
-    def added_bytes(self) -> int:
-        return max(self.peak - self.baseline, 0)
-
-    @property
-    def method(self) -> str:
-        if self._kernel:
-            return "kernel VmHWM, reset through /proc/self/clear_refs"
-        return f"psutil RSS sampled every {self.interval * 1000:g} ms"
-
-    def __enter__(self) -> PeakRss:
-        self.baseline = psutil.Process().memory_info().rss
-        try:
-            Path("/proc/self/clear_refs").write_text("5")
-            self._kernel = _vm_hwm() is not None
-        except OSError:
-            self._kernel = False
-        if not self._kernel:
-            self.peak = self.baseline
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        proc = psutil.Process()
-        while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, proc.memory_info().rss)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._kernel:
-            self.peak = _vm_hwm() or self.baseline
-        else:
-            self._stop.set()
-            if self._thread is not None:
-                self._thread.join()
-            self.peak = max(self.peak, psutil.Process().memory_info().rss)
-
-
-def _vm_hwm() -> int | None:
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return None
-    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
-    return int(match.group(1)) * 1024 if match else None
-
-
-def merge_json(
-    run_dir: Path,
-    relative: str,
-    list_key: str,
-    entries: Sequence[Any],
-    identity: Sequence[str],
-) -> Path:
-    """Add `entries` (dataclasses or dicts) to `run_dir/relative`'s `list_key` list,
-    replacing earlier entries with the same `identity` fields."""
-    target = run_dir / relative
-    current: dict[str, Any] = {}
-    if target.is_file():
-        try:
-            loaded = json.loads(target.read_text("utf-8"))
-            current = loaded if isinstance(loaded, dict) else {}
-        except ValueError:
-            current = {}
-    new = [asdict(e) if not isinstance(e, dict) else dict(e) for e in entries]
-
-    def key(item: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(item.get(f) for f in identity)
-
-    replaced = {key(e) for e in new}
-    kept = [e for e in current.get(list_key, []) if isinstance(e, dict) and key(e) not in replaced]
-    current[list_key] = kept + new
-    return write_json(run_dir, relative, current)

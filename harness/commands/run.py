@@ -1,0 +1,99 @@
+"""`crownsafe-harness run`: start the services, run the suites and benchmarks, render the report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import cast
+
+from harness.runfolder import resolve_run_dir
+from harness.services.base import ProvisionMode
+from harness.stages import DEFAULT_STAGES, STAGES, RunContext, run_stages
+
+__all__ = ["register"]
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _project_root() -> Path:
+    cwd = Path.cwd()
+    return cwd if (cwd / "suites").is_dir() else _REPO_ROOT
+
+
+def _backends(text: str) -> list[str]:
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ("azure", "s3")]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"use a comma-separated subset of azure,s3: {text!r}")
+    return list(dict.fromkeys(names))
+
+
+def _stage_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in STAGES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown stage(s) {unknown}: choose from {list(STAGES)}")
+    return names
+
+
+def _run(args: argparse.Namespace) -> int:
+    run_dir = resolve_run_dir(args.run_dir)
+    context = RunContext(
+        root=_project_root(),
+        run_dir=run_dir,
+        backends=args.backends,
+        mode=cast(ProvisionMode, args.provision),
+        workers=args.workers,
+        pytest_args=list(args.pytest_args),
+        bench_profile="full" if args.full else "quick",
+        print=_say,
+    )
+    _say(f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}")
+    _say(f"run folder: {run_dir}")
+    return run_stages(context, args.stages)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `run` to the `crownsafe-harness` sub-commands."""
+    run = commands.add_parser(
+        "run",
+        help="start services, run the suites and benchmarks, write the report",
+        description="Start the services, run the suites and the benchmarks into one run "
+        "folder, render its HTML report and print a summary. Exits non-zero when a stage or "
+        "a test failed.",
+    )
+    run.add_argument(
+        "--backends",
+        type=_backends,
+        default=["azure", "s3"],
+        help="comma-separated subset of azure,s3 (default: both)",
+    )
+    run.add_argument(
+        "--provision",
+        choices=("local", "docker", "external"),
+        default="local",
+        help="how services are provided: started here, in Docker, or already running "
+        "(default: local)",
+    )
+    run.add_argument("--run-dir", help="run folder (default: reports/runs/<UTC timestamp>)")
+    run.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: none)")
+    run.add_argument(
+        "--stages",
+        type=_stage_list,
+        default=list(DEFAULT_STAGES),
+        help=f"comma-separated stages (default {','.join(DEFAULT_STAGES)}; "
+        f"all: {','.join(STAGES)})",
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="benchmarks in the full profile (100 MiB objects, longer loops; default quick)",
+    )
+    run.add_argument(
+        "pytest_args", nargs="*", help="extra pytest arguments for the suites (after --)"
+    )
+    run.set_defaults(handler=_run)
