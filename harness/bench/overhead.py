@@ -34,25 +34,24 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from harness.bench import stats
+from harness.runfolder.bench import GoalVerdict
 
 __all__ = [
     "COMPARISONS",
-    "Comparison",
-    "GoalVerdict",
+    "GoalDecision",
+    "RatioGoal",
     "goal_verdict",
     "memory_entry",
     "ratio_entry",
     "summary_lines",
 ]
 
-Verdict = Literal["met", "not met", "undecided"]
-
 
 @dataclass(frozen=True)
-class Comparison:
+class RatioGoal:
     """One ratio the benchmarks report: candidate against reference, with its goal."""
 
     name: str
@@ -63,40 +62,40 @@ class Comparison:
 
 
 COMPARISONS = (
-    Comparison("crownsafe_vs_raw", "crownsafe", "raw", 0.95, "issue 2: >= 0.95x the raw SDK"),
-    Comparison("resilient_vs_bare", "resilient", "crownsafe", 0.95, "issue 3: <= 5% cost"),
+    RatioGoal("crownsafe_vs_raw", "crownsafe", "raw", 0.95, "issue 2: >= 0.95x the raw SDK"),
+    RatioGoal("resilient_vs_bare", "resilient", "crownsafe", 0.95, "issue 3: <= 5% cost"),
 )
 
 
 @dataclass(frozen=True)
-class GoalVerdict:
-    verdict: Verdict
+class GoalDecision:
+    verdict: GoalVerdict
     reason: str
 
 
 def goal_verdict(
     ratio: stats.Estimate, goal: float, noise_floor: float, *, measured: bool = True
-) -> GoalVerdict:
+) -> GoalDecision:
     """The verdict for one ratio (see the module docstring for the rules)."""
     where = f"{ratio.value:.3f}x, CI [{ratio.low:.3f}, {ratio.high:.3f}]"
     bar = goal - noise_floor
     if not measured:
-        return GoalVerdict("undecided", f"{where}: smoke run, a plumbing check only")
+        return GoalDecision("undecided", f"{where}: smoke run, a plumbing check only")
     if ratio.high < bar:
-        return GoalVerdict(
+        return GoalDecision(
             "not met", f"{where}: CI high < goal {goal:g} - noise floor {noise_floor:.1%}"
         )
     if round(noise_floor, 9) >= round(1 - goal, 9):
-        return GoalVerdict(
+        return GoalDecision(
             "undecided",
             f"{where}: A/A noise floor {noise_floor:.1%} is not below the {1 - goal:.0%} "
             "the goal allows; this run cannot resolve the goal",
         )
     if ratio.low >= bar:
-        return GoalVerdict(
+        return GoalDecision(
             "met", f"{where}: CI low >= goal {goal:g} - noise floor {noise_floor:.1%}"
         )
-    return GoalVerdict("undecided", f"{where}: CI straddles goal - noise floor = {bar:.3f}")
+    return GoalDecision("undecided", f"{where}: CI straddles goal - noise floor = {bar:.3f}")
 
 
 def _rounded(samples: Sequence[float]) -> list[float]:
@@ -104,7 +103,7 @@ def _rounded(samples: Sequence[float]) -> list[float]:
 
 
 def ratio_entry(
-    comparison: Comparison,
+    comparison: RatioGoal,
     samples: Mapping[str, Sequence[float]],
     aa: tuple[str, str],
     *,
@@ -157,7 +156,7 @@ def memory_entry(
 ) -> dict[str, Any]:
     """One `bench/memory.json` entry from `harness.bench.memprobe`'s output."""
     increase = int(probe["peak_rss_increase_bytes"])
-    verdict: Verdict
+    verdict: GoalVerdict
     if not measured:
         verdict, reason = "undecided", "smoke run (small object): a plumbing check only"
     elif increase < size_bytes:

@@ -23,9 +23,9 @@ import numpy as np
 
 __all__ = [
     "Comparison",
+    "Difference",
     "Estimate",
     "Percentiles",
-    "Verdict",
     "cliffs_delta",
     "compare",
     "effect_magnitude",
@@ -37,7 +37,7 @@ __all__ = [
     "ratio_of_medians",
 ]
 
-Verdict = Literal["slower", "faster", "same"]
+Difference = Literal["slower", "faster", "same"]
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
 
@@ -74,7 +74,7 @@ class Comparison:
     effect_size: float
     magnitude: str
     noise_floor: float
-    verdict: Verdict
+    verdict: Difference
     reason: str
     n_a: int
     n_b: int
@@ -272,7 +272,7 @@ def compare(
     beyond_noise = ratio.value > 0 and abs(math.log(ratio.value)) > math.log1p(noise_floor)
     pct = f"{(ratio.value - 1) * 100:+.1f}%"
     ci = f"CI [{ratio.low:.3f}, {ratio.high:.3f}]"
-    verdict: Verdict
+    verdict: Difference
     if not ratio.excludes(1.0):
         verdict, reason = "same", f"{pct}: {ci} includes 1"
     elif not beyond_noise:

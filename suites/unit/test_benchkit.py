@@ -116,5 +116,3 @@ def test_peak_rss_sees_a_large_allocation() -> None:
         block[::4096] = b"x" * len(block[::4096])
         del block
     assert peak.added_bytes >= 48 * 1024 * 1024
-
-
