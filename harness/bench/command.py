@@ -77,7 +77,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         type=float,
         help=f"default: from the run's A/A data, else {DEFAULT_NOISE_FLOOR}",
     )
-    parser.add_argument("--gate-only", action="store_true", help="do not run; gate the run's JSON")
+    parser.add_argument(
+        "--gate-only",
+        action="store_true",
+        help="do not run; check the run folder's results: exit 1 when a benchmark regressed "
+        "against the baseline or a measured goal (bench/ratios.json, bench/memory.json) "
+        "was not met; undecided goals do not fail",
+    )
     parser.add_argument(
         "--backends", default="azure,s3", help="comma-separated backends (default azure,s3)"
     )
@@ -167,6 +173,12 @@ def run(args: argparse.Namespace) -> int:
         status = 0 if report.passed else 1
     else:
         print("bench: no baseline yet (use --save-baseline to store this run as one)")
+    missed = overhead.goals_not_met(run_dir)
+    for goal in missed:
+        print(f"GOAL NOT MET {goal}", file=sys.stderr)
+    if missed:
+        print(f"bench: {len(missed)} measured goal(s) not met")
+        status = 1
     if args.save_baseline:
         target = baseline_file()
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import cast
 
+from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from harness.runfolder import resolve_run_dir
 from harness.services.base import ProvisionMode
 from harness.stages import DEFAULT_STAGES, STAGES, RunContext, run_stages
@@ -50,10 +51,16 @@ def _run(args: argparse.Namespace) -> int:
         workers=args.workers,
         pytest_args=list(args.pytest_args),
         bench_profile="full" if args.full else "quick",
+        run_profile=args.profile,
         print=_say,
     )
     _say(f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}")
     _say(f"run folder: {run_dir}")
+    try:
+        load_profile(args.profile or DEFAULT_PROFILE)
+    except ProfileError as exc:
+        _say(f"run: {exc}")
+        return 2
     return run_stages(context, args.stages)
 
 
@@ -63,8 +70,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "run",
         help="start services, run the suites and benchmarks, write the report",
         description="Start the services, run the suites and the benchmarks into one run "
-        "folder, render its HTML report and print a summary. Exits non-zero when a stage or "
-        "a test failed.",
+        "folder, render its HTML report and print a summary; the verdict is the last lines "
+        "before the report's path. Exit codes: 0 ready, 1 not ready (a stage or test failed, "
+        "data was lost, a goal, SLO or regression check failed), 3 incomplete (something "
+        "the run profile requires was not assessed, e.g. --backends azure), 2 usage error.",
     )
     run.add_argument(
         "--backends",
@@ -92,6 +101,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--full",
         action="store_true",
         help="benchmarks in the full profile (100 MiB objects, longer loops; default quick)",
+    )
+    run.add_argument(
+        "--profile",
+        default=None,
+        help="run profile: what a release decision requires (bundled: default, contract; "
+        "or a .toml path; default: default, which is what make run runs)",
     )
     run.add_argument(
         "pytest_args", nargs="*", help="extra pytest arguments for the suites (after --)"

@@ -26,6 +26,8 @@ class Page:
     generated: str
     label: str
     verdict: Verdict
+    assessed: Table
+    regressions: list[Table]
     seed_table: Table
     op_figures: list[Figure]
     pct_figures: list[Figure]
@@ -83,6 +85,8 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         generated=(now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
         label=tables.environment_label(findings.emulated),
         verdict=findings.verdict,
+        assessed=tables.assessed_table(findings.verdict),
+        regressions=tables.regression_tables(findings.regressions),
         seed_table=tables.seed_table(rows, findings.costs.prices),
         op_figures=[f for f in op_figures if f is not None and f.table.rows],
         pct_figures=figures.percentile_figures(rows),

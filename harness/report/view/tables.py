@@ -8,7 +8,7 @@ from typing import Any
 from crownsafe.redaction import MARKER
 from harness.bench import cost
 from harness.report import labels as lb
-from harness.report.findings import SEED_ROWS, BaselineRow, OpStats
+from harness.report.findings import SEED_ROWS, BaselineRow, OpStats, RegressionLine, Verdict
 from harness.report.view.figures import est_ms, finding_cell, ratio_cell, verdict_cell
 from harness.report.view.model import Cell, Table
 from harness.report.view.svg import fmt
@@ -455,3 +455,37 @@ def memory_table(points: list[MemoryPoint]) -> Table:
             ]
         )
     return table
+
+
+STATUS_CLS = {"passed": "pass", "failed": "fail", "undecided": "warn", "not assessed": "warn"}
+
+
+def assessed_table(verdict: Verdict) -> Table:
+    """What was assessed: each item the run profile requires, on which backends, result."""
+    table = Table(
+        f"What was assessed, against the run profile {verdict.profile!r}",
+        ["Required", "On backends", "Assessed on", "Result", "Detail"],
+    )
+    for item in verdict.items:
+        table.rows.append(
+            [
+                item.label,
+                ", ".join(item.required_backends) or "any",
+                ", ".join(item.assessed_backends) or "none",
+                Cell(item.status, STATUS_CLS[item.status]),
+                item.detail,
+            ]
+        )
+    return table
+
+
+def regression_tables(groups: dict[str, list[RegressionLine]]) -> list[Table]:
+    """Regressions by operation, each with its size and the one baseline it is against."""
+    return [
+        Table(
+            f"Regressions: {operation}",
+            ["Benchmark", "Change", "Against"],
+            [[r.name, Cell(r.change, "fail"), f"baseline {r.baseline}"] for r in lines],
+        )
+        for operation, lines in groups.items()
+    ]
