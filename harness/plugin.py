@@ -15,10 +15,11 @@ from typing import Any, cast
 
 import pytest
 
+from crownsafe.config import BACKENDS
 from crownsafe.redaction import redact
 from harness.environment import collect_environment
 from harness.rundir import new_run_dir, write_json
-from harness.services.base import ProvisionMode
+from harness.services.base import PROVISION_MODES, ProvisionMode
 
 __all__ = [
     "BACKENDS",
@@ -37,8 +38,6 @@ pytest_plugins = [
     "harness.fixtures.faults",
 ]
 
-BACKENDS = ("azure", "s3")
-PROVISION_MODES = ("local", "docker", "external")
 MESSAGE_LIMIT = 2000
 
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from crownsafe.config import BACKENDS
 from harness.bench import overhead
 from harness.bench.gate import (
     DEFAULT_NOISE_FLOOR,
@@ -30,6 +31,7 @@ from harness.bench.gate import (
     samples_by_name,
 )
 from harness.rundir import REPORTS_ROOT, new_run_dir, write_json
+from harness.services.base import PROVISION_MODES
 
 __all__ = ["BASELINE_FILE", "configure_parser", "main", "register", "run"]
 
@@ -74,7 +76,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--gate-only", action="store_true", help="do not run; gate the run's JSON")
     parser.add_argument(
-        "--backends", default="azure,s3", help="comma-separated backends (default azure,s3)"
+        "--backends",
+        default=",".join(BACKENDS),
+        help=f"comma-separated backends (default {','.join(BACKENDS)})",
     )
     parser.add_argument(
         "--full",
@@ -83,7 +87,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--provision",
-        choices=("local", "docker", "external"),
+        choices=PROVISION_MODES,
         default=os.environ.get("HARNESS_PROVISION", "local"),
         help="how the benchmark run gets its services (local: its own, Azurite on disk)",
     )

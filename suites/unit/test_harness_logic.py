@@ -12,15 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crownsafe.config import Settings, load_settings
+from crownsafe.storage.azure import parse_connection_string
 from crownsafe.storage.naming import validate_bucket_name, validate_container_name
 from harness.fixtures.storage import _azure_connection_string, unique_container_name
 from harness.plugin import _suite_record, backend_of, suite_of
-from harness.services.azurite import (
-    WELL_KNOWN_ACCOUNT_KEY,
-    AzuriteService,
-    _blob_endpoint_of,
-    parse_connection_string,
-)
+from harness.services.azurite import WELL_KNOWN_ACCOUNT_KEY, AzuriteService, _blob_endpoint_of
 from harness.services.base import ServiceStartError
 from harness.services.provision import canonical_service_name
 from harness.services.redis import RedisService
@@ -80,12 +76,12 @@ def test_connection_string_parts() -> None:
     parts = parse_connection_string(
         "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=k==;EndpointSuffix=core.windows.net"
     )
-    assert parts["accountkey"] == "k=="
+    assert parts["ACCOUNTKEY"] == "k=="
     assert _blob_endpoint_of(parts) == "https://acct.blob.core.windows.net"
-    assert _blob_endpoint_of({"blobendpoint": "http://127.0.0.1:1/devstoreaccount1/"}) == (
+    assert _blob_endpoint_of({"BLOBENDPOINT": "http://127.0.0.1:1/devstoreaccount1/"}) == (
         "http://127.0.0.1:1/devstoreaccount1"
     )
-    assert _blob_endpoint_of({"usedevelopmentstorage": "true"}).endswith(":10000/devstoreaccount1")
+    assert _blob_endpoint_of({"USEDEVELOPMENTSTORAGE": "true"}).endswith(":10000/devstoreaccount1")
 
 
 class _FakeAzure:
@@ -108,9 +104,9 @@ class _FakeAzure:
 def test_azure_client_endpoint_override(endpoint: str | None, expected: str) -> None:
     """A proxy endpoint without a path gets the account path; the key is kept."""
     result = parse_connection_string(_azure_connection_string(_FakeAzure(), endpoint))
-    assert result["blobendpoint"] == expected
-    assert result["accountkey"] == WELL_KNOWN_ACCOUNT_KEY
-    assert result["defaultendpointsprotocol"] == expected.split("://")[0]
+    assert result["BLOBENDPOINT"] == expected
+    assert result["ACCOUNTKEY"] == WELL_KNOWN_ACCOUNT_KEY
+    assert result["DEFAULTENDPOINTSPROTOCOL"] == expected.split("://")[0]
 
 
 def test_service_aliases() -> None:
@@ -144,6 +140,18 @@ def test_external_mode_without_variables_says_which(
     for variable in variables:
         assert variable in str(caught.value)
     assert "--provision local" in caught.value.fix
+
+
+def test_external_azure_reads_the_connection_string_with_crownsafes_parser() -> None:
+    """A malformed HARNESS_AZURE_CONNECTION_STRING is a ServiceStartError naming it; a
+    well-formed one is accepted without contacting the account."""
+    bad = AzuriteService("external", environ={"HARNESS_AZURE_CONNECTION_STRING": "AccountName"})
+    with pytest.raises(ServiceStartError, match=r"HARNESS_AZURE_CONNECTION_STRING.*malformed"):
+        bad.check_prerequisites()
+    good = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=k==;"
+    AzuriteService(
+        "external", environ={"HARNESS_AZURE_CONNECTION_STRING": good}
+    ).check_prerequisites()
 
 
 def test_unknown_mode_is_rejected() -> None:
