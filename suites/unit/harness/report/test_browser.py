@@ -12,7 +12,7 @@ from pathlib import Path
 from harness.report import render_run
 from harness.report.browser import check_page, find_chromium
 
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_runs"
+GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 SECTIONS = [
     "Verdict",
     "The seed's Performance Benchmarks, measured",

@@ -13,7 +13,7 @@ import pytest
 from harness.report import analysis, load_run, render_run
 from harness.report.render import main as report_main
 
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_runs"
+GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 SECTIONS = (
     "verdict",
     "seed",
