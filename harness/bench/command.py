@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from crownsafe.config import BACKENDS
 from harness.bench import overhead
 from harness.bench.gate import (
     DEFAULT_NOISE_FLOOR,
@@ -31,6 +32,7 @@ from harness.bench.gate import (
 )
 from harness.runfolder import reports_root, resolve_run_dir, write_file
 from harness.runfolder.bench import GateFile
+from harness.services.base import PROVISION_MODES
 
 __all__ = ["baseline_file", "configure_parser", "main", "register", "run"]
 
@@ -85,7 +87,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "was not met; undecided goals do not fail",
     )
     parser.add_argument(
-        "--backends", default="azure,s3", help="comma-separated backends (default azure,s3)"
+        "--backends",
+        default=",".join(BACKENDS),
+        help=f"comma-separated backends (default {','.join(BACKENDS)})",
     )
     parser.add_argument(
         "--full",
@@ -94,7 +98,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--provision",
-        choices=("local", "docker", "external"),
+        choices=PROVISION_MODES,
         default=os.environ.get("HARNESS_PROVISION", "local"),
         help="how the benchmark run gets its services (local: its own, Azurite on disk)",
     )

@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 from typing import cast
 
+from crownsafe.config import BACKENDS
 from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from harness.runfolder import resolve_run_dir
-from harness.services.base import ProvisionMode
+from harness.services.base import PROVISION_MODES, ProvisionMode
 from harness.stages import DEFAULT_STAGES, STAGES, RunContext, run_stages
 
 __all__ = ["register"]
@@ -27,9 +28,11 @@ def _project_root() -> Path:
 
 def _backends(text: str) -> list[str]:
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ("azure", "s3")]
+    unknown = [n for n in names if n not in BACKENDS]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"use a comma-separated subset of azure,s3: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"use a comma-separated subset of {','.join(BACKENDS)}: {text!r}"
+        )
     return list(dict.fromkeys(names))
 
 
@@ -78,12 +81,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--backends",
         type=_backends,
-        default=["azure", "s3"],
-        help="comma-separated subset of azure,s3 (default: both)",
+        default=list(BACKENDS),
+        help=f"comma-separated subset of {','.join(BACKENDS)} (default: all)",
     )
     run.add_argument(
         "--provision",
-        choices=("local", "docker", "external"),
+        choices=PROVISION_MODES,
         default="local",
         help="how services are provided: started here, in Docker, or already running "
         "(default: local)",

@@ -16,7 +16,7 @@ from harness.cli import main as cli_main
 from harness.report import analysis, render_run
 from harness.runfolder import load_run
 
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_runs"
+GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 SECTIONS = (
     "verdict",
     "seed",
