@@ -133,6 +133,7 @@ def _suites(ctx: RunContext) -> StageResult:
         return StageResult(False, f"none of {', '.join(SUITE_PATHS)} exists under {ctx.root}")
     argv = [*paths, "-q", "-rfE", f"--backends={','.join(ctx.backends)}"]
     argv += ["--provision=external", f"--run-dir={ctx.run_dir}"]
+    argv += [f"--junit-xml={ctx.run_dir / 'junit' / 'suites.xml'}"]
     if ctx.workers > 0:
         argv += ["-n", str(ctx.workers), "--dist", "loadgroup"]
     return _pytest(ctx, [*argv, *ctx.pytest_args], " ".join(paths))
