@@ -36,6 +36,7 @@ pytest_plugins = [
     "harness.fixtures.storage",
     "harness.fixtures.database",
     "harness.fixtures.faults",
+    "harness.logscan",
 ]
 
 MESSAGE_LIMIT = 2000
