@@ -9,11 +9,11 @@ import pytest
 from crownsafe.errors import BlobConflictError, StorageError
 from crownsafe.storage.base import StorageClient
 
-from .conftest import payload
+from .helpers import payload
 
 pytestmark = pytest.mark.contract
 
-# The documented difference (FACTS.md): the same typed error, each service's own status/code.
+# The documented difference (docs/emulators.md): one typed error, each service's status/code.
 CONFLICT_STATUS = {"azure": (409, "BlobAlreadyExists"), "s3": (412, "PreconditionFailed")}
 
 
