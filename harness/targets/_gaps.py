@@ -53,7 +53,10 @@ class Gap(BaseModel):
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            re.compile(value)
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"match {value!r} is not a regular expression: {exc}") from None
         return value
 
     def explains(self, failure: str) -> bool:

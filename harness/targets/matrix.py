@@ -150,3 +150,9 @@ def _cell(promise: str, target: MatrixTarget, found: list[Outcome]) -> MatrixCel
         detail=worst.detail,
         gap=worst.gap,
     )
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(CompatibilityMatrix.model_json_schema(), indent=2))
