@@ -57,7 +57,8 @@ def _not_implemented(exc: Exception) -> bool:
     if not isinstance(response, dict):
         return False
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return status == 501 or response.get("Error", {}).get("Code") == "NotImplemented"
+    code = response.get("Error", {}).get("Code")
+    return bool(status == 501 or code == "NotImplemented")
 
 
 def _delete_batch(client: S3Client, bucket: str, batch: set[tuple[str, str]]) -> None:
