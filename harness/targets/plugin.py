@@ -56,7 +56,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         target = TARGETS[name]
         promise = promise_of(item, target, selection)
-        doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
+        doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip().splitlines()
         item.user_properties += [
             (f"{_PROP}target", target.name),
             (f"{_PROP}promise", promise),

@@ -45,13 +45,22 @@ def _error_code(backend: str, response: requests.Response) -> str | None:
     return found.group(1) if found else None
 
 
+def _answer(backend: str, response: requests.Response) -> str:
+    """Status and error code only: an S3 error body echoes the signature it was given."""
+    return f"{response.status_code} {_error_code(backend, response) or ''}".strip()
+
+
 def _assert_refused(backend: str, response: requests.Response, codes: dict[str, set[str]]) -> None:
     """403 with one of the backend's error codes (S3's from the XML body, Azure's header)."""
-    assert response.status_code == 403, (
-        f"[{backend}] expected 403, got {response.status_code}: {response.text[:300]}"
-    )
+    status = response.status_code
+    assert status == 403, f"[{backend}] expected 403, got {_answer(backend, response)}"
     code = _error_code(backend, response)
     assert code in codes[backend], f"[{backend}] 403 error code {code!r} not in {codes[backend]}"
+
+
+def _assert_not_served(response: requests.Response, content: bytes) -> None:
+    served = content in response.content
+    assert not served, "the refused request was served the object's content anyway"
 
 
 def _assert_presign_parameters(
@@ -84,7 +93,7 @@ def test_sas_url_returns_bytes_and_content_type(storage_client: StorageClient) -
     storage_client.upload_file("sas/photo.png", b"\x89PNG\r\n", content_type="image/png")
     url = storage_client.generate_sas_url("sas/photo.png", expiry_hours=1, permission="r")
     response = requests.get(url, timeout=HTTP_TIMEOUT)
-    assert response.status_code == 200, response.text[:300]
+    assert response.status_code == 200, _answer(storage_client.backend, response)
     assert response.content == b"\x89PNG\r\n"
     assert response.headers["Content-Type"] == "image/png"
 
@@ -94,7 +103,7 @@ def test_write_sas_put_creates_blob(storage_client: StorageClient, backend: str)
     url = storage_client.generate_sas_url("sas/uploaded.bin", expiry_hours=1, permission="w")
     headers = {"x-ms-blob-type": "BlockBlob"} if backend == "azure" else {}
     response = requests.put(url, data=b"via sas", headers=headers, timeout=HTTP_TIMEOUT)
-    assert response.status_code in (200, 201), response.text[:300]
+    assert response.status_code in (200, 201), _answer(backend, response)
     assert storage_client.download_blob("sas/uploaded.bin") == b"via sas"
 
 
@@ -122,7 +131,7 @@ def test_write_only_sas_cannot_read(
         _assert_presign_parameters(url, target_services, expires_s=3600, method="PUT")
     response = requests.get(url, timeout=HTTP_TIMEOUT)
     _assert_refused(backend, response, PERMISSION_MISMATCH)
-    assert b"secret content" not in response.content
+    _assert_not_served(response, b"secret content")
 
 
 def test_expired_sas_cannot_read(
@@ -150,10 +159,10 @@ def test_expired_sas_cannot_read(
         # refusal below is about the expiry, not about how the suite signs.
         current = sigv4_resign(fresh, secret, signed_at=sas_signed_at(timedelta()), expires_s=60)
         control = requests.get(current, timeout=HTTP_TIMEOUT)
-        assert control.status_code == 200, f"re-signed control URL: {control.text[:300]}"
+        assert control.status_code == 200, f"re-signed control URL: {_answer(backend, control)}"
     response = requests.get(url, timeout=HTTP_TIMEOUT)
     _assert_refused(backend, response, EXPIRED)
-    assert b"too late" not in response.content
+    _assert_not_served(response, b"too late")
 
 
 def test_tampered_sas_rejected(
@@ -188,7 +197,7 @@ def test_sas_for_one_blob_cannot_read_another(
         assert presigned_methods(moved, target_services.s3.secret_access_key) == set()
     response = requests.get(moved, timeout=HTTP_TIMEOUT)
     _assert_refused(backend, response, SIGNATURE_MISMATCH)
-    assert b"content of the other blob" not in response.content
+    _assert_not_served(response, b"content of the other blob")
 
 
 def test_sas_start_time_and_protocol(

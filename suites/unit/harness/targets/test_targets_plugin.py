@@ -161,3 +161,67 @@ def test_a_broken_profile_is_a_usage_error(pytester: pytest.Pytester, demo: Path
     result = pytester.runpytest_subprocess("--gap-profile", str(bad), "-p", "no:xdist")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "bad.toml" in result.stderr.str()
+
+
+SCOPES = textwrap.dedent(
+    """
+    import pytest
+
+    @pytest.mark.contract
+    @pytest.mark.security
+    def test_presign(backend_name):
+        pass
+
+    @pytest.mark.contract
+    def test_listing(backend_name):
+        pass
+
+    def test_not_contract(backend_name):
+        pass
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            [],
+            {
+                "test_presign[azure]",
+                "test_presign[s3]",
+                "test_presign[s3-localstack]",
+                "test_listing[azure]",
+                "test_listing[s3]",
+                "test_not_contract[azure]",
+                "test_not_contract[s3]",
+            },
+        ),
+        (
+            ["--targets", "s3,s3:localstack"],
+            {
+                "test_presign[s3]",
+                "test_presign[s3-localstack]",
+                "test_listing[s3]",
+                "test_listing[s3-localstack]",
+                "test_not_contract[s3]",
+            },
+        ),
+        (
+            ["--backends", "azure", "--security-targets", "none"],
+            {"test_presign[azure]", "test_listing[azure]", "test_not_contract[azure]"},
+        ),
+    ],
+    ids=["default", "two-s3-targets", "azure-only"],
+)
+def test_which_tests_run_on_which_targets(
+    pytester: pytest.Pytester, args: list[str], expected: set[str]
+) -> None:
+    """Security tests also on LocalStack; extra targets only for the contract."""
+    pytester.makeini(
+        "[pytest]\naddopts = -p no:locust\nmarkers =\n    contract: c\n    security: s\n"
+    )
+    pytester.makepyfile(test_scopes=SCOPES)
+    result = pytester.runpytest_subprocess("--collect-only", "-q", "-p", "no:xdist", *args)
+    ids = {line.split("::")[1] for line in result.stdout.lines if "::" in line}
+    assert ids == expected
