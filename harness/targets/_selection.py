@@ -13,6 +13,7 @@ from typing import cast
 
 import pytest
 
+from harness.plugin import selected_backends
 from harness.services.base import ProvisionMode
 from harness.targets._gaps import GapProfile, GapProfileError, builtin_profile, load_profile
 from harness.targets._registry import TARGETS, Target, default_target, parse_targets
@@ -96,8 +97,7 @@ def _compute(config: pytest.Config) -> TargetSelection:
             full = parse_targets(raw, provision)
             config.option.backends = ",".join(dict.fromkeys(t.backend for t in full))
         else:
-            backends = str(config.getoption("backends") or "").split(",")
-            full = [default_target(b.strip().lower(), provision) for b in backends if b.strip()]
+            full = [default_target(b, provision) for b in selected_backends(config)]
         security = _security_targets(config, provision, full)
     except (ValueError, KeyError) as exc:
         raise pytest.UsageError(f"--targets / --security-targets: {exc}") from None
