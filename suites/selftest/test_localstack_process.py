@@ -2,7 +2,7 @@
 its start-up time and memory in services.json.
 
 Uses the session's LocalStack (the one the security promises run on, same xdist group),
-so it costs no extra start.
+so it costs no extra start where loadgroup works (see docs/emulators.md on xdist).
 """
 
 from __future__ import annotations
