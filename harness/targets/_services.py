@@ -66,7 +66,8 @@ def record_services(
     *,
     primary: bool,
 ) -> Path:
-    """Merge `handle`'s services into services.json (same name and target: replaced).
+    """Merge `handle`'s services into services.json (same name, target and endpoint:
+    replaced; each xdist worker that starts a target's service adds its own entry).
 
     `primary` services also set the file's top-level fields (mode, start, parallel time),
     but only when no primary services were recorded yet (a later session in the same run
@@ -84,8 +85,12 @@ def record_services(
             record = handle.to_json()
             data.update({k: v for k, v in record.items() if k != "services"})
         new = _entries(handle, targets)
-        keys = {(e["name"], e["target"]) for e in new}
-        kept = [e for e in data.get("services", []) if (e["name"], e.get("target", "")) not in keys]
+        keys = {(e["name"], e["target"], e["endpoint"]) for e in new}
+        kept = [
+            e
+            for e in data.get("services", [])
+            if (e["name"], e.get("target", ""), e.get("endpoint", "")) not in keys
+        ]
         data["services"] = [*kept, *new]
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True))

@@ -34,13 +34,17 @@ def test_targets_are_added_and_primary_fields_are_written_once(tmp_path: Path) -
     record_services(tmp_path, localstack, {"s3": TARGETS["s3:localstack"]}, primary=False)
     primary = _handle("s3", 0.3, "http://127.0.0.1:1")
     record_services(tmp_path, primary, {"s3": TARGETS["s3:moto"]}, primary=True)
-    later = _handle("s3", 9.9, "http://127.0.0.1:3")
+    later = _handle("s3", 9.9, "http://127.0.0.1:1")
     record_services(tmp_path, later, {"s3": TARGETS["s3:moto"]}, primary=True)
+    other_worker = _handle("s3", 8.0, "http://127.0.0.1:4")
+    record_services(tmp_path, other_worker, {"s3": TARGETS["s3:localstack"]}, primary=False)
 
     data = json.loads((tmp_path / "services.json").read_text())
     assert data["parallel_ready_s"] == 0.3, "a later primary session leaves the record alone"
-    by_target = {e["target"]: e for e in data["services"]}
-    assert set(by_target) == {"s3:localstack", "s3:moto"}
-    assert by_target["s3:localstack"]["ready_s"] == 7.0
-    assert by_target["s3:moto"]["endpoint"] == "http://127.0.0.1:1"
+    entries = sorted((e["target"], e["endpoint"], e["ready_s"]) for e in data["services"])
+    assert entries == [
+        ("s3:localstack", "http://127.0.0.1:2", 7.0),
+        ("s3:localstack", "http://127.0.0.1:4", 8.0),
+        ("s3:moto", "http://127.0.0.1:1", 0.3),
+    ]
     assert all(e["rss_mib"] > 1 for e in data["services"])
