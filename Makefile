@@ -4,8 +4,9 @@
 #               benchmarks, write reports/runs/<ts>/index.html and print its path
 #   make test   set up what is missing, lint, run every suite and every benchmark once
 #
-# Set-up is idempotent: stamps keyed on the hashes of pyproject.toml + constraints.txt and
-# package-lock.json make a second `make bootstrap` take well under a second.
+# Set-up is idempotent: stamps keyed on the hashes of pyproject.toml + constraints.txt,
+# package-lock.json and localstack-requirements.txt (LocalStack's own venv) make a second
+# `make bootstrap` take well under a second.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -21,6 +22,9 @@ PY_HASH := $(shell cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | 
 NODE_HASH := $(shell cat package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
 PY_STAMP := $(VENV)/.bootstrap-$(PY_HASH)
 NODE_STAMP := node_modules/.bootstrap-$(NODE_HASH)
+LOCALSTACK_VENV ?= .venv-localstack
+LOCALSTACK_HASH := $(shell cat localstack-requirements.txt 2>/dev/null | sha256sum | cut -c1-16)
+LOCALSTACK_STAMP := $(LOCALSTACK_VENV)/.bootstrap-$(LOCALSTACK_HASH)
 TEST_RUN_DIR ?= reports/runs/$(shell date -u +%Y%m%dT%H%M%SZ)-make-test
 LINT_PATHS := crownsafe harness suites benchmarks fixtures
 
@@ -32,16 +36,16 @@ define run_pytest
 	exit $$rc
 endef
 
-.PHONY: help bootstrap system-packages python-env node-env lint test run unit contract clean distclean
+.PHONY: help bootstrap system-packages python-env node-env localstack-env lint test run unit contract clean distclean
 
 help:
 	@echo "make run        bootstrap, services, contract + unit suites, quick benchmarks, HTML report"
 	@echo "make test       bootstrap, lint, pytest suites (xdist), benchmarks once (no timing)"
-	@echo "make bootstrap  venv (.venv), npm ci, system packages (apt-get when root)"
+	@echo "make bootstrap  venvs (.venv, .venv-localstack), npm ci, system packages (apt-get when root)"
 	@echo "make lint       ruff check, ruff format --check, mypy"
 	@echo "make clean      caches; make distclean also removes .venv, node_modules, runs"
 
-bootstrap: system-packages python-env node-env
+bootstrap: system-packages python-env node-env localstack-env
 
 # redis-server and PostgreSQL are needed by some suites, Node.js by Azurite, openssl for
 # Azurite over HTTPS, Chromium to check the HTML report in a real browser. As root with apt-get they are installed; otherwise the exact command
@@ -84,6 +88,16 @@ $(NODE_STAMP):
 	@test -x node_modules/.bin/azurite-blob
 	@touch $@
 
+# LocalStack (S3 that checks presigned URLs) lives in its own venv: its pins clash with ours.
+localstack-env: $(LOCALSTACK_STAMP)
+
+$(LOCALSTACK_STAMP):
+	@test -x $(LOCALSTACK_VENV)/bin/python || { echo "bootstrap: creating $(LOCALSTACK_VENV)"; $(PYTHON) -m venv $(LOCALSTACK_VENV); }
+	@echo "bootstrap: pip install -r localstack-requirements.txt (into $(LOCALSTACK_VENV))"
+	@$(LOCALSTACK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r localstack-requirements.txt
+	@rm -f $(LOCALSTACK_VENV)/.bootstrap-*
+	@touch $@
+
 lint: bootstrap
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
@@ -108,4 +122,4 @@ clean:
 	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -not -path "./node_modules/*" -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) node_modules reports/runs reports/latest *.egg-info
+	rm -rf $(VENV) $(LOCALSTACK_VENV) node_modules reports/runs reports/latest *.egg-info

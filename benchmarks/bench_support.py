@@ -8,7 +8,6 @@ only place outside crownsafe.storage that imports the SDKs: measuring them is th
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ import pytest
 
 from crownsafe.storage.base import StorageClient
 from harness.services.provision import ProvisionedServices
+from harness.testdata import payload
 
 KIB, MIB = 1024, 1024 * 1024
 ALL_SIZES = (KIB, MIB, 10 * MIB, 100 * MIB)
@@ -54,8 +54,9 @@ _PAYLOADS: dict[int, bytes] = {}
 
 
 def payload_bytes(size: int) -> bytes:
+    """harness.testdata.payload seeded by the size, made once per size."""
     if size not in _PAYLOADS:
-        _PAYLOADS[size] = random.Random(size).randbytes(size)
+        _PAYLOADS[size] = payload(size, seed=size)
     return _PAYLOADS[size]
 
 

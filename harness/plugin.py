@@ -40,6 +40,8 @@ pytest_plugins = [
     "harness.fixtures.database",
     "harness.fixtures.faults",
     "harness.logscan",
+    "harness.targets.plugin",
+    "harness.targets.fixtures",
 ]
 
 MESSAGE_LIMIT = 2000
@@ -145,8 +147,9 @@ def suite_of(nodeid: str) -> str:
 
 
 def backend_of(nodeid: str) -> str | None:
-    """The storage backend in a test id's parameters ('...[azure]', '...[1KiB-s3]')."""
-    match = re.search(r"\[([^\[\]]*)\]$", nodeid)
+    """The storage backend in a test id's parameters ('...[azure]', '...[1KiB-s3]',
+    '...[s3-localstack]@target-s3-localstack': xdist's loadgroup appends the group)."""
+    match = re.search(r"\[([^\[\]]*)\](@[^\[\]@]*)?$", nodeid)
     if not match:
         return None
     tokens = match.group(1).split("-")

@@ -29,6 +29,7 @@ from harness.runfolder.bench import (
 )
 from harness.runfolder.benchmarks import BenchmarkEntry, BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, Check, SecurityChecksFile
+from harness.runfolder.compatibility import CompatibilityFile
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.io import RunFileError, read_file
 from harness.runfolder.load import LoadFile
@@ -83,6 +84,7 @@ class RunData:
     load: LoadFile | None = None
     checks: dict[str, list[Check]] = field(default_factory=dict)
     workload: WorkloadFile | None = None
+    compatibility: CompatibilityFile | None = None
     problems: list[RunFileError] = field(default_factory=list)
 
 
@@ -138,4 +140,5 @@ def load_run(path: Path) -> RunData:
         if checks := _optional(run, model):
             run.checks[name] = checks.checks
     run.workload = _optional(run, WorkloadFile)
+    run.compatibility = _optional(run, CompatibilityFile)
     return run

@@ -16,6 +16,7 @@ from harness.runfolder.bench import (
 )
 from harness.runfolder.benchmarks import BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, SecurityChecksFile
+from harness.runfolder.compatibility import CompatibilityFile
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.load import LoadFile
 from harness.runfolder.migration import MigrationFile
@@ -46,6 +47,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     SecurityChecksFile,
     WorkloadFile,
     RunSummaryFile,
+    CompatibilityFile,
 )
 
 

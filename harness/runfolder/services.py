@@ -14,7 +14,8 @@ class ServiceTiming(Record):
     mode: str = Field(description="local / docker / external")
     ready_s: float | None = Field(None, description="start to ready, seconds")
     endpoint: str = Field("", description="where it listens (no credential)")
-    rss_bytes: int | None = Field(None, description="resident memory once ready, if measured")
+    target: str = Field("", description="the target it serves, e.g. s3:localstack")
+    rss_mib: float | None = Field(None, description="resident memory with children, MiB")
 
 
 class ServicesFile(RunFile):

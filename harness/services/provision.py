@@ -214,12 +214,15 @@ def start_services(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     log_dir: Path | None = None,
     on_ready: Callable[[ServiceTiming], None] | None = None,
+    prebuilt: Mapping[str, Service] | None = None,
 ) -> ProvisionedServices:
     """Start the named services at once and wait until every one answers.
 
     `options` holds constructor keywords per service (e.g. `{"azure": {"https": True}}`);
     `log_dir` keeps the local processes' logs (default: a temp dir removed on stop);
-    `on_ready` is called as each service becomes ready (progress output).
+    `on_ready` is called as each service becomes ready (progress output);
+    `prebuilt` gives unstarted providers to use instead of building them (e.g. LocalStack
+    for "s3": the targets of harness.targets), each keeping its own mode.
     If any service fails, every other one is stopped before the error is raised: a
     `ServiceStartError` for one failure, a `ProvisionError` listing them for several.
     """
@@ -227,13 +230,19 @@ def start_services(
     handle = ProvisionedServices(mode=mode, started_at=datetime.now(UTC).isoformat())
     if not wanted:
         return handle
-    built = {n: build_service(n, mode, log_dir, (options or {}).get(n)) for n in wanted}
+    given = prebuilt or {}
+    built = {
+        n: given.get(n) or build_service(n, mode, log_dir, (options or {}).get(n)) for n in wanted
+    }
 
     def start_one(name: str) -> ServiceTiming:
         began = time.perf_counter()
         service = built[name].start()
         timing = ServiceTiming(
-            name, mode, round(time.perf_counter() - began, 4), _describe(service)
+            name,
+            getattr(service, "mode", mode),
+            round(time.perf_counter() - began, 4),
+            _describe(service),
         )
         if on_ready is not None:
             on_ready(timing)

@@ -154,6 +154,7 @@ def launch_local(
     timeout: float,
     fix: str,
     env: Mapping[str, str] | None = None,
+    env_for_port: Callable[[int], Mapping[str, str]] | None = None,
     attempts: int = 2,
 ) -> tuple[ServiceProcess, int]:
     """Start a local server process on a free port and wait until it answers.
@@ -161,11 +162,13 @@ def launch_local(
     A free port can be taken by someone else between our check and the server's bind; when
     the log says so, the start is tried again on another port (up to `attempts` times).
     Whatever fails, the process is stopped before the error leaves this function.
+    `env_for_port` builds the environment for a server that reads its port from there.
     """
     for attempt in range(1, attempts + 1):
         port = free_port()
         log_path = log_for_port(port)
-        process = ServiceProcess(argv_for_port(port), log_path, env=env).start()
+        port_env = env_for_port(port) if env_for_port is not None else env
+        process = ServiceProcess(argv_for_port(port), log_path, env=port_env).start()
         try:
             wait_until_ready(
                 functools.partial(probe_for_port, port),

@@ -11,8 +11,9 @@ import pytest
 
 from crownsafe.errors import BlobConflictError, StorageError, StorageUnavailableError
 from crownsafe.storage.base import StorageClient
+from harness.targets import Target
 
-from .conftest import KIB, MIB, payload
+from .helpers import KIB, MIB, payload
 
 pytestmark = pytest.mark.contract
 
@@ -54,7 +55,7 @@ def test_concurrent_reads_of_one_blob(storage_client: StorageClient) -> None:
 
 
 def test_concurrent_overwrites_are_never_torn(
-    storage_client: StorageClient, backend: str, record_gap: RecordGap
+    storage_client: StorageClient, storage_target: Target, record_gap: RecordGap
 ) -> None:
     """Racing overwrites of one name leave exactly one writer's whole content."""
     versions = [payload(256 * KIB, seed=200 + i) for i in range(12)]
@@ -72,7 +73,7 @@ def test_concurrent_overwrites_are_never_torn(
         errors = [error for error in pool.map(write, versions) if error is not None]
     final = storage_client.download_blob("conc/raced.bin")
     assert final in versions, "the stored blob mixes bytes from several writers"
-    if backend == "s3" and errors:
+    if storage_target.name == "s3:moto" and errors:
         # moto 5.2 answers some racing PUTs of one key with 500 (its ETag read hits the
         # replaced key's closed buffer); real S3 accepts them all (last writer wins).
         assert all(isinstance(e, StorageUnavailableError) and e.status == 500 for e in errors), (
@@ -86,7 +87,7 @@ def test_concurrent_overwrites_are_never_torn(
             "the final object is one writer's whole content; failures are typed 500s",
         )
     else:
-        assert errors == [], f"[{backend}] racing overwrites failed: {errors}"
+        assert errors == [], f"[{storage_target.name}] racing overwrites failed: {errors}"
 
 
 def test_concurrent_create_only_has_one_winner(storage_client: StorageClient) -> None:

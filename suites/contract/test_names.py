@@ -15,7 +15,7 @@ from crownsafe.errors import InvalidBlobNameError
 from crownsafe.storage.base import StorageClient
 from crownsafe.storage.naming import is_valid_blob_name
 
-from .conftest import check_each
+from .helpers import check_each
 
 pytestmark = pytest.mark.contract
 

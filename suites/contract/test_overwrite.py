@@ -9,7 +9,7 @@ import pytest
 from crownsafe.errors import BlobConflictError, StorageError
 from crownsafe.storage.base import StorageClient
 
-from .conftest import payload
+from .helpers import payload
 
 pytestmark = pytest.mark.contract
 

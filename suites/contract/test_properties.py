@@ -9,7 +9,7 @@ import pytest
 from crownsafe.errors import InvalidMetadataError
 from crownsafe.storage.base import StorageClient
 
-from .conftest import check_each
+from .helpers import check_each
 
 pytestmark = pytest.mark.contract
 

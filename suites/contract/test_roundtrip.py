@@ -11,7 +11,7 @@ import pytest
 
 from crownsafe.storage.base import StorageClient
 
-from .conftest import (
+from .helpers import (
     KIB,
     MIB,
     NonSeekableStream,
@@ -32,12 +32,12 @@ def _assert_round_trip(client: StorageClient, name: str, data: bytes) -> None:
     assert client.head_object(name).size == len(data)
 
 
-def _committed_blocks(storage_services: Any, container: str, name: str) -> int:
+def _committed_blocks(target_services: Any, container: str, name: str) -> int:
     """How many blocks the Azure blob was committed from (0 for a single Put Blob)."""
     from azure.storage.blob import BlobServiceClient
 
     service = BlobServiceClient.from_connection_string(
-        storage_services.azure.connection_string, retry_total=0
+        target_services.azure.connection_string, retry_total=0
     )
     with service:
         committed, _uncommitted = service.get_blob_client(container, name).get_block_list(
@@ -67,7 +67,7 @@ def test_one_mib_round_trips(storage_client: StorageClient) -> None:
 
 
 def test_multi_block_stream_round_trips(
-    storage_client: StorageClient, storage_services: Any
+    storage_client: StorageClient, target_services: Any
 ) -> None:
     """20 MiB from a non-seekable stream goes multi-block/multipart and comes back intact."""
     size = 20 * MIB
@@ -84,7 +84,7 @@ def test_multi_block_stream_round_trips(
         )
     else:
         blocks = _committed_blocks(
-            storage_services, storage_client.container_name, "multi/block.bin"
+            target_services, storage_client.container_name, "multi/block.bin"
         )
         assert blocks > 1, f"[azure] expected a block list of several blocks, got {blocks}"
 

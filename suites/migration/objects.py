@@ -20,8 +20,9 @@ import boto3
 from botocore.config import Config
 
 from crownsafe.storage.urls import to_s3_uri
+from harness.testdata import pattern_chunks, payload
 
-__all__ = ["SeedObject", "make_objects", "payload", "put_objects", "seed_rows"]
+__all__ = ["SeedObject", "make_objects", "object_payload", "put_objects", "seed_rows"]
 
 MiB = 1024 * 1024
 CONTENT_TYPES = ("image/jpeg", "image/png", "application/pdf", "text/html; charset=utf-8", None)
@@ -44,16 +45,12 @@ class SeedObject:
 
 def payload_chunks(obj: SeedObject, chunk: int = 4 * MiB) -> Iterator[bytes]:
     """Deterministic bytes for `obj` (seeded by its key)."""
-    rng = random.Random(obj.key)
-    left = obj.size
-    while left > 0:
-        take = min(chunk, left)
-        yield rng.randbytes(take)
-        left -= take
+    return pattern_chunks(obj.size, obj.key, chunk)
 
 
-def payload(obj: SeedObject) -> bytes:
-    return b"".join(payload_chunks(obj))
+def object_payload(obj: SeedObject) -> bytes:
+    """All of `obj`'s bytes (harness.testdata.payload seeded by its key)."""
+    return payload(obj.size, obj.key)
 
 
 def make_objects(count: int, big_size: int) -> list[SeedObject]:
@@ -129,7 +126,7 @@ def put_objects(s3: Any, bucket: str, objects: list[SeedObject]) -> None:
                 MultipartUpload={"Parts": parts},
             )
         else:
-            client.put_object(Bucket=bucket, Key=obj.key, Body=payload(obj), **extra)
+            client.put_object(Bucket=bucket, Key=obj.key, Body=object_payload(obj), **extra)
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(put, objects))

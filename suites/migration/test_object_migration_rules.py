@@ -19,7 +19,7 @@ from crownsafe.storage.base import StorageClient
 from harness.fixtures.storage import build_storage_client
 
 from .conftest import connect
-from .objects import SeedObject, payload, put_objects, s3_sdk_client, seed_rows
+from .objects import SeedObject, object_payload, put_objects, s3_sdk_client, seed_rows
 
 pytestmark = pytest.mark.migration
 
@@ -124,7 +124,7 @@ def test_changed_source_object_is_copied_again(
     put_objects(storage_services.s3, source.container_name, [changed])
     second = migrator(storage_services, engine, source, target).run()
     assert (second.copied, second.skipped, second.ok) == (1, 9, True)
-    assert target.download_blob(changed.key) == payload(changed)
+    assert target.download_blob(changed.key) == object_payload(changed)
     assert target.head_object(changed.key).content_type == "image/png"
 
 
@@ -147,7 +147,7 @@ def test_legacy_keys_azure_refuses_are_copied_under_their_mapped_names(
     for obj in legacy:
         name = target_blob_name(obj.key)
         assert name != obj.key
-        assert target.download_blob(name) == payload(obj)
+        assert target.download_blob(name) == object_payload(obj)
         assert target.head_object(name).content_type == obj.content_type
 
 

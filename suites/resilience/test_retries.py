@@ -21,8 +21,9 @@ from crownsafe.storage.resilient import ResilientStorageClient
 from harness.faults import Proxy
 from harness.faults.summary import ResilienceSummary
 from harness.fixtures.faults import FaultyClientFactory, RecordedSleeps
+from harness.testdata import payload
 
-from .conftest import KIB, MAX_RETRIES, payload
+from .conftest import KIB, MAX_RETRIES
 
 pytestmark = [pytest.mark.resilience, pytest.mark.timeout(60)]
 

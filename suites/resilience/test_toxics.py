@@ -27,8 +27,9 @@ from harness.faults import Proxy
 from harness.faults.summary import ResilienceSummary
 from harness.fixtures.faults import RecordedSleeps, proxy_endpoint
 from harness.fixtures.storage import build_storage_client, unique_container_name
+from harness.testdata import payload
 
-from .conftest import KIB, MAX_RETRIES, MIB, payload, sha256
+from .conftest import KIB, MAX_RETRIES, MIB, sha256
 
 pytestmark = [
     pytest.mark.resilience,

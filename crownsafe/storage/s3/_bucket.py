@@ -1,7 +1,9 @@
 """Emptying an S3 bucket before deleting it: pending multipart uploads, then all versions.
 
 Takes the boto3 client `crownsafe.storage.s3` created (this module imports no SDK); the
-caller turns SDK exceptions into typed errors.
+caller turns SDK exceptions into typed errors. Some S3-compatible services do not
+implement the batch DeleteObjects call (501 NotImplemented): then each version is
+deleted on its own, for the rest of that bucket.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def empty_bucket(client: S3Client, bucket: str) -> None:
         for key, upload_id in batch:
             client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
     seen = set()
+    batch_delete = True
     while True:
         page = client.list_object_versions(Bucket=bucket, MaxKeys=1000)
         items = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
@@ -36,17 +39,40 @@ def empty_bucket(client: S3Client, bucket: str) -> None:
             return
         batch = {(item["Key"], item["VersionId"]) for item in items}
         _check_progress(bucket, seen, batch)
-        objects: Any = [{"Key": key, "VersionId": version} for key, version in batch]
-        result = client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-        if result.get("Errors"):
-            first = result["Errors"][0]
-            raise StorageError(
-                f"could not empty bucket {bucket!r}: {len(result['Errors'])} objects "
-                f"not deleted, first {first.get('Key')!r}: {first.get('Message')}",
-                backend="s3",
-                operation="delete_container",
-                error_code=first.get("Code"),
-            )
+        if batch_delete:
+            try:
+                _delete_batch(client, bucket, batch)
+                continue
+            except Exception as exc:
+                if not _not_implemented(exc):
+                    raise
+                batch_delete = False
+        for key, version in sorted(batch):
+            client.delete_object(Bucket=bucket, Key=key, VersionId=version)
+
+
+def _not_implemented(exc: Exception) -> bool:
+    """A botocore ClientError for 501 / NotImplemented (read by shape: no SDK import)."""
+    response: Any = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = response.get("Error", {}).get("Code")
+    return bool(status == 501 or code == "NotImplemented")
+
+
+def _delete_batch(client: S3Client, bucket: str, batch: set[tuple[str, str]]) -> None:
+    objects: Any = [{"Key": key, "VersionId": version} for key, version in batch]
+    result = client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+    if result.get("Errors"):
+        first = result["Errors"][0]
+        raise StorageError(
+            f"could not empty bucket {bucket!r}: {len(result['Errors'])} objects "
+            f"not deleted, first {first.get('Key')!r}: {first.get('Message')}",
+            backend="s3",
+            operation="delete_container",
+            error_code=first.get("Code"),
+        )
 
 
 def _check_progress(bucket: str, seen: set[tuple[str, str]], batch: set[tuple[str, str]]) -> None:

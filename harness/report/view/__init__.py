@@ -43,6 +43,7 @@ class Page:
     load: list[Table]
     checks: list[Table]
     suites: list[Table]
+    compatibility: Table | None
     services: Table
     gate: Table | None
     baseline: Table | None
@@ -102,6 +103,7 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         load=sections.load_tables(run),
         checks=sections.check_tables(run),
         suites=sections.suite_tables(run),
+        compatibility=sections.compatibility_table(run),
         services=sections.services_table(run),
         gate=tables.gate_table(run),
         baseline=baseline,

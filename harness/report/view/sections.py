@@ -15,6 +15,7 @@ from harness.runfolder import RunData
 __all__ = [
     "assessed_table",
     "check_tables",
+    "compatibility_table",
     "environment_label",
     "environment_table",
     "generic_tables",
@@ -287,3 +288,41 @@ def regression_tables(groups: dict[str, list[RegressionLine]]) -> list[Table]:
         )
         for operation, lines in groups.items()
     ]
+
+
+CELL_CLS = {
+    "kept": "pass",
+    "broken": "fail",
+    "known_gap": "warn",
+    "gap_closed": "fail",
+    "not_run": "muted",
+}
+
+
+def compatibility_table(run: RunData) -> Table | None:
+    """The compatibility matrix: each contract promise x each target that ran."""
+    matrix = run.compatibility
+    if matrix is None:
+        return None
+    names = [t.name for t in matrix.targets]
+    index = {(c.promise, c.target): c for c in matrix.cells}
+    table = Table(
+        "Compatibility matrix: each storage promise on each target (kept; broken; known gap: "
+        "fails the way its gap profile documents; gap closed: a known gap now kept; not run)",
+        ["Promise", *names],
+        note="; ".join(
+            f"{t}: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in totals.items() if n)
+            for t, totals in matrix.totals.items()
+        ),
+    )
+    for promise, summary in matrix.promises.items():
+        row: list[Cell | str] = [f"{promise}: {summary}" if summary else promise]
+        for name in names:
+            cell = index.get((promise, name))
+            status = cell.status if cell else "not_run"
+            shown = status.replace("_", " ")
+            if cell and cell.gap and status in ("known_gap", "gap_closed"):
+                shown += f" ({cell.gap.behaviour}; seen {cell.gap.seen})"
+            row.append(Cell(shown, CELL_CLS[status]))
+        table.rows.append(row)
+    return table

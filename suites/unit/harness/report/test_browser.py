@@ -24,6 +24,7 @@ SECTIONS = [
     "Migration",
     "Load",
     "Suite results",
+    "Compatibility matrix",
     "Regressions",
     "Environment",
 ]

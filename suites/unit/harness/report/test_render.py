@@ -304,3 +304,16 @@ def test_a_smoke_run_of_the_overhead_benchmark_is_never_a_verdict(tmp_path: Path
         verdict
     )
     assert "not met (smoke run)" in html
+
+
+def test_the_compatibility_matrix_shows_each_promise_on_each_target(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "full_pass")
+    section = _section(html, "compatibility", "regressions")
+    assert '<th scope="col">s3:localstack</th>' in section
+    rows = re.findall(r"<tr>(.*?)</tr>", section, re.S)[1:]
+    assert len(rows) == 4
+    expired = next(r for r in rows if "test_expired_sas_cannot_read" in r)
+    assert expired.count('class="pass">kept<') == 2
+    assert 'class="warn">known gap (presigned URLs are not verified; seen 2026-12-01)' in expired
+    roundtrip = next(r for r in rows if "test_roundtrip_bytes" in r)
+    assert 'class="muted">not run<' in roundtrip

@@ -1,0 +1,109 @@
+"""Gap profiles: the promises a target is known not to keep, with evidence and a date.
+
+A profile is a TOML file (`harness/targets/profiles/<target slug>.toml`, or your own through
+`--gap-profile PATH`) read into `GapProfile`. Each gap is *harmless* (the test runs; failing
+the documented way is a known gap, passing is reported as "gap closed", like a strict
+xfail) or *unsafe* (it can crash or wedge the target: the test is not run, and the results
+say why). Ceph's s3-tests marks the same thing with `fails_on_*` attributes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = [
+    "PROFILE_DIR",
+    "Gap",
+    "GapProfile",
+    "GapProfileError",
+    "builtin_profile",
+    "load_profile",
+]
+
+PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+
+
+class GapProfileError(ValueError):
+    """A profile file that cannot be read or does not follow the format."""
+
+
+class Gap(BaseModel):
+    """One promise a target does not keep."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    promise: str = Field(description="contract test name without the target id")
+    behaviour: str = Field(description="what the target does instead")
+    evidence: str = Field(description="how it was seen: request, answer, version")
+    seen: date = Field(description="when it was last seen")
+    mode: Literal["harmless", "unsafe"] = "harmless"
+    match: str | None = Field(
+        default=None,
+        description="regex the failure message must match to count as this gap; a failure "
+        "that does not match is a broken promise, not the known gap",
+    )
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"match {value!r} is not a regular expression: {exc}") from None
+        return value
+
+    def explains(self, failure: str) -> bool:
+        """Whether `failure` (the crash message) is this gap's documented behaviour."""
+        return self.match is None or re.search(self.match, failure) is not None
+
+
+class GapProfile(BaseModel):
+    """The known gaps of one target."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    target: str
+    description: str = ""
+    gaps: list[Gap] = Field(default_factory=list, alias="gap")
+    source: str = Field(default="", exclude=True)
+
+    def gap_for(self, promise: str) -> Gap | None:
+        return next((gap for gap in self.gaps if gap.promise == promise), None)
+
+
+def load_profile(path: Path) -> GapProfile:
+    """Read and validate a profile; GapProfileError names the file and the problem."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise GapProfileError(f"gap profile {path}: {exc}") from None
+    try:
+        profile = GapProfile.model_validate({**data, "source": str(path)})
+    except ValidationError as exc:
+        raise GapProfileError(f"gap profile {path}: {exc}") from None
+    promises = [gap.promise for gap in profile.gaps]
+    repeated = sorted({p for p in promises if promises.count(p) > 1})
+    if repeated:
+        raise GapProfileError(f"gap profile {path}: promises listed twice: {repeated}")
+    return profile
+
+
+def builtin_profile(target: str) -> GapProfile:
+    """The profile shipped for `target` (an empty one if there is none)."""
+    path = PROFILE_DIR / f"{target.replace(':', '-')}.toml"
+    if not path.exists():
+        return GapProfile(target=target, source="")
+    profile = load_profile(path).model_copy(
+        update={"source": f"harness/targets/profiles/{path.name}"}
+    )
+    if profile.target != target:
+        raise GapProfileError(f"gap profile {path} is for {profile.target!r}, not {target!r}")
+    return profile

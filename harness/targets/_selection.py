@@ -1,0 +1,135 @@
+"""Which targets this session runs, from --targets, --security-targets and --gap-profile.
+
+Computed once in `pytest_configure` (on the controller and on every xdist worker alike,
+from the same options) and kept in the config's stash.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from harness.plugin import selected_backends
+from harness.services.base import ProvisionMode
+from harness.targets._gaps import GapProfile, GapProfileError, builtin_profile, load_profile
+from harness.targets._registry import TARGETS, Target, default_target, parse_targets
+
+__all__ = ["TargetSelection", "add_target_options", "selection_of"]
+
+_KEY = pytest.StashKey["TargetSelection"]()
+
+
+@dataclass(frozen=True)
+class TargetSelection:
+    """`full` targets run the whole contract; `security` ones only tests marked security.
+
+    `primary` is the first full target of each backend: the one `storage_services` holds,
+    and the only one tests outside the contract suite run on.
+    """
+
+    provision: ProvisionMode
+    full: tuple[Target, ...]
+    security: tuple[Target, ...] = ()
+    profiles: dict[str, GapProfile] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> dict[str, Target]:
+        first: dict[str, Target] = {}
+        for target in self.full:
+            first.setdefault(target.backend, target)
+        return first
+
+    def is_primary(self, target: Target) -> bool:
+        return self.primary.get(target.backend) == target
+
+    def for_test(self, *, contract: bool, security: bool) -> list[Target]:
+        if not contract:
+            return list(self.primary.values())
+        extra = [t for t in self.security if security and t not in self.full]
+        return [*self.full, *extra]
+
+    def profile(self, target: Target) -> GapProfile:
+        return self.profiles.get(target.name) or GapProfile(target=target.name)
+
+
+def add_target_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("crownsafe", "Crown Safe harness")
+    group.addoption(
+        "--targets",
+        default=os.environ.get("HARNESS_TARGETS", ""),
+        help=f"comma-separated targets to run the contract on: {', '.join(TARGETS)} "
+        "(a bare backend means its default target); overrides --backends "
+        "(default: $HARNESS_TARGETS, else the default target of each of --backends)",
+    )
+    group.addoption(
+        "--security-targets",
+        default=os.environ.get("HARNESS_SECURITY_TARGETS", "auto"),
+        help="extra targets for the tests marked `security` only; 'auto' (default): "
+        "s3:localstack with --provision local when s3 is tested; 'none' turns it off",
+    )
+    group.addoption(
+        "--gap-profile",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a gap profile (TOML) for one target; replaces that target's built-in profile",
+    )
+
+
+def selection_of(config: pytest.Config) -> TargetSelection:
+    """The session's targets (computed on first use, then kept)."""
+    selection = config.stash.get(_KEY, None)
+    if selection is None:
+        selection = _compute(config)
+        config.stash[_KEY] = selection
+    return selection
+
+
+def _compute(config: pytest.Config) -> TargetSelection:
+    provision = cast(ProvisionMode, str(config.getoption("provision")))
+    raw = str(config.getoption("targets") or "")
+    try:
+        if raw.strip():
+            full = parse_targets(raw, provision)
+            config.option.backends = ",".join(dict.fromkeys(t.backend for t in full))
+        else:
+            full = [default_target(b, provision) for b in selected_backends(config)]
+        security = _security_targets(config, provision, full)
+    except (ValueError, KeyError) as exc:
+        raise pytest.UsageError(f"--targets / --security-targets: {exc}") from None
+    if not full:
+        raise pytest.UsageError("--targets: no target given")
+    profiles = {t.name: builtin_profile(t.name) for t in (*full, *security)}
+    for path in config.getoption("gap_profile") or []:
+        try:
+            profile = load_profile(Path(path))
+        except GapProfileError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        if profile.target not in TARGETS:
+            raise pytest.UsageError(
+                f"gap profile {path} names target {profile.target!r}: use one of "
+                f"{', '.join(TARGETS)}"
+            )
+        profiles[profile.target] = profile
+    return TargetSelection(provision, tuple(full), tuple(security), profiles)
+
+
+def _security_targets(
+    config: pytest.Config, provision: ProvisionMode, full: list[Target]
+) -> list[Target]:
+    raw = str(config.getoption("security_targets") or "auto").strip().lower()
+    if raw == "none":
+        return []
+    if raw == "auto":
+        wanted = (
+            [TARGETS["s3:localstack"]]
+            if provision == "local" and any(t.backend == "s3" for t in full)
+            else []
+        )
+    else:
+        wanted = parse_targets(raw, provision)
+    return [t for t in wanted if t not in full]

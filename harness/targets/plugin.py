@@ -1,0 +1,185 @@
+"""The targets part of the Crown Safe pytest plugin (loaded by harness.plugin).
+
+- parametrizes every test that uses `storage_target` (through `backend_name`) with the
+  session's targets: contract tests with all of them (tests marked `security` with the
+  security targets too), other tests with the first target of each backend;
+- applies the gap profiles: an unsafe gap is not run (skipped, and said so), a harmless
+  one runs and its failure becomes a known gap, its success a failure saying "gap closed";
+- on the controller, gathers each contract test's cell and writes `compatibility.json`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from crownsafe.redaction import redact
+from harness.plugin import run_dir_of
+from harness.runfolder import write_file
+from harness.runfolder.compatibility import CompatibilityFile
+from harness.targets._gaps import Gap, GapProfile
+from harness.targets._parametrize import promise_of
+from harness.targets._registry import TARGETS, Target
+from harness.targets._selection import TargetSelection, add_target_options, selection_of
+from harness.targets.matrix import GapNote, MatrixTarget, Outcome, build_matrix
+
+__all__ = ["COMPATIBILITY_FILE", "MatrixRecorder"]
+
+COMPATIBILITY_FILE = CompatibilityFile.FILE
+_PROP = "crownsafe_"
+_GAP_KEY = pytest.StashKey[tuple[Target, GapProfile, Gap]]()
+_DETAIL_LIMIT = 1500
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_target_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    selection_of(config)
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(MatrixRecorder(config), "crownsafe-matrix-recorder")
+
+
+def _note(gap: Gap) -> str:
+    return GapNote(
+        behaviour=gap.behaviour, evidence=gap.evidence, seen=gap.seen.isoformat(), mode=gap.mode
+    ).model_dump_json()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    selection = selection_of(config)
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("storage_target") if callspec is not None else None
+        if name not in TARGETS or item.get_closest_marker("contract") is None:
+            continue
+        target = TARGETS[name]
+        promise = promise_of(item, target, selection)
+        doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip().splitlines()
+        item.user_properties += [
+            (f"{_PROP}target", target.name),
+            (f"{_PROP}promise", promise),
+            (f"{_PROP}promise_doc", doc[0] if doc else ""),
+        ]
+        profile = selection.profile(target)
+        gap = profile.gap_for(promise)
+        if gap is None:
+            continue
+        item.user_properties.append((f"{_PROP}gap", _note(gap)))
+        if gap.mode == "unsafe":
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"not run on {target.name}: unsafe known gap ({gap.behaviour}; "
+                    f"seen {gap.seen}, profile {profile.source or 'built-in'})"
+                )
+            )
+        else:
+            item.stash[_GAP_KEY] = (target, profile, gap)
+
+
+def _crash_message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return str(getattr(crash, "message", "") or report.longreprtext)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A harmless known gap: the documented failure is a known gap (xfail), a pass is
+    "gap closed" (a failure, so the profile gets updated), another failure stays broken."""
+    report: pytest.TestReport = yield
+    found = item.stash.get(_GAP_KEY, None)
+    if found is None or report.when != "call":
+        return report
+    target, profile, gap = found
+    where = profile.source or "the built-in profile"
+    if report.passed:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"gap closed: {target.name} now keeps this promise, listed as a known gap "
+            f"(seen {gap.seen}: {gap.behaviour}). Remove it from {where}."
+        )
+        report.user_properties = [*report.user_properties, (f"{_PROP}gap_closed", "1")]
+    elif report.failed and gap.explains(_crash_message(report)):
+        report.outcome = "skipped"
+        report.wasxfail = f"known gap on {target.name} (seen {gap.seen}): {gap.behaviour}"
+    elif report.failed:
+        report.sections.append(
+            (
+                "known gap",
+                f"{target.name} has a known gap here ({gap.behaviour}), but this failure does "
+                f"not match its documented behaviour /{gap.match}/: treated as broken",
+            )
+        )
+    return report
+
+
+def _detail(text: str) -> str:
+    text = redact(re.sub(r"\s+", " ", text).strip())
+    return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 3] + "..."
+
+
+class MatrixRecorder:
+    """Collects the contract tests' cells on the controller; writes compatibility.json."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.outcomes: dict[str, dict[str, Any]] = {}
+        self.promises: dict[str, str] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        target = props.get(f"{_PROP}target")
+        if not isinstance(target, str):
+            return
+        promise = str(props[f"{_PROP}promise"])
+        self.promises.setdefault(promise, str(props.get(f"{_PROP}promise_doc", "")))
+        nodeid = re.sub(r"@[^\[\]@]+$", "", report.nodeid)
+        entry = self.outcomes.setdefault(
+            nodeid,
+            {"nodeid": nodeid, "promise": promise, "target": target, "status": "kept"},
+        )
+        gap = props.get(f"{_PROP}gap")
+        if isinstance(gap, str):
+            entry["gap"] = GapNote.model_validate_json(gap)
+        xfail = getattr(report, "wasxfail", None)
+        if report.when == "setup" and report.failed:
+            entry.update(status="broken", detail=_detail(report.longreprtext))
+        elif report.when in ("setup", "call") and report.skipped:
+            if xfail is not None:
+                entry.update(status="known_gap", detail=_detail(str(xfail)))
+            else:
+                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+                entry.update(status="not_run", detail=_detail(str(reason)))
+        elif report.when == "call" and report.failed:
+            closed = f"{_PROP}gap_closed" in props
+            entry.update(
+                status="gap_closed" if closed else "broken",
+                detail=_detail(str(report.longrepr) if closed else _crash_message(report)),
+            )
+        elif report.when == "teardown" and report.failed:
+            note = "teardown failed: " + _detail(_crash_message(report))
+            entry["detail"] = f"{entry.get('detail', '')} {note}".strip()
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.outcomes:
+            return
+        selection = selection_of(self.config)
+        targets = [_matrix_target(t, selection, "contract") for t in selection.full]
+        targets += [_matrix_target(t, selection, "security") for t in selection.security]
+        matrix = build_matrix(
+            targets, self.promises, [Outcome(**entry) for entry in self.outcomes.values()]
+        )
+        write_file(run_dir_of(self.config), matrix)
+
+
+def _matrix_target(target: Target, selection: TargetSelection, scope: str) -> MatrixTarget:
+    return MatrixTarget(
+        name=target.name,
+        backend=target.backend,
+        description=target.description,
+        profile=selection.profile(target).source,
+        scope="security" if scope == "security" else "contract",
+    )
