@@ -63,7 +63,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="start services for manual use",
         description="Start the emulators the suites use, for manual use.",
     )
-    actions = services.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = services.add_subparsers(
+        dest="action", required=True, metavar="ACTION", help="what to do with the services"
+    )
     up = actions.add_parser(
         "up",
         help="start services, print exports, wait for Ctrl-C",
