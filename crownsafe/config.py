@@ -5,17 +5,30 @@ Secrets are kept in `SecretStr` fields whose repr and str never show the value.
 
 from __future__ import annotations
 
+import binascii
 import math
 import os
+from base64 import b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from crownsafe.errors import StorageConfigError
 
-__all__ = ["SecretStr", "Settings", "load_settings"]
+__all__ = [
+    "MAX_RETRIES_RANGE",
+    "SecretStr",
+    "Settings",
+    "is_base64_key",
+    "load_settings",
+    "validate_settings",
+]
 
 Backend = Literal["azure", "s3"]
+
+MAX_RETRIES_RANGE = (0, 10)
+"""STORAGE_MAX_RETRIES must lie in this range (inclusive): more retries only stretch an
+outage into a storm of requests; the deadline (STORAGE_DEADLINE_SECONDS) bounds the time."""
 
 
 class SecretStr:
@@ -108,6 +121,41 @@ class Settings:
         return self.azure_storage_container if self.storage_backend == "azure" else self.s3_bucket
 
 
+def is_base64_key(value: str) -> bool:
+    """True if `value` is non-empty standard base64 (the form of every Azure account key)."""
+    try:
+        return bool(b64decode(value.strip(), validate=True))
+    except (binascii.Error, ValueError):
+        return False
+
+
+def validate_settings(settings: Settings) -> Settings:
+    """Refuse values that would only fail later; return `settings` unchanged otherwise.
+
+    STORAGE_MAX_RETRIES must lie in `MAX_RETRIES_RANGE`; AZURE_STORAGE_ACCOUNT_KEY, when
+    set, must be base64 (a wrong key would otherwise surface as a 403 on the first call).
+    Messages never contain the key.
+    """
+    low, high = MAX_RETRIES_RANGE
+    if not low <= settings.storage_max_retries <= high:
+        raise StorageConfigError(
+            f"STORAGE_MAX_RETRIES={settings.storage_max_retries} is out of range: allowed "
+            f"{low}..{high} (retries after the first attempt)",
+            hint=f"set STORAGE_MAX_RETRIES to a whole number from {low} to {high} (default 3)",
+        )
+    key = settings.azure_storage_account_key.get()
+    if key and not is_base64_key(key):
+        raise StorageConfigError(
+            f"AZURE_STORAGE_ACCOUNT_KEY is not base64 ({len(key)} characters; the value is "
+            "not shown): an Azure account key is base64 text, usually 88 characters ending "
+            "in '=='",
+            backend="azure",
+            hint="copy the key again from the portal (Storage account > Access keys) or "
+            "`az storage account keys list`, without quotes or spaces",
+        )
+    return settings
+
+
 _ENV_NAMES: dict[str, str] = {f.name: f.name.upper() for f in fields(Settings)}
 
 
@@ -139,4 +187,4 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             hint="set STORAGE_BACKEND to azure or s3",
         )
     values["storage_backend"] = backend
-    return Settings(**values)  # type: ignore[arg-type]
+    return validate_settings(Settings(**values))  # type: ignore[arg-type]

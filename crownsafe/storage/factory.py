@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
+from crownsafe.config import is_base64_key, validate_settings
 from crownsafe.errors import InvalidBlobNameError, StorageConfigError
 from crownsafe.storage.base import StorageClient
 from crownsafe.storage.naming import validate_bucket_name, validate_container_name
@@ -77,6 +78,7 @@ def create_storage_client(
 
 def check_storage_settings(settings: Settings) -> None:
     """Raise `StorageConfigError` (naming the variable) if the backend cannot be built."""
+    validate_settings(settings)
     _check_number("STORAGE_TIMEOUT_SECONDS", settings.storage_timeout_seconds, positive=True)
     _check_number("STORAGE_MAX_RETRIES", settings.storage_max_retries, positive=False)
     _check_number("STORAGE_RETRY_BASE_DELAY", settings.storage_retry_base_delay, positive=False)
@@ -104,6 +106,7 @@ def _check_azure(settings: Settings) -> None:
     if settings.azure_storage_account_url:
         _check_url("AZURE_STORAGE_ACCOUNT_URL", settings.azure_storage_account_url, "azure")
     if settings.azure_storage_connection_string:
+        _check_connection_string_key(settings.azure_storage_connection_string.get())
         return
     if has_location and (settings.azure_storage_account_key or settings.azure_use_managed_identity):
         return
@@ -122,6 +125,19 @@ def _check_azure(settings: Settings) -> None:
     raise StorageConfigError(
         "no Azure Storage account is configured", backend="azure", hint=_AZURE_AUTH_HINT
     )
+
+
+def _check_connection_string_key(connection_string: str) -> None:
+    pairs = (part.strip().partition("=") for part in connection_string.split(";"))
+    key = next((value.strip() for name, _, value in pairs if name.upper() == "ACCOUNTKEY"), "")
+    if key and not is_base64_key(key):
+        raise StorageConfigError(
+            "the AccountKey in AZURE_STORAGE_CONNECTION_STRING is not base64 (the value is "
+            "not shown): an Azure account key is base64 text, usually 88 characters ending "
+            "in '=='",
+            backend="azure",
+            hint="copy the connection string again from the portal (Storage account > Access keys)",
+        )
 
 
 def _check_s3(settings: Settings) -> None:
