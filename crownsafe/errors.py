@@ -16,6 +16,7 @@ __all__ = [
     "BlobNotFoundError",
     "InvalidBlobNameError",
     "InvalidMetadataError",
+    "InvalidSasRequestError",
     "NonRetryableUploadError",
     "StorageAuthError",
     "StorageConfigError",
@@ -123,6 +124,11 @@ class InvalidBlobNameError(StorageError, ValueError):
 
 class InvalidMetadataError(StorageError, ValueError):
     """A metadata key or value breaks the one rule both backends accept; raised before I/O."""
+
+
+class InvalidSasRequestError(StorageError, ValueError):
+    """A SAS / presigned URL request the caller got wrong (permission letters, expiry);
+    raised before any I/O. A caller's mistake: never retried, never counted by a breaker."""
 
 
 class StorageConfigError(StorageError):
