@@ -11,12 +11,14 @@ import os
 from base64 import b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from typing import Literal, get_args
 
 from crownsafe.errors import StorageConfigError
 
 __all__ = [
+    "BACKENDS",
     "MAX_RETRIES_RANGE",
+    "Backend",
     "SecretStr",
     "Settings",
     "is_base64_key",
@@ -25,6 +27,8 @@ __all__ = [
 ]
 
 Backend = Literal["azure", "s3"]
+# The storage backends, in the order the harness runs and reports them.
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
 
 MAX_RETRIES_RANGE = (0, 10)
 """STORAGE_MAX_RETRIES must lie in this range (inclusive): more retries only stretch an
@@ -181,10 +185,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         else:
             values[f.name] = raw.strip()
     backend = str(values.get("storage_backend", "azure")).lower()
-    if backend not in ("azure", "s3"):
+    if backend not in BACKENDS:
         raise StorageConfigError(
             f"STORAGE_BACKEND={backend!r} is not a known backend",
-            hint="set STORAGE_BACKEND to azure or s3",
+            hint=f"set STORAGE_BACKEND to one of {', '.join(BACKENDS)}",
         )
     values["storage_backend"] = backend
     return validate_settings(Settings(**values))  # type: ignore[arg-type]

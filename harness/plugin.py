@@ -16,12 +16,13 @@ from typing import Any, cast
 
 import pytest
 
+from crownsafe.config import BACKENDS
 from crownsafe.redaction import redact
 from harness.environment import collect_environment
 from harness.runfolder import resolve_run_dir, write_file
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.suites import SuiteFile, TestRecord
-from harness.services.base import ProvisionMode
+from harness.services.base import PROVISION_MODES, ProvisionMode
 
 __all__ = [
     "BACKENDS",
@@ -40,8 +41,6 @@ pytest_plugins = [
     "harness.fixtures.faults",
 ]
 
-BACKENDS = ("azure", "s3")
-PROVISION_MODES = ("local", "docker", "external")
 MESSAGE_LIMIT = 2000
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.report import analyse, build_report, load, verdict_lines
+from harness.report.findings import EXIT_CODES, Verdict
 from harness.runfolder import load_run
 from harness.services.base import ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, build_service, start_services
@@ -68,8 +70,10 @@ class RunContext:
     workers: int = 2
     pytest_args: list[str] = field(default_factory=list)
     bench_profile: str = "quick"
+    run_profile: str | None = None
     services: ProvisionedServices | None = None
     report_path: Path | None = None
+    verdict: Verdict | None = None
     print: Callable[[str], None] = print
 
     def child_env(self) -> dict[str, str]:
@@ -146,9 +150,8 @@ def _benchmarks(ctx: RunContext) -> StageResult:
 
 
 def _report(ctx: RunContext) -> StageResult:
-    from harness.report import render_run
-
-    ctx.report_path = render_run(ctx.run_dir)
+    report = build_report(ctx.run_dir, profile=ctx.run_profile)
+    ctx.report_path, ctx.verdict = report.path, report.findings.verdict
     return StageResult(True, f"report written to {ctx.report_path}")
 
 
@@ -222,9 +225,12 @@ def run_stages(ctx: RunContext, names: list[str]) -> int:
     rows = summary_rows(ctx.run_dir)
     if rows:
         ctx.print("\nResults per suite and backend:\n" + summary_table(rows))
-        failed = failed or any(r["failed"] or r["error"] for r in rows)
     ctx.print(f"\nrun folder: {ctx.run_dir}")
-    ctx.print("RESULT: " + ("FAILED" if failed else "passed"))
+    verdict = ctx.verdict or analyse(load(ctx.run_dir, profile=ctx.run_profile)).verdict
+    if failed:
+        ctx.print("a stage failed: see its output above")
+    for line in verdict_lines(verdict):
+        ctx.print(line)
     if ctx.report_path is not None:
         ctx.print(f"report: {ctx.report_path}")
-    return 1 if failed else 0
+    return EXIT_CODES["not ready"] if failed else verdict.exit_code

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from crownsafe.config import BACKENDS
 from harness.bench import overhead
 from harness.bench.gate import (
     DEFAULT_NOISE_FLOOR,
@@ -31,6 +32,7 @@ from harness.bench.gate import (
 )
 from harness.runfolder import reports_root, resolve_run_dir, write_file
 from harness.runfolder.bench import GateFile
+from harness.services.base import PROVISION_MODES
 
 __all__ = ["baseline_file", "configure_parser", "main", "register", "run"]
 
@@ -77,9 +79,17 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         type=float,
         help=f"default: from the run's A/A data, else {DEFAULT_NOISE_FLOOR}",
     )
-    parser.add_argument("--gate-only", action="store_true", help="do not run; gate the run's JSON")
     parser.add_argument(
-        "--backends", default="azure,s3", help="comma-separated backends (default azure,s3)"
+        "--gate-only",
+        action="store_true",
+        help="do not run; check the run folder's results: exit 1 when a benchmark regressed "
+        "against the baseline or a measured goal (bench/ratios.json, bench/memory.json) "
+        "was not met; undecided goals do not fail",
+    )
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help=f"comma-separated backends (default {','.join(BACKENDS)})",
     )
     parser.add_argument(
         "--full",
@@ -88,7 +98,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--provision",
-        choices=("local", "docker", "external"),
+        choices=PROVISION_MODES,
         default=os.environ.get("HARNESS_PROVISION", "local"),
         help="how the benchmark run gets its services (local: its own, Azurite on disk)",
     )
@@ -167,6 +177,12 @@ def run(args: argparse.Namespace) -> int:
         status = 0 if report.passed else 1
     else:
         print("bench: no baseline yet (use --save-baseline to store this run as one)")
+    missed = overhead.goals_not_met(run_dir)
+    for goal in missed:
+        print(f"GOAL NOT MET {goal}", file=sys.stderr)
+    if missed:
+        print(f"bench: {len(missed)} measured goal(s) not met")
+        status = 1
     if args.save_baseline:
         target = baseline_file()
         target.parent.mkdir(parents=True, exist_ok=True)

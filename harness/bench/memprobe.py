@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from crownsafe.config import BACKENDS
 from crownsafe.storage.base import StorageClient
 from harness.bench.rss import PeakRss
 
@@ -51,7 +52,7 @@ def build_client(backend: str, container: str) -> StorageClient:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m harness.bench.memprobe", description=__doc__)
-    p.add_argument("--backend", choices=("azure", "s3"), required=True)
+    p.add_argument("--backend", choices=BACKENDS, required=True)
     p.add_argument("--container", required=True)
     p.add_argument("--blob", required=True)
     p.add_argument("--file", type=Path, required=True)

@@ -30,20 +30,21 @@ than S (issue 2: 64 MiB). "met"/"not met" for measured runs; a smoke run (small 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.bench import stats
-from harness.runfolder.bench import GoalVerdict
+from harness.runfolder import RunFileError, read_file
+from harness.runfolder.bench import GoalVerdict, MemoryFile, MemoryPoint, OverheadRatio, RatiosFile
 
 __all__ = [
     "COMPARISONS",
     "GoalDecision",
     "RatioGoal",
     "goal_verdict",
+    "goals_not_met",
     "memory_entry",
     "ratio_entry",
     "summary_lines",
@@ -180,29 +181,64 @@ def memory_entry(
     }
 
 
-def _entries(path: Path, key: str) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return []
-    items = data.get(key) if isinstance(data, dict) else None
-    return [e for e in items if isinstance(e, dict)] if isinstance(items, list) else []
+def _measured_files(
+    run_dir: Path,
+) -> tuple[list[OverheadRatio], list[MemoryPoint], list[RunFileError]]:
+    """This run's overhead ratios and memory points, and the files that did not validate."""
+    problems: list[RunFileError] = []
+
+    def read(model: type[RatiosFile] | type[MemoryFile]) -> RatiosFile | MemoryFile | None:
+        if not (run_dir / model.FILE).is_file():
+            return None
+        try:
+            return read_file(run_dir, model.FILE, model)
+        except RunFileError as problem:
+            problems.append(problem)
+            return None
+
+    ratios, memory = read(RatiosFile), read(MemoryFile)
+    return (
+        ratios.comparisons if isinstance(ratios, RatiosFile) else [],
+        memory.points if isinstance(memory, MemoryFile) else [],
+        problems,
+    )
 
 
 def summary_lines(run_dir: Path) -> list[str]:
     """Plain-text lines for the console: every ratio and memory verdict of the run."""
-    lines = []
-    for e in _entries(run_dir / "bench" / "ratios.json", "comparisons"):
-        size = int(e.get("size_bytes", 0))
-        unit = f"{size // 2**20} MiB" if size >= 2**20 else f"{size // 1024} KiB"
-        lines.append(
-            f"  [{e.get('backend')}] {e.get('operation')} {unit} "
-            f"{e.get('candidate')}/{e.get('reference')} ops/s: {e.get('reason')}; "
-            f"goal >= {e.get('goal')}: {str(e.get('verdict')).upper()}"
+    ratios, memory, problems = _measured_files(run_dir)
+    lines = [f"  {problem}" for problem in problems]
+    for e in ratios:
+        unit = (
+            f"{e.size_bytes // 2**20} MiB"
+            if e.size_bytes >= 2**20
+            else f"{e.size_bytes // 1024} KiB"
         )
-    for e in _entries(run_dir / "bench" / "memory.json", "points"):
         lines.append(
-            f"  [{e.get('backend')}] {int(e.get('size_bytes', 0)) // 2**20} MiB streamed upload, "
-            f"peak RSS {e.get('reason')}: {str(e.get('verdict')).upper()}"
+            f"  [{e.backend}] {e.operation} {unit} {e.candidate}/{e.reference} ops/s: "
+            f"{e.reason}; goal >= {e.goal}: {e.verdict.upper()}"
+        )
+    for m in memory:
+        lines.append(
+            f"  [{m.backend}] {m.size_bytes // 2**20} MiB streamed upload, "
+            f"peak RSS {m.reason}: {m.verdict.upper()}"
         )
     return lines
+
+
+def goals_not_met(run_dir: Path) -> list[str]:
+    """Every measured goal of the run that was not met (undecided goals are not counted:
+    the noise floor left them open, which the report shows with the floor)."""
+    ratios, memory, problems = _measured_files(run_dir)
+    missed = [f"{problem} (its goals cannot be checked)" for problem in problems]
+    missed += [
+        f"[{e.backend}] {e.operation} {e.size_bytes} B {e.comparison}: {e.reason}"
+        for e in ratios
+        if e.measured and e.verdict == "not met"
+    ]
+    missed += [
+        f"[{m.backend}] memory {m.size_bytes} B: {m.reason}"
+        for m in memory
+        if m.measured and m.verdict == "not met"
+    ]
+    return missed

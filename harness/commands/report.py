@@ -11,19 +11,23 @@ __all__ = ["register"]
 def _report(args: argparse.Namespace) -> int:
     # Imported when used: the renderer pulls in Jinja2, pydantic and the statistics, which
     # the other commands do not need.
-    from harness.report import build_report
+    from harness.report import build_report, verdict_lines
+    from harness.report.profile import ProfileError
 
     for folder in (args.run_dir, args.baseline):
         if folder is not None and not folder.is_dir():
             print(f"report: {folder} is not a run folder (expected reports/runs/<timestamp>)")
             return 2
-    report = build_report(args.run_dir, args.baseline, args.out)
+    try:
+        report = build_report(args.run_dir, args.baseline, args.out, profile=args.profile)
+    except ProfileError as exc:
+        print(f"report: {exc}")
+        return 2
     verdict = report.findings.verdict
+    for line in verdict_lines(verdict):
+        print(line)
     print(f"report: {report.path}")
-    print(f"verdict: {'READY' if verdict.ready else 'NOT READY'}")
-    for reason in verdict.reasons:
-        print(f"  - {reason}")
-    return 0 if verdict.ready else 1
+    return verdict.exit_code
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,8 +35,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     report = commands.add_parser(
         "report",
         help="render a run folder as one HTML file",
-        description="Write RUN_DIR/index.html (or --out) and print its path and the verdict; "
-        "exit 0 when ready, 1 when not ready, 2 on a usage error.",
+        description="Write RUN_DIR/index.html (or --out) and print the verdict and the "
+        "report's path. Exit codes: 0 ready, 1 not ready (something failed, was lost, "
+        "regressed or missed a goal or SLO), 3 incomplete (something the run profile "
+        "requires was not assessed), 2 usage error.",
     )
     report.add_argument("run_dir", type=Path, help="run folder, e.g. reports/runs/<timestamp>")
     report.add_argument(
@@ -43,5 +49,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=Path,
         default=None,
         help="where to write the HTML (default RUN_DIR/index.html; keeps it when comparing)",
+    )
+    report.add_argument(
+        "--profile",
+        default=None,
+        help="run profile that says what a release decision requires: a bundled name "
+        "(default, contract) or a .toml path (default: default)",
     )
     report.set_defaults(handler=_report)

@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 from typing import cast
 
+from crownsafe.config import BACKENDS
+from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from harness.runfolder import resolve_run_dir
-from harness.services.base import ProvisionMode
+from harness.services.base import PROVISION_MODES, ProvisionMode
 from harness.stages import DEFAULT_STAGES, STAGES, RunContext, run_stages
 
 __all__ = ["register"]
@@ -26,9 +28,11 @@ def _project_root() -> Path:
 
 def _backends(text: str) -> list[str]:
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in ("azure", "s3")]
+    unknown = [n for n in names if n not in BACKENDS]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"use a comma-separated subset of azure,s3: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"use a comma-separated subset of {','.join(BACKENDS)}: {text!r}"
+        )
     return list(dict.fromkeys(names))
 
 
@@ -50,10 +54,16 @@ def _run(args: argparse.Namespace) -> int:
         workers=args.workers,
         pytest_args=list(args.pytest_args),
         bench_profile="full" if args.full else "quick",
+        run_profile=args.profile,
         print=_say,
     )
     _say(f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}")
     _say(f"run folder: {run_dir}")
+    try:
+        load_profile(args.profile or DEFAULT_PROFILE)
+    except ProfileError as exc:
+        _say(f"run: {exc}")
+        return 2
     return run_stages(context, args.stages)
 
 
@@ -63,18 +73,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "run",
         help="start services, run the suites and benchmarks, write the report",
         description="Start the services, run the suites and the benchmarks into one run "
-        "folder, render its HTML report and print a summary. Exits non-zero when a stage or "
-        "a test failed.",
+        "folder, render its HTML report and print a summary; the verdict is the last lines "
+        "before the report's path. Exit codes: 0 ready, 1 not ready (a stage or test failed, "
+        "data was lost, a goal, SLO or regression check failed), 3 incomplete (something "
+        "the run profile requires was not assessed, e.g. --backends azure), 2 usage error.",
     )
     run.add_argument(
         "--backends",
         type=_backends,
-        default=["azure", "s3"],
-        help="comma-separated subset of azure,s3 (default: both)",
+        default=list(BACKENDS),
+        help=f"comma-separated subset of {','.join(BACKENDS)} (default: all)",
     )
     run.add_argument(
         "--provision",
-        choices=("local", "docker", "external"),
+        choices=PROVISION_MODES,
         default="local",
         help="how services are provided: started here, in Docker, or already running "
         "(default: local)",
@@ -92,6 +104,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--full",
         action="store_true",
         help="benchmarks in the full profile (100 MiB objects, longer loops; default quick)",
+    )
+    run.add_argument(
+        "--profile",
+        default=None,
+        help="run profile: what a release decision requires (bundled: default, contract; "
+        "or a .toml path; default: default, which is what make run runs)",
     )
     run.add_argument(
         "pytest_args", nargs="*", help="extra pytest arguments for the suites (after --)"

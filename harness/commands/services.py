@@ -10,7 +10,7 @@ import threading
 from types import FrameType
 from typing import cast
 
-from harness.services.base import ProvisionMode, ServiceStartError
+from harness.services.base import PROVISION_MODES, ProvisionMode, ServiceStartError
 from harness.services.provision import start_services
 
 __all__ = ["register"]
@@ -80,7 +80,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     up.add_argument(
         "--provision",
-        choices=("local", "docker"),
+        choices=[mode for mode in PROVISION_MODES if mode != "external"],
         default="local",
         help="start the services as local processes or in Docker (default: local)",
     )

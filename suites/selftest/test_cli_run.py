@@ -18,9 +18,14 @@ from harness import cli, stages
 from harness.stages import RunContext, Stage, StageResult, run_stages
 
 
-def _context(tmp_path: Path, lines: list[str]) -> RunContext:
+def _context(tmp_path: Path, lines: list[str], profile: str | None = "contract") -> RunContext:
     return RunContext(
-        root=tmp_path, run_dir=tmp_path, backends=["azure", "s3"], mode="local", print=lines.append
+        root=tmp_path,
+        run_dir=tmp_path,
+        backends=["azure", "s3"],
+        mode="local",
+        run_profile=profile,
+        print=lines.append,
     )
 
 
@@ -55,7 +60,20 @@ def test_all_stages_pass_and_tests_pass(tmp_path: Path, fake_stages: dict[str, l
     assert run_stages(_context(tmp_path, lines), ["good", "after"]) == 0
     text = "\n".join(lines)
     assert "==> [1/2] good: good stage" in text and "<== after ok in" in text
-    assert "contract  s3" in text and text.endswith("RESULT: passed")
+    assert "contract  s3" in text and text.endswith("verdict: READY (run profile contract)")
+
+
+def test_a_run_that_assessed_less_than_the_profile_is_incomplete_exit_3(
+    tmp_path: Path, fake_stages: dict[str, list[str]]
+) -> None:
+    """All its tests pass, but the default profile needs more than a contract run: exit 3."""
+    lines: list[str] = []
+    _write_suite(tmp_path, "passed")
+    assert run_stages(_context(tmp_path, lines, profile=None), ["good"]) == 3
+    verdict_at = lines.index("verdict: INCOMPLETE (run profile default)")
+    missing = lines[verdict_at + 1 :]
+    assert "  - resilience suite: not assessed (did not run)" in missing
+    assert all(line.startswith("  - ") for line in missing)
 
 
 def test_a_failed_test_fails_the_run(tmp_path: Path, fake_stages: dict[str, list[str]]) -> None:
@@ -63,7 +81,10 @@ def test_a_failed_test_fails_the_run(tmp_path: Path, fake_stages: dict[str, list
     lines: list[str] = []
     _write_suite(tmp_path, "failed")
     assert run_stages(_context(tmp_path, lines), ["good"]) == 1
-    assert lines[-1] == "RESULT: FAILED"
+    assert lines[-2:] == [
+        "verdict: NOT READY (run profile contract)",
+        "  - 1 failed test(s) in suite contract [s3]",
+    ]
 
 
 def test_a_failed_stage_fails_the_run_and_later_stages_still_run(
@@ -150,7 +171,7 @@ def test_the_run_ends_with_the_report_path(tmp_path: Path) -> None:
     lines: list[str] = []
     _write_suite(tmp_path, "passed")
     assert run_stages(_context(tmp_path, lines), ["report"]) == 0
-    assert lines[-2] == "RESULT: passed"
+    assert lines[-2] == "verdict: READY (run profile contract)"
     assert lines[-1] == f"report: {tmp_path / 'index.html'}"
     assert (tmp_path / "index.html").is_file()
 

@@ -14,6 +14,7 @@ from harness.runfolder.bench import OverheadRatio
 __all__ = [
     "cost_figure",
     "est_ms",
+    "finding_cell",
     "latency_figure",
     "ms",
     "percentile_figures",

@@ -1,4 +1,4 @@
-"""The rendered report in headless Chromium: no console error, no network request.
+"""The rendered report in headless Chromium (Playwright): no console error, no network request.
 
 Needs Debian's `chromium` (`apt-get install -y --no-install-recommends chromium`, done by
 `make bootstrap`). Without it these tests FAIL with that instruction; they never skip.
@@ -12,7 +12,7 @@ from pathlib import Path
 from harness.report import render_run
 from harness.report.browser import check_page, find_chromium
 
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_runs"
+GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 SECTIONS = [
     "Verdict",
     "The seed's Performance Benchmarks, measured",
@@ -70,3 +70,17 @@ def test_the_check_sees_requests_and_console_errors(tmp_path: Path) -> None:
     page = check_page(bad, tmp_path / "bad.png")
     assert "http://127.0.0.1:9/pixel.png" in page.foreign_requests
     assert any("boom" in e for e in page.console_errors)
+
+
+def test_without_a_screenshot_path_nothing_is_saved(tmp_path: Path) -> None:
+    """The screenshot is optional; an uncaught exception counts as a console error."""
+    page_file = tmp_path / "throws.html"
+    page_file.write_text(
+        "<!DOCTYPE html><html><head><title>t</title></head><body>"
+        '<script>throw new Error("kaput")</script></body></html>'
+    )
+    page = check_page(page_file)
+    assert page.screenshot is None and page.pdf is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["throws.html"]
+    assert page.console_errors == ["exception: kaput"]
+    assert page.dom["title"] == "t"

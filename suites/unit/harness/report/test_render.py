@@ -16,7 +16,7 @@ from harness.cli import main as cli_main
 from harness.report import analysis, render_run
 from harness.runfolder import load_run
 
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_runs"
+GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 SECTIONS = (
     "verdict",
     "seed",
@@ -80,7 +80,7 @@ def test_full_run_is_ready_with_every_section(tmp_path: Path) -> None:
     ids = {a.get("id") for _, a in tags.tags}
     assert set(SECTIONS) <= ids
     assert "Emulator numbers, not cloud numbers" in html
-    assert "No failed test, lost object" in html
+    assert "Everything the profile requires was assessed and passed" in html
 
 
 def test_seed_table_has_measured_numbers_beside_the_estimates(tmp_path: Path) -> None:
@@ -156,8 +156,8 @@ def test_failing_run_is_not_ready_and_says_why(tmp_path: Path) -> None:
 
 def test_minimal_run_renders_what_it_has_and_names_what_is_missing(tmp_path: Path) -> None:
     html, tags = rendered(tmp_path, "minimal")
-    assert verdict_text(html) == "Ready"
-    assert "no benchmark data in this run" in html
+    assert verdict_text(html) == "Incomplete"
+    assert "resilience suite: not assessed (did not run)" in html
     assert "No resilience results (resilience.json) in this run" in html
     assert "Suite results per suite and backend" in html
     assert tags.count("svg") == 1  # the cost chart needs no run data
@@ -187,7 +187,7 @@ def test_malformed_files_are_named_problems_never_silently_left_out(tmp_path: Pa
     empty = load_run(tmp_path)
     assert not empty.suites and empty.bench.empty() and empty.resilience is None
     verdict = analysis.verdict(empty)
-    assert not verdict.ready and "nothing ran" in verdict.reasons[0]
+    assert verdict.outcome == "incomplete" and "nothing ran" in verdict.notes[-1]
     (tmp_path / "suites").mkdir()
     (tmp_path / "suites" / "odd.json").write_text(json.dumps({"tests": ["x", {"outcome": 3}]}))
     (tmp_path / "benchmarks.json").write_text(json.dumps({"benchmarks": [{"stats": "?"}, 5]}))
@@ -297,6 +297,10 @@ def test_a_smoke_run_of_the_overhead_benchmark_is_never_a_verdict(tmp_path: Path
     (run / "bench").mkdir()
     (run / "bench" / "ratios.json").write_text(json.dumps(data))
     html = render_run(run).read_text("utf-8")
-    assert verdict_text(html) == "Ready"
-    assert "performance goal" not in _section(html, "verdict", "overhead")
+    assert verdict_text(html) == "Incomplete"
+    verdict = _section(html, "verdict", "overhead")
+    assert "performance goal" not in verdict
+    assert "benchmark goal crownsafe_vs_raw: not assessed (not measured (smoke or absent))" in (
+        verdict
+    )
     assert "not met (smoke run)" in html

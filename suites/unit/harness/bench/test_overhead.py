@@ -108,6 +108,8 @@ def test_summary_lines_read_the_run_folder(tmp_path: Path) -> None:
     )  # fmt: skip
     (tmp_path / "bench" / "ratios.json").write_text(json.dumps({"comparisons": [entry]}))
     (tmp_path / "bench" / "memory.json").write_text("not json")
-    (line,) = overhead.summary_lines(tmp_path)
+    problem, line = overhead.summary_lines(tmp_path)
+    assert problem.startswith("  bench/memory.json: not JSON")
     assert line.startswith("  [azure] upload 1 MiB crownsafe/raw ops/s: ")
     assert line.endswith("goal >= 0.95: MET")
+    assert overhead.goals_not_met(tmp_path) == [problem.strip() + " (its goals cannot be checked)"]

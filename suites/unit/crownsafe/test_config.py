@@ -1,8 +1,11 @@
-"""Settings from the environment: parsing, typed errors, and secrets that never print."""
+"""Settings from the environment: parsing, typed errors, secrets that never print, and
+.env.example naming every setting."""
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import fields
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +120,23 @@ def test_settings_repr_hides_every_secret() -> None:
 def test_secret_fields_are_exactly_the_secret_settings() -> None:
     secret_fields = {f.name for f in dataclasses.fields(Settings) if f.type == "SecretStr"}
     assert secret_fields == {name.lower() for name in SECRET_VALUES}
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_env_example_lists_every_setting() -> None:
+    """.env.example names every Settings variable, the seed's four first, and parses."""
+    lines = (REPO / ".env.example").read_text().splitlines()
+    values = dict(
+        line.split("=", 1) for line in lines if line and not line.startswith("#") and "=" in line
+    )
+    assert {f.name.upper() for f in fields(Settings)} <= set(values)
+    assert list(values)[:4] == [
+        "AZURE_BLOB_ENABLED",
+        "AZURE_STORAGE_CONNECTION_STRING",
+        "AZURE_STORAGE_CONTAINER",
+        "AZURE_REGION",
+    ]
+    settings = load_settings(values)
+    assert settings.azure_storage_container == "crownsafe-images"
