@@ -115,6 +115,7 @@ class Settings:
     storage_max_retries: int = 3
     storage_retry_base_delay: float = 1.0
     storage_timeout_seconds: float = 30.0
+    storage_deadline_seconds: float = 60.0
     storage_resilient: bool = True
     database_url: SecretStr = field(default_factory=lambda: SecretStr(""))
     redis_url: str = ""

@@ -9,6 +9,7 @@ The SDK-backed clients and the resilience wrapper are imported only when needed.
 from __future__ import annotations
 
 import importlib
+import math
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
@@ -80,6 +81,7 @@ def check_storage_settings(settings: Settings) -> None:
     """Raise `StorageConfigError` (naming the variable) if the backend cannot be built."""
     validate_settings(settings)
     _check_number("STORAGE_TIMEOUT_SECONDS", settings.storage_timeout_seconds, positive=True)
+    _check_number("STORAGE_DEADLINE_SECONDS", settings.storage_deadline_seconds, positive=True)
     _check_number("STORAGE_MAX_RETRIES", settings.storage_max_retries, positive=False)
     _check_number("STORAGE_RETRY_BASE_DELAY", settings.storage_retry_base_delay, positive=False)
     if settings.storage_backend == "azure":
@@ -94,9 +96,9 @@ def check_storage_settings(settings: Settings) -> None:
 
 
 def _check_number(name: str, value: float, *, positive: bool) -> None:
-    if value > 0 or (not positive and value == 0):
+    if math.isfinite(value) and (value > 0 or (not positive and value == 0)):
         return
-    bound = "greater than 0" if positive else "0 or more"
+    bound = "a finite number greater than 0" if positive else "a finite number, 0 or more"
     raise StorageConfigError(f"{name}={value!r} is out of range", hint=f"set {name} to {bound}")
 
 
