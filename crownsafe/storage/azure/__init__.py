@@ -90,6 +90,8 @@ from crownsafe.storage.base import (
     ClosingContextManager,
     SasPermission,
     UploadData,
+    normalize_etag,
+    utc_timestamp,
 )
 from crownsafe.storage.naming import validate_blob_name, validate_container_name, validate_metadata
 
@@ -116,8 +118,8 @@ def _blob_info(props: BlobProperties) -> BlobInfo:
         name=props.name,
         size=int(props.size or 0),
         content_type=settings.content_type if settings is not None else None,
-        etag=props.etag,
-        last_modified=props.last_modified,
+        etag=normalize_etag(props.etag),
+        last_modified=utc_timestamp(props.last_modified),
         metadata=dict(props.metadata or {}),
         content_md5=bytes(md5) if md5 else None,
     )
