@@ -238,11 +238,15 @@ class AzureBlobStorageClient(ClosingContextManager):
         except StorageError:
             raise
         except (AzureError, ConnectionError, TimeoutError) as exc:
-            raise map_azure_error(exc, operation=operation, blob_name=blob_name) from None
+            raise map_azure_error(
+                exc, operation=operation, blob_name=blob_name, container=self.container_name
+            ) from None
         except (ValueError, KeyError, AttributeError, TypeError) as exc:
             # Only SDK calls run in these blocks (inputs are validated before): a parse
             # error here means the service's response was cut short or malformed.
-            raise map_azure_error(exc, operation=operation, blob_name=blob_name) from None
+            raise map_azure_error(
+                exc, operation=operation, blob_name=blob_name, container=self.container_name
+            ) from None
 
     def upload_file(
         self,
