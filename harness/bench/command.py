@@ -129,6 +129,7 @@ def _run_benchmarks(
         f"--run-dir={run_dir}",
         "--benchmark-save-data",
         f"--benchmark-json={run_dir / 'benchmarks.json'}",
+        f"--junit-xml={run_dir / 'junit' / 'benchmarks.xml'}",
         *extra,
     ]
     return subprocess.run(cmd, check=False).returncode
