@@ -1,4 +1,5 @@
-"""Settings read from the environment; the names are those of `.env.example` and the seed.
+"""Settings read from the environment (and `.env`); the names are those of `.env.example`
+and the seed.
 
 Secrets are kept in `SecretStr` fields whose repr and str never show the value.
 """
@@ -11,6 +12,7 @@ import os
 from base64 import b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Literal, get_args
 
 from crownsafe.errors import StorageConfigError
@@ -23,6 +25,8 @@ __all__ = [
     "Settings",
     "is_base64_key",
     "load_settings",
+    "read_dotenv",
+    "storage_writes_enabled",
     "validate_settings",
 ]
 
@@ -164,9 +168,34 @@ def validate_settings(settings: Settings) -> Settings:
 _ENV_NAMES: dict[str, str] = {f.name: f.name.upper() for f in fields(Settings)}
 
 
+def storage_writes_enabled(settings: Settings) -> bool:
+    """Whether the configured storage takes writes: AZURE_BLOB_ENABLED (the seed's flag)
+    switches writes to Azure on; the S3 backend is not affected by it."""
+    return settings.storage_backend != "azure" or settings.azure_blob_enabled
+
+
+def read_dotenv(path: Path | None = None) -> dict[str, str]:
+    """The variables of `.env` in the working directory (or `path`); {} when it is absent.
+
+    Parsed by python-dotenv (comments, quotes, `export NAME=...`); never written to
+    `os.environ`. Variables without a value (`NAME` alone) are left out.
+    """
+    from dotenv import dotenv_values
+
+    file = path if path is not None else Path.cwd() / ".env"
+    if not file.is_file():
+        return {}
+    return {name: value for name, value in dotenv_values(file).items() if value is not None}
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build `Settings` from `environ` (default `os.environ`); bad values raise clearly."""
-    env = os.environ if environ is None else environ
+    """Build `Settings` from `environ`; bad values raise clearly.
+
+    Without `environ`: `os.environ` over the `.env` file of the working directory, if
+    there is one (a variable set in the environment wins over the file; `os.environ` is
+    never changed). An explicit `environ` is used alone.
+    """
+    env: Mapping[str, str] = {**read_dotenv(), **os.environ} if environ is None else environ
     values: dict[str, object] = {}
     for f in fields(Settings):
         name = _ENV_NAMES[f.name]

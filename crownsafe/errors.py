@@ -23,6 +23,7 @@ __all__ = [
     "StorageError",
     "StorageThrottledError",
     "StorageUnavailableError",
+    "StorageWritesDisabledError",
 ]
 
 
@@ -133,6 +134,14 @@ class InvalidSasRequestError(StorageError, ValueError):
 
 class StorageConfigError(StorageError):
     """The configuration is missing or inconsistent; says which variable to set."""
+
+
+class StorageWritesDisabledError(StorageConfigError):
+    """A write to Azure while AZURE_BLOB_ENABLED is false; raised before any I/O."""
+
+    default_hint = (
+        "set AZURE_BLOB_ENABLED=true to store on Azure, or STORAGE_BACKEND=s3 to keep using S3"
+    )
 
 
 class NonRetryableUploadError(StorageError):

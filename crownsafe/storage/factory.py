@@ -1,8 +1,11 @@
 """Build the configured storage client from `Settings` (`STORAGE_BACKEND=azure|s3`).
 
-`STORAGE_BACKEND` alone picks the backend (`AZURE_BLOB_ENABLED`, the seed's flag, is not
-consulted). The configuration is checked before any SDK is imported, so a missing or
-wrong setting is a `StorageConfigError` that names the environment variable to set.
+`STORAGE_BACKEND` picks the backend. `AZURE_BLOB_ENABLED` (the seed's flag) decides
+whether the Azure backend takes writes: when it is false the Azure client is returned
+inside `WritesDisabledStorageClient`, whose writes raise `StorageWritesDisabledError`
+(reads keep working); S3 is not affected. The configuration is checked before any SDK
+is imported, so a missing or wrong setting is a `StorageConfigError` that names the
+environment variable to set.
 The SDK-backed clients and the resilience wrapper are imported only when needed.
 """
 
@@ -13,7 +16,7 @@ import math
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
-from crownsafe.config import is_base64_key, validate_settings
+from crownsafe.config import is_base64_key, storage_writes_enabled, validate_settings
 from crownsafe.errors import InvalidBlobNameError, StorageConfigError
 from crownsafe.storage.base import StorageClient
 from crownsafe.storage.naming import validate_bucket_name, validate_container_name
@@ -61,8 +64,16 @@ def create_storage_client(
             settings.s3_bucket, settings=settings, timeout=settings.storage_timeout_seconds
         )
     wrap = settings.storage_resilient if resilient is None else resilient
-    if not wrap:
-        return client
+    if wrap:
+        client = _resilient(client, settings)
+    if not storage_writes_enabled(settings):
+        from crownsafe.storage.writes_disabled import WritesDisabledStorageClient
+
+        return WritesDisabledStorageClient(client)
+    return client
+
+
+def _resilient(client: StorageClient, settings: Settings) -> StorageClient:
     try:
         module = importlib.import_module(_RESILIENT_MODULE)
     except ImportError as exc:
