@@ -1,23 +1,42 @@
-"""Settings read from the environment; the names are those of `.env.example` and the seed.
+"""Settings read from the environment (and `.env`); the names are those of `.env.example`
+and the seed.
 
 Secrets are kept in `SecretStr` fields whose repr and str never show the value.
 """
 
 from __future__ import annotations
 
+import binascii
 import math
 import os
+from base64 import b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Literal, get_args
 
 from crownsafe.errors import StorageConfigError
 
-__all__ = ["BACKENDS", "Backend", "SecretStr", "Settings", "load_settings"]
+__all__ = [
+    "BACKENDS",
+    "MAX_RETRIES_RANGE",
+    "Backend",
+    "SecretStr",
+    "Settings",
+    "is_base64_key",
+    "load_settings",
+    "read_dotenv",
+    "storage_writes_enabled",
+    "validate_settings",
+]
 
 Backend = Literal["azure", "s3"]
 # The storage backends, in the order the harness runs and reports them.
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
+
+MAX_RETRIES_RANGE = (0, 10)
+"""STORAGE_MAX_RETRIES must lie in this range (inclusive): more retries only stretch an
+outage into a storm of requests; the deadline (STORAGE_DEADLINE_SECONDS) bounds the time."""
 
 
 class SecretStr:
@@ -100,6 +119,7 @@ class Settings:
     storage_max_retries: int = 3
     storage_retry_base_delay: float = 1.0
     storage_timeout_seconds: float = 30.0
+    storage_deadline_seconds: float = 60.0
     storage_resilient: bool = True
     database_url: SecretStr = field(default_factory=lambda: SecretStr(""))
     redis_url: str = ""
@@ -110,12 +130,72 @@ class Settings:
         return self.azure_storage_container if self.storage_backend == "azure" else self.s3_bucket
 
 
+def is_base64_key(value: str) -> bool:
+    """True if `value` is non-empty standard base64 (the form of every Azure account key)."""
+    try:
+        return bool(b64decode(value.strip(), validate=True))
+    except (binascii.Error, ValueError):
+        return False
+
+
+def validate_settings(settings: Settings) -> Settings:
+    """Refuse values that would only fail later; return `settings` unchanged otherwise.
+
+    STORAGE_MAX_RETRIES must lie in `MAX_RETRIES_RANGE`; AZURE_STORAGE_ACCOUNT_KEY, when
+    set, must be base64 (a wrong key would otherwise surface as a 403 on the first call).
+    Messages never contain the key.
+    """
+    low, high = MAX_RETRIES_RANGE
+    if not low <= settings.storage_max_retries <= high:
+        raise StorageConfigError(
+            f"STORAGE_MAX_RETRIES={settings.storage_max_retries} is out of range: allowed "
+            f"{low}..{high} (retries after the first attempt)",
+            hint=f"set STORAGE_MAX_RETRIES to a whole number from {low} to {high} (default 3)",
+        )
+    key = settings.azure_storage_account_key.get()
+    if key and not is_base64_key(key):
+        raise StorageConfigError(
+            f"AZURE_STORAGE_ACCOUNT_KEY is not base64 ({len(key)} characters; the value is "
+            "not shown): an Azure account key is base64 text, usually 88 characters ending "
+            "in '=='",
+            backend="azure",
+            hint="copy the key again from the portal (Storage account > Access keys) or "
+            "`az storage account keys list`, without quotes or spaces",
+        )
+    return settings
+
+
 _ENV_NAMES: dict[str, str] = {f.name: f.name.upper() for f in fields(Settings)}
 
 
+def storage_writes_enabled(settings: Settings) -> bool:
+    """Whether the configured storage takes writes: AZURE_BLOB_ENABLED (the seed's flag)
+    switches writes to Azure on; the S3 backend is not affected by it."""
+    return settings.storage_backend != "azure" or settings.azure_blob_enabled
+
+
+def read_dotenv(path: Path | None = None) -> dict[str, str]:
+    """The variables of `.env` in the working directory (or `path`); {} when it is absent.
+
+    Parsed by python-dotenv (comments, quotes, `export NAME=...`); never written to
+    `os.environ`. Variables without a value (`NAME` alone) are left out.
+    """
+    from dotenv import dotenv_values
+
+    file = path if path is not None else Path.cwd() / ".env"
+    if not file.is_file():
+        return {}
+    return {name: value for name, value in dotenv_values(file).items() if value is not None}
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build `Settings` from `environ` (default `os.environ`); bad values raise clearly."""
-    env = os.environ if environ is None else environ
+    """Build `Settings` from `environ`; bad values raise clearly.
+
+    Without `environ`: `os.environ` over the `.env` file of the working directory, if
+    there is one (a variable set in the environment wins over the file; `os.environ` is
+    never changed). An explicit `environ` is used alone.
+    """
+    env: Mapping[str, str] = {**read_dotenv(), **os.environ} if environ is None else environ
     values: dict[str, object] = {}
     for f in fields(Settings):
         name = _ENV_NAMES[f.name]
@@ -141,4 +221,4 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             hint=f"set STORAGE_BACKEND to one of {', '.join(BACKENDS)}",
         )
     values["storage_backend"] = backend
-    return Settings(**values)  # type: ignore[arg-type]
+    return validate_settings(Settings(**values))  # type: ignore[arg-type]

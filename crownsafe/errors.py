@@ -16,12 +16,14 @@ __all__ = [
     "BlobNotFoundError",
     "InvalidBlobNameError",
     "InvalidMetadataError",
+    "InvalidSasRequestError",
     "NonRetryableUploadError",
     "StorageAuthError",
     "StorageConfigError",
     "StorageError",
     "StorageThrottledError",
     "StorageUnavailableError",
+    "StorageWritesDisabledError",
 ]
 
 
@@ -125,8 +127,21 @@ class InvalidMetadataError(StorageError, ValueError):
     """A metadata key or value breaks the one rule both backends accept; raised before I/O."""
 
 
+class InvalidSasRequestError(StorageError, ValueError):
+    """A SAS / presigned URL request the caller got wrong (permission letters, expiry);
+    raised before any I/O. A caller's mistake: never retried, never counted by a breaker."""
+
+
 class StorageConfigError(StorageError):
     """The configuration is missing or inconsistent; says which variable to set."""
+
+
+class StorageWritesDisabledError(StorageConfigError):
+    """A write to Azure while AZURE_BLOB_ENABLED is false; raised before any I/O."""
+
+    default_hint = (
+        "set AZURE_BLOB_ENABLED=true to store on Azure, or STORAGE_BACKEND=s3 to keep using S3"
+    )
 
 
 class NonRetryableUploadError(StorageError):

@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="crownsafe-harness",
         description="Crown Safe verification and benchmark harness (Azure Blob and S3).",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="the command to run"
+    )
     for module in COMMANDS:
         module.register(commands)
     return parser

@@ -10,7 +10,9 @@ The database must be at the Alembic head (`alembic upgrade head`): progress is k
 `object_migration`, so a killed run resumes without copying twice and a finished
 migration re-run copies nothing. Progress goes to stderr; the report is printed to stdout
 as JSON (and written to --report). Exit status: 0 when every object is verified (or for
-a dry run), 1 when objects failed or mismatched, 2 for configuration errors.
+a dry run), 1 when objects failed or mismatched, 2 for configuration errors (among them
+AZURE_BLOB_ENABLED=false: the migration writes to Azure, so it refuses to run; a dry run
+only notes it).
 
 `configure_parser` and `run` are public so that another command line (the harness's
 `migrate-objects` command) can offer the same arguments and behaviour under its own parser.
@@ -28,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crownsafe.config import Settings, load_settings
 from crownsafe.db.session import DatabaseConfigError, make_engine
-from crownsafe.errors import StorageError
+from crownsafe.errors import StorageError, StorageWritesDisabledError
 from crownsafe.objects import (
     ClientFactory,
     LedgerError,
@@ -113,8 +115,30 @@ def _options(args: argparse.Namespace, settings: Settings) -> MigrationOptions:
     )
 
 
+def _check_azure_writes(settings: Settings, dry_run: bool) -> None:
+    """The migration writes to Azure: refuse when AZURE_BLOB_ENABLED is false (a dry run
+    writes nothing, so it only says so)."""
+    if settings.azure_blob_enabled:
+        return
+    if dry_run:
+        print(
+            "crownsafe-migrate-objects: note: AZURE_BLOB_ENABLED is false; the real run "
+            "would refuse to write to Azure until it is true",
+            file=sys.stderr,
+        )
+        return
+    raise StorageWritesDisabledError(
+        "AZURE_BLOB_ENABLED is false, so writes to Azure are off and the migration (which "
+        "copies into an Azure container) cannot run",
+        backend="azure",
+        operation="migrate_objects",
+        hint="set AZURE_BLOB_ENABLED=true (or run with --dry-run to see what would happen)",
+    )
+
+
 def _migrate(args: argparse.Namespace) -> MigrationReport:
     settings = load_settings()
+    _check_azure_writes(settings, args.dry_run)
     options = _options(args, settings)
     engine = make_engine(
         args.database_url or settings.database_url.get() or None,

@@ -154,19 +154,45 @@ class ObjectMigrator:
 
     def _plan_batch(self, batch: list[PlannedObject]) -> None:
         known = self.ledger.known([obj.key for obj in batch])
+        to_copy: list[PlannedObject] = []
         for obj in batch:
             status, size, etag = known.get(obj.key, ("new", -1, None))
             if status == "verified" and size == obj.size and etag == obj.etag:
                 self.report.skipped += 1
-            elif self.options.dry_run:
-                self.report.copied += 1
-                self.report.copied_bytes += obj.size
-                if len(self.report.plan) < self.options.list_limit:
-                    self.report.plan.append(
-                        f"copy {obj.key!r} -> {obj.target_name!r} ({obj.size} B)"
-                    )
-        if not self.options.dry_run:
+            else:
+                to_copy.append(obj)
+        if self.options.dry_run:
+            self._dry_run_batch(to_copy)
+        else:
             self.ledger.plan(batch)
+
+    def _dry_run_batch(self, objects: list[PlannedObject]) -> None:
+        """Count what the real run will do with `objects`: HEAD each source object (in
+        parallel, `workers` at a time) and map its metadata as the copy would."""
+        with ThreadPoolExecutor(self.options.workers, thread_name_prefix="dry-run") as pool:
+            outcomes = list(pool.map(self._dry_run_one, objects))
+        report = self.report
+        for obj, (renamed, problem) in zip(objects, outcomes, strict=True):
+            if problem is not None:
+                report.would_fail += 1
+                line = f"would fail {obj.key!r}: {problem}"
+            else:
+                report.would_copy += 1
+                report.would_copy_bytes += obj.size
+                report.would_rename_metadata_keys += renamed
+                renames = " (metadata keys renamed)" if renamed else ""
+                line = f"would copy {obj.key!r} -> {obj.target_name!r} ({obj.size} B){renames}"
+            if len(report.plan) < self.options.list_limit:
+                report.plan.append(line)
+
+    def _dry_run_one(self, obj: PlannedObject) -> tuple[bool, str | None]:
+        source, _ = self._pair()
+        try:
+            head = source.head_object(obj.key)
+            mapped = map_metadata(head.metadata, blob_name=obj.key)
+        except StorageError as exc:
+            return False, str(exc)
+        return mapped.ledger_record() is not None, None
 
     def _copy_all(self) -> None:
         todo = self.ledger.todo()
@@ -364,9 +390,16 @@ class ObjectMigrator:
 
     def _summary(self) -> str:
         r = self.report.to_dict()
-        mode = "dry run: would copy" if r["dry_run"] else "copied"
+        if r["dry_run"]:
+            return (
+                f"dry run, nothing copied: would copy {r['would_copy']} of {r['objects']} "
+                f"objects ({r['would_copy_bytes'] / 1e6:.1f} MB), would rename metadata keys "
+                f"of {r['would_rename_metadata_keys']}, would fail {r['would_fail']}, "
+                f"skipped {r['skipped']} already verified, rows that would be rewritten "
+                f"{r['url_rows_rewritten']['total']}"
+            )
         return (
-            f"{mode} {r['copied']} of {r['objects']} objects ({r['bytes'] / 1e6:.1f} MB listed), "
+            f"copied {r['copied']} of {r['objects']} objects ({r['bytes'] / 1e6:.1f} MB listed), "
             f"skipped {r['skipped']}, adopted {r['adopted']}, failed {r['failed']}, "
             f"mismatches {r['mismatches']}, rows rewritten {r['url_rows_rewritten']['total']}, "
             f"{r['mb_per_s']} MB/s, {r['objects_per_s']} objects/s"

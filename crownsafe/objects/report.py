@@ -35,7 +35,14 @@ class MigrationOptions:
 
 @dataclass
 class MigrationReport:
-    """Counts of one run. `ok` is true when every listed object ends verified."""
+    """Counts of one run. `ok` is true when every listed object ends verified.
+
+    A dry run (`dry_run=True`) changes nothing: its `copied`, `copied_bytes` and
+    `metadata_keys_renamed` stay 0 and the `would_*` fields say what the real run will do
+    (`would_copy` objects of `would_copy_bytes`, `would_rename_metadata_keys` objects
+    whose metadata keys get renamed, `would_fail` objects it will refuse, e.g. metadata
+    key collisions). A real run leaves the `would_*` fields at 0.
+    """
 
     source: str
     target: str
@@ -50,6 +57,10 @@ class MigrationReport:
     mismatches: int = 0
     verified_total: int = 0
     metadata_keys_renamed: int = 0
+    would_copy: int = 0
+    would_copy_bytes: int = 0
+    would_rename_metadata_keys: int = 0
+    would_fail: int = 0
     blob_names_mapped: int = 0
     url_rows_rewritten: dict[str, int] = field(default_factory=dict)
     url_rows_unresolved: dict[str, int] = field(default_factory=dict)

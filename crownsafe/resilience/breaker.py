@@ -14,8 +14,9 @@ States (as in Resilience4j and Polly):
   trials succeeded the breaker closes.
 
 Exceptions in `ignored_exceptions` (by default the caller's mistakes: not found, conflict
-or precondition failed, auth, invalid name or metadata) never count: the service answered,
-so it is not an outage. An ignored exception in HALF_OPEN frees its trial slot.
+or precondition failed, auth, invalid name, metadata or SAS request) never count: the
+service answered (or was never asked), so it is not an outage. An ignored exception in
+HALF_OPEN frees its trial slot.
 
 A call's outcome is recorded only if the breaker is still in the state generation the call
 was admitted in, so a slow call that started before a transition cannot flip the new state.
@@ -40,6 +41,7 @@ from crownsafe.errors import (
     BlobNotFoundError,
     InvalidBlobNameError,
     InvalidMetadataError,
+    InvalidSasRequestError,
     StorageAuthError,
     StorageError,
 )
@@ -65,6 +67,7 @@ DEFAULT_IGNORED_EXCEPTIONS: tuple[type[BaseException], ...] = (
     StorageAuthError,
     InvalidBlobNameError,
     InvalidMetadataError,
+    InvalidSasRequestError,
 )
 
 

@@ -27,7 +27,14 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, overload
 
 from crownsafe.correlation import correlation_scope, get_correlation_id
-from crownsafe.errors import BlobConflictError, BlobNotFoundError, StorageError
+from crownsafe.errors import (
+    BlobConflictError,
+    BlobNotFoundError,
+    InvalidBlobNameError,
+    InvalidMetadataError,
+    InvalidSasRequestError,
+    StorageError,
+)
 from crownsafe.redaction import redact
 
 __all__ = [
@@ -123,8 +130,17 @@ def with_correlation_id(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+_CALLERS_MISTAKES = (
+    BlobNotFoundError,
+    BlobConflictError,
+    InvalidBlobNameError,
+    InvalidMetadataError,
+    InvalidSasRequestError,
+)
+
+
 def _is_callers_mistake(exc: BaseException) -> bool:
-    if isinstance(exc, (BlobNotFoundError, BlobConflictError)):
+    if isinstance(exc, _CALLERS_MISTAKES):
         return True
     return isinstance(exc, StorageError) and exc.status in (404, 409)
 
@@ -132,7 +148,12 @@ def _is_callers_mistake(exc: BaseException) -> bool:
 def log_storage_failure(
     exc: BaseException, *, operation: str, blob_name: str | None = None
 ) -> None:
-    """Log one failed storage operation: WARNING for 404/409, ERROR otherwise."""
+    """Log one failed storage operation.
+
+    WARNING, one line, for a caller's mistake (404, 409, an invalid name, metadata or SAS
+    request); ERROR otherwise. A typed `StorageError` never gets a traceback; anything
+    else (an unexpected exception) gets one.
+    """
     cid = get_correlation_id()
     if isinstance(exc, StorageError):
         fields = exc.log_fields()

@@ -21,6 +21,18 @@ Retried: `StorageThrottledError` (429, 503 ServerBusy / SlowDown), `StorageUnava
 metadata), `NonRetryableUploadError`, `CircuitOpenError` and anything else.
 One logical call makes at most `max_retries + 1` attempts. Each retry is logged at WARNING
 with the correlation id, the attempt number, the delay and the error's service fields.
+
+Deadline. With `deadline` (seconds; STORAGE_DEADLINE_SECONDS, default 60 in the resilient
+client) one logical call also stops retrying when the next backoff would end at or past
+`start + deadline` (`start` = the first attempt, on the injectable `clock`). The call runs
+inside `crownsafe.deadline.deadline_scope`, so an adapter that can set per-call timeouts
+(Azure) caps each attempt's timeout by the time left. Worst case for one call against an
+endpoint that accepts and never answers: about `deadline` where attempts are capped
+(Azure), below `deadline + timeout` where they are not (S3: botocore's timeouts are per
+client); without a deadline `(max_retries + 1) * timeout + sum of the backoffs`.
+The stop is `stop_after_attempt(...) | StopAtDeadline(...)`: tenacity's own
+`stop_after_delay` measures from tenacity's start (after our first attempt on the sync
+path) on `time.monotonic`, which a test cannot move, hence the small strategy below.
 In sync code the first attempt runs before tenacity is involved (the happy path costs a
 function call); tenacity drives the retries.
 """
@@ -30,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -40,6 +53,7 @@ import tenacity
 from tenacity.asyncio import AsyncRetrying
 
 from crownsafe.correlation import get_correlation_id
+from crownsafe.deadline import enter_deadline, exit_deadline
 from crownsafe.errors import (
     NonRetryableUploadError,
     StorageError,
@@ -53,6 +67,7 @@ __all__ = [
     "Backoff",
     "Jitter",
     "RetryPolicy",
+    "StopAtDeadline",
     "is_retryable",
     "retry_with_exponential_backoff",
 ]
@@ -116,6 +131,25 @@ def is_retryable(exc: BaseException) -> bool:
     )
 
 
+class StopAtDeadline(tenacity.stop.stop_base):
+    """Stop when the upcoming sleep would end at or past `at` (seconds on `clock`)."""
+
+    def __init__(
+        self,
+        at: float,
+        clock: Callable[[], float],
+        on_stop: Callable[[tenacity.RetryCallState], None] | None = None,
+    ) -> None:
+        self.at, self.clock, self.on_stop = at, clock, on_stop
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        if self.clock() + (retry_state.upcoming_sleep or 0.0) < self.at:
+            return False
+        if self.on_stop is not None:
+            self.on_stop(retry_state)
+        return True
+
+
 class RetryPolicy(CallDecorator):
     """A reusable retry policy; call `.call(fn, ...)`, `await .call_async(fn, ...)` or decorate."""
 
@@ -130,10 +164,16 @@ class RetryPolicy(CallDecorator):
         rng: RandomSource | None = None,
         retry_on: Callable[[BaseException], bool] = is_retryable,
         operation: str | None = None,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if deadline is not None and not (deadline > 0 and math.isfinite(deadline)):
+            raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
         self.max_retries = max_retries
+        self.deadline = deadline
+        self._clock = clock
         self.backoff = Backoff(base_delay, max_delay, _jitter_fraction(jitter))
         self._sleep = sleep
         self._rng: RandomSource = rng if rng is not None else random.Random()
@@ -173,6 +213,18 @@ class RetryPolicy(CallDecorator):
         )
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.deadline is None:
+            return self._call(None, fn, *args, **kwargs)
+        at = self._clock() + self.deadline
+        token = enter_deadline(at, self._clock)
+        try:
+            return self._call(at, fn, *args, **kwargs)
+        finally:
+            exit_deadline(token)
+
+    def _call(
+        self, at: float | None, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
@@ -180,14 +232,33 @@ class RetryPolicy(CallDecorator):
                 raise
             first = exc
         delay = self.delay_for(1, first)
+        if at is not None and self._clock() + delay >= at:
+            self._log_deadline(1, first, delay, fn)
+            raise first
         self._log(1, first, delay, fn)
         self._sync_sleep(delay)
-        return self._sync_rest.copy()(fn, *args, **kwargs)
+        if at is None:
+            return self._sync_rest.copy()(fn, *args, **kwargs)
+        stop = tenacity.stop_after_attempt(max(1, self.max_retries)) | StopAtDeadline(
+            at, self._clock, lambda state: self._log_deadline_state(state, 1)
+        )
+        return self._sync_rest.copy(stop=stop)(fn, *args, **kwargs)
 
     async def call_async(
         self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
-        result: R = await self._async.copy()(fn, *args, **kwargs)
+        if self.deadline is None:
+            result: R = await self._async.copy()(fn, *args, **kwargs)
+            return result
+        at = self._clock() + self.deadline
+        stop = tenacity.stop_after_attempt(self.max_retries + 1) | StopAtDeadline(
+            at, self._clock, lambda state: self._log_deadline_state(state, 0)
+        )
+        token = enter_deadline(at, self._clock)
+        try:
+            result = await self._async.copy(stop=stop)(fn, *args, **kwargs)
+        finally:
+            exit_deadline(token)
         return result
 
     # -- tenacity hooks -----------------------------------------------------------------
@@ -215,6 +286,36 @@ class RetryPolicy(CallDecorator):
     def _log_retry_rest(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
         self._log(state.attempt_number + 1, exc, state.upcoming_sleep, state.fn)
+
+    def _log_deadline_state(self, state: tenacity.RetryCallState, offset: int) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        self._log_deadline(state.attempt_number + offset, exc, state.upcoming_sleep, state.fn)
+
+    def _log_deadline(
+        self,
+        attempt: int,
+        exc: BaseException | None,
+        delay: float,
+        fn: Callable[..., Any] | None,
+    ) -> None:
+        fields: dict[str, object] = (
+            exc.log_fields()
+            if isinstance(exc, StorageError)
+            else {"error_type": type(exc).__name__}
+        )
+        operation = self.operation or fields.get("operation") or _fn_name(fn)
+        logger.warning(
+            "giving up on %s after attempt %d/%d (%s): a retry after %.3f s of backoff would "
+            "pass the %.3f s deadline [correlation_id=%s]",
+            operation,
+            attempt,
+            self.max_attempts,
+            fields.get("error_type"),
+            delay,
+            self.deadline,
+            get_correlation_id(),
+            extra={"operation": operation, "attempt": attempt, "deadline_s": self.deadline},
+        )
 
     def _log(
         self,
@@ -267,11 +368,14 @@ def retry_with_exponential_backoff(
     sleep: Callable[[float], Any] | None = None,
     rng: RandomSource | None = None,
     retry_on: Callable[[BaseException], bool] = is_retryable,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> RetryPolicy:
     """The seed's decorator: ``@retry_with_exponential_backoff(max_retries=3, base_delay=1.0)``.
 
     Works on sync and async functions. `sleep` (sync or async callable) and `rng`
-    (anything with ``.random()``) are injectable, so tests run instantly and exactly.
+    (anything with ``.random()``) are injectable, so tests run instantly and exactly;
+    `deadline` (seconds, on `clock`) bounds one call's attempts and backoff together.
     The returned `RetryPolicy` can also be used directly: ``policy.call(fn, *args)``.
     """
     return RetryPolicy(
@@ -282,4 +386,6 @@ def retry_with_exponential_backoff(
         sleep=sleep,
         rng=rng,
         retry_on=retry_on,
+        deadline=deadline,
+        clock=clock,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self, runtime_checkable
 
@@ -19,6 +19,8 @@ __all__ = [
     "SasPermission",
     "StorageClient",
     "UploadData",
+    "normalize_etag",
+    "utc_timestamp",
 ]
 
 DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024
@@ -38,7 +40,23 @@ URL is bound to one method, so the S3 client accepts one of "r", "w" or "d" only
 
 @dataclass(frozen=True)
 class BlobInfo:
-    """Properties of one stored object, the same shape for both backends."""
+    """Properties of one stored object, the same shape for both backends.
+
+    `list_blobs`, `iter_blobs` and `head_object` of one backend give the same values for:
+
+    - `name`, `size`;
+    - `etag`: always in its quoted HTTP form (`"0x8D..."` on Azure, `"<md5>"` or
+      `"<md5>-<parts>"` on S3), from a listing as from a HEAD; opaque, compare it only
+      with ETags of the same backend (`normalize_etag`);
+    - `last_modified`: timezone-aware UTC (`datetime.UTC`), whole seconds (HTTP dates
+      carry no more; S3 listings would add milliseconds), see `utc_timestamp`.
+
+    `content_type`, `metadata` and `content_md5` come from `head_object` on both backends
+    and from Azure's listings too. S3's ListObjectsV2 carries none of them, so an S3
+    listing gives `content_type=None`, `metadata={}` and `content_md5=None` (which mean
+    "not listed", not "absent"): call `head_object` when you need them. `content_md5` is
+    set on Azure for single-shot uploads only; S3 never reports one.
+    """
 
     name: str
     size: int
@@ -47,6 +65,25 @@ class BlobInfo:
     last_modified: datetime | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     content_md5: bytes | None = None
+
+
+def normalize_etag(etag: str | None) -> str | None:
+    """The ETag in its quoted HTTP form: `0x8D1` -> `"0x8D1"`; quoted and weak (`W/"..."`)
+    ETags come back unchanged, None and "" stay None."""
+    if not etag:
+        return None
+    if etag.startswith('"') or etag.startswith('W/"'):
+        return etag
+    return f'"{etag}"'
+
+
+def utc_timestamp(value: datetime | None) -> datetime | None:
+    """`value` as an aware UTC datetime (`datetime.UTC`) in whole seconds; a naive one is
+    taken to be UTC already."""
+    if value is None:
+        return None
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.replace(microsecond=0)
 
 
 class ClosingContextManager:

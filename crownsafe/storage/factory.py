@@ -1,17 +1,22 @@
 """Build the configured storage client from `Settings` (`STORAGE_BACKEND=azure|s3`).
 
-`STORAGE_BACKEND` alone picks the backend (`AZURE_BLOB_ENABLED`, the seed's flag, is not
-consulted). The configuration is checked before any SDK is imported, so a missing or
-wrong setting is a `StorageConfigError` that names the environment variable to set.
+`STORAGE_BACKEND` picks the backend. `AZURE_BLOB_ENABLED` (the seed's flag) decides
+whether the Azure backend takes writes: when it is false the Azure client is returned
+inside `WritesDisabledStorageClient`, whose writes raise `StorageWritesDisabledError`
+(reads keep working); S3 is not affected. The configuration is checked before any SDK
+is imported, so a missing or wrong setting is a `StorageConfigError` that names the
+environment variable to set.
 The SDK-backed clients and the resilience wrapper are imported only when needed.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
+from crownsafe.config import is_base64_key, storage_writes_enabled, validate_settings
 from crownsafe.errors import InvalidBlobNameError, StorageConfigError
 from crownsafe.storage.base import StorageClient
 from crownsafe.storage.naming import validate_bucket_name, validate_container_name
@@ -59,8 +64,16 @@ def create_storage_client(
             settings.s3_bucket, settings=settings, timeout=settings.storage_timeout_seconds
         )
     wrap = settings.storage_resilient if resilient is None else resilient
-    if not wrap:
-        return client
+    if wrap:
+        client = _resilient(client, settings)
+    if not storage_writes_enabled(settings):
+        from crownsafe.storage.writes_disabled import WritesDisabledStorageClient
+
+        return WritesDisabledStorageClient(client)
+    return client
+
+
+def _resilient(client: StorageClient, settings: Settings) -> StorageClient:
     try:
         module = importlib.import_module(_RESILIENT_MODULE)
     except ImportError as exc:
@@ -77,7 +90,9 @@ def create_storage_client(
 
 def check_storage_settings(settings: Settings) -> None:
     """Raise `StorageConfigError` (naming the variable) if the backend cannot be built."""
+    validate_settings(settings)
     _check_number("STORAGE_TIMEOUT_SECONDS", settings.storage_timeout_seconds, positive=True)
+    _check_number("STORAGE_DEADLINE_SECONDS", settings.storage_deadline_seconds, positive=True)
     _check_number("STORAGE_MAX_RETRIES", settings.storage_max_retries, positive=False)
     _check_number("STORAGE_RETRY_BASE_DELAY", settings.storage_retry_base_delay, positive=False)
     if settings.storage_backend == "azure":
@@ -92,9 +107,9 @@ def check_storage_settings(settings: Settings) -> None:
 
 
 def _check_number(name: str, value: float, *, positive: bool) -> None:
-    if value > 0 or (not positive and value == 0):
+    if math.isfinite(value) and (value > 0 or (not positive and value == 0)):
         return
-    bound = "greater than 0" if positive else "0 or more"
+    bound = "a finite number greater than 0" if positive else "a finite number, 0 or more"
     raise StorageConfigError(f"{name}={value!r} is out of range", hint=f"set {name} to {bound}")
 
 
@@ -104,6 +119,7 @@ def _check_azure(settings: Settings) -> None:
     if settings.azure_storage_account_url:
         _check_url("AZURE_STORAGE_ACCOUNT_URL", settings.azure_storage_account_url, "azure")
     if settings.azure_storage_connection_string:
+        _check_connection_string_key(settings.azure_storage_connection_string.get())
         return
     if has_location and (settings.azure_storage_account_key or settings.azure_use_managed_identity):
         return
@@ -122,6 +138,19 @@ def _check_azure(settings: Settings) -> None:
     raise StorageConfigError(
         "no Azure Storage account is configured", backend="azure", hint=_AZURE_AUTH_HINT
     )
+
+
+def _check_connection_string_key(connection_string: str) -> None:
+    pairs = (part.strip().partition("=") for part in connection_string.split(";"))
+    key = next((value.strip() for name, _, value in pairs if name.upper() == "ACCOUNTKEY"), "")
+    if key and not is_base64_key(key):
+        raise StorageConfigError(
+            "the AccountKey in AZURE_STORAGE_CONNECTION_STRING is not base64 (the value is "
+            "not shown): an Azure account key is base64 text, usually 88 characters ending "
+            "in '=='",
+            backend="azure",
+            hint="copy the connection string again from the portal (Storage account > Access keys)",
+        )
 
 
 def _check_s3(settings: Settings) -> None:

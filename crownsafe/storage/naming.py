@@ -6,8 +6,8 @@ Azure's and S3's rules:
 - length 1..1,024 *UTF-8 bytes* (Azure allows 1,024 characters, S3 1,024 bytes);
 - at most 254 path segments (Azure), no empty segment (no leading '/', no '//': the two
   services and their SDKs treat those differently);
-- no segment ending in '.' (Azure), hence no name ending in '.' or '/', and no '.'/'..'
-  segments that HTTP stacks would collapse;
+- no '.' or '..' segment (path traversal: HTTP stacks and the SDKs collapse them);
+- no segment ending in '.' (Azure), hence no name ending in '.' or '/';
 - no '\\' anywhere (Azure turns it into '/', so the name would not round-trip);
 - no control (Cc), surrogate (Cs) or private-use (Co) characters and no Unicode
   noncharacters (U+FFFE, U+FDD0...): Azure rejects them and S3 cannot list them in XML.
@@ -107,9 +107,11 @@ def validate_blob_name(name: str) -> str:
     if size > BLOB_NAME_MAX_BYTES:
         raise _bad_name(
             name,
-            f"it is {size} bytes in UTF-8; the limit is {BLOB_NAME_MAX_BYTES} "
-            "(S3's key limit, stricter than Azure's 1,024 characters)",
-            "shorten the name",
+            f"it is {size} bytes in UTF-8 ({len(name)} characters); a name must fit both "
+            "services: S3 keys are limited to 1,024 UTF-8 bytes, Azure names to 1,024 "
+            "characters",
+            "shorten the name to at most 1,024 bytes of UTF-8 (a non-ASCII character "
+            "takes 2 to 4 bytes)",
         )
     segments = name.split("/")
     if len(segments) > BLOB_NAME_MAX_SEGMENTS:
@@ -125,6 +127,14 @@ def validate_blob_name(name: str) -> str:
                 name,
                 f"empty path segment at position {offset} (a leading, trailing or doubled '/')",
                 "remove the extra '/'",
+            )
+        if segment in (".", ".."):
+            raise _bad_name(
+                name,
+                f"path segment {segment!r} at position {offset} is a relative segment "
+                "('.' or '..'): path traversal segments are not allowed (HTTP stacks and "
+                "the SDKs collapse them, so the name would not round-trip)",
+                "remove the '.' and '..' segments (e.g. '../etc/passwd' -> 'etc/passwd')",
             )
         if segment.endswith("."):
             raise _bad_name(

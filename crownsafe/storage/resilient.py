@@ -10,7 +10,8 @@ counts, and once the breaker opens the loop stops at once (`CircuitOpenError` is
 retried) instead of sleeping through the remaining attempts. All attempts of one call
 share its correlation id, so the service's logs tie them together. The inner clients make
 exactly one HTTP attempt per request (SDK retries off), so one logical call makes at most
-`max_retries + 1` attempts.
+`max_retries + 1` attempts, and no retry is started whose backoff would end past the
+call's deadline (`deadline`, STORAGE_DEADLINE_SECONDS; see `crownsafe.resilience.retry`).
 
 What is retried, per operation:
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar
@@ -65,6 +67,8 @@ if TYPE_CHECKING:
 __all__ = ["OperationStats", "ResilientStorageClient"]
 
 R = TypeVar("R")
+DEFAULT_DEADLINE_SECONDS = 60.0
+"""The overall deadline of one logical call (attempts + backoff), as STORAGE_DEADLINE_SECONDS."""
 _DONE = object()
 
 
@@ -125,6 +129,8 @@ class ResilientStorageClient(ClosingContextManager):
         jitter: Jitter = "equal",
         sleep: Callable[[float], Any] | None = None,
         rng: Any = None,
+        deadline: float | None = DEFAULT_DEADLINE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inner = inner
         self.backend = inner.backend
@@ -137,6 +143,8 @@ class ResilientStorageClient(ClosingContextManager):
             jitter=jitter,
             sleep=sleep,
             rng=rng,
+            deadline=deadline,
+            clock=clock,
         )
         self._stats = _Stats()
 
@@ -144,11 +152,13 @@ class ResilientStorageClient(ClosingContextManager):
     def from_settings(
         cls, client: StorageClient, settings: Settings, **options: Any
     ) -> ResilientStorageClient:
-        """Wrap `client` with STORAGE_MAX_RETRIES / STORAGE_RETRY_BASE_DELAY and the
+        """Wrap `client` with STORAGE_MAX_RETRIES / STORAGE_RETRY_BASE_DELAY /
+        STORAGE_DEADLINE_SECONDS and the
         process-wide breaker of its backend (`azure_storage_circuit_breaker` for Azure)."""
         options.setdefault("breaker", breaker_for_backend(client.backend))
         options.setdefault("max_retries", settings.storage_max_retries)
         options.setdefault("base_delay", settings.storage_retry_base_delay)
+        options.setdefault("deadline", settings.storage_deadline_seconds)
         return cls(client, **options)
 
     def __repr__(self) -> str:

@@ -69,8 +69,9 @@ def test_dry_run_lists_what_would_happen_and_changes_nothing(
         seed_rows(conn, source.container_name, storage_services.s3.endpoint_url, OBJECTS)
         before = conn.execute("SELECT id, blob_url FROM scan_history ORDER BY id").fetchall()
     report = migrator(storage_services, engine, source, target, dry_run=True).run()
-    assert (report.objects, report.copied, report.skipped) == (30, 30, 0)
-    assert len(report.plan) == 30 and report.plan[0].startswith("copy 'scans/000/")
+    assert (report.objects, report.would_copy, report.copied, report.skipped) == (30, 30, 0, 0)
+    assert len(report.plan) == 30 and report.plan[0].startswith("would copy 'scans/000/")
+    assert report.would_rename_metadata_keys == 30  # every object has "content-lang"
     assert list(target.iter_blobs()) == []
     assert Ledger(engine, source.container_name, target.container_name).counts() == {}
     with connect(migrated_database_url) as conn:

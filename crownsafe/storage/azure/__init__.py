@@ -90,6 +90,8 @@ from crownsafe.storage.base import (
     ClosingContextManager,
     SasPermission,
     UploadData,
+    normalize_etag,
+    utc_timestamp,
 )
 from crownsafe.storage.naming import validate_blob_name, validate_container_name, validate_metadata
 
@@ -116,8 +118,8 @@ def _blob_info(props: BlobProperties) -> BlobInfo:
         name=props.name,
         size=int(props.size or 0),
         content_type=settings.content_type if settings is not None else None,
-        etag=props.etag,
-        last_modified=props.last_modified,
+        etag=normalize_etag(props.etag),
+        last_modified=utc_timestamp(props.last_modified),
         metadata=dict(props.metadata or {}),
         content_md5=bytes(md5) if md5 else None,
     )
@@ -159,6 +161,7 @@ class AzureBlobStorageClient(ClosingContextManager):
         self._clock = clock
         self._max_concurrency = max(1, int(max_concurrency))
         timeout_s = float(timeout if timeout is not None else cfg.storage_timeout_seconds)
+        self._timeout = timeout_s
         verify = (
             connection_verify
             if connection_verify is not None
@@ -209,6 +212,10 @@ class AzureBlobStorageClient(ClosingContextManager):
                 hint="check AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT_URL",
             ) from None
 
+    def _call_options(self) -> dict[str, Any]:
+        """Per-call options; timeouts capped by the time left of the call's deadline."""
+        return call_options(self._timeout)
+
     def __repr__(self) -> str:
         return (
             f"AzureBlobStorageClient(container={self.container_name!r}, "
@@ -231,11 +238,15 @@ class AzureBlobStorageClient(ClosingContextManager):
         except StorageError:
             raise
         except (AzureError, ConnectionError, TimeoutError) as exc:
-            raise map_azure_error(exc, operation=operation, blob_name=blob_name) from None
+            raise map_azure_error(
+                exc, operation=operation, blob_name=blob_name, container=self.container_name
+            ) from None
         except (ValueError, KeyError, AttributeError, TypeError) as exc:
             # Only SDK calls run in these blocks (inputs are validated before): a parse
             # error here means the service's response was cut short or malformed.
-            raise map_azure_error(exc, operation=operation, blob_name=blob_name) from None
+            raise map_azure_error(
+                exc, operation=operation, blob_name=blob_name, container=self.container_name
+            ) from None
 
     def upload_file(
         self,
@@ -250,7 +261,7 @@ class AzureBlobStorageClient(ClosingContextManager):
             "overwrite": overwrite,
             "metadata": validate_metadata(metadata) or None,
             "max_concurrency": self._max_concurrency,
-            **call_options(),
+            **self._call_options(),
         }
         if content_type:
             options["content_settings"] = ContentSettings(content_type=content_type)
@@ -300,7 +311,7 @@ class AzureBlobStorageClient(ClosingContextManager):
         name = validate_blob_name(blob_name)
         with self._mapped("download_blob", name):
             downloader = self._whole_reads.get_blob_client(name).download_blob(
-                max_concurrency=self._max_concurrency, **call_options()
+                max_concurrency=self._max_concurrency, **self._call_options()
             )
             return bytes(downloader.readall())
 
@@ -322,7 +333,7 @@ class AzureBlobStorageClient(ClosingContextManager):
         concurrency = self._max_concurrency if callable(seekable) and seekable() else 1
         with self._mapped("download_to", name):
             downloader = self._container.download_blob(
-                name, max_concurrency=concurrency, **call_options()
+                name, max_concurrency=concurrency, **self._call_options()
             )
             return int(downloader.readinto(target))
 
@@ -332,7 +343,7 @@ class AzureBlobStorageClient(ClosingContextManager):
         name = validate_blob_name(blob_name)
         if chunk_size <= 0:
             raise ValueError(f"chunk_size must be positive, got {chunk_size}")
-        options = call_options()
+        options = self._call_options()
         with self._mapped("iter_blob_chunks", name):
             downloader = self._container.download_blob(name, **options)
         return self._chunks(name, downloader.chunks(), chunk_size)
@@ -377,24 +388,28 @@ class AzureBlobStorageClient(ClosingContextManager):
 
     def _fetch_delegation_key(self, start: datetime, expiry: datetime) -> UserDelegationKey:
         with self._mapped("get_user_delegation_key"):
-            return self._service.get_user_delegation_key(start, expiry, **call_options())
+            return self._service.get_user_delegation_key(start, expiry, **self._call_options())
 
     def blob_exists(self, blob_name: str) -> bool:
         name = validate_blob_name(blob_name)
         with self._mapped("blob_exists", name):
-            return bool(self._container.get_blob_client(name).exists(**call_options()))
+            return bool(self._container.get_blob_client(name).exists(**self._call_options()))
 
     def head_object(self, blob_name: str) -> BlobInfo:
         name = validate_blob_name(blob_name)
         with self._mapped("head_object", name):
-            props = self._container.get_blob_client(name).get_blob_properties(**call_options())
+            props = self._container.get_blob_client(name).get_blob_properties(
+                **self._call_options()
+            )
         return _blob_info(props)
 
     def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
         name = validate_blob_name(blob_name)
         try:
             with self._mapped("delete_blob", name):
-                self._container.delete_blob(name, delete_snapshots="include", **call_options())
+                self._container.delete_blob(
+                    name, delete_snapshots="include", **self._call_options()
+                )
         except BlobNotFoundError:
             if missing_ok:
                 return False
@@ -417,7 +432,7 @@ class AzureBlobStorageClient(ClosingContextManager):
     def iter_blobs(
         self, prefix: str | None = None, page_size: int | None = None
     ) -> Iterator[BlobInfo]:
-        options = call_options()
+        options = self._call_options()
         with self._mapped("list_blobs"):
             pages = self._container.list_blobs(
                 name_starts_with=prefix or None,
@@ -439,7 +454,7 @@ class AzureBlobStorageClient(ClosingContextManager):
     def create_container(self, exist_ok: bool = True) -> None:
         try:
             with self._mapped("create_container"):
-                self._container.create_container(**call_options())
+                self._container.create_container(**self._call_options())
         except BlobConflictError:
             if not exist_ok:
                 raise
@@ -447,7 +462,7 @@ class AzureBlobStorageClient(ClosingContextManager):
     def delete_container(self, missing_ok: bool = True) -> None:
         try:
             with self._mapped("delete_container"):
-                self._container.delete_container(**call_options())
+                self._container.delete_container(**self._call_options())
         except BlobNotFoundError:
             if not missing_ok:
                 raise

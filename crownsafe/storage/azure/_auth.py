@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from crownsafe.config import SecretStr, Settings, load_settings
 from crownsafe.errors import StorageConfigError
+from crownsafe.storage.sas import bad_sas_request, validate_sas_expiry
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -237,16 +238,26 @@ def _token_auth(url: str, credential: TokenCredential, *, owns: bool, cfg: Setti
 
 
 def parse_sas_permission(permission: str) -> str:
-    """Validate a permission string ('r', 'rw', 'cw', ...) and return it in service order."""
+    """Validate a permission string ('r', 'rw', 'cw', ...) and return it in service order.
+
+    Raises `InvalidSasRequestError` (a `ValueError`) for an empty string or unknown letters.
+    """
+    hint = "use letters of 'racwdxytmei' in any order, e.g. 'r' to read or 'cw' to write"
     if not isinstance(permission, str) or not permission:
-        raise ValueError("SAS permission must be a non-empty string such as 'r', 'w' or 'rw'")
+        raise bad_sas_request(
+            "SAS permission must be a non-empty string such as 'r', 'w' or 'rw'",
+            hint,
+            backend="azure",
+        )
     unknown = sorted(set(permission) - set(SAS_PERMISSION_LETTERS))
     if unknown:
-        raise ValueError(
+        raise bad_sas_request(
             f"unknown SAS permission letter(s) {''.join(unknown)!r} in {permission!r}; "
             f"allowed: {SAS_PERMISSION_LETTERS!r} (r=read, a=add, c=create, w=write, d=delete, "
             "x=delete version, y=permanent delete, t=tags, m=move, e=execute, "
-            "i=immutability policy)"
+            "i=immutability policy)",
+            hint,
+            backend="azure",
         )
     return "".join(letter for letter in SAS_PERMISSION_LETTERS if letter in permission)
 
@@ -264,10 +275,13 @@ def sas_protocol(account_url: str) -> str:
 
 
 def sas_window(now: datetime, expiry_hours: float) -> tuple[datetime, datetime]:
-    """(start, expiry): start 15 minutes in the past, expiry `expiry_hours` from now."""
-    if not expiry_hours > 0:
-        raise ValueError(f"expiry_hours must be positive, got {expiry_hours!r}")
-    return now - SAS_START_SKEW, now + timedelta(hours=expiry_hours)
+    """(start, expiry): start 15 minutes in the past, expiry `expiry_hours` from now.
+
+    `expiry_hours` must lie in (0, 168] (`crownsafe.storage.sas`), else
+    `InvalidSasRequestError`.
+    """
+    hours = validate_sas_expiry(expiry_hours, backend="azure")
+    return now - SAS_START_SKEW, now + timedelta(hours=hours)
 
 
 KeyT = TypeVar("KeyT")

@@ -5,7 +5,7 @@ failure the same way (and the resilience layer can decide on retries from the ty
 
 | what the SDK raised                                   | crownsafe error              |
 |-------------------------------------------------------|------------------------------|
-| 404 (BlobNotFound, ContainerNotFound, ...)            | BlobNotFoundError            |
+| 404 (BlobNotFound, ContainerNotFound (+ fix hint))    | BlobNotFoundError            |
 | 409 / 412 (BlobAlreadyExists, ConditionNotMet, ...)   | BlobConflictError            |
 | 401 / 403, ClientAuthenticationError without status   | StorageAuthError             |
 | 429, 503 ServerBusy, 503 with Retry-After             | StorageThrottledError        |
@@ -78,13 +78,21 @@ def _first_line(exc: BaseException) -> str:
 
 
 def map_azure_error(
-    exc: BaseException, *, operation: str, blob_name: str | None = None
+    exc: BaseException,
+    *,
+    operation: str,
+    blob_name: str | None = None,
+    container: str | None = None,
 ) -> StorageError:
-    """The typed crownsafe error for an exception raised by the Azure SDK."""
+    """The typed crownsafe error for an exception raised by the Azure SDK.
+
+    `container` names the client's container in the error for a missing one
+    (ContainerNotFound), with the hint to create it or set AZURE_STORAGE_CONTAINER.
+    """
     if isinstance(exc, StorageError):
         return exc
     if isinstance(exc, HttpResponseError) and exc.status_code:
-        return _map_http(exc, operation, blob_name)
+        return _map_http(exc, operation, blob_name, container)
     if isinstance(exc, ClientAuthenticationError):
         return StorageAuthError(
             f"could not get a token: {_first_line(exc)}",
@@ -132,11 +140,19 @@ def map_azure_error(
     )
 
 
-def _map_http(exc: HttpResponseError, operation: str, blob_name: str | None) -> StorageError:
+def _map_http(
+    exc: HttpResponseError, operation: str, blob_name: str | None, container: str | None
+) -> StorageError:
     status = int(exc.status_code or 0)
     headers = _headers(exc)
     code = _error_code(exc, headers)
     message = _first_line(exc)
+    hint: str | None = None
+    if code == "ContainerNotFound":
+        message = f"container {container!r} does not exist" if container else message
+        hint = (
+            "create it (create_container()) or set AZURE_STORAGE_CONTAINER to an existing container"
+        )
     retry_after = parse_retry_after(headers)
     kind: type[StorageError]
     if status == 404:
@@ -172,4 +188,5 @@ def _map_http(exc: HttpResponseError, operation: str, blob_name: str | None) -> 
         status=status,
         error_code=code,
         request_id=headers.get("x-ms-request-id"),
+        hint=hint,
     )

@@ -17,6 +17,7 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.pipeline.transport import HttpRequest, RequestsTransport
 
 from crownsafe.correlation import CORRELATION_HEADER_AZURE, get_correlation_id
+from crownsafe.deadline import time_left
 
 __all__ = [
     "DOWNLOAD_RANGE_SIZE",
@@ -104,12 +105,24 @@ class OneAttemptPolicy(SansIOHTTPPolicy[Any, Any]):
             guard.admit(request.http_request)
 
 
-def call_options() -> dict[str, Any]:
-    """Per-call SDK keyword arguments read by the request policies above."""
+MIN_CAPPED_TIMEOUT = 0.01
+"""The shortest timeout a request gets when its call's deadline is (almost) reached."""
+
+
+def call_options(timeout: float | None = None) -> dict[str, Any]:
+    """Per-call SDK keyword arguments read by the request policies above.
+
+    With `timeout` (the client's per-request timeout) inside a call whose deadline
+    (`crownsafe.deadline`) leaves less time than that, the request's connection and read
+    timeouts are capped to the time left: azure-core's transport takes both per call.
+    """
     options: dict[str, Any] = {OneAttemptPolicy.OPTION: AttemptGuard()}
     correlation_id = get_correlation_id()
     if correlation_id:
         options[CorrelationIdPolicy.OPTION] = correlation_id
+    left = time_left() if timeout is not None else None
+    if left is not None and timeout is not None and left < timeout:
+        options["connection_timeout"] = options["read_timeout"] = max(left, MIN_CAPPED_TIMEOUT)
     return options
 
 

@@ -52,6 +52,8 @@ from crownsafe.storage.base import (
     ClosingContextManager,
     SasPermission,
     UploadData,
+    normalize_etag,
+    utc_timestamp,
 )
 from crownsafe.storage.naming import (
     validate_blob_name,
@@ -334,8 +336,8 @@ class S3StorageClient(ClosingContextManager):
                 name=key,
                 size=response["ContentLength"],
                 content_type=response.get("ContentType"),
-                etag=response.get("ETag"),
-                last_modified=response.get("LastModified"),
+                etag=normalize_etag(response.get("ETag")),
+                last_modified=utc_timestamp(response.get("LastModified")),
                 metadata=dict(response.get("Metadata", {})),
             )
 
@@ -387,8 +389,8 @@ class S3StorageClient(ClosingContextManager):
                     BlobInfo(
                         name=item["Key"],
                         size=item["Size"],
-                        etag=item.get("ETag"),
-                        last_modified=item.get("LastModified"),
+                        etag=normalize_etag(item.get("ETag")),
+                        last_modified=utc_timestamp(item.get("LastModified")),
                     )
                     for item in page.get("Contents", [])
                 ]

@@ -22,6 +22,7 @@ EMULATOR_KEY = (
 )
 AZURE = Settings(
     storage_backend="azure",
+    azure_blob_enabled=True,
     azure_storage_connection_string=SecretStr(
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
         f"AccountKey={EMULATOR_KEY};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
