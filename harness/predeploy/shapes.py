@@ -48,13 +48,12 @@ def url_shape(value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> tu
         return "not a URL", "is not a URL"
     if parts.scheme not in schemes or not parts.hostname:
         return f"{parts.scheme or 'no'}-scheme value", f"is not a {'/'.join(schemes)} URL"
-    credentials = (("user", parts.username), ("password", parts.password))
-    carried = [name for name, part in credentials if part]
+    pieces = [name for name, part in (("port", port), ("path", parts.path.strip("/"))) if part]
+    pieces += [
+        name for name, part in (("user", parts.username), ("password", parts.password)) if part
+    ]
     where = "loopback" if is_loopback_url(value) else "remote"
-    extra = f" with {', '.join(carried)}" if carried else ""
-    path = ", a path" if parts.path.strip("/") else ""
-    port_text = ", a port" if port else ""
-    return f"{parts.scheme} URL, {where} host{port_text}{path}{extra}", ""
+    return f"{parts.scheme} URL ({where} host" + (f"; {', '.join(pieces)})" if pieces else ")"), ""
 
 
 def connection_string_shape(value: str) -> tuple[str, str]:

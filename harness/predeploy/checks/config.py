@@ -4,6 +4,7 @@ storage endpoint is HTTPS unless it is a loopback emulator. No I/O."""
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -34,8 +35,9 @@ def _settings_load(ctx: Context) -> Outcome:
     return passed(f"settings loaded (STORAGE_BACKEND: {ctx.settings.storage_backend})")
 
 
-def _wanted(settings: Settings) -> list[tuple[str, bool]]:
-    """(variable, required) pairs for the configured backend."""
+def _wanted(settings: Settings, *, database: bool = True) -> list[tuple[str, bool]]:
+    """(variable, required) pairs for the configured backend; DATABASE_URL is required
+    unless the database checks are skipped (`--skip 'database.*'`)."""
     if settings.storage_backend == "s3":
         names = [("S3_BUCKET", False), ("AWS_REGION", False), ("S3_ENDPOINT_URL", False)]
         names += [("AWS_ACCESS_KEY_ID", False), ("AWS_SECRET_ACCESS_KEY", False)]
@@ -49,7 +51,7 @@ def _wanted(settings: Settings) -> list[tuple[str, bool]]:
         else:
             names += [("AZURE_STORAGE_ACCOUNT_URL", False), ("AZURE_STORAGE_ACCOUNT_NAME", False)]
             names += [("AZURE_STORAGE_ACCOUNT_KEY", False)]
-    return [("STORAGE_BACKEND", False), *names, ("DATABASE_URL", True), ("REDIS_URL", False)]
+    return [("STORAGE_BACKEND", False), *names, ("DATABASE_URL", database), ("REDIS_URL", False)]
 
 
 def _shape(name: str, value: str) -> tuple[str, str]:
@@ -72,7 +74,8 @@ def _required_variables(ctx: Context) -> Outcome:
     settings = ctx.require_settings()
     shown: list[str] = []
     problems: list[str] = []
-    for name, required in _wanted(settings):
+    database = not any(fnmatch.fnmatchcase("database.reachable", p) for p in ctx.options.skip)
+    for name, required in _wanted(settings, database=database):
         value = ctx.environ.get(name, "").strip()
         if not value:
             shown.append(f"{name}: not set" + ("" if required else " (default)"))

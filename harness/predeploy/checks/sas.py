@@ -102,7 +102,9 @@ def _read_refuses_write(ctx: Context) -> Outcome:
     )
 
 
-_WRITES = f"writes one probe blob {PROBE_PREFIX}<utc-timestamp>-<random>-sas (512 B), deleted at the end"
+_WRITES = (
+    f"writes one probe blob {PROBE_PREFIX}<utc-timestamp>-<random>-sas (512 B), deleted at the end"
+)
 CHECKS = (
     Check(
         "sas.read-url",

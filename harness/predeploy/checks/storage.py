@@ -122,7 +122,9 @@ def _round_trip(ctx: Context) -> Outcome:
     return passed(f"{PROBE_SIZE} random bytes uploaded, downloaded identical, deleted")
 
 
-_PROBE_WRITE = f"writes one probe blob {PROBE_PREFIX}<utc-timestamp>-<random>-round-trip ({PROBE_SIZE} B)"
+_PROBE_WRITE = (
+    f"writes one probe blob {PROBE_PREFIX}<utc-timestamp>-<random>-round-trip ({PROBE_SIZE} B)"
+)
 CHECKS = (
     Check(
         "storage.reachable",
