@@ -39,6 +39,7 @@ pytest_plugins = [
     "harness.fixtures.storage",
     "harness.fixtures.database",
     "harness.fixtures.faults",
+    "harness.logscan",
 ]
 
 MESSAGE_LIMIT = 2000

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 __all__ = ["register"]
@@ -24,6 +26,10 @@ def _report(args: argparse.Namespace) -> int:
         print(f"report: {exc}")
         return 2
     verdict = report.findings.verdict
+    if args.json:
+        document = {"report": str(report.path), "exit_code": verdict.exit_code, **asdict(verdict)}
+        print(json.dumps(document, indent=2))
+        return verdict.exit_code
     for line in verdict_lines(verdict):
         print(line)
     print(f"report: {report.path}")
@@ -55,5 +61,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=None,
         help="run profile that says what a release decision requires: a bundled name "
         "(default, contract) or a .toml path (default: default)",
+    )
+    report.add_argument(
+        "--json",
+        action="store_true",
+        help="print the verdict as JSON (outcome, exit_code, profile, reasons, missing, "
+        "notes, items assessed, report path) instead of lines",
     )
     report.set_defaults(handler=_report)

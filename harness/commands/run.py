@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
+from rich.console import Console
+
 from crownsafe.config import BACKENDS
+from harness.progress import StageView
 from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from harness.runfolder import resolve_run_dir
+from harness.runfolder.summary import RunSummaryFile
 from harness.services.base import PROVISION_MODES, ProvisionMode
 from harness.stages import DEFAULT_STAGES, STAGES, RunContext, run_stages
 
@@ -17,8 +23,13 @@ __all__ = ["register"]
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
+def _printer(to_stderr: bool) -> Callable[[str], None]:
+    stream = sys.stderr if to_stderr else sys.stdout
+
+    def say(text: str) -> None:
+        print(text, file=stream, flush=True)
+
+    return say
 
 
 def _project_root() -> Path:
@@ -45,6 +56,7 @@ def _stage_list(text: str) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    _say = _printer(to_stderr=args.json)
     run_dir = resolve_run_dir(args.run_dir)
     context = RunContext(
         root=_project_root(),
@@ -56,6 +68,7 @@ def _run(args: argparse.Namespace) -> int:
         bench_profile="full" if args.full else "quick",
         run_profile=args.profile,
         print=_say,
+        view=StageView(_say, Console(stderr=args.json)),
     )
     _say(f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}")
     _say(f"run folder: {run_dir}")
@@ -64,7 +77,10 @@ def _run(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         _say(f"run: {exc}")
         return 2
-    return run_stages(context, args.stages)
+    code = run_stages(context, args.stages)
+    if args.json:
+        print((run_dir / RunSummaryFile.FILE).read_text("utf-8"), end="")
+    return code
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,6 +120,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--full",
         action="store_true",
         help="benchmarks in the full profile (100 MiB objects, longer loops; default quick)",
+    )
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run's summary.json (stages, counts, verdict, exit code) on stdout; "
+        "progress goes to stderr",
     )
     run.add_argument(
         "--profile",

@@ -36,7 +36,7 @@ CHROMIUM_ARGS = (
     "--disable-sync",
 )
 MAX_SCREENSHOT_HEIGHT = 16000
-DOM_FACTS = """() => JSON.stringify({
+DOM_SUMMARY = """() => JSON.stringify({
   title: document.title,
   h2: [...document.querySelectorAll('h2')].map(h => h.textContent.trim()),
   tables: document.querySelectorAll('table').length,
@@ -122,7 +122,7 @@ def check_page(
             page.on("pageerror", on_page_error)
             page.goto(url, wait_until="load")
             page.wait_for_timeout(500)  # late requests and errors after the load event
-            result.dom = json.loads(page.evaluate(DOM_FACTS))
+            result.dom = json.loads(page.evaluate(DOM_SUMMARY))
             if screenshot is not None:
                 height = min(int(result.dom.get("height", 900)), MAX_SCREENSHOT_HEIGHT)
                 screenshot.parent.mkdir(parents=True, exist_ok=True)

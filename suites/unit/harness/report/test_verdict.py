@@ -162,3 +162,20 @@ def test_bench_gate_only_fails_when_a_measured_goal_is_not_met(
     assert bench.main(["--gate-only", "--run-dir", str(missed), "--baseline", str(met)]) == 1
     err = capsys.readouterr().err
     assert "GOAL NOT MET [s3] upload 1024 B crownsafe_vs_raw" in err
+
+
+def test_report_json_is_the_verdict_for_machines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert cli_main(["report", str(golden(tmp_path, "azure_roundtrip_only")), "--json"]) == 3
+    document = json.loads(capsys.readouterr().out)
+    assert (document["outcome"], document["exit_code"], document["profile"]) == (
+        "incomplete",
+        3,
+        "default",
+    )
+    assert document["report"].endswith("index.html")
+    contract = next(i for i in document["items"] if i["label"] == "contract suite")
+    assert contract["assessed_backends"] == ["azure"]
