@@ -28,7 +28,7 @@ def _write(path: str, text: str) -> None:
 def _predeploy(args: argparse.Namespace) -> int:
     from harness.predeploy import EXIT_CANNOT_RUN, EXIT_USAGE, Options, run_predeploy
     from harness.predeploy.checks import ALL_CHECKS, check_ids
-    from harness.predeploy.output import junit_xml, render_table, report_json
+    from harness.predeploy.output import junit_xml, print_table, report_json
 
     ids = check_ids()
     unknown = [p for p in args.skip if not any(fnmatch.fnmatchcase(i, p) for i in ids)]
@@ -46,7 +46,7 @@ def _predeploy(args: argparse.Namespace) -> int:
     report = run_predeploy(ALL_CHECKS, os.environ, options)
     try:
         if args.json != "-":
-            sys.stdout.write(render_table(report))
+            print_table(report, sys.stdout)
         if args.json is not None:
             _write(args.json, report_json(report))
         if args.junit_xml:

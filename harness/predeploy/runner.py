@@ -92,14 +92,14 @@ def run_checks(checks: Sequence[Check], ctx: Context, on_result: ResultHook | No
     return fatal
 
 
-def plan(checks: Sequence[Check]) -> list[CheckResult]:
+def plan(checks: Sequence[Check], skip: Sequence[str] = ()) -> list[CheckResult]:
     """--dry-run: what would run and what it would write; nothing is touched."""
     return [
         CheckResult(
             id=c.id,
             area=c.area,
             title=c.title,
-            status="planned",
+            status="skipped" if any(fnmatch.fnmatchcase(c.id, p) for p in skip) else "planned",
             message=f"{c.title} ({c.writes or 'read-only'})",
             writes=c.writes,
         )
@@ -122,7 +122,7 @@ def run_predeploy(
             from harness.predeploy.checks.config import load_settings_quietly
 
             ctx.settings = load_settings_quietly(environ)
-            ctx.results = {r.id: r for r in plan(checks)}
+            ctx.results = {r.id: r for r in plan(checks, options.skip)}
         else:
             with signals_raise():
                 fatal = run_checks(checks, ctx, on_result)

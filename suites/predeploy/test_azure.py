@@ -10,11 +10,14 @@ from alembic import command
 from azure.storage.blob import BlobServiceClient
 from sqlalchemy.engine import make_url
 
+from crownsafe.config import Settings
 from crownsafe.db.alembic_config import make_alembic_config
+from crownsafe.errors import BlobNotFoundError
 from crownsafe.storage.azure import AzureBlobStorageClient
 from harness.predeploy.checks import check_ids
 from harness.predeploy.probes import PROBE_PREFIX, new_probe_name
 from harness.services.azurite import AzuriteService
+
 from .helpers import assert_no_secret, command_env, run_predeploy
 
 pytestmark = pytest.mark.migration
@@ -96,8 +99,10 @@ def test_missing_container_fails_container_exists(
     assert run.returncode == 1, run.stdout
     assert run.failed_ids() == ["storage.container-exists"]
     assert container_name in run.check("storage.container-exists")["message"]
-    client = AzureBlobStorageClient(container_name, connection_string=azurite.connection_string)
-    with client, pytest.raises(Exception, match="ContainerNotFound|not found|does not exist"):
+    client = AzureBlobStorageClient(
+        container_name, connection_string=azurite.connection_string, settings=Settings()
+    )
+    with client, pytest.raises(BlobNotFoundError):
         client.list_blobs(max_results=1)
 
 

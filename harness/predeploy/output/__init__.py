@@ -3,6 +3,6 @@ XML for CI. Each renders the report as it is; none decides anything."""
 
 from harness.predeploy.output.json_report import report_json, report_schema
 from harness.predeploy.output.junit import junit_xml
-from harness.predeploy.output.table import render_table
+from harness.predeploy.output.table import print_table, render_table
 
-__all__ = ["junit_xml", "render_table", "report_json", "report_schema"]
+__all__ = ["junit_xml", "print_table", "render_table", "report_json", "report_schema"]

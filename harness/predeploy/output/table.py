@@ -1,12 +1,14 @@
 """The table people read: one line per check, the fix hint under each failure, then one
-summary line with the outcome and the exit code. Plain aligned text (no terminal library:
-CI logs show it as it is)."""
+summary line with the outcome and the exit code. Plain aligned text where CI reads it
+(pipes, log files); a rich table on a terminal."""
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from harness.predeploy.model import PredeployReport
 
-__all__ = ["render_table"]
+__all__ = ["print_table", "render_table"]
 
 _LABELS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "planned": "PLAN"}
 
@@ -26,3 +28,24 @@ def render_table(report: PredeployReport) -> str:
     if report.probes_left:
         lines.append(f"predeploy: probe blobs NOT deleted: {', '.join(report.probes_left)}")
     return "\n".join(lines) + "\n"
+
+
+def print_table(report: PredeployReport, stream: TextIO) -> None:
+    """On a terminal a rich table (colours); elsewhere (CI logs, pipes) the plain text."""
+    if not stream.isatty():
+        stream.write(render_table(report))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    styles = {"passed": "green", "failed": "bold red", "skipped": "yellow", "planned": "cyan"}
+    table = Table(title=f"crownsafe predeploy: {report.target}", title_justify="left")
+    for column in ("STATUS", "CHECK", "DETAIL"):
+        table.add_column(column, overflow="fold")
+    for check in report.checks:
+        detail = check.message + (f"\nfix: {check.hint}" if check.status == "failed" else "")
+        label = f"[{styles[check.status]}]{_LABELS[check.status]}[/]"
+        table.add_row(label, check.id, detail, end_section=False)
+    console = Console(file=stream, highlight=False)
+    console.print(table, markup=True)
+    console.print(render_table(report).splitlines()[-1], markup=False)
