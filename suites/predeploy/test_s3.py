@@ -109,3 +109,22 @@ def test_s3_wrong_secret_fails_storage_reachable(moto: S3Service, tmp_path: Path
     message = run.check("storage.reachable")["message"]
     assert "SignatureDoesNotMatch" in message and "403" in message
     assert_no_secret(run, [wrong_secret, real_secret])
+
+
+def test_s3_public_acl_fails_container_private(moto: S3Service, tmp_path: Path) -> None:
+    """A bucket ACL granting READ to AllUsers is storage.container-private failing."""
+    sdk = boto3.client(
+        "s3",
+        endpoint_url=moto.endpoint_url,
+        region_name=moto.region,
+        aws_access_key_id=moto.access_key_id,
+        aws_secret_access_key=moto.secret_access_key,
+    )
+    sdk.put_bucket_acl(Bucket=BUCKET, ACL="public-read")
+    sdk.close()
+    env = s3_env(moto, moto.access_key_id, moto.secret_access_key)
+    run = run_predeploy(env, tmp_path, "--skip", "database.*")
+    assert run.returncode == 1
+    # moto serves the probe to an unsigned GET once the bucket ACL is public-read.
+    assert run.failed_ids() == ["storage.container-private", "sas.unsigned-url-refused"]
+    assert "the ACL grants READ to AllUsers" in run.check("storage.container-private")["message"]
