@@ -105,20 +105,14 @@ def suite_logs(
     storage_services: ProvisionedServices,
     resilience_summary: ResilienceSummary,
 ) -> Iterator[LogCapture]:
-    """Every log record (INFO and up, all loggers) from its first use to the session end.
+    """Every log record (INFO and up, all loggers) of the suite's tests, kept to the end.
 
     At the end the lines go to the session's secret scan (`harness.logscan`, which fails
     the session on a hit, after every worker's last test), and this process's own scan is
     recorded in resilience.json for the report.
     """
     capture = LogCapture()
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(capture)
-    root.setLevel(logging.INFO)
     yield capture
-    root.removeHandler(capture)
-    root.setLevel(old_level)
     secrets = {
         "azure account key": getattr(storage_services.services.get("azure"), "account_key", None),
         "aws secret": getattr(storage_services.services.get("s3"), "secret_access_key", None),
@@ -137,5 +131,13 @@ def suite_logs(
 
 
 @pytest.fixture(autouse=True)
-def _capture_suite_logs(suite_logs: LogCapture) -> None:
-    """Make sure the capture is installed before every test of the suite."""
+def _capture_suite_logs(suite_logs: LogCapture) -> Iterator[None]:
+    """Capture the records of each test of this suite, and only of this suite: other suites
+    in the same worker log leaky messages on purpose, to test the redactor."""
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(suite_logs)
+    root.setLevel(logging.INFO)
+    yield
+    root.removeHandler(suite_logs)
+    root.setLevel(old_level)
