@@ -5,6 +5,7 @@ crownsafe-harness services up [--services azure,s3,redis]
 crownsafe-harness report RUN_DIR [--baseline RUN_DIR]
 crownsafe-harness bench ...            (harness.bench.command)
 crownsafe-harness migrate-objects ...  (harness.commands.migrate_objects -> crownsafe.objects.cli)
+crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (harness.predeploy)
 
 Adding a command: write a module (e.g. `harness/commands/token.py`) with
 
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from harness.bench import command as bench
-from harness.commands import migrate_objects, report, run, services
+from harness.commands import migrate_objects, predeploy, report, run, services
 
 __all__ = ["COMMANDS", "CommandModule", "build_parser", "main"]
 
@@ -38,7 +39,7 @@ class CommandModule(Protocol):
         """Add the command's parser and `set_defaults(handler=...)`."""
 
 
-COMMANDS: tuple[CommandModule, ...] = (run, services, report, bench, migrate_objects)
+COMMANDS: tuple[CommandModule, ...] = (run, services, report, bench, migrate_objects, predeploy)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -467,6 +467,19 @@ class AzureBlobStorageClient(ClosingContextManager):
             if not missing_ok:
                 raise
 
+    def public_access_grants(self) -> list[str]:
+        """How anonymous callers may read the container: [] when it is private.
+
+        Not part of `StorageClient`: the pre-deployment checks ask it (container
+        properties' public access level). Raises `BlobNotFoundError` for a missing container.
+        """
+        with self._mapped("get_container_properties"):
+            level = self._container.get_container_properties(**call_options()).public_access
+        if not level:
+            return []
+        reach = "the listing and every blob" if level == "container" else "every blob"
+        return [f"container public access level {level!r}: anyone can read {reach}"]
+
     def close(self) -> None:
         self._whole_reads.close()
         self._service.close()

@@ -75,6 +75,7 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_PUBLIC_GROUPS = ("AllUsers", "AuthenticatedUsers")
 
 
 _session_lock = threading.Lock()
@@ -456,6 +457,31 @@ class S3StorageClient(ClosingContextManager):
         except BlobNotFoundError:
             if not missing_ok:
                 raise
+
+    def public_access_grants(self) -> list[str]:
+        """How anonymous callers may reach the bucket: [] when it is private.
+
+        Not part of `StorageClient`: the pre-deployment checks ask it. Reads the bucket
+        policy status (no policy counts as not public) and the ACL's grants to the
+        AllUsers / AuthenticatedUsers groups. Raises `BlobNotFoundError` for a missing bucket.
+        """
+        grants: list[str] = []
+        try:
+            with self._sdk("get_bucket_policy_status"):
+                status = self._client.get_bucket_policy_status(Bucket=self.container_name)
+            if status.get("PolicyStatus", {}).get("IsPublic"):
+                grants.append("the bucket policy is public")
+        except BlobNotFoundError as exc:
+            if exc.error_code != "NoSuchBucketPolicy":
+                raise
+        with self._sdk("get_bucket_acl"):
+            acl = self._client.get_bucket_acl(Bucket=self.container_name)
+        for grant in acl.get("Grants", []):
+            uri = str(grant.get("Grantee", {}).get("URI", ""))
+            group = uri.rsplit("/", 1)[-1]
+            if group in _PUBLIC_GROUPS:
+                grants.append(f"the ACL grants {grant.get('Permission', '?')} to {group}")
+        return grants
 
 
 def _write_chunks(chunks: Iterator[bytes], file: BinaryIO) -> int:

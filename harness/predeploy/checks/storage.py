@@ -1,0 +1,167 @@
+"""Storage checks (seed checklist steps 3-4): the service answers and accepts the
+credentials, the container exists and is private (by its settings and by an anonymous
+HTTP request), stale probes of killed runs are removed, and a probe blob makes a
+byte-exact upload / download / delete round trip."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from crownsafe.errors import BlobNotFoundError
+from harness.predeploy.context import Context
+from harness.predeploy.endpoints import container_url, is_emulator
+from harness.predeploy.http import request
+from harness.predeploy.interrupt import pause_point
+from harness.predeploy.model import Check, Outcome, failed, passed, skipped
+from harness.predeploy.probes import PROBE_PREFIX, new_probe_name, stale_probes
+
+__all__ = ["CHECKS", "PROBE_SIZE"]
+
+PROBE_SIZE = 1024
+_MISSING = "storage.container-missing"
+_REFUSED = (401, 403, 404)
+
+
+def _reachable(ctx: Context) -> Outcome:
+    client = ctx.storage()
+    try:
+        found = client.list_blobs(max_results=1)
+    except BlobNotFoundError as exc:
+        ctx.notes[_MISSING] = exc.error_code or "not found"
+        return passed(
+            "the service answered and accepted the credentials; the container does not "
+            "exist (see storage.container-exists)"
+        )
+    return passed(f"list_blobs(max_results=1) answered ({len(found)} blob(s))")
+
+
+def _container_exists(ctx: Context) -> Outcome:
+    client = ctx.storage()
+    if _MISSING in ctx.notes:
+        kind = "container" if client.backend == "azure" else "bucket"
+        variable = "AZURE_STORAGE_CONTAINER" if client.backend == "azure" else "S3_BUCKET"
+        return failed(
+            f"{kind} {client.container_name!r} does not exist ({ctx.notes[_MISSING]})",
+            f"create it (private) before deploying, or correct {variable}",
+        )
+    return passed(f"{client.container_name!r} exists")
+
+
+def _container_private(ctx: Context) -> Outcome:
+    client = ctx.storage()
+    ask = getattr(client, "public_access_grants", None)
+    if not callable(ask):
+        return failed(f"{type(client).__name__} cannot report its public access", "a bug")
+    grants: list[str] = ask()
+    if grants:
+        fix = (
+            "az storage container set-permission --public-access off (or disable blob public "
+            "access on the account)"
+            if client.backend == "azure"
+            else "remove the public grants and turn on S3 Block Public Access for the bucket"
+        )
+        return failed("anonymous access is allowed: " + "; ".join(grants), fix)
+    what = "public access level None" if client.backend == "azure" else "no public policy or ACL"
+    return passed(what)
+
+
+def _anonymous_list_refused(ctx: Context) -> Outcome:
+    client = ctx.storage()
+    query = "?restype=container&comp=list" if client.backend == "azure" else "?list-type=2"
+    answer = request("GET", container_url(client) + query, timeout=ctx.options.http_timeout)
+    if answer.status in _REFUSED:
+        return passed(f"an anonymous listing was refused ({answer.describe()})")
+    if answer.status is not None and answer.status < 300:
+        if client.backend == "s3" and is_emulator(ctx.require_settings()):
+            return skipped(
+                "known emulator gap: moto does not enforce bucket ACLs on unsigned listings "
+                f"({answer.describe()}); storage.container-private read the ACL and policy"
+            )
+        return failed(
+            f"an anonymous listing succeeded ({answer.describe()}): anyone can list the blobs",
+            "make the container private (see storage.container-private)",
+        )
+    return failed(
+        f"unexpected answer to an anonymous listing: {answer.describe()}",
+        "check the endpoint and any proxy in front of it",
+    )
+
+
+def _cleanup_stale(ctx: Context) -> Outcome:
+    client = ctx.storage()
+    names = [info.name for info in client.iter_blobs(prefix=PROBE_PREFIX)]
+    older = timedelta(minutes=ctx.options.stale_minutes)
+    stale = stale_probes(names, now=datetime.now(UTC), older_than=older)
+    for name in stale:
+        client.delete_blob(name, missing_ok=True)
+    kept = len(names) - len(stale)
+    return passed(
+        f"deleted {len(stale)} probe blob(s) older than {ctx.options.stale_minutes:g} min; "
+        f"{kept} other blob(s) under {PROBE_PREFIX} left alone"
+    )
+
+
+def _round_trip(ctx: Context) -> Outcome:
+    client = ctx.storage()
+    name = new_probe_name("round-trip")
+    payload = secrets.token_bytes(PROBE_SIZE)
+    ctx.probes.add(name)
+    client.upload_file(name, payload, content_type="application/octet-stream")
+    pause_point(ctx.environ, name)
+    downloaded = client.download_blob(name)
+    client.delete_blob(name)
+    ctx.probes.done(name)
+    if downloaded != payload:
+        return failed(
+            f"downloaded {len(downloaded)} bytes differ from the {len(payload)} uploaded",
+            "something between crownsafe and the service rewrites content (proxy, encoding)",
+        )
+    if client.blob_exists(name):
+        return failed("the probe blob still exists after delete_blob", "check soft-delete rules")
+    return passed(f"{PROBE_SIZE} random bytes uploaded, downloaded identical, deleted")
+
+
+_PROBE_WRITE = (
+    f"writes one probe blob {PROBE_PREFIX}<utc-timestamp>-<random>-round-trip ({PROBE_SIZE} B)"
+)
+CHECKS = (
+    Check(
+        "storage.reachable",
+        "storage reachable (list_blobs max_results=1)",
+        _reachable,
+        needs=("config.required-variables",),
+    ),
+    Check(
+        "storage.container-exists",
+        "the container exists",
+        _container_exists,
+        needs=("storage.reachable",),
+    ),
+    Check(
+        "storage.container-private",
+        "the container allows no anonymous access (settings)",
+        _container_private,
+        needs=("storage.container-exists",),
+    ),
+    Check(
+        "storage.anonymous-list-refused",
+        "an anonymous HTTP listing is refused",
+        _anonymous_list_refused,
+        needs=("storage.container-exists",),
+    ),
+    Check(
+        "predeploy.cleanup-stale-probes",
+        "probe blobs left by killed runs deleted",
+        _cleanup_stale,
+        needs=("storage.container-exists",),
+        writes=f"deletes probe blobs under {PROBE_PREFIX} older than --stale-minutes",
+    ),
+    Check(
+        "storage.round-trip",
+        "upload / download / delete round trip, byte-exact",
+        _round_trip,
+        needs=("storage.container-exists",),
+        writes=_PROBE_WRITE + ", deleted at once",
+    ),
+)

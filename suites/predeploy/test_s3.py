@@ -1,0 +1,130 @@
+"""`crownsafe-harness predeploy` with STORAGE_BACKEND=s3 against moto's server.
+
+moto verifies no presigned signature and enforces no bucket ACL on unsigned listings, so
+those two checks must report the emulator gap (skipped) here; everything else is asserted.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from crownsafe.config import Settings
+from crownsafe.storage.s3 import S3StorageClient
+from harness.predeploy.probes import PROBE_PREFIX
+from harness.services.s3 import S3Service
+
+from .helpers import assert_no_secret, command_env, run_predeploy
+
+BUCKET = "crownsafe-predeploy-test"
+
+
+@pytest.fixture
+def moto() -> Iterator[S3Service]:
+    """A moto server of this test's own (the wrong-secret test turns its auth on)."""
+    with S3Service() as service:
+        client = S3StorageClient(
+            BUCKET,
+            endpoint_url=service.endpoint_url,
+            access_key_id=service.access_key_id,
+            secret_access_key=service.secret_access_key,
+            settings=Settings(),
+        )
+        with client:
+            client.create_container()
+        yield service
+
+
+def s3_env(moto: S3Service, key_id: str, secret: str) -> dict[str, str]:
+    return command_env(
+        {
+            "STORAGE_BACKEND": "s3",
+            "AZURE_BLOB_ENABLED": "false",
+            "S3_BUCKET": BUCKET,
+            "S3_ENDPOINT_URL": moto.endpoint_url,
+            "AWS_REGION": moto.region,
+            "AWS_ACCESS_KEY_ID": key_id,
+            "AWS_SECRET_ACCESS_KEY": secret,
+        }
+    )
+
+
+def test_s3_happy_path_reports_moto_gaps_as_skipped(moto: S3Service, tmp_path: Path) -> None:
+    """On moto every check passes except the two moto cannot prove, skipped with the reason."""
+    env = s3_env(moto, moto.access_key_id, moto.secret_access_key)
+    run = run_predeploy(env, tmp_path, "--skip", "database.*")
+    assert run.returncode == 0, run.stdout + run.stderr
+    gap = run.check("sas.read-refuses-write")
+    assert gap["status"] == "skipped"
+    assert "moto does not verify presigned signatures" in gap["message"]
+    assert run.status("storage.anonymous-list-refused") == "skipped"
+    for check_id in ("storage.round-trip", "sas.read-url", "sas.unsigned-url-refused"):
+        assert run.status(check_id) == "passed", run.check(check_id)
+    assert run.status("storage.container-private") == "passed"
+    with S3StorageClient(
+        BUCKET,
+        endpoint_url=moto.endpoint_url,
+        access_key_id=moto.access_key_id,
+        secret_access_key=moto.secret_access_key,
+        settings=Settings(),
+    ) as client:
+        assert client.list_blobs(prefix=PROBE_PREFIX) == []
+    assert_no_secret(run, [])
+
+
+def _turn_on_auth(moto: S3Service) -> tuple[str, str]:
+    """An IAM user's key pair, then moto's signature checks on (they start off)."""
+    iam = boto3.client(
+        "iam",
+        endpoint_url=moto.endpoint_url,
+        region_name=moto.region,
+        aws_access_key_id=moto.access_key_id,
+        aws_secret_access_key=moto.secret_access_key,
+    )
+    iam.create_user(UserName="predeploy")
+    key = iam.create_access_key(UserName="predeploy")["AccessKey"]
+    iam.close()
+    request = urllib.request.Request(
+        f"{moto.endpoint_url}/moto-api/reset-auth",
+        data=b"0",
+        method="POST",
+        headers={"Content-Type": "text/plain"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    return str(key["AccessKeyId"]), str(key["SecretAccessKey"])
+
+
+def test_s3_wrong_secret_fails_storage_reachable(moto: S3Service, tmp_path: Path) -> None:
+    """A wrong secret access key is storage.reachable failing (403), the secret not shown."""
+    key_id, real_secret = _turn_on_auth(moto)
+    wrong_secret = "w" * 40
+    run = run_predeploy(s3_env(moto, key_id, wrong_secret), tmp_path, "--skip", "database.*")
+    assert run.returncode == 1, run.stdout
+    assert run.failed_ids() == ["storage.reachable"]
+    message = run.check("storage.reachable")["message"]
+    assert "SignatureDoesNotMatch" in message and "403" in message
+    assert_no_secret(run, [wrong_secret, real_secret])
+
+
+def test_s3_public_acl_fails_container_private(moto: S3Service, tmp_path: Path) -> None:
+    """A bucket ACL granting READ to AllUsers is storage.container-private failing."""
+    sdk = boto3.client(
+        "s3",
+        endpoint_url=moto.endpoint_url,
+        region_name=moto.region,
+        aws_access_key_id=moto.access_key_id,
+        aws_secret_access_key=moto.secret_access_key,
+    )
+    sdk.put_bucket_acl(Bucket=BUCKET, ACL="public-read")
+    sdk.close()
+    env = s3_env(moto, moto.access_key_id, moto.secret_access_key)
+    run = run_predeploy(env, tmp_path, "--skip", "database.*")
+    assert run.returncode == 1
+    # moto serves the probe to an unsigned GET once the bucket ACL is public-read.
+    assert run.failed_ids() == ["storage.container-private", "sas.unsigned-url-refused"]
+    assert "the ACL grants READ to AllUsers" in run.check("storage.container-private")["message"]
