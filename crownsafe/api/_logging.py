@@ -1,0 +1,39 @@
+"""Log lines with the correlation id, every message through `crownsafe.redaction.redact`."""
+
+from __future__ import annotations
+
+import logging
+
+from crownsafe.correlation import get_correlation_id
+from crownsafe.redaction import redact
+
+__all__ = ["LOG_FORMAT", "CorrelationFilter", "configure_logging"]
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [cid=%(correlation_id)s] %(message)s"
+
+
+class CorrelationFilter(logging.Filter):
+    """Adds `correlation_id` to the record and redacts the rendered message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = get_correlation_id() or "-"
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        record.msg, record.args = redact(message), None
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """One handler on the root logger; uvicorn's loggers propagate to it."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(CorrelationFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
