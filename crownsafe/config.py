@@ -110,6 +110,7 @@ class Settings:
     share_ttl_seconds: int = 7 * 24 * 3600
     sas_ttl_seconds: int = 300
     celery_broker_url: str = ""
+    celery_queue: str = "crownsafe-images"
     celery_visibility_timeout: int = 900
     celery_task_time_limit: int = 300
     image_max_pixels: int = 40_000_000

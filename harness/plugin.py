@@ -35,6 +35,7 @@ pytest_plugins = [
     "harness.fixtures.storage",
     "harness.fixtures.database",
     "harness.fixtures.faults",
+    "harness.fixtures.api",
 ]
 
 BACKENDS = ("azure", "s3")

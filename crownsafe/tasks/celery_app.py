@@ -13,7 +13,8 @@
   at load time) or a slow job would run twice; it is also how long a job of a worker that
   died entirely waits before it is redelivered. Celery's default (1 h) would leave an
   upload unprocessed for an hour after a crash; 15 min bounds that while leaving 3x
-  headroom over the time limit.
+  headroom over the time limit. Redelivery happens at the first sweep after the timeout
+  (`restore_interval`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from celery import Celery
 
 from crownsafe.config import Settings
 
-__all__ = ["PROCESS_IMAGE", "create_celery", "enqueue_image_job"]
+__all__ = ["PROCESS_IMAGE", "QUEUE", "create_celery", "enqueue_image_job", "restore_interval"]
 
 PROCESS_IMAGE = "crownsafe.process_image"
 QUEUE = "crownsafe-images"
@@ -46,10 +47,12 @@ def create_celery(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
-        task_default_queue=QUEUE,
+        task_default_queue=settings.celery_queue or QUEUE,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             "visibility_timeout": settings.celery_visibility_timeout,
+            "unacked_restore_interval": restore_interval(settings.celery_visibility_timeout),
+            "unacked_restore_throttle": 1,
             "socket_timeout": 5,
             "socket_connect_timeout": 5,
         },
@@ -60,6 +63,15 @@ def create_celery(settings: Settings) -> Celery:
     return app
 
 
+def restore_interval(visibility_timeout: int) -> int:
+    """Seconds between sweeps for unacknowledged messages past their visibility timeout.
+
+    Kombu's default sweeps every 10 x 10 s; one sweep every visibility_timeout / 15
+    (1 s to 60 s) redelivers a dead worker's job soon after its timeout passes.
+    """
+    return max(1, min(60, visibility_timeout // 15))
+
+
 def enqueue_image_job(app: Celery, job_id: str) -> None:
     """Publish the job (blocking; call it from a thread in async code)."""
-    app.send_task(PROCESS_IMAGE, args=[job_id], queue=QUEUE, retry=False)
+    app.send_task(PROCESS_IMAGE, args=[job_id], queue=app.conf.task_default_queue, retry=False)
