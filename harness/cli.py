@@ -132,16 +132,20 @@ def _cmd_services_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    try:
-        from harness.report import render
-    except ImportError as exc:
-        print(f"report: harness.report.render is not available ({exc})", file=sys.stderr)
-        return 2
-    if hasattr(render, "main"):
-        argv = [str(args.run_dir)] + (["--baseline", str(args.baseline)] if args.baseline else [])
-        return int(render.main(argv) or 0)
-    _say(f"report: {render.render_run(args.run_dir, args.baseline)}")
-    return 0
+    """Write the report and print its path and verdict; exit 0 ready, 1 not ready, 2 usage."""
+    from harness.report import build_report
+
+    for folder in (args.run_dir, args.baseline):
+        if folder is not None and not folder.is_dir():
+            print(f"report: {folder} is not a run folder (expected reports/runs/<timestamp>)")
+            return 2
+    report = build_report(args.run_dir, args.baseline, args.out)
+    verdict = report.findings.verdict
+    print(f"report: {report.path}")
+    print(f"verdict: {'READY' if verdict.ready else 'NOT READY'}")
+    for reason in verdict.reasons:
+        print(f"  - {reason}")
+    return 0 if verdict.ready else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,8 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(handler=_cmd_services_up)
 
     report = commands.add_parser("report", help="render a run folder as one HTML file")
-    report.add_argument("run_dir", type=Path)
-    report.add_argument("--baseline", type=Path, default=None)
+    report.add_argument("run_dir", type=Path, help="run folder, e.g. reports/runs/<timestamp>")
+    report.add_argument(
+        "--baseline", type=Path, default=None, help="an earlier run folder to compare against"
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the HTML (default RUN_DIR/index.html)",
+    )
     report.set_defaults(handler=_cmd_report)
 
     for name, (_, help_text) in _DELEGATED.items():

@@ -1,8 +1,9 @@
 """The Crown Safe pytest plugin (entry point pytest11 `crownsafe_harness`).
 
-Adds `--backends`, `--provision` and `--run-dir`, loads the fixture modules, and records
-every test's outcome into the run folder (`suites/<suite>.json`) plus the environment
-fingerprint (`environment.json`). Under pytest-xdist only the controller writes: the
+Adds `--backends`, `--provision` and `--run-dir`, loads the fixture modules, prints the
+run folder in pytest's header, and records every test's outcome into the run folder
+(`suites/<suite>.json`) plus the environment fingerprint (`environment.json`), each
+through its model in `harness.runfolder`. Under pytest-xdist only the controller writes: the
 workers' reports reach it through `pytest_runtest_logreport`.
 """
 
@@ -17,7 +18,9 @@ import pytest
 
 from crownsafe.redaction import redact
 from harness.environment import collect_environment
-from harness.rundir import new_run_dir, write_json
+from harness.runfolder import resolve_run_dir, write_file
+from harness.runfolder.environment import EnvironmentFile
+from harness.runfolder.suites import SuiteFile, TestRecord
 from harness.services.base import ProvisionMode
 
 __all__ = [
@@ -96,35 +99,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Fix the run folder before xdist starts workers, so they all share it."""
+    """Fix the run folder before xdist starts workers: they get it through the options."""
     config = session.config
     if _is_worker(config):
         return
-    run_dir = _resolve_run_dir(config)
-    config.option.run_dir = str(run_dir)
-    os.environ["HARNESS_RUN_DIR"] = str(run_dir)
-    write_json(run_dir, "environment.json", collect_environment(config.rootpath))
+    run_dir = run_dir_of(config)
+    environment = {**collect_environment(config.rootpath), "provision": provision_mode(config)}
+    write_file(run_dir, EnvironmentFile.model_validate(environment))
 
 
-def _resolve_run_dir(config: pytest.Config) -> Path:
-    named = config.getoption("run_dir") or os.environ.get("HARNESS_RUN_DIR")
-    if named:
-        path = Path(named).resolve()
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    return new_run_dir()
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"crownsafe run folder: {run_dir_of(config)}"
 
 
 def run_dir_of(config: pytest.Config) -> Path:
-    """The run folder of this session (workers get it from the controller's options)."""
-    named = config.getoption("run_dir") or os.environ.get("HARNESS_RUN_DIR")
-    if named:
-        path = Path(named)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    run_dir = new_run_dir()
+    """The run folder of this session, resolved once (see harness.runfolder.paths); xdist
+    workers read the controller's choice from their copy of the options."""
+    run_dir = resolve_run_dir(config.getoption("run_dir"))
     config.option.run_dir = str(run_dir)
-    os.environ["HARNESS_RUN_DIR"] = str(run_dir)
     return run_dir
 
 
@@ -222,20 +214,17 @@ class ResultRecorder:
         for nodeid, entry in self.tests.items():
             by_suite.setdefault(suite_of(nodeid), []).append(entry)
         for suite, tests in by_suite.items():
-            write_json(run_dir, f"suites/{suite}.json", _suite_record(suite, tests, exitstatus))
+            write_file(run_dir, _suite_record(suite, tests, exitstatus), f"suites/{suite}.json")
 
 
-def _suite_record(suite: str, tests: list[dict[str, Any]], exitstatus: int) -> dict[str, Any]:
+def _suite_record(suite: str, tests: list[dict[str, Any]], exitstatus: int) -> SuiteFile:
+    records = sorted((TestRecord.model_validate(t) for t in tests), key=lambda t: t.nodeid)
     totals: dict[str, int] = {}
     per_backend: dict[str, dict[str, int]] = {}
-    for test in tests:
-        totals[test["outcome"]] = totals.get(test["outcome"], 0) + 1
-        counts = per_backend.setdefault(test["backend"] or "-", {})
-        counts[test["outcome"]] = counts.get(test["outcome"], 0) + 1
-    return {
-        "suite": suite,
-        "exitstatus": int(exitstatus),
-        "totals": totals,
-        "backends": per_backend,
-        "tests": sorted(tests, key=lambda t: t["nodeid"]),
-    }
+    for test in records:
+        totals[test.outcome] = totals.get(test.outcome, 0) + 1
+        counts = per_backend.setdefault(test.backend or "-", {})
+        counts[test.outcome] = counts.get(test.outcome, 0) + 1
+    return SuiteFile(
+        suite=suite, exitstatus=int(exitstatus), totals=totals, backends=per_backend, tests=records
+    )

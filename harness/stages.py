@@ -9,7 +9,6 @@ path. A later stage (load, ...) is one more `Stage` in `STAGES`; `--stages` pick
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import shlex
 import subprocess
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.runfolder import load_run
 from harness.services.base import ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, build_service, start_services
 
@@ -146,11 +146,9 @@ def _benchmarks(ctx: RunContext) -> StageResult:
 
 
 def _report(ctx: RunContext) -> StageResult:
-    try:
-        from harness.report.render import render_run
-    except ImportError as exc:
-        return StageResult(True, f"no report renderer installed yet ({exc}); nothing rendered")
-    ctx.report_path = render_run(ctx.run_dir, None)
+    from harness.report import render_run
+
+    ctx.report_path = render_run(ctx.run_dir)
     return StageResult(True, f"report written to {ctx.report_path}")
 
 
@@ -170,16 +168,13 @@ DEFAULT_STAGES = ("bootstrap", "services", "suites", "benchmarks", "report")
 def summary_rows(run_dir: Path) -> list[dict[str, Any]]:
     """One row per suite x backend with outcome counts, from the run's suites/*.json."""
     rows: list[dict[str, Any]] = []
-    for path in sorted((run_dir / "suites").glob("*.json")):
-        data = json.loads(path.read_text())
+    for suite in load_run(run_dir).suites:
         counts: dict[str, dict[str, int]] = {}
-        for test in data.get("tests", []):
-            per = counts.setdefault(test.get("backend") or "-", dict.fromkeys(OUTCOMES, 0))
-            per[test["outcome"]] = per.get(test["outcome"], 0) + 1
+        for test in suite.tests:
+            per = counts.setdefault(test.backend or "-", dict.fromkeys(OUTCOMES, 0))
+            per[test.outcome] = per.get(test.outcome, 0) + 1
         for backend in sorted(counts):
-            rows.append(
-                {"suite": data.get("suite", path.stem), "backend": backend, **counts[backend]}
-            )
+            rows.append({"suite": suite.suite, "backend": backend, **counts[backend]})
     return rows
 
 

@@ -1,14 +1,6 @@
 """The resilience suite's results: one cell per fault x operation x backend -> resilience.json.
 
-Shape (read by `harness.report.model.ResilienceResult`)::
-
-    {"summary": {"faults", "operations", "calls", "attempts", "recovered", "failed", "lost",
-                 "untyped_errors", "max_attempts_per_call", "attempts_bound", "requests_at_proxy",
-                 "faults_tried": [...], "operations_tried": [...], "backends": [...]},
-     "cells": [{"fault", "operation", "backend", "calls", "attempts", "recovered",
-                "failed", "lost", "untyped", "requests", "max_attempts",
-                "errors": {type: n}}],
-     "checks": [{"name", "backend", "passed", "detail"}]}
+The file's model is `harness.runfolder.resilience.ResilienceFile`.
 
 Under pytest-xdist every worker merges its cells into the same file (under a file lock),
 keyed by the run's id so a reused run folder never mixes two runs.
@@ -16,19 +8,16 @@ keyed by the run's id so a reused run folder never mixes two runs.
 
 from __future__ import annotations
 
-import fcntl
-import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.rundir import write_json
+from harness.runfolder import update_file
+from harness.runfolder.resilience import ResilienceFile
 
 __all__ = ["Cell", "ResilienceSummary"]
-
-FILE_NAME = "resilience.json"
 
 
 @dataclass
@@ -115,17 +104,18 @@ class ResilienceSummary:
                 {"name": name, "backend": backend, "passed": passed, "detail": detail}
             )
 
-    def to_json(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    def to_record(self, previous: ResilienceFile | None = None) -> ResilienceFile:
+        """This process's results, merged into `previous` when it is from the same run."""
         with self._lock:
             cells = {key: Cell(*key) for key in self._cells}
             for key, cell in self._cells.items():
                 cells[key].merge(cell.to_json())
             checks = list(self._checks)
-        if previous and previous.get("run_id") == self.run_id:
-            for data in previous.get("cells", []):
-                key = (data["fault"], data["operation"], data["backend"])
-                cells.setdefault(key, Cell(*key)).merge(data)
-            checks = list(previous.get("checks", [])) + checks
+        if previous and previous.run_id == self.run_id:
+            for data in previous.cells:
+                key = (data.fault, data.operation, data.backend)
+                cells.setdefault(key, Cell(*key)).merge(data.model_dump())
+            checks = [c.model_dump() for c in previous.checks] + checks
         ordered = [cells[k] for k in sorted(cells)]
         summary = {
             "faults": len({c.fault for c in ordered}),
@@ -145,23 +135,15 @@ class ResilienceSummary:
             "operations_tried": sorted({c.operation for c in ordered}),
             "backends": sorted({c.backend for c in ordered}),
         }
-        return {
-            "run_id": self.run_id,
-            "summary": summary,
-            "cells": [c.to_json() for c in ordered],
-            "checks": checks,
-        }
+        return ResilienceFile.model_validate(
+            {
+                "run_id": self.run_id,
+                "summary": summary,
+                "cells": [c.to_json() for c in ordered],
+                "checks": checks,
+            }
+        )
 
     def write(self, run_dir: Path) -> Path:
         """Merge this process's results into `run_dir/resilience.json` (locked)."""
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with open(run_dir / f".{FILE_NAME}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            target = run_dir / FILE_NAME
-            previous = None
-            if target.exists():
-                try:
-                    previous = json.loads(target.read_text())
-                except ValueError:
-                    previous = None
-            return write_json(run_dir, FILE_NAME, self.to_json(previous))
+        return update_file(run_dir, ResilienceFile, self.to_record)

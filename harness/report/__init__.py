@@ -1,6 +1,51 @@
-"""The HTML report: a data model loaded from a run folder, and its renderer."""
+"""The HTML report, one way: load -> analyse -> view -> render.
 
-from harness.report.model import Run, load_run
-from harness.report.render import render_run
+- `load(run_dir, baseline) -> ReportInput`: the validated run folder(s) (harness.runfolder)
+- `analyse(ReportInput) -> Findings`: every number and the verdict, computed once
+- `view(Findings) -> Page`: figures and tables, formatted
+- `render(Page) -> str`: the self-contained HTML page (Jinja2)
 
-__all__ = ["Run", "load_run", "render_run"]
+No stage calls one before it; `build_report` and `render_run` chain them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.report.analysis import analyse
+from harness.report.findings import Findings, Verdict
+from harness.report.load import ReportInput, load
+from harness.report.render import render, write_page
+from harness.report.view import Page, view
+
+__all__ = [
+    "Findings",
+    "Page",
+    "Report",
+    "ReportInput",
+    "Verdict",
+    "analyse",
+    "build_report",
+    "load",
+    "render",
+    "render_run",
+    "view",
+]
+
+
+@dataclass
+class Report:
+    path: Path
+    findings: Findings
+
+
+def build_report(run_dir: Path, baseline: Path | None = None, out: Path | None = None) -> Report:
+    """Render `run_dir` (against `baseline`) into `out` (default `run_dir/index.html`)."""
+    findings = analyse(load(run_dir, baseline))
+    target = write_page(view(findings), out or Path(run_dir) / "index.html")
+    return Report(target, findings)
+
+
+def render_run(run_dir: Path, baseline: Path | None = None, out: Path | None = None) -> Path:
+    return build_report(run_dir, baseline, out).path

@@ -1,105 +1,57 @@
-"""What the report says: verdict, statistics, seed table and comparisons, from a `Run`.
+"""analyse(ReportInput) -> Findings: every number and verdict of the report, computed once.
 
-Pure functions of the data model (no HTML here). Benchmark samples for an operation
-come from the paired, interleaved samples (`bench/paired.json`) when present, else from
+Pure functions of the loaded run (no HTML here). Benchmark samples for an operation come
+from the paired, interleaved samples (`bench/paired.json`) when present, else from
 pytest-benchmark's raw data; the noise floor comes from the A/A runs (`bench/aa.json`),
 else an assumed default that the report labels as such.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
-from harness import stats
+from harness import cost, stats
 from harness.bench import DEFAULT_NOISE_FLOOR, find_regressions
-from harness.report.benchmodel import MemoryPoint, OverheadRatio
-from harness.report.model import BACKENDS, Run
+from harness.report.findings import (
+    BaselineRow,
+    CostFindings,
+    Findings,
+    OpStats,
+    SampleSet,
+    Sweep,
+    Verdict,
+)
+from harness.report.labels import (
+    BACKENDS,
+    COMPARISON_LABELS,
+    OP_ORDER,
+    memory_label,
+    op_label,
+    ratio_label,
+)
+from harness.report.load import ReportInput
+from harness.runfolder import RunData
+from harness.runfolder.bench import OverheadRatio, SweepPoint
+from harness.runfolder.migration import MUST_BE_TRUE, MUST_BE_ZERO
 
 __all__ = [
-    "OP_LABELS",
-    "SEED_ROWS",
-    "BaselineRow",
-    "OpStats",
-    "SampleSet",
-    "SeedRow",
-    "Verdict",
     "aa_floors",
+    "analyse",
     "baseline_rows",
-    "comparison_label",
     "goal_findings",
-    "memory_label",
     "noise_floor_for",
     "op_keys",
-    "op_label",
     "op_stats",
     "ordered_ratios",
-    "ratio_label",
-    "row_label",
     "samples_for",
-    "size_label",
     "verdict",
 ]
 
-KIB, MIB = 1024, 1024 * 1024
-OP_LABELS = {
-    "upload": "Upload",
-    "download": "Download",
-    "sas": "Generate URL",
-    "list_100": "List 100 blobs",
-    "head": "Head",
-    "delete": "Delete",
-}
-OP_ORDER = list(OP_LABELS)
-
-
-@dataclass(frozen=True)
-class SeedRow:
-    label: str
-    operation: str
-    size_bytes: int | None
-    s3_ms: float
-    azure_ms: float
-    claim: str
-
-
-SEED_ROWS = (
-    SeedRow("Upload 1MB", "upload", MIB, 150, 120, "20% faster"),
-    SeedRow("Download 1MB", "download", MIB, 100, 90, "10% faster"),
-    SeedRow("Generate URL", "sas", None, 5, 3, "40% faster"),
-    SeedRow("List 100 blobs", "list_100", None, 80, 70, "13% faster"),
-)
-
-
-def size_label(size: int | None) -> str:
-    if size is None:
-        return ""
-    for unit, scale in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", KIB)):
-        if size >= scale and size % scale == 0:
-            return f"{size // scale} {unit}"
-    return f"{size} B"
-
-
-def op_label(operation: str, size: int | None) -> str:
-    name = OP_LABELS.get(operation, operation)
-    return f"{name} {size_label(size)}".strip()
-
-
-@dataclass(frozen=True)
-class SampleSet:
-    samples: list[float]
-    source: str
-
-    @property
-    def has_spread(self) -> bool:
-        return len(self.samples) >= 2
+Floors = dict[tuple[str, int | None], float]
 
 
 def samples_for(
-    run: Run, operation: str, size: int | None, backend: str, impl: str = "crownsafe"
+    run: RunData, operation: str, size: int | None, backend: str, impl: str = "crownsafe"
 ) -> SampleSet | None:
     """Paired samples first; else the pytest-benchmark entry with the most raw samples."""
     for pair in run.bench.paired:
@@ -119,7 +71,7 @@ def samples_for(
     return SampleSet([best.median_s], "pytest-benchmark median only") if best.median_s else None
 
 
-def op_keys(run: Run, impl: str = "crownsafe") -> list[tuple[str, int | None]]:
+def op_keys(run: RunData, impl: str = "crownsafe") -> list[tuple[str, int | None]]:
     """Every (operation, size) measured, in the seed's order then by size."""
     keys = {(p.operation, p.size_bytes) for p in run.bench.paired if p.impl == impl}
     keys |= {(b.operation, b.size_bytes) for b in run.bench.benchmarks if b.impl == impl}
@@ -127,9 +79,9 @@ def op_keys(run: Run, impl: str = "crownsafe") -> list[tuple[str, int | None]]:
     return sorted(keys, key=lambda k: (order.get(k[0], len(order)), k[0], k[1] or 0))
 
 
-def aa_floors(run: Run) -> dict[tuple[str, int | None], float]:
+def aa_floors(run: RunData) -> Floors:
     """The A/A noise floor per (operation, size): the largest over its A/A runs."""
-    floors: dict[tuple[str, int | None], float] = {}
+    floors: Floors = {}
     for a in run.bench.aa:
         if len(a.first_s) >= 2 and len(a.second_s) >= 2:
             key = (a.operation, a.size_bytes)
@@ -137,9 +89,7 @@ def aa_floors(run: Run) -> dict[tuple[str, int | None], float]:
     return floors
 
 
-def noise_floor_for(
-    floors: dict[tuple[str, int | None], float], operation: str, size: int | None
-) -> tuple[float, str]:
+def noise_floor_for(floors: Floors, operation: str, size: int | None) -> tuple[float, str]:
     """(floor, where it came from): this operation's A/A runs, else all A/A, else assumed."""
     if (operation, size) in floors:
         return floors[operation, size], "A/A of this operation"
@@ -148,29 +98,7 @@ def noise_floor_for(
     return DEFAULT_NOISE_FLOOR, "assumed (no A/A data in this run)"
 
 
-@dataclass
-class OpStats:
-    operation: str
-    size_bytes: int | None
-    label: str
-    median: dict[str, stats.Estimate] = field(default_factory=dict)
-    pct: dict[str, stats.Percentiles] = field(default_factory=dict)
-    source: dict[str, str] = field(default_factory=dict)
-    comparison: stats.Comparison | None = None
-    noise_floor: float = DEFAULT_NOISE_FLOOR
-    noise_source: str = ""
-
-    @property
-    def finding(self) -> str:
-        if self.comparison is None:
-            return "not compared (needs samples from both backends)"
-        if self.comparison.verdict == "same":
-            return "no difference called"
-        faster = "Azure" if self.comparison.verdict == "faster" else "S3"
-        return f"{faster} faster"
-
-
-def op_stats(run: Run) -> list[OpStats]:
+def op_stats(run: RunData) -> list[OpStats]:
     """Per operation: median + CI and percentiles per backend, and Azure vs S3."""
     rows = []
     floors = aa_floors(run)
@@ -194,33 +122,7 @@ def op_stats(run: Run) -> list[OpStats]:
     return rows
 
 
-BACKEND_NAMES = {"azure": "Azure", "s3": "S3"}
-COMPARISON_LABELS = {
-    "crownsafe_vs_raw": "crownsafe / raw SDK",
-    "resilient_vs_bare": "resilient / bare client",
-}
-
-
-def comparison_label(r: OverheadRatio) -> str:
-    """e.g. "crownsafe / raw SDK"."""
-    return COMPARISON_LABELS.get(r.comparison, f"{r.candidate} / {r.reference}")
-
-
-def row_label(r: OverheadRatio) -> str:
-    """e.g. "Azure Upload 1 KiB"."""
-    return f"{BACKEND_NAMES.get(r.backend, r.backend)} {op_label(r.operation, r.size_bytes)}"
-
-
-def ratio_label(r: OverheadRatio) -> str:
-    """e.g. "Azure Upload 1 KiB: crownsafe / raw SDK"."""
-    return f"{row_label(r)}: {comparison_label(r)}"
-
-
-def memory_label(p: MemoryPoint) -> str:
-    return f"{BACKEND_NAMES.get(p.backend, p.backend)} {op_label(p.operation, p.size_bytes)}"
-
-
-def ordered_ratios(run: Run) -> list[OverheadRatio]:
+def ordered_ratios(run: RunData) -> list[OverheadRatio]:
     """bench/ratios.json entries: crownsafe vs SDK first, then by backend, op and size."""
     order = {name: i for i, name in enumerate(COMPARISON_LABELS)}
     return sorted(
@@ -229,7 +131,7 @@ def ordered_ratios(run: Run) -> list[OverheadRatio]:
     )
 
 
-def goal_findings(run: Run) -> tuple[list[str], list[str]]:
+def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
     """(reasons the run is not ready, notes): measured goals not met, and left undecided.
     The verdicts are the benchmark's (rules in harness/overhead.py)."""
     reasons: list[str] = []
@@ -249,21 +151,12 @@ def goal_findings(run: Run) -> tuple[list[str], list[str]]:
     return reasons, notes
 
 
-@dataclass(frozen=True)
-class BaselineRow:
-    name: str
-    baseline_median_s: float
-    median_s: float
-    comparison: stats.Comparison | None
-    regression: bool
-
-
-def baseline_rows(run: Run, baseline: Run, threshold: float = 0.10) -> list[BaselineRow]:
+def baseline_rows(run: RunData, baseline: RunData, threshold: float = 0.10) -> list[BaselineRow]:
     """Every benchmark in both runs: ratio to the baseline and whether it regressed."""
 
-    def by_name(r: Run) -> dict[str, list[float]]:
+    def by_name(r: RunData) -> dict[str, list[float]]:
         return {
-            b.fullname: b.samples_s or [b.median_s]
+            b.fullname or b.name: b.samples_s or [b.median_s]
             for b in r.bench.benchmarks
             if b.samples_s or b.median_s
         }
@@ -282,61 +175,44 @@ def baseline_rows(run: Run, baseline: Run, threshold: float = 0.10) -> list[Base
     return rows
 
 
-def _walk(obj: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+def _walk(obj: object, path: str = "") -> list[tuple[str, object]]:
     if isinstance(obj, dict):
-        for key, value in obj.items():
-            yield from _walk(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            yield from _walk(value, f"{path}[{i}]")
-    else:
-        yield path, obj
+        return [kv for k, v in obj.items() for kv in _walk(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(obj, list):
+        return [kv for i, v in enumerate(obj) for kv in _walk(v, f"{path}[{i}]")]
+    return [(path, obj)]
 
 
-def _migration_problems(data: dict[str, Any]) -> list[str]:
+def _migration_problems(sections: dict[str, dict[str, object]]) -> list[str]:
     problems = []
-    for path, value in _walk(data):
+    for path, value in _walk(sections):
         leaf = path.rsplit(".", 1)[-1]
-        if (
-            leaf in {"mismatches", "lost", "missing", "corrupted", "rows_pointing_at_s3"}
-            and isinstance(value, int | float)
-            and value > 0
-        ):
+        if leaf in MUST_BE_ZERO and isinstance(value, int | float) and value > 0:
             problems.append(f"migration: {path} = {value}")
-        if (
-            leaf in {"checksums_equal", "resume_worked", "retry_succeeded", "copied_once", "passed"}
-            and value is False
-        ):
+        if leaf in MUST_BE_TRUE and value is False:
             problems.append(f"migration: {path} is false")
     return problems
 
 
-@dataclass
-class Verdict:
-    ready: bool
-    reasons: list[str]
-    notes: list[str]
-
-
-def verdict(run: Run, baseline: list[BaselineRow] | None = None) -> Verdict:
+def verdict(run: RunData, baseline: list[BaselineRow] | None = None) -> Verdict:
     """Ready only when something ran and nothing failed, lost, mismatched or regressed."""
-    reasons: list[str] = []
-    notes = list(run.problems)
+    reasons: list[str] = [f"{p}" for p in run.problems]
+    notes: list[str] = []
     for suite in run.suites:
-        for backend in suite.backends():
+        for backend in suite.backend_names():
             failed = suite.counts(backend)["failed"]
             if failed:
                 where = f" [{backend}]" if backend != "-" else ""
-                reasons.append(f"{failed} failed test(s) in suite {suite.name}{where}")
+                reasons.append(f"{failed} failed test(s) in suite {suite.suite}{where}")
         skipped = suite.counts()["skipped"]
         if skipped:
-            notes.append(f"{skipped} skipped test(s) in suite {suite.name}")
+            notes.append(f"{skipped} skipped test(s) in suite {suite.suite}")
     res = run.resilience
     if res is not None:
         if res.lost:
             reasons.append(f"{res.lost} acknowledged upload(s) lost or corrupted under faults")
-        most, bound = res.summary.get("max_attempts_per_call"), res.summary.get("attempts_bound")
-        if isinstance(most, int) and isinstance(bound, int) and bound and most > bound:
+        most, bound = res.summary.max_attempts_per_call, res.summary.attempts_bound
+        if bound and most > bound:
             reasons.append(f"a call made {most} HTTP attempts under faults (bound {bound})")
         reasons += [
             f"resilience check failed: {c.name} [{c.backend}]" for c in res.checks if not c.passed
@@ -344,7 +220,7 @@ def verdict(run: Run, baseline: list[BaselineRow] | None = None) -> Verdict:
     else:
         notes.append("no resilience results in this run")
     if run.migration is not None:
-        reasons += _migration_problems(run.migration)
+        reasons += _migration_problems(run.migration.sections)
     else:
         notes.append("no migration results in this run")
     goal_reasons, goal_notes = goal_findings(run)
@@ -368,3 +244,62 @@ def verdict(run: Run, baseline: list[BaselineRow] | None = None) -> Verdict:
     if not run.suites and run.bench.empty() and run.resilience is None and run.migration is None:
         reasons.append("nothing ran: the run folder holds no suite, benchmark or summary results")
     return Verdict(ready=not reasons, reasons=reasons, notes=notes)
+
+
+def _sweeps(run: RunData) -> list[Sweep]:
+    groups: dict[tuple[str, int], list[SweepPoint]] = {}
+    for p in run.bench.sweep:
+        groups.setdefault((p.operation, p.size_bytes), []).append(p)
+    sweeps = []
+    for (operation, size), points in sorted(groups.items()):
+        by_backend: dict[str, list[SweepPoint]] = {}
+        for p in sorted(points, key=lambda q: (q.backend, q.workers)):
+            by_backend.setdefault(p.backend, []).append(p)
+        knees = {
+            backend: stats.knee(
+                [p.workers for p in pts],
+                [p.mb_per_s if size >= 1024 * 1024 else p.ops_per_s for p in pts],
+            )
+            for backend, pts in by_backend.items()
+        }
+        sweeps.append(Sweep(operation, size, points, {b: int(k) for b, k in knees.items()}))
+    return sweeps
+
+
+def _costs(run: RunData) -> CostFindings:
+    prices = cost.load_prices()
+    profiles = (
+        [cost.WorkloadProfile(**p.model_dump()) for p in run.workload.profiles]
+        if run.workload
+        else []
+    )
+    chosen = profiles or list(cost.DEFAULT_SCENARIOS)
+    return CostFindings(
+        prices=dict(prices), bills=[(p, cost.compare_providers(p, prices)) for p in chosen]
+    )
+
+
+def _emulated(run: RunData) -> bool:
+    """Whether the storage numbers come from emulators (not external endpoints)."""
+    modes = {run.environment.provision.lower()}
+    services = run.services.services if run.services else []
+    modes |= {s.mode.lower() for s in services if s.name in ("azurite", "azure", "moto", "s3")}
+    return "external" not in modes
+
+
+def analyse(data: ReportInput) -> Findings:
+    """Everything the report states about `data.run` (and against `data.baseline`)."""
+    run = data.run
+    rows = baseline_rows(run, data.baseline) if data.baseline is not None else None
+    return Findings(
+        run=run,
+        baseline=data.baseline,
+        verdict=verdict(run, rows),
+        op_stats=op_stats(run),
+        ratios=ordered_ratios(run),
+        memory=list(run.bench.memory),
+        sweeps=_sweeps(run),
+        baseline_rows=rows,
+        costs=_costs(run),
+        emulated=_emulated(run),
+    )

@@ -18,7 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from harness.rundir import write_json
+from harness.runfolder import write_file
+from harness.runfolder.services import ServicesFile
 from harness.services.azurite import AzuriteService
 from harness.services.base import ProvisionMode, Service, ServiceStartError
 from harness.services.redis import RedisService
@@ -152,17 +153,19 @@ class ProvisionedServices:
                 merged.update(harness_env())
         return merged
 
-    def to_json(self) -> dict[str, Any]:
+    def to_record(self) -> ServicesFile:
         """The services.json record: timings and endpoints, never a credential."""
-        return {
-            "mode": self.mode,
-            "started_at": self.started_at,
-            "services": [asdict(t) for t in self.timings],
-            "parallel_ready_s": round(self.parallel_ready_s, 4),
-        }
+        return ServicesFile.model_validate(
+            {
+                "mode": self.mode,
+                "started_at": self.started_at,
+                "services": [asdict(t) for t in self.timings],
+                "parallel_ready_s": round(self.parallel_ready_s, 4),
+            }
+        )
 
-    def write(self, run_dir: Path, relative: str = "services.json") -> Path:
-        return write_json(run_dir, relative, self.to_json())
+    def write(self, run_dir: Path) -> Path:
+        return write_file(run_dir, self.to_record())
 
     def stop(self) -> None:
         """Stop every service (in reverse start order); errors are logged, not raised."""

@@ -10,8 +10,6 @@ workers can share it).
 
 from __future__ import annotations
 
-import fcntl
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +20,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from harness.fixtures.database import alembic_config, alembic_engine
-from harness.rundir import write_json
+from harness.runfolder import update_file
+from harness.runfolder.migration import MigrationFile
 
 __all__ = ["MigrationSummary", "alembic_config", "alembic_engine", "connect"]
 
@@ -47,16 +46,11 @@ class MigrationSummary:
         self.run_dir, self.mode = run_dir, mode
 
     def record(self, section: str, data: dict[str, Any]) -> None:
-        target = self.run_dir / "migration.json"
-        lock_path = self.run_dir / ".migration.json.lock"
-        with lock_path.open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            current: dict[str, Any] = {}
-            if target.exists():
-                current = json.loads(target.read_text())
-            current.setdefault("postgres_provision", self.mode)
-            current[section] = data
-            write_json(self.run_dir, "migration.json", current)
+        def change(current: MigrationFile | None) -> MigrationFile:
+            sections = {**(current.sections if current else {}), section: data}
+            return MigrationFile(postgres_provision=self.mode, sections=sections)
+
+        update_file(self.run_dir, MigrationFile, change)
 
 
 @pytest.fixture(scope="session")

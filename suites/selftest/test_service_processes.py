@@ -48,8 +48,8 @@ def test_parallel_start_external_reuse_and_stop_by_pid(no_orphans: None) -> None
         assert all(pid and psutil.pid_exists(pid) for pid in pids.values()), pids
         for service in services.services.values():
             service.probe()  # type: ignore[attr-defined]
-        record = services.to_json()
-        assert "AccountKey" not in str(record) and services.azure.account_key not in str(record)
+        record = services.to_record().model_dump_json()
+        assert "AccountKey" not in record and services.azure.account_key not in record
 
         external_env = services.harness_env()
         for cls in (AzuriteService, S3Service, RedisService):

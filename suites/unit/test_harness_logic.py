@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from crownsafe.config import Settings, load_settings
 from crownsafe.storage.naming import validate_bucket_name, validate_container_name
 from harness.fixtures.storage import _azure_connection_string, unique_container_name
 from harness.plugin import _suite_record, backend_of, suite_of
+from harness.runfolder import write_file
 from harness.services.azurite import (
     WELL_KNOWN_ACCOUNT_KEY,
     AzuriteService,
@@ -160,10 +160,9 @@ def test_suite_record_and_summary_table(tmp_path: Path) -> None:
         {"nodeid": "c", "backend": None, "outcome": "error"},
     ]
     record = _suite_record("contract", tests, 1)
-    assert record["totals"] == {"passed": 1, "failed": 1, "skipped": 1, "error": 1}
-    assert record["backends"]["s3"] == {"failed": 1, "skipped": 1}
-    (tmp_path / "suites").mkdir()
-    (tmp_path / "suites" / "contract.json").write_text(json.dumps(record))
+    assert record.totals == {"passed": 1, "failed": 1, "skipped": 1, "error": 1}
+    assert record.backends["s3"] == {"failed": 1, "skipped": 1}
+    write_file(tmp_path, record, "suites/contract.json")
     rows = summary_rows(tmp_path)
     assert [(r["backend"], r["passed"], r["failed"], r["error"], r["skipped"]) for r in rows] == [
         ("-", 0, 0, 1, 0),

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from harness.report import analysis, load_run, render_run
-from harness.report.render import main as report_main
+from crownsafe.redaction import MARKER
+from harness.cli import main as cli_main
+from harness.report import analysis, render_run
+from harness.runfolder import load_run
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_runs"
 SECTIONS = (
@@ -130,7 +133,7 @@ def test_report_needs_nothing_from_the_network(tmp_path: Path, name: str) -> Non
 def test_secrets_from_the_environment_never_reach_the_report(tmp_path: Path, name: str) -> None:
     html, _ = rendered(tmp_path, name)
     assert "must-never-appear-in-the-report" not in html
-    assert "(redacted)" in html
+    assert escape(MARKER) in html
 
 
 def test_failing_run_is_not_ready_and_says_why(tmp_path: Path) -> None:
@@ -146,7 +149,7 @@ def test_failing_run_is_not_ready_and_says_why(tmp_path: Path) -> None:
         "load SLO missed: p95 upload &lt; 500 ms",
     ):
         assert reason in verdict
-    assert "security.json: unreadable" in verdict
+    assert "security.json: not JSON" in verdict
     assert "expected 1048576 bytes, got 0" in html
     assert 'class="fail">lost (5 calls' in html
 
@@ -177,7 +180,9 @@ def test_a_run_against_itself_has_no_regression(tmp_path: Path) -> None:
     assert all(r.comparison and r.comparison.verdict == "same" for r in rows)
 
 
-def test_loader_tolerates_empty_missing_and_malformed_input(tmp_path: Path) -> None:
+def test_malformed_files_are_named_problems_never_silently_left_out(tmp_path: Path) -> None:
+    """Every unreadable or schema-invalid file is named, with its first error, and makes
+    the run not ready; the report still renders what the other files hold."""
     assert load_run(tmp_path / "absent").problems
     empty = load_run(tmp_path)
     assert not empty.suites and empty.bench.empty() and empty.resilience is None
@@ -186,13 +191,27 @@ def test_loader_tolerates_empty_missing_and_malformed_input(tmp_path: Path) -> N
     (tmp_path / "suites").mkdir()
     (tmp_path / "suites" / "odd.json").write_text(json.dumps({"tests": ["x", {"outcome": 3}]}))
     (tmp_path / "benchmarks.json").write_text(json.dumps({"benchmarks": [{"stats": "?"}, 5]}))
-    (tmp_path / "resilience.json").write_text(json.dumps({"cells": [{"outcome": "lost"}]}))
+    (tmp_path / "resilience.json").write_text("{not json")
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "paired.json").write_text("[1, 2]")
     run = load_run(tmp_path)
-    assert run.suites[0].name == "odd" and run.suites[0].tests[0].outcome == "3"
-    assert run.resilience is not None and run.resilience.lost == 1
+    named = {p.relative: p.problem for p in run.problems}
+    assert set(named) == {
+        "suites/odd.json",
+        "benchmarks.json",
+        "resilience.json",
+        "bench/paired.json",
+    }
+    assert named["suites/odd.json"].startswith("does not match its schema: suite: Field required")
+    assert named["resilience.json"].startswith("not JSON")
+    verdict = analysis.verdict(run)
+    assert not verdict.ready
+    assert any(r.startswith("resilience.json: not JSON") for r in verdict.reasons)
     assert render_run(tmp_path).is_file()
+
+
+def report_main(argv: list[str]) -> int:
+    return cli_main(["report", *argv])
 
 
 def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -201,6 +220,13 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert report_main([str(golden(tmp_path, "not_ready"))]) == 1
     assert "NOT READY" in capsys.readouterr().out
     assert report_main([str(tmp_path / "nope")]) == 2
+
+
+def test_out_writes_elsewhere_and_leaves_index_html_alone(tmp_path: Path) -> None:
+    run = golden(tmp_path, "full_pass")
+    out = tmp_path / "compare.html"
+    assert report_main([str(run), "--baseline", str(run), "--out", str(out)]) == 0
+    assert out.is_file() and not (run / "index.html").exists()
 
 
 def test_label_says_external_when_the_services_were_external(tmp_path: Path) -> None:

@@ -1,34 +1,67 @@
-"""Tables for the report's plainer sections (suites, resilience, migration, load, ...)."""
+"""The report's tables: the seed table, statistics, and the plainer sections."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
 from typing import Any
 
+from crownsafe.redaction import MARKER
 from harness import cost
-from harness.report import analysis as an
-from harness.report.model import Run
-from harness.report.svg import fmt
-from harness.report.tables import Cell, Table
+from harness.report import labels as lb
+from harness.report.findings import SEED_ROWS, BaselineRow, OpStats
+from harness.report.view.figures import est_ms, finding_cell, ratio_cell, verdict_cell
+from harness.report.view.model import Cell, Table
+from harness.report.view.svg import fmt
+from harness.runfolder import RunData
+from harness.runfolder.bench import MemoryPoint
 
-__all__ = [
-    "baseline_table",
-    "check_tables",
-    "environment_label",
-    "environment_table",
-    "gate_table",
-    "generic_tables",
-    "load_tables",
-    "price_table",
-    "resilience_tables",
-    "rss_table",
-    "services_table",
-    "stats_table",
-    "suite_tables",
-    "workload_profiles",
-]
+
+def seed_table(rows: list[OpStats], prices: dict[str, cost.ProviderPrices]) -> Table:
+    by_key = {(r.operation, r.size_bytes): r for r in rows}
+    table = Table(
+        "The seed's Performance Benchmarks table: its estimates beside this run's measurements "
+        "(median and 95% bootstrap CI; ratio = Azure median / S3 median, below 1 = Azure faster)",
+        [
+            "Operation",
+            "Seed S3",
+            "Seed Azure",
+            "Seed claim",
+            "Measured S3",
+            "Measured Azure",
+            "Azure / S3",
+            "Finding",
+        ],
+    )
+    for seed in SEED_ROWS:
+        row = by_key.get((seed.operation, seed.size_bytes))
+        measured: list[Cell | str] = (
+            [
+                est_ms(row.median.get("s3")),
+                est_ms(row.median.get("azure")),
+                ratio_cell(row),
+                finding_cell(row),
+            ]
+            if row
+            else ["not measured", "not measured", "n/a", Cell("not measured", "muted")]
+        )
+        table.rows.append(
+            [seed.label, f"~{seed.s3_ms:g} ms", f"~{seed.azure_ms:g} ms", seed.claim, *measured]
+        )
+    s3p, azp = prices.get("s3"), prices.get("azure")
+    table.rows.append(
+        [
+            "Cost (per GB-month)",
+            "$0.023",
+            "$0.0208",
+            "10% cheaper",
+            f"${s3p.storage_gb_month} (price table)" if s3p else "n/a",
+            f"${azp.storage_gb_month} (price table)" if azp else "n/a",
+            fmt(azp.storage_gb_month / s3p.storage_gb_month) if s3p and azp else "n/a",
+            Cell("a price, not a measurement: see the cost section", "muted"),
+        ]
+    )
+    return table
+
 
 SECRET_KEY = re.compile(r"(key|secret|password|token|credential|connection_?string|sig)", re.I)
 OUTCOME_CLS = {"ok": "pass", "recovered": "pass", "failed": "warn", "lost": "fail"}
@@ -46,7 +79,7 @@ def _pass_cell(passed: bool) -> Cell:
     return Cell("passed", "pass") if passed else Cell("failed", "fail")
 
 
-def stats_table(rows: list[an.OpStats]) -> Table:
+def stats_table(rows: list[OpStats]) -> Table:
     table = Table(
         "Azure against S3 per operation: ratio of medians with 95% bootstrap CI, Mann-Whitney "
         "U p-value, Cliff's delta; a difference is called only when the CI excludes 1 and "
@@ -94,7 +127,7 @@ def stats_table(rows: list[an.OpStats]) -> Table:
     return table
 
 
-def rss_table(run: Run) -> Table:
+def rss_table(run: RunData) -> Table:
     table = Table(
         "Peak resident memory added while streaming one large object (above the resident set "
         "just before; memory the process already held and reused is not counted)",
@@ -105,15 +138,15 @@ def rss_table(run: Run) -> Table:
             [
                 p.backend,
                 p.operation,
-                an.size_label(p.size_bytes),
-                f"{fmt(p.peak_rss_delta_bytes / an.MIB)} MiB",
+                lb.size_label(p.size_bytes),
+                f"{fmt(p.peak_rss_delta_bytes / lb.MIB)} MiB",
                 fmt(p.rss_mib_per_mib),
             ]
         )
     return table
 
 
-def price_table(prices: Mapping[str, cost.ProviderPrices]) -> Table:
+def price_table(prices: dict[str, cost.ProviderPrices]) -> Table:
     table = Table(
         "Price table (harness/data/prices.toml) and the source of each figure",
         [
@@ -140,36 +173,19 @@ def price_table(prices: Mapping[str, cost.ProviderPrices]) -> Table:
     return table
 
 
-def workload_profiles(run: Run) -> list[cost.WorkloadProfile]:
-    """`workload.json` {"profiles": [{"name", "uploads_per_day", "mean_object_bytes",
-    "reads_per_day", "retention_days", "egress_fraction"}]} if present, else the defaults."""
-    path = run.path / "workload.json"
-    try:
-        data = json.loads(path.read_text("utf-8")) if path.is_file() else None
-        profiles = [cost.WorkloadProfile(**p) for p in (data or {}).get("profiles", [])]
-    except (OSError, ValueError, TypeError) as exc:
-        run.problems.append(f"workload.json: unusable ({exc}); default workloads used")
-        profiles = []
-    return profiles or list(cost.DEFAULT_SCENARIOS)
-
-
-def resilience_tables(run: Run) -> list[Table]:
+def resilience_tables(run: RunData) -> list[Table]:
     res = run.resilience
     if res is None:
         return []
     tables = []
-    if res.summary:
-        tables.append(
-            Table(
-                "Resilience summary",
-                ["Measure", "Value"],
-                [
-                    [str(k), _scalar(v)]
-                    for k, v in res.summary.items()
-                    if not isinstance(v, dict | list)
-                ],
-            )
+    summary = res.summary.model_dump()
+    tables.append(
+        Table(
+            "Resilience summary",
+            ["Measure", "Value"],
+            [[str(k), _scalar(v)] for k, v in summary.items() if not isinstance(v, dict | list)],
         )
+    )
     columns = sorted({(c.operation, c.backend) for c in res.cells})
     faults = sorted({c.fault for c in res.cells})
     index = {(c.fault, c.operation, c.backend): c for c in res.cells}
@@ -235,10 +251,11 @@ def generic_tables(data: dict[str, Any] | None, title: str) -> list[Table]:
     return tables
 
 
-def load_tables(run: Run) -> list[Table]:
+def load_tables(run: RunData) -> list[Table]:
     if run.load is None:
         return []
-    tables = generic_tables(run.load.info, "Load run")
+    info = run.load.model_dump(include={"tool", "users", "duration_s"}, exclude_none=True)
+    tables = generic_tables(info, "Load run")
     ep = Table(
         "Load results per endpoint",
         ["Endpoint", "Backend", "Requests", "Failures", "Requests/s", "p50", "p95", "p99"],
@@ -268,7 +285,7 @@ def load_tables(run: Run) -> list[Table]:
     return tables + [t for t in (ep, slo) if t.rows]
 
 
-def check_tables(run: Run) -> list[Table]:
+def check_tables(run: RunData) -> list[Table]:
     return [
         Table(
             f"{area.upper() if area == 'api' else area.title()} checks",
@@ -287,7 +304,7 @@ def check_tables(run: Run) -> list[Table]:
     ]
 
 
-def suite_tables(run: Run) -> list[Table]:
+def suite_tables(run: RunData) -> list[Table]:
     if not run.suites:
         return []
     summary = Table(
@@ -296,12 +313,12 @@ def suite_tables(run: Run) -> list[Table]:
     )
     failures = Table("Failed tests", ["Suite", "Test", "Backend", "Message"])
     for suite in run.suites:
-        for backend in suite.backends():
+        for backend in suite.backend_names():
             n = suite.counts(backend)
             result = Cell("FAIL", "fail") if n["failed"] else Cell("pass", "pass")
             summary.rows.append(
                 [
-                    suite.name,
+                    suite.suite,
                     backend,
                     str(n["passed"]),
                     Cell(str(n["failed"]), "fail" if n["failed"] else ""),
@@ -311,21 +328,23 @@ def suite_tables(run: Run) -> list[Table]:
                 ]
             )
         for t in suite.failures():
-            failures.rows.append([suite.name, t.nodeid, t.backend or "-", t.message[:600]])
+            failures.rows.append([suite.suite, t.nodeid, t.backend or "-", t.message[:600]])
     return [summary] + ([failures] if failures.rows else [])
 
 
-def services_table(run: Run) -> Table:
-    note = f"parallel start ready in {fmt(run.parallel_ready_s)} s" if run.parallel_ready_s else ""
+def services_table(run: RunData) -> Table:
+    services = run.services
+    ready = services.parallel_ready_s if services else None
+    note = f"parallel start ready in {fmt(ready)} s" if ready else ""
     return Table(
         "Services started for this run",
         ["Service", "Mode", "Ready after"],
-        [[s.name, s.mode, f"{fmt(s.ready_s)} s"] for s in run.services],
+        [[s.name, s.mode, f"{fmt(s.ready_s)} s"] for s in (services.services if services else [])],
         note,
     )
 
 
-def gate_table(run: Run) -> Table | None:
+def gate_table(run: RunData) -> Table | None:
     gate = run.bench.gate
     if gate is None:
         return None
@@ -348,7 +367,7 @@ def gate_table(run: Run) -> Table | None:
     return table
 
 
-def baseline_table(rows: list[an.BaselineRow] | None, baseline: Run) -> Table:
+def baseline_table(rows: list[BaselineRow] | None, baseline: RunData) -> Table:
     table = Table(
         f"This run against the baseline run {baseline.path.name} (ratio = this / "
         "baseline; above 1 = slower now)",
@@ -388,10 +407,10 @@ def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, _scalar(obj))]
 
 
-def environment_table(run: Run) -> Table:
+def environment_table(run: RunData) -> Table:
     rows: list[list[Cell | str]] = [
-        [k, "(redacted)" if SECRET_KEY.search(k.rsplit(".", 1)[-1]) else v]
-        for k, v in _flatten(run.environment)
+        [k, MARKER if SECRET_KEY.search(k.rsplit(".", 1)[-1]) else v]
+        for k, v in _flatten(run.environment.as_dict())
     ]
     machine = run.bench.machine_info
     for key in ("cpu.brand_raw", "python_version", "python_implementation"):
@@ -402,12 +421,9 @@ def environment_table(run: Run) -> Table:
     return Table("Environment fingerprint", ["Item", "Value"], rows)
 
 
-def environment_label(run: Run) -> str:
-    """The plain label on the numbers: emulators unless the run used external endpoints
-    (environment.json "provision", else the storage services' modes in services.json)."""
-    modes = {str(run.environment.get("provision", "")).lower()}
-    modes |= {s.mode.lower() for s in run.services if s.name in ("azurite", "azure", "moto", "s3")}
-    if "external" in modes:
+def environment_label(emulated: bool) -> str:
+    """The plain label on the numbers: emulators unless the run used external endpoints."""
+    if not emulated:
         return (
             "Measured against external endpoints named by environment variables: check the "
             "environment section before reading these numbers as a cloud region's."
@@ -418,3 +434,24 @@ def environment_label(run: Run) -> str:
         "client stacks side by side; they say nothing about Azure's or AWS's latency, "
         "throughput or network."
     )
+
+
+def memory_table(points: list[MemoryPoint]) -> Table:
+    table = Table(
+        "Peak resident memory added by one upload streamed from a file, measured in a fresh "
+        "process (kernel high-water mark reset just before the upload); goal: less than the "
+        "object's size",
+        ["Upload", "Peak RSS increase", "Goal", "Before / peak RSS", "Method", "Verdict"],
+    )
+    for p in points:
+        table.rows.append(
+            [
+                lb.memory_label(p),
+                f"+{fmt(p.peak_rss_increase_bytes / lb.MIB)} MiB",
+                f"< {lb.size_label(p.goal_bytes)}" if p.goal_bytes else "n/a",
+                f"{fmt(p.baseline_rss_bytes / lb.MIB)} / {fmt(p.peak_rss_bytes / lb.MIB)} MiB",
+                p.method,
+                verdict_cell(p.verdict, p.measured),
+            ]
+        )
+    return table

@@ -1,0 +1,128 @@
+"""What the analysis concludes: plain data the views format and nothing recomputes.
+
+`analyse()` (harness.report.analysis) builds one `Findings` from a loaded run; the views
+(harness.report.view) read only this. Every number and every verdict is here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness import cost, stats
+from harness.bench import DEFAULT_NOISE_FLOOR
+from harness.runfolder import RunData
+from harness.runfolder.bench import MemoryPoint, OverheadRatio, SweepPoint
+
+__all__ = [
+    "SEED_ROWS",
+    "BaselineRow",
+    "CostFindings",
+    "Findings",
+    "OpStats",
+    "SampleSet",
+    "SeedRow",
+    "Sweep",
+    "Verdict",
+]
+
+
+@dataclass(frozen=True)
+class SeedRow:
+    """One row of the seed's "Performance Benchmarks" table (its estimates, in ms)."""
+
+    label: str
+    operation: str
+    size_bytes: int | None
+    s3_ms: float
+    azure_ms: float
+    claim: str
+
+
+SEED_ROWS = (
+    SeedRow("Upload 1MB", "upload", 1024 * 1024, 150, 120, "20% faster"),
+    SeedRow("Download 1MB", "download", 1024 * 1024, 100, 90, "10% faster"),
+    SeedRow("Generate URL", "sas", None, 5, 3, "40% faster"),
+    SeedRow("List 100 blobs", "list_100", None, 80, 70, "13% faster"),
+)
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    samples: list[float]
+    source: str
+
+    @property
+    def has_spread(self) -> bool:
+        return len(self.samples) >= 2
+
+
+@dataclass
+class OpStats:
+    """One operation at one size: per-backend median + CI and percentiles, and the call."""
+
+    operation: str
+    size_bytes: int | None
+    label: str
+    median: dict[str, stats.Estimate] = field(default_factory=dict)
+    pct: dict[str, stats.Percentiles] = field(default_factory=dict)
+    source: dict[str, str] = field(default_factory=dict)
+    comparison: stats.Comparison | None = None
+    noise_floor: float = DEFAULT_NOISE_FLOOR
+    noise_source: str = ""
+
+    @property
+    def finding(self) -> str:
+        if self.comparison is None:
+            return "not compared (needs samples from both backends)"
+        if self.comparison.verdict == "same":
+            return "no difference called"
+        faster = "Azure" if self.comparison.verdict == "faster" else "S3"
+        return f"{faster} faster"
+
+
+@dataclass(frozen=True)
+class BaselineRow:
+    name: str
+    baseline_median_s: float
+    median_s: float
+    comparison: stats.Comparison | None
+    regression: bool
+
+
+@dataclass
+class Sweep:
+    """A concurrency sweep of one operation and size: its points and each backend's knee."""
+
+    operation: str
+    size_bytes: int
+    points: list[SweepPoint]
+    knees: dict[str, int]
+
+
+@dataclass
+class CostFindings:
+    prices: dict[str, cost.ProviderPrices]
+    bills: list[tuple[cost.WorkloadProfile, list[cost.MonthlyCost]]]
+
+
+@dataclass
+class Verdict:
+    """The run's one verdict: ready only when nothing failed and something ran."""
+
+    ready: bool
+    reasons: list[str]
+    notes: list[str]
+
+
+@dataclass
+class Findings:
+    run: RunData
+    baseline: RunData | None
+    verdict: Verdict
+    op_stats: list[OpStats]
+    ratios: list[OverheadRatio]
+    memory: list[MemoryPoint]
+    sweeps: list[Sweep]
+    baseline_rows: list[BaselineRow] | None
+    costs: CostFindings
+    emulated: bool = True

@@ -1,0 +1,71 @@
+"""How the report names things: operations, sizes, backends, comparisons (pure strings)."""
+
+from __future__ import annotations
+
+from harness.runfolder.bench import MemoryPoint, OverheadRatio
+
+__all__ = [
+    "BACKENDS",
+    "BACKEND_LABELS",
+    "COMPARISON_LABELS",
+    "KIB",
+    "MIB",
+    "OP_LABELS",
+    "OP_ORDER",
+    "comparison_label",
+    "memory_label",
+    "op_label",
+    "ratio_label",
+    "row_label",
+    "size_label",
+]
+
+KIB, MIB = 1024, 1024 * 1024
+BACKENDS = ("azure", "s3")
+BACKEND_LABELS = {"azure": "Azure", "s3": "S3"}
+OP_LABELS = {
+    "upload": "Upload",
+    "download": "Download",
+    "sas": "Generate URL",
+    "list_100": "List 100 blobs",
+    "head": "Head",
+    "delete": "Delete",
+}
+OP_ORDER = list(OP_LABELS)
+COMPARISON_LABELS = {
+    "crownsafe_vs_raw": "crownsafe / raw SDK",
+    "resilient_vs_bare": "resilient / bare client",
+}
+
+
+def size_label(size: int | None) -> str:
+    if size is None:
+        return ""
+    for unit, scale in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", KIB)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} B"
+
+
+def op_label(operation: str, size: int | None) -> str:
+    name = OP_LABELS.get(operation, operation)
+    return f"{name} {size_label(size)}".strip()
+
+
+def comparison_label(r: OverheadRatio) -> str:
+    """e.g. "crownsafe / raw SDK"."""
+    return COMPARISON_LABELS.get(r.comparison, f"{r.candidate} / {r.reference}")
+
+
+def row_label(r: OverheadRatio) -> str:
+    """e.g. "Azure Upload 1 KiB"."""
+    return f"{BACKEND_LABELS.get(r.backend, r.backend)} {op_label(r.operation, r.size_bytes)}"
+
+
+def ratio_label(r: OverheadRatio) -> str:
+    """e.g. "Azure Upload 1 KiB: crownsafe / raw SDK"."""
+    return f"{row_label(r)}: {comparison_label(r)}"
+
+
+def memory_label(p: MemoryPoint) -> str:
+    return f"{BACKEND_LABELS.get(p.backend, p.backend)} {op_label(p.operation, p.size_bytes)}"

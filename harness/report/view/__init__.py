@@ -1,0 +1,105 @@
+"""view(Findings) -> Page: the figures and tables of the report, formatted, nothing decided.
+
+The page model is what the template shows; it is built only from `Findings` (and the
+validated run inside it), never from files, and it never calls the analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from harness.report.findings import SEED_ROWS, Findings, Verdict
+from harness.report.labels import MIB
+from harness.report.view import figures, tables
+from harness.report.view.model import Cell, Figure, Table
+
+__all__ = ["Cell", "Figure", "Page", "Table", "view"]
+
+
+@dataclass
+class Page:
+    """Everything the template renders."""
+
+    title: str
+    run_name: str
+    generated: str
+    label: str
+    verdict: Verdict
+    seed_table: Table
+    op_figures: list[Figure]
+    pct_figures: list[Figure]
+    sweep_figures: list[Figure]
+    stats_table: Table
+    overhead_figures: list[Figure]
+    memory_table: Table
+    rss_table: Table
+    cost_figure: Figure
+    price_table: Table
+    resilience: list[Table]
+    migration: list[Table]
+    load: list[Table]
+    checks: list[Table]
+    suites: list[Table]
+    services: Table
+    gate: Table | None
+    baseline: Table | None
+    environment: Table
+
+
+def view(findings: Findings, *, now: datetime | None = None) -> Page:
+    run, rows = findings.run, findings.op_stats
+    seed_ops = {(s.operation, s.size_bytes) for s in SEED_ROWS}
+    other = [
+        r
+        for r in rows
+        if (r.operation, r.size_bytes) not in seed_ops
+        and (r.size_bytes or 0) <= MIB
+        and len(r.median) > 1  # a per-backend comparison (the migration has its own section)
+    ]
+    op_figures = [
+        figures.latency_figure(
+            "lat-seed",
+            "Seed operations: median latency (ms)",
+            [r for r in rows if (r.operation, r.size_bytes) in seed_ops],
+        ),
+        figures.latency_figure("lat-other", "Other operations: median latency (ms)", other),
+        figures.throughput_figure("tp-upload", "upload", rows),
+        figures.throughput_figure("tp-download", "download", rows),
+    ]
+    migration = (
+        {"postgres_provision": run.migration.postgres_provision, **run.migration.sections}
+        if run.migration is not None
+        else None
+    )
+    baseline = (
+        tables.baseline_table(findings.baseline_rows, findings.baseline)
+        if findings.baseline is not None
+        else None
+    )
+    return Page(
+        title=f"Crown Safe storage report: {run.path.name}",
+        run_name=run.path.name,
+        generated=(now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        label=tables.environment_label(findings.emulated),
+        verdict=findings.verdict,
+        seed_table=tables.seed_table(rows, findings.costs.prices),
+        op_figures=[f for f in op_figures if f is not None and f.table.rows],
+        pct_figures=figures.percentile_figures(rows),
+        sweep_figures=figures.sweep_figures(findings.sweeps),
+        stats_table=tables.stats_table(rows),
+        overhead_figures=figures.ratio_figures(findings.ratios),
+        memory_table=tables.memory_table(findings.memory),
+        rss_table=tables.rss_table(run),
+        cost_figure=figures.cost_figure(findings.costs),
+        price_table=tables.price_table(findings.costs.prices),
+        resilience=tables.resilience_tables(run),
+        migration=tables.generic_tables(migration, "Migration"),
+        load=tables.load_tables(run),
+        checks=tables.check_tables(run),
+        suites=tables.suite_tables(run),
+        services=tables.services_table(run),
+        gate=tables.gate_table(run),
+        baseline=baseline,
+        environment=tables.environment_table(run),
+    )
