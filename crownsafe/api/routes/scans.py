@@ -33,9 +33,9 @@ def scan_out(scan: ScanHistory) -> ScanOut:
         id=scan.id,
         product_name=scan.product_name or "",
         barcode=result.get("barcode"),
-        scan_type=scan.scan_type,  # type: ignore[arg-type]
+        scan_type=scan.scan_type,
         risk_score=score,
-        risk_level=risk_level(score),  # type: ignore[arg-type]
+        risk_level=risk_level(score),
         findings=[FindingIn(**f) for f in result.get("findings", [])],
         image_url=scan.blob_url,
         created_at=scan.created_at,

@@ -105,7 +105,7 @@ def _resolve(state: ApiState, token: str) -> ShareResolved:
     return ShareResolved(
         url=url,
         expires_at=now + timedelta(seconds=seconds),
-        format=fmt,  # type: ignore[arg-type]
+        format=fmt,
         size_bytes=size,
         sha256=digest,
     )

@@ -133,7 +133,7 @@ def _job(state: ApiState, user_id: int, job_id: uuid.UUID) -> JobOut:
         job = owned_job(session, user_id, job_id)
         out = JobOut(
             job_id=job.id,
-            status=job.status,  # type: ignore[arg-type]
+            status=job.status,
             content_type=job.content_type,
             size_bytes=job.size_bytes,
             width=job.width,
