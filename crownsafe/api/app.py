@@ -148,6 +148,6 @@ def create_app(
         allow_headers=["Authorization", "Content-Type", CORRELATION_HEADER],
         expose_headers=[CORRELATION_HEADER, "Retry-After"],
     )
-    app.add_middleware(MetricsMiddleware, metrics=state.metrics, routes=lambda: app.routes)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
 
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crownsafe.api.metrics import ApiMetrics
@@ -55,22 +53,17 @@ class CorrelationIdMiddleware:
 
 
 class MetricsMiddleware:
-    def __init__(
-        self, app: ASGIApp, metrics: ApiMetrics, routes: Callable[[], Sequence[object]]
-    ) -> None:
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._routes = routes
 
-    def _template(self, scope: Scope) -> str:
-        for route in self._routes():
-            matches = getattr(route, "matches", None)
-            if matches is None:
-                continue
-            match, _ = matches(scope)
-            if match is Match.FULL:
-                return str(getattr(route, "path", "unmatched"))
-        return "unmatched"
+    @staticmethod
+    def _template(scope: Scope) -> str:
+        """The matched route's template, which the router leaves in the (shared) scope."""
+        route = scope.get("route")
+        if route is None:
+            return "unmatched"
+        return str(route if isinstance(route, str) else getattr(route, "path", "unmatched"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -63,7 +63,11 @@ def poll(check: Any, *, timeout: float = 60.0, interval: float = 0.2) -> Any:
 
 
 def wait_for_job(
-    client: httpx.Client, job_id: str, *, timeout: float = 60.0, done: tuple[str, ...] = ("completed", "failed")
+    client: httpx.Client,
+    job_id: str,
+    *,
+    timeout: float = 60.0,
+    done: tuple[str, ...] = ("completed", "failed"),
 ) -> dict[str, Any]:
     def check() -> dict[str, Any]:
         response = client.get(f"/uploads/{job_id}")
@@ -85,7 +89,9 @@ def fetch(url: str) -> httpx.Response:
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
     """The response is the API's one error shape with `status` (and `code`)."""
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
+    assert response.status_code == status, (
+        f"expected {status}, got {response.status_code}: {response.text}"
+    )
     body: dict[str, Any] = response.json()
     error = body["error"]
     assert error["status"] == status

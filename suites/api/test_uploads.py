@@ -73,13 +73,17 @@ def test_type_is_decided_by_the_bytes(api_stack: ApiStack, name: str) -> None:
 
 def test_not_multipart_is_415(api_stack: ApiStack) -> None:
     client = api_stack.client(user_id=204)
-    response = client.post("/uploads", content=image("small.jpg"), headers={"Content-Type": "image/jpeg"})
+    response = client.post(
+        "/uploads", content=image("small.jpg"), headers={"Content-Type": "image/jpeg"}
+    )
     assert_error(response, 415)
 
 
 def test_form_without_file_part_is_422(api_stack: ApiStack) -> None:
     client = api_stack.client(user_id=204)
-    response = client.post("/uploads", files={"picture": ("a.jpg", image("small.jpg"), "image/jpeg")})
+    response = client.post(
+        "/uploads", files={"picture": ("a.jpg", image("small.jpg"), "image/jpeg")}
+    )
     assert_error(response, 422)
 
 
