@@ -111,6 +111,10 @@ def _wait_for_interrupt(seconds: float | None) -> None:
 
 
 def _cmd_services_up(args: argparse.Namespace) -> int:
+    if args.with_app:
+        from harness.commands.app_up import with_app_services
+
+        args.services = with_app_services(args.services, args.backend)
     try:
         services = start_services(
             args.services,
@@ -125,8 +129,19 @@ def _cmd_services_up(args: argparse.Namespace) -> int:
         _say(f"# all ready in {services.parallel_ready_s:.2f} s; emulator credentials below")
         for name, value in {**services.env(), **services.harness_env()}.items():
             _say(f"export {name}={shlex.quote(value)}")
+        stack = None
+        if args.with_app:
+            from harness.commands.app_up import start_app
+
+            stack = start_app(services, args.backend, _say)
+            if stack is None:
+                return 1
         _say("# Ctrl-C stops the services")
-        _wait_for_interrupt(args.seconds)
+        try:
+            _wait_for_interrupt(args.seconds)
+        finally:
+            if stack is not None:
+                stack.stop()
     _say("# services stopped")
     return 0
 
@@ -188,8 +203,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--provision", choices=("local", "docker"), default="local")
     up.add_argument("--https", action="store_true", help="Azurite over HTTPS with OAuth")
+    up.add_argument(
+        "--with-app",
+        action="store_true",
+        help="also start PostgreSQL, the API and a worker; print the API's URL and a token",
+    )
+    up.add_argument(
+        "--backend", choices=("azure", "s3"), default=None, help="the API's storage backend"
+    )
     up.add_argument("--seconds", type=float, default=None, help=argparse.SUPPRESS)
     up.set_defaults(handler=_cmd_services_up)
+
+    from harness.commands import token
+
+    token.register(commands)
 
     report = commands.add_parser("report", help="render a run folder as one HTML file")
     report.add_argument("run_dir", type=Path, help="run folder, e.g. reports/runs/<timestamp>")

@@ -22,6 +22,9 @@ class CorrelationFilter(logging.Filter):
         except Exception:
             return True
         record.msg, record.args = redact(message), None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 

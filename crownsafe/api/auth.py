@@ -78,7 +78,10 @@ def current_user(
 ) -> int:
     """The authenticated user's id (401 without a valid bearer token)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(401, "a bearer token is required", headers=_CHALLENGE)
+        raise ApiError(
+            401, "missing credentials: send an access token in the Authorization header",
+            headers=_CHALLENGE,
+        )  # fmt: skip
     settings: Settings = request.app.state.api.settings
     return verify_token(credentials.credentials, settings)
 

@@ -61,6 +61,7 @@ _CODES = {
     503: "unavailable",
 }
 _DESCRIPTIONS = {
+    400: "The body could not be parsed",
     401: "Missing, malformed or expired bearer token",
     404: "Not found (or not yours: existence is not revealed)",
     409: "Conflict with the object's current state",

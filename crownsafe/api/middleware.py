@@ -3,22 +3,29 @@
 Starlette's BaseHTTPMiddleware would wrap the request stream; these pass `receive`
 through untouched, so the upload route still streams.
 
-- `CorrelationIdMiddleware`: takes `X-Correlation-ID` from the request when it is a sane
+- `CorrelationIdMiddleware` (outermost of ours): takes `X-Correlation-ID` from the request when
+  it is a sane
   token (else makes one), runs the request inside `correlation_scope` (so every log line
-  and every storage call carries it) and sets the header on the response.
+  and every storage call carries it) and sets the header on the response. An exception
+  no handler took becomes the one error shape (500, with the id), logged redacted.
 - `MetricsMiddleware`: counts requests and observes latency per route *template*
   (`/scans/{scan_id}`), never per raw path, so the label set stays bounded.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crownsafe.api.errors import error_response
 from crownsafe.api.metrics import ApiMetrics
 from crownsafe.correlation import correlation_scope, new_correlation_id
+from crownsafe.redaction import redact
+
+log = logging.getLogger("crownsafe.api")
 
 __all__ = ["CORRELATION_HEADER", "CorrelationIdMiddleware", "MetricsMiddleware"]
 
@@ -41,15 +48,25 @@ class CorrelationIdMiddleware:
                 break
         cid = given if _VALID_ID.match(given) else new_correlation_id()
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = [h for h in message.get("headers", []) if h[0] != b"x-correlation-id"]
                 headers.append((CORRELATION_HEADER.encode(), cid.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
         with correlation_scope(cid):
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception as exc:
+                log.error("unhandled %s: %s", type(exc).__name__, redact(str(exc)), exc_info=exc)
+                if started:
+                    raise
+                await error_response(500, "internal error")(scope, receive, send_with_id)
 
 
 class MetricsMiddleware:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "FindingIn",
@@ -31,17 +31,31 @@ ScanType = Literal["barcode", "visual", "ingredient"]
 _STRICT = ConfigDict(extra="forbid")
 
 
+def _storable(value: str) -> str:
+    """PostgreSQL text cannot hold NUL, and UTF-8 cannot hold lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+
+
 class FindingIn(BaseModel):
     model_config = _STRICT
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     severity: Severity
-    title: str = Field(min_length=1, max_length=200)
-    detail: str = Field(default="", max_length=2000)
+    title: Text = Field(min_length=1, max_length=200)
+    detail: Text = Field(default="", max_length=2000)
 
 
 class ScanIn(BaseModel):
     model_config = _STRICT
-    product_name: str = Field(min_length=1, max_length=512)
+    product_name: Text = Field(min_length=1, max_length=512)
     barcode: str | None = Field(default=None, pattern=r"^[0-9]{8,14}$")
     scan_type: ScanType = "barcode"
     risk_score: float = Field(ge=0, le=100)
@@ -138,9 +152,10 @@ class JobOut(BaseModel):
 
 class SearchIn(BaseModel):
     model_config = _STRICT
-    image_url: str = Field(
+    image_url: Text = Field(
         min_length=1,
         max_length=4096,
+        pattern=r"^(blob|s3|https?)://[^\s]+$",
         description="blob://container/name, an Azure blob URL, or an S3 object URL",
     )
     limit: int = Field(default=5, ge=1, le=50)

@@ -15,10 +15,11 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from sqlalchemy.exc import IntegrityError
 
 from crownsafe.api._owned import owned_scan, scan_document
 from crownsafe.api.auth import CurrentUser
-from crownsafe.api.errors import responses
+from crownsafe.api.errors import ApiError, responses
 from crownsafe.api.routes.scans import ScanId
 from crownsafe.api.schemas import ReportIn, ReportOut
 from crownsafe.api.state import ApiState, get_state, in_thread
@@ -69,6 +70,9 @@ def _create(state: ApiState, user_id: int, scan_id: int, body: ReportIn) -> Repo
                     kind="report",
                 )
             )
+    except IntegrityError:
+        state.storage.delete_blob(stored.blob_name, missing_ok=True)
+        raise ApiError(404, f"scan {scan_id} not found") from None
     except BaseException:
         state.storage.delete_blob(stored.blob_name, missing_ok=True)
         raise
@@ -91,7 +95,7 @@ def _create(state: ApiState, user_id: int, scan_id: int, body: ReportIn) -> Repo
     "/scans/{scan_id}/reports",
     status_code=201,
     response_model=ReportOut,
-    responses=responses(401, 404, 422, 503),
+    responses=responses(400, 401, 404, 422, 503),
 )
 async def create_report(
     scan_id: ScanId, body: ReportIn, user: CurrentUser, state: State

@@ -65,7 +65,7 @@ def _create(state: ApiState, user_id: int, body: ScanIn) -> ScanOut:
         return scan_out(scan)
 
 
-@router.post("", status_code=201, response_model=ScanOut, responses=responses(401, 404, 422))
+@router.post("", status_code=201, response_model=ScanOut, responses=responses(400, 401, 404, 422))
 async def create_scan(body: ScanIn, user: CurrentUser, state: State) -> ScanOut:
     """Record a scan result (product, barcode, risk score, findings)."""
     return await in_thread(_create, state, user, body)

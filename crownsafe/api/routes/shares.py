@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.exc import IntegrityError
 
 from crownsafe.api._owned import owned_scan, scan_document, share_by_token
 from crownsafe.api.auth import CurrentUser
@@ -68,6 +69,9 @@ def _create(state: ApiState, user_id: int, scan_id: int, body: ShareIn) -> Share
                     expires_at=expires_at,
                 )
             )
+    except IntegrityError:
+        state.storage.delete_blob(blob_name, missing_ok=True)
+        raise ApiError(404, f"scan {scan_id} not found") from None
     except BaseException:
         state.storage.delete_blob(blob_name, missing_ok=True)
         raise
@@ -78,7 +82,7 @@ def _create(state: ApiState, user_id: int, scan_id: int, body: ShareIn) -> Share
     "/scans/{scan_id}/shares",
     status_code=201,
     response_model=ShareOut,
-    responses=responses(401, 404, 422, 503),
+    responses=responses(400, 401, 404, 422, 503),
 )
 async def create_share(
     scan_id: ScanId, body: ShareIn, request: Request, user: CurrentUser, state: State

@@ -73,7 +73,7 @@ def _search(state: ApiState, user_id: int, body: SearchIn) -> SearchOut:
     )
 
 
-@router.post("/search", response_model=SearchOut, responses=responses(401, 404, 409, 422))
+@router.post("/search", response_model=SearchOut, responses=responses(400, 401, 404, 409, 422))
 async def visual_search(body: SearchIn, user: CurrentUser, state: State) -> SearchOut:
     """Your processed images nearest to the given one (Hamming distance of pHashes)."""
     return await in_thread(_search, state, user, body)
