@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TextIO
 
 from crownsafe.correlation import get_correlation_id
 from crownsafe.redaction import redact
@@ -28,9 +29,13 @@ class CorrelationFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """One handler on the root logger; uvicorn's loggers propagate to it."""
-    handler = logging.StreamHandler()
+def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """One handler on the root logger (uvicorn's loggers propagate to it).
+
+    `stream` defaults to stderr; the worker passes the real `sys.__stderr__`, because a
+    Celery pool process's `sys.stderr` is a proxy into Celery's own logger.
+    """
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(CorrelationFilter())
     root = logging.getLogger()

@@ -43,7 +43,7 @@ def create_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_time_limit=settings.celery_task_time_limit,
-        task_soft_time_limit=max(1, settings.celery_task_time_limit - 10),
+        task_soft_time_limit=max(1, settings.celery_task_time_limit * 4 // 5),
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],

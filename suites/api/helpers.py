@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,16 @@ REPORT_SCHEMA = REPO / "docs" / "report.schema.json"
 
 class NotYet(AssertionError):
     """A polled condition does not hold yet."""
+
+
+def large_jpeg(size: int) -> bytes:
+    """`size` bytes with JPEG magic (fixtures/images/make_images.py's `large_jpeg_bytes`)."""
+    spec = importlib.util.spec_from_file_location("make_images", IMAGES / "make_images.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data: bytes = module.large_jpeg_bytes(size)
+    return data
 
 
 def image(name: str) -> bytes:
