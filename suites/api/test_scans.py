@@ -65,7 +65,8 @@ def test_routes_need_a_token(api_stack: ApiStack, method: str, path: str) -> Non
     "body",
     [{}, {"product_name": "x", "risk_score": 101}, {"product_name": "", "risk_score": 1},
      {"product_name": "x", "risk_score": 5, "barcode": "12ab"},
-     {"product_name": "x", "risk_score": 5, "findings": [{"code": "A", "severity": "fatal", "title": "t"}]}],
+     {"product_name": "x", "risk_score": 5,
+      "findings": [{"code": "A", "severity": "fatal", "title": "t"}]}],
 )  # fmt: skip
 def test_invalid_scan_is_422(api_stack: ApiStack, body: dict[str, object]) -> None:
     """Bodies that break the schema get 422 in the error shape, and nothing is stored."""
