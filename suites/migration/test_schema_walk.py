@@ -116,6 +116,7 @@ def test_offline_sql_sets_lock_timeout_before_ddl(database_url: str) -> None:
     setting = "SET LOCAL lock_timeout = '250ms'"
     assert sql.count(setting) == 3
     assert sql.index(setting) < sql.index("ALTER TABLE scan_history RENAME s3_url TO blob_url")
-    assert sql.index(setting, sql.index("RENAME s3_url")) < sql.index("CREATE TABLE object_migration")
+    second = sql.index(setting, sql.index("RENAME s3_url"))
+    assert second < sql.index("CREATE TABLE object_migration")
     assert sql.rindex(setting) < sql.index("ALTER TABLE content_snapshot ADD COLUMN user_id")
     assert "ALTER TABLE content_snapshot DROP COLUMN s3_presigned_url" in sql
