@@ -77,5 +77,7 @@ class StreamBridge:
     def seekable(self) -> bool:
         return False
 
-    def close_reader(self) -> None:
+    def close(self) -> None:
+        """Release both ends (call once the reading thread is done)."""
+        self._send.close()
         self._receive.close()

@@ -111,6 +111,7 @@ async def stream_upload(
     total = 0
     kind: ImageKind | None = None
     blob_name = ""
+    bridge: StreamBridge | None = None
     try:
         async with BlockingPortal() as portal, anyio.create_task_group() as group:
             bridge = StreamBridge(portal)
@@ -172,6 +173,9 @@ async def stream_upload(
                 raise
     except BaseExceptionGroup as errors:
         raise _primary(errors) from None
+    finally:
+        if bridge is not None:
+            bridge.close()
     assert kind is not None
     return StoredUpload(blob_name, kind, size)
 
