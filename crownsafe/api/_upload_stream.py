@@ -3,7 +3,9 @@
 The route authenticates first (a header-only dependency), then calls `stream_upload`,
 which parses `request.stream()` with streaming-form-data. The `file` part's first bytes
 decide its type (JPEG/PNG/WebP magic, never the name or Content-Type: 415 otherwise);
-then the storage upload starts in a worker thread and is fed through a `StreamBridge`.
+then the storage upload starts in a worker thread and is fed through a `StreamBridge`
+(a file under SINGLE_PUT_BYTES is collected and sent in one request, a larger one is
+streamed in blocks, so memory per upload stays at about one block).
 The size limit is enforced while reading (413 as soon as it is passed, the rest of the
 body is not read and the connection is closed); a declared Content-Length above the
 limit is refused before reading anything. Whatever fails, the bridge is aborted, so the
@@ -34,6 +36,8 @@ __all__ = ["FORM_OVERHEAD_BYTES", "StoredUpload", "UploadAbortedError", "stream_
 FORM_OVERHEAD_BYTES = 64 * 1024
 """Room for the multipart framing and small fields on top of the file size limit."""
 _CLOSE = {"Connection": "close"}
+SINGLE_PUT_BYTES = 2 * 1024 * 1024
+"""Files smaller than this are sent in one request; larger ones stream in blocks."""
 
 
 @dataclass(frozen=True)
@@ -118,9 +122,8 @@ async def stream_upload(
             uploading = False
 
             async def upload(name: str, content_type: str) -> None:
-                call = functools.partial(
-                    storage.upload_file, name, cast(BinaryIO, bridge), content_type, None, False
-                )
+                assert bridge is not None
+                call = functools.partial(_store, storage, name, bridge, content_type)
                 await anyio.to_thread.run_sync(call)
 
             async def start(data: bytes) -> None:
@@ -178,6 +181,42 @@ async def stream_upload(
             bridge.close()
     assert kind is not None
     return StoredUpload(blob_name, kind, size)
+
+
+class _Chained:
+    """A non-seekable reader: `head` first, then the rest of the bridge."""
+
+    def __init__(self, head: bytes, rest: StreamBridge) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        if self._head:
+            if size is None or size < 0:
+                data = bytes(self._head) + self._rest.read(-1)
+                self._head = memoryview(b"")
+                return data
+            data = bytes(self._head[:size])
+            self._head = self._head[size:]
+            return data
+        return self._rest.read(size)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+
+def _store(storage: StorageClient, name: str, bridge: StreamBridge, content_type: str) -> None:
+    """Runs in a worker thread. A file that ends within SINGLE_PUT_BYTES goes up as bytes
+    (one request, and retryable by the resilience layer); a longer one is streamed."""
+    head = bridge.read(SINGLE_PUT_BYTES)
+    if len(head) < SINGLE_PUT_BYTES:
+        storage.upload_file(name, head, content_type, None, False)
+        return
+    body = cast(BinaryIO, _Chained(head, bridge))
+    storage.upload_file(name, body, content_type, None, False)
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
