@@ -22,7 +22,7 @@ NODE_HASH := $(shell cat package.json package-lock.json 2>/dev/null | sha256sum 
 PY_STAMP := $(VENV)/.bootstrap-$(PY_HASH)
 NODE_STAMP := node_modules/.bootstrap-$(NODE_HASH)
 TEST_RUN_DIR ?= reports/runs/$(shell date -u +%Y%m%dT%H%M%SZ)-make-test
-LINT_PATHS := crownsafe harness suites benchmarks
+LINT_PATHS := crownsafe harness suites benchmarks fixtures
 
 # pytest exits 5 when it collects no tests: say so, and fail (an empty run proves nothing).
 define run_pytest
@@ -90,8 +90,8 @@ lint: bootstrap
 	$(BIN)/mypy
 
 test: bootstrap lint
-	$(call run_pytest,suites,$(BIN)/pytest suites -n $(PYTEST_WORKERS) --dist loadgroup -p no:locust --run-dir $(TEST_RUN_DIR))
-	$(call run_pytest,benchmarks,$(BIN)/pytest benchmarks -p no:xdist -p no:locust --benchmark-disable --run-dir $(TEST_RUN_DIR))
+	$(call run_pytest,suites,$(BIN)/pytest suites -n $(PYTEST_WORKERS) --dist loadgroup -p no:locust --run-dir $(TEST_RUN_DIR) --junit-xml $(TEST_RUN_DIR)/junit/suites.xml)
+	$(call run_pytest,benchmarks,$(BIN)/pytest benchmarks -p no:xdist -p no:locust --benchmark-disable --run-dir $(TEST_RUN_DIR) --junit-xml $(TEST_RUN_DIR)/junit/benchmarks.xml)
 	@echo "make test: passed (results in $(TEST_RUN_DIR))"
 
 run: bootstrap

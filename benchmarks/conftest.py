@@ -2,7 +2,7 @@
 
 - `storage_services` is overridden here: with `--provision local` Azurite runs in disk
   mode (`--location` in a temp folder) because in-memory Azurite never gives memory back
-  (FACTS.md: ~5.5 GB resident after 5.5 GB of uploads) and the large-object benchmarks
+  (docs/emulators.md: ~5.5 GB resident after 5.5 GB of uploads) and the large-object benchmarks
   move gigabytes. Other modes are as the plugin provides them.
 - `ops_for(impl, client)` gives one operation table (bench_support.Ops) for crownsafe's
   client or the raw SDK calls on the client's container.

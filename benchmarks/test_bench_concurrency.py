@@ -15,7 +15,10 @@ import pytest
 from bench_support import KIB, MIB, measuring, payload_bytes
 
 from crownsafe.storage.base import StorageClient
-from harness import benchkit, stats
+from harness import bench
+from harness.bench import stats
+from harness.runfolder import merge_points
+from harness.runfolder.bench import ConcurrencyFile
 
 WORKERS = (1, 4, 16, 64)
 SMOKE_WORKERS = (1, 4)
@@ -45,7 +48,7 @@ def test_upload_concurrency_sweep(
     def upload(slot: int, i: int) -> None:
         client.upload_file(f"sweep/{slot:02d}.bin", data)
 
-    points = benchkit.sweep(
+    points = bench.sweep(
         upload,
         WORKERS if measure else SMOKE_WORKERS,
         ops_per_point(sweep_size, measure),
@@ -53,10 +56,7 @@ def test_upload_concurrency_sweep(
         operation="upload",
         size_bytes=sweep_size,
     )
-    benchkit.merge_json(
-        run_dir, "bench/concurrency.json", "points", points,
-        ("backend", "operation", "size_bytes", "workers"),
-    )  # fmt: skip
+    merge_points(run_dir, ConcurrencyFile, points)
     knee = stats.knee([p.workers for p in points], [p.ops_per_s for p in points])
     print(f"[{backend_name}] upload {sweep_size} B: knee at {knee} workers; "
           + ", ".join(f"{p.workers}w {p.ops_per_s:.0f} ops/s" for p in points))  # fmt: skip

@@ -7,7 +7,7 @@ same bar.
 
 Why one loop. Timed as separate pytest-benchmark tests, one after another, run order
 alone moved the crownsafe/raw ratio by +-40% on this shared 2-core machine. Here the four
-implementations of one operation are timed in ONE loop (`harness.benchkit.interleaved`):
+implementations of one operation are timed in ONE loop (`harness.bench.loops.interleaved`):
 one call each per round, the order rotating through a Williams design (ABBA for two; with
 four, every implementation takes every place in the round and follows every other one
 equally often), after warm-up rounds that are thrown away. Each loop times at least the
@@ -20,7 +20,7 @@ decides when to stop, never a look at the results):
     crownsafe  crownsafe's bare client
     resilient  the same bare client inside ResilientStorageClient (breaker + retries)
 
-Statistics (harness/overhead.py, harness/stats.py), per (backend, operation, size):
+Statistics (harness/bench/overhead.py, harness/bench/stats.py), per (backend, operation, size):
 
 - ratio of ops/s = median time of the reference / median time of the candidate (above 1:
   the candidate is faster), with a 95% bootstrap CI that resamples whole rounds;
@@ -38,7 +38,7 @@ Written to `bench/ratios.json` {"comparisons": [...]} (one entry per comparison,
 samples included; schema in harness/report/benchmodel.py `OverheadRatio`).
 
 Memory (issue 2): a 64 MiB upload streamed from a file must raise the process's peak RSS
-by less than 64 MiB. Measured in a fresh child process (`harness.memprobe`) so memory
+by less than 64 MiB. Measured in a fresh child process (`harness.bench.memprobe`) so memory
 freed by earlier tests and reused cannot hide it; written to `bench/memory.json`.
 
 pytest-benchmark keeps what it does well: per-call timing stats and the saved baseline of
@@ -66,7 +66,10 @@ from bench_support import KIB, MIB, Ops, label, payload_bytes, profile
 from crownsafe.resilience import CircuitBreaker
 from crownsafe.storage.base import StorageClient
 from crownsafe.storage.resilient import ResilientStorageClient
-from harness import benchkit, overhead
+from harness import bench
+from harness.bench import overhead
+from harness.runfolder import merge_points
+from harness.runfolder.bench import MemoryFile, RatiosFile
 from harness.services.provision import ProvisionedServices
 
 IMPLS = ("raw", "crownsafe", "resilient", "raw_again")
@@ -135,9 +138,7 @@ def test_overhead_ratios(
             assert {impl: call() == data for impl, call in calls.items()} == dict.fromkeys(
                 IMPLS, True
             )
-        samples = benchkit.interleaved(
-            calls, least, warmup=warmup, budget_s=budget_s, max_rounds=most
-        )
+        samples = bench.interleaved(calls, least, warmup=warmup, budget_s=budget_s, max_rounds=most)
         rounds = len(samples["raw"])
         assert least <= rounds <= most and rounds % 4 == 0
         assert {k: len(v) for k, v in samples.items()} == dict.fromkeys(IMPLS, rounds)
@@ -152,10 +153,7 @@ def test_overhead_ratios(
     for op in ("upload_file", "download_blob"):
         assert stats[op]["attempts"] == stats[op]["calls"], f"{op} retried: not the happy path"
         assert stats[op]["failed"] == 0
-    path = benchkit.merge_json(
-        run_dir, "bench/ratios.json", "comparisons", entries,
-        ("backend", "operation", "size_bytes", "comparison"),
-    )  # fmt: skip
+    path = merge_points(run_dir, RatiosFile, entries)
     for line in overhead.summary_lines(run_dir)[-len(entries) :]:
         print(line)
     stored = json.loads(path.read_text("utf-8"))["comparisons"]
@@ -183,7 +181,7 @@ def test_streamed_upload_peak_rss(
     client = make_storage_client(backend_name)
     source = payload_file(size)
     command = [
-        sys.executable, "-m", "harness.memprobe", "--backend", backend_name,
+        sys.executable, "-m", "harness.bench.memprobe", "--backend", backend_name,
         "--container", client.container_name, "--blob", "memory/upload.bin",
         "--file", str(source),
     ]  # fmt: skip
@@ -195,10 +193,7 @@ def test_streamed_upload_peak_rss(
     entry = overhead.memory_entry(
         probe, backend=backend_name, size_bytes=size, measured=run_profile != "smoke"
     )
-    path = benchkit.merge_json(
-        run_dir, "bench/memory.json", "points", [{**entry, "profile": run_profile}],
-        ("backend", "operation", "impl", "size_bytes"),
-    )  # fmt: skip
+    path = merge_points(run_dir, MemoryFile, [{**entry, "profile": run_profile}])
     print(f"[{backend_name}] {size // MIB} MiB streamed upload: {entry['reason']}")
     assert client.head_object("memory/upload.bin").size == size
     stored = json.loads(path.read_text("utf-8"))["points"]

@@ -18,8 +18,10 @@ import pytest
 from bench_support import MIB, measuring, payload_bytes
 
 from crownsafe.storage.base import StorageClient
-from harness import benchkit
+from harness import bench
 from harness.plugin import selected_backends
+from harness.runfolder import merge_points
+from harness.runfolder.bench import AAFile, PairedFile, RssFile
 
 ROUNDS, SMOKE_ROUNDS = 40, 3
 SEED_OPS = [("upload", MIB), ("download", MIB), ("sas", None), ("list_100", None)]
@@ -55,11 +57,9 @@ def test_paired_interleaved(
     """Every selected backend, alternating in one loop, same operation and data."""
     backends = selected_backends(request.config)
     calls = {b: seed_op(make_storage_client(b), operation, op_size) for b in backends}
-    samples = benchkit.interleaved(calls, _rounds(request))
+    samples = bench.interleaved(calls, _rounds(request))
     entry = {"operation": operation, "size_bytes": op_size, "impl": "crownsafe", "samples": samples}
-    benchkit.merge_json(
-        run_dir, "bench/paired.json", "pairs", [entry], ("operation", "size_bytes", "impl")
-    )
+    merge_points(run_dir, PairedFile, [entry])
     assert {b: len(s) for b, s in samples.items()} == dict.fromkeys(backends, _rounds(request))
     assert all(t > 0 for s in samples.values() for t in s)
 
@@ -75,12 +75,10 @@ def test_aa_noise_floor(
 ) -> None:
     """The same operation on the same backend, measured twice, interleaved."""
     call = seed_op(make_storage_client(backend_name), operation, op_size)
-    samples = benchkit.interleaved({"first": call, "second": call}, _rounds(request))
+    samples = bench.interleaved({"first": call, "second": call}, _rounds(request))
     entry = {"backend": backend_name, "operation": operation, "size_bytes": op_size,
              "first_s": samples["first"], "second_s": samples["second"]}  # fmt: skip
-    benchkit.merge_json(
-        run_dir, "bench/aa.json", "runs", [entry], ("backend", "operation", "size_bytes")
-    )
+    merge_points(run_dir, AAFile, [entry])
     assert len(samples["first"]) == len(samples["second"]) == _rounds(request)
 
 
@@ -96,18 +94,16 @@ def test_peak_rss_per_mb_for_a_large_object(
     size = 100 * MIB if measuring(request.config) else 4 * MIB
     client = make_storage_client(backend_name)
     source, target = payload_file(size), tmp_path / "down.bin"
-    with benchkit.PeakRss() as up:
+    with bench.PeakRss() as up:
         client.upload_file("rss/large.bin", source)
-    with benchkit.PeakRss() as down:
+    with bench.PeakRss() as down:
         written = client.download_to("rss/large.bin", target)
     points = [
         {"backend": backend_name, "operation": op, "size_bytes": size,
          "peak_rss_delta_bytes": peak.added_bytes}
         for op, peak in (("upload", up), ("download", down))
     ]  # fmt: skip
-    benchkit.merge_json(
-        run_dir, "bench/rss.json", "points", points, ("backend", "operation", "size_bytes")
-    )
+    merge_points(run_dir, RssFile, points)
     print(f"[{backend_name}] {size // MIB} MiB: RSS +{up.added_bytes / MIB:.1f} MiB up, "
           f"+{down.added_bytes / MIB:.1f} MiB down")  # fmt: skip
     assert written == size == target.stat().st_size

@@ -9,13 +9,15 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from typing import Literal, get_args
 
 from crownsafe.errors import StorageConfigError
 
-__all__ = ["MIN_JWT_SECRET_LENGTH", "SecretStr", "Settings", "load_settings"]
+__all__ = ["BACKENDS", "MIN_JWT_SECRET_LENGTH", "Backend", "SecretStr", "Settings", "load_settings"]
 
 Backend = Literal["azure", "s3"]
+# The storage backends, in the order the harness runs and reports them.
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
 
 
 class SecretStr:
@@ -212,10 +214,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         else:
             values[f.name] = raw.strip()
     backend = str(values.get("storage_backend", "azure")).lower()
-    if backend not in ("azure", "s3"):
+    if backend not in BACKENDS:
         raise StorageConfigError(
             f"STORAGE_BACKEND={backend!r} is not a known backend",
-            hint="set STORAGE_BACKEND to azure or s3",
+            hint=f"set STORAGE_BACKEND to one of {', '.join(BACKENDS)}",
         )
     values["storage_backend"] = backend
     settings = Settings(**values)  # type: ignore[arg-type]

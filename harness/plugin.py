@@ -16,12 +16,13 @@ from typing import Any, cast
 
 import pytest
 
-from crownsafe.redaction import redact
+from crownsafe.config import BACKENDS
+from crownsafe.redaction import XML_MARKER, known_secrets, redact
 from harness.environment import collect_environment
 from harness.runfolder import resolve_run_dir, write_file
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.suites import SuiteFile, TestRecord
-from harness.services.base import ProvisionMode
+from harness.services.base import PROVISION_MODES, ProvisionMode
 
 __all__ = [
     "BACKENDS",
@@ -39,10 +40,9 @@ pytest_plugins = [
     "harness.fixtures.database",
     "harness.fixtures.faults",
     "harness.fixtures.api",
+    "harness.logscan",
 ]
 
-BACKENDS = ("azure", "s3")
-PROVISION_MODES = ("local", "docker", "external")
 MESSAGE_LIMIT = 2000
 
 
@@ -95,6 +95,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         return
     config.pluginmanager.register(ResultRecorder(config), "crownsafe-result-recorder")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """pytest's own JUnit XML (`--junit-xml`) carries raw failure text: pass it through the
+    one redactor once pytest has written it, so a CI artifact never holds a secret."""
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if _is_worker(config) or not xmlpath or not Path(xmlpath).is_file():
+        return
+    path = Path(xmlpath)
+    text = path.read_text("utf-8")
+    clean = redact(text, *known_secrets(os.environ), marker=XML_MARKER)
+    if clean != text:
+        path.write_text(clean, "utf-8")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -152,7 +166,7 @@ def _message(report: pytest.TestReport) -> str:
     else:
         crash = getattr(longrepr, "reprcrash", None)
         text = str(getattr(crash, "message", "") or "") or report.longreprtext
-    text = redact(text.strip())
+    text = redact(text.strip(), *known_secrets(os.environ))
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
 
 
@@ -184,7 +198,9 @@ class ResultRecorder:
         elif report.when == "call":
             if xfail:
                 entry["outcome"] = "xfailed" if report.skipped else "xpassed"
-                entry["message"] = redact(str(getattr(report, "wasxfail", "")))
+                entry["message"] = redact(
+                    str(getattr(report, "wasxfail", "")), *known_secrets(os.environ)
+                )
             elif report.failed:
                 entry.update(outcome="failed", message=_message(report))
             elif report.skipped:

@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.runfolder import load_run
+from harness.progress import ReportLogFollower, StageView, summary
+from harness.report import analyse, build_report, load, verdict_lines
+from harness.report.findings import EXIT_CODES, Verdict
+from harness.runfolder import load_run, write_file
+from harness.runfolder.summary import RunSummaryFile, StageRecord, SuiteRow
 from harness.services.base import ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, build_service, start_services
 
@@ -29,6 +33,7 @@ __all__ = [
     "STAGES",
     "RunContext",
     "Stage",
+    "StageOutcome",
     "StageResult",
     "run_stages",
     "summary_rows",
@@ -68,9 +73,13 @@ class RunContext:
     workers: int = 2
     pytest_args: list[str] = field(default_factory=list)
     bench_profile: str = "quick"
+    run_profile: str | None = None
     services: ProvisionedServices | None = None
     report_path: Path | None = None
+    verdict: Verdict | None = None
     print: Callable[[str], None] = print
+    view: StageView | None = None
+    outcomes: list[StageOutcome] = field(default_factory=list)
 
     def child_env(self) -> dict[str, str]:
         env = {**os.environ, "HARNESS_RUN_DIR": str(self.run_dir)}
@@ -114,10 +123,35 @@ def _services(ctx: RunContext) -> StageResult:
     return StageResult(True, f"all ready in {ctx.services.parallel_ready_s:.2f} s")
 
 
-def _pytest(ctx: RunContext, argv: list[str], what: str) -> StageResult:
+def _pytest(ctx: RunContext, argv: list[str], what: str, name: str) -> StageResult:
+    """Run pytest in a child process; count its tests as they come from its report log.
+
+    On a live terminal view the child's output goes to `logs/<name>.log` (its tail is
+    shown when it fails); otherwise it streams to this process's output as it comes."""
+    logs = ctx.run_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    report_log = logs / f"{name}.reportlog.jsonl"
+    report_log.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", *argv, "-p", "no:locust"]
+    command.append(f"--report-log={report_log}")
     ctx.print("    $ " + shlex.join(command[2:]))
-    code = subprocess.run(command, cwd=ctx.root, env=ctx.child_env(), check=False).returncode
+    live = ctx.view is not None and ctx.view.live
+    output = logs / f"{name}.log"
+    on_update = ctx.view.counts if ctx.view is not None else (lambda counts: None)
+    with ReportLogFollower(report_log, on_update) as follower:
+        if live:
+            with output.open("w", encoding="utf-8") as out:
+                code = subprocess.run(
+                    command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out, check=False
+                ).returncode
+        else:
+            code = subprocess.run(
+                command, cwd=ctx.root, env=ctx.child_env(), check=False
+            ).returncode
+    ctx.print(f"    tests: {follower.counts.line()}")
+    if live and code != 0:
+        tail = output.read_text("utf-8", errors="replace").splitlines()[-40:]
+        ctx.print("\n".join(["    --- last lines of " + str(output), *tail]))
     if code == 5:
         return StageResult(False, f"no tests were collected in {what} (pytest exit 5)")
     return StageResult(code == 0, f"pytest exit {code}")
@@ -129,16 +163,17 @@ def _suites(ctx: RunContext) -> StageResult:
         return StageResult(False, f"none of {', '.join(SUITE_PATHS)} exists under {ctx.root}")
     argv = [*paths, "-q", "-rfE", f"--backends={','.join(ctx.backends)}"]
     argv += ["--provision=external", f"--run-dir={ctx.run_dir}"]
+    argv += [f"--junit-xml={ctx.run_dir / 'junit' / 'suites.xml'}"]
     if ctx.workers > 0:
         argv += ["-n", str(ctx.workers), "--dist", "loadgroup"]
-    return _pytest(ctx, [*argv, *ctx.pytest_args], " ".join(paths))
+    return _pytest(ctx, [*argv, *ctx.pytest_args], " ".join(paths), "suites")
 
 
 def _benchmarks(ctx: RunContext) -> StageResult:
     try:
-        from harness.bench import main as bench_main
+        from harness.bench.command import main as bench_main
     except ImportError as exc:
-        return StageResult(False, f"harness.bench is not available ({exc})")
+        return StageResult(False, f"harness.bench.command is not available ({exc})")
     argv = ["--run-dir", str(ctx.run_dir), "--backends", ",".join(ctx.backends)]
     argv += ["--provision", ctx.mode] + (["--full"] if ctx.bench_profile == "full" else [])
     code = bench_main(argv)
@@ -146,9 +181,8 @@ def _benchmarks(ctx: RunContext) -> StageResult:
 
 
 def _report(ctx: RunContext) -> StageResult:
-    from harness.report import render_run
-
-    ctx.report_path = render_run(ctx.run_dir)
+    report = build_report(ctx.run_dir, profile=ctx.run_profile)
+    ctx.report_path, ctx.verdict = report.path, report.findings.verdict
     return StageResult(True, f"report written to {ctx.report_path}")
 
 
@@ -193,22 +227,38 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class StageOutcome:
+    name: str
+    ok: bool
+    seconds: float
+    detail: str
+
+
+def _run_one(ctx: RunContext, stage: Stage) -> StageResult:
+    try:
+        return stage.run(ctx)
+    except ServiceStartError as exc:
+        return StageResult(False, str(exc))
+    except Exception as exc:
+        ctx.print(traceback.format_exc(limit=-3).rstrip())
+        return StageResult(False, f"{type(exc).__name__}: {exc}")
+
+
 def run_stages(ctx: RunContext, names: list[str]) -> int:
-    """Run the named stages in order (stop at the first failure); print the summary."""
+    """Run the named stages in order (bootstrap or services failing stops the run); print
+    the summary, then the verdict as the last lines before the report's path; return the
+    verdict's exit code (1 when a stage failed)."""
+    view = ctx.view or StageView(ctx.print)
     failed = False
     try:
         for index, name in enumerate(names, 1):
             stage = STAGES[name]
-            ctx.print(f"==> [{index}/{len(names)}] {name}: {stage.description}")
             began = time.perf_counter()
-            try:
-                result = stage.run(ctx)
-            except ServiceStartError as exc:
-                result = StageResult(False, str(exc))
-            except Exception as exc:
-                ctx.print(traceback.format_exc(limit=-3).rstrip())
-                result = StageResult(False, f"{type(exc).__name__}: {exc}")
+            with view.stage(index, len(names), name, stage.description):
+                result = _run_one(ctx, stage)
             took = time.perf_counter() - began
+            ctx.outcomes.append(StageOutcome(name, result.ok, round(took, 3), result.detail))
             status = "ok" if result.ok else "FAILED"
             ctx.print(f"<== {name} {status} in {took:.2f} s: {result.detail}")
             if not result.ok:
@@ -220,11 +270,35 @@ def run_stages(ctx: RunContext, names: list[str]) -> int:
             ctx.services.stop()
             ctx.services = None
     rows = summary_rows(ctx.run_dir)
-    if rows:
+    if rows and view.live and view.console is not None:
+        summary(rows, view.console)
+    elif rows:
         ctx.print("\nResults per suite and backend:\n" + summary_table(rows))
-        failed = failed or any(r["failed"] or r["error"] for r in rows)
     ctx.print(f"\nrun folder: {ctx.run_dir}")
-    ctx.print("RESULT: " + ("FAILED" if failed else "passed"))
+    verdict = ctx.verdict or analyse(load(ctx.run_dir, profile=ctx.run_profile)).verdict
+    ctx.verdict = verdict
+    if failed:
+        ctx.print("a stage failed: see its output above")
+    for line in verdict_lines(verdict):
+        ctx.print(line)
     if ctx.report_path is not None:
         ctx.print(f"report: {ctx.report_path}")
-    return 1 if failed else 0
+    code = EXIT_CODES["not ready"] if failed else verdict.exit_code
+    write_file(ctx.run_dir, _summary(ctx, verdict, rows, code))
+    return code
+
+
+def _summary(
+    ctx: RunContext, verdict: Verdict, rows: list[dict[str, Any]], code: int
+) -> RunSummaryFile:
+    return RunSummaryFile(
+        outcome=verdict.outcome,
+        exit_code=code,
+        profile=verdict.profile,
+        reasons=verdict.reasons,
+        missing=verdict.missing,
+        stages=[StageRecord(**vars(o)) for o in ctx.outcomes],
+        suites=[SuiteRow(**row) for row in rows],
+        run_dir=str(ctx.run_dir),
+        report=str(ctx.report_path) if ctx.report_path else None,
+    )

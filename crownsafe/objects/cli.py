@@ -11,7 +11,9 @@ The database must be at the Alembic head (`alembic upgrade head`): progress is k
 migration re-run copies nothing. Progress goes to stderr; the report is printed to stdout
 as JSON (and written to --report). Exit status: 0 when every object is verified (or for
 a dry run), 1 when objects failed or mismatched, 2 for configuration errors.
-`crownsafe-harness migrate-objects` delegates here.
+
+`configure_parser` and `run` are public so that another command line (the harness's
+`migrate-objects` command) can offer the same arguments and behaviour under its own parser.
 """
 
 from __future__ import annotations
@@ -36,15 +38,23 @@ from crownsafe.objects import (
 )
 from crownsafe.storage.base import StorageClient
 
-__all__ = ["build_parser", "main"]
+__all__ = ["DESCRIPTION", "build_parser", "configure_parser", "main", "run"]
+
+DESCRIPTION = (
+    "Copy every object of an S3 bucket into an Azure Blob container, verify each copy "
+    "(size + sha256), and rewrite the rows that point at S3."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="crownsafe-migrate-objects",
-        description="Copy every object of an S3 bucket into an Azure Blob container, verify "
-        "each copy (size + sha256), and rewrite the rows that point at S3.",
-    )
+    """The `crownsafe-migrate-objects` parser."""
+    parser = argparse.ArgumentParser(prog="crownsafe-migrate-objects", description=DESCRIPTION)
+    configure_parser(parser)
+    return parser
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the migration's arguments to `parser` (this tool's own, or a sub-command's)."""
     parser.add_argument("--source-bucket", help="S3 bucket (default: S3_BUCKET)")
     parser.add_argument(
         "--target-container", help="Azure container (default: AZURE_STORAGE_CONTAINER)"
@@ -68,7 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-rewrite-urls", action="store_true", help="copy objects only")
     parser.add_argument("--progress-every", type=int, default=100, help="objects per line")
     parser.add_argument("--report", type=Path, help="also write the JSON report here")
-    return parser
 
 
 def _factories(
@@ -124,8 +133,8 @@ def _migrate(args: argparse.Namespace) -> MigrationReport:
         engine.dispose()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Migrate as `args` (parsed by a `configure_parser` parser) say; the exit status."""
     try:
         report = _migrate(args)
     except (DatabaseConfigError, LedgerError, StorageError, SQLAlchemyError) as exc:
@@ -137,6 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(text + "\n")
     return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`crownsafe-migrate-objects`."""
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ from crownsafe.resilience import (
     is_retryable,
     log_storage_failure,
 )
+from crownsafe.storage._guards import ReadGuard, WriteGuard, is_seekable
 from crownsafe.storage.base import (
     DEFAULT_CHUNK_SIZE,
     BlobInfo,
@@ -107,54 +108,6 @@ class _GiveUp(Exception):
     def __init__(self, error: BaseException) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-class _ReadGuard:
-    """A non-seekable view of a stream that counts the bytes read through it."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self.consumed = 0
-
-    def read(self, size: int = -1, /) -> bytes:
-        data = self._stream.read(size) or b""
-        self.consumed += len(data)
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-
-class _WriteGuard:
-    """A non-seekable sink that counts the bytes written through it."""
-
-    def __init__(self, sink: BinaryIO) -> None:
-        self._sink = sink
-        self.written = 0
-
-    def write(self, data: bytes) -> int:
-        count = self._sink.write(data)
-        self.written += len(data)
-        return count if count is not None else len(data)
-
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def flush(self) -> None:
-        self._sink.flush()
-
-
-def _seekable(stream: object) -> bool:
-    try:
-        return bool(getattr(stream, "seekable", lambda: False)())
-    except (OSError, ValueError):
-        return False
 
 
 class ResilientStorageClient(ClosingContextManager):
@@ -270,14 +223,14 @@ class ResilientStorageClient(ClosingContextManager):
         after_failure = None
         body: Any = data
         if not isinstance(data, bytes | bytearray | memoryview | str | os.PathLike):
-            if _seekable(data):
+            if is_seekable(data):
                 start = data.tell()
 
                 def before_retry() -> None:
                     data.seek(start)
 
             else:
-                guard = body = _ReadGuard(data)
+                guard = body = ReadGuard(data)
 
                 def after_failure(exc: BaseException, _: int) -> BaseException | None:
                     if guard.consumed and is_retryable(exc):
@@ -314,7 +267,7 @@ class ResilientStorageClient(ClosingContextManager):
     def download_to(self, blob_name: str, file: BinaryIO | os.PathLike[str] | str) -> int:
         if isinstance(file, str | os.PathLike):
             return self._run("download_to", blob_name, self.inner.download_to, blob_name, file)
-        if _seekable(file):
+        if is_seekable(file):
             start = file.tell()
 
             def rewind() -> None:
@@ -329,7 +282,7 @@ class ResilientStorageClient(ClosingContextManager):
                 file,
                 before_retry=rewind,
             )
-        guard = _WriteGuard(file)
+        guard = WriteGuard(file)
 
         def after_failure(exc: BaseException, _: int) -> BaseException | None:
             return exc if guard.written else None

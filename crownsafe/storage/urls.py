@@ -32,6 +32,7 @@ from typing import Literal
 from urllib.parse import SplitResult, parse_qs, quote, unquote, urlsplit
 
 from crownsafe.errors import InvalidBlobNameError, StorageError
+from crownsafe.redaction import MARKER
 from crownsafe.storage.naming import (
     validate_blob_name,
     validate_bucket_name,
@@ -172,7 +173,7 @@ def _redact(url: str) -> str:
         host = parts.netloc.rpartition("@")[2]
         shown = f"{parts.scheme}://{host}{parts.path}" if parts.scheme else parts.path
         if parts.query:
-            shown += "?<query removed>"
+            shown += f"?{MARKER}"
     except ValueError:
         shown = url.split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
     return repr(shown if len(shown) <= 200 else shown[:160] + "...")

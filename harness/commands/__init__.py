@@ -1,3 +1,10 @@
-"""Subcommands of `crownsafe-harness`, one module each, registered with `register(commands)`."""
+"""The `crownsafe-harness` commands, one module each.
 
-__all__: list[str] = []
+Each module exposes `register(commands)`, which adds its sub-parser (help on the command
+and on every argument) with `set_defaults(handler=...)`; `harness.cli` lists the modules.
+The `bench` command lives with the benchmark code, in `harness.bench.command`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["app_up", "migrate_objects", "report", "run", "services", "token"]

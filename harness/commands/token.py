@@ -14,7 +14,7 @@ import sys
 __all__ = ["register", "run"]
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "token",
         help="mint a bearer token for the API",

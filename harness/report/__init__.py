@@ -30,6 +30,7 @@ __all__ = [
     "load",
     "render",
     "render_run",
+    "verdict_lines",
     "view",
 ]
 
@@ -40,12 +41,27 @@ class Report:
     findings: Findings
 
 
-def build_report(run_dir: Path, baseline: Path | None = None, out: Path | None = None) -> Report:
-    """Render `run_dir` (against `baseline`) into `out` (default `run_dir/index.html`)."""
-    findings = analyse(load(run_dir, baseline))
+def build_report(
+    run_dir: Path,
+    baseline: Path | None = None,
+    out: Path | None = None,
+    *,
+    profile: str | Path | None = None,
+) -> Report:
+    """Render `run_dir` (against `baseline`, judged by `profile`) into `out` (default
+    `run_dir/index.html`)."""
+    findings = analyse(load(run_dir, baseline, profile))
     target = write_page(view(findings), out or Path(run_dir) / "index.html")
     return Report(target, findings)
 
 
 def render_run(run_dir: Path, baseline: Path | None = None, out: Path | None = None) -> Path:
     return build_report(run_dir, baseline, out).path
+
+
+def verdict_lines(verdict: Verdict) -> list[str]:
+    """The verdict as the console's last lines: outcome, then why."""
+    lines = [f"verdict: {verdict.outcome.upper()} (run profile {verdict.profile})"]
+    lines += [f"  - {reason}" for reason in verdict.reasons]
+    lines += [f"  - {missing}" for missing in verdict.missing]
+    return lines

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import cost, stats
-from harness.bench import DEFAULT_NOISE_FLOOR, find_regressions
+from harness.bench import cost, stats
+from harness.bench.gate import DEFAULT_NOISE_FLOOR, find_regressions
+from harness.report.assessment import assess
 from harness.report.findings import (
     BaselineRow,
     CostFindings,
     Findings,
     OpStats,
+    Outcome,
+    RegressionLine,
     SampleSet,
     Sweep,
     Verdict,
@@ -30,9 +33,9 @@ from harness.report.labels import (
     ratio_label,
 )
 from harness.report.load import ReportInput
+from harness.report.profile import RunProfile, load_profile
 from harness.runfolder import RunData
 from harness.runfolder.bench import OverheadRatio, SweepPoint
-from harness.runfolder.migration import MUST_BE_TRUE, MUST_BE_ZERO
 
 __all__ = [
     "aa_floors",
@@ -175,28 +178,9 @@ def baseline_rows(run: RunData, baseline: RunData, threshold: float = 0.10) -> l
     return rows
 
 
-def _walk(obj: object, path: str = "") -> list[tuple[str, object]]:
-    if isinstance(obj, dict):
-        return [kv for k, v in obj.items() for kv in _walk(v, f"{path}.{k}" if path else str(k))]
-    if isinstance(obj, list):
-        return [kv for i, v in enumerate(obj) for kv in _walk(v, f"{path}[{i}]")]
-    return [(path, obj)]
-
-
-def _migration_problems(sections: dict[str, dict[str, object]]) -> list[str]:
-    problems = []
-    for path, value in _walk(sections):
-        leaf = path.rsplit(".", 1)[-1]
-        if leaf in MUST_BE_ZERO and isinstance(value, int | float) and value > 0:
-            problems.append(f"migration: {path} = {value}")
-        if leaf in MUST_BE_TRUE and value is False:
-            problems.append(f"migration: {path} is false")
-    return problems
-
-
-def verdict(run: RunData, baseline: list[BaselineRow] | None = None) -> Verdict:
-    """Ready only when something ran and nothing failed, lost, mismatched or regressed."""
-    reasons: list[str] = [f"{p}" for p in run.problems]
+def _failures(run: RunData, profile: RunProfile) -> tuple[list[str], list[str]]:
+    """(reasons the run is not ready, notes): everything that failed, required or not."""
+    reasons: list[str] = [str(p) for p in run.problems]
     notes: list[str] = []
     for suite in run.suites:
         for backend in suite.backend_names():
@@ -217,33 +201,81 @@ def verdict(run: RunData, baseline: list[BaselineRow] | None = None) -> Verdict:
         reasons += [
             f"resilience check failed: {c.name} [{c.backend}]" for c in res.checks if not c.passed
         ]
-    else:
-        notes.append("no resilience results in this run")
     if run.migration is not None:
-        reasons += _migration_problems(run.migration.sections)
-    else:
-        notes.append("no migration results in this run")
+        reasons += run.migration.broken_promises()
     goal_reasons, goal_notes = goal_findings(run)
     reasons += goal_reasons
-    notes += goal_notes
+    if profile.benchmarks.undecided_fails:
+        reasons += [
+            f"{n} (the profile {profile.name!r} counts undecided as failed)" for n in goal_notes
+        ]
+    else:
+        notes += goal_notes
     gate = run.bench.gate
     if gate is not None and not gate.passed:
         names = ", ".join(r.name for r in gate.regressions) or "see bench/gate.json"
         reasons.append(f"benchmark regression gate failed: {names}")
-    for row in baseline or []:
-        if row.regression:
-            reasons.append(f"regression against the baseline: {row.name}")
     if run.load is not None:
         reasons += [
             f"load SLO missed: {s.name} ({s.detail})" for s in run.load.slos if not s.passed
         ]
     for area, checks in run.checks.items():
         reasons += [f"{area} check failed: {c.name}" for c in checks if not c.passed]
-    if run.bench.empty():
-        notes.append("no benchmark data in this run")
+    return reasons, notes
+
+
+def verdict(
+    run: RunData, profile: RunProfile | None = None, baseline: list[BaselineRow] | None = None
+) -> Verdict:
+    """ready / not ready / incomplete against `profile` (default: the default profile)."""
+    profile = profile or load_profile()
+    items = assess(run, profile)
+    reasons, notes = _failures(run, profile)
+    reasons += [
+        f"regression against the baseline: {r.name}" for r in baseline or [] if r.regression
+    ]
+    missing = []
+    for item in items:
+        if item.status != "not assessed":
+            continue
+        absent = [b for b in item.required_backends if b not in item.assessed_backends]
+        where = f" on {', '.join(absent)}" if absent and item.assessed_backends else ""
+        missing.append(f"{item.label}: not assessed{where} ({item.detail})")
     if not run.suites and run.bench.empty() and run.resilience is None and run.migration is None:
-        reasons.append("nothing ran: the run folder holds no suite, benchmark or summary results")
-    return Verdict(ready=not reasons, reasons=reasons, notes=notes)
+        notes.append("nothing ran: the run folder holds no suite, benchmark or summary results")
+    outcome: Outcome = "not ready" if reasons else "incomplete" if missing else "ready"
+    return Verdict(outcome, profile.name, reasons, missing, notes, items)
+
+
+def regression_lines(
+    run: RunData, baseline: RunData | None, rows: list[BaselineRow] | None
+) -> dict[str, list[RegressionLine]]:
+    """Benchmarks slower than the baseline, grouped by operation, each with its size."""
+    label_of = {
+        b.fullname or b.name: op_label(b.operation, b.size_bytes) for b in run.bench.benchmarks
+    }
+    grouped: dict[str, list[RegressionLine]] = {}
+
+    def add(name: str, change: str, against: str) -> None:
+        line = RegressionLine(label_of.get(name, "other"), name, change, against)
+        grouped.setdefault(line.operation, []).append(line)
+
+    for row in rows or []:
+        if row.regression and baseline is not None:
+            if row.comparison is not None:
+                r = row.comparison.ratio
+                change = f"{r.value - 1:+.0%} [CI {r.low - 1:+.0%}, {r.high - 1:+.0%}]"
+            else:
+                change = f"{row.median_s / row.baseline_median_s - 1:+.0%} (medians only)"
+            add(row.name, change, baseline.path.name)
+    gate = run.bench.gate
+    for reg in gate.regressions if gate is not None else []:
+        add(
+            reg.name,
+            f"{reg.ratio - 1:+.0%} (median; regression gate)",
+            gate.baseline if gate else "",
+        )
+    return dict(sorted(grouped.items()))
 
 
 def _sweeps(run: RunData) -> list[Sweep]:
@@ -294,7 +326,8 @@ def analyse(data: ReportInput) -> Findings:
     return Findings(
         run=run,
         baseline=data.baseline,
-        verdict=verdict(run, rows),
+        verdict=verdict(run, data.profile, rows),
+        regressions=regression_lines(run, data.baseline, rows),
         op_stats=op_stats(run),
         ratios=ordered_ratios(run),
         memory=list(run.bench.memory),

@@ -7,18 +7,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-from harness import cost, stats
-from harness.bench import DEFAULT_NOISE_FLOOR
+from harness.bench import cost, stats
+from harness.bench.gate import DEFAULT_NOISE_FLOOR
 from harness.runfolder import RunData
 from harness.runfolder.bench import MemoryPoint, OverheadRatio, SweepPoint
 
 __all__ = [
+    "EXIT_CODES",
     "SEED_ROWS",
+    "AssessedItem",
     "BaselineRow",
     "CostFindings",
     "Findings",
+    "ItemStatus",
     "OpStats",
+    "Outcome",
+    "RegressionLine",
     "SampleSet",
     "SeedRow",
     "Sweep",
@@ -105,13 +111,53 @@ class CostFindings:
     bills: list[tuple[cost.WorkloadProfile, list[cost.MonthlyCost]]]
 
 
+Outcome = Literal["ready", "not ready", "incomplete"]
+ItemStatus = Literal["passed", "failed", "undecided", "not assessed"]
+EXIT_CODES: dict[str, int] = {"ready": 0, "not ready": 1, "incomplete": 3}
+
+
+@dataclass(frozen=True)
+class AssessedItem:
+    """One thing the run profile requires, and what this run made of it."""
+
+    label: str
+    required_backends: tuple[str, ...]
+    assessed_backends: tuple[str, ...]
+    status: ItemStatus
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RegressionLine:
+    """One benchmark slower than the baseline, e.g. `+18% [CI 11%, 25%] vs baseline <id>`."""
+
+    operation: str
+    name: str
+    change: str
+    baseline: str
+
+
 @dataclass
 class Verdict:
-    """The run's one verdict: ready only when nothing failed and something ran."""
+    """The run's one verdict, computed once: the report, `run`'s summary and the exit code
+    all read it. ready: every required item assessed and passed; not ready: something
+    failed, was lost, regressed or missed a goal or SLO; incomplete: nothing failed but
+    something required was not assessed."""
 
-    ready: bool
+    outcome: Outcome
+    profile: str
     reasons: list[str]
+    missing: list[str]
     notes: list[str]
+    items: list[AssessedItem] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return self.outcome == "ready"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome]
 
 
 @dataclass
@@ -125,4 +171,5 @@ class Findings:
     sweeps: list[Sweep]
     baseline_rows: list[BaselineRow] | None
     costs: CostFindings
+    regressions: dict[str, list[RegressionLine]] = field(default_factory=dict)
     emulated: bool = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.report.profile import RunProfile, load_profile
 from harness.runfolder import RunData, load_run
 
 __all__ = ["ReportInput", "load"]
@@ -14,11 +15,16 @@ __all__ = ["ReportInput", "load"]
 class ReportInput:
     run: RunData
     baseline: RunData | None = None
+    profile: RunProfile | None = None
 
 
-def load(run_dir: Path, baseline: Path | None = None) -> ReportInput:
-    """The run folder and the optional baseline folder, every file validated."""
+def load(
+    run_dir: Path, baseline: Path | None = None, profile: str | Path | None = None
+) -> ReportInput:
+    """The run folder, the optional baseline folder (every file validated) and the run
+    profile (`None`: the default profile; ProfileError when it does not exist or parse)."""
     return ReportInput(
         run=load_run(Path(run_dir)),
         baseline=load_run(Path(baseline)) if baseline is not None else None,
+        profile=load_profile(profile) if profile is not None else None,
     )

@@ -26,7 +26,8 @@ from harness.services.readiness import (
     NotReadyError,
     launch_local,
     require_docker_engine,
-    wait_until_ready,
+    start_container,
+    wait_or_fail,
 )
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
     "WELL_KNOWN_ACCOUNT_NAME",
     "AzuriteService",
     "find_azurite_binary",
-    "parse_connection_string",
 ]
 
 WELL_KNOWN_ACCOUNT_NAME = "devstoreaccount1"
@@ -63,24 +63,32 @@ def find_azurite_binary(environ: Mapping[str, str] | None = None) -> Path | None
     return None
 
 
-def parse_connection_string(connection_string: str) -> dict[str, str]:
-    """Split `Key=Value;...` into a dict with lower-cased keys (values may contain '=')."""
-    parts: dict[str, str] = {}
-    for item in connection_string.split(";"):
-        key, sep, value = item.strip().partition("=")
-        if sep and key:
-            parts[key.strip().lower()] = value.strip()
-    return parts
+def _parse_connection_string(connection_string: str) -> dict[str, str]:
+    """crownsafe's parse (upper-cased keys), a malformed string as a ServiceStartError.
+
+    Imported when used: `crownsafe.storage.azure` loads the Azure SDK, which only an
+    external account needs here.
+    """
+    from crownsafe.errors import StorageConfigError
+    from crownsafe.storage.azure import parse_connection_string
+
+    try:
+        return parse_connection_string(connection_string)
+    except StorageConfigError as exc:
+        raise ServiceStartError(
+            AzuriteService.name, f"HARNESS_AZURE_CONNECTION_STRING: {exc}", _EXTERNAL_FIX
+        ) from None
 
 
 def _blob_endpoint_of(parts: Mapping[str, str]) -> str:
-    if parts.get("blobendpoint"):
-        return parts["blobendpoint"].rstrip("/")
-    if parts.get("usedevelopmentstorage", "").lower() == "true":
+    """The blob endpoint a connection string's parts (upper-cased keys) name."""
+    if parts.get("BLOBENDPOINT"):
+        return parts["BLOBENDPOINT"].rstrip("/")
+    if parts.get("USEDEVELOPMENTSTORAGE", "").lower() == "true":
         return f"http://127.0.0.1:10000/{WELL_KNOWN_ACCOUNT_NAME}"
-    protocol = parts.get("defaultendpointsprotocol", "https")
-    suffix = parts.get("endpointsuffix", "core.windows.net")
-    return f"{protocol}://{parts.get('accountname', '')}.blob.{suffix}"
+    protocol = parts.get("DEFAULTENDPOINTSPROTOCOL", "https")
+    suffix = parts.get("ENDPOINTSUFFIX", "core.windows.net")
+    return f"{protocol}://{parts.get('ACCOUNTNAME', '')}.blob.{suffix}"
 
 
 class AzuriteService(ManagedService):
@@ -267,33 +275,31 @@ class AzuriteService(ManagedService):
             "azurite-blob --blobHost 0.0.0.0 --blobPort 10000 --inMemoryPersistence "
             "--disableTelemetry --skipApiVersionCheck"
         )
-        try:
-            container.start()
-        except Exception as exc:
-            container.stop()
-            raise ServiceStartError(
-                self.name,
-                f"the Azurite container did not start ({type(exc).__name__}: {exc})",
-                f"check that `docker pull {AZURITE_DOCKER_IMAGE}` works",
-            ) from None
-        self._container = container
+        self._container = start_container(
+            self.name,
+            container,
+            "the Azurite container",
+            f"check that `docker pull {AZURITE_DOCKER_IMAGE}` works",
+        )
         self._set_endpoint(
             container.get_container_host_ip(), int(container.get_exposed_port(10000))
         )
-        self._wait_or_fail("the Azurite container does not answer", "check `docker logs`")
+        wait_or_fail(self, "the Azurite container does not answer", "check `docker logs`")
 
     def _read_external(self) -> dict[str, str]:
+        """The external account as connection-string parts (upper-cased keys), plus
+        CONNECTION_STRING when one was given."""
         env = self._environ
         connection_string = env.get("HARNESS_AZURE_CONNECTION_STRING", "").strip()
         if connection_string:
-            parts = parse_connection_string(connection_string)
-            if not parts.get("accountname") and not parts.get("blobendpoint"):
+            parts = _parse_connection_string(connection_string)
+            if not parts.get("ACCOUNTNAME") and not parts.get("BLOBENDPOINT"):
                 raise ServiceStartError(
                     self.name,
                     "HARNESS_AZURE_CONNECTION_STRING has neither AccountName nor BlobEndpoint",
                     _EXTERNAL_FIX,
                 )
-            return {"connection_string": connection_string, **parts}
+            return {**parts, "CONNECTION_STRING": connection_string}
         account_url = env.get("HARNESS_AZURE_ACCOUNT_URL", "").strip().rstrip("/")
         account_key = env.get("HARNESS_AZURE_ACCOUNT_KEY", "").strip()
         if not (account_url and account_key):
@@ -305,13 +311,13 @@ class AzuriteService(ManagedService):
         if not name:
             path_name = url.path.strip("/").split("/")[0]
             name = path_name or (url.hostname or "").split(".")[0]
-        return {"blobendpoint": account_url, "accountname": name, "accountkey": account_key}
+        return {"BLOBENDPOINT": account_url, "ACCOUNTNAME": name, "ACCOUNTKEY": account_key}
 
     def _start_external(self) -> None:
         parts = self._read_external()
-        self._external_connection_string = parts.get("connection_string", "")
-        self.account_name = parts.get("accountname", "")
-        self.account_key = parts.get("accountkey", "")
+        self._external_connection_string = parts.get("CONNECTION_STRING", "")
+        self.account_name = parts.get("ACCOUNTNAME", "")
+        self.account_key = parts.get("ACCOUNTKEY", "")
         self.blob_endpoint = _blob_endpoint_of(parts)
         if not self.account_name:
             self.account_name = urlsplit(self.blob_endpoint).path.strip("/").split("/")[0]
@@ -322,11 +328,4 @@ class AzuriteService(ManagedService):
         self.port = url.port or (443 if url.scheme == "https" else 80)
         verify = self._environ.get("HARNESS_AZURE_CONNECTION_VERIFY", "").strip()
         self.cert_path = Path(verify) if verify else None
-        self._wait_or_fail(f"{self.blob_endpoint} does not answer", _EXTERNAL_FIX)
-
-    def _wait_or_fail(self, why: str, fix: str) -> None:
-        try:
-            wait_until_ready(self.probe, timeout=self.ready_timeout, interval=0.25)
-        except NotReadyError as exc:
-            self.stop()
-            raise ServiceStartError(self.name, f"{why} ({exc})", fix) from None
+        wait_or_fail(self, f"{self.blob_endpoint} does not answer", _EXTERNAL_FIX)

@@ -17,9 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, get_args
 
 __all__ = [
+    "PROVISION_MODES",
     "ManagedService",
     "ProvisionMode",
     "Service",
@@ -32,6 +33,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ProvisionMode = Literal["local", "docker", "external"]
+PROVISION_MODES: tuple[ProvisionMode, ...] = get_args(ProvisionMode)
 
 
 class ServiceStartError(RuntimeError):
@@ -148,8 +150,10 @@ class ManagedService(Service):
         ready_timeout: float = 15.0,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        if mode not in ("local", "docker", "external"):
-            raise ValueError(f"unknown provision mode {mode!r}: use local, docker or external")
+        if mode not in PROVISION_MODES:
+            raise ValueError(
+                f"unknown provision mode {mode!r}: use one of {', '.join(PROVISION_MODES)}"
+            )
         super().__init__(mode)
         self.log_dir = log_dir
         self.ready_timeout = ready_timeout
@@ -167,6 +171,10 @@ class ManagedService(Service):
 
     def check_prerequisites(self) -> None:
         """Raise ServiceStartError if this mode cannot work here (cheap, no I/O to services)."""
+
+    def probe(self) -> None:
+        """Return when the service answers; raise `readiness.NotReadyError` while it does not."""
+        raise NotImplementedError
 
     def _start_local(self) -> None:
         raise NotImplementedError

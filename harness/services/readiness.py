@@ -10,11 +10,18 @@ import functools
 from collections.abc import Callable, Mapping
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from pathlib import Path
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from harness.services.base import ServiceProcess, ServiceStartError, free_port, tail
+from harness.services.base import (
+    ManagedService,
+    ServiceProcess,
+    ServiceStartError,
+    free_port,
+    tail,
+)
 
 __all__ = [
     "NotReadyError",
@@ -22,6 +29,8 @@ __all__ = [
     "launch_local",
     "probe_http",
     "require_docker_engine",
+    "start_container",
+    "wait_or_fail",
     "wait_until_ready",
 ]
 
@@ -81,6 +90,39 @@ def require_docker_engine(service: str) -> None:
             "start Docker (or set DOCKER_HOST to a running engine), "
             "or use --provision local (the default, no Docker needed)",
         ) from None
+
+
+class _Container(Protocol):
+    def start(self) -> object: ...
+
+    def stop(self) -> object: ...
+
+
+ContainerT = TypeVar("ContainerT", bound=_Container)
+
+
+def start_container(service: str, container: ContainerT, what: str, fix: str) -> ContainerT:
+    """`container.start()` (a testcontainers container), returned; when it cannot start, the
+    container is stopped again and a `ServiceStartError` says "`what` did not start"."""
+    try:
+        container.start()
+    except Exception as exc:
+        container.stop()
+        raise ServiceStartError(
+            service, f"{what} did not start ({type(exc).__name__}: {exc})", fix
+        ) from None
+    return container
+
+
+def wait_or_fail(service: ManagedService, why: str, fix: str) -> None:
+    """Wait until `service.probe()` passes within its `ready_timeout`; otherwise stop the
+    service and raise `ServiceStartError(why, fix)` (for containers and external endpoints,
+    which have no process whose exit would end the wait early)."""
+    try:
+        wait_until_ready(service.probe, timeout=service.ready_timeout, interval=0.25)
+    except NotReadyError as exc:
+        service.stop()
+        raise ServiceStartError(service.name, f"{why} ({exc})", fix) from None
 
 
 def probe_http(url: str, timeout: float = 2.0) -> None:

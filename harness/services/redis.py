@@ -24,7 +24,8 @@ from harness.services.readiness import (
     NotReadyError,
     launch_local,
     require_docker_engine,
-    wait_until_ready,
+    start_container,
+    wait_or_fail,
 )
 
 __all__ = ["REDIS_DOCKER_IMAGE", "RedisService", "redis_ping"]
@@ -140,18 +141,14 @@ class RedisService(ManagedService):
         from testcontainers.core.container import DockerContainer
 
         container = DockerContainer(REDIS_DOCKER_IMAGE).with_exposed_ports(6379)
-        try:
-            container.start()
-        except Exception as exc:
-            container.stop()
-            raise ServiceStartError(
-                self.name,
-                f"the Redis container did not start ({type(exc).__name__}: {exc})",
-                f"check that `docker pull {REDIS_DOCKER_IMAGE}` works",
-            ) from None
-        self._container = container
+        self._container = start_container(
+            self.name,
+            container,
+            "the Redis container",
+            f"check that `docker pull {REDIS_DOCKER_IMAGE}` works",
+        )
         self._set_address(container.get_container_host_ip(), int(container.get_exposed_port(6379)))
-        self._wait_or_fail("the Redis container does not answer PING", "check `docker logs`")
+        wait_or_fail(self, "the Redis container does not answer PING", "check `docker logs`")
 
     def _read_external(self) -> str:
         url = self._environ.get("HARNESS_REDIS_URL", "").strip()
@@ -167,11 +164,4 @@ class RedisService(ManagedService):
         self.url = self._read_external()
         parts = urlsplit(self.url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 6379
-        self._wait_or_fail(f"{self.describe()} does not answer PING", "check HARNESS_REDIS_URL")
-
-    def _wait_or_fail(self, why: str, fix: str) -> None:
-        try:
-            wait_until_ready(self.probe, timeout=self.ready_timeout, interval=0.25)
-        except NotReadyError as exc:
-            self.stop()
-            raise ServiceStartError(self.name, f"{why} ({exc})", fix) from None
+        wait_or_fail(self, f"{self.describe()} does not answer PING", "check HARNESS_REDIS_URL")

@@ -22,11 +22,11 @@ from harness.services.base import (
     ServiceStartError,
 )
 from harness.services.readiness import (
-    NotReadyError,
     launch_local,
     probe_http,
     require_docker_engine,
-    wait_until_ready,
+    start_container,
+    wait_or_fail,
 )
 
 __all__ = ["LOCALSTACK_DOCKER_IMAGE", "MOTO_ACCESS_KEY", "S3Service"]
@@ -138,19 +138,15 @@ class S3Service(ManagedService):
 
         image = self._environ.get("HARNESS_LOCALSTACK_IMAGE", LOCALSTACK_DOCKER_IMAGE)
         container = LocalStackContainer(image=image, region_name=self.region).with_services("s3")
-        try:
-            container.start()
-        except Exception as exc:
-            container.stop()
-            raise ServiceStartError(
-                self.name,
-                f"the LocalStack container did not start ({type(exc).__name__}: {exc})",
-                f"check that `docker pull {image}` works (or set HARNESS_LOCALSTACK_IMAGE)",
-            ) from None
-        self._container = container
+        self._container = start_container(
+            self.name,
+            container,
+            "the LocalStack container",
+            f"check that `docker pull {image}` works (or set HARNESS_LOCALSTACK_IMAGE)",
+        )
         self.access_key_id = self.secret_access_key = "testcontainers-localstack"
         self._set_endpoint(container.get_url())
-        self._wait_or_fail("the LocalStack container does not answer", "check `docker logs`")
+        wait_or_fail(self, "the LocalStack container does not answer", "check `docker logs`")
 
     def _read_external(self) -> tuple[str, str, str, str]:
         env = self._environ
@@ -177,14 +173,7 @@ class S3Service(ManagedService):
     def _start_external(self) -> None:
         endpoint, self.access_key_id, self.secret_access_key, self.region = self._read_external()
         self._set_endpoint(endpoint)
-        self._wait_or_fail(f"{self.endpoint_url} does not answer", _EXTERNAL_FIX)
-
-    def _wait_or_fail(self, why: str, fix: str) -> None:
-        try:
-            wait_until_ready(self.probe, timeout=self.ready_timeout, interval=0.25)
-        except NotReadyError as exc:
-            self.stop()
-            raise ServiceStartError(self.name, f"{why} ({exc})", fix) from None
+        wait_or_fail(self, f"{self.endpoint_url} does not answer", _EXTERNAL_FIX)
 
 
 def _importable(module: str) -> bool:

@@ -172,7 +172,7 @@ def _hmac(key: bytes, text: str) -> bytes:
 def sigv4_presign_signature(method: str, url: str, secret_key: str) -> str:
     """Recompute the SigV4 query signature of a presigned URL as if sent with `method`.
 
-    moto does not verify presigned signatures (FACTS.md), so the suite checks them itself:
+    moto does not verify presigned signatures (docs/emulators.md), so the suite checks them itself:
     the URL is bound to `method` exactly when this equals its X-Amz-Signature.
     Only `host` may be a signed header (what botocore signs for a presigned GET/PUT).
     """

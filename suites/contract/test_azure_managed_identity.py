@@ -1,7 +1,7 @@
 """Managed identity on Azure: bearer-token auth and user delegation SAS, end to end.
 
 Runs against its own Azurite over HTTPS with `--oauth basic` (user delegation keys need
-both, FACTS.md) and `harness.identity.FakeTokenCredential`, a test credential whose
+both, docs/emulators.md) and `harness.identity.FakeTokenCredential`, a test credential whose
 unsigned JWTs Azurite accepts (it checks aud/iss/nbf/exp, not the signature). What the
 emulator cannot show: a real Azure AD token and RBAC role checks (a real account would
 need the "Storage Blob Data Contributor" role plus "Delegator" for the key).

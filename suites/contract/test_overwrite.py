@@ -13,7 +13,7 @@ from .conftest import payload
 
 pytestmark = pytest.mark.contract
 
-# The documented difference (FACTS.md): the same typed error, each service's own status/code.
+# The documented difference (docs/emulators.md): one typed error, each service's status/code.
 CONFLICT_STATUS = {"azure": (409, "BlobAlreadyExists"), "s3": (412, "PreconditionFailed")}
 
 

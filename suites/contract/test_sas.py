@@ -1,7 +1,7 @@
 """SAS / presigned URLs: plain HTTP reads and writes, least privilege, expiry, start, HTTPS.
 
 Azurite enforces SAS permissions, expiry and signatures (403). moto checks none of them
-(FACTS.md), so on S3 the suite verifies each presigned URL's parameters and recomputes its
+(docs/emulators.md), so on S3 the suite verifies each presigned URL's parameters and recomputes its
 SigV4 signature itself, and records the emulator gap in `contract_gaps.json`.
 """
 
@@ -28,7 +28,7 @@ from .conftest import (
 pytestmark = pytest.mark.contract
 
 RecordGap = Callable[[str, str, str], None]
-MOTO_GAP = "moto does not verify presigned URL signatures, methods or expiry (FACTS.md)"
+MOTO_GAP = "moto does not verify presigned URL signatures, methods or expiry (docs/emulators.md)"
 HTTP_TIMEOUT = 30
 
 

@@ -3,8 +3,8 @@
 The fixtures that build clients through the fault proxy (`fault_proxy`,
 `make_faulty_client`, `faulty_client`) come from the harness plugin
 (harness/fixtures/faults.py). This module adds the suite's JSON summary
-(`resilience.json` in the run folder), a capture of every log record of the suite (for the
-secret scan in test_zz_logs.py), a fake clock and a condition waiter.
+(`resilience.json` in the run folder), a capture of every log record of the suite (handed
+to the end-of-session secret scan, `harness.logscan`), a fake clock and a condition waiter.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import tenacity
 
 from crownsafe.resilience import install_log_filters
 from harness.faults.summary import ResilienceSummary
+from harness.logscan import find_secrets, submit_log_lines
+from harness.services.provision import ProvisionedServices
 
 MAX_RETRIES = 3
 KIB = 1024
@@ -98,8 +100,17 @@ def resilience_summary(run_dir: Path) -> Iterator[ResilienceSummary]:
 
 
 @pytest.fixture(scope="session")
-def suite_logs() -> Iterator[LogCapture]:
-    """Every log record (INFO and up, all loggers) from its first use to the session end."""
+def suite_logs(
+    request: pytest.FixtureRequest,
+    storage_services: ProvisionedServices,
+    resilience_summary: ResilienceSummary,
+) -> Iterator[LogCapture]:
+    """Every log record (INFO and up, all loggers) from its first use to the session end.
+
+    At the end the lines go to the session's secret scan (`harness.logscan`, which fails
+    the session on a hit, after every worker's last test), and this process's own scan is
+    recorded in resilience.json for the report.
+    """
     capture = LogCapture()
     root = logging.getLogger()
     old_level = root.level
@@ -108,6 +119,21 @@ def suite_logs() -> Iterator[LogCapture]:
     yield capture
     root.removeHandler(capture)
     root.setLevel(old_level)
+    secrets = {
+        "azure account key": getattr(storage_services.services.get("azure"), "account_key", None),
+        "aws secret": getattr(storage_services.services.get("s3"), "secret_access_key", None),
+    }
+    literals = {what: value for what, value in secrets.items() if value}
+    submit_log_lines(request.config, capture.lines, literals)
+    hits = find_secrets(capture.lines, literals)
+    errors = sum(" ERROR " in f" {line}" for line in capture.lines)
+    resilience_summary.check(
+        "no secret in logs",
+        "-",
+        not hits,
+        f"{len(capture.lines)} lines scanned ({errors} ERROR lines), {len(hits)} secret(s) "
+        f"found; the redaction filter cleaned {capture.redactor.redacted} third-party line(s)",
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,15 @@
-"""`crownsafe-harness`: stage sequencing, exit codes, the summary, and `services up`."""
+"""`crownsafe-harness`: stage sequencing, exit codes, the summary, `services up`, each
+command's help, and `bench` leaving its caller's environment alone."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -12,9 +18,14 @@ from harness import cli, stages
 from harness.stages import RunContext, Stage, StageResult, run_stages
 
 
-def _context(tmp_path: Path, lines: list[str]) -> RunContext:
+def _context(tmp_path: Path, lines: list[str], profile: str | None = "contract") -> RunContext:
     return RunContext(
-        root=tmp_path, run_dir=tmp_path, backends=["azure", "s3"], mode="local", print=lines.append
+        root=tmp_path,
+        run_dir=tmp_path,
+        backends=["azure", "s3"],
+        mode="local",
+        run_profile=profile,
+        print=lines.append,
     )
 
 
@@ -49,7 +60,20 @@ def test_all_stages_pass_and_tests_pass(tmp_path: Path, fake_stages: dict[str, l
     assert run_stages(_context(tmp_path, lines), ["good", "after"]) == 0
     text = "\n".join(lines)
     assert "==> [1/2] good: good stage" in text and "<== after ok in" in text
-    assert "contract  s3" in text and text.endswith("RESULT: passed")
+    assert "contract  s3" in text and text.endswith("verdict: READY (run profile contract)")
+
+
+def test_a_run_that_assessed_less_than_the_profile_is_incomplete_exit_3(
+    tmp_path: Path, fake_stages: dict[str, list[str]]
+) -> None:
+    """All its tests pass, but the default profile needs more than a contract run: exit 3."""
+    lines: list[str] = []
+    _write_suite(tmp_path, "passed")
+    assert run_stages(_context(tmp_path, lines, profile=None), ["good"]) == 3
+    verdict_at = lines.index("verdict: INCOMPLETE (run profile default)")
+    missing = lines[verdict_at + 1 :]
+    assert "  - resilience suite: not assessed (did not run)" in missing
+    assert all(line.startswith("  - ") for line in missing)
 
 
 def test_a_failed_test_fails_the_run(tmp_path: Path, fake_stages: dict[str, list[str]]) -> None:
@@ -57,7 +81,10 @@ def test_a_failed_test_fails_the_run(tmp_path: Path, fake_stages: dict[str, list
     lines: list[str] = []
     _write_suite(tmp_path, "failed")
     assert run_stages(_context(tmp_path, lines), ["good"]) == 1
-    assert lines[-1] == "RESULT: FAILED"
+    assert lines[-2:] == [
+        "verdict: NOT READY (run profile contract)",
+        "  - 1 failed test(s) in suite contract [s3]",
+    ]
 
 
 def test_a_failed_stage_fails_the_run_and_later_stages_still_run(
@@ -83,12 +110,6 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["run", "--stages", "suites,coffee"])
     assert "unknown stage" in capsys.readouterr().err
-
-
-def test_delegated_command_missing_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    run = cli._delegate("harness.no_such_module", "main", "demo")
-    assert run([]) == 2
-    assert "harness.no_such_module.main is not available" in capsys.readouterr().err
 
 
 def test_services_up_prints_exports_and_stops(capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,7 +149,7 @@ def test_benchmark_stage_runs_bench_with_the_run_folder_and_profile(
         seen.append(argv)
         return 0
 
-    monkeypatch.setattr("harness.bench.main", fake_bench)
+    monkeypatch.setattr("harness.bench.command.main", fake_bench)
     ctx = _context(tmp_path, [])
     ctx.bench_profile = "full" if full else "quick"
     result = stages.STAGES["benchmarks"].run(ctx)
@@ -150,6 +171,120 @@ def test_the_run_ends_with_the_report_path(tmp_path: Path) -> None:
     lines: list[str] = []
     _write_suite(tmp_path, "passed")
     assert run_stages(_context(tmp_path, lines), ["report"]) == 0
-    assert lines[-2] == "RESULT: passed"
+    assert lines[-2] == "verdict: READY (run profile contract)"
     assert lines[-1] == f"report: {tmp_path / 'index.html'}"
     assert (tmp_path / "index.html").is_file()
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every (command path, parser) below `parser`, e.g. ("services up", <parser>)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield name, sub
+                for deeper, subsub in _subparsers(sub):
+                    yield f"{name} {deeper}", subsub
+
+
+COMMAND_PATHS = [path for path, _ in _subparsers(cli.build_parser())]
+
+
+def test_every_command_module_is_registered() -> None:
+    assert COMMAND_PATHS == ["run", "services", "services up", "report", "bench", "migrate-objects"]
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS)
+def test_every_command_and_argument_has_help(path: str) -> None:
+    parser = dict(_subparsers(cli.build_parser()))[path]
+    assert parser.description, f"{path}: no description"
+    undocumented = [
+        action.dest
+        for action in parser._actions
+        if not isinstance(action, argparse._SubParsersAction)
+        and (not action.help or action.help == argparse.SUPPRESS)
+    ]
+    assert not undocumented, f"{path}: arguments without help: {undocumented}"
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS)
+def test_help_of_each_command_prints_its_full_help(
+    path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`crownsafe-harness <command> --help` lists the command's own options and exits 0."""
+    parser = dict(_subparsers(cli.build_parser()))[path]
+    with pytest.raises(SystemExit) as caught:
+        cli.main([*path.split(), "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: crownsafe-harness {path} ")
+    for action in parser._actions:
+        for flag in action.option_strings:
+            assert flag in out, f"{path} --help does not show {flag}"
+
+
+def _benchmark_json() -> dict[str, Any]:
+    stats = {"median": 0.01, "data": [0.01, 0.011, 0.0105]}
+    return {"benchmarks": [{"fullname": "benchmarks/x.py::test_a[s3]", "stats": stats}]}
+
+
+@pytest.fixture
+def gated_run(tmp_path: Path) -> tuple[Path, Path]:
+    """A run folder holding benchmarks.json, and a baseline file equal to it."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "benchmarks.json").write_text(json.dumps(_benchmark_json()))
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(_benchmark_json()))
+    return run_dir, baseline
+
+
+def test_bench_does_not_change_the_callers_environment(gated_run: tuple[Path, Path]) -> None:
+    run_dir, baseline = gated_run
+    before = dict(os.environ)
+    argv = ["bench", "--gate-only", "--run-dir", str(run_dir), "--baseline", str(baseline)]
+    assert cli.main(argv) == 0
+    assert dict(os.environ) == before
+    assert json.loads((run_dir / "bench" / "gate.json").read_text())["passed"] is True
+
+
+def test_bench_without_run_dir_makes_one_without_changing_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HARNESS_RUN_DIR", raising=False)
+    monkeypatch.setenv("HARNESS_REPORTS_DIR", str(tmp_path))
+    before = dict(os.environ)
+    with pytest.raises(SystemExit, match="cannot read benchmark JSON"):
+        cli.main(["bench", "--gate-only"])
+    assert dict(os.environ) == before
+    assert len(list((tmp_path / "runs").iterdir())) == 1
+
+
+def test_bench_passes_the_run_folder_to_the_child_pytest(
+    gated_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child pytest gets --run-dir and the extra arguments after --; os.environ stays."""
+    run_dir, baseline = gated_run
+    calls: list[tuple[list[str], dict[str, Any]]] = []
+
+    def fake_run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append((cmd, kwargs))
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr("harness.bench.command.subprocess.run", fake_run)
+    before = dict(os.environ)
+    argv = ["bench", "--run-dir", str(run_dir), "--baseline", str(baseline), "--", "-k", "up"]
+    assert cli.main(argv) == 0
+    assert dict(os.environ) == before
+    [(cmd, kwargs)] = calls
+    assert f"--run-dir={run_dir}" in cmd
+    assert cmd[-2:] == ["-k", "up"]
+    assert "env" not in kwargs
+
+
+def test_migrate_objects_runs_the_products_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Same arguments, same run and exit status as `crownsafe-migrate-objects`."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert cli.main(["migrate-objects", "--database-url", "sqlite:///x.db", "--dry-run"]) == 2
+    assert "crownsafe needs PostgreSQL" in capsys.readouterr().err

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
+
+pytest_plugins = ["pytester"]
 
 DEMO = textwrap.dedent(
     """
@@ -35,29 +34,27 @@ DEMO = textwrap.dedent(
 )
 
 
-def _run(project: Path, *args: str) -> tuple[int, str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/demo", "-p", "no:cacheprovider", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
+def _run(project: pytest.Pytester, *args: str) -> tuple[int, str]:
+    """A fresh pytest process (the plugin sets os.environ, which must not leak into this
+    one) on the demo suite."""
+    result = project.runpytest_subprocess(
+        "suites/demo", "-p", "no:cacheprovider", "-p", "no:locust", *args, timeout=240
     )
-    return result.returncode, result.stdout + result.stderr
+    return int(result.ret), result.stdout.str() + result.stderr.str()
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "suites" / "demo").mkdir(parents=True)
-    (tmp_path / "suites" / "demo" / "test_demo.py").write_text(DEMO)
-    return tmp_path
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    demo = pytester.mkdir("suites") / "demo"
+    demo.mkdir()
+    (demo / "test_demo.py").write_text(DEMO)
+    return pytester
 
 
 @pytest.mark.parametrize("parallel", [["-n", "2"], ["-p", "no:xdist"]], ids=["xdist", "serial"])
-def test_plugin_writes_one_entry_per_test(project: Path, parallel: list[str]) -> None:
+def test_plugin_writes_one_entry_per_test(project: pytest.Pytester, parallel: list[str]) -> None:
     """suites/demo.json: per-backend ids, outcomes, masked messages; environment.json too."""
-    run_dir = project / "run"
+    run_dir = project.path / "run"
     code, output = _run(project, *parallel, "--run-dir", str(run_dir))
     assert code == 1, output
     record: dict[str, Any] = json.loads((run_dir / "suites" / "demo.json").read_text())
@@ -81,8 +78,8 @@ def test_plugin_writes_one_entry_per_test(project: Path, parallel: list[str]) ->
     assert environment["azurite"] is None or environment["azurite"].count(".") == 2
 
 
-def test_backends_option_selects_and_validates(project: Path) -> None:
-    run_dir = project / "run"
+def test_backends_option_selects_and_validates(project: pytest.Pytester) -> None:
+    run_dir = project.path / "run"
     code, output = _run(project, "-p", "no:xdist", "--backends", "s3", "--run-dir", str(run_dir))
     assert code == 1, output
     ids = [t["nodeid"] for t in json.loads((run_dir / "suites" / "demo.json").read_text())["tests"]]

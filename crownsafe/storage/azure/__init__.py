@@ -63,6 +63,7 @@ from crownsafe.errors import (
 from crownsafe.storage.azure._auth import (
     AzureAuth,
     UserDelegationKeyCache,
+    parse_connection_string,
     parse_sas_permission,
     resolve_azure_auth,
     sas_protocol,
@@ -95,7 +96,7 @@ from crownsafe.storage.naming import validate_blob_name, validate_container_name
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
-__all__ = ["AzureBlobStorageClient", "CorrelationIdPolicy"]
+__all__ = ["AzureBlobStorageClient", "CorrelationIdPolicy", "parse_connection_string"]
 
 ClientT = TypeVar("ClientT", BlobServiceClient, ContainerClient)
 

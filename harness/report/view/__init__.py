@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from harness.report.findings import SEED_ROWS, Findings, Verdict
 from harness.report.labels import MIB
-from harness.report.view import figures, tables
+from harness.report.view import figures, sections, tables
 from harness.report.view.model import Cell, Figure, Table
 
 __all__ = ["Cell", "Figure", "Page", "Table", "view"]
@@ -26,6 +26,8 @@ class Page:
     generated: str
     label: str
     verdict: Verdict
+    assessed: Table
+    regressions: list[Table]
     seed_table: Table
     op_figures: list[Figure]
     pct_figures: list[Figure]
@@ -81,8 +83,10 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         title=f"Crown Safe storage report: {run.path.name}",
         run_name=run.path.name,
         generated=(now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
-        label=tables.environment_label(findings.emulated),
+        label=sections.environment_label(findings.emulated),
         verdict=findings.verdict,
+        assessed=sections.assessed_table(findings.verdict),
+        regressions=sections.regression_tables(findings.regressions),
         seed_table=tables.seed_table(rows, findings.costs.prices),
         op_figures=[f for f in op_figures if f is not None and f.table.rows],
         pct_figures=figures.percentile_figures(rows),
@@ -93,13 +97,13 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         rss_table=tables.rss_table(run),
         cost_figure=figures.cost_figure(findings.costs),
         price_table=tables.price_table(findings.costs.prices),
-        resilience=tables.resilience_tables(run),
-        migration=tables.generic_tables(migration, "Migration"),
-        load=tables.load_tables(run),
-        checks=tables.check_tables(run),
-        suites=tables.suite_tables(run),
-        services=tables.services_table(run),
+        resilience=sections.resilience_tables(run),
+        migration=sections.generic_tables(migration, "Migration"),
+        load=sections.load_tables(run),
+        checks=sections.check_tables(run),
+        suites=sections.suite_tables(run),
+        services=sections.services_table(run),
         gate=tables.gate_table(run),
         baseline=baseline,
-        environment=tables.environment_table(run),
+        environment=sections.environment_table(run),
     )

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
+from harness.bench.stats import Estimate
 from harness.report import labels as lb
 from harness.report.findings import CostFindings, OpStats, Sweep
 from harness.report.view.model import Cell, Figure, Table
 from harness.report.view.svg import Bar, RatioRow, bar_chart, fmt, line_chart, ratio_chart
 from harness.runfolder.bench import OverheadRatio
-from harness.stats import Estimate
 
 __all__ = [
     "cost_figure",
     "est_ms",
+    "finding_cell",
     "latency_figure",
     "ms",
     "percentile_figures",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crownsafe.redaction import MARKER, contains_secret, redact
+from crownsafe.redaction import MARKER, contains_secret, known_secrets, redact
 
 EMULATOR_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -59,3 +59,20 @@ def test_the_rest_of_a_url_stays_readable() -> None:
 def test_named_secrets_are_replaced_wherever_they_appear() -> None:
     assert redact("key=topsecret!", "topsecret") == f"key={MARKER}!"
     assert redact("nothing to hide", None, "") == "nothing to hide"
+
+
+def test_known_secrets_come_from_secret_named_variables_and_embedded_keys() -> None:
+    environ = {
+        "AZURE_STORAGE_ACCOUNT_KEY": "a2V5a2V5a2V5",
+        "HARNESS_AZURE_CONNECTION_STRING": "AccountName=a;AccountKey=ZW1iZWRkZWQ=;X=y",
+        "DATABASE_URL": "postgresql://app:hunter2pass@db/x",
+        "AWS_REGION": "eu-west-1",
+        "SHORT_KEY": "abc",
+    }
+    secrets = known_secrets(environ)
+    assert {"a2V5a2V5a2V5", "ZW1iZWRkZWQ=", "hunter2pass"} <= set(secrets)
+    assert "eu-west-1" not in secrets and "abc" not in secrets
+    assert (
+        redact("truncated 'Default...ZW1iZWRkZWQ=;'", *secrets)
+        == f"truncated 'Default...{MARKER};'"
+    )

@@ -15,7 +15,7 @@ from harness.runfolder.registry import FILE_MODELS, model_for
 from harness.runfolder.suites import SuiteFile
 
 GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
-DELIBERATELY_BROKEN = {("not_ready", "security.json")}
+DELIBERATELY_BROKEN = {("not_ready", "security.json"), ("corrupt_contract", "suites/contract.json")}
 
 
 def golden_files() -> list[tuple[str, str]]:

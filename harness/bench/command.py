@@ -1,0 +1,200 @@
+"""`crownsafe-harness bench`: run the benchmarks into a run folder, then gate on a baseline.
+
+Profiles: the default "quick" measures objects up to 10 MiB with time-boxed loops (what
+`crownsafe-harness run` does, a few minutes on 2 cores); `--full` adds 100 MiB objects,
+1,000,000-row migrations and longer overhead loops. The crownsafe-overhead verdicts
+(bench/ratios.json, bench/memory.json) are printed at the end.
+
+pytest-benchmark does the timing (`--benchmark-json`, raw samples kept with
+`--benchmark-save-data`); the regression gate itself is `harness.bench.gate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from crownsafe.config import BACKENDS
+from harness.bench import overhead
+from harness.bench.gate import (
+    DEFAULT_NOISE_FLOOR,
+    DEFAULT_THRESHOLD,
+    aa_noise_floor,
+    find_regressions,
+    samples_by_name,
+)
+from harness.runfolder import reports_root, resolve_run_dir, write_file
+from harness.runfolder.bench import GateFile
+from harness.services.base import PROVISION_MODES
+
+__all__ = ["baseline_file", "configure_parser", "main", "register", "run"]
+
+
+def baseline_file() -> Path:
+    """Where `--save-baseline` stores the baseline: <reports root>/baseline/benchmarks.json."""
+    return reports_root() / "baseline" / "benchmarks.json"
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    target = path / "benchmarks.json" if path.is_dir() else path
+    try:
+        data = json.loads(target.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"bench: cannot read benchmark JSON {target}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SystemExit(f"bench: {target} is not pytest-benchmark JSON")
+    return data
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the bench arguments to `parser` (the sub-command's or `main`'s own)."""
+    parser.add_argument(
+        "--run-dir", type=Path, help="run folder (default: $HARNESS_RUN_DIR, else a new one)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="benchmark JSON or run folder (default: <reports root>/baseline/benchmarks.json "
+        "when present)",
+    )
+    parser.add_argument(
+        "--save-baseline", action="store_true", help="store this run as the baseline"
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"slowdown that counts as a regression, beyond the noise floor "
+        f"(default {DEFAULT_THRESHOLD})",
+    )
+    parser.add_argument(
+        "--noise-floor",
+        type=float,
+        help=f"default: from the run's A/A data, else {DEFAULT_NOISE_FLOOR}",
+    )
+    parser.add_argument(
+        "--gate-only",
+        action="store_true",
+        help="do not run; check the run folder's results: exit 1 when a benchmark regressed "
+        "against the baseline or a measured goal (bench/ratios.json, bench/memory.json) "
+        "was not met; undecided goals do not fail",
+    )
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help=f"comma-separated backends (default {','.join(BACKENDS)})",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="the full profile: adds 100 MiB objects and longer loops (default: quick)",
+    )
+    parser.add_argument(
+        "--provision",
+        choices=PROVISION_MODES,
+        default=os.environ.get("HARNESS_PROVISION", "local"),
+        help="how the benchmark run gets its services (local: its own, Azurite on disk)",
+    )
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `bench` to the `crownsafe-harness` sub-commands."""
+    parser = commands.add_parser("bench", help="run and gate the benchmarks", description=__doc__)
+    configure_parser(parser)
+    parser.set_defaults(handler=run)
+
+
+def _run_benchmarks(
+    run_dir: Path, backends: str, extra: Sequence[str], *, profile: str, provision: str
+) -> int:
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "benchmarks",
+        "-p",
+        "no:xdist",
+        "-q",
+        f"--backends={backends}",
+        f"--provision={provision}",
+        f"--bench-profile={profile}",
+        f"--run-dir={run_dir}",
+        "--benchmark-save-data",
+        f"--benchmark-json={run_dir / 'benchmarks.json'}",
+        f"--junit-xml={run_dir / 'junit' / 'benchmarks.xml'}",
+        *extra,
+    ]
+    return subprocess.run(cmd, check=False).returncode
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run (unless --gate-only), gate against the baseline, write bench/gate.json."""
+    run_dir = resolve_run_dir(args.run_dir)
+    profile = "full" if args.full else "quick"
+    status = (
+        0
+        if args.gate_only
+        else _run_benchmarks(
+            run_dir, args.backends, args.pytest_args, profile=profile, provision=args.provision
+        )
+    )
+    verdicts = overhead.summary_lines(run_dir)
+    if verdicts:
+        print("bench: crownsafe overhead (ratio of ops/s [95% CI]) and memory goals:")
+        print("\n".join(verdicts))
+    if status != 0:
+        print(f"bench: pytest exited {status}; see the output above", file=sys.stderr)
+        return status
+    current = _load_json(run_dir)
+    baseline_path: Path | None = args.baseline or (
+        baseline_file() if baseline_file().exists() else None
+    )
+    if baseline_path is not None:
+        aa_path = run_dir / "bench" / "aa.json"
+        aa = json.loads(aa_path.read_text("utf-8")) if aa_path.is_file() else None
+        floor = args.noise_floor if args.noise_floor is not None else aa_noise_floor(aa)
+        report = find_regressions(
+            samples_by_name(current),
+            samples_by_name(_load_json(baseline_path)),
+            threshold=args.threshold,
+            noise_floor=floor if floor is not None else DEFAULT_NOISE_FLOOR,
+            baseline_label=str(baseline_path),
+        )
+        write_file(run_dir, GateFile.model_validate(report.to_json()))
+        for reg in report.regressions:
+            print(f"REGRESSION {reg.name}: {reg.reason}", file=sys.stderr)
+        print(
+            f"bench: gate {'passed' if report.passed else 'FAILED'}: {report.compared} "
+            f"compared, {len(report.regressions)} regressed (baseline {baseline_path})"
+        )
+        status = 0 if report.passed else 1
+    else:
+        print("bench: no baseline yet (use --save-baseline to store this run as one)")
+    missed = overhead.goals_not_met(run_dir)
+    for goal in missed:
+        print(f"GOAL NOT MET {goal}", file=sys.stderr)
+    if missed:
+        print(f"bench: {len(missed)} measured goal(s) not met")
+        status = 1
+    if args.save_baseline:
+        target = baseline_file()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(run_dir / "benchmarks.json", target)
+        print(f"bench: baseline saved to {target}")
+    print(f"bench: results in {run_dir}")
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`crownsafe-harness bench` with its own parser (for `harness.stages` and tests)."""
+    parser = argparse.ArgumentParser(prog="crownsafe-harness bench", description=__doc__)
+    configure_parser(parser)
+    return run(parser.parse_args(argv))

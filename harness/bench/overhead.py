@@ -1,0 +1,244 @@
+"""What crownsafe costs, as verdicts: ops/s ratios against a goal, and peak RSS.
+
+Pure logic for `benchmarks/test_bench_overhead.py` (which measures) and the report
+(which shows): turns interleaved samples into `bench/ratios.json` entries and a memory
+probe's numbers into `bench/memory.json` entries, each with a goal and a verdict.
+
+Ratio: ops/s of the candidate over ops/s of the reference, i.e. median time of the
+reference / median time of the candidate (above 1: the candidate is faster), with a 95%
+bootstrap CI that resamples whole rounds (both samples of a round stay together, so
+drift during the loop cancels). Noise floor: the same statistic for the A/A pair (the
+raw SDK call against itself on a second client, in the same loop):
+`harness.bench.stats.noise_floor`, the largest distance from 1 its CI reaches.
+
+Goal verdict, for a goal g (0.95 = "at least 95% of the reference's ops/s", i.e. at
+most 5% cost), CI [low, high] and noise floor f:
+
+- "met": low >= g - f, and f < 1 - g. At 95% confidence the ratio is not below the
+  goal by more than what this run can tell apart from nothing (two identical clients
+  already differ by up to f). The second condition keeps a noisy run from passing:
+  when identical clients differ by as much as the whole margin the goal allows, the
+  run cannot resolve the goal, and the verdict is "undecided" instead.
+- "not met": high < g - f. Below the goal by more than the noise, at 95% confidence.
+- "undecided": anything else (the CI straddles g - f, the floor is too wide, or the run
+  was a smoke run of a few rounds under --benchmark-disable, which is never a verdict).
+
+Memory verdict: a streamed upload of S bytes must raise the process's peak RSS by less
+than S (issue 2: 64 MiB). "met"/"not met" for measured runs; a smoke run (small S under
+--benchmark-disable) is "undecided".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.bench import stats
+from harness.runfolder import RunFileError, read_file
+from harness.runfolder.bench import GoalVerdict, MemoryFile, MemoryPoint, OverheadRatio, RatiosFile
+
+__all__ = [
+    "COMPARISONS",
+    "GoalDecision",
+    "RatioGoal",
+    "goal_verdict",
+    "goals_not_met",
+    "memory_entry",
+    "ratio_entry",
+    "summary_lines",
+]
+
+
+@dataclass(frozen=True)
+class RatioGoal:
+    """One ratio the benchmarks report: candidate against reference, with its goal."""
+
+    name: str
+    candidate: str
+    reference: str
+    goal: float
+    goal_source: str
+
+
+COMPARISONS = (
+    RatioGoal("crownsafe_vs_raw", "crownsafe", "raw", 0.95, "issue 2: >= 0.95x the raw SDK"),
+    RatioGoal("resilient_vs_bare", "resilient", "crownsafe", 0.95, "issue 3: <= 5% cost"),
+)
+
+
+@dataclass(frozen=True)
+class GoalDecision:
+    verdict: GoalVerdict
+    reason: str
+
+
+def goal_verdict(
+    ratio: stats.Estimate, goal: float, noise_floor: float, *, measured: bool = True
+) -> GoalDecision:
+    """The verdict for one ratio (see the module docstring for the rules)."""
+    where = f"{ratio.value:.3f}x, CI [{ratio.low:.3f}, {ratio.high:.3f}]"
+    bar = goal - noise_floor
+    if not measured:
+        return GoalDecision("undecided", f"{where}: smoke run, a plumbing check only")
+    if ratio.high < bar:
+        return GoalDecision(
+            "not met", f"{where}: CI high < goal {goal:g} - noise floor {noise_floor:.1%}"
+        )
+    if round(noise_floor, 9) >= round(1 - goal, 9):
+        return GoalDecision(
+            "undecided",
+            f"{where}: A/A noise floor {noise_floor:.1%} is not below the {1 - goal:.0%} "
+            "the goal allows; this run cannot resolve the goal",
+        )
+    if ratio.low >= bar:
+        return GoalDecision(
+            "met", f"{where}: CI low >= goal {goal:g} - noise floor {noise_floor:.1%}"
+        )
+    return GoalDecision("undecided", f"{where}: CI straddles goal - noise floor = {bar:.3f}")
+
+
+def _rounded(samples: Sequence[float]) -> list[float]:
+    return [float(f"{s:.7g}") for s in samples]
+
+
+def ratio_entry(
+    comparison: RatioGoal,
+    samples: Mapping[str, Sequence[float]],
+    aa: tuple[str, str],
+    *,
+    backend: str,
+    operation: str,
+    size_bytes: int,
+    warmup: int,
+    measured: bool,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """One `bench/ratios.json` entry from one interleaved loop's samples (seconds)."""
+    candidate, reference = samples[comparison.candidate], samples[comparison.reference]
+    first, second = samples[aa[0]], samples[aa[1]]
+    ratio = stats.ratio_of_medians(reference, candidate, paired=True, seed=seed)
+    aa_ratio = stats.ratio_of_medians(first, second, paired=True, seed=seed)
+    floor = stats.noise_floor(first, second, paired=True, seed=seed)
+    verdict = goal_verdict(ratio, comparison.goal, floor, measured=measured)
+    return {
+        "backend": backend,
+        "operation": operation,
+        "size_bytes": size_bytes,
+        "comparison": comparison.name,
+        "candidate": comparison.candidate,
+        "reference": comparison.reference,
+        "goal": comparison.goal,
+        "goal_source": comparison.goal_source,
+        "measured": measured,
+        "rounds": len(candidate),
+        "warmup": warmup,
+        "candidate_median_s": stats.percentiles(candidate).p50,
+        "reference_median_s": stats.percentiles(reference).p50,
+        "ratio": ratio.value,
+        "ci_low": ratio.low,
+        "ci_high": ratio.high,
+        "confidence": ratio.confidence,
+        "aa": f"{aa[0]} vs {aa[1]}",
+        "aa_ratio": aa_ratio.value,
+        "noise_floor": floor,
+        "verdict": verdict.verdict,
+        "reason": verdict.reason,
+        "candidate_s": _rounded(candidate),
+        "reference_s": _rounded(reference),
+        "aa_first_s": _rounded(first),
+        "aa_second_s": _rounded(second),
+    }
+
+
+def memory_entry(
+    probe: Mapping[str, Any], *, backend: str, size_bytes: int, measured: bool
+) -> dict[str, Any]:
+    """One `bench/memory.json` entry from `harness.bench.memprobe`'s output."""
+    increase = int(probe["peak_rss_increase_bytes"])
+    verdict: GoalVerdict
+    if not measured:
+        verdict, reason = "undecided", "smoke run (small object): a plumbing check only"
+    elif increase < size_bytes:
+        verdict, reason = "met", f"+{increase / 2**20:.1f} MiB < {size_bytes / 2**20:g} MiB"
+    else:
+        verdict, reason = "not met", f"+{increase / 2**20:.1f} MiB >= {size_bytes / 2**20:g} MiB"
+    return {
+        "backend": backend,
+        "operation": "upload",
+        "impl": "crownsafe",
+        "source": "file (streamed)",
+        "size_bytes": size_bytes,
+        "baseline_rss_bytes": int(probe["baseline_rss_bytes"]),
+        "peak_rss_bytes": int(probe["peak_rss_bytes"]),
+        "peak_rss_increase_bytes": increase,
+        "method": str(probe["method"]),
+        "goal_bytes": size_bytes,
+        "measured": measured,
+        "verdict": verdict,
+        "reason": reason,
+    }
+
+
+def _measured_files(
+    run_dir: Path,
+) -> tuple[list[OverheadRatio], list[MemoryPoint], list[RunFileError]]:
+    """This run's overhead ratios and memory points, and the files that did not validate."""
+    problems: list[RunFileError] = []
+
+    def read(model: type[RatiosFile] | type[MemoryFile]) -> RatiosFile | MemoryFile | None:
+        if not (run_dir / model.FILE).is_file():
+            return None
+        try:
+            return read_file(run_dir, model.FILE, model)
+        except RunFileError as problem:
+            problems.append(problem)
+            return None
+
+    ratios, memory = read(RatiosFile), read(MemoryFile)
+    return (
+        ratios.comparisons if isinstance(ratios, RatiosFile) else [],
+        memory.points if isinstance(memory, MemoryFile) else [],
+        problems,
+    )
+
+
+def summary_lines(run_dir: Path) -> list[str]:
+    """Plain-text lines for the console: every ratio and memory verdict of the run."""
+    ratios, memory, problems = _measured_files(run_dir)
+    lines = [f"  {problem}" for problem in problems]
+    for e in ratios:
+        unit = (
+            f"{e.size_bytes // 2**20} MiB"
+            if e.size_bytes >= 2**20
+            else f"{e.size_bytes // 1024} KiB"
+        )
+        lines.append(
+            f"  [{e.backend}] {e.operation} {unit} {e.candidate}/{e.reference} ops/s: "
+            f"{e.reason}; goal >= {e.goal}: {e.verdict.upper()}"
+        )
+    for m in memory:
+        lines.append(
+            f"  [{m.backend}] {m.size_bytes // 2**20} MiB streamed upload, "
+            f"peak RSS {m.reason}: {m.verdict.upper()}"
+        )
+    return lines
+
+
+def goals_not_met(run_dir: Path) -> list[str]:
+    """Every measured goal of the run that was not met (undecided goals are not counted:
+    the noise floor left them open, which the report shows with the floor)."""
+    ratios, memory, problems = _measured_files(run_dir)
+    missed = [f"{problem} (its goals cannot be checked)" for problem in problems]
+    missed += [
+        f"[{e.backend}] {e.operation} {e.size_bytes} B {e.comparison}: {e.reason}"
+        for e in ratios
+        if e.measured and e.verdict == "not met"
+    ]
+    missed += [
+        f"[{m.backend}] memory {m.size_bytes} B: {m.reason}"
+        for m in memory
+        if m.measured and m.verdict == "not met"
+    ]
+    return missed

@@ -1,0 +1,139 @@
+"""`crownsafe-harness run`: start the services, run the suites and benchmarks, render the report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+from rich.console import Console
+
+from crownsafe.config import BACKENDS
+from harness.progress import StageView
+from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
+from harness.runfolder import resolve_run_dir
+from harness.runfolder.summary import RunSummaryFile
+from harness.services.base import PROVISION_MODES, ProvisionMode
+from harness.stages import DEFAULT_STAGES, STAGES, RunContext, run_stages
+
+__all__ = ["register"]
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _printer(to_stderr: bool) -> Callable[[str], None]:
+    stream = sys.stderr if to_stderr else sys.stdout
+
+    def say(text: str) -> None:
+        print(text, file=stream, flush=True)
+
+    return say
+
+
+def _project_root() -> Path:
+    cwd = Path.cwd()
+    return cwd if (cwd / "suites").is_dir() else _REPO_ROOT
+
+
+def _backends(text: str) -> list[str]:
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"use a comma-separated subset of {','.join(BACKENDS)}: {text!r}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _stage_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in STAGES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown stage(s) {unknown}: choose from {list(STAGES)}")
+    return names
+
+
+def _run(args: argparse.Namespace) -> int:
+    _say = _printer(to_stderr=args.json)
+    run_dir = resolve_run_dir(args.run_dir)
+    context = RunContext(
+        root=_project_root(),
+        run_dir=run_dir,
+        backends=args.backends,
+        mode=cast(ProvisionMode, args.provision),
+        workers=args.workers,
+        pytest_args=list(args.pytest_args),
+        bench_profile="full" if args.full else "quick",
+        run_profile=args.profile,
+        print=_say,
+        view=StageView(_say, Console(stderr=args.json)),
+    )
+    _say(f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}")
+    _say(f"run folder: {run_dir}")
+    try:
+        load_profile(args.profile or DEFAULT_PROFILE)
+    except ProfileError as exc:
+        _say(f"run: {exc}")
+        return 2
+    code = run_stages(context, args.stages)
+    if args.json:
+        print((run_dir / RunSummaryFile.FILE).read_text("utf-8"), end="")
+    return code
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `run` to the `crownsafe-harness` sub-commands."""
+    run = commands.add_parser(
+        "run",
+        help="start services, run the suites and benchmarks, write the report",
+        description="Start the services, run the suites and the benchmarks into one run "
+        "folder, render its HTML report and print a summary; the verdict is the last lines "
+        "before the report's path. Exit codes: 0 ready, 1 not ready (a stage or test failed, "
+        "data was lost, a goal, SLO or regression check failed), 3 incomplete (something "
+        "the run profile requires was not assessed, e.g. --backends azure), 2 usage error.",
+    )
+    run.add_argument(
+        "--backends",
+        type=_backends,
+        default=list(BACKENDS),
+        help=f"comma-separated subset of {','.join(BACKENDS)} (default: all)",
+    )
+    run.add_argument(
+        "--provision",
+        choices=PROVISION_MODES,
+        default="local",
+        help="how services are provided: started here, in Docker, or already running "
+        "(default: local)",
+    )
+    run.add_argument("--run-dir", help="run folder (default: reports/runs/<UTC timestamp>)")
+    run.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: none)")
+    run.add_argument(
+        "--stages",
+        type=_stage_list,
+        default=list(DEFAULT_STAGES),
+        help=f"comma-separated stages (default {','.join(DEFAULT_STAGES)}; "
+        f"all: {','.join(STAGES)})",
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="benchmarks in the full profile (100 MiB objects, longer loops; default quick)",
+    )
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run's summary.json (stages, counts, verdict, exit code) on stdout; "
+        "progress goes to stderr",
+    )
+    run.add_argument(
+        "--profile",
+        default=None,
+        help="run profile: what a release decision requires (bundled: default, contract; "
+        "or a .toml path; default: default, which is what make run runs)",
+    )
+    run.add_argument(
+        "pytest_args", nargs="*", help="extra pytest arguments for the suites (after --)"
+    )
+    run.set_defaults(handler=_run)

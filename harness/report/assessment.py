@@ -1,0 +1,150 @@
+"""What the run assessed against what its profile requires: one `AssessedItem` per item.
+
+An item is *assessed* on a backend when results for it exist there (tests that ran and were
+not all skipped, resilience cells, measured benchmark goals); it *passed* when none of
+them failed. Missing results are "not assessed", never "passed".
+"""
+
+from __future__ import annotations
+
+from harness.report.findings import AssessedItem, ItemStatus
+from harness.report.profile import RunProfile, SuiteRequirement
+from harness.runfolder import RunData
+from harness.runfolder.suites import FAILED_OUTCOMES
+
+__all__ = ["assess"]
+
+_RAN = frozenset({"passed", "failed", "error", "xfailed", "xpassed"})
+
+
+def _status(required: tuple[str, ...], assessed: tuple[str, ...], failed: bool) -> ItemStatus:
+    if failed:
+        return "failed"
+    if not assessed or any(b not in assessed for b in required):
+        return "not assessed"
+    return "passed"
+
+
+def _suite(run: RunData, need: SuiteRequirement) -> AssessedItem:
+    label = f"{need.name} suite"
+    suite = next((s for s in run.suites if s.suite == need.name), None)
+    if suite is None:
+        return AssessedItem(label, tuple(need.backends), (), "not assessed", "did not run")
+    ran = [t for t in suite.tests if t.outcome in _RAN]
+    assessed = tuple(sorted({t.backend or "-" for t in ran}))
+    if not need.backends:
+        assessed = ("any",) if ran else ()
+    failed = [t for t in suite.tests if t.outcome in FAILED_OUTCOMES]
+    detail = f"{len(ran)} tests ran, {len(failed)} failed"
+    if skipped := sum(1 for t in suite.tests if t.outcome == "skipped"):
+        detail += f", {skipped} skipped"
+    required = tuple(need.backends) or ("any",)
+    return AssessedItem(
+        label, tuple(need.backends), assessed, _status(required, assessed, bool(failed)), detail
+    )
+
+
+def _resilience(run: RunData, backends: list[str]) -> AssessedItem:
+    label = "resilience under faults (0 lost, attempts bounded)"
+    res = run.resilience
+    if res is None:
+        return AssessedItem(label, tuple(backends), (), "not assessed", "no resilience.json")
+    assessed = tuple(sorted({c.backend for c in res.cells}))
+    bound = res.summary.attempts_bound
+    over = bool(bound) and res.summary.max_attempts_per_call > bound
+    failed_checks = [c for c in res.checks if not c.passed]
+    failed = bool(res.lost) or over or bool(failed_checks)
+    detail = (
+        f"{len(res.cells)} cells, {res.lost} lost, max {res.summary.max_attempts_per_call} attempts"
+    )
+    return AssessedItem(
+        label, tuple(backends), assessed, _status(tuple(backends), assessed, failed), detail
+    )
+
+
+def _goal(
+    run: RunData, comparison: str, backends: list[str], undecided_fails: bool
+) -> AssessedItem:
+    entries = [r for r in run.bench.ratios if r.comparison == comparison and r.measured]
+    label = (
+        f"benchmark goal {comparison} (>= {entries[0].goal:g}x)"
+        if entries
+        else f"benchmark goal {comparison}"
+    )
+    assessed = tuple(sorted({r.backend for r in entries}))
+    verdicts = {r.verdict for r in entries}
+    failed = "not met" in verdicts or (undecided_fails and "undecided" in verdicts)
+    status = _status(tuple(backends), assessed, failed)
+    if status == "passed" and "undecided" in verdicts:
+        status = "undecided"
+    floors = ", ".join(
+        f"{r.backend} {r.operation} floor {r.noise_floor:.1%}"
+        for r in entries
+        if r.verdict == "undecided"
+    )
+    detail = (
+        f"{len(entries)} measured ratios: " + ", ".join(sorted(verdicts))
+        if entries
+        else "not measured (smoke or absent)"
+    )
+    return AssessedItem(
+        label,
+        tuple(backends),
+        assessed,
+        status,
+        f"{detail}{'; undecided: ' + floors if floors else ''}",
+    )
+
+
+def _memory(run: RunData, backends: list[str], undecided_fails: bool) -> AssessedItem:
+    points = [p for p in run.bench.memory if p.measured]
+    assessed = tuple(sorted({p.backend for p in points}))
+    verdicts = {p.verdict for p in points}
+    failed = "not met" in verdicts or (undecided_fails and "undecided" in verdicts)
+    status = _status(tuple(backends), assessed, failed)
+    if status == "passed" and "undecided" in verdicts:
+        status = "undecided"
+    detail = "; ".join(p.reason for p in points) or "not measured (smoke or absent)"
+    return AssessedItem(
+        "memory goal: streamed upload RSS below its size", tuple(backends), assessed, status, detail
+    )
+
+
+def assess(run: RunData, profile: RunProfile) -> list[AssessedItem]:
+    """Every item `profile` requires, assessed or not, passed or not, on which backends."""
+    items = [_suite(run, need) for need in profile.suites]
+    if profile.resilience is not None:
+        items.append(_resilience(run, profile.resilience.backends))
+    if profile.migration.required:
+        mig = run.migration
+        status: ItemStatus = "not assessed" if mig is None or not mig.sections else "passed"
+        if mig is not None and mig.broken_promises():
+            status = "failed"
+        items.append(
+            AssessedItem(
+                "migration results (schema walk, lock timeout, object copy)",
+                (),
+                ("any",) if status != "not assessed" else (),
+                status,
+                f"{len(mig.sections)} sections" if mig else "no migration.json",
+            )
+        )
+    bench = profile.benchmarks
+    for comparison in bench.goals:
+        items.append(_goal(run, comparison, bench.backends, bench.undecided_fails))
+    if bench.memory:
+        items.append(_memory(run, bench.backends, bench.undecided_fails))
+    if profile.load.required:
+        slos = run.load.slos if run.load else []
+        items.append(
+            AssessedItem(
+                "load SLOs",
+                (),
+                ("any",) if slos else (),
+                "not assessed"
+                if not slos
+                else ("failed" if any(not s.passed for s in slos) else "passed"),
+                f"{len(slos)} SLOs" if slos else "no load.json",
+            )
+        )
+    return items

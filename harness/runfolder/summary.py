@@ -1,0 +1,47 @@
+"""`summary.json`: how `crownsafe-harness run` ended: its stages, counts and verdict.
+
+The same document `run --json` prints on stdout, so CI can read the outcome without
+parsing the console or the HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.runfolder._base import Record, RunFile
+
+__all__ = ["RunSummaryFile", "StageRecord", "SuiteRow"]
+
+
+class StageRecord(Record):
+    name: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+
+class SuiteRow(Record):
+    suite: str
+    backend: str
+    passed: int = 0
+    failed: int = 0
+    error: int = 0
+    skipped: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
+
+
+class RunSummaryFile(RunFile):
+    FILE = "summary.json"
+
+    outcome: Literal["ready", "not ready", "incomplete"]
+    exit_code: int = Field(description="0 ready, 1 not ready (or a stage failed), 3 incomplete")
+    profile: str
+    reasons: list[str] = Field(default_factory=list, description="why not ready")
+    missing: list[str] = Field(default_factory=list, description="what was not assessed")
+    stages: list[StageRecord] = Field(default_factory=list)
+    suites: list[SuiteRow] = Field(default_factory=list)
+    run_dir: str
+    report: str | None = None

@@ -1,0 +1,115 @@
+"""harness.bench.overhead: goal verdicts for ops/s ratios and the memory goal, and the entries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.bench import overhead
+from harness.bench.stats import Estimate
+
+GOAL = 0.95
+
+
+def est(value: float, low: float, high: float) -> Estimate:
+    return Estimate(value, low, high, 0.95)
+
+
+@pytest.mark.parametrize(
+    ("ratio", "floor", "verdict"),
+    [
+        (est(0.99, 0.97, 1.01), 0.02, "met"),  # CI well above the goal
+        (est(0.95, 0.94, 0.96), 0.02, "met"),  # low 0.94 >= 0.95 - 0.02
+        (est(0.94, 0.92, 0.96), 0.02, "undecided"),  # straddles 0.93
+        (est(0.90, 0.88, 0.92), 0.02, "not met"),  # high 0.92 < 0.93
+        (est(0.99, 0.97, 1.01), 0.05, "undecided"),  # floor eats the whole 5% margin
+        (est(0.99, 0.97, 1.01), 0.08, "undecided"),
+        (est(0.80, 0.78, 0.82), 0.08, "not met"),  # conclusive even on a noisy run
+    ],
+)
+def test_goal_verdict_rules(ratio: Estimate, floor: float, verdict: str) -> None:
+    got = overhead.goal_verdict(ratio, GOAL, floor)
+    assert got.verdict == verdict, got.reason
+    assert f"{ratio.value:.3f}x" in got.reason
+
+
+def test_a_smoke_run_is_never_a_verdict() -> None:
+    got = overhead.goal_verdict(est(0.5, 0.4, 0.6), GOAL, 0.01, measured=False)
+    assert got.verdict == "undecided" and "smoke run" in got.reason
+
+
+def _loop(rng: np.random.Generator, slow: float, rounds: int = 200) -> dict[str, list[float]]:
+    drift = rng.lognormal(0.0, 0.03, rounds)
+    return {
+        impl: list(0.002 * factor * drift * rng.lognormal(0.0, 0.02, rounds))
+        for impl, factor in (("raw", 1.0), ("raw_again", 1.0), ("crownsafe", slow),
+                             ("resilient", slow * 1.01))
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("slow", "verdict"), [(1.0, "met"), (1.3, "not met")])
+def test_ratio_entry_from_interleaved_samples(slow: float, verdict: str) -> None:
+    samples = _loop(np.random.default_rng(7), slow)
+    comparison = overhead.COMPARISONS[0]
+    entry = overhead.ratio_entry(
+        comparison, samples, ("raw", "raw_again"), backend="s3", operation="upload",
+        size_bytes=1024, warmup=8, measured=True,
+    )  # fmt: skip
+    assert entry["comparison"] == "crownsafe_vs_raw" and entry["goal"] == 0.95
+    assert entry["ratio"] == pytest.approx(
+        np.median(samples["raw"]) / np.median(samples["crownsafe"])
+    )
+    assert entry["ci_low"] <= entry["ratio"] <= entry["ci_high"]
+    assert entry["ratio"] == pytest.approx(1 / slow, rel=0.03)
+    assert 0 <= entry["noise_floor"] < 0.05 and entry["aa_ratio"] == pytest.approx(1, abs=0.03)
+    assert entry["verdict"] == verdict and entry["rounds"] == 200
+    assert len(entry["aa_first_s"]) == len(entry["candidate_s"]) == 200
+    json.dumps(entry)  # plain JSON
+
+
+def test_resilient_is_compared_with_the_bare_client() -> None:
+    samples = _loop(np.random.default_rng(3), 1.0)
+    entry = overhead.ratio_entry(
+        overhead.COMPARISONS[1], samples, ("raw", "raw_again"), backend="azure",
+        operation="download", size_bytes=1024, warmup=8, measured=True,
+    )  # fmt: skip
+    assert (entry["candidate"], entry["reference"]) == ("resilient", "crownsafe")
+    assert entry["ratio"] == pytest.approx(
+        np.median(samples["crownsafe"]) / np.median(samples["resilient"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("increase", "measured", "verdict"),
+    [(12 << 20, True, "met"), (64 << 20, True, "not met"), (90 << 20, False, "undecided")],
+)
+def test_memory_entry(increase: int, measured: bool, verdict: str) -> None:
+    probe = {
+        "baseline_rss_bytes": 100 << 20,
+        "peak_rss_bytes": (100 << 20) + increase,
+        "peak_rss_increase_bytes": increase,
+        "method": "kernel VmHWM",
+    }
+    entry = overhead.memory_entry(probe, backend="s3", size_bytes=64 << 20, measured=measured)
+    assert entry["verdict"] == verdict and entry["goal_bytes"] == 64 << 20
+    assert entry["peak_rss_increase_bytes"] == increase
+
+
+def test_summary_lines_read_the_run_folder(tmp_path: Path) -> None:
+    assert overhead.summary_lines(tmp_path) == []
+    (tmp_path / "bench").mkdir()
+    samples = _loop(np.random.default_rng(1), 1.0)
+    entry = overhead.ratio_entry(
+        overhead.COMPARISONS[0], samples, ("raw", "raw_again"), backend="azure",
+        operation="upload", size_bytes=1 << 20, warmup=8, measured=True,
+    )  # fmt: skip
+    (tmp_path / "bench" / "ratios.json").write_text(json.dumps({"comparisons": [entry]}))
+    (tmp_path / "bench" / "memory.json").write_text("not json")
+    problem, line = overhead.summary_lines(tmp_path)
+    assert problem.startswith("  bench/memory.json: not JSON")
+    assert line.startswith("  [azure] upload 1 MiB crownsafe/raw ops/s: ")
+    assert line.endswith("goal >= 0.95: MET")
+    assert overhead.goals_not_met(tmp_path) == [problem.strip() + " (its goals cannot be checked)"]

@@ -1,0 +1,306 @@
+"""The report renderer against the checked-in golden run folders (fixtures/golden_runs)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from crownsafe.redaction import MARKER
+from harness.cli import main as cli_main
+from harness.report import analysis, render_run
+from harness.runfolder import load_run
+
+GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
+SECTIONS = (
+    "verdict",
+    "seed",
+    "operations",
+    "statistics",
+    "cost",
+    "resilience",
+    "migration",
+    "load",
+    "suites",
+    "regressions",
+    "environment",
+)
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def count(self, tag: str) -> int:
+        return sum(1 for t, _ in self.tags if t == tag)
+
+
+def golden(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(GOLDEN / name, target)
+    return target
+
+
+_RENDERED: dict[tuple[str, str | None], tuple[str, Tags]] = {}
+
+
+def rendered(tmp_path: Path, name: str, baseline: str | None = None) -> tuple[str, Tags]:
+    """Render a copy of a golden run once per test session (rendering is deterministic)."""
+    if (name, baseline) not in _RENDERED:
+        base = golden(tmp_path, baseline) if baseline else None
+        html = render_run(golden(tmp_path, name), base).read_text("utf-8")
+        tags = Tags()
+        tags.feed(html)
+        _RENDERED[name, baseline] = (html, tags)
+    return _RENDERED[name, baseline]
+
+
+def verdict_text(html: str) -> str:
+    match = re.search(r'<p class="big">([^<]+)</p>', html)
+    assert match, "no verdict paragraph in the report"
+    return match.group(1)
+
+
+def test_full_run_is_ready_with_every_section(tmp_path: Path) -> None:
+    html, tags = rendered(tmp_path, "full_pass")
+    assert verdict_text(html) == "Ready"
+    ids = {a.get("id") for _, a in tags.tags}
+    assert set(SECTIONS) <= ids
+    assert "Emulator numbers, not cloud numbers" in html
+    assert "Everything the profile requires was assessed and passed" in html
+
+
+def test_seed_table_has_measured_numbers_beside_the_estimates(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "full_pass")
+    seed = html[html.index('id="seed"') : html.index('id="operations"')]
+    for label, estimate in (
+        ("Upload 1MB", "~150 ms"),
+        ("Download 1MB", "~100 ms"),
+        ("Generate URL", "~5 ms"),
+        ("List 100 blobs", "~80 ms"),
+    ):
+        row = seed[seed.index(label) :].split("</tr>")[0]
+        assert estimate in row
+        assert len(re.findall(r"\d ms \[[\d.]+, [\d.]+\]", row)) == 2, row
+        assert "not measured" not in row
+    assert "$0.0208 (price table)" in seed
+
+
+def test_every_chart_is_labelled_svg_with_a_table_behind_it(tmp_path: Path) -> None:
+    html, tags = rendered(tmp_path, "full_pass")
+    svgs = [a for t, a in tags.tags if t == "svg"]
+    assert len(svgs) >= 8
+    for attrs in svgs:
+        assert attrs.get("role") == "img"
+        labels = (attrs.get("aria-labelledby") or "").split()
+        assert len(labels) == 2 and all(f'id="{i}"' in html for i in labels)
+    assert len(re.findall(r"<figure[ >]", html)) == len(svgs)
+    assert html.count("Data behind:") + html.count("Monthly cost per provider") >= len(svgs)
+    assert tags.count("table") == tags.count("caption")
+    assert all(a.get("scope") == "col" for t, a in tags.tags if t == "th")
+
+
+@pytest.mark.parametrize("name", ["full_pass", "not_ready", "minimal"])
+def test_report_needs_nothing_from_the_network(tmp_path: Path, name: str) -> None:
+    html, tags = rendered(tmp_path, name)
+    assert (
+        "http://" not in html
+        and "https://" not in html
+        and "//" not in re.sub(r"file://", "", html)
+    )
+    assert tags.count("script") == 0 and tags.count("link") == 0 and tags.count("img") == 0
+    assert tags.count("iframe") == 0 and "@import" not in html and "url(" not in html
+    hrefs = [a["href"] for _, a in tags.tags if a.get("href")]
+    assert hrefs and all(h.startswith("#") for h in hrefs)
+    assert not [a for _, a in tags.tags if "src" in a]
+    assert "default-src 'none'" in html
+
+
+@pytest.mark.parametrize("name", ["full_pass", "not_ready"])
+def test_secrets_from_the_environment_never_reach_the_report(tmp_path: Path, name: str) -> None:
+    html, _ = rendered(tmp_path, name)
+    assert "must-never-appear-in-the-report" not in html
+    assert escape(MARKER) in html
+
+
+def test_failing_run_is_not_ready_and_says_why(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "not_ready")
+    assert verdict_text(html) == "Not ready"
+    verdict = html[html.index('id="verdict"') : html.index('aria-label="Contents"')]
+    for reason in (
+        "2 failed test(s) in suite contract [s3]",
+        "1 acknowledged upload(s) lost or corrupted under faults",
+        "migration: object_migration.mismatches = 2",
+        "resilience check failed: no secret in captured logs [s3]",
+        "benchmark regression gate failed",
+        "load SLO missed: p95 upload &lt; 500 ms",
+    ):
+        assert reason in verdict
+    assert "security.json: not JSON" in verdict
+    assert "expected 1048576 bytes, got 0" in html
+    assert 'class="fail">lost (5 calls' in html
+
+
+def test_minimal_run_renders_what_it_has_and_names_what_is_missing(tmp_path: Path) -> None:
+    html, tags = rendered(tmp_path, "minimal")
+    assert verdict_text(html) == "Incomplete"
+    assert "resilience suite: not assessed (did not run)" in html
+    assert "No resilience results (resilience.json) in this run" in html
+    assert "Suite results per suite and backend" in html
+    assert tags.count("svg") == 1  # the cost chart needs no run data
+    seed = html[html.index('id="seed"') : html.index('id="operations"')]
+    assert seed.count("not measured") == 12
+
+
+def test_baseline_comparison_flags_a_slowed_run(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "not_ready", baseline="full_pass")
+    assert "against the baseline run full_pass" in html
+    assert html.count(">REGRESSION<") >= 20
+    assert "regression against the baseline: benchmarks/test_bench_ops.py::" in html
+
+
+def test_a_run_against_itself_has_no_regression(tmp_path: Path) -> None:
+    run = golden(tmp_path, "full_pass")
+    rows = analysis.baseline_rows(load_run(run), load_run(run))
+    assert len(rows) == 48
+    assert not any(r.regression for r in rows)
+    assert all(r.comparison and r.comparison.verdict == "same" for r in rows)
+
+
+def test_malformed_files_are_named_problems_never_silently_left_out(tmp_path: Path) -> None:
+    """Every unreadable or schema-invalid file is named, with its first error, and makes
+    the run not ready; the report still renders what the other files hold."""
+    assert load_run(tmp_path / "absent").problems
+    empty = load_run(tmp_path)
+    assert not empty.suites and empty.bench.empty() and empty.resilience is None
+    verdict = analysis.verdict(empty)
+    assert verdict.outcome == "incomplete" and "nothing ran" in verdict.notes[-1]
+    (tmp_path / "suites").mkdir()
+    (tmp_path / "suites" / "odd.json").write_text(json.dumps({"tests": ["x", {"outcome": 3}]}))
+    (tmp_path / "benchmarks.json").write_text(json.dumps({"benchmarks": [{"stats": "?"}, 5]}))
+    (tmp_path / "resilience.json").write_text("{not json")
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "paired.json").write_text("[1, 2]")
+    run = load_run(tmp_path)
+    named = {p.relative: p.problem for p in run.problems}
+    assert set(named) == {
+        "suites/odd.json",
+        "benchmarks.json",
+        "resilience.json",
+        "bench/paired.json",
+    }
+    assert named["suites/odd.json"].startswith("does not match its schema: suite: Field required")
+    assert named["resilience.json"].startswith("not JSON")
+    verdict = analysis.verdict(run)
+    assert not verdict.ready
+    assert any(r.startswith("resilience.json: not JSON") for r in verdict.reasons)
+    assert render_run(tmp_path).is_file()
+
+
+def report_main(argv: list[str]) -> int:
+    return cli_main(["report", *argv])
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert report_main([str(golden(tmp_path, "full_pass"))]) == 0
+    assert "verdict: READY" in capsys.readouterr().out
+    assert report_main([str(golden(tmp_path, "not_ready"))]) == 1
+    assert "NOT READY" in capsys.readouterr().out
+    assert report_main([str(tmp_path / "nope")]) == 2
+
+
+def test_out_writes_elsewhere_and_leaves_index_html_alone(tmp_path: Path) -> None:
+    run = golden(tmp_path, "full_pass")
+    out = tmp_path / "compare.html"
+    assert report_main([str(run), "--baseline", str(run), "--out", str(out)]) == 0
+    assert out.is_file() and not (run / "index.html").exists()
+
+
+def test_label_says_external_when_the_services_were_external(tmp_path: Path) -> None:
+    run = golden(tmp_path, "minimal")
+    services = {"services": [{"name": "azure", "mode": "external", "ready_s": 0.1}]}
+    (run / "services.json").write_text(json.dumps(services))
+    html = render_run(run).read_text("utf-8")
+    assert "Measured against external endpoints" in html
+    assert "Emulator numbers, not cloud numbers" not in html
+
+
+def _section(html: str, start: str, end: str) -> str:
+    return html[html.index(f'id="{start}"') : html.index(f'id="{end}"')]
+
+
+def test_overhead_section_shows_goal_ci_noise_floor_and_verdict(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "full_pass")
+    section = _section(html, "overhead", "statistics")
+    assert '<h2 id="h-overhead">crownsafe overhead</h2>' in section
+    assert 'href="#overhead"' in html
+    assert section.count("<svg") == 2 and section.count('<figure class="wide">') == 2
+    for i in (0, 1):
+        assert f'aria-labelledby="overhead-{i}-t overhead-{i}-d"' in section
+    tables = section.split("<caption>")[1:]
+    assert len(tables) == 3  # two comparisons and the memory table
+    sdk, resilient, memory = tables
+    assert sdk.startswith(
+        "Data behind: ops/s ratio crownsafe / raw SDK, goal &gt;= 0.95 "
+        "(issue 2: &gt;= 0.95x the raw SDK)"
+    )
+    assert "resilient / bare client, goal &gt;= 0.95 (issue 3: &lt;= 5% cost)" in resilient
+    for table in (sdk, resilient):
+        rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+        assert len(rows) == 8
+        assert rows[0].startswith("<td>Azure Download 1 KiB</td>")
+        for row in rows:
+            assert re.search(r"<td>[01]\.\d+ \[[01]\.\d+, [01]\.\d+\]</td>", row), row
+            assert re.search(r"<td>\d\.\d%</td>", row), "noise floor column"
+            assert '<td class="pass">met</td>' in row
+            assert "CI low &gt;= goal 0.95 - noise floor" in row
+    memory_rows = re.findall(r"<tr>(.*?)</tr>", memory, re.S)[1:]
+    assert len(memory_rows) == 2
+    assert all("&lt; 64 MiB" in r and ">met<" in r for r in memory_rows)
+    assert "+17.0 MiB" in memory_rows[0] and "clear_refs" in memory_rows[0]
+
+
+def test_goal_not_met_makes_the_run_not_ready_and_undecided_is_a_note(tmp_path: Path) -> None:
+    html, _ = rendered(tmp_path, "not_ready")
+    verdict = _section(html, "verdict", "overhead")
+    assert (
+        "performance goal S3 Upload 1 KiB: crownsafe / raw SDK &gt;= 0.95x not met: "
+        "0.756x, CI [0.742, 0.767]: CI high &lt; goal 0.95 - noise floor 2.3%"
+    ) in verdict
+    assert "memory goal for a streamed S3 Upload 64 MiB not met: +70.0 MiB &gt;= 64 MiB" in verdict
+    assert "performance goal Azure Download 1 KiB: crownsafe / raw SDK &gt;= 0.95x undecided" in (
+        verdict
+    )
+    section = _section(html, "overhead", "statistics")
+    assert section.count('class="fail">not met<') == 2
+    assert section.count('class="warn">undecided<') == 2
+
+
+def test_a_smoke_run_of_the_overhead_benchmark_is_never_a_verdict(tmp_path: Path) -> None:
+    run = golden(tmp_path, "minimal")
+    data = json.loads((GOLDEN / "not_ready" / "bench" / "ratios.json").read_text())
+    for entry in data["comparisons"]:
+        entry["measured"] = False
+    (run / "bench").mkdir()
+    (run / "bench" / "ratios.json").write_text(json.dumps(data))
+    html = render_run(run).read_text("utf-8")
+    assert verdict_text(html) == "Incomplete"
+    verdict = _section(html, "verdict", "overhead")
+    assert "performance goal" not in verdict
+    assert "benchmark goal crownsafe_vs_raw: not assessed (not measured (smoke or absent))" in (
+        verdict
+    )
+    assert "not met (smoke run)" in html

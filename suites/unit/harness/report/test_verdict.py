@@ -1,0 +1,181 @@
+"""The verdict a release manager ships on: ready / not ready / incomplete, per run profile.
+
+Each golden run folder stands for a case a new user met; the report (and its exit code)
+must call each of them as designed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.bench import command as bench
+from harness.cli import main as cli_main
+from harness.report import analyse, build_report, load
+from harness.report.profile import ProfileError, load_profile
+
+GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
+
+
+def golden(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(GOLDEN / name, target)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("name", "outcome", "code"),
+    [
+        ("full_pass", "ready", 0),
+        ("not_ready", "not ready", 1),
+        ("minimal", "incomplete", 3),
+        ("azure_roundtrip_only", "incomplete", 3),
+        ("corrupt_contract", "not ready", 1),
+        ("no_suites", "incomplete", 3),
+    ],
+)
+def test_each_golden_run_gets_its_designed_verdict_and_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, outcome: str, code: int
+) -> None:
+    assert cli_main(["report", str(golden(tmp_path, name))]) == code
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"verdict: {outcome.upper()} (run profile default)"
+    assert out[-1].startswith("report: ") and out[-1].endswith("index.html")
+
+
+def test_an_empty_run_folder_is_incomplete_not_ready(tmp_path: Path) -> None:
+    verdict = analyse(load(tmp_path)).verdict
+    assert verdict.outcome == "incomplete" and verdict.exit_code == 3
+    assert all(item.status == "not assessed" for item in verdict.items)
+
+
+def test_a_contract_only_run_is_incomplete_and_names_what_was_not_assessed(
+    tmp_path: Path,
+) -> None:
+    verdict = analyse(load(golden(tmp_path, "minimal"))).verdict
+    assert verdict.outcome == "incomplete"
+    assert not verdict.reasons
+    assert "resilience suite: not assessed (did not run)" in verdict.missing
+    assert any(
+        m.startswith("benchmark goal crownsafe_vs_raw: not assessed") for m in verdict.missing
+    )
+    contract = next(i for i in verdict.items if i.label == "contract suite")
+    assert (contract.status, contract.assessed_backends) == ("passed", ("azure", "s3"))
+
+
+def test_azure_only_is_incomplete_because_s3_was_never_assessed(tmp_path: Path) -> None:
+    verdict = analyse(load(golden(tmp_path, "azure_roundtrip_only"))).verdict
+    contract = next(i for i in verdict.items if i.label == "contract suite")
+    assert (contract.status, contract.assessed_backends) == ("not assessed", ("azure",))
+    assert "contract suite: not assessed on s3 (18 tests ran, 0 failed)" in verdict.missing
+
+
+def test_a_corrupt_suite_file_is_not_ready_and_named_with_its_first_error(tmp_path: Path) -> None:
+    verdict = analyse(load(golden(tmp_path, "corrupt_contract"))).verdict
+    assert verdict.outcome == "not ready"
+    assert verdict.reasons[0].startswith("suites/contract.json: not JSON")
+
+
+def test_the_same_contract_run_is_ready_under_the_contract_profile(tmp_path: Path) -> None:
+    verdict = analyse(load(golden(tmp_path, "minimal"), profile="contract")).verdict
+    assert (verdict.outcome, verdict.profile) == ("ready", "contract")
+
+
+def test_undecided_goals_are_shown_with_their_floor_and_fail_only_when_the_profile_says(
+    tmp_path: Path,
+) -> None:
+    run = golden(tmp_path, "full_pass")
+    ratios = (run / "bench" / "ratios.json").read_text()
+    first_met = ratios.index('"verdict": "met"')
+    (run / "bench" / "ratios.json").write_text(
+        ratios[:first_met]
+        + '"verdict": "undecided"'
+        + ratios[first_met + len('"verdict": "met"') :]
+    )
+    default = analyse(load(run)).verdict
+    assert default.outcome == "ready"
+    goal = next(i for i in default.items if i.label.startswith("benchmark goal crownsafe_vs_raw"))
+    assert goal.status == "undecided" and re.search(r"floor \d+\.\d%", goal.detail)
+    assert any("undecided" in n for n in default.notes)
+    strict = load_profile().model_dump() | {"name": "strict"}
+    strict["benchmarks"]["undecided_fails"] = True
+    path = tmp_path / "strict.toml"
+    path.write_text(_toml(strict))
+    judged = analyse(load(run, profile=path)).verdict
+    assert judged.outcome == "not ready"
+    assert any("counts undecided as failed" in r for r in judged.reasons)
+
+
+def _toml(profile: dict[str, object]) -> str:
+    lines = [f'name = "{profile["name"]}"']
+    for suite in profile["suites"]:  # type: ignore[attr-defined]
+        lines += ["[[suites]]", f'name = "{suite["name"]}"', f"backends = {suite['backends']!r}"]
+    for table in ("resilience", "migration", "benchmarks", "load"):
+        body = profile[table]
+        if body is None:
+            continue
+        lines.append(f"[{table}]")
+        for key, value in body.items():  # type: ignore[attr-defined]
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)
+            lines.append(f"{key} = {shown}".replace("'", '"'))
+    return "\n".join(lines) + "\n"
+
+
+def test_an_unknown_profile_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ProfileError, match="pass one of contract, default"):
+        load_profile("nightly")
+    assert cli_main(["report", str(golden(tmp_path, "minimal")), "--profile", "nightly"]) == 2
+    assert "run profile 'nightly' not found" in capsys.readouterr().out
+
+
+def test_regressions_are_listed_with_their_size_grouped_by_operation(tmp_path: Path) -> None:
+    report = build_report(golden(tmp_path, "not_ready"), golden(tmp_path, "full_pass"))
+    groups = report.findings.regressions
+    assert "Upload 1 MiB" in groups
+    line = groups["Upload 1 MiB"][0]
+    assert re.fullmatch(r"\+\d+% \[CI \+\d+%, \+\d+%\]", line.change), line.change
+    assert line.baseline == "full_pass"
+    html = report.path.read_text("utf-8")
+    assert "Regressions: Upload 1 MiB" in html and "baseline full_pass" in html
+
+
+def test_the_report_opens_with_the_verdict_then_what_was_assessed(tmp_path: Path) -> None:
+    html = build_report(golden(tmp_path, "minimal")).path.read_text("utf-8")
+    verdict, assessed = html.index('class="big">Incomplete<'), html.index("What was assessed")
+    assert verdict < assessed < html.index('id="seed"')
+
+
+def test_bench_gate_only_fails_when_a_measured_goal_is_not_met(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    met, missed = golden(tmp_path, "full_pass"), golden(tmp_path, "not_ready")
+    (met / "benchmarks.json").unlink()
+    (missed / "benchmarks.json").unlink()
+    (met / "benchmarks.json").write_text('{"benchmarks": []}')
+    (missed / "benchmarks.json").write_text('{"benchmarks": []}')
+    assert bench.main(["--gate-only", "--run-dir", str(met), "--baseline", str(met)]) == 0
+    assert bench.main(["--gate-only", "--run-dir", str(missed), "--baseline", str(met)]) == 1
+    err = capsys.readouterr().err
+    assert "GOAL NOT MET [s3] upload 1024 B crownsafe_vs_raw" in err
+
+
+def test_report_json_is_the_verdict_for_machines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert cli_main(["report", str(golden(tmp_path, "azure_roundtrip_only")), "--json"]) == 3
+    document = json.loads(capsys.readouterr().out)
+    assert (document["outcome"], document["exit_code"], document["profile"]) == (
+        "incomplete",
+        3,
+        "default",
+    )
+    assert document["report"].endswith("index.html")
+    contract = next(i for i in document["items"] if i["label"] == "contract suite")
+    assert contract["assessed_backends"] == ["azure"]

@@ -1,0 +1,69 @@
+"""harness.plugin: the suite and backend of a test id, and the per-suite record it writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.plugin import _suite_record, backend_of, suite_of
+from harness.runfolder import write_file
+from harness.stages import summary_rows, summary_table
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "suite"),
+    [
+        ("suites/contract/test_roundtrip.py::test_x[azure]", "contract"),
+        ("suites/unit/sub/test_y.py::test_y", "unit"),
+        ("suites/contract/test_roundtrip.py", "contract"),
+        ("benchmarks/test_bench_small_ops.py::test_b[s3]", "benchmarks"),
+        ("suites/test_top.py::t", "suites"),
+        ("tests/test_z.py::t", "tests"),
+        ("test_z.py::t", "other"),
+    ],
+)
+def test_suite_is_the_first_folder_under_suites(nodeid: str, suite: str) -> None:
+    """The suite name of a test id is the folder under suites/ (or 'benchmarks')."""
+    assert suite_of(nodeid) == suite
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "backend"),
+    [
+        ("m.py::t[azure]", "azure"),
+        ("m.py::t[s3]", "s3"),
+        ("m.py::t[1KiB-s3]", "s3"),
+        ("m.py::t[azure-0]", "azure"),
+        ("m.py::t", None),
+        ("m.py::t[s3x]", None),
+        ("m.py::t[azurex-1]", None),
+    ],
+)
+def test_backend_comes_from_the_parameter_id(nodeid: str, backend: str | None) -> None:
+    """Only a whole 'azure'/'s3' id part names the backend."""
+    assert backend_of(nodeid) == backend
+
+
+def test_suite_record_and_summary_table(tmp_path: Path) -> None:
+    """Per-backend counts in suites/<suite>.json drive the printed summary table."""
+    tests: list[dict[str, Any]] = [
+        {"nodeid": "a[azure]", "backend": "azure", "outcome": "passed"},
+        {"nodeid": "a[s3]", "backend": "s3", "outcome": "failed"},
+        {"nodeid": "b[s3]", "backend": "s3", "outcome": "skipped"},
+        {"nodeid": "c", "backend": None, "outcome": "error"},
+    ]
+    record = _suite_record("contract", tests, 1)
+    assert record.totals == {"passed": 1, "failed": 1, "skipped": 1, "error": 1}
+    assert record.backends["s3"] == {"failed": 1, "skipped": 1}
+    write_file(tmp_path, record, "suites/contract.json")
+    rows = summary_rows(tmp_path)
+    assert [(r["backend"], r["passed"], r["failed"], r["error"], r["skipped"]) for r in rows] == [
+        ("-", 0, 0, 1, 0),
+        ("azure", 1, 0, 0, 0),
+        ("s3", 0, 1, 0, 1),
+    ]
+    table = summary_table(rows).splitlines()
+    assert table[0].split() == ["suite", "backend", "passed", "failed", "error", "skipped"]
+    assert table[-1].split() == ["contract", "s3", "0", "1", "0", "1"]
