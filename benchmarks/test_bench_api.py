@@ -18,6 +18,7 @@ throughput payloads are not images a worker could process).
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
@@ -31,7 +32,7 @@ import psutil
 import pytest
 from bench_support import MIB, measuring
 
-from harness import benchkit
+from harness import bench
 from harness.services.postgres import PostgresService
 from harness.services.provision import ProvisionedServices
 from harness.services.redis import RedisService
@@ -87,9 +88,16 @@ def _upload(client: httpx.Client, data: bytes) -> None:
 
 
 def _record(run_dir: Path, entry: dict[str, Any]) -> None:
-    benchkit.merge_json(
-        run_dir, "bench/api.json", "results", [entry], ("test", "backend", "size_bytes")
-    )
+    """Add `entry` to bench/api.json (same test/backend/size replaced). Not a run-folder
+    model yet: the report does not read it; the summary is in the benchmark's extra_info."""
+    target = run_dir / "bench" / "api.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    results = json.loads(target.read_text())["results"] if target.is_file() else []
+    key = ("test", "backend", "size_bytes")
+    results = [r for r in results if tuple(r.get(k) for k in key) != tuple(entry[k] for k in key)]
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps({"schema_version": 1, "results": [*results, entry]}, indent=2))
+    partial.replace(target)
 
 
 def _mbps(size: int, samples: list[float]) -> float:
@@ -111,7 +119,7 @@ def test_api_upload_vs_direct(
         "api": lambda: _upload(client, data),
         "direct": lambda: stack.storage.upload_file(f"bench/direct-{next(counter)}.jpg", data),
     }
-    samples = benchkit.interleaved(calls, rounds)
+    samples = bench.interleaved(calls, rounds)
     api, direct = _mbps(size, samples["api"]), _mbps(size, samples["direct"])
     ratio = api / direct
     entry = {
@@ -120,9 +128,7 @@ def test_api_upload_vs_direct(
         "goal_ratio": GOAL_RATIO, "goal_met": ratio >= GOAL_RATIO, "rounds": rounds,
         "measured": measuring(request.config),
     }  # fmt: skip
-    benchkit.merge_json(
-        run_dir, "bench/api.json", "results", [entry], ("test", "backend", "size_bytes")
-    )
+    _record(run_dir, entry)
     benchmark.extra_info.update(entry)
     benchmark.pedantic(_upload, args=(client, data), rounds=max(1, rounds // 2), iterations=1)
     print(f"[{stack.backend}] {size // MIB} MiB: API {api:.1f} MB/s, direct {direct:.1f} MB/s, "
@@ -209,9 +215,7 @@ def test_concurrent_uploads_memory_and_health(
         "health_p99_ms": round(p99 * 1000, 2), "goal_p99_ms": GOAL_P99_S * 1000,
         "goal_met": added < GOAL_RSS_MIB and p99 < GOAL_P99_S, "measured": measured,
     }  # fmt: skip
-    benchkit.merge_json(
-        run_dir, "bench/api.json", "results", [entry], ("test", "backend", "size_bytes")
-    )
+    _record(run_dir, entry)
     benchmark.extra_info.update(entry)
     benchmark.pedantic(lambda: prober.get("/health"), rounds=5, iterations=1)
     print(f"[{stack.backend}] {count} x {size // MIB} MiB concurrent: app RSS +{added:.1f} MiB, "
@@ -236,7 +240,7 @@ def test_share_resolution_vs_health(
     def health() -> None:
         assert client.get("/health").status_code == 200
 
-    samples = benchkit.interleaved({"share": resolve, "health": health}, rounds, warmup=5)
+    samples = bench.interleaved({"share": resolve, "health": health}, rounds, warmup=5)
     share_rps = 1 / statistics.mean(samples["share"])
     health_rps = 1 / statistics.mean(samples["health"])
     entry = {
@@ -245,9 +249,7 @@ def test_share_resolution_vs_health(
         "ratio": round(share_rps / health_rps, 3), "rounds": rounds,
         "measured": measuring(request.config),
     }  # fmt: skip
-    benchkit.merge_json(
-        run_dir, "bench/api.json", "results", [entry], ("test", "backend", "size_bytes")
-    )
+    _record(run_dir, entry)
     benchmark.extra_info.update(entry)
     benchmark.pedantic(resolve, rounds=max(1, rounds // 10), iterations=1)
     print(f"[{stack.backend}] share resolution {share_rps:.0f} req/s, /health {health_rps:.0f} "
