@@ -20,6 +20,12 @@ from harness.services.readiness import launch_local, probe_http
 
 __all__ = ["AppService"]
 
+MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "262144"}
+"""glibc settings for the app process: the upload threads allocate block-sized buffers;
+with glibc's default per-thread arenas and its sliding mmap threshold, freed blocks stay
+in the heap and RSS grows with the thread count. A fixed 256 KiB mmap threshold returns
+them to the OS at once. (Deployments should set the same two variables.)"""
+
 _FIX = (
     "read the app log below; a settings error names the variable to fix "
     "(`make bootstrap` installs the API's packages)"
@@ -73,6 +79,8 @@ class AppService(ManagedService):
         env = {k: v for k, v in self._environ.items() if not k.startswith("PROMETHEUS_")}
         env.update(self.settings_env)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        for name, value in MALLOC_ENV.items():
+            env.setdefault(name, value)
         if self.workers > 1 and self._workdir is not None:
             metrics_dir = self._workdir / "prometheus"
             metrics_dir.mkdir(exist_ok=True)
