@@ -20,6 +20,7 @@ from crownsafe.errors import StorageConfigError
 __all__ = [
     "BACKENDS",
     "MAX_RETRIES_RANGE",
+    "MIN_JWT_SECRET_LENGTH",
     "Backend",
     "SecretStr",
     "Settings",
@@ -123,6 +124,35 @@ class Settings:
     storage_resilient: bool = True
     database_url: SecretStr = field(default_factory=lambda: SecretStr(""))
     redis_url: str = ""
+    jwt_secret: SecretStr = field(default_factory=lambda: SecretStr(""))
+    jwt_issuer: str = "crownsafe"
+    cors_origins: str = ""
+    trusted_hosts: str = "localhost,127.0.0.1"
+    upload_max_bytes: int = 10 * 1024 * 1024
+    upload_slots: int = 8
+    share_ttl_seconds: int = 7 * 24 * 3600
+    sas_ttl_seconds: int = 300
+    celery_broker_url: str = ""
+    celery_queue: str = "crownsafe-images"
+    celery_visibility_timeout: int = 900
+    celery_task_time_limit: int = 300
+    image_max_pixels: int = 40_000_000
+    job_gate_dir: str = ""
+
+    @property
+    def broker_url(self) -> str:
+        """CELERY_BROKER_URL, else REDIS_URL (the seed's one Redis)."""
+        return self.celery_broker_url or self.redis_url
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS_ORIGINS split on commas (the configured front-ends)."""
+        return _split_list(self.cors_origins)
+
+    @property
+    def trusted_host_list(self) -> list[str]:
+        """TRUSTED_HOSTS split on commas."""
+        return _split_list(self.trusted_hosts)
 
     @property
     def container(self) -> str:
@@ -163,6 +193,56 @@ def validate_settings(settings: Settings) -> Settings:
             "`az storage account keys list`, without quotes or spaces",
         )
     return settings
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_POSITIVE = (
+    "upload_max_bytes",
+    "upload_slots",
+    "share_ttl_seconds",
+    "sas_ttl_seconds",
+    "celery_visibility_timeout",
+    "celery_task_time_limit",
+    "image_max_pixels",
+)
+MIN_JWT_SECRET_LENGTH = 32
+
+
+def _check_api_settings(settings: Settings) -> None:
+    """The API and worker settings, checked at load time so a bad value fails at start."""
+    for name in _POSITIVE:
+        if getattr(settings, name) <= 0:
+            env = name.upper()
+            raise StorageConfigError(
+                f"{env}={getattr(settings, name)!r} is out of range",
+                hint=f"set {env} to a whole number greater than 0",
+            )
+    if settings.celery_task_time_limit >= settings.celery_visibility_timeout:
+        raise StorageConfigError(
+            "CELERY_TASK_TIME_LIMIT must be shorter than CELERY_VISIBILITY_TIMEOUT "
+            "(else Redis hands a running job to a second worker)",
+            hint="lower CELERY_TASK_TIME_LIMIT or raise CELERY_VISIBILITY_TIMEOUT",
+        )
+    secret = settings.jwt_secret.get()
+    if secret and len(secret) < MIN_JWT_SECRET_LENGTH:
+        raise StorageConfigError(
+            f"JWT_SECRET is {len(secret)} characters; at least {MIN_JWT_SECRET_LENGTH} are needed",
+            hint="set JWT_SECRET to a long random value, e.g. `openssl rand -hex 32`",
+        )
+    for origin in settings.cors_origin_list:
+        if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+            raise StorageConfigError(
+                f"CORS_ORIGINS entry {origin!r} is not an origin",
+                hint="list origins as scheme://host[:port], comma-separated, no path",
+            )
+    if not settings.trusted_host_list:
+        raise StorageConfigError(
+            "TRUSTED_HOSTS is empty",
+            hint="list the host names the API answers to, e.g. api.example",
+        )
 
 
 _ENV_NAMES: dict[str, str] = {f.name: f.name.upper() for f in fields(Settings)}
@@ -221,4 +301,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             hint=f"set STORAGE_BACKEND to one of {', '.join(BACKENDS)}",
         )
     values["storage_backend"] = backend
-    return validate_settings(Settings(**values))  # type: ignore[arg-type]
+    settings = validate_settings(Settings(**values))  # type: ignore[arg-type]
+    _check_api_settings(settings)
+    return settings

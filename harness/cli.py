@@ -1,7 +1,8 @@
 """`crownsafe-harness`: run the whole verification, start services, render reports.
 
 crownsafe-harness run [--backends azure,s3] [--provision local] [--full] [-- PYTEST_ARGS]
-crownsafe-harness services up [--services azure,s3,redis]
+crownsafe-harness services up [--services azure,s3,redis] [--with-app [--backend azure|s3]]
+crownsafe-harness token --user ID [--ttl SECONDS]   (harness.commands.token)
 crownsafe-harness report RUN_DIR [--baseline RUN_DIR]
 crownsafe-harness bench ...            (harness.bench.command)
 crownsafe-harness migrate-objects ...  (harness.commands.migrate_objects -> crownsafe.objects.cli)
@@ -27,7 +28,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from harness.bench import command as bench
-from harness.commands import migrate_objects, predeploy, report, run, services
+from harness.commands import migrate_objects, predeploy, report, run, services, token
 
 __all__ = ["COMMANDS", "CommandModule", "build_parser", "main"]
 
@@ -39,7 +40,15 @@ class CommandModule(Protocol):
         """Add the command's parser and `set_defaults(handler=...)`."""
 
 
-COMMANDS: tuple[CommandModule, ...] = (run, services, report, bench, migrate_objects, predeploy)
+COMMANDS: tuple[CommandModule, ...] = (
+    run,
+    services,
+    report,
+    bench,
+    migrate_objects,
+    predeploy,
+    token,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,6 +39,7 @@ pytest_plugins = [
     "harness.fixtures.storage",
     "harness.fixtures.database",
     "harness.fixtures.faults",
+    "harness.fixtures.api",
     "harness.logscan",
     "harness.targets.plugin",
     "harness.targets.fixtures",

@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -36,6 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "IMAGE_JOB_STATUSES",
     "MIGRATION_STATUSES",
+    "SNAPSHOT_KINDS",
     "Base",
     "ContentSnapshot",
     "ImageJob",
@@ -52,6 +54,7 @@ NAMING_CONVENTION = {
 }
 
 IMAGE_JOB_STATUSES = ("queued", "processing", "completed", "failed")
+SNAPSHOT_KINDS = ("share", "report")
 MIGRATION_STATUSES = ("pending", "copying", "verified", "failed")
 
 
@@ -79,10 +82,20 @@ class ScanHistory(Base):
 
 
 class ContentSnapshot(Base):
-    """A stored copy of fetched content; `blob_sas_url` is a short-lived read link."""
+    """A stored copy of content; `blob_sas_url` is a short-lived read link.
+
+    The API stores two kinds (`kind`): a shared scan snapshot (`share`, found by its
+    `share_token`, valid until `expires_at` unless `revoked_at`) and a risk report
+    (`report`). `user_id` owns the row; `scan_id` is the scan it was made from.
+    """
 
     __tablename__ = "content_snapshot"
-    __table_args__ = (Index("ix_content_snapshot_blob_object", "blob_container", "blob_name"),)
+    __table_args__ = (
+        Index("ix_content_snapshot_blob_object", "blob_container", "blob_name"),
+        Index("ix_content_snapshot_user_id_scan_id", "user_id", "scan_id"),
+        CheckConstraint(_in("kind", SNAPSHOT_KINDS), name="kind"),
+        UniqueConstraint("share_token"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     source_url: Mapped[str] = mapped_column(Text)
@@ -93,6 +106,14 @@ class ContentSnapshot(Base):
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    scan_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("scan_history.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str | None] = mapped_column(String(16))
+    share_token: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ImageJob(Base):
@@ -103,6 +124,7 @@ class ImageJob(Base):
         CheckConstraint(_in("status", IMAGE_JOB_STATUSES), name="status"),
         Index("ix_image_jobs_status", "status"),
         Index("ix_image_jobs_blob_object", "blob_container", "blob_name"),
+        Index("ix_image_jobs_user_id_status", "user_id", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -118,6 +140,11 @@ class ImageJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    phash: Mapped[str | None] = mapped_column(String(16))
+    thumbnail_name: Mapped[str | None] = mapped_column(String(1024))
 
 
 class ObjectMigration(Base):

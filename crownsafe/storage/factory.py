@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from crownsafe.config import is_base64_key, storage_writes_enabled, validate_settings
@@ -35,10 +35,12 @@ _AZURE_AUTH_HINT = (
 
 
 def create_storage_client(
-    settings: Settings | None = None, *, resilient: bool | None = None
+    settings: Settings | None = None, *, resilient: bool | None = None, **client_options: Any
 ) -> StorageClient:
     """The client for `settings.storage_backend` (default settings: `load_settings()`).
 
+    `client_options` go to the backend client's constructor (e.g. `block_size` and
+    `max_concurrency` for Azure, `part_size` for S3: what bounds a streamed upload's memory).
     With `resilient` (default `settings.storage_resilient`) the client is wrapped in
     `crownsafe.storage.resilient.ResilientStorageClient` when that module is available;
     without it the bare client is returned.
@@ -56,12 +58,16 @@ def create_storage_client(
             settings.azure_storage_container,
             settings=settings,
             timeout=settings.storage_timeout_seconds,
+            **client_options,
         )
     else:
         from crownsafe.storage.s3 import S3StorageClient
 
         client = S3StorageClient(
-            settings.s3_bucket, settings=settings, timeout=settings.storage_timeout_seconds
+            settings.s3_bucket,
+            settings=settings,
+            timeout=settings.storage_timeout_seconds,
+            **client_options,
         )
     wrap = settings.storage_resilient if resilient is None else resilient
     if wrap:

@@ -7,4 +7,4 @@ The `bench` command lives with the benchmark code, in `harness.bench.command`.
 
 from __future__ import annotations
 
-__all__ = ["migrate_objects", "report", "run", "services"]
+__all__ = ["app_up", "migrate_objects", "report", "run", "services", "token"]

@@ -92,6 +92,10 @@ def _exports(services: ProvisionedServices, storage: dict[str, str]) -> dict[str
 
 
 def _up(args: argparse.Namespace) -> int:
+    if args.with_app:
+        from harness.commands.app_up import with_app_services
+
+        args.services = with_app_services(args.services, args.backend)
     with StopSignals() as signals:
         try:
             services = start_services(
@@ -108,9 +112,20 @@ def _up(args: argparse.Namespace) -> int:
             _say(f"# all ready in {services.parallel_ready_s:.2f} s; emulator credentials below")
             for name, value in _exports(services, storage).items():
                 _say(f"export {name}={shlex.quote(value)}")
+            stack = None
+            if args.with_app:
+                from harness.commands.app_up import start_app
+
+                stack = start_app(services, args.backend, _say)
+                if stack is None:
+                    return 1
             _say("# Ctrl-C (SIGINT) or SIGTERM stops the services")
-            if not signals.stop.is_set():
-                signals.wait(args.seconds)
+            try:
+                if not signals.stop.is_set():
+                    signals.wait(args.seconds)
+            finally:
+                if stack is not None:
+                    stack.stop()
     _say("# services stopped")
     return 0
 
@@ -144,6 +159,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="start the services as local processes or in Docker (default: local)",
     )
     up.add_argument("--https", action="store_true", help="Azurite over HTTPS with OAuth")
+    up.add_argument(
+        "--with-app",
+        action="store_true",
+        help="also start PostgreSQL, the API and a worker; print the API's URL and a token",
+    )
+    up.add_argument(
+        "--backend",
+        choices=("azure", "s3"),
+        default=None,
+        help="the API's storage backend with --with-app (default: the first one started)",
+    )
     up.add_argument(
         "--seconds",
         type=float,

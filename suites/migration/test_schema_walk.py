@@ -25,13 +25,15 @@ from .rows import Generation, presigned_count, seed_s3_era, table_checksums
 
 pytestmark = pytest.mark.migration
 
-S3_ERA, RENAME, HEAD = "5e3a1c9d2f47", "b8c97058b7e6", "c4d2e8f1a7b3"
+S3_ERA, RENAME, PROGRESS, HEAD = "5e3a1c9d2f47", "b8c97058b7e6", "c4d2e8f1a7b3", "d7a1f3b5c9e2"
 SCANS, SNAPSHOTS, JOBS = 6000, 3000, 3000
 
 # (step, alembic command, target revision, column generation after the step)
 WALK: list[tuple[str, str, str, Generation]] = [
     ("upgrade to the rename", "upgrade", RENAME, "blob"),
+    ("upgrade to the progress table", "upgrade", PROGRESS, "blob"),
     ("upgrade to head", "upgrade", HEAD, "blob"),
+    ("downgrade to the progress table", "downgrade", PROGRESS, "blob"),
     ("downgrade to the rename", "downgrade", RENAME, "blob"),
     ("downgrade to the S3-era schema", "downgrade", S3_ERA, "s3"),
     ("upgrade to head again", "upgrade", HEAD, "blob"),
@@ -112,7 +114,9 @@ def test_offline_sql_sets_lock_timeout_before_ddl(database_url: str) -> None:
         command.upgrade(config, f"{S3_ERA}:{HEAD}", sql=True)
     sql = out.getvalue()
     setting = "SET LOCAL lock_timeout = '250ms'"
-    assert sql.count(setting) == 2
+    assert sql.count(setting) == 3
     assert sql.index(setting) < sql.index("ALTER TABLE scan_history RENAME s3_url TO blob_url")
-    assert sql.rindex(setting) < sql.index("CREATE TABLE object_migration")
+    second = sql.index(setting, sql.index("RENAME s3_url"))
+    assert second < sql.index("CREATE TABLE object_migration")
+    assert sql.rindex(setting) < sql.index("ALTER TABLE content_snapshot ADD COLUMN user_id")
     assert "ALTER TABLE content_snapshot DROP COLUMN s3_presigned_url" in sql

@@ -1,0 +1,257 @@
+"""The API under load, beside the storage client it streams into (both backends).
+
+- `test_api_upload_vs_direct`: one image upload through the API (multipart over HTTP,
+  streamed into storage) interleaved ABBA with the same bytes uploaded by the storage
+  client directly; MB/s of each and their ratio (goal: API >= 0.8x direct).
+- `test_concurrent_uploads_memory_and_health`: 16 concurrent 10 MB uploads while a
+  client polls `/health`; the app process's peak RSS growth (kernel VmHWM of the app's
+  pid, reset first; goal < 100 MiB, where buffering whole bodies would need >= 160 MiB)
+  and /health's p99 latency (goal < 100 ms).
+- `test_share_resolution_vs_health`: requests/s of resolving a share link (database
+  lookup + SAS generation) beside `/health`, interleaved on the same app.
+
+Results go to `bench/api.json` in the run folder and into pytest-benchmark's extra_info.
+Under `--benchmark-disable` (make test) sizes and rounds shrink to a smoke run: the
+plumbing is checked, no number is a verdict. The apps run without a worker (uploads of
+throughput payloads are not images a worker could process).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+from bench_support import MIB, measuring
+
+from harness import bench
+from harness.services.postgres import PostgresService
+from harness.services.provision import ProvisionedServices
+from harness.services.redis import RedisService
+from harness.services.stack import ApiStack, start_api_stack
+
+GOAL_RATIO = 0.8
+GOAL_RSS_MIB = 100
+GOAL_P99_S = 0.100
+_JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+
+
+def _payload(size: int) -> bytes:
+    block = bytes(range(256)) * 4096
+    return (_JPEG_HEAD + block * (size // len(block) + 1))[:size]
+
+
+@pytest.fixture(scope="module")
+def bench_stacks(
+    run_dir: Path,
+    storage_services: ProvisionedServices,
+    postgres_service: PostgresService,
+    redis_service: RedisService,
+) -> Iterator[dict[str, ApiStack]]:
+    """One app per backend for this module (no worker), started on first use."""
+    started: dict[str, ApiStack] = {}
+    yield started
+    for stack in started.values():
+        stack.stop()
+
+
+@pytest.fixture
+def stack(
+    backend_name: str,
+    bench_stacks: dict[str, ApiStack],
+    run_dir: Path,
+    storage_services: ProvisionedServices,
+    postgres_service: PostgresService,
+    redis_service: RedisService,
+) -> ApiStack:
+    if backend_name not in bench_stacks:
+        bench_stacks[backend_name] = start_api_stack(
+            storage_services, postgres_service, redis_service.url, backend_name,
+            run_dir / "logs" / "bench-api", worker=False, name="bench",
+            UPLOAD_MAX_BYTES=str(11 * MIB),
+        )  # fmt: skip
+    return bench_stacks[backend_name]
+
+
+def _upload(client: httpx.Client, data: bytes) -> None:
+    response = client.post("/uploads", files={"file": ("bench.jpg", data, "image/jpeg")})
+    if response.status_code != 202:
+        raise AssertionError(f"upload answered {response.status_code}: {response.text[:300]}")
+
+
+def _record(run_dir: Path, entry: dict[str, Any]) -> None:
+    """Add `entry` to bench/api.json (same test/backend/size replaced). Not a run-folder
+    model yet: the report does not read it; the summary is in the benchmark's extra_info."""
+    target = run_dir / "bench" / "api.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    results = json.loads(target.read_text())["results"] if target.is_file() else []
+    key = ("test", "backend", "size_bytes")
+    results = [r for r in results if tuple(r.get(k) for k in key) != tuple(entry[k] for k in key)]
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps({"schema_version": 1, "results": [*results, entry]}, indent=2))
+    partial.replace(target)
+
+
+def _mbps(size: int, samples: list[float]) -> float:
+    return size / MIB / statistics.median(samples)
+
+
+@pytest.mark.parametrize("upload_size", [MIB, 10 * MIB], ids=["1MiB", "10MiB"])
+def test_api_upload_vs_direct(
+    benchmark: Any, request: pytest.FixtureRequest, stack: ApiStack, upload_size: int,
+    run_dir: Path,
+) -> None:  # fmt: skip
+    """Upload through the API vs the storage client directly, interleaved."""
+    size = upload_size
+    rounds = (20 if size == MIB else 10) if measuring(request.config) else 2
+    data = _payload(size)
+    client = stack.client(user_id=1)
+    counter = iter(range(10**9))
+    calls: dict[str, Callable[[], object]] = {
+        "api": lambda: _upload(client, data),
+        "direct": lambda: stack.storage.upload_file(f"bench/direct-{next(counter)}.jpg", data),
+    }
+    samples = bench.interleaved(calls, rounds)
+    api, direct = _mbps(size, samples["api"]), _mbps(size, samples["direct"])
+    ratio = api / direct
+    entry = {
+        "test": "upload_vs_direct", "backend": stack.backend, "size_bytes": size,
+        "api_mb_s": round(api, 2), "direct_mb_s": round(direct, 2), "ratio": round(ratio, 3),
+        "goal_ratio": GOAL_RATIO, "goal_met": ratio >= GOAL_RATIO, "rounds": rounds,
+        "measured": measuring(request.config),
+    }  # fmt: skip
+    _record(run_dir, entry)
+    benchmark.extra_info.update(entry)
+    benchmark.pedantic(_upload, args=(client, data), rounds=max(1, rounds // 2), iterations=1)
+    print(f"[{stack.backend}] {size // MIB} MiB: API {api:.1f} MB/s, direct {direct:.1f} MB/s, "
+          f"ratio {ratio:.2f} (goal >= {GOAL_RATIO})")  # fmt: skip
+    assert len(samples["api"]) == len(samples["direct"]) == rounds
+
+
+class _Peak:
+    """Peak RSS of another process: its VmHWM reset through /proc/<pid>/clear_refs,
+    else a 2 ms psutil sampler."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.baseline = self.process.memory_info().rss
+        self._samples = [self.baseline]
+        self._stop = threading.Event()
+        self.kernel = False
+        try:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+            self.kernel = self._hwm() is not None
+        except OSError:
+            pass
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _hwm(self) -> int | None:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return None
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.002):
+            self._samples.append(self.process.memory_info().rss)
+
+    def added_mib(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        peak = max(self._samples)
+        if self.kernel:
+            peak = max(peak, self._hwm() or 0)
+        return (peak - self.baseline) / MIB
+
+
+def test_concurrent_uploads_memory_and_health(
+    benchmark: Any, request: pytest.FixtureRequest, stack: ApiStack, run_dir: Path
+) -> None:
+    """16 concurrent 10 MB uploads: app RSS growth and /health p99 while they run."""
+    measured = measuring(request.config)
+    count, size = (16, 10 * MIB) if measured else (4, MIB)
+    data = _payload(size)
+    clients = [stack.client(user_id=2) for _ in range(count)]
+    prober = stack.client()
+    prober.get("/health")
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        while not done.is_set():
+            began = time.perf_counter()
+            assert prober.get("/health").status_code == 200
+            latencies.append(time.perf_counter() - began)
+
+    assert stack.app.pid is not None
+    peak = _Peak(stack.app.pid)
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    began = time.perf_counter()
+    with ThreadPoolExecutor(count) as pool:
+        list(pool.map(lambda c: _upload(c, data), clients))
+    elapsed = time.perf_counter() - began
+    done.set()
+    thread.join()
+    added = peak.added_mib()
+    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else latencies[0]
+    entry = {
+        "test": "concurrent_uploads", "backend": stack.backend, "size_bytes": size,
+        "uploads": count, "seconds": round(elapsed, 3),
+        "aggregate_mb_s": round(count * size / MIB / elapsed, 2),
+        "app_peak_rss_growth_mib": round(added, 1), "goal_rss_mib": GOAL_RSS_MIB,
+        "rss_method": "kernel VmHWM" if peak.kernel else "psutil sampling",
+        "health_requests": len(latencies),
+        "health_p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "health_p99_ms": round(p99 * 1000, 2), "goal_p99_ms": GOAL_P99_S * 1000,
+        "goal_met": added < GOAL_RSS_MIB and p99 < GOAL_P99_S, "measured": measured,
+    }  # fmt: skip
+    _record(run_dir, entry)
+    benchmark.extra_info.update(entry)
+    benchmark.pedantic(lambda: prober.get("/health"), rounds=5, iterations=1)
+    print(f"[{stack.backend}] {count} x {size // MIB} MiB concurrent: app RSS +{added:.1f} MiB, "
+          f"/health p99 {p99 * 1000:.1f} ms over {len(latencies)} requests")  # fmt: skip
+    stored = stack.storage.list_blobs(prefix="uploads/2/")
+    assert len(stored) == count and all(b.size == size for b in stored)
+    assert latencies, "/health was never answered during the uploads"
+
+
+def test_share_resolution_vs_health(
+    benchmark: Any, request: pytest.FixtureRequest, stack: ApiStack, run_dir: Path
+) -> None:
+    """Share-link resolutions/s beside /health requests/s, interleaved on one app."""
+    rounds = 300 if measuring(request.config) else 5
+    client = stack.client(user_id=3)
+    scan = client.post("/scans", json={"product_name": "bench", "risk_score": 10}).json()
+    token = client.post(f"/scans/{scan['id']}/shares", json={"format": "json"}).json()["token"]
+
+    def resolve() -> None:
+        assert client.get(f"/shares/{token}").status_code == 200
+
+    def health() -> None:
+        assert client.get("/health").status_code == 200
+
+    samples = bench.interleaved({"share": resolve, "health": health}, rounds, warmup=5)
+    share_rps = 1 / statistics.mean(samples["share"])
+    health_rps = 1 / statistics.mean(samples["health"])
+    entry = {
+        "test": "share_resolution", "backend": stack.backend, "size_bytes": None,
+        "share_rps": round(share_rps, 1), "health_rps": round(health_rps, 1),
+        "ratio": round(share_rps / health_rps, 3), "rounds": rounds,
+        "measured": measuring(request.config),
+    }  # fmt: skip
+    _record(run_dir, entry)
+    benchmark.extra_info.update(entry)
+    benchmark.pedantic(resolve, rounds=max(1, rounds // 10), iterations=1)
+    print(f"[{stack.backend}] share resolution {share_rps:.0f} req/s, /health {health_rps:.0f} "
+          f"req/s (sequential, one client)")  # fmt: skip
+    assert len(samples["share"]) == rounds

@@ -1,0 +1,153 @@
+"""`create_app(settings)`: the Crown Safe API as one FastAPI app.
+
+Middleware, outermost first: correlation id -> metrics -> CORS -> trusted hosts -> routes.
+CORS allows the seed's `https://<account>.blob.core.windows.net` origins plus
+CORS_ORIGINS, nothing else; TrustedHostMiddleware allows TRUSTED_HOSTS. Every route but
+`/health*` requires a bearer token (`crownsafe.api.auth`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import anyio
+import redis
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from crownsafe.api.errors import install_error_handlers
+from crownsafe.api.metrics import ApiMetrics, JobStatusCollector
+from crownsafe.api.middleware import CORRELATION_HEADER, CorrelationIdMiddleware, MetricsMiddleware
+from crownsafe.api.routes import ROUTERS
+from crownsafe.api.state import ApiState, utc_now
+from crownsafe.config import Settings
+from crownsafe.db.session import make_engine, make_session_factory
+from crownsafe.storage.base import StorageClient
+from crownsafe.storage.factory import create_storage_client
+
+__all__ = ["AZURE_BLOB_ORIGIN_REGEX", "create_app", "job_counts"]
+
+AZURE_BLOB_ORIGIN_REGEX = r"https://[a-z0-9]{3,24}\.blob\.core\.windows\.net"
+MiB = 1024 * 1024
+_UPLOAD_CLIENT_OPTIONS: dict[str, dict[str, Any]] = {
+    "azure": {"block_size": 2 * MiB, "max_concurrency": 2},
+    "s3": {"part_size": 5 * MiB, "max_concurrency": 1},
+}
+"""Streamed uploads buffer about block/part size x concurrency per upload: small blocks
+keep 16 concurrent 10 MB uploads well under 100 MiB (S3's smallest part is 5 MiB)."""
+
+
+def _ping(client: redis.Redis) -> None:
+    if not client.ping():
+        raise ConnectionError("Redis did not answer PING")
+
+
+def job_counts(state: ApiState) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from crownsafe.db.models import ImageJob
+
+    with state.sessions() as session:
+        rows = session.execute(select(ImageJob.status, func.count()).group_by(ImageJob.status))
+        return {str(status): int(count) for status, count in rows}
+
+
+def _build_state(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None,
+    storage: StorageClient | None,
+    enqueue: Callable[[str], None] | None,
+) -> ApiState:
+    storage = storage or create_storage_client(settings)
+    upload_storage = create_storage_client(
+        settings, **_UPLOAD_CLIENT_OPTIONS[settings.storage_backend]
+    )
+    health_storage = getattr(storage, "inner", storage)
+    engine = make_engine(settings.database_url.get(), pool_size=10, max_overflow=20)
+    redis_client = redis.Redis.from_url(
+        settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+    )
+    closers: list[Callable[[], object]] = [
+        storage.close,
+        upload_storage.close,
+        engine.dispose,
+        redis_client.close,
+    ]
+    if enqueue is None:
+        from crownsafe.tasks.celery_app import create_celery, enqueue_image_job
+
+        celery = create_celery(settings)
+
+        def enqueue(job_id: str) -> None:
+            enqueue_image_job(celery, job_id)
+
+        closers.append(celery.close)
+    state = ApiState(
+        settings=settings,
+        storage=storage,
+        upload_storage=upload_storage,
+        health_storage=health_storage,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        enqueue=enqueue,
+        redis_ping=lambda: _ping(redis_client),
+        metrics=ApiMetrics(),
+        clock=clock or utc_now,
+        closers=closers,
+    )
+    state.metrics.add_collector(JobStatusCollector(lambda: job_counts(state)))
+    return state
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    storage: StorageClient | None = None,
+    enqueue: Callable[[str], None] | None = None,
+) -> FastAPI:
+    """The API for `settings`; `clock`, `storage`, `enqueue` are seams for tests."""
+    if not settings.jwt_secret:
+        from crownsafe.errors import StorageConfigError
+
+        raise StorageConfigError(
+            "JWT_SECRET is not set; the API cannot verify bearer tokens",
+            hint="set JWT_SECRET to a long random value, e.g. `openssl rand -hex 32`",
+        )
+    state = _build_state(settings, clock=clock, storage=storage, enqueue=enqueue)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.upload_slots = anyio.Semaphore(settings.upload_slots)
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(
+        title="Crown Safe API",
+        version="1.0.0",
+        description="Scans, share links, visual uploads, risk reports and visual search.",
+        lifespan=lifespan,
+    )
+    app.state.api = state
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_host_list)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origin_list,
+        allow_origin_regex=AZURE_BLOB_ORIGIN_REGEX,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", CORRELATION_HEADER],
+        expose_headers=[CORRELATION_HEADER, "Retry-After"],
+    )
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    app.add_middleware(CorrelationIdMiddleware)
+    return app

@@ -1,0 +1,90 @@
+"""Prometheus metrics of one app: requests per route template, latency, upload bytes, jobs.
+
+Each app owns its registry (two apps in one process never collide). Job outcomes are
+counted where they are recorded, in PostgreSQL, by a collector that reads
+`image_jobs` per status at scrape time, so the numbers are right whichever worker ran a
+job. With several uvicorn workers set PROMETHEUS_MULTIPROC_DIR (empty, per start) and
+the request metrics of all workers are merged (prometheus-client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+__all__ = ["ApiMetrics", "JobStatusCollector"]
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class JobStatusCollector(Collector):
+    """`crownsafe_image_jobs{status=...}`: how many image jobs are in each status now."""
+
+    def __init__(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "crownsafe_image_jobs", "Image jobs by status (from the database)", labels=["status"]
+        )
+        try:
+            counts = self._counts()
+        except Exception:
+            counts = {}
+        for status, count in sorted(counts.items()):
+            family.add_metric([status], count)
+        yield family
+
+
+class ApiMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "crownsafe_http_requests",
+            "HTTP requests by method, route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "crownsafe_http_request_duration_seconds",
+            "Time from request start to the end of the response",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.upload_bytes = Counter(
+            "crownsafe_upload_bytes",
+            "Image bytes received by the upload route, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.uploads = Counter(
+            "crownsafe_uploads",
+            "Uploads by outcome (stored, too_large, unsupported_type, invalid, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._extra: list[Collector] = []
+
+    def add_collector(self, collector: Collector) -> None:
+        self._extra.append(collector)
+
+    def exposition(self) -> bytes:
+        """The text exposition (multiprocess-merged when PROMETHEUS_MULTIPROC_DIR is set)."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        else:
+            registry = self.registry
+        text = generate_latest(registry)
+        if self._extra:
+            extra = CollectorRegistry()
+            for collector in self._extra:
+                extra.register(collector)
+            text += generate_latest(extra)
+        return text

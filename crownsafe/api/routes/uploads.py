@@ -1,0 +1,179 @@
+"""Visual uploads: stream an image into storage, record an image job, enqueue it.
+
+No `UploadFile` here: FastAPI would spool the whole body before the handler and before
+authentication. The route takes the raw request, authenticates from the header, waits
+for one of `UPLOAD_SLOTS` storage streams, and streams the body with bounded memory
+(`crownsafe.api._upload_stream`). Order of writes: blob, then `image_jobs` row, then
+the Celery message; if the row or the message fails, what was written is removed again
+and the client gets 503 with Retry-After (nothing recorded as stored).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
+
+from crownsafe.api._owned import owned_job
+from crownsafe.api._upload_stream import stream_upload
+from crownsafe.api.auth import CurrentUser
+from crownsafe.api.errors import ApiError, responses
+from crownsafe.api.schemas import JobOut, UploadOut
+from crownsafe.api.state import ApiState, get_state, in_thread
+from crownsafe.db.models import ImageJob
+from crownsafe.db.session import session_scope
+from crownsafe.storage.urls import to_blob_uri
+from crownsafe.visual.sniff import ImageKind
+
+__all__ = ["UPLOAD_BODY_SCHEMA", "router"]
+
+log = logging.getLogger("crownsafe.api.uploads")
+router = APIRouter(prefix="/uploads", tags=["uploads"])
+State = Annotated[ApiState, Depends(get_state)]
+JobId = Annotated[uuid.UUID, Path()]
+UPLOAD_BODY_SCHEMA: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
+
+
+def _record(state: ApiState, job_id: uuid.UUID, user_id: int, name: str, kind: ImageKind,
+            size: int) -> None:  # fmt: skip
+    with session_scope(state.sessions) as session:
+        session.add(
+            ImageJob(
+                id=job_id,
+                user_id=user_id,
+                status="queued",
+                blob_container=state.container,
+                blob_name=name,
+                content_type=kind.content_type,
+                size_bytes=size,
+            )
+        )
+
+
+def _forget(state: ApiState, job_id: uuid.UUID, name: str) -> None:
+    try:
+        with session_scope(state.sessions) as session:
+            job = session.get(ImageJob, job_id)
+            if job is not None:
+                session.delete(job)
+        state.storage.delete_blob(name, missing_ok=True)
+    except Exception as exc:
+        log.warning("upload %s left for the sweep: %s", job_id, type(exc).__name__)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=UploadOut,
+    openapi_extra={"requestBody": UPLOAD_BODY_SCHEMA},
+    responses=responses(400, 401, 413, 415, 422, 503),
+)
+async def upload_image(request: Request, user: CurrentUser, state: State) -> JSONResponse:
+    """Upload a JPEG, PNG or WebP image (multipart field `file`) for processing."""
+    job_id = uuid.uuid4()
+    limit = state.settings.upload_max_bytes
+    assert state.upload_slots is not None
+    counter = state.metrics.upload_bytes.labels("received")
+    async with state.upload_slots:
+        try:
+            stored = await stream_upload(
+                request,
+                state.upload_storage,
+                limit=limit,
+                name_for=lambda kind: f"uploads/{user}/{job_id}.{kind.extension}",
+                on_bytes=counter.inc,
+            )
+        except ApiError as exc:
+            outcome = {413: "too_large", 415: "unsupported_type"}.get(exc.status, "invalid")
+            state.metrics.uploads.labels(outcome).inc()
+            raise
+        except Exception:
+            state.metrics.uploads.labels("failed").inc()
+            raise
+    try:
+        await in_thread(_record, state, job_id, user, stored.blob_name, stored.kind, stored.size)
+        await in_thread(state.enqueue, str(job_id))
+    except Exception as exc:
+        log.error("upload %s not recorded (%s); removing it", job_id, type(exc).__name__)
+        await in_thread(_forget, state, job_id, stored.blob_name)
+        state.metrics.uploads.labels("failed").inc()
+        raise ApiError(
+            503, "the upload could not be recorded; nothing was stored, try again",
+            headers={"Retry-After": "5"},
+        ) from None  # fmt: skip
+    state.metrics.uploads.labels("stored").inc()
+    state.metrics.upload_bytes.labels("stored").inc(stored.size)
+    body = UploadOut(
+        job_id=job_id,
+        status="queued",
+        status_url=str(request.url_for("get_upload", job_id=str(job_id))),
+        blob_url=to_blob_uri(state.container, stored.blob_name),
+        content_type=stored.kind.content_type,
+        size_bytes=stored.size,
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=202)
+
+
+def _job(state: ApiState, user_id: int, job_id: uuid.UUID) -> JobOut:
+    with session_scope(state.sessions) as session:
+        job = owned_job(session, user_id, job_id)
+        out = JobOut(
+            job_id=job.id,
+            status=job.status,
+            content_type=job.content_type,
+            size_bytes=job.size_bytes,
+            width=job.width,
+            height=job.height,
+            phash=job.phash,
+            error=job.error,
+            attempts=job.attempts,
+            blob_url=to_blob_uri(job.blob_container, job.blob_name),
+            thumbnail_url=None,
+        )
+        thumbnail = job.thumbnail_name if job.status == "completed" else None
+    if thumbnail:
+        seconds = state.settings.sas_ttl_seconds
+        out.thumbnail_url = state.storage.generate_sas_url(thumbnail, expiry_hours=seconds / 3600)
+    return out
+
+
+@router.get(
+    "/{job_id}", name="get_upload", response_model=JobOut, responses=responses(401, 404, 422, 503)
+)
+async def get_upload(job_id: JobId, user: CurrentUser, state: State) -> JobOut:
+    """The processing status of one of your uploads."""
+    return await in_thread(_job, state, user, job_id)
+
+
+def _delete(state: ApiState, user_id: int, job_id: uuid.UUID) -> list[str]:
+    with session_scope(state.sessions) as session:
+        job = owned_job(session, user_id, job_id)
+        names = [job.blob_name] + ([job.thumbnail_name] if job.thumbnail_name else [])
+        session.delete(job)
+    return names
+
+
+@router.delete("/{job_id}", status_code=204, responses=responses(401, 404, 422))
+async def delete_upload(job_id: JobId, user: CurrentUser, state: State) -> Response:
+    """Delete one of your uploads and its thumbnail."""
+    names = await in_thread(_delete, state, user, job_id)
+    for name in names:
+        try:
+            await in_thread(state.storage.delete_blob, name, missing_ok=True)
+        except Exception as exc:
+            log.warning("blob %r left for the sweep: %s", name, type(exc).__name__)
+    return Response(status_code=204)

@@ -1,0 +1,68 @@
+"""What the routes share: one `ApiState` per app, built by `create_app`.
+
+Everything that does I/O is synchronous (the storage SDKs, SQLAlchemy, redis-py,
+Celery's publisher) and is called through `in_thread`, so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import anyio
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from crownsafe.api.metrics import ApiMetrics
+from crownsafe.config import Settings
+from crownsafe.storage.base import StorageClient
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["ApiState", "get_state", "in_thread", "utc_now"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    storage: StorageClient
+    upload_storage: StorageClient
+    health_storage: StorageClient
+    engine: Engine
+    sessions: sessionmaker[Session]
+    enqueue: Callable[[str], None]
+    redis_ping: Callable[[], None]
+    metrics: ApiMetrics = field(default_factory=ApiMetrics)
+    clock: Callable[[], datetime] = utc_now
+    upload_slots: anyio.Semaphore | None = None
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    @property
+    def container(self) -> str:
+        return self.storage.container_name
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            close()
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+async def in_thread(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a blocking call in the thread pool (contextvars, e.g. the correlation id, follow)."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))

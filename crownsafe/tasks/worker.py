@@ -1,0 +1,59 @@
+"""The worker's Celery app: `celery -A crownsafe.tasks.worker worker -P prefork`.
+
+Settings come from the environment. The storage client and the database engine are made
+once per worker process, after the prefork (a connection must not cross a fork).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
+
+from crownsafe.api._logging import configure_logging
+from crownsafe.config import load_settings
+from crownsafe.db.session import make_engine, make_session_factory
+from crownsafe.storage.factory import create_storage_client
+from crownsafe.tasks.celery_app import PROCESS_IMAGE, create_celery
+from crownsafe.tasks.image_job import JobContext, fail_job, process_image
+
+__all__ = ["app", "context"]
+
+log = logging.getLogger("crownsafe.tasks.worker")
+settings = load_settings()
+app = create_celery(settings)
+_context: JobContext | None = None
+
+
+def context() -> JobContext:
+    global _context
+    if _context is None:
+        engine = make_engine(settings.database_url.get(), pool_size=2, max_overflow=2)
+        _context = JobContext(
+            settings, create_storage_client(settings), make_session_factory(engine)
+        )
+    return _context
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _fresh_process(**_: Any) -> None:
+    global _context
+    _context = None
+    configure_logging(stream=sys.__stderr__)
+
+
+@app.task(name=PROCESS_IMAGE, bind=True)  # type: ignore[untyped-decorator]
+def process_image_task(self: Any, job_id: str) -> str:
+    """The image job; whatever goes wrong, the row ends `failed` with a reason, never stuck."""
+    try:
+        return process_image(context(), job_id)
+    except SoftTimeLimitExceeded:
+        fail_job(context(), job_id, "processing took longer than the time limit")
+        return "failed"
+    except Exception as exc:
+        log.exception("job %s: unexpected %s", job_id, type(exc).__name__)
+        fail_job(context(), job_id, f"internal error ({type(exc).__name__})")
+        return "failed"

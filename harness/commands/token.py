@@ -1,0 +1,51 @@
+"""`crownsafe-harness token`: mint a bearer token for a user of the Crown Safe API.
+
+For tests and operators. The signing key is the API's JWT_SECRET, read from the
+environment (or `--secret-env NAME`); the token is printed alone on stdout, so
+`TOKEN=$(crownsafe-harness token --user 42)` works. The key itself is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+__all__ = ["register", "run"]
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "token",
+        help="mint a bearer token for the API",
+        description="Print a signed bearer token (HS256 JWT, user id in `sub`) for the API.",
+    )
+    parser.add_argument("--user", type=int, required=True, help="the user id (1 or more)")
+    parser.add_argument(
+        "--ttl", type=float, default=3600.0, help="lifetime in seconds (default 3600)"
+    )
+    parser.add_argument(
+        "--secret-env",
+        default="JWT_SECRET",
+        help="environment variable holding the signing key (default JWT_SECRET)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from crownsafe.api.auth import mint_token
+    from crownsafe.config import SecretStr, Settings
+
+    secret = os.environ.get(args.secret_env, "")
+    if not secret:
+        print(f"token: {args.secret_env} is not set; export the API's signing key", file=sys.stderr)
+        return 2
+    issuer = os.environ.get("JWT_ISSUER", "crownsafe")
+    try:
+        token = mint_token(args.user, Settings(jwt_secret=SecretStr(secret), jwt_issuer=issuer),
+                           args.ttl)  # fmt: skip
+    except ValueError as exc:
+        print(f"token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
