@@ -18,7 +18,6 @@ throughput payloads are not images a worker could process).
 
 from __future__ import annotations
 
-import json
 import statistics
 import threading
 import time
@@ -33,6 +32,8 @@ import pytest
 from bench_support import MIB, measuring
 
 from harness import bench
+from harness.runfolder import merge_points
+from harness.runfolder.bench import ApiBenchFile
 from harness.services.postgres import PostgresService
 from harness.services.provision import ProvisionedServices
 from harness.services.redis import RedisService
@@ -88,16 +89,8 @@ def _upload(client: httpx.Client, data: bytes) -> None:
 
 
 def _record(run_dir: Path, entry: dict[str, Any]) -> None:
-    """Add `entry` to bench/api.json (same test/backend/size replaced). Not a run-folder
-    model yet: the report does not read it; the summary is in the benchmark's extra_info."""
-    target = run_dir / "bench" / "api.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(target.read_text())["results"] if target.is_file() else []
-    key = ("test", "backend", "size_bytes")
-    results = [r for r in results if tuple(r.get(k) for k in key) != tuple(entry[k] for k in key)]
-    partial = target.with_suffix(".json.partial")
-    partial.write_text(json.dumps({"schema_version": 1, "results": [*results, entry]}, indent=2))
-    partial.replace(target)
+    """Add `entry` to bench/api.json (the same test, backend and size replaced)."""
+    merge_points(run_dir, ApiBenchFile, [entry])
 
 
 def _mbps(size: int, samples: list[float]) -> float:

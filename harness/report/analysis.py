@@ -35,7 +35,7 @@ from harness.report.labels import (
 from harness.report.load import ReportInput
 from harness.report.profile import RunProfile, load_profile
 from harness.runfolder import RunData
-from harness.runfolder.bench import OverheadRatio, SweepPoint
+from harness.runfolder.bench import ApiBenchResult, OverheadRatio, SweepPoint
 
 __all__ = [
     "aa_floors",
@@ -145,6 +145,10 @@ def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
             reasons.append(f"{what} not met: {r.reason}")
         elif r.measured and r.verdict == "undecided":
             notes.append(f"{what} undecided: {r.reason}")
+    for a in run.bench.api:
+        if a.measured and a.goal_met is False:
+            size = f" {a.size_bytes // 2**20} MiB" if a.size_bytes else ""
+            reasons.append(f"API goal {a.test}{size} [{a.backend}] not met: {_api_figures(a)}")
     for p in run.bench.memory:
         what = f"memory goal for a streamed {memory_label(p)}"
         if p.measured and p.verdict == "not met":
@@ -152,6 +156,18 @@ def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
         elif p.measured and p.verdict == "undecided":
             notes.append(f"{what} undecided: {p.reason}")
     return reasons, notes
+
+
+def _api_figures(a: ApiBenchResult) -> str:
+    if a.test == "upload_vs_direct":
+        return (
+            f"{a.api_mb_s} MB/s through the API vs {a.direct_mb_s} direct = {a.ratio}x "
+            f"< {a.goal_ratio}x"
+        )
+    return (
+        f"app RSS +{a.app_peak_rss_growth_mib} MiB (goal < {a.goal_rss_mib}), "
+        f"/health p99 {a.health_p99_ms} ms (goal < {a.goal_p99_ms})"
+    )
 
 
 def baseline_rows(run: RunData, baseline: RunData, threshold: float = 0.10) -> list[BaselineRow]:

@@ -110,6 +110,20 @@ def _memory(run: RunData, backends: list[str], undecided_fails: bool) -> Assesse
     )
 
 
+def _api(run: RunData, backends: list[str]) -> AssessedItem:
+    goals = [r for r in run.bench.api if r.measured and r.goal_met is not None]
+    assessed = tuple(sorted({r.backend for r in goals}))
+    missed = [r for r in goals if not r.goal_met]
+    detail = f"{len(goals)} measured goals, {len(missed)} missed" if goals else "not measured"
+    return AssessedItem(
+        "API goals: upload >= 0.8x direct; 16 uploads: RSS +<100 MiB, /health p99 <100 ms",
+        tuple(backends),
+        assessed,
+        _status(tuple(backends), assessed, bool(missed)),
+        detail,
+    )
+
+
 def assess(run: RunData, profile: RunProfile) -> list[AssessedItem]:
     """Every item `profile` requires, assessed or not, passed or not, on which backends."""
     items = [_suite(run, need) for need in profile.suites]
@@ -134,6 +148,8 @@ def assess(run: RunData, profile: RunProfile) -> list[AssessedItem]:
         items.append(_goal(run, comparison, bench.backends, bench.undecided_fails))
     if bench.memory:
         items.append(_memory(run, bench.backends, bench.undecided_fails))
+    if bench.api:
+        items.append(_api(run, bench.backends))
     if profile.load.required:
         slos = run.load.slos if run.load else []
         items.append(

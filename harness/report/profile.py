@@ -51,6 +51,7 @@ class BenchmarkRequirement(_Strict):
     backends: list[str] = Field(default_factory=list)
     goals: list[str] = Field(default_factory=list)
     memory: bool = False
+    api: bool = Field(False, description="bench/api.json: the API upload, memory and p99 goals")
     undecided_fails: bool = False
 
 

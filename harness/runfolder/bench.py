@@ -176,6 +176,42 @@ class MemoryFile(PointsFile):
     points: list[MemoryPoint] = Field(default_factory=list)
 
 
+class ApiBenchResult(Record):
+    """One API benchmark result (benchmarks/test_bench_api.py): upload through the API vs
+    the storage client directly, 16 concurrent uploads (app RSS growth, /health p99), or
+    share-link resolution beside /health. Fields a test does not measure stay null."""
+
+    test: Literal["upload_vs_direct", "concurrent_uploads", "share_resolution"]
+    backend: str
+    size_bytes: int | None = None
+    rounds: int | None = None
+    measured: bool = False
+    goal_met: bool | None = Field(None, description="null where the test has no goal")
+    api_mb_s: float | None = None
+    direct_mb_s: float | None = None
+    ratio: float | None = None
+    goal_ratio: float | None = None
+    uploads: int | None = None
+    seconds: float | None = None
+    aggregate_mb_s: float | None = None
+    app_peak_rss_growth_mib: float | None = None
+    goal_rss_mib: float | None = None
+    rss_method: str | None = None
+    health_requests: int | None = None
+    health_p50_ms: float | None = None
+    health_p99_ms: float | None = None
+    goal_p99_ms: float | None = None
+    share_rps: float | None = None
+    health_rps: float | None = None
+
+
+class ApiBenchFile(PointsFile):
+    FILE = "bench/api.json"
+    LIST = "results"
+    IDENTITY = ("test", "backend", "size_bytes")
+    results: list[ApiBenchResult] = Field(default_factory=list)
+
+
 class GateRegression(Record):
     name: str
     baseline_median_s: float

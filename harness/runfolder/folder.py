@@ -15,6 +15,8 @@ from harness.runfolder._base import RunFile
 from harness.runfolder.bench import (
     AAFile,
     AARun,
+    ApiBenchFile,
+    ApiBenchResult,
     ConcurrencyFile,
     GateFile,
     MemoryFile,
@@ -56,6 +58,7 @@ class BenchData:
     rss: list[RssPoint] = field(default_factory=list)
     ratios: list[OverheadRatio] = field(default_factory=list)
     memory: list[MemoryPoint] = field(default_factory=list)
+    api: list[ApiBenchResult] = field(default_factory=list)
     gate: GateFile | None = None
 
     def empty(self) -> bool:
@@ -67,6 +70,7 @@ class BenchData:
             or self.rss
             or self.ratios
             or self.memory
+            or self.api
         )
 
 
@@ -115,6 +119,8 @@ def _load_bench(run: RunData) -> BenchData:
         bench.ratios = ratios.comparisons
     if memory := _optional(run, MemoryFile):
         bench.memory = memory.points
+    if api := _optional(run, ApiBenchFile):
+        bench.api = api.results
     bench.gate = _optional(run, GateFile)
     return bench
 

@@ -7,6 +7,7 @@ from fnmatch import fnmatch
 from harness.runfolder._base import RunFile
 from harness.runfolder.bench import (
     AAFile,
+    ApiBenchFile,
     ConcurrencyFile,
     GateFile,
     MemoryFile,
@@ -40,6 +41,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     RatiosFile,
     MemoryFile,
     GateFile,
+    ApiBenchFile,
     ResilienceFile,
     MigrationFile,
     LoadFile,

@@ -35,6 +35,7 @@ class Page:
     stats_table: Table
     overhead_figures: list[Figure]
     memory_table: Table
+    api_table: Table
     rss_table: Table
     cost_figure: Figure
     price_table: Table
@@ -95,6 +96,7 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         stats_table=tables.stats_table(rows),
         overhead_figures=figures.ratio_figures(findings.ratios),
         memory_table=tables.memory_table(findings.memory),
+        api_table=tables.api_table(run.bench.api),
         rss_table=tables.rss_table(run),
         cost_figure=figures.cost_figure(findings.costs),
         price_table=tables.price_table(findings.costs.prices),

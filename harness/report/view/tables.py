@@ -9,9 +9,10 @@ from harness.report.view.figures import est_ms, finding_cell, ratio_cell, verdic
 from harness.report.view.model import Cell, Table
 from harness.report.view.svg import fmt
 from harness.runfolder import RunData
-from harness.runfolder.bench import MemoryPoint
+from harness.runfolder.bench import ApiBenchResult, MemoryPoint
 
 __all__ = [
+    "api_table",
     "baseline_table",
     "gate_table",
     "memory_table",
@@ -232,4 +233,37 @@ def memory_table(points: list[MemoryPoint]) -> Table:
                 verdict_cell(p.verdict, p.measured),
             ]
         )
+    return table
+
+
+def api_table(results: list[ApiBenchResult]) -> Table:
+    """The API benchmarks per backend: uploads through the app against direct uploads,
+    concurrent uploads (memory and /health latency), share-link resolution."""
+    table = Table(
+        "The API under load, per backend (emulators): upload through the API vs the storage "
+        "client directly (goal >= 0.8x), 16 concurrent 10 MiB uploads (goal: app RSS +<100 "
+        "MiB, /health p99 <100 ms), share-link resolution beside /health",
+        ["Benchmark", "Backend", "Measured", "Goal", "Result"],
+    )
+    for r in sorted(results, key=lambda r: (r.test, r.size_bytes or 0, r.backend)):
+        size = f" {lb.size_label(r.size_bytes)}" if r.size_bytes else ""
+        if r.test == "upload_vs_direct":
+            measured = f"{fmt(r.api_mb_s)} vs {fmt(r.direct_mb_s)} MB/s = {fmt(r.ratio)}x"
+            goal = f">= {fmt(r.goal_ratio)}x"
+        elif r.test == "concurrent_uploads":
+            measured = (
+                f"{r.uploads} uploads: RSS +{fmt(r.app_peak_rss_growth_mib)} MiB, "
+                f"/health p99 {fmt(r.health_p99_ms)} ms"
+            )
+            goal = f"< {fmt(r.goal_rss_mib)} MiB, < {fmt(r.goal_p99_ms)} ms"
+        else:
+            measured = f"{fmt(r.share_rps)} req/s vs /health {fmt(r.health_rps)} req/s"
+            goal = "reported"
+        if r.goal_met is None:
+            result = Cell("reported", "muted")
+        elif not r.measured:
+            result = Cell(f"{'met' if r.goal_met else 'not met'} (smoke run)", "warn")
+        else:
+            result = Cell("met", "pass") if r.goal_met else Cell("not met", "fail")
+        table.rows.append([f"{r.test.replace('_', ' ')}{size}", r.backend, measured, goal, result])
     return table

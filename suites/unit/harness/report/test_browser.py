@@ -18,6 +18,7 @@ SECTIONS = [
     "The seed's Performance Benchmarks, measured",
     "Operations: Azure and S3 side by side",
     "crownsafe overhead",
+    "The API under load",
     "Statistics",
     "Cost per month",
     "Resilience under injected faults",

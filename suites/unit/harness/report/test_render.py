@@ -244,7 +244,7 @@ def _section(html: str, start: str, end: str) -> str:
 
 def test_overhead_section_shows_goal_ci_noise_floor_and_verdict(tmp_path: Path) -> None:
     html, _ = rendered(tmp_path, "full_pass")
-    section = _section(html, "overhead", "statistics")
+    section = _section(html, "overhead", "api")
     assert '<h2 id="h-overhead">crownsafe overhead</h2>' in section
     assert 'href="#overhead"' in html
     assert section.count("<svg") == 2 and section.count('<figure class="wide">') == 2
@@ -284,7 +284,7 @@ def test_goal_not_met_makes_the_run_not_ready_and_undecided_is_a_note(tmp_path: 
     assert "performance goal Azure Download 1 KiB: crownsafe / raw SDK &gt;= 0.95x undecided" in (
         verdict
     )
-    section = _section(html, "overhead", "statistics")
+    section = _section(html, "overhead", "api")
     assert section.count('class="fail">not met<') == 2
     assert section.count('class="warn">undecided<') == 2
 

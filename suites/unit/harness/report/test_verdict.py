@@ -179,3 +179,17 @@ def test_report_json_is_the_verdict_for_machines(
     assert document["report"].endswith("index.html")
     contract = next(i for i in document["items"] if i["label"] == "contract suite")
     assert contract["assessed_backends"] == ["azure"]
+
+
+def test_a_missed_api_goal_makes_the_run_not_ready_and_is_shown_per_backend(
+    tmp_path: Path,
+) -> None:
+    report = build_report(golden(tmp_path, "not_ready"))
+    verdict = report.findings.verdict
+    assert any(
+        r.startswith("API goal concurrent_uploads 10 MiB [s3] not met: app RSS +171.0 MiB")
+        for r in verdict.reasons
+    )
+    html = report.path.read_text("utf-8")
+    assert "The API under load, per backend" in html
+    assert html.count('class="fail">not met<') >= 1
