@@ -2,7 +2,7 @@
 
 `crownsafe.resilience.RetryPolicy` opens a `deadline_scope` around each logical call
 (STORAGE_DEADLINE_SECONDS from its first attempt); an adapter whose SDK takes per-call
-timeouts (Azure's transport does, botocore does not) reads `time_left()` and caps each
+timeouts (Azure's transport does, the AWS SDK does not) reads `time_left()` and caps each
 request's timeout by it, so the last attempt ends at the deadline instead of a full
 timeout later. Like `crownsafe.correlation`, this module imports nothing from crownsafe,
 so the resilience layer and the adapters can share it without depending on each other.

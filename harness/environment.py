@@ -1,6 +1,8 @@
 """The environment fingerprint of a run (`environment.json`): versions, CPU, commit, date.
 
-Benchmark numbers mean little without it: the report prints it beside every figure.
+Benchmark numbers mean little without it: the report prints it beside every figure. It
+names the SDK distributions (azure-storage-blob, boto3, botocore) only to read their
+installed versions; it imports neither.
 """
 
 from __future__ import annotations

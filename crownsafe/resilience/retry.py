@@ -28,7 +28,7 @@ client) one logical call also stops retrying when the next backoff would end at 
 inside `crownsafe.deadline.deadline_scope`, so an adapter that can set per-call timeouts
 (Azure) caps each attempt's timeout by the time left. Worst case for one call against an
 endpoint that accepts and never answers: about `deadline` where attempts are capped
-(Azure), below `deadline + timeout` where they are not (S3: botocore's timeouts are per
+(Azure), below `deadline + timeout` where they are not (S3: the AWS SDK's timeouts are per
 client); without a deadline `(max_retries + 1) * timeout + sum of the backoffs`.
 The stop is `stop_after_attempt(...) | StopAtDeadline(...)`: tenacity's own
 `stop_after_delay` measures from tenacity's start (after our first attempt on the sync

@@ -28,7 +28,7 @@ DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024
 UploadData = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 """What `upload_file` accepts: bytes, a filesystem path, or a binary stream.
 
-A `str` is a filesystem path (as in boto3's `upload_file`), never text content: encode
+A `str` is a filesystem path (as in the AWS SDK's `upload_file`), never text content: encode
 text yourself. Paths and streams are streamed, never read whole into memory.
 """
 

@@ -20,7 +20,7 @@ The query string (a SAS token or presigned signature) is dropped when parsing an
 appears in an error message. Names are checked with `crownsafe.storage.naming`, so for
 every valid name `parse_blob_url(build(...))` gives back the same name, byte for byte.
 `BlobLocation.endpoint` is the account URL (Azure, as given to `BlobServiceClient`) or the
-endpoint URL (S3, as given to boto3), normalized to a lowercase scheme and host.
+endpoint URL (S3, as given to the AWS SDK), normalized to a lowercase scheme and host.
 """
 
 from __future__ import annotations

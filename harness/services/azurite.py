@@ -5,6 +5,10 @@ on) on a free loopback port, in memory by default, and stops it by PID. `https=T
 `oauth=True`, which needs HTTPS) makes a self-signed certificate with openssl; clients then
 verify against `cert_path`. `external` reads `HARNESS_AZURE_CONNECTION_STRING` (or
 `HARNESS_AZURE_ACCOUNT_URL` + `HARNESS_AZURE_ACCOUNT_KEY`); `docker` uses testcontainers.
+
+Outside `crownsafe/storage/azure/` this is the one module importing azure.storage.blob: its
+readiness probe lists containers with the raw SDK (retries off), so a probe never goes
+through the crownsafe client whose behaviour the suites test.
 """
 
 from __future__ import annotations
