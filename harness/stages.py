@@ -40,7 +40,13 @@ __all__ = [
     "summary_table",
 ]
 
-SUITE_PATHS = ("suites/contract", "suites/resilience", "suites/migration", "suites/unit")
+SUITE_PATHS = (
+    "suites/contract",
+    "suites/resilience",
+    "suites/migration",
+    "suites/api",
+    "suites/unit",
+)
 MIGRATION_SUITE = "suites/migration"
 
 
@@ -191,7 +197,7 @@ STAGES: dict[str, Stage] = {
     for s in (
         Stage("bootstrap", "check tools and packages", _bootstrap),
         Stage("services", "start the services in parallel", _services),
-        Stage("suites", "contract, resilience, migration and unit suites (pytest)", _suites),
+        Stage("suites", "contract, resilience, migration, API and unit suites (pytest)", _suites),
         Stage("benchmarks", "benchmarks (pytest-benchmark, no xdist)", _benchmarks),
         Stage("report", "render the HTML report", _report),
     )

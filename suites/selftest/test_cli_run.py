@@ -198,6 +198,7 @@ def test_every_command_module_is_registered() -> None:
         "bench",
         "migrate-objects",
         "predeploy",
+        "token",
     ]
 
 
