@@ -168,7 +168,11 @@ def _suites(ctx: RunContext) -> StageResult:
     if not paths:
         return StageResult(False, f"none of {', '.join(SUITE_PATHS)} exists under {ctx.root}")
     argv = [*paths, "-q", "-rfE", f"--backends={','.join(ctx.backends)}"]
-    argv += ["--provision=external", f"--run-dir={ctx.run_dir}"]
+    # Locally, each xdist worker starts its own emulators, as in `make test`: the targets
+    # (Azurite, moto, LocalStack for the security promises) and their gap profiles are
+    # then the ones the suites know. Otherwise the child uses the services started above.
+    child_mode = "local" if ctx.mode == "local" else "external"
+    argv += [f"--provision={child_mode}", f"--run-dir={ctx.run_dir}"]
     argv += [f"--junit-xml={ctx.run_dir / 'junit' / 'suites.xml'}"]
     if ctx.workers > 0:
         argv += ["-n", str(ctx.workers), "--dist", "loadgroup"]
