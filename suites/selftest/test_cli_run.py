@@ -190,7 +190,15 @@ COMMAND_PATHS = [path for path, _ in _subparsers(cli.build_parser())]
 
 
 def test_every_command_module_is_registered() -> None:
-    assert COMMAND_PATHS == ["run", "services", "services up", "report", "bench", "migrate-objects"]
+    assert COMMAND_PATHS == [
+        "run",
+        "services",
+        "services up",
+        "report",
+        "bench",
+        "migrate-objects",
+        "token",
+    ]
 
 
 @pytest.mark.parametrize("path", COMMAND_PATHS)
