@@ -133,7 +133,11 @@ def start_api_stack(
     env = stack_env(
         services, backend, container, database_url, redis_url, secrets.token_hex(32), **overrides
     )
-    storage = create_storage_client(load_settings(env), resilient=False)
+    # The harness provisions the container whatever the app's AZURE_BLOB_ENABLED says:
+    # the app may run with Azure writes off, its container must still exist.
+    storage = create_storage_client(
+        load_settings({**env, "AZURE_BLOB_ENABLED": "true"}), resilient=False
+    )
     storage.create_container(exist_ok=True)
     app = AppService(settings_env=env, log_dir=log_dir)
     celery: WorkerService | None = None

@@ -24,12 +24,15 @@ CHECKS = ",".join(
 
 
 def test_schemathesis_finds_nothing(api_stack: ApiStack, run_dir: Path) -> None:
+    # One schemathesis worker: with two, CPython 3.11.7 raised "SystemError: AST constructor
+    # recursion depth mismatch" inside schemathesis' own coverage generator (threads
+    # compiling at once; seen in a make run on 2026-12-01), a crash of the tool, not the app.
     binary = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert binary, "schemathesis is not installed (make bootstrap installs the harness extra)"
     argv = [
         binary, "run", f"{api_stack.url}/openapi.json",
         "-H", f"Authorization: Bearer {api_stack.token(4242)}",
-        "--checks", CHECKS, "--max-examples", "15", "--workers", "2", "--seed", "20261201",
+        "--checks", CHECKS, "--max-examples", "15", "--workers", "1", "--seed", "20261201",
         "--no-color", "--generation-database", "none",
     ]  # fmt: skip
     result = subprocess.run(argv, capture_output=True, text=True, timeout=280, check=False)
