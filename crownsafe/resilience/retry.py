@@ -291,6 +291,17 @@ class RetryPolicy(CallDecorator):
         exc = state.outcome.exception() if state.outcome is not None else None
         self._log_deadline(state.attempt_number + offset, exc, state.upcoming_sleep, state.fn)
 
+    def _log_context(
+        self, exc: BaseException | None, fn: Callable[..., Any] | None
+    ) -> tuple[dict[str, object], str]:
+        """The failed attempt's log fields and the operation's name, for both log lines."""
+        fields: dict[str, object] = (
+            exc.log_fields()
+            if isinstance(exc, StorageError)
+            else {"error_type": type(exc).__name__}
+        )
+        return fields, str(self.operation or fields.get("operation") or _fn_name(fn))
+
     def _log_deadline(
         self,
         attempt: int,
@@ -298,12 +309,7 @@ class RetryPolicy(CallDecorator):
         delay: float,
         fn: Callable[..., Any] | None,
     ) -> None:
-        fields: dict[str, object] = (
-            exc.log_fields()
-            if isinstance(exc, StorageError)
-            else {"error_type": type(exc).__name__}
-        )
-        operation = self.operation or fields.get("operation") or _fn_name(fn)
+        fields, operation = self._log_context(exc, fn)
         logger.warning(
             "giving up on %s after attempt %d/%d (%s): a retry after %.3f s of backoff would "
             "pass the %.3f s deadline [correlation_id=%s]",
@@ -324,12 +330,7 @@ class RetryPolicy(CallDecorator):
         delay: float,
         fn: Callable[..., Any] | None,
     ) -> None:
-        fields: dict[str, object] = (
-            exc.log_fields()
-            if isinstance(exc, StorageError)
-            else {"error_type": type(exc).__name__}
-        )
-        operation = self.operation or fields.get("operation") or _fn_name(fn)
+        fields, operation = self._log_context(exc, fn)
         cid = get_correlation_id()
         logger.warning(
             "retrying %s after attempt %d/%d failed with %s (status=%s, code=%s, "
