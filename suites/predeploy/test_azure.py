@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from azure.storage.blob import BlobServiceClient
 from sqlalchemy.engine import make_url
 
@@ -110,12 +111,15 @@ def test_database_one_revision_behind_fails_at_head(
     azurite: AzuriteService, azure_container: AzureBlobStorageClient, database: str, tmp_path: Path
 ) -> None:
     """One revision behind the head: database.at-head fails and shows both revisions."""
-    command.downgrade(make_alembic_config(database), "-1")
+    config = make_alembic_config(database)
+    head = ScriptDirectory.from_config(config).get_revision("head")
+    assert head is not None and isinstance(head.down_revision, str)
+    command.downgrade(config, "-1")
     run = run_predeploy(azure_env(azurite, azure_container.container_name, database), tmp_path)
     assert run.returncode == 1, run.stdout
     assert run.failed_ids() == ["database.at-head"]
     message = run.check("database.at-head")["message"]
-    assert "current b8c97058b7e6" in message and "head c4d2e8f1a7b3" in message
+    assert f"current {head.down_revision}" in message and f"head {head.revision}" in message
     assert "1 revision(s) behind" in message
     assert "alembic upgrade head" in run.check("database.at-head")["hint"]
     assert_no_secret(run, [DB_PASSWORD, azurite.account_key])
