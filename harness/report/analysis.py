@@ -233,7 +233,10 @@ def _failures(run: RunData, profile: RunProfile) -> tuple[list[str], list[str]]:
         reasons.append(f"benchmark regression gate failed: {names}")
     if run.load is not None:
         reasons += [
-            f"load SLO missed: {s.name} ({s.detail})" for s in run.load.slos if not s.passed
+            f"load SLO missed on {r.backend}: {s.name} (measured {s.measured})"
+            for r in run.load.runs
+            for s in r.slos
+            if not s.passed
         ]
     for area, checks in run.checks.items():
         reasons += [f"{area} check failed: {c.name}" for c in checks if not c.passed]

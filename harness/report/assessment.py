@@ -151,12 +151,12 @@ def assess(run: RunData, profile: RunProfile) -> list[AssessedItem]:
     if bench.api:
         items.append(_api(run, bench.backends))
     if profile.load.required:
-        slos = run.load.slos if run.load else []
+        slos = [s for r in run.load.runs for s in r.slos] if run.load else []
         items.append(
             AssessedItem(
                 "load SLOs",
                 (),
-                ("any",) if slos else (),
+                tuple(sorted({r.backend for r in run.load.runs})) if run.load and slos else (),
                 "not assessed"
                 if not slos
                 else ("failed" if any(not s.passed for s in slos) else "passed"),

@@ -125,17 +125,17 @@ def generic_tables(data: dict[str, Any] | None, title: str) -> list[Table]:
 def load_tables(run: RunData) -> list[Table]:
     if run.load is None:
         return []
-    info = run.load.model_dump(include={"tool", "users", "duration_s"}, exclude_none=True)
+    info = run.load.model_dump(include={"tool", "slo_file", "machine"}, exclude_none=True)
     tables = generic_tables(info, "Load run")
     ep = Table(
         "Load results per endpoint",
         ["Endpoint", "Backend", "Requests", "Failures", "Requests/s", "p50", "p95", "p99"],
     )
-    for e in run.load.endpoints:
+    for lr, e in ((x, e) for x in run.load.runs for e in x.endpoints):
         ep.rows.append(
             [
                 e.name,
-                e.backend,
+                lr.backend,
                 str(e.requests),
                 Cell(str(e.failures), "fail" if e.failures else ""),
                 fmt(e.rps),
@@ -145,12 +145,12 @@ def load_tables(run: RunData) -> list[Table]:
             ]
         )
     slo = Table("Service level objectives", ["SLO", "Result", "Observed"])
-    for s in run.load.slos:
+    for lr, s in ((x, s) for x in run.load.runs for s in x.slos):
         slo.rows.append(
             [
-                s.name,
+                f"{s.name} [{lr.backend}]",
                 Cell("met" if s.passed else "missed", "pass" if s.passed else "fail"),
-                s.detail,
+                "no requests" if s.measured is None else fmt(s.measured),
             ]
         )
     return tables + [t for t in (ep, slo) if t.rows]

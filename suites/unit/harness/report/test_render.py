@@ -146,7 +146,7 @@ def test_failing_run_is_not_ready_and_says_why(tmp_path: Path) -> None:
         "migration: object_migration.mismatches = 2",
         "resilience check failed: no secret in captured logs [s3]",
         "benchmark regression gate failed",
-        "load SLO missed: p95 upload &lt; 500 ms",
+        "load SLO missed on azure: POST /api/v1/uploads p95_ms &lt;= 500",
     ):
         assert reason in verdict
     assert "security.json: not JSON" in verdict
