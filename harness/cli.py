@@ -7,6 +7,7 @@ crownsafe-harness report RUN_DIR [--baseline RUN_DIR]
 crownsafe-harness bench ...            (harness.bench.command)
 crownsafe-harness migrate-objects ...  (harness.commands.migrate_objects -> crownsafe.objects.cli)
 crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (harness.predeploy)
+crownsafe-harness load [--backend azure|s3|both] [--duration 20s] ...  (harness.loadrun)
 
 Adding a command: write a module (e.g. `harness/commands/token.py`) with
 
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from harness.bench import command as bench
-from harness.commands import migrate_objects, predeploy, report, run, services, token
+from harness.commands import load, migrate_objects, predeploy, report, run, services, token
 
 __all__ = ["COMMANDS", "CommandModule", "build_parser", "main"]
 
@@ -48,6 +49,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     migrate_objects,
     predeploy,
     token,
+    load,
 )
 
 

@@ -199,6 +199,7 @@ def test_every_command_module_is_registered() -> None:
         "migrate-objects",
         "predeploy",
         "token",
+        "load",
     ]
 
 

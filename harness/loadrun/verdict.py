@@ -1,0 +1,146 @@
+"""The command's verdict over its backends: exit code, breach lines, the summary table.
+
+Exit 0 only when every backend ran, every SLO held (a step load: a knee was found), a soak
+stayed within its bound and no request failed; 1 on a breach (each breached SLO named with
+its measured value); 2 a usage error (also an SLO file locust refused); 3 could not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.table import Table
+
+from harness.loadrun.runner import BackendOutcome
+from harness.runfolder.load import LoadEndpoint, LoadRun, SloResult
+
+__all__ = [
+    "EXIT_BREACH",
+    "EXIT_COULD_NOT_RUN",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "breaches",
+    "exit_code",
+    "json_summary",
+    "summary_table",
+]
+
+EXIT_OK, EXIT_BREACH, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
+
+
+def _aggregated(run: LoadRun) -> LoadEndpoint | None:
+    return next((e for e in run.endpoints if e.name == "Aggregated"), None)
+
+
+def _measured(slo: SloResult) -> str:
+    if slo.measured is None:
+        return "no requests"
+    return f"{slo.measured:.4g}"
+
+
+def breaches(run: LoadRun) -> list[str]:
+    """One line per broken promise of one run: SLOs (with the measured value), failed
+    requests, a step load without a knee, a soak over its bound."""
+    lines: list[str] = []
+    for slo in run.slos:
+        if not slo.passed and (slo.step is None or not run.steps):
+            lines.append(f"{run.backend}: SLO breached: {slo.name} (measured {_measured(slo)})")
+    if run.steps and (run.knee is None or run.knee.step is None):
+        reason = run.knee.reason if run.knee else "no knee"
+        lines.append(f"{run.backend}: no step held every SLO ({reason})")
+    elif run.steps and not run.passed:
+        lines.append(f"{run.backend}: step load failed: {run.knee.reason if run.knee else ''}")
+    total = _aggregated(run)
+    if total is not None and total.failures:
+        lines.append(f"{run.backend}: {total.failures} of {total.requests} requests failed")
+    if run.soak is not None and not run.soak.passed:
+        growth = ", ".join(
+            f"{who} {value:.1f} MiB/h"
+            for who, value in (
+                ("app", run.soak.app_growth_mib_per_h),
+                ("worker", run.soak.worker_growth_mib_per_h),
+            )
+            if value is not None
+        )
+        lines.append(
+            f"{run.backend}: soak: memory grows {growth or 'unmeasured'} "
+            f"(bound {run.soak.bound_mib_per_h:g} MiB/h)"
+        )
+    if not lines and not run.passed:
+        lines.append(
+            f"{run.backend}: run did not pass ({'; '.join(run.notes) or 'see locust.log'})"
+        )
+    return lines
+
+
+def exit_code(outcomes: Sequence[BackendOutcome]) -> int:
+    if any(o.usage_error and o.run is None for o in outcomes):
+        return EXIT_USAGE
+    if not outcomes or any(o.run is None for o in outcomes):
+        return EXIT_COULD_NOT_RUN
+    return EXIT_BREACH if any(breaches(o.run) for o in outcomes if o.run) else EXIT_OK
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    return "-" if value is None else f"{value:.0f}{unit}" if value >= 100 else f"{value:.3g}{unit}"
+
+
+def summary_table(outcomes: Sequence[BackendOutcome]) -> Table:
+    """Per backend: requests, failures, RPS, p95/p99, SLOs held, knee, peak RSS, verdict."""
+    table = Table(title="Load per backend")
+    columns = ("backend", "mode", "requests", "failed", "req/s", "p95 ms", "p99 ms", "SLOs")
+    for column in (*columns, "knee", "app RSS", "result"):
+        table.add_column(
+            column, justify="left" if column in ("backend", "mode", "result") else "right"
+        )
+    for outcome in outcomes:
+        run = outcome.run
+        if run is None:
+            table.add_row(outcome.backend, "-", *["-"] * 8, "could not run", style="red")
+            continue
+        total = _aggregated(run) or LoadEndpoint(name="Aggregated")
+        overall = [s for s in run.slos if s.step is None]
+        held = sum(s.passed for s in overall)
+        knee = "-"
+        if run.knee is not None:
+            knee = f"{run.knee.users} users" if run.knee.users is not None else "none"
+            knee += " (generator saturated)" if run.generator_saturated else ""
+        app = next((r for r in run.resources if r.role == "app"), None)
+        bad = bool(breaches(run))
+        table.add_row(
+            run.backend,
+            run.mode,
+            str(total.requests),
+            str(total.failures),
+            _fmt(total.rps),
+            _fmt(total.p95_ms),
+            _fmt(total.p99_ms),
+            f"{held}/{len(overall)}",
+            knee,
+            _fmt(app.peak_rss_mib if app else None, " MiB"),
+            "breached" if bad else "passed",
+            style="red" if bad else None,
+        )
+    return table
+
+
+def json_summary(
+    outcomes: Sequence[BackendOutcome], code: int, run_dir: str, load_json: str | None
+) -> dict[str, Any]:
+    """The `--json` document: exit code, breaches, per backend the run or its error."""
+    return {
+        "exit_code": code,
+        "run_dir": run_dir,
+        "load_json": load_json,
+        "breaches": [line for o in outcomes if o.run for line in breaches(o.run)],
+        "backends": [
+            {
+                "backend": o.backend,
+                "error": o.error,
+                "locust_exit": o.locust_exit,
+                "run": o.run.model_dump(mode="json") if o.run else None,
+            }
+            for o in outcomes
+        ],
+    }
