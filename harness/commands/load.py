@@ -77,7 +77,9 @@ def _load(args: argparse.Namespace) -> int:
     if options.role == "worker":
         return _run_worker(options)
     run_dir = resolve_run_dir(options.run_dir)
-    console = None if options.json else Console(stderr=False)
+    console = None if options.json else Console()
+    if console is not None and not console.is_terminal:
+        console = Console(width=150)  # CI logs and pipes: the table unwrapped
     say = _err if options.json else print
     outcomes: list[BackendOutcome] = []
     interrupted: Interrupted | None = None

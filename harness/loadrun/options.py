@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
-
-from locust.util.timespan import parse_timespan
 
 from harness.runfolder.load import LoadMode
 
@@ -38,15 +37,25 @@ SOAK_BOUND_VARIABLE = "HARNESS_LOAD_SOAK_BOUND_MIB_PER_H"
 Role = Literal["all", "master", "worker"]
 
 
+_TIMESPAN = re.compile(r"^(?:(?P<h>\d+)h)?\s*(?:(?P<m>\d+)m)?\s*(?:(?P<s>\d+)s)?$")
+"""locust's time strings (`-t`): 1h30m, 20m, 45s, or plain seconds. Parsed here: importing
+locust in this process would monkey-patch it with gevent."""
+
+
 class LoadUsageError(ValueError):
     """A bad argument or combination: what is wrong and how to fix it (exit 2)."""
 
 
 def parse_duration(text: str, option: str) -> float:
     """'20s', '5m', '1h30m' or plain seconds -> seconds (> 0); LoadUsageError otherwise."""
-    try:
-        seconds = float(parse_timespan(text.strip()))
-    except (ValueError, AttributeError, TypeError):
+    text = text.strip()
+    match = _TIMESPAN.match(text)
+    if text.isdigit():
+        seconds = float(text)
+    elif text and match:
+        h, m, sec = (int(match.group(k) or 0) for k in "hms")
+        seconds = float(h * 3600 + m * 60 + sec)
+    else:
         seconds = -1.0
     if seconds <= 0:
         raise LoadUsageError(

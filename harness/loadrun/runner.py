@@ -41,8 +41,8 @@ from harness.runfolder.load import LoadRun, ProcessRole, ResourceSeries
 __all__ = [
     "BackendOutcome",
     "InterruptedRun",
+    "locust_start_epoch",
     "run_backend",
-    "test_start_epoch",
     "workers_connected",
 ]
 
@@ -66,16 +66,17 @@ def workers_connected(log_text: str) -> int:
     return max((int(m) for m in _WORKERS.findall(log_text)), default=0)
 
 
-def test_start_epoch(history_csv: Path, run: LoadRun) -> float | None:
-    """When locust's test started (epoch s): the CSV history's first aggregated timestamp
-    minus the summary's first history offset (both come from locust's stats ticks)."""
-    if not run.history:
-        return None
+def locust_start_epoch(history_csv: Path) -> float | None:
+    """When locust's test started (epoch s, within a second): the first row of its CSV
+    history with users running (locust stamps the rows in whole seconds, once a second;
+    the rows before it are the process starting up)."""
     try:
         with history_csv.open(encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                if row.get("Name") == "Aggregated" and row.get("Timestamp"):
-                    return float(row["Timestamp"]) - run.history[0].t_s
+                if row.get("Name") != "Aggregated" or not row.get("Timestamp"):
+                    continue
+                if float(row.get("User Count") or 0) > 0:
+                    return float(row["Timestamp"])
     except (OSError, ValueError):
         return None
     return None
@@ -145,7 +146,7 @@ def _complete(
         )
     if interrupted:
         notes.append("interrupted (SIGINT/SIGTERM): partial results")
-    started = test_start_epoch(files.history_csv, run)
+    started = locust_start_epoch(files.history_csv)
     offset = (started - sampler_epoch) if started is not None else 0.0
     soak = None
     if options.mode == "soak":
