@@ -2,13 +2,15 @@
 
 bootstrap check -> services (started once, in parallel) -> suites (pytest, pointed at those
 services with --provision external) -> benchmarks (`crownsafe-harness bench`, quick
-profile: its own services, Azurite on disk) -> report -> summary ending with the report's
-path. A later stage (load, ...) is one more `Stage` in `STAGES`; `--stages` picks which run.
+profile: its own services, Azurite on disk) -> load (`crownsafe-harness load`, a short
+plain run per backend on its own stack) -> report -> summary ending with the report's
+path. A later stage is one more `Stage` in `STAGES`; `--stages` picks which run.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shlex
 import subprocess
@@ -190,6 +192,46 @@ def _benchmarks(ctx: RunContext) -> StageResult:
     return StageResult(code == 0, f"bench exit {code} ({ctx.bench_profile} profile)")
 
 
+LOAD_STAGE_ARGS = ("--duration", "15s", "--users", "5", "--spawn-rate", "5")
+"""The load stage's run: 15 s per backend at 5 users (modest: the machine also runs the
+stack); the engineers' longer runs are `crownsafe-harness load` itself (docs/load.md)."""
+
+
+def _load(ctx: RunContext) -> StageResult:
+    """`crownsafe-harness load` in a child process (locust must never share this one):
+    writes load.json and load/<backend>/duration/ into the run folder."""
+    logs = ctx.run_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "harness.cli", "load", "--run-dir", str(ctx.run_dir)]
+    for backend in ctx.backends:
+        command += ["--backend", backend]
+    command += [*LOAD_STAGE_ARGS, "--json"]
+    ctx.print("    $ " + shlex.join(["crownsafe-harness", *command[3:]]))
+    output = logs / "load.log"
+    with output.open("w", encoding="utf-8") as err:
+        done = subprocess.run(
+            command,
+            cwd=ctx.root,
+            env=ctx.child_env(),
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            check=False,
+        )
+    try:
+        breaches = [str(b) for b in json.loads(done.stdout).get("breaches", [])]
+    except (json.JSONDecodeError, AttributeError):
+        breaches = []
+    for line in breaches:
+        ctx.print(f"    {line}")
+    if done.returncode not in (0, 1):
+        tail = output.read_text("utf-8", errors="replace").splitlines()[-30:]
+        ctx.print("\n".join(["    --- last lines of " + str(output), *tail]))
+    meaning = {0: "every SLO held", 1: f"{len(breaches)} breach(es)", 3: "could not run"}
+    detail = f"load exit {done.returncode} ({meaning.get(done.returncode, 'see logs/load.log')})"
+    return StageResult(done.returncode == 0, detail)
+
+
 def _report(ctx: RunContext) -> StageResult:
     report = build_report(ctx.run_dir, profile=ctx.run_profile)
     ctx.report_path, ctx.verdict = report.path, report.findings.verdict
@@ -203,10 +245,11 @@ STAGES: dict[str, Stage] = {
         Stage("services", "start the services in parallel", _services),
         Stage("suites", "contract, resilience, migration, API and unit suites (pytest)", _suites),
         Stage("benchmarks", "benchmarks (pytest-benchmark, no xdist)", _benchmarks),
+        Stage("load", "short locust load per backend (crownsafe-harness load)", _load),
         Stage("report", "render the HTML report", _report),
     )
 }
-DEFAULT_STAGES = ("bootstrap", "services", "suites", "benchmarks", "report")
+DEFAULT_STAGES = ("bootstrap", "services", "suites", "benchmarks", "load", "report")
 
 
 def summary_rows(run_dir: Path) -> list[dict[str, Any]]:

@@ -135,8 +135,15 @@ def test_a_stage_that_crashes_is_reported_not_raised(
     assert any("<== crash FAILED" in line and "renderer exploded" in line for line in lines)
 
 
-def test_default_run_measures_benchmarks_then_writes_the_report() -> None:
-    assert stages.DEFAULT_STAGES == ("bootstrap", "services", "suites", "benchmarks", "report")
+def test_default_run_measures_benchmarks_and_load_then_writes_the_report() -> None:
+    assert stages.DEFAULT_STAGES == (
+        "bootstrap",
+        "services",
+        "suites",
+        "benchmarks",
+        "load",
+        "report",
+    )
 
 
 @pytest.mark.parametrize(("full", "profile_flag"), [(False, []), (True, ["--full"])])

@@ -164,6 +164,11 @@ def test_step_load_without_a_knee_is_a_breach_step_slos_are_not() -> None:
         knee=Knee(step=None, users=None, rps=None, reason="step 0 broke GET /scans"),
     )
     assert breaches(run) == ["azure: no step held every SLO (step 0 broke GET /scans)"]
+    held = run.model_copy(
+        update={"passed": True, "knee": Knee(step=0, users=5, rps=1, reason="ok")}
+    )
+    overall_breached = held.model_copy(update={"slos": [_slo(False)]})
+    assert breaches(overall_breached) == []
 
 
 def test_exit_codes() -> None:

@@ -1,0 +1,82 @@
+"""The load suite: `crownsafe-harness load` run as a subprocess, never locust in-process.
+
+A locust run inside pytest (or an xdist worker) crashes: importing locust monkey-patches
+the process with gevent. Each test starts the command with its own run folder under
+`tmp_path`; the command starts and stops its own stack (emulator, Redis, PostgreSQL, the
+app, a Celery worker). Each test is slow (a real run of 10-60 s plus the stack).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness.runfolder.io import read_file
+from harness.runfolder.load import LoadFile, LoadRun
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """One xdist group: the load tests run one after the other on one worker, so two
+    stacks and two load generators never share the two cores (their latencies would be
+    each other's)."""
+    for item in items:
+        if item.nodeid.startswith("suites/load/"):
+            item.add_marker(pytest.mark.xdist_group("load"))
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+TIMEOUT_S = 240
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    code: int
+    stdout: str
+    stderr: str
+    run_dir: Path
+
+    def load_file(self) -> LoadFile:
+        """load.json validated through its model (RunFileError names the first problem)."""
+        return read_file(self.run_dir, "load.json", LoadFile)
+
+    def run(self, backend: str, mode: str) -> LoadRun:
+        runs = [r for r in self.load_file().runs if (r.backend, r.mode) == (backend, mode)]
+        assert len(runs) == 1, f"expected one {backend}/{mode} run, got {len(runs)}"
+        return runs[0]
+
+    def explain(self) -> str:
+        out, err = self.stdout[-4000:], self.stderr[-4000:]
+        return f"exit {self.code}\n--- stdout\n{out}\n--- stderr\n{err}"
+
+
+LoadCommand = Callable[..., LoadResult]
+
+
+@pytest.fixture
+def load_command(tmp_path: Path) -> LoadCommand:
+    """run(*args) -> LoadResult: `crownsafe-harness load --run-dir tmp/run *args`."""
+
+    def run(*args: str) -> LoadResult:
+        run_dir = tmp_path / "run"
+        env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "PYTHONUNBUFFERED": "1"}
+        env.pop("HARNESS_RUN_DIR", None)
+        command = [sys.executable, "-m", "harness.cli", "load", "--run-dir", str(run_dir), *args]
+        done = subprocess.run(
+            command,
+            cwd=REPOSITORY,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=False,
+        )
+        return LoadResult(done.returncode, done.stdout, done.stderr, run_dir)
+
+    return run

@@ -1,0 +1,97 @@
+"""`crownsafe-harness load` end to end: real stack, real locust, the run folder it writes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from suites.load.conftest import LoadCommand
+
+pytestmark = pytest.mark.slow
+
+LOCUST_FILES = (
+    "locust_stats.csv",
+    "locust_stats_history.csv",
+    "locust_failures.csv",
+    "locust.html",
+    "summary.json",
+)
+
+
+def test_plain_run_passes_with_no_failed_request_and_writes_the_run_folder(
+    load_command: LoadCommand,
+) -> None:
+    result = load_command("--backend", "azure", "--duration", "20s", "--users", "5")
+    assert result.code == 0, result.explain()
+    run = result.run("azure", "duration")
+    total = next(e for e in run.endpoints if e.name == "Aggregated")
+    assert total.requests > 0 and total.failures == 0, total
+    assert run.passed and run.slos and all(s.passed for s in run.slos)
+    folder = result.run_dir / "load" / "azure" / "duration"
+    for name in LOCUST_FILES:
+        assert (folder / name).is_file(), f"{name} missing in {folder}"
+        assert f"load/azure/duration/{name}" in run.files
+    # --csv-full-history: the history has rows per endpoint, not only the aggregate
+    with (folder / "locust_stats_history.csv").open() as handle:
+        names = {row["Name"] for row in csv.DictReader(handle)}
+    assert "Aggregated" in names and len(names) > 1, names
+    assert "<html" in (folder / "locust.html").read_text()[:2000].lower()
+    roles = {r.role: r for r in run.resources}
+    assert set(roles) == {"app", "worker", "generator"}
+    for series in roles.values():
+        assert len(series.samples) >= 10, (series.role, len(series.samples))
+        assert (series.peak_rss_mib or 0) > 10 and series.cores_available >= 1
+    assert result.load_file().tool.startswith("locust ")
+    assert "load: passed, exit 0" in result.stdout
+
+
+def test_an_impossible_slo_exits_1_and_names_it_with_its_measured_value(
+    load_command: LoadCommand, tmp_path: Path
+) -> None:
+    slo_file = tmp_path / "impossible.toml"
+    slo_file.write_text("[endpoints.Aggregated]\np95_ms = 0.001\n")
+    result = load_command(
+        "--backend", "s3", "--duration", "8s", "--users", "3", "--slo-file", str(slo_file)
+    )
+    assert result.code == 1, result.explain()
+    line = next(
+        (x for x in result.stdout.splitlines() if "SLO breached: Aggregated p95_ms" in x), None
+    )
+    assert line is not None, result.explain()
+    measured = float(line.rsplit("(measured ", 1)[1].rstrip(")"))
+    assert measured > 0.001
+    slo = next(s for s in result.run("s3", "duration").slos if s.endpoint == "Aggregated")
+    assert not slo.passed and slo.measured == pytest.approx(measured, rel=0.01)
+
+
+def test_two_worker_processes_report_to_one_master(load_command: LoadCommand) -> None:
+    result = load_command(
+        "--backend", "s3", "--duration", "20s", "--users", "4", "--processes", "2", "--json"
+    )
+    assert result.code == 0, result.explain()
+    summary = json.loads(result.stdout)
+    assert summary["exit_code"] == 0 and summary["breaches"] == []
+    run = result.run("s3", "duration")
+    assert run.processes == 2
+    assert "2 locust workers reported to the master" in run.notes
+    generator = next(r for r in run.resources if r.role == "generator")
+    assert len(generator.pids) >= 3, generator.pids  # the master and its two workers
+    total = next(e for e in run.endpoints if e.name == "Aggregated")
+    assert total.requests > 0 and total.failures == 0
+
+
+def test_a_step_load_reports_a_knee_per_backend(load_command: LoadCommand) -> None:
+    result = load_command("--step", "2,4", "--step-seconds", "8", "--step-warmup", "2")
+    assert result.code in (0, 1), result.explain()
+    for backend in ("azure", "s3"):
+        run = result.run(backend, "step")
+        assert [s.users for s in run.steps] == [2, 4], run.steps
+        assert run.knee is not None, f"{backend}: no knee in load.json"
+        assert run.knee.reason, run.knee
+        if run.knee.step is not None:
+            assert run.knee.users in (2, 4)
+        assert all(s.generator_cpu_percent is not None for s in run.steps), run.steps
+    assert (result.code == 0) == all(r.passed for r in result.load_file().runs), result.explain()
