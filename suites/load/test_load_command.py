@@ -84,7 +84,7 @@ def test_two_worker_processes_report_to_one_master(load_command: LoadCommand) ->
 
 
 def test_a_step_load_reports_a_knee_per_backend(load_command: LoadCommand) -> None:
-    result = load_command("--step", "2,4", "--step-seconds", "8", "--step-warmup", "2")
+    result = load_command("--step", "2,4", "--step-seconds", "7", "--step-warmup", "2")
     assert result.code in (0, 1), result.explain()
     for backend in ("azure", "s3"):
         run = result.run(backend, "step")
