@@ -134,12 +134,15 @@ def _is_worker(runner: Runner | None) -> bool:
 
 @events.init.add_listener
 def _init(environment: Environment, runner: Runner | None = None, **_: Any) -> None:
+    if not _is_worker(runner):
+        _setup_master(environment, runner)
     # Make the upload images now, in every process: generating the photos takes about a
     # second of CPU, which inside the test would stall the gevent loop and inflate the
     # response times of every request in flight.
     image_mix()
-    if _is_worker(runner):
-        return
+
+
+def _setup_master(environment: Environment, runner: Runner | None) -> None:
     options = environment.parsed_options
     if options.crownsafe_user_base < 1:
         _fail_setup("--crownsafe-user-base must be a positive user id")
