@@ -28,7 +28,6 @@ from locust.stats import RequestStats, StatsEntry, calculate_response_time_perce
 from harness.runfolder.load import LoadRun, LoadStep, SloResult
 from load.evaluate import EndpointStats, breach_lines, endpoint_key, evaluate
 from load.histogram import EntrySnapshot, window_stats
-from load.images import image_mix
 from load.recorder import StepRecorder
 from load.scenarios.base import token_settings
 from load.shape import StepShape
@@ -136,10 +135,6 @@ def _is_worker(runner: Runner | None) -> bool:
 def _init(environment: Environment, runner: Runner | None = None, **_: Any) -> None:
     if not _is_worker(runner):
         _setup_master(environment, runner)
-    # Make the upload images now, in every process: generating the photos takes about a
-    # second of CPU, which inside the test would stall the gevent loop and inflate the
-    # response times of every request in flight.
-    image_mix()
 
 
 def _setup_master(environment: Environment, runner: Runner | None) -> None:
