@@ -76,7 +76,13 @@ def _arguments(parser: Any) -> None:
     group.add_argument("--crownsafe-step-seconds", type=float, default=15.0)
     group.add_argument("--crownsafe-step-warmup", type=float, default=3.0)
     group.add_argument("--crownsafe-min-knee-users", type=int, default=0)
-    group.add_argument("--crownsafe-user-base", type=int, default=100_000)
+    group.add_argument(
+        "--crownsafe-user-base",
+        type=int,
+        default=int(time.time()) * 10_000_000,
+        help="first virtual user id (default: from the clock, so runs on one database "
+        "never share a user id)",
+    )
 
 
 def _fail_setup(message: str) -> None:
@@ -127,9 +133,14 @@ def _is_worker(runner: Runner | None) -> bool:
 
 @events.init.add_listener
 def _init(environment: Environment, runner: Runner | None = None, **_: Any) -> None:
-    if _is_worker(runner):
-        return
+    if not _is_worker(runner):
+        _setup_master(environment, runner)
+
+
+def _setup_master(environment: Environment, runner: Runner | None) -> None:
     options = environment.parsed_options
+    if options.crownsafe_user_base < 1:
+        _fail_setup("--crownsafe-user-base must be a positive user id")
     try:
         token_settings()
     except RuntimeError as exc:

@@ -64,7 +64,9 @@ def token_settings() -> Settings:
 
 def _next_user_id(environment: Environment) -> int:
     options = environment.parsed_options
-    base = int(getattr(options, "crownsafe_user_base", 100_000)) if options else 100_000
+    base = int(getattr(options, "crownsafe_user_base", 0) or 0) if options else 0
+    if base < 1:
+        raise RuntimeError("--crownsafe-user-base must be a positive user id")
     index = max(0, int(getattr(environment.runner, "worker_index", 0) or 0))
     number = next(_counter)
     if number >= IDS_PER_PROCESS:
