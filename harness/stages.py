@@ -192,9 +192,10 @@ def _benchmarks(ctx: RunContext) -> StageResult:
     return StageResult(code == 0, f"bench exit {code} ({ctx.bench_profile} profile)")
 
 
-LOAD_STAGE_ARGS = ("--duration", "15s", "--users", "5", "--spawn-rate", "5")
-"""The load stage's run: 15 s per backend at 5 users (modest: the machine also runs the
-stack); the engineers' longer runs are `crownsafe-harness load` itself (docs/load.md)."""
+LOAD_STAGE_ARGS = ("--duration", "15s", "--users", "10", "--spawn-rate", "10")
+"""The load stage's run: 15 s per backend at 10 users (modest: the machine also runs the
+stack; from 10 users on every scenario family of load/ has a user); the engineers' longer
+runs are `crownsafe-harness load` itself (docs/load.md)."""
 
 
 def _load(ctx: RunContext) -> StageResult:

@@ -1,7 +1,7 @@
 """`crownsafe-harness load`: the load suite engineers run (locust against the real stack).
 
     crownsafe-harness load [--backend azure|s3|both] [--duration 20s | --iterations N |
-        --step 5,10,20,40 [--step-seconds 15] | --soak 1h [--soak-bound MIB_PER_HOUR]]
+        --step 10,20,40 [--step-seconds 15] | --soak 1h [--soak-bound MIB_PER_HOUR]]
         [--users N] [--spawn-rate R] [--processes N] [--api-workers N] [--web]
         [--host URL --jwt-secret SECRET] [--master --expect-workers N | --worker
         --master-host H] [--slo-file load/slos.toml] [--run-dir DIR] [--json]
@@ -160,7 +160,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--iterations", type=int, help="plain run that stops after this many requests"
     )
     what.add_argument(
-        "--step", help="step load: user counts held one after the other, e.g. 5,10,20,40"
+        "--step", help="step load: user counts held one after the other, e.g. 10,20,40 (10 or more)"
     )
     what.add_argument(
         "--step-seconds", type=float, help="seconds each step holds its users (default 15)"

@@ -180,7 +180,7 @@ def _steps(text: str | None) -> tuple[int, ...]:
         users = ()
     if not users or any(u <= 0 for u in users):
         raise LoadUsageError(
-            f"--step {text!r} is not a list of user counts: give e.g. --step 5,10,20,40"
+            f"--step {text!r} is not a list of user counts: give e.g. --step 10,20,40"
         )
     if list(users) != sorted(set(users)):
         raise LoadUsageError(f"--step {text!r}: the user counts must increase step by step")

@@ -24,7 +24,7 @@ LOCUST_FILES = (
 def test_plain_run_passes_with_no_failed_request_and_writes_the_run_folder(
     load_command: LoadCommand,
 ) -> None:
-    result = load_command("--backend", "azure", "--duration", "20s", "--users", "5")
+    result = load_command("--backend", "azure", "--duration", "20s", "--users", "10")
     assert result.code == 0, result.explain()
     run = result.run("azure", "duration")
     total = next(e for e in run.endpoints if e.name == "Aggregated")
@@ -69,7 +69,7 @@ def test_an_impossible_slo_exits_1_and_names_it_with_its_measured_value(
 
 def test_two_worker_processes_report_to_one_master(load_command: LoadCommand) -> None:
     result = load_command(
-        "--backend", "s3", "--duration", "20s", "--users", "4", "--processes", "2", "--json"
+        "--backend", "s3", "--duration", "20s", "--users", "10", "--processes", "2", "--json"
     )
     assert result.code == 0, result.explain()
     summary = json.loads(result.stdout)
@@ -84,14 +84,15 @@ def test_two_worker_processes_report_to_one_master(load_command: LoadCommand) ->
 
 
 def test_a_step_load_reports_a_knee_per_backend(load_command: LoadCommand) -> None:
-    result = load_command("--step", "2,4", "--step-seconds", "7", "--step-warmup", "2")
+    # from 10 users on every scenario family has a user (load/README.md)
+    result = load_command("--step", "10,20", "--step-seconds", "8", "--step-warmup", "2")
     assert result.code in (0, 1), result.explain()
     for backend in ("azure", "s3"):
         run = result.run(backend, "step")
-        assert [s.users for s in run.steps] == [2, 4], run.steps
+        assert [s.users for s in run.steps] == [10, 20], run.steps
         assert run.knee is not None, f"{backend}: no knee in load.json"
         assert run.knee.reason, run.knee
         if run.knee.step is not None:
-            assert run.knee.users in (2, 4)
+            assert run.knee.users in (10, 20)
         assert all(s.generator_cpu_percent is not None for s in run.steps), run.steps
     assert (result.code == 0) == all(r.passed for r in result.load_file().runs), result.explain()
