@@ -94,6 +94,10 @@ def _load(args: argparse.Namespace) -> int:
                 except ServiceStartError as exc:
                     outcomes.append(BackendOutcome(backend, error=str(exc)))
                     break
+                except (OSError, RuntimeError, ValueError) as exc:  # the stack's set-up
+                    error = f"{type(exc).__name__}: {exc}"
+                    outcomes.append(BackendOutcome(backend, error=error))
+                    break
         except InterruptedRun as exc:
             outcomes.append(exc.outcome)
             interrupted = exc

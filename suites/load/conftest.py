@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,15 +59,46 @@ class LoadResult:
 LoadCommand = Callable[..., LoadResult]
 
 
+def _command(run_dir: Path, args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "PYTHONUNBUFFERED": "1"}
+    env.pop("HARNESS_RUN_DIR", None)
+    command = [sys.executable, "-m", "harness.cli", "load", "--run-dir", str(run_dir), *args]
+    return command, env
+
+
+@pytest.fixture
+def load_command_process(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """start(*args) -> the running command (stdout piped, stderr into it); killed after
+    the test if it is still running."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        command, env = _command(tmp_path / "run", args)
+        proc = subprocess.Popen(
+            command,
+            cwd=REPOSITORY,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
 @pytest.fixture
 def load_command(tmp_path: Path) -> LoadCommand:
     """run(*args) -> LoadResult: `crownsafe-harness load --run-dir tmp/run *args`."""
 
     def run(*args: str) -> LoadResult:
         run_dir = tmp_path / "run"
-        env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "PYTHONUNBUFFERED": "1"}
-        env.pop("HARNESS_RUN_DIR", None)
-        command = [sys.executable, "-m", "harness.cli", "load", "--run-dir", str(run_dir), *args]
+        command, env = _command(run_dir, args)
         done = subprocess.run(
             command,
             cwd=REPOSITORY,

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 
+from harness.runfolder.io import read_file
+from harness.runfolder.load import LoadFile
 from suites.load.conftest import LoadCommand
 
 pytestmark = pytest.mark.slow
@@ -96,3 +102,39 @@ def test_a_step_load_reports_a_knee_per_backend(load_command: LoadCommand) -> No
             assert run.knee.users in (10, 20)
         assert all(s.generator_cpu_percent is not None for s in run.steps), run.steps
     assert (result.code == 0) == all(r.passed for r in result.load_file().runs), result.explain()
+
+
+def _holding(run_dir: Path) -> list[str]:
+    """Processes that still have a file of the run folder open or name it in their
+    command line (locust, the app, the worker, the emulator, Redis, PostgreSQL log there)."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            files = [f.path for f in proc.open_files()]
+            words = proc.info["cmdline"] or []
+        except psutil.Error:
+            continue
+        if any(str(run_dir) in p for p in [*files, *words]):
+            found.append(f"{proc.pid}: {' '.join(words)[:120]}")
+    return found
+
+
+def test_sigterm_stops_locust_and_the_stack_and_keeps_what_was_measured(
+    load_command_process: Callable[..., subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    proc = load_command_process("--backend", "s3", "--duration", "5m", "--users", "10")
+    assert proc.stdout is not None
+    seen: list[str] = []
+    for line in proc.stdout:  # until the first progress line: locust is running the test
+        seen.append(line)
+        if line.strip().startswith("s3 ") and "users" in line:
+            break
+    assert proc.poll() is None, "".join(seen)
+    proc.send_signal(signal.SIGTERM)
+    stdout, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, "".join(seen) + stdout
+    assert _holding(run_dir) == []
+    run = next(r for r in read_file(run_dir, "load.json", LoadFile).runs if r.backend == "s3")
+    assert not run.passed
+    assert any("interrupted" in note for note in run.notes), run.notes
