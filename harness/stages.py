@@ -3,7 +3,7 @@
 bootstrap check -> services (started once, in parallel) -> suites (pytest, pointed at those
 services with --provision external) -> benchmarks (`crownsafe-harness bench`, quick
 profile: its own services, Azurite on disk) -> load (`crownsafe-harness load`, a short
-plain run per backend on its own stack) -> report -> summary ending with the report's
+plain run per backend on its own stack, 20 s) -> report -> summary ending with the report's
 path. A later stage is one more `Stage` in `STAGES`; `--stages` picks which run.
 """
 
@@ -192,8 +192,8 @@ def _benchmarks(ctx: RunContext) -> StageResult:
     return StageResult(code == 0, f"bench exit {code} ({ctx.bench_profile} profile)")
 
 
-LOAD_STAGE_ARGS = ("--duration", "15s", "--users", "10", "--spawn-rate", "10")
-"""The load stage's run: 15 s per backend at 10 users (modest: the machine also runs the
+LOAD_STAGE_ARGS = ("--duration", "20s", "--users", "10", "--spawn-rate", "10")
+"""The load stage's run: 20 s per backend at 10 users (modest: the machine also runs the
 stack; from 10 users on every scenario family of load/ has a user); the engineers' longer
 runs are `crownsafe-harness load` itself (docs/load.md)."""
 
