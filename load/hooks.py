@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gevent
+import gevent  # type: ignore[import-untyped]
 import locust.runners
 from locust import events
 from locust.env import Environment
@@ -43,6 +43,10 @@ MODES = ("duration", "iterations", "soak", "step")
 
 # Workers report to the master every second instead of 3 s: step windows lag less.
 locust.runners.WORKER_REPORT_INTERVAL = 1.0
+# The master drops a worker after this many missed 1 s heartbeats (locust: 3). On a
+# machine busy with the app under test a worker can be starved of CPU for a few seconds
+# while it spawns users; with 3 the master gave up on both workers and ended the test.
+locust.runners.HEARTBEAT_LIVENESS = 15
 
 
 @dataclass
@@ -57,7 +61,6 @@ class _Run:
 _RUN = _Run()
 
 
-@events.init_command_line_parser.add_listener
 def _arguments(parser: Any) -> None:
     group = parser.add_argument_group("crownsafe", "Crown Safe load suite (load/README.md)")
     group.add_argument(
@@ -131,14 +134,13 @@ def _is_worker(runner: Runner | None) -> bool:
     return isinstance(runner, WorkerRunner)
 
 
-@events.init.add_listener
 def _init(environment: Environment, runner: Runner | None = None, **_: Any) -> None:
     if not _is_worker(runner):
         _setup_master(environment, runner)
 
 
 def _setup_master(environment: Environment, runner: Runner | None) -> None:
-    options = environment.parsed_options
+    options = _options(environment)
     if options.crownsafe_user_base < 1:
         _fail_setup("--crownsafe-user-base must be a positive user id")
     try:
@@ -166,13 +168,11 @@ def _setup_master(environment: Environment, runner: Runner | None) -> None:
     environment.shape_class = shape
 
 
-@events.test_start.add_listener
 def _test_start(environment: Environment, **_: Any) -> None:
     if not _is_worker(environment.runner) and _RUN.started is None:
         _RUN.started = time.time()
 
 
-@events.test_stop.add_listener
 def _test_stop(environment: Environment, **_: Any) -> None:
     if not _is_worker(environment.runner):
         _RUN.stopped = time.time()
@@ -199,13 +199,13 @@ def _steps(slos: SloSet, notes: list[str]) -> tuple[list[LoadStep], list[SloResu
 
 def _processes(environment: Environment) -> int:
     if isinstance(environment.runner, MasterRunner):
-        return max(1, int(environment.parsed_options.expect_workers or 1))
+        return max(1, int(_options(environment).expect_workers or 1))
     return 1
 
 
 def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
     """The `LoadRun` of this run and the breach lines to print."""
-    options = environment.parsed_options
+    options = _options(environment)
     slos = _RUN.slos or SloSet(endpoints={}, defaults=())
     stats = environment.stats
     overall = {s.key: s for s in (entry_stats(e) for e in [*stats.entries.values(), stats.total])}
@@ -260,7 +260,6 @@ def _write(path: Path, run: LoadRun) -> None:
     tmp.replace(path)
 
 
-@events.quitting.add_listener
 def _quitting(environment: Environment, **_: Any) -> None:
     if _is_worker(environment.runner):
         return
@@ -270,7 +269,7 @@ def _quitting(environment: Environment, **_: Any) -> None:
     verdict = "passed" if run.passed else "FAILED"
     print(f"crownsafe load ({run.backend}, {run.mode}): {verdict}", file=sys.stderr)
     code = 0 if run.passed else 1
-    target = environment.parsed_options.crownsafe_summary
+    target = _options(environment).crownsafe_summary
     if target:
         try:
             _write(Path(target), run)
@@ -278,3 +277,19 @@ def _quitting(environment: Environment, **_: Any) -> None:
             print(f"cannot write the summary {target}: {exc}", file=sys.stderr)
             code = 2
     environment.process_exit_code = code
+
+
+def _options(environment: Environment) -> Any:
+    """The parsed command line (always set when locust runs a locustfile)."""
+    options = environment.parsed_options
+    if options is None:
+        raise RuntimeError("load.hooks needs locust's parsed options (run it with `locust -f`)")
+    return options
+
+
+# locust's EventHook.add_listener is untyped
+events.init_command_line_parser.add_listener(_arguments)  # type: ignore[no-untyped-call]
+events.init.add_listener(_init)  # type: ignore[no-untyped-call]
+events.test_start.add_listener(_test_start)  # type: ignore[no-untyped-call]
+events.test_stop.add_listener(_test_stop)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_quitting)  # type: ignore[no-untyped-call]
