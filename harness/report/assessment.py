@@ -130,15 +130,21 @@ def _load_detail(found: list[LoadRunFindings]) -> str:
     parts = []
     for f in found:
         run, total = f.run, f.total
-        text = f"{run.mode} run: {total.requests:,} requests, {total.failures:,} failed"
         if judged(run):
             whole = [s for s in run.slos if s.step is None]
-            text += f", {sum(s.passed for s in whole)} of {len(whole)} SLOs met"
+            parts.append(
+                f"{run.mode} run: {sum(s.passed for s in whole)} of {len(whole)} SLOs met, "
+                f"{total.failures:,} of {total.requests:,} requests failed"
+            )
         elif f.generator_limited:
-            text += ", no knee (the generator was the bottleneck)"
+            parts.append("step search (shown, not judged): no knee, the generator was the limit")
         elif f.knee is not None:
-            text += f", knee at {f.knee.users} users ({fmt(f.knee.rps)} req/s)"
-        parts.append(text)
+            parts.append(
+                f"step search (shown, not judged): knee at {f.knee.users} users "
+                f"({fmt(f.knee.rps)} req/s)"
+            )
+        else:
+            parts.append("step search (shown, not judged): no step held its SLOs")
     return "; ".join(parts) or "no load run"
 
 

@@ -259,7 +259,7 @@ def _step_figures(found: Sequence[LoadRunFindings]) -> list[Figure]:
     )
     title = "Users vs requests/s per step"
     svg = line_chart(
-        "load-step-rps",
+        "load-steps-rps",
         title,
         f"{title}, one line per backend; a ring marks each backend's knee (the highest "
         f"step whose SLOs all held).{note}",
@@ -270,7 +270,7 @@ def _step_figures(found: Sequence[LoadRunFindings]) -> list[Figure]:
     )
     p95_title = "p95 latency per step (all endpoints)"
     p95_svg = line_chart(
-        "load-step-p95",
+        "load-steps-p95",
         p95_title,
         f"{p95_title}, one line per backend.",
         p95,
