@@ -93,7 +93,7 @@ def judged(run: LoadRun) -> bool:
 
 def slo_text(s: SloResult) -> str:
     measured = "no requests" if s.measured is None else f"{fmt(s.measured)}{UNITS[s.metric]}"
-    return f"{s.name} (measured {measured})"
+    return f"{s.name}, measured {measured}"
 
 
 def _total(run: LoadRun) -> LoadEndpoint:

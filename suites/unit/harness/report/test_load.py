@@ -114,7 +114,7 @@ def test_a_breached_slo_failed_requests_and_a_growing_soak_are_not_ready(tmp_pat
     run = golden(tmp_path, "not_ready")
     verdict = analyse(load(run)).verdict
     assert (
-        "load SLO missed on azure: POST /api/v1/uploads p95_ms <= 500 (measured 900 ms) "
+        "load SLO missed on azure: POST /api/v1/uploads p95_ms <= 500, measured 900 ms "
         "(duration run)"
     ) in verdict.reasons
     assert (
@@ -252,3 +252,33 @@ def test_time_chart_axis_covers_the_data_and_draws_dashed_series() -> None:
     assert ticks[0] == 0 and ticks[-1] >= 61 and len(ticks) <= 8
     assert svg.count('stroke-dasharray="5 3"') == 2  # the worker's line and its legend
     assert 'role="img" aria-labelledby="t-t t-d"' in svg
+
+
+def test_a_failed_run_with_no_other_reason_is_not_ready_and_names_its_notes(
+    tmp_path: Path,
+) -> None:
+    run = golden(tmp_path, "full_pass")
+
+    def crash(data: dict[str, Any]) -> None:
+        data["runs"][1] |= {"passed": False, "notes": ["locust exited with code 2"]}
+
+    edit_load(run, crash)
+    verdict = analyse(load(run)).verdict
+    assert verdict.outcome == "not ready"
+    assert "load duration run on s3 did not pass: locust exited with code 2" in verdict.reasons
+    assert item(run, S3).status == "failed" and item(run, AZURE).status == "passed"
+
+
+def test_an_slo_nobody_exercised_is_missed_with_no_requests(tmp_path: Path) -> None:
+    run = golden(tmp_path, "full_pass")
+
+    def unexercised(data: dict[str, Any]) -> None:
+        data["runs"][0]["slos"][0] |= {"measured": None, "passed": False}
+
+    edit_load(run, unexercised)
+    reasons = analyse(load(run)).verdict.reasons
+    assert reasons == [
+        "load SLO missed on azure: POST /api/v1/uploads p95_ms <= 500, measured no requests "
+        "(duration run)"
+    ]
+    assert 'class="fail">no requests: missed<' in load_html(run)
