@@ -403,15 +403,6 @@ def time_chart(
         f'<text x="{left + plot_w / 2:.0f}" y="{height - 8}" font-size="11" '
         f'text-anchor="middle" fill="#333">{escape(x_label)}</text>'
     )
-    for h in hlines:
-        parts.append(
-            f'<line x1="{left}" y1="{py(h.value):.1f}" x2="{width - right}" '
-            f'y2="{py(h.value):.1f}" stroke="{h.colour}" stroke-width="1.5" '
-            f'stroke-dasharray="2 3"><title>{escape(f"{h.label}: {fmt(h.value)} {unit}")}'
-            "</title></line>"
-            f'<text x="{left + 4}" y="{py(h.value) - 4:.1f}" font-size="10" '
-            f'fill="{h.colour}">{escape(h.label)}</text>'
-        )
     for i, s in enumerate(series):
         colour = s.colour or _colour(s.name, i)
         drawn = envelope(s.points)
@@ -427,6 +418,16 @@ def time_chart(
                     f"<title>{escape(f'{s.name}, {fmt(x)} s: {fmt(y)} {unit}')}</title>"
                     "</circle>"
                 )
+    for h in hlines:
+        parts.append(
+            f'<line x1="{left}" y1="{py(h.value):.1f}" x2="{width - right}" '
+            f'y2="{py(h.value):.1f}" stroke="{h.colour}" stroke-width="1.5" '
+            f'stroke-dasharray="2 3"><title>{escape(f"{h.label}: {fmt(h.value)} {unit}")}'
+            "</title></line>"
+            f'<text x="{width - right - 4}" y="{py(h.value) - 4:.1f}" font-size="10" '
+            f'text-anchor="end" fill="{h.colour}" stroke="#fff" stroke-width="3" '
+            f'paint-order="stroke">{escape(h.label)}</text>'
+        )
     parts.append(
         f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" stroke="#333"/></svg>'
     )
