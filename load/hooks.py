@@ -33,7 +33,7 @@ from load.scenarios.base import token_settings
 from load.shape import StepShape
 from load.slo_file import SloFileError, SloSet, load_slo_file
 from load.steps import StepError, StepWindow, find_knee, parse_steps, plan_steps
-from load.summary import endpoint_records, history_points, step_record
+from load.summary import endpoint_records, history_points, step_record, step_verdict
 
 __all__ = ["entry_stats", "snapshot_all"]
 
@@ -213,17 +213,14 @@ def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
     results = evaluate(slos.for_endpoints(k for k, s in overall.items() if s.requests), overall)
     steps, step_results = _steps(slos, notes)
     knee = find_knee(steps, step_results) if _RUN.plan else None
-    overall_ok = all(r.passed for r in results)
-    if _RUN.plan:
-        enough = knee is not None and (knee.users or 0) >= max(1, options.crownsafe_min_knee_users)
-        passed = enough
-        notes.append(
-            "step load: passed means a knee was found with at least "
-            f"{max(1, options.crownsafe_min_knee_users)} users; the overall SLOs "
-            f"({'held' if overall_ok else 'breached'}) mix all steps and do not gate"
-        )
+    if knee is not None:
+        passed, verdict_notes = step_verdict(knee, options.crownsafe_min_knee_users, results)
+        notes += verdict_notes
     else:
-        passed = overall_ok
+        passed = all(r.passed for r in results)
+    if not stats.total.num_requests:
+        passed = False
+        notes.append("no request was made: nothing was measured, so nothing passed")
     started = _RUN.started or stats.start_time
     stopped = _RUN.stopped or time.time()
     mode = options.crownsafe_mode or ("step" if _RUN.plan else "duration")
@@ -241,16 +238,15 @@ def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
         processes=_processes(environment),
         passed=passed,
         endpoints=endpoint_records(overall.values()),
-        slos=[*results, *step_results],
+        slos=step_results if knee is not None else results,
         history=history_points(stats.history, started),
         steps=steps,
         knee=knee,
         notes=notes,
     )
-    lines = breach_lines(results)
-    if _RUN.plan and knee is not None:
-        lines = [*breach_lines(step_results), *lines, f"knee: {knee.reason}"]
-    return run, lines
+    if knee is None:
+        return run, breach_lines(results)
+    return run, [*breach_lines(step_results), *notes, f"knee: {knee.reason}"]
 
 
 def _write(path: Path, run: LoadRun) -> None:
