@@ -18,7 +18,7 @@ from load.evaluate import EndpointStats
 
 __all__ = ["EntrySnapshot", "Percentile", "diff", "diff_all", "window_stats"]
 
-Percentile = Callable[[Mapping[int, int], int, float], float]
+Percentile = Callable[[dict[int, int], int, float], float]
 """locust.stats.calculate_response_time_percentile(response_times, num_requests, percent)."""
 
 
@@ -73,7 +73,7 @@ def window_stats(snap: EntrySnapshot, seconds: float, percentile: Percentile) ->
     timed = snap.requests - snap.none_requests
 
     def pct(percent: float) -> float | None:
-        return float(percentile(snap.response_times, timed, percent)) if timed > 0 else None
+        return float(percentile(dict(snap.response_times), timed, percent)) if timed > 0 else None
 
     return EndpointStats(
         method=snap.method,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gevent
+import gevent  # type: ignore[import-untyped]
 import locust.runners
 from locust import events
 from locust.env import Environment
@@ -33,7 +33,7 @@ from load.scenarios.base import token_settings
 from load.shape import StepShape
 from load.slo_file import SloFileError, SloSet, load_slo_file
 from load.steps import StepError, StepWindow, find_knee, parse_steps, plan_steps
-from load.summary import endpoint_records, history_points, step_record
+from load.summary import endpoint_records, history_points, step_record, step_verdict
 
 __all__ = ["entry_stats", "snapshot_all"]
 
@@ -43,6 +43,10 @@ MODES = ("duration", "iterations", "soak", "step")
 
 # Workers report to the master every second instead of 3 s: step windows lag less.
 locust.runners.WORKER_REPORT_INTERVAL = 1.0
+# The master drops a worker after this many missed 1 s heartbeats (locust: 3). On a
+# machine busy with the app under test a worker can be starved of CPU for a few seconds
+# while it spawns users; with 3 the master gave up on both workers and ended the test.
+locust.runners.HEARTBEAT_LIVENESS = 15
 
 
 @dataclass
@@ -57,7 +61,6 @@ class _Run:
 _RUN = _Run()
 
 
-@events.init_command_line_parser.add_listener
 def _arguments(parser: Any) -> None:
     group = parser.add_argument_group("crownsafe", "Crown Safe load suite (load/README.md)")
     group.add_argument(
@@ -131,14 +134,13 @@ def _is_worker(runner: Runner | None) -> bool:
     return isinstance(runner, WorkerRunner)
 
 
-@events.init.add_listener
 def _init(environment: Environment, runner: Runner | None = None, **_: Any) -> None:
     if not _is_worker(runner):
         _setup_master(environment, runner)
 
 
 def _setup_master(environment: Environment, runner: Runner | None) -> None:
-    options = environment.parsed_options
+    options = _options(environment)
     if options.crownsafe_user_base < 1:
         _fail_setup("--crownsafe-user-base must be a positive user id")
     try:
@@ -166,13 +168,11 @@ def _setup_master(environment: Environment, runner: Runner | None) -> None:
     environment.shape_class = shape
 
 
-@events.test_start.add_listener
 def _test_start(environment: Environment, **_: Any) -> None:
     if not _is_worker(environment.runner) and _RUN.started is None:
         _RUN.started = time.time()
 
 
-@events.test_stop.add_listener
 def _test_stop(environment: Environment, **_: Any) -> None:
     if not _is_worker(environment.runner):
         _RUN.stopped = time.time()
@@ -199,13 +199,13 @@ def _steps(slos: SloSet, notes: list[str]) -> tuple[list[LoadStep], list[SloResu
 
 def _processes(environment: Environment) -> int:
     if isinstance(environment.runner, MasterRunner):
-        return max(1, int(environment.parsed_options.expect_workers or 1))
+        return max(1, int(_options(environment).expect_workers or 1))
     return 1
 
 
 def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
     """The `LoadRun` of this run and the breach lines to print."""
-    options = environment.parsed_options
+    options = _options(environment)
     slos = _RUN.slos or SloSet(endpoints={}, defaults=())
     stats = environment.stats
     overall = {s.key: s for s in (entry_stats(e) for e in [*stats.entries.values(), stats.total])}
@@ -213,17 +213,14 @@ def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
     results = evaluate(slos.for_endpoints(k for k, s in overall.items() if s.requests), overall)
     steps, step_results = _steps(slos, notes)
     knee = find_knee(steps, step_results) if _RUN.plan else None
-    overall_ok = all(r.passed for r in results)
-    if _RUN.plan:
-        enough = knee is not None and (knee.users or 0) >= max(1, options.crownsafe_min_knee_users)
-        passed = enough
-        notes.append(
-            "step load: passed means a knee was found with at least "
-            f"{max(1, options.crownsafe_min_knee_users)} users; the overall SLOs "
-            f"({'held' if overall_ok else 'breached'}) mix all steps and do not gate"
-        )
+    if knee is not None:
+        passed, verdict_notes = step_verdict(knee, options.crownsafe_min_knee_users, results)
+        notes += verdict_notes
     else:
-        passed = overall_ok
+        passed = all(r.passed for r in results)
+    if not stats.total.num_requests:
+        passed = False
+        notes.append("no request was made: nothing was measured, so nothing passed")
     started = _RUN.started or stats.start_time
     stopped = _RUN.stopped or time.time()
     mode = options.crownsafe_mode or ("step" if _RUN.plan else "duration")
@@ -241,16 +238,15 @@ def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
         processes=_processes(environment),
         passed=passed,
         endpoints=endpoint_records(overall.values()),
-        slos=[*results, *step_results],
+        slos=step_results if knee is not None else results,
         history=history_points(stats.history, started),
         steps=steps,
         knee=knee,
         notes=notes,
     )
-    lines = breach_lines(results)
-    if _RUN.plan and knee is not None:
-        lines = [*breach_lines(step_results), *lines, f"knee: {knee.reason}"]
-    return run, lines
+    if knee is None:
+        return run, breach_lines(results)
+    return run, [*breach_lines(step_results), *notes, f"knee: {knee.reason}"]
 
 
 def _write(path: Path, run: LoadRun) -> None:
@@ -260,7 +256,6 @@ def _write(path: Path, run: LoadRun) -> None:
     tmp.replace(path)
 
 
-@events.quitting.add_listener
 def _quitting(environment: Environment, **_: Any) -> None:
     if _is_worker(environment.runner):
         return
@@ -270,7 +265,7 @@ def _quitting(environment: Environment, **_: Any) -> None:
     verdict = "passed" if run.passed else "FAILED"
     print(f"crownsafe load ({run.backend}, {run.mode}): {verdict}", file=sys.stderr)
     code = 0 if run.passed else 1
-    target = environment.parsed_options.crownsafe_summary
+    target = _options(environment).crownsafe_summary
     if target:
         try:
             _write(Path(target), run)
@@ -278,3 +273,19 @@ def _quitting(environment: Environment, **_: Any) -> None:
             print(f"cannot write the summary {target}: {exc}", file=sys.stderr)
             code = 2
     environment.process_exit_code = code
+
+
+def _options(environment: Environment) -> Any:
+    """The parsed command line (always set when locust runs a locustfile)."""
+    options = environment.parsed_options
+    if options is None:
+        raise RuntimeError("load.hooks needs locust's parsed options (run it with `locust -f`)")
+    return options
+
+
+# locust's EventHook.add_listener is untyped
+events.init_command_line_parser.add_listener(_arguments)  # type: ignore[no-untyped-call]
+events.init.add_listener(_init)  # type: ignore[no-untyped-call]
+events.test_start.add_listener(_test_start)  # type: ignore[no-untyped-call]
+events.test_stop.add_listener(_test_stop)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_quitting)  # type: ignore[no-untyped-call]

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import ClassVar
 
-import gevent
+import gevent  # type: ignore[import-untyped]
 from locust import LoadTestShape
 
 from load.recorder import StepRecorder
@@ -30,14 +30,14 @@ class StepShape(LoadTestShape):
     def __init__(
         self, plan: Sequence[StepWindow], spawn_rate: float, recorder: StepRecorder
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.plan, self.spawn_rate, self.recorder = list(plan), spawn_rate, recorder
         self._greenlet: gevent.Greenlet | None = None
 
     def tick(self) -> tuple[int, float] | None:
         if self._greenlet is None:
             self._greenlet = gevent.spawn(self.recorder.run, self.start_time)
-        run_time = self.get_run_time()
+        run_time: float = self.get_run_time()  # type: ignore[no-untyped-call]
         users = users_at(self.plan, run_time)
         if users is None:
             if self.recorder.finished or run_time > self.plan[-1].end_s + RECORD_GRACE_S:

@@ -11,12 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.runfolder.load import LoadEndpoint, LoadPoint, LoadStep, SloResult
-from load.evaluate import EndpointStats
+from harness.runfolder.load import Knee, LoadEndpoint, LoadPoint, LoadStep, SloResult
+from load.evaluate import EndpointStats, breach_lines
 from load.slo_file import AGGREGATED
 from load.steps import StepWindow
 
-__all__ = ["endpoint_records", "history_points", "step_record"]
+__all__ = ["endpoint_records", "history_points", "step_record", "step_verdict"]
 
 
 def _record(stats: EndpointStats) -> LoadEndpoint:
@@ -88,3 +88,25 @@ def step_record(
         slos_passed=bool(results) and all(r.passed for r in results),
         endpoints=endpoint_records(stats.values()),
     )
+
+
+def step_verdict(
+    knee: Knee, min_knee_users: int, overall: Sequence[SloResult]
+) -> tuple[bool, list[str]]:
+    """Whether a step load passed (a knee with at least `min_knee_users`, and at least 1)
+    and the notes that say so. A step load goes past capacity on purpose, so its
+    whole-run SLO results (`overall`, mixing held and breached steps) do not gate and are
+    not put in `slos` (which then holds the per-step results only); the notes summarise
+    them."""
+    least = max(1, min_knee_users)
+    passed = knee.users is not None and knee.users >= least
+    found = f"knee at {knee.users} users" if knee.users is not None else "no knee"
+    notes = [f"step load: passes with a knee of at least {least} users ({found})"]
+    if overall:
+        held = sum(r.passed for r in overall)
+        summary = f"whole-run SLOs (all steps mixed, not gating): {held} of {len(overall)} held"
+        missed = [line.split(": ", 1)[1] for line in breach_lines(overall)]
+        notes.append(summary + (f"; breached: {'; '.join(missed[:5])}" if missed else ""))
+        if len(missed) > 5:
+            notes[-1] += f"; and {len(missed) - 5} more"
+    return passed, notes

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from harness.runfolder.load import LoadRun
+from harness.runfolder.load import Knee, LoadRun, SloResult
 from load.evaluate import EndpointStats, evaluate
 from load.slo_file import AGGREGATED, Slo
 from load.steps import find_knee, plan_steps
-from load.summary import endpoint_records, history_points, step_record
+from load.summary import endpoint_records, history_points, step_record, step_verdict
 
 START = datetime(2026, 1, 2, 3, 4, 0, tzinfo=UTC).timestamp()
 
@@ -88,3 +88,24 @@ def test_step_records_and_knee_make_a_valid_load_run() -> None:
 def test_a_step_without_results_does_not_pass() -> None:
     [window] = plan_steps((5,), 15, 3)
     assert step_record(window, {}, []).slos_passed is False
+
+
+def whole_run(passed: bool) -> SloResult:
+    return SloResult(
+        name="Aggregated p95_ms <= 2000",
+        endpoint=AGGREGATED,
+        metric="p95_ms",
+        threshold=2000,
+        measured=1000 if passed else 2500,
+        passed=passed,
+    )
+
+
+def test_a_step_load_passes_on_its_knee_not_on_the_whole_run() -> None:
+    knee = Knee(step=1, users=20, rps=26.0, reason="")
+    passed, notes = step_verdict(knee, 10, [whole_run(False)])
+    assert passed
+    assert notes[0] == "step load: passes with a knee of at least 10 users (knee at 20 users)"
+    assert "0 of 1 held; breached: Aggregated p95_ms <= 2000: measured 2500" in notes[1]
+    assert step_verdict(knee, 40, [whole_run(True)])[0] is False
+    assert step_verdict(Knee(step=None, users=None, rps=None), 0, [])[0] is False
