@@ -4,6 +4,9 @@ A locust run inside pytest (or an xdist worker) crashes: importing locust monkey
 the process with gevent. Each test starts the command with its own run folder under
 `tmp_path`; the command starts and stops its own stack (emulator, Redis, PostgreSQL, the
 app, a Celery worker). Each test is slow (a real run of 10-60 s plus the stack).
+
+No `__init__.py` here: the folder would be the package `load` and hide the repository's
+`load/` (the locustfile's package) from every other suite.
 """
 
 from __future__ import annotations
@@ -12,13 +15,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from harness.runfolder.io import read_file
-from harness.runfolder.load import LoadFile, LoadRun
+from suites.load.loadcmd import LoadResult
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -33,30 +34,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 240
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    code: int
-    stdout: str
-    stderr: str
-    run_dir: Path
-
-    def load_file(self) -> LoadFile:
-        """load.json validated through its model (RunFileError names the first problem)."""
-        return read_file(self.run_dir, "load.json", LoadFile)
-
-    def run(self, backend: str, mode: str) -> LoadRun:
-        runs = [r for r in self.load_file().runs if (r.backend, r.mode) == (backend, mode)]
-        assert len(runs) == 1, f"expected one {backend}/{mode} run, got {len(runs)}"
-        return runs[0]
-
-    def explain(self) -> str:
-        out, err = self.stdout[-4000:], self.stderr[-4000:]
-        return f"exit {self.code}\n--- stdout\n{out}\n--- stderr\n{err}"
-
-
-LoadCommand = Callable[..., LoadResult]
 
 
 def _command(run_dir: Path, args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
@@ -93,7 +70,7 @@ def load_command_process(tmp_path: Path) -> Iterator[Callable[..., subprocess.Po
 
 
 @pytest.fixture
-def load_command(tmp_path: Path) -> LoadCommand:
+def load_command(tmp_path: Path) -> Callable[..., LoadResult]:
     """run(*args) -> LoadResult: `crownsafe-harness load --run-dir tmp/run *args`."""
 
     def run(*args: str) -> LoadResult:

@@ -14,7 +14,7 @@ import pytest
 
 from harness.runfolder.io import read_file
 from harness.runfolder.load import LoadFile
-from suites.load.conftest import LoadCommand
+from suites.load.loadcmd import LoadCommand
 
 pytestmark = pytest.mark.slow
 
