@@ -151,6 +151,13 @@ def _mode(args: argparse.Namespace) -> LoadMode:
 
 def _external(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[str | None, ...]:
     secret = args.jwt_secret or environ.get("JWT_SECRET") or None
+    if args.worker:
+        if not secret:
+            raise LoadUsageError(
+                "--worker needs the app's JWT secret: JWT_SECRET in the environment (or "
+                "--jwt-secret), the same as on the master; the host comes from the master"
+            )
+        return None, secret
     if args.host is None:
         if args.jwt_secret:
             raise LoadUsageError(
@@ -241,9 +248,9 @@ def parse_options(
         raise LoadUsageError(
             "--master needs --expect-workers N: how many remote workers to wait for"
         )
-    if role != "all" and host is None:
+    if role == "master" and host is None:
         raise LoadUsageError(
-            f"--{role} needs --host URL and --jwt-secret: the app must be reachable from "
+            "--master needs --host URL and --jwt-secret: the app must be reachable from "
             "every machine (the app this command starts listens on 127.0.0.1 only)"
         )
     if role == "worker" and args.run_dir:

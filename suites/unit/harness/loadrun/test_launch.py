@@ -62,8 +62,7 @@ def test_master_and_worker_command_lines() -> None:
     assert "--master" in argv and _value(argv, "--expect-workers") == "4"
     assert _value(argv, "--master-bind-host") == "0.0.0.0"
     worker = _options(
-        "--worker", "--master-host", "10.0.0.5", "--processes", "2",
-        "--host", "https://api.example.com",
+        "--worker", "--master-host", "10.0.0.5", "--processes", "2"
     )  # fmt: skip
     shown = shown_command(worker_argv(worker))
     assert shown == (

@@ -77,7 +77,7 @@ def test_external_host_takes_the_secret_from_the_environment() -> None:
         (["--jwt-secret", "x"], "only goes with --host"),
         (["--master"], "--master needs --expect-workers"),
         (["--master", "--expect-workers", "2"], "needs --host URL"),
-        (["--worker"], "--worker needs --master-host"),
+        (["--worker", "--master-host", "h"], "--worker needs the app's JWT secret"),
         (["--master-host", "h"], "only goes with --worker"),
         (["--web", "--json"], "exclude each other"),
         (["--slo-file", "/nonexistent/slos.toml"], "does not exist"),
@@ -86,6 +86,14 @@ def test_external_host_takes_the_secret_from_the_environment() -> None:
 def test_bad_arguments_say_what_is_wrong(argv: list[str], message: str) -> None:
     with pytest.raises(LoadUsageError, match=message):
         parse_options(_namespace(*argv), {})
+
+
+def test_a_worker_needs_the_master_and_the_secret_not_the_host() -> None:
+    args = _namespace("--worker", "--master-host", "10.0.0.5")
+    options = parse_options(args, {"JWT_SECRET": "k" * 32})
+    assert (options.role, options.master_host, options.host) == ("worker", "10.0.0.5", None)
+    with pytest.raises(LoadUsageError, match="--worker needs --master-host"):
+        parse_options(_namespace("--worker"), {"JWT_SECRET": "k" * 32})
 
 
 def test_parse_duration_accepts_locust_timespans() -> None:
