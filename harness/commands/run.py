@@ -11,6 +11,7 @@ from typing import cast
 from rich.console import Console
 
 from crownsafe.config import BACKENDS
+from harness.commands.arguments import backend_list
 from harness.progress import StageView
 from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from harness.runfolder import resolve_run_dir
@@ -35,16 +36,6 @@ def _printer(to_stderr: bool) -> Callable[[str], None]:
 def _project_root() -> Path:
     cwd = Path.cwd()
     return cwd if (cwd / "suites").is_dir() else _REPO_ROOT
-
-
-def _backends(text: str) -> list[str]:
-    names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in BACKENDS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"use a comma-separated subset of {','.join(BACKENDS)}: {text!r}"
-        )
-    return list(dict.fromkeys(names))
 
 
 def _stage_list(text: str) -> list[str]:
@@ -96,7 +87,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     run.add_argument(
         "--backends",
-        type=_backends,
+        type=backend_list,
         default=list(BACKENDS),
         help=f"comma-separated subset of {','.join(BACKENDS)} (default: all)",
     )
