@@ -28,6 +28,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from crownsafe.cli_arguments import positive_int
 from crownsafe.cli_output import dumps, json_stdout
 from crownsafe.config import Settings, load_settings
 from crownsafe.db.session import DatabaseConfigError, make_engine
@@ -77,8 +78,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--target-container", help="Azure container (default: AZURE_STORAGE_CONTAINER)"
     )
     parser.add_argument("--database-url", help="default: DATABASE_URL")
-    parser.add_argument("--workers", type=int, default=8, help="parallel copies (default 8)")
-    parser.add_argument("--max-attempts", type=int, default=3, help="tries per object")
+    parser.add_argument(
+        "--workers", type=positive_int, default=8, help="parallel copies (default 8)"
+    )
+    parser.add_argument("--max-attempts", type=positive_int, default=3, help="tries per object")
     parser.add_argument("--dry-run", action="store_true", help="list what would happen only")
     parser.add_argument(
         "--url-style",
@@ -93,7 +96,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="an S3 endpoint whose path-style URLs rows may hold (S3_ENDPOINT_URL is included)",
     )
     parser.add_argument("--no-rewrite-urls", action="store_true", help="copy objects only")
-    parser.add_argument("--progress-every", type=int, default=100, help="objects per line")
+    parser.add_argument("--progress-every", type=positive_int, default=100, help="objects per line")
     parser.add_argument("--report", type=Path, help="also write the JSON report here")
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
 

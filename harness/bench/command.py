@@ -33,7 +33,7 @@ from harness.bench.gate import (
     find_regressions,
     samples_by_name,
 )
-from harness.commands.arguments import backend_list
+from harness.commands.arguments import backend_list, non_negative_float
 from harness.progress import ReportLogFollower, StageView
 from harness.runfolder import reports_root, resolve_run_dir, write_file
 from harness.runfolder.bench import GateFile
@@ -74,14 +74,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=non_negative_float,
         default=DEFAULT_THRESHOLD,
         help=f"slowdown that counts as a regression, beyond the noise floor "
         f"(default {DEFAULT_THRESHOLD})",
     )
     parser.add_argument(
         "--noise-floor",
-        type=float,
+        type=non_negative_float,
         help=f"default: from the run's A/A data, else {DEFAULT_NOISE_FLOOR}",
     )
     parser.add_argument(

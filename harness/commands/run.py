@@ -10,8 +10,9 @@ from typing import cast
 
 from rich.console import Console
 
+from crownsafe.cli_output import json_stdout
 from crownsafe.config import BACKENDS
-from harness.commands.arguments import backend_list
+from harness.commands.arguments import backend_list, non_negative_int
 from harness.progress import StageView
 from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from harness.runfolder import resolve_run_dir
@@ -47,30 +48,37 @@ def _stage_list(text: str) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    _say = _printer(to_stderr=args.json)
-    run_dir = resolve_run_dir(args.run_dir)
-    context = RunContext(
-        root=_project_root(),
-        run_dir=run_dir,
-        backends=args.backends,
-        mode=cast(ProvisionMode, args.provision),
-        workers=args.workers,
-        pytest_args=list(args.pytest_args),
-        bench_profile="full" if args.full else "quick",
-        run_profile=args.profile,
-        print=_say,
-        view=StageView(_say, Console(stderr=args.json)),
-    )
-    _say(f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}")
-    _say(f"run folder: {run_dir}")
-    try:
-        load_profile(args.profile or DEFAULT_PROFILE)
-    except ProfileError as exc:
-        _say(f"run: {exc}")
-        return 2
-    code = run_stages(context, args.stages)
-    if args.json:
-        print((run_dir / RunSummaryFile.FILE).read_text("utf-8"), end="")
+    # With --json, stdout is reserved for summary.json: the stages' lines, the rich view
+    # and the child pytest's output all go to stderr (crownsafe.cli_output).
+    with json_stdout(args.json) as out:
+        _say = _printer(to_stderr=args.json)
+        run_dir = resolve_run_dir(args.run_dir)
+        _say(
+            f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}"
+        )
+        _say(f"run folder: {run_dir}")
+        try:
+            load_profile(args.profile or DEFAULT_PROFILE)
+        except ProfileError as exc:
+            _say(f"run: {exc}")
+            if out.enabled:
+                out.emit({"outcome": "usage error", "exit_code": 2, "error": f"run: {exc}"})
+            return 2
+        context = RunContext(
+            root=_project_root(),
+            run_dir=run_dir,
+            backends=args.backends,
+            mode=cast(ProvisionMode, args.provision),
+            workers=args.workers,
+            pytest_args=list(args.pytest_args),
+            bench_profile="full" if args.full else "quick",
+            run_profile=args.profile,
+            print=_say,
+            view=StageView(_say, Console(stderr=args.json)),
+        )
+        code = run_stages(context, args.stages)
+        if out.enabled:
+            out.emit((run_dir / RunSummaryFile.FILE).read_text("utf-8"))
     return code
 
 
@@ -99,7 +107,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "(default: local)",
     )
     run.add_argument("--run-dir", help="run folder (default: reports/runs/<UTC timestamp>)")
-    run.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: none)")
+    run.add_argument(
+        "--workers", type=non_negative_int, default=2, help="pytest-xdist workers (0: none)"
+    )
     run.add_argument(
         "--stages",
         type=_stage_list,
@@ -115,8 +125,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--json",
         action="store_true",
-        help="print the run's summary.json (stages, counts, verdict, exit code) on stdout; "
-        "progress goes to stderr",
+        help="print the run's summary.json on stdout, nothing else (the stages, the live "
+        "view and the suites' output go to stderr). Keys (docs/run-folder/summary.schema."
+        "json): schema_version, outcome, exit_code, profile, reasons, missing, stages, "
+        "suites, run_dir, report; a usage error prints outcome 'usage error', exit_code 2, "
+        "error",
     )
     run.add_argument(
         "--profile",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 from crownsafe.cli_output import json_stdout
 from crownsafe.config import BACKENDS, Settings
 from crownsafe.redaction import redact
+from harness.commands.arguments import non_negative_float, service_list
 from harness.services.base import PROVISION_MODES, ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, start_services
 
@@ -208,7 +209,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     up.add_argument(
         "--services",
-        type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
+        type=service_list,
         default=["azure", "s3", "redis"],
         help="comma-separated: azure, s3, redis, postgres (default azure,s3,redis)",
     )
@@ -232,7 +233,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     up.add_argument(
         "--seconds",
-        type=float,
+        type=non_negative_float,
         default=None,
         help="stop the services after this many seconds (default: wait for Ctrl-C)",
     )
