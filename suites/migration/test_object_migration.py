@@ -69,7 +69,7 @@ def etags(blobs: dict[str, BlobInfo]) -> dict[str, str | None]:
 def run_tool(env: dict[str, str], args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as err:
         return subprocess.Popen(
-            [sys.executable, "-m", "crownsafe.objects.cli", *args],
+            [sys.executable, "-m", "crownsafe.objects.cli", "--json", *args],
             env=env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
