@@ -17,10 +17,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 import anyio
-from anyio.from_thread import BlockingPortal
 from starlette.requests import ClientDisconnect, Request
 from streaming_form_data import StreamingFormDataParser
 from streaming_form_data.parser import ParseFailedException
@@ -117,8 +116,8 @@ async def stream_upload(
     blob_name = ""
     bridge: StreamBridge | None = None
     try:
-        async with BlockingPortal() as portal, anyio.create_task_group() as group:
-            bridge = StreamBridge(portal)
+        async with anyio.create_task_group() as group:
+            bridge = StreamBridge()
             uploading = False
 
             async def upload(name: str, content_type: str) -> None:
@@ -187,19 +186,29 @@ class _Chained:
     """A non-seekable reader: `head` first, then the rest of the bridge."""
 
     def __init__(self, head: bytes, rest: StreamBridge) -> None:
-        self._head = memoryview(head)
+        self._head: memoryview | None = memoryview(head) if head else None
         self._rest = rest
 
+    def _take_head(self, size: int) -> memoryview:
+        assert self._head is not None
+        taken = self._head if size < 0 else self._head[:size]
+        self._head = self._head[len(taken) :] or None  # None: the head's bytes can go
+        return taken
+
     def read(self, size: int | None = -1, /) -> bytes:
-        if self._head:
-            if size is None or size < 0:
-                data = bytes(self._head) + self._rest.read(-1)
-                self._head = memoryview(b"")
-                return data
-            data = bytes(self._head[:size])
-            self._head = self._head[size:]
-            return data
-        return self._rest.read(size)
+        if self._head is None:
+            return self._rest.read(size)
+        if size is None or size < 0:
+            return bytes(self._take_head(-1)) + self._rest.read(-1)
+        return bytes(self._take_head(size))
+
+    def readinto(self, buffer: Any, /) -> int:
+        if self._head is None:
+            return self._rest.readinto(buffer)
+        target = memoryview(buffer).cast("B")
+        taken = self._take_head(len(target))
+        target[: len(taken)] = taken
+        return len(taken)
 
     def readable(self) -> bool:
         return True
@@ -216,6 +225,7 @@ def _store(storage: StorageClient, name: str, bridge: StreamBridge, content_type
         storage.upload_file(name, head, content_type, None, False)
         return
     body = cast(BinaryIO, _Chained(head, bridge))
+    del head  # the reader holds the head only until it has been read
     storage.upload_file(name, body, content_type, None, False)
 
 
