@@ -81,6 +81,14 @@ class StreamBridge:
                 room = self._room = asyncio.Event()
             await room.wait()
 
+    def preload(self, chunks: list[bytes]) -> None:
+        """Buffer `chunks` before the reader starts (no copy, no back-pressure wait)."""
+        with self._cond:
+            for chunk in chunks:
+                if chunk:
+                    self._chunks.append(memoryview(chunk))
+                    self._buffered += len(chunk)
+
     async def finish(self) -> None:
         """The body is complete: the reader gets the rest, then end of stream."""
         self._close(None)
