@@ -1,12 +1,15 @@
 """`crownsafe-harness`: run the whole verification, start services, render reports.
 
-crownsafe-harness run [--backends azure,s3] [--provision local] [--full] [-- PYTEST_ARGS]
-crownsafe-harness services up [--services azure,s3,redis] [--with-app [--backend azure|s3]]
+crownsafe-harness run [--backends azure,s3] [--provision local] [--full] [--json] [-- PYTEST_ARGS]
+crownsafe-harness services up [--services azure,s3,redis] [--with-app [--backend azure|s3]] [--json]
 crownsafe-harness token --user ID [--ttl SECONDS]   (harness.commands.token)
-crownsafe-harness report RUN_DIR [--baseline RUN_DIR]
-crownsafe-harness bench ...            (harness.bench.command)
-crownsafe-harness migrate-objects ...  (harness.commands.migrate_objects -> crownsafe.objects.cli)
+crownsafe-harness report RUN_DIR [--baseline RUN_DIR] [--json]
+crownsafe-harness bench [--gate-only] [--json] ...    (harness.bench.command)
+crownsafe-harness migrate-objects [--dry-run] [--json] ...  (-> crownsafe.objects.cli)
 crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (harness.predeploy)
+
+`--json` means one JSON object on stdout and nothing else (crownsafe.cli_output); each
+command's `--help` lists its keys. Shared argument types: harness.commands.arguments.
 
 Adding a command: write a module (e.g. `harness/commands/token.py`) with
 

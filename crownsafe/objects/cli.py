@@ -8,11 +8,12 @@ Usage (settings from the environment, as for the app):
 
 The database must be at the Alembic head (`alembic upgrade head`): progress is kept in
 `object_migration`, so a killed run resumes without copying twice and a finished
-migration re-run copies nothing. Progress goes to stderr; the report is printed to stdout
-as JSON (and written to --report). Exit status: 0 when every object is verified (or for
-a dry run), 1 when objects failed or mismatched, 2 for configuration errors (among them
-AZURE_BLOB_ENABLED=false: the migration writes to Azure, so it refuses to run; a dry run
-only notes it).
+migration re-run copies nothing. Progress goes to stderr; a summary of the counts is
+printed to stdout, or with `--json` the report as one JSON object and nothing else (keys:
+`JSON_HELP`); `--report PATH` also writes that JSON to PATH. Exit status: 0 when every
+object is verified (or for a dry run), 1 when objects failed or mismatched, 2 for
+configuration errors (among them AZURE_BLOB_ENABLED=false: the migration writes to Azure,
+so it refuses to run; a dry run only notes it).
 
 `configure_parser` and `run` are public so that another command line (the harness's
 `migrate-objects` command) can offer the same arguments and behaviour under its own parser.
@@ -21,13 +22,14 @@ only notes it).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from crownsafe.cli_arguments import positive_int
+from crownsafe.cli_output import dumps, json_stdout
 from crownsafe.config import Settings, load_settings
 from crownsafe.db.session import DatabaseConfigError, make_engine
 from crownsafe.errors import StorageError, StorageWritesDisabledError
@@ -38,13 +40,27 @@ from crownsafe.objects import (
     MigrationReport,
     ObjectMigrator,
 )
+from crownsafe.redaction import redact
 from crownsafe.storage.base import StorageClient
 
-__all__ = ["DESCRIPTION", "build_parser", "configure_parser", "main", "run"]
+__all__ = ["DESCRIPTION", "JSON_HELP", "build_parser", "configure_parser", "main", "run"]
 
 DESCRIPTION = (
     "Copy every object of an S3 bucket into an Azure Blob container, verify each copy "
-    "(size + sha256), and rewrite the rows that point at S3."
+    "(size + sha256), and rewrite the rows that point at S3. Progress goes to stderr, a "
+    "summary (or, with --json, the JSON report) to stdout. Exit 0: every object verified "
+    "(or a dry run); 1: objects failed or mismatched; 2: configuration error."
+)
+JSON_HELP = (
+    "print the report as one JSON object on stdout instead of the summary, nothing else "
+    "(progress goes to stderr). Keys: source, target, dry_run, ok, objects, bytes; the "
+    "real run's copied, copied_bytes, adopted, skipped, failed, mismatches, "
+    "verified_total, metadata_keys_renamed, blob_names_mapped, url_rows_rewritten and "
+    "url_rows_unresolved (per table, with total), unresolved_sample, failures (key, "
+    "error), mb_per_s, objects_per_s; the dry run's would_copy, would_copy_bytes, "
+    "would_rename_metadata_keys, would_fail (0 in a real run) and plan; duration_s, "
+    "copy_duration_s; exit_code. A configuration error prints {ok: false, exit_code: 2, "
+    "error: why}. No credential appears in it"
 )
 
 
@@ -62,8 +78,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--target-container", help="Azure container (default: AZURE_STORAGE_CONTAINER)"
     )
     parser.add_argument("--database-url", help="default: DATABASE_URL")
-    parser.add_argument("--workers", type=int, default=8, help="parallel copies (default 8)")
-    parser.add_argument("--max-attempts", type=int, default=3, help="tries per object")
+    parser.add_argument(
+        "--workers", type=positive_int, default=8, help="parallel copies (default 8)"
+    )
+    parser.add_argument("--max-attempts", type=positive_int, default=3, help="tries per object")
     parser.add_argument("--dry-run", action="store_true", help="list what would happen only")
     parser.add_argument(
         "--url-style",
@@ -78,8 +96,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="an S3 endpoint whose path-style URLs rows may hold (S3_ENDPOINT_URL is included)",
     )
     parser.add_argument("--no-rewrite-urls", action="store_true", help="copy objects only")
-    parser.add_argument("--progress-every", type=int, default=100, help="objects per line")
+    parser.add_argument("--progress-every", type=positive_int, default=100, help="objects per line")
     parser.add_argument("--report", type=Path, help="also write the JSON report here")
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
 def _factories(
@@ -157,19 +176,53 @@ def _migrate(args: argparse.Namespace) -> MigrationReport:
         engine.dispose()
 
 
+def _summary(report: MigrationReport) -> list[str]:
+    """The counts a person reads, one line each (the JSON report has them all)."""
+    head = f"{report.source} -> {report.target}: {report.objects} object(s), {report.bytes} B"
+    if report.dry_run:
+        return [
+            f"dry run, nothing changed. {head}",
+            f"  would copy {report.would_copy} ({report.would_copy_bytes} B), rename "
+            f"metadata keys on {report.would_rename_metadata_keys}, fail "
+            f"{report.would_fail}",
+        ]
+    rows = sum(report.url_rows_rewritten.values())
+    unresolved = sum(report.url_rows_unresolved.values())
+    lines = [
+        head,
+        f"  copied {report.copied} ({report.copied_bytes} B), adopted {report.adopted}, "
+        f"skipped {report.skipped}, failed {report.failed}, mismatches {report.mismatches}",
+        f"  verified {report.verified_total} of {report.objects}; metadata keys renamed on "
+        f"{report.metadata_keys_renamed}; rows rewritten {rows}, unresolved {unresolved}",
+    ]
+    lines += [f"  FAILED {f.get('key', '?')}: {f.get('error', '')}" for f in report.failures]
+    lines.append(f"migrate-objects: {'ok' if report.ok else 'NOT ok'} in {report.duration_s:.1f} s")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     """Migrate as `args` (parsed by a `configure_parser` parser) say; the exit status."""
-    try:
-        report = _migrate(args)
-    except (DatabaseConfigError, LedgerError, StorageError, SQLAlchemyError) as exc:
-        print(f"crownsafe-migrate-objects: {exc}", file=sys.stderr)
-        return 2
-    text = json.dumps(report.to_dict(), indent=2, sort_keys=True)
-    print(text)
-    if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text + "\n")
-    return 0 if report.ok else 1
+    with json_stdout(args.json) as out:
+        try:
+            report = _migrate(args)
+        except (DatabaseConfigError, LedgerError, StorageError, SQLAlchemyError) as exc:
+            message = redact(f"crownsafe-migrate-objects: {exc}")
+            print(message, file=sys.stderr)
+            if out.enabled:
+                out.emit({"ok": False, "exit_code": 2, "error": message})
+            return 2
+        code = 0 if report.ok else 1
+        document = {**report.to_dict(), "exit_code": code}
+        if args.report:
+            args.report.parent.mkdir(parents=True, exist_ok=True)
+            args.report.write_text(dumps(document), encoding="utf-8")
+        if out.enabled:
+            out.emit(document)
+        else:
+            print("\n".join(_summary(report)))
+            if args.report:
+                print(f"report: {args.report}")
+        return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+from crownsafe.cli_output import json_stdout
 from crownsafe.config import BACKENDS
 from harness.bench import overhead
 from harness.bench.gate import (
@@ -30,6 +33,8 @@ from harness.bench.gate import (
     find_regressions,
     samples_by_name,
 )
+from harness.commands.arguments import backend_list, non_negative_float
+from harness.progress import ReportLogFollower, StageView
 from harness.runfolder import reports_root, resolve_run_dir, write_file
 from harness.runfolder.bench import GateFile
 from harness.services.base import PROVISION_MODES
@@ -69,14 +74,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=non_negative_float,
         default=DEFAULT_THRESHOLD,
         help=f"slowdown that counts as a regression, beyond the noise floor "
         f"(default {DEFAULT_THRESHOLD})",
     )
     parser.add_argument(
         "--noise-floor",
-        type=float,
+        type=non_negative_float,
         help=f"default: from the run's A/A data, else {DEFAULT_NOISE_FLOOR}",
     )
     parser.add_argument(
@@ -88,6 +93,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--backends",
+        type=backend_list,
         default=",".join(BACKENDS),
         help=f"comma-separated backends (default {','.join(BACKENDS)})",
     )
@@ -102,19 +108,54 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("HARNESS_PROVISION", "local"),
         help="how the benchmark run gets its services (local: its own, Azurite on disk)",
     )
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+
+
+JSON_SCHEMA_VERSION = 1
+JSON_HELP = (
+    "print one JSON object on stdout at the end, nothing else (the benchmarks' output and "
+    "the verdict lines go to stderr). Keys: schema_version (1), outcome (passed / failed / "
+    "error), exit_code, run_dir, profile (quick / full), ran (false with --gate-only), "
+    "pytest_exit_code (null with --gate-only), gate (null without a baseline, else "
+    "baseline, threshold, noise_floor, compared, regressions (name, baseline_median_s, "
+    "median_s, ratio, reason), missing, passed), goals (one per goal: kind ratio or "
+    "memory, backend, operation, size_bytes, the measured value (ratio with ci_low, "
+    "ci_high, noise_floor; or peak_rss_increase_bytes), the goal (goal or goal_bytes), "
+    "measured, verdict met / not met / undecided, reason), goals_not_met (messages), "
+    "problems (result files that did not validate), baseline_saved (path or null), "
+    "error (null, or why nothing could be gated)"
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `bench` to the `crownsafe-harness` sub-commands."""
     parser = commands.add_parser("bench", help="run and gate the benchmarks", description=__doc__)
     configure_parser(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=_command)
+
+
+def _command(args: argparse.Namespace) -> int:
+    """The sub-command: `run` with a live progress view of the benchmarks on a terminal."""
+    console = Console(stderr=True)
+    return run(args, view=StageView(_stderr_line, console) if console.is_terminal else None)
+
+
+def _stderr_line(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def _run_benchmarks(
-    run_dir: Path, backends: str, extra: Sequence[str], *, profile: str, provision: str
+    run_dir: Path,
+    backends: str,
+    extra: Sequence[str],
+    *,
+    profile: str,
+    provision: str,
+    view: StageView | None = None,
 ) -> int:
+    logs = run_dir / "logs"
+    report_log = logs / "benchmarks.reportlog.jsonl"
     cmd = [
         sys.executable,
         "-m",
@@ -130,22 +171,82 @@ def _run_benchmarks(
         "--benchmark-save-data",
         f"--benchmark-json={run_dir / 'benchmarks.json'}",
         f"--junit-xml={run_dir / 'junit' / 'benchmarks.xml'}",
+        *([f"--report-log={report_log}"] if view is not None else []),
         *extra,
     ]
-    return subprocess.run(cmd, check=False).returncode
+    if view is None:
+        return subprocess.run(cmd, check=False).returncode
+    # On a terminal: one live stage with the counts of benchmarks passed and failed as they
+    # come (from pytest's report log); the child's own output goes to logs/benchmarks.log
+    # and its tail is shown when it fails.
+    logs.mkdir(parents=True, exist_ok=True)
+    report_log.unlink(missing_ok=True)
+    output = logs / "benchmarks.log"
+    with (
+        view.stage(1, 1, "benchmarks", f"pytest benchmarks ({profile} profile)"),
+        ReportLogFollower(report_log, view.counts) as follower,
+        output.open("w", encoding="utf-8") as out,
+    ):
+        code = subprocess.run(cmd, stdout=out, stderr=out, check=False).returncode
+    view.print_line(f"    benchmarks: {follower.counts.line()} (output: {output})")
+    if code != 0:
+        tail = output.read_text("utf-8", errors="replace").splitlines()[-40:]
+        view.print_line("\n".join(["    --- last lines of " + str(output), *tail]))
+    return code
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run (unless --gate-only), gate against the baseline, write bench/gate.json."""
+def run(args: argparse.Namespace, view: StageView | None = None) -> int:
+    """Run (unless --gate-only), gate against the baseline, write bench/gate.json; with
+    `args.json` print the result as one JSON object (see JSON_HELP) and nothing else."""
+    with json_stdout(getattr(args, "json", False)) as out:
+        document: dict[str, Any] = {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "profile": "full" if args.full else "quick",
+            "ran": not args.gate_only,
+            "pytest_exit_code": None,
+            "gate": None,
+            "baseline_saved": None,
+            "error": None,
+        }
+        try:
+            status = _run_and_gate(args, document, view)
+        except SystemExit as exc:
+            if not out.enabled:
+                raise
+            document["error"] = str(exc.code)
+            print(exc.code, file=sys.stderr)
+            status = 1
+        if out.enabled:
+            pytest_code = document["pytest_exit_code"]
+            if document["error"] is not None or (pytest_code or 0) >= 2:
+                document["outcome"] = "error"
+            else:
+                document["outcome"] = "failed" if status else "passed"
+            document["exit_code"] = status
+            out.emit(document)
+    return status
+
+
+def _run_and_gate(
+    args: argparse.Namespace, document: dict[str, Any], view: StageView | None
+) -> int:
     run_dir = resolve_run_dir(args.run_dir)
-    profile = "full" if args.full else "quick"
-    status = (
-        0
-        if args.gate_only
-        else _run_benchmarks(
-            run_dir, args.backends, args.pytest_args, profile=profile, provision=args.provision
+    document["run_dir"] = str(run_dir)
+    profile = document["profile"]
+    status = 0
+    if not args.gate_only:
+        status = _run_benchmarks(
+            run_dir,
+            ",".join(args.backends),
+            args.pytest_args,
+            profile=profile,
+            provision=args.provision,
+            view=view,
         )
-    )
+        document["pytest_exit_code"] = status
+    goals, problems = overhead.goal_records(run_dir)
+    document["goals"], document["problems"] = goals, problems
+    document["goals_not_met"] = []
     verdicts = overhead.summary_lines(run_dir)
     if verdicts:
         print("bench: crownsafe overhead (ratio of ops/s [95% CI]) and memory goals:")
@@ -169,6 +270,7 @@ def run(args: argparse.Namespace) -> int:
             baseline_label=str(baseline_path),
         )
         write_file(run_dir, GateFile.model_validate(report.to_json()))
+        document["gate"] = report.to_json()
         for reg in report.regressions:
             print(f"REGRESSION {reg.name}: {reg.reason}", file=sys.stderr)
         print(
@@ -179,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("bench: no baseline yet (use --save-baseline to store this run as one)")
     missed = overhead.goals_not_met(run_dir)
+    document["goals_not_met"] = missed
     for goal in missed:
         print(f"GOAL NOT MET {goal}", file=sys.stderr)
     if missed:
@@ -188,6 +291,7 @@ def run(args: argparse.Namespace) -> int:
         target = baseline_file()
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(run_dir / "benchmarks.json", target)
+        document["baseline_saved"] = str(target)
         print(f"bench: baseline saved to {target}")
     print(f"bench: results in {run_dir}")
     return status

@@ -242,3 +242,44 @@ def goals_not_met(run_dir: Path) -> list[str]:
         if m.measured and m.verdict == "not met"
     ]
     return missed
+
+
+_RATIO_KEYS = (
+    "backend",
+    "operation",
+    "size_bytes",
+    "comparison",
+    "candidate",
+    "reference",
+    "goal",
+    "ratio",
+    "ci_low",
+    "ci_high",
+    "confidence",
+    "noise_floor",
+    "measured",
+    "verdict",
+    "reason",
+)
+_MEMORY_KEYS = (
+    "backend",
+    "operation",
+    "size_bytes",
+    "peak_rss_increase_bytes",
+    "goal_bytes",
+    "measured",
+    "verdict",
+    "reason",
+)
+
+
+def goal_records(run_dir: Path) -> tuple[list[dict[str, object]], list[str]]:
+    """Every goal of the run as a JSON-ready record (`kind` "ratio" or "memory", the
+    measured value, the goal, the verdict; no raw samples), and the files that did not
+    validate (as messages)."""
+    ratios, memory, problems = _measured_files(run_dir)
+    records: list[dict[str, object]] = [
+        {"kind": "ratio", **{k: getattr(e, k) for k in _RATIO_KEYS}} for e in ratios
+    ]
+    records += [{"kind": "memory", **{k: getattr(m, k) for k in _MEMORY_KEYS}} for m in memory]
+    return records, [str(problem) for problem in problems]

@@ -7,17 +7,20 @@ run `crownsafe-sweep` or a second worker by hand).
 
 from __future__ import annotations
 
-import shlex
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.services.base import ServiceStartError
 from harness.services.provision import ProvisionedServices, canonical_service_name
 from harness.services.stack import ApiStack, start_api_stack
 
-__all__ = ["start_app", "with_app_services"]
+__all__ = ["RunningApp", "start_app", "with_app_services"]
+
+TOKEN_USER = 1
+TOKEN_TTL_S = 24 * 3600
 
 
 def _backend(names: list[str], backend: str | None) -> str:
@@ -36,9 +39,31 @@ def with_app_services(names: list[str], backend: str | None) -> list[str]:
     return wanted
 
 
+@dataclass(frozen=True)
+class RunningApp:
+    """The started app: its stack, and what `services up` hands to the user."""
+
+    stack: ApiStack
+    backend: str
+    log_dir: Path
+    exports: dict[str, str]
+
+    def describe(self) -> dict[str, object]:
+        """The app's part of `services up --json` (no secret: those are in `exports`)."""
+        return {
+            "backend": self.backend,
+            "url": self.stack.url,
+            "docs_url": f"{self.stack.url}/docs",
+            "logs": str(self.log_dir),
+            "token_user": TOKEN_USER,
+            "token_ttl_s": TOKEN_TTL_S,
+        }
+
+
 def start_app(
     services: ProvisionedServices, backend: str | None, say: Callable[[str], None]
-) -> ApiStack | None:
+) -> RunningApp | None:
+    """Start the API (+ worker) on `services`; None (the reason on stderr) if it fails."""
     chosen = _backend(list(services.services), backend)
     log_dir = Path(tempfile.mkdtemp(prefix="crownsafe-app-logs-"))
     try:
@@ -48,13 +73,13 @@ def start_app(
     except ServiceStartError as exc:
         print(exc, file=sys.stderr)
         return None
-    for name in ("JWT_SECRET", "STORAGE_BACKEND", "DATABASE_URL", "CELERY_QUEUE"):
-        say(f"export {name}={shlex.quote(stack.env[name])}")
+    exports = {
+        name: stack.env[name]
+        for name in ("JWT_SECRET", "STORAGE_BACKEND", "DATABASE_URL", "CELERY_QUEUE")
+    }
     container = stack.env.get("AZURE_STORAGE_CONTAINER") or stack.env.get("S3_BUCKET", "")
-    container_var = "AZURE_STORAGE_CONTAINER" if chosen == "azure" else "S3_BUCKET"
-    say(f"export {container_var}={shlex.quote(container)}")
+    exports["AZURE_STORAGE_CONTAINER" if chosen == "azure" else "S3_BUCKET"] = container
+    exports["CROWNSAFE_API_URL"] = stack.url
+    exports["CROWNSAFE_TOKEN"] = stack.token(TOKEN_USER, ttl=TOKEN_TTL_S)
     say(f"# API ({chosen}) at {stack.url}  (docs: {stack.url}/docs, logs: {log_dir})")
-    say(f"export CROWNSAFE_API_URL={stack.url}")
-    say(f"export CROWNSAFE_TOKEN={stack.token(1, ttl=24 * 3600)}")
-    say('# try: curl -H "Authorization: Bearer $CROWNSAFE_TOKEN" $CROWNSAFE_API_URL/scans')
-    return stack
+    return RunningApp(stack, chosen, log_dir, exports)

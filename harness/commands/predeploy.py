@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from crownsafe.cli_arguments import positive_float
+
 __all__ = ["register"]
 
 
@@ -58,13 +60,6 @@ def _predeploy(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-    return value
-
-
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `predeploy` to the `crownsafe-harness` sub-commands."""
     parser = commands.add_parser(
@@ -97,13 +92,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument(
         "--stale-minutes",
-        type=_positive,
+        type=positive_float,
         default=60.0,
         help="delete probe blobs of earlier runs older than this many minutes (default 60)",
     )
     parser.add_argument(
         "--timeout",
-        type=_positive,
+        type=positive_float,
         default=10.0,
         help="seconds to wait for each plain HTTP request, Redis or PostgreSQL (default 10)",
     )

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+
+from crownsafe.cli_output import JsonStdout, json_stdout
 
 __all__ = ["register"]
 
 
 def _report(args: argparse.Namespace) -> int:
+    with json_stdout(args.json) as out:
+
+        def usage_error(message: str) -> int:
+            print(message)
+            if out.enabled:
+                out.emit({"outcome": "usage error", "exit_code": 2, "error": message})
+            return 2
+
+        return _render(args, out, usage_error)
+
+
+def _render(args: argparse.Namespace, out: JsonStdout, usage_error: Callable[[str], int]) -> int:
     # Imported when used: the renderer pulls in Jinja2, pydantic and the statistics, which
     # the other commands do not need.
     from harness.report import build_report, verdict_lines
@@ -18,17 +32,16 @@ def _report(args: argparse.Namespace) -> int:
 
     for folder in (args.run_dir, args.baseline):
         if folder is not None and not folder.is_dir():
-            print(f"report: {folder} is not a run folder (expected reports/runs/<timestamp>)")
-            return 2
+            return usage_error(
+                f"report: {folder} is not a run folder (expected reports/runs/<timestamp>)"
+            )
     try:
         report = build_report(args.run_dir, args.baseline, args.out, profile=args.profile)
     except ProfileError as exc:
-        print(f"report: {exc}")
-        return 2
+        return usage_error(f"report: {exc}")
     verdict = report.findings.verdict
-    if args.json:
-        document = {"report": str(report.path), "exit_code": verdict.exit_code, **asdict(verdict)}
-        print(json.dumps(document, indent=2))
+    if out.enabled:
+        out.emit({"report": str(report.path), "exit_code": verdict.exit_code, **asdict(verdict)})
         return verdict.exit_code
     for line in verdict_lines(verdict):
         print(line)
@@ -65,7 +78,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     report.add_argument(
         "--json",
         action="store_true",
-        help="print the verdict as JSON (outcome, exit_code, profile, reasons, missing, "
-        "notes, items assessed, report path) instead of lines",
+        help="print the verdict as one JSON object on stdout instead of lines, nothing else. "
+        "Keys: outcome (ready / not ready / incomplete), exit_code, profile, reasons, "
+        "missing, notes, items (what was assessed), report (the HTML's path); a usage "
+        "error prints outcome 'usage error', exit_code 2 and error",
     )
     report.set_defaults(handler=_report)

@@ -10,7 +10,9 @@ from typing import cast
 
 from rich.console import Console
 
+from crownsafe.cli_output import json_stdout
 from crownsafe.config import BACKENDS
+from harness.commands.arguments import backend_list, non_negative_int
 from harness.progress import StageView
 from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from harness.runfolder import resolve_run_dir
@@ -37,16 +39,6 @@ def _project_root() -> Path:
     return cwd if (cwd / "suites").is_dir() else _REPO_ROOT
 
 
-def _backends(text: str) -> list[str]:
-    names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in BACKENDS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"use a comma-separated subset of {','.join(BACKENDS)}: {text!r}"
-        )
-    return list(dict.fromkeys(names))
-
-
 def _stage_list(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in STAGES]
@@ -56,30 +48,37 @@ def _stage_list(text: str) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    _say = _printer(to_stderr=args.json)
-    run_dir = resolve_run_dir(args.run_dir)
-    context = RunContext(
-        root=_project_root(),
-        run_dir=run_dir,
-        backends=args.backends,
-        mode=cast(ProvisionMode, args.provision),
-        workers=args.workers,
-        pytest_args=list(args.pytest_args),
-        bench_profile="full" if args.full else "quick",
-        run_profile=args.profile,
-        print=_say,
-        view=StageView(_say, Console(stderr=args.json)),
-    )
-    _say(f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}")
-    _say(f"run folder: {run_dir}")
-    try:
-        load_profile(args.profile or DEFAULT_PROFILE)
-    except ProfileError as exc:
-        _say(f"run: {exc}")
-        return 2
-    code = run_stages(context, args.stages)
-    if args.json:
-        print((run_dir / RunSummaryFile.FILE).read_text("utf-8"), end="")
+    # With --json, stdout is reserved for summary.json: the stages' lines, the rich view
+    # and the child pytest's output all go to stderr (crownsafe.cli_output).
+    with json_stdout(args.json) as out:
+        _say = _printer(to_stderr=args.json)
+        run_dir = resolve_run_dir(args.run_dir)
+        _say(
+            f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}"
+        )
+        _say(f"run folder: {run_dir}")
+        try:
+            load_profile(args.profile or DEFAULT_PROFILE)
+        except ProfileError as exc:
+            _say(f"run: {exc}")
+            if out.enabled:
+                out.emit({"outcome": "usage error", "exit_code": 2, "error": f"run: {exc}"})
+            return 2
+        context = RunContext(
+            root=_project_root(),
+            run_dir=run_dir,
+            backends=args.backends,
+            mode=cast(ProvisionMode, args.provision),
+            workers=args.workers,
+            pytest_args=list(args.pytest_args),
+            bench_profile="full" if args.full else "quick",
+            run_profile=args.profile,
+            print=_say,
+            view=StageView(_say, Console(stderr=args.json)),
+        )
+        code = run_stages(context, args.stages)
+        if out.enabled:
+            out.emit((run_dir / RunSummaryFile.FILE).read_text("utf-8"))
     return code
 
 
@@ -96,7 +95,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     run.add_argument(
         "--backends",
-        type=_backends,
+        type=backend_list,
         default=list(BACKENDS),
         help=f"comma-separated subset of {','.join(BACKENDS)} (default: all)",
     )
@@ -108,7 +107,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "(default: local)",
     )
     run.add_argument("--run-dir", help="run folder (default: reports/runs/<UTC timestamp>)")
-    run.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: none)")
+    run.add_argument(
+        "--workers", type=non_negative_int, default=2, help="pytest-xdist workers (0: none)"
+    )
     run.add_argument(
         "--stages",
         type=_stage_list,
@@ -124,8 +125,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--json",
         action="store_true",
-        help="print the run's summary.json (stages, counts, verdict, exit code) on stdout; "
-        "progress goes to stderr",
+        help="print the run's summary.json on stdout, nothing else (the stages, the live "
+        "view and the suites' output go to stderr). Keys (docs/run-folder/summary.schema."
+        "json): schema_version, outcome, exit_code, profile, reasons, missing, stages, "
+        "suites, run_dir, report; a usage error prints outcome 'usage error', exit_code 2, "
+        "error",
     )
     run.add_argument(
         "--profile",

@@ -9,11 +9,17 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from crownsafe.cli_output import json_stdout
 from crownsafe.config import BACKENDS, Settings
+from crownsafe.redaction import redact
+from harness.commands.arguments import non_negative_float, service_list
 from harness.services.base import PROVISION_MODES, ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, start_services
+
+if TYPE_CHECKING:
+    from harness.commands.app_up import RunningApp
 
 __all__ = ["register"]
 
@@ -91,12 +97,37 @@ def _exports(services: ProvisionedServices, storage: dict[str, str]) -> dict[str
     return exports
 
 
+def _document(
+    services: ProvisionedServices, exports: dict[str, str], app: RunningApp | None
+) -> dict[str, Any]:
+    """What `--json` prints: see JSON_HELP for the keys."""
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "status": "ready",
+        "pid": os.getpid(),
+        "provision": services.mode,
+        "ready_s": round(services.parallel_ready_s, 3),
+        "services": [
+            {
+                "name": t.name,
+                "mode": t.mode,
+                "endpoint": redact(t.endpoint),
+                "ready_s": round(t.ready_s, 3),
+            }
+            for t in services.timings
+        ],
+        "env": exports,
+        "app": app.describe() if app is not None else None,
+        "stop": "send SIGINT or SIGTERM to pid: the services stop and the command exits 0",
+    }
+
+
 def _up(args: argparse.Namespace) -> int:
     if args.with_app:
         from harness.commands.app_up import with_app_services
 
         args.services = with_app_services(args.services, args.backend)
-    with StopSignals() as signals:
+    with StopSignals() as signals, json_stdout(args.json) as out:
         try:
             services = start_services(
                 args.services,
@@ -109,25 +140,53 @@ def _up(args: argparse.Namespace) -> int:
             return 1
         with services:
             storage = _provision_storage(services)
-            _say(f"# all ready in {services.parallel_ready_s:.2f} s; emulator credentials below")
-            for name, value in _exports(services, storage).items():
-                _say(f"export {name}={shlex.quote(value)}")
-            stack = None
+            where = "in the JSON on stdout" if args.json else "below"
+            _say(f"# all ready in {services.parallel_ready_s:.2f} s; emulator credentials {where}")
+            exports = _exports(services, storage)
+            if not args.json:
+                _print_exports(exports)
+            app: RunningApp | None = None
             if args.with_app:
                 from harness.commands.app_up import start_app
 
-                stack = start_app(services, args.backend, _say)
-                if stack is None:
+                app = start_app(services, args.backend, _say)
+                if app is None:
                     return 1
+                if not args.json:
+                    _print_exports(app.exports)
+                    _say(
+                        '# try: curl -H "Authorization: Bearer $CROWNSAFE_TOKEN" '
+                        "$CROWNSAFE_API_URL/scans"
+                    )
+            if args.json:
+                out.emit(_document(services, {**exports, **(app.exports if app else {})}, app))
             _say("# Ctrl-C (SIGINT) or SIGTERM stops the services")
             try:
                 if not signals.stop.is_set():
                     signals.wait(args.seconds)
             finally:
-                if stack is not None:
-                    stack.stop()
-    _say("# services stopped")
+                if app is not None:
+                    app.stack.stop()
+        _say("# services stopped")
     return 0
+
+
+def _print_exports(exports: dict[str, str]) -> None:
+    for name, value in exports.items():
+        _say(f"export {name}={shlex.quote(value)}")
+
+
+JSON_SCHEMA_VERSION = 1
+JSON_HELP = (
+    "print one JSON object on stdout once everything is ready, instead of the export lines "
+    "(progress and comments go to stderr), then keep running as without it. Keys: "
+    "schema_version (1), status ('ready'), pid (send it SIGINT or SIGTERM to stop), "
+    "provision, ready_s, services (name, mode, endpoint, ready_s per service), env (the "
+    "variables the export lines set), app (null, or backend, url, docs_url, logs, "
+    "token_user, token_ttl_s with --with-app), stop. env holds credentials on purpose: "
+    "the started emulators' keys and, with --with-app, JWT_SECRET and CROWNSAFE_TOKEN, "
+    "since a caller that asks for the environment needs them; no other key holds a secret"
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -144,11 +203,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "up",
         help="start services, print exports, wait for Ctrl-C",
         description="Start the services on free loopback ports, print `export` lines with "
-        "their connection details, and stop them on Ctrl-C or SIGTERM.",
+        "their connection details (or, with --json, one JSON object), and stop them on "
+        "Ctrl-C or SIGTERM. Exit 0 when stopped by a signal or --seconds, 1 when a service "
+        "or the app did not start, 2 usage error.",
     )
     up.add_argument(
         "--services",
-        type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
+        type=service_list,
         default=["azure", "s3", "redis"],
         help="comma-separated: azure, s3, redis, postgres (default azure,s3,redis)",
     )
@@ -172,8 +233,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     up.add_argument(
         "--seconds",
-        type=float,
+        type=non_negative_float,
         default=None,
         help="stop the services after this many seconds (default: wait for Ctrl-C)",
     )
+    up.add_argument("--json", action="store_true", help=JSON_HELP)
     up.set_defaults(handler=_up)

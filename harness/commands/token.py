@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 
+from crownsafe.cli_arguments import positive_float, positive_int
+
 __all__ = ["register", "run"]
 
 
@@ -20,9 +22,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="mint a bearer token for the API",
         description="Print a signed bearer token (HS256 JWT, user id in `sub`) for the API.",
     )
-    parser.add_argument("--user", type=int, required=True, help="the user id (1 or more)")
+    parser.add_argument("--user", type=positive_int, required=True, help="the user id (1 or more)")
     parser.add_argument(
-        "--ttl", type=float, default=3600.0, help="lifetime in seconds (default 3600)"
+        "--ttl", type=positive_float, default=3600.0, help="lifetime in seconds (default 3600)"
     )
     parser.add_argument(
         "--secret-env",

@@ -33,6 +33,7 @@ from harness.report.labels import (
     ratio_label,
 )
 from harness.report.load import ReportInput
+from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, load_profile
 from harness.runfolder import RunData
 from harness.runfolder.bench import ApiBenchResult, OverheadRatio, SweepPoint
@@ -194,7 +195,9 @@ def baseline_rows(run: RunData, baseline: RunData, threshold: float = 0.10) -> l
     return rows
 
 
-def _failures(run: RunData, profile: RunProfile) -> tuple[list[str], list[str]]:
+def _failures(
+    run: RunData, profile: RunProfile, load: list[LoadRunFindings]
+) -> tuple[list[str], list[str]]:
     """(reasons the run is not ready, notes): everything that failed, required or not."""
     reasons: list[str] = [str(p) for p in run.problems]
     notes: list[str] = []
@@ -231,25 +234,25 @@ def _failures(run: RunData, profile: RunProfile) -> tuple[list[str], list[str]]:
     if gate is not None and not gate.passed:
         names = ", ".join(r.name for r in gate.regressions) or "see bench/gate.json"
         reasons.append(f"benchmark regression gate failed: {names}")
-    if run.load is not None:
-        reasons += [
-            f"load SLO missed on {r.backend}: {s.name} (measured {s.measured})"
-            for r in run.load.runs
-            for s in r.slos
-            if not s.passed
-        ]
+    for found in load:
+        reasons += found.reasons
+        notes += found.notes
     for area, checks in run.checks.items():
         reasons += [f"{area} check failed: {c.name}" for c in checks if not c.passed]
     return reasons, notes
 
 
 def verdict(
-    run: RunData, profile: RunProfile | None = None, baseline: list[BaselineRow] | None = None
+    run: RunData,
+    profile: RunProfile | None = None,
+    baseline: list[BaselineRow] | None = None,
+    load: list[LoadRunFindings] | None = None,
 ) -> Verdict:
     """ready / not ready / incomplete against `profile` (default: the default profile)."""
     profile = profile or load_profile()
-    items = assess(run, profile)
-    reasons, notes = _failures(run, profile)
+    load = load_findings(run) if load is None else load
+    items = assess(run, profile, load)
+    reasons, notes = _failures(run, profile, load)
     reasons += [
         f"regression against the baseline: {r.name}" for r in baseline or [] if r.regression
     ]
@@ -342,10 +345,11 @@ def analyse(data: ReportInput) -> Findings:
     """Everything the report states about `data.run` (and against `data.baseline`)."""
     run = data.run
     rows = baseline_rows(run, data.baseline) if data.baseline is not None else None
+    load = load_findings(run)
     return Findings(
         run=run,
         baseline=data.baseline,
-        verdict=verdict(run, data.profile, rows),
+        verdict=verdict(run, data.profile, rows, load),
         regressions=regression_lines(run, data.baseline, rows),
         op_stats=op_stats(run),
         ratios=ordered_ratios(run),
@@ -354,4 +358,5 @@ def analyse(data: ReportInput) -> Findings:
         baseline_rows=rows,
         costs=_costs(run),
         emulated=_emulated(run),
+        load=load,
     )

@@ -8,6 +8,8 @@ them failed. Missing results are "not assessed", never "passed".
 from __future__ import annotations
 
 from harness.report.findings import AssessedItem, ItemStatus
+from harness.report.labels import fmt
+from harness.report.loadfindings import LoadRunFindings, judged, load_findings
 from harness.report.profile import RunProfile, SuiteRequirement
 from harness.runfolder import RunData
 from harness.runfolder.suites import FAILED_OUTCOMES
@@ -124,8 +126,58 @@ def _api(run: RunData, backends: list[str]) -> AssessedItem:
     )
 
 
-def assess(run: RunData, profile: RunProfile) -> list[AssessedItem]:
-    """Every item `profile` requires, assessed or not, passed or not, on which backends."""
+def _load_detail(found: list[LoadRunFindings]) -> str:
+    parts = []
+    for f in found:
+        run, total = f.run, f.total
+        if judged(run):
+            whole = [s for s in run.slos if s.step is None]
+            parts.append(
+                f"{run.mode} run: {sum(s.passed for s in whole)} of {len(whole)} SLOs met, "
+                f"{total.failures:,} of {total.requests:,} requests failed"
+            )
+        elif f.generator_limited:
+            parts.append("step search (shown, not judged): no knee, the generator was the limit")
+        elif f.knee is not None:
+            parts.append(
+                f"step search (shown, not judged): knee at {f.knee.users} users "
+                f"({fmt(f.knee.rps)} req/s)"
+            )
+        else:
+            parts.append("step search (shown, not judged): no step held its SLOs")
+    return "; ".join(parts) or "no load run"
+
+
+def _load(
+    run: RunData, backends: list[str], found: list[LoadRunFindings] | None
+) -> list[AssessedItem]:
+    """One item per backend: a judged load run with its SLOs evaluated, none missed, no
+    failed request (step searches are shown, never judged)."""
+    found = load_findings(run) if found is None else found
+    names = backends or sorted({f.backend for f in found}) or ["any"]
+    items = []
+    for backend in names:
+        mine = [f for f in found if f.backend == backend or backend == "any"]
+        ran = any(f.judged and any(s.step is None for s in f.run.slos) for f in mine)
+        failed = any(f.reasons for f in mine if f.judged)
+        detail = _load_detail(mine) if run.load is not None else "no load.json"
+        items.append(
+            AssessedItem(
+                f"load on {backend}: SLOs met, no failed request",
+                (backend,),
+                (backend,) if ran else (),
+                _status((backend,), (backend,) if ran else (), failed),
+                detail,
+            )
+        )
+    return items
+
+
+def assess(
+    run: RunData, profile: RunProfile, load: list[LoadRunFindings] | None = None
+) -> list[AssessedItem]:
+    """Every item `profile` requires, assessed or not, passed or not, on which backends
+    (`load`: the run's load findings, when already computed)."""
     items = [_suite(run, need) for need in profile.suites]
     if profile.resilience is not None:
         items.append(_resilience(run, profile.resilience.backends))
@@ -151,16 +203,5 @@ def assess(run: RunData, profile: RunProfile) -> list[AssessedItem]:
     if bench.api:
         items.append(_api(run, bench.backends))
     if profile.load.required:
-        slos = [s for r in run.load.runs for s in r.slos] if run.load else []
-        items.append(
-            AssessedItem(
-                "load SLOs",
-                (),
-                tuple(sorted({r.backend for r in run.load.runs})) if run.load and slos else (),
-                "not assessed"
-                if not slos
-                else ("failed" if any(not s.passed for s in slos) else "passed"),
-                f"{len(slos)} SLOs" if slos else "no load.json",
-            )
-        )
+        items += _load(run, profile.load.backends, load)
     return items

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class PageCheck:
     dom: dict[str, Any] = field(default_factory=dict)
     screenshot: Path | None = None
     pdf: Path | None = None
+    shots: dict[str, Path] = field(default_factory=dict)
 
     @property
     def foreign_requests(self) -> list[str]:
@@ -90,11 +92,14 @@ def check_page(
     screenshot: Path | None = None,
     *,
     pdf: Path | None = None,
+    shots: Mapping[str, Path] | None = None,
+    top: int | None = None,
     timeout: float = 60.0,
     width: int = 1280,
 ) -> PageCheck:
     """Open `html` (file://) in headless Chromium and record its requests, errors and DOM
-    facts; save a full-page PNG at `screenshot` and a PDF at `pdf` when given."""
+    facts; save a full-page PNG at `screenshot` (only its first `top` pixels when given),
+    a PNG of each element `shots` names by CSS selector, and a PDF at `pdf`."""
     binary = find_chromium()
     url = html.resolve().as_uri()
     result = PageCheck(url=url)
@@ -124,7 +129,7 @@ def check_page(
             page.wait_for_timeout(500)  # late requests and errors after the load event
             result.dom = json.loads(page.evaluate(DOM_SUMMARY))
             if screenshot is not None:
-                height = min(int(result.dom.get("height", 900)), MAX_SCREENSHOT_HEIGHT)
+                height = min(int(result.dom.get("height", 900)), top or MAX_SCREENSHOT_HEIGHT)
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(
                     path=screenshot,
@@ -132,6 +137,10 @@ def check_page(
                     clip={"x": 0, "y": 0, "width": width, "height": height},
                 )
                 result.screenshot = screenshot
+            for selector, target in (shots or {}).items():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                page.locator(selector).screenshot(path=target)
+                result.shots[selector] = target
             if pdf is not None:
                 pdf.parent.mkdir(parents=True, exist_ok=True)
                 page.pdf(path=pdf, print_background=True)

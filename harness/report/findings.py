@@ -11,6 +11,7 @@ from typing import Literal
 
 from harness.bench import cost, stats
 from harness.bench.gate import DEFAULT_NOISE_FLOOR
+from harness.report.loadfindings import LoadRunFindings
 from harness.runfolder import RunData
 from harness.runfolder.bench import MemoryPoint, OverheadRatio, SweepPoint
 
@@ -173,3 +174,4 @@ class Findings:
     costs: CostFindings
     regressions: dict[str, list[RegressionLine]] = field(default_factory=dict)
     emulated: bool = True
+    load: list[LoadRunFindings] = field(default_factory=list)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from harness.runfolder.bench import MemoryPoint, OverheadRatio
 
 __all__ = [
@@ -13,6 +15,7 @@ __all__ = [
     "OP_LABELS",
     "OP_ORDER",
     "comparison_label",
+    "fmt",
     "memory_label",
     "op_label",
     "ratio_label",
@@ -36,6 +39,17 @@ COMPARISON_LABELS = {
     "crownsafe_vs_raw": "crownsafe / raw SDK",
     "resilient_vs_bare": "resilient / bare client",
 }
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    """A number with `digits` significant digits, no exponent for ordinary magnitudes."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = max(0, digits - 1 - magnitude)
+    return f"{value:,.{decimals}f}"
 
 
 def size_label(size: int | None) -> str:

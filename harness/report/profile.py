@@ -57,6 +57,11 @@ class BenchmarkRequirement(_Strict):
 
 class LoadRequirement(_Strict):
     required: bool = False
+    backends: list[str] = Field(
+        default_factory=list,
+        description="backends a judged load run (not a step search) must have run on, each "
+        "with its SLOs evaluated; empty: any backend counts",
+    )
 
 
 class RunProfile(_Strict):

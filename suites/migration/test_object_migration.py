@@ -69,7 +69,7 @@ def etags(blobs: dict[str, BlobInfo]) -> dict[str, str | None]:
 def run_tool(env: dict[str, str], args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as err:
         return subprocess.Popen(
-            [sys.executable, "-m", "crownsafe.objects.cli", *args],
+            [sys.executable, "-m", "crownsafe.objects.cli", "--json", *args],
             env=env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
@@ -77,8 +77,21 @@ def run_tool(env: dict[str, str], args: list[str], log: Path) -> subprocess.Pope
         )
 
 
+# A hang guard, not a speed goal: a run takes 20-60 s alone, several minutes on a loaded
+# 2-core machine. On expiry the tool is killed, so it cannot outlive the test (and be blamed,
+# as an unclosed subprocess, on whichever test runs next in this worker).
+RUN_TIMEOUT_S = 420
+
+
 def finish(proc: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
-    out, _ = proc.communicate(timeout=240)
+    try:
+        out, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(
+            f"migrate-objects still running after {RUN_TIMEOUT_S} s\n{log.read_text()[-3000:]}"
+        ) from None
     assert proc.returncode == 0, f"exit {proc.returncode}\n{log.read_text()[-3000:]}"
     report: dict[str, Any] = json.loads(out)
     return report

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from harness.report.findings import SEED_ROWS, Findings, Verdict
 from harness.report.labels import MIB
 from harness.report.view import figures, sections, tables
+from harness.report.view.load import LoadSection, load_section
 from harness.report.view.model import Cell, Figure, Table
 
 __all__ = ["Cell", "Figure", "Page", "Table", "view"]
@@ -41,7 +42,7 @@ class Page:
     price_table: Table
     resilience: list[Table]
     migration: list[Table]
-    load: list[Table]
+    load: LoadSection | None
     checks: list[Table]
     suites: list[Table]
     compatibility: Table | None
@@ -102,7 +103,7 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         price_table=tables.price_table(findings.costs.prices),
         resilience=sections.resilience_tables(run),
         migration=sections.generic_tables(migration, "Migration"),
-        load=sections.load_tables(run),
+        load=load_section(run, findings.load),
         checks=sections.check_tables(run),
         suites=sections.suite_tables(run),
         compatibility=sections.compatibility_table(run),

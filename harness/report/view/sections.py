@@ -19,7 +19,6 @@ __all__ = [
     "environment_label",
     "environment_table",
     "generic_tables",
-    "load_tables",
     "regression_tables",
     "resilience_tables",
     "services_table",
@@ -120,40 +119,6 @@ def generic_tables(data: dict[str, Any] | None, title: str) -> list[Table]:
 
     walk(data, title)
     return tables
-
-
-def load_tables(run: RunData) -> list[Table]:
-    if run.load is None:
-        return []
-    info = run.load.model_dump(include={"tool", "slo_file", "machine"}, exclude_none=True)
-    tables = generic_tables(info, "Load run")
-    ep = Table(
-        "Load results per endpoint",
-        ["Endpoint", "Backend", "Requests", "Failures", "Requests/s", "p50", "p95", "p99"],
-    )
-    for lr, e in ((x, e) for x in run.load.runs for e in x.endpoints):
-        ep.rows.append(
-            [
-                e.name,
-                lr.backend,
-                str(e.requests),
-                Cell(str(e.failures), "fail" if e.failures else ""),
-                fmt(e.rps),
-                f"{fmt(e.p50_ms)} ms",
-                f"{fmt(e.p95_ms)} ms",
-                f"{fmt(e.p99_ms)} ms",
-            ]
-        )
-    slo = Table("Service level objectives", ["SLO", "Result", "Observed"])
-    for lr, s in ((x, s) for x in run.load.runs for s in x.slos):
-        slo.rows.append(
-            [
-                f"{s.name} [{lr.backend}]",
-                Cell("met" if s.passed else "missed", "pass" if s.passed else "fail"),
-                "no requests" if s.measured is None else fmt(s.measured),
-            ]
-        )
-    return tables + [t for t in (ep, slo) if t.rows]
 
 
 def check_tables(run: RunData) -> list[Table]:

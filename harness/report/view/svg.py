@@ -13,15 +13,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from harness.report.labels import fmt
+
 __all__ = [
     "PALETTE",
     "Bar",
+    "HLine",
     "RatioRow",
+    "Series",
     "bar_chart",
     "fmt",
     "line_chart",
     "nice_max",
     "ratio_chart",
+    "time_chart",
 ]
 
 # Dark enough for >= 4.5:1 contrast on white; blue/orange stay distinct for colour-blind readers.
@@ -31,6 +36,9 @@ PALETTE: Mapping[str, str] = {
     "p50": "#1f5fa8",
     "p90": "#5b6b00",
     "p99": "#8e2a5e",
+    "app": "#1f5fa8",
+    "worker": "#5b6b00",
+    "generator": "#8e2a5e",
 }
 FALLBACK_COLOURS = ("#2e6b30", "#6a1b9a", "#37474f", "#8c5a00")
 FONT = 'font-family="system-ui, sans-serif"'
@@ -41,17 +49,6 @@ class Bar:
     value: float
     low: float | None = None
     high: float | None = None
-
-
-def fmt(value: float | None, digits: int = 3) -> str:
-    """A number with `digits` significant digits, no exponent for ordinary magnitudes."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    if value == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(value)))
-    decimals = max(0, digits - 1 - magnitude)
-    return f"{value:,.{decimals}f}"
 
 
 def _tick(x: float) -> str:
@@ -309,5 +306,129 @@ def ratio_chart(chart_id: str, title: str, desc: str, rows: Sequence[RatioRow]) 
         )
     parts.append(
         f'<line x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}" stroke="#333"/></svg>'
+    )
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a time chart: (x, y) points, its colour, dashed or solid."""
+
+    name: str
+    points: Sequence[tuple[float, float]]
+    colour: str = ""
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class HLine:
+    """A horizontal reference line (a limit, a threshold) with its label."""
+
+    value: float
+    label: str
+    colour: str = "#b00020"
+
+
+MAX_PATH_POINTS = 400
+
+
+def envelope(
+    points: Sequence[tuple[float, float]], limit: int = MAX_PATH_POINTS
+) -> list[tuple[float, float]]:
+    """At most `limit` points in x order: above it, the lowest and the highest point of
+    each of limit / 2 equal slices, so a spike is never thinned away."""
+    ordered = sorted(points)
+    if len(ordered) <= limit:
+        return ordered
+    buckets = limit // 2
+    kept: list[tuple[float, float]] = []
+    for b in range(buckets):
+        chunk = ordered[b * len(ordered) // buckets : (b + 1) * len(ordered) // buckets]
+        if chunk:
+            low, high = min(chunk, key=lambda p: p[1]), max(chunk, key=lambda p: p[1])
+            kept += sorted({low, high})
+    return kept
+
+
+def time_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    series: Sequence[Series],
+    unit: str,
+    x_label: str = "seconds since the start",
+    *,
+    hlines: Sequence[HLine] = (),
+    width: int = 640,
+    height: int = 300,
+) -> str:
+    """Lines over a numeric x axis (time); dashed series and labelled horizontal lines.
+    Each point up to 60 per line carries its value as a tooltip; longer lines are drawn
+    as their envelope (`envelope`)."""
+    left, right, top, bottom = 60, 16, 46, 48
+    plot_w, plot_h = width - left - right, height - top - bottom
+    xs = [x for s in series for x, _ in s.points]
+    ys = [y for s in series for _, y in s.points] + [h.value for h in hlines]
+    xstep = nice_max(max(xs or [0]) / 6)
+    xmax = xstep * max(1, math.ceil(max(xs or [0]) / xstep - 1e-9))
+    xticks = round(xmax / xstep)
+    ymax = nice_max(max(ys or [0]) * 1.05)
+    parts = _open(chart_id, title, desc, width, height)
+    lx = width - 8
+    for i, s in reversed(list(enumerate(series))):
+        colour = s.colour or _colour(s.name, i)
+        lx -= 30 + 6 * len(s.name)
+        dash = ' stroke-dasharray="5 3"' if s.dashed else ""
+        parts.append(
+            f'<line x1="{lx}" y1="31" x2="{lx + 18}" y2="31" stroke="{colour}" '
+            f'stroke-width="2.5"{dash}/>'
+            f'<text x="{lx + 22}" y="35" font-size="11" fill="#111">{escape(s.name)}</text>'
+        )
+    parts += _y_axis(left, top, plot_h, width - right, ymax, unit)
+    base_y = top + plot_h
+
+    def px(x: float) -> float:
+        return left + plot_w * x / xmax
+
+    def py(y: float) -> float:
+        return base_y - plot_h * max(y, 0.0) / ymax
+
+    for k in range(xticks + 1):
+        x = xstep * k
+        parts.append(
+            f'<text x="{px(x):.1f}" y="{base_y + 16}" font-size="11" text-anchor="middle" '
+            f'fill="#111">{_tick(x)}</text>'
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.0f}" y="{height - 8}" font-size="11" '
+        f'text-anchor="middle" fill="#333">{escape(x_label)}</text>'
+    )
+    for i, s in enumerate(series):
+        colour = s.colour or _colour(s.name, i)
+        drawn = envelope(s.points)
+        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in drawn)
+        dash = ' stroke-dasharray="5 3"' if s.dashed else ""
+        parts.append(
+            f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
+        )
+        if len(drawn) <= 60:
+            for x, y in drawn:
+                parts.append(
+                    f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill="{colour}">'
+                    f"<title>{escape(f'{s.name}, {fmt(x)} s: {fmt(y)} {unit}')}</title>"
+                    "</circle>"
+                )
+    for h in hlines:
+        parts.append(
+            f'<line x1="{left}" y1="{py(h.value):.1f}" x2="{width - right}" '
+            f'y2="{py(h.value):.1f}" stroke="{h.colour}" stroke-width="1.5" '
+            f'stroke-dasharray="2 3"><title>{escape(f"{h.label}: {fmt(h.value)} {unit}")}'
+            "</title></line>"
+            f'<text x="{width - right - 4}" y="{py(h.value) - 4:.1f}" font-size="10" '
+            f'text-anchor="end" fill="{h.colour}" stroke="#fff" stroke-width="3" '
+            f'paint-order="stroke">{escape(h.label)}</text>'
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" stroke="#333"/></svg>'
     )
     return "".join(parts)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness.report import render_run
 from harness.report.browser import check_page, find_chromium
+from harness.report.screenshot import LOAD_SHOT, TOP_HEIGHT, TOP_SHOT, write_screenshots
 
 GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 SECTIONS = [
@@ -86,3 +87,25 @@ def test_without_a_screenshot_path_nothing_is_saved(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["throws.html"]
     assert page.console_errors == ["exception: kaput"]
     assert page.dom["title"] == "t"
+
+
+def test_the_readme_screenshots_are_written_from_the_full_report(tmp_path: Path) -> None:
+    """`python -m harness.report.screenshot` writes these into docs/; here into tmp."""
+    top, load = write_screenshots(tmp_path)
+    assert (top.name, load.name) == (TOP_SHOT, LOAD_SHOT)
+    assert top.read_bytes().startswith(b"\x89PNG") and len(top.read_bytes()) > 50_000
+    assert load.read_bytes().startswith(b"\x89PNG") and len(load.read_bytes()) > 100_000
+
+
+def test_the_committed_screenshots_are_pngs_of_a_sensible_size() -> None:
+    from PIL import Image
+
+    docs = GOLDEN.parents[1] / "docs"
+    for name, min_height in ((TOP_SHOT, TOP_HEIGHT), (LOAD_SHOT, 2000)):
+        path = docs / name
+        assert path.is_file(), f"{path} missing: run python -m harness.report.screenshot"
+        with Image.open(path) as image:
+            assert image.format == "PNG"
+            width, height = image.size
+        assert width >= 1000 and min_height <= height <= 16000, (name, image.size)
+        assert 50_000 < path.stat().st_size < 5_000_000

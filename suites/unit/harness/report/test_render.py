@@ -108,12 +108,14 @@ def test_every_chart_is_labelled_svg_with_a_table_behind_it(tmp_path: Path) -> N
         labels = (attrs.get("aria-labelledby") or "").split()
         assert len(labels) == 2 and all(f'id="{i}"' in html for i in labels)
     assert len(re.findall(r"<figure[ >]", html)) == len(svgs)
+    ids = [a["id"] for _, a in tags.tags if a.get("id")]
+    assert len(ids) == len(set(ids)), "an id appears twice: aria labels would point wrong"
     assert html.count("Data behind:") + html.count("Monthly cost per provider") >= len(svgs)
     assert tags.count("table") == tags.count("caption")
     assert all(a.get("scope") == "col" for t, a in tags.tags if t == "th")
 
 
-@pytest.mark.parametrize("name", ["full_pass", "not_ready", "minimal"])
+@pytest.mark.parametrize("name", ["full_pass", "not_ready", "minimal", "generator_saturated"])
 def test_report_needs_nothing_from_the_network(tmp_path: Path, name: str) -> None:
     html, tags = rendered(tmp_path, name)
     assert (

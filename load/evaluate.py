@@ -1,0 +1,89 @@
+"""SLO evaluation on plain endpoint statistics (a whole run, or one step of a step load).
+
+`EndpointStats` holds what locust measured for one stats entry: counts, throughput and
+the percentiles locust computed from its response-time histogram (never averages). An
+SLO whose endpoint saw no request is not met (`measured` None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from harness.runfolder.load import SloResult
+from load.slo_file import AGGREGATED, Metric, Slo
+
+__all__ = ["EndpointStats", "breach_lines", "endpoint_key", "evaluate", "measure"]
+
+
+def endpoint_key(method: str, name: str) -> str:
+    """How the SLO file names a stats entry: "GET /scans/[id]", or "Aggregated"."""
+    return f"{method} {name}" if method else name
+
+
+@dataclass(frozen=True)
+class EndpointStats:
+    method: str
+    name: str
+    requests: int
+    failures: int
+    rps: float
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+
+    @property
+    def key(self) -> str:
+        return endpoint_key(self.method, self.name) if self.name != AGGREGATED else AGGREGATED
+
+    @property
+    def error_ratio(self) -> float | None:
+        return self.failures / self.requests if self.requests else None
+
+
+def measure(stats: EndpointStats | None, metric: Metric) -> float | None:
+    """The value `metric` is judged on, or None when the endpoint saw no request."""
+    if stats is None or stats.requests == 0:
+        return None
+    if metric == "error_ratio":
+        return stats.error_ratio
+    if metric == "min_rps":
+        return stats.rps
+    return stats.p95_ms if metric == "p95_ms" else stats.p99_ms
+
+
+def evaluate(
+    slos: Iterable[Slo], stats: Mapping[str, EndpointStats], step: int | None = None
+) -> list[SloResult]:
+    """One `SloResult` per SLO against `stats` (keyed by `EndpointStats.key`)."""
+    results = []
+    for slo in slos:
+        measured = measure(stats.get(slo.endpoint), slo.metric)
+        results.append(
+            SloResult(
+                name=slo.name,
+                endpoint=slo.endpoint,
+                metric=slo.metric,
+                threshold=slo.threshold,
+                measured=measured,
+                passed=measured is not None and slo.holds(measured),
+                step=step,
+            )
+        )
+    return results
+
+
+def _shown(value: float | None) -> str:
+    return "no requests" if value is None else f"measured {value:.4g}"
+
+
+def breach_lines(results: Iterable[SloResult]) -> list[str]:
+    """One line per breached SLO with its measured value (and its step, if any)."""
+    lines = []
+    for result in results:
+        if result.passed:
+            continue
+        where = "" if result.step is None else f" [step {result.step}]"
+        lines.append(f"SLO breached{where}: {result.name}: {_shown(result.measured)}")
+    return lines
