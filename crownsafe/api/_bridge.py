@@ -1,20 +1,38 @@
 """A blocking file-like reader for a worker thread, fed from the event loop.
 
-The storage clients are synchronous and read their upload body with `read(n)`. The
-request body arrives as async chunks. `StreamBridge` joins the two through a bounded
-memory stream: the event loop `await feed(chunk)`s (and waits when the thread is
-behind, which stops reading the socket: TCP back-pressure), the thread `read()`s. At most
-`max_chunks` chunks wait in between, so memory stays bounded whatever the body size.
-`abort(error)` makes the reader raise, so the upload fails and nothing is committed
-(Azure never commits the staged blocks, S3 aborts the multipart upload).
+The storage clients are synchronous and read their upload body with `read(n)` (Azure's
+SDK, one block at a time) or `readinto(buffer)` (crownsafe's S3 part buffers). The
+request body arrives as async chunks. `StreamBridge` joins the two through a buffer
+guarded by one `threading.Condition`:
+
+- the event loop `await feed(chunk)`s: it appends the chunk and returns at once while
+  fewer than `high_water` bytes (or what the reader waits for, if more) are buffered;
+  beyond that it waits until the thread has taken data, which stops reading the socket
+  (TCP back-pressure). Memory stays bounded whatever the body size.
+- the thread is woken only when what it waits for is there (the whole `read(n)`, or
+  `min_read` bytes for `readinto`), not once per network chunk: a wake-up costs a GIL
+  hand-over, and a 10 MB body arrives in hundreds of chunks.
+- the loop is woken from the thread with `loop.call_soon_threadsafe` (never waiting for
+  the loop), so feeding and reading overlap.
+
+`abort(reason)` makes the reader raise `UploadAbortedError`, so the upload fails and
+nothing is committed (Azure never commits the staged blocks, S3 aborts the multipart
+upload). The event loop side needs asyncio (uvicorn's loop, or uvloop).
 """
 
 from __future__ import annotations
 
-import anyio
-from anyio.from_thread import BlockingPortal
+import asyncio
+import threading
+from collections import deque
+from typing import Any
 
-__all__ = ["StreamBridge", "UploadAbortedError"]
+__all__ = ["HIGH_WATER_BYTES", "MIN_READ_BYTES", "StreamBridge", "UploadAbortedError"]
+
+HIGH_WATER_BYTES = 1024 * 1024
+"""Bytes the loop may buffer ahead of the reader before it stops reading the socket."""
+MIN_READ_BYTES = 256 * 1024
+"""`readinto` waits for at least this much (or the buffer's size, or the end)."""
 
 
 class UploadAbortedError(Exception):
@@ -22,26 +40,79 @@ class UploadAbortedError(Exception):
 
 
 class StreamBridge:
-    def __init__(self, portal: BlockingPortal, max_chunks: int = 16) -> None:
-        self._portal = portal
-        self._send, self._receive = anyio.create_memory_object_stream[bytes](max_chunks)
-        self._buffer = bytearray()
+    """Bytes fed by one event-loop task, read by one thread. Create it inside the loop."""
+
+    def __init__(
+        self, *, high_water: int = HIGH_WATER_BYTES, min_read: int = MIN_READ_BYTES
+    ) -> None:
+        if high_water < 1 or min_read < 1:
+            raise ValueError("high_water and min_read must be positive")
+        self._loop = asyncio.get_running_loop()
+        self._cond = threading.Condition(threading.Lock())
+        self._chunks: deque[memoryview] = deque()
+        self._buffered = 0
+        self._wanted = 0
+        """Bytes the reader waits for (0 while it is not waiting)."""
         self._eof = False
         self._aborted: str | None = None
+        self._room: asyncio.Event | None = None
+        """Set while the loop waits for the reader to take data."""
+        self._high_water = high_water
+        self._min_read = min_read
         self.consumed = 0
 
     # -- event-loop side ------------------------------------------------------------------
 
     async def feed(self, data: bytes) -> None:
-        if data:
-            await self._send.send(data)
+        """Hand `data` to the reader; waits while the buffer is full (back-pressure)."""
+        if not data:
+            return
+        with self._cond:
+            if self._aborted is not None or self._eof:
+                return
+            self._chunks.append(memoryview(data))
+            self._buffered += len(data)
+            if self._wanted and self._buffered >= self._wanted:
+                self._cond.notify()
+        while True:
+            with self._cond:
+                if self._aborted is not None or self._buffered < self._limit():
+                    return
+                room = self._room = asyncio.Event()
+            await room.wait()
+
+    def preload(self, chunks: list[bytes]) -> None:
+        """Buffer `chunks` before the reader starts (no copy, no back-pressure wait)."""
+        with self._cond:
+            for chunk in chunks:
+                if chunk:
+                    self._chunks.append(memoryview(chunk))
+                    self._buffered += len(chunk)
 
     async def finish(self) -> None:
-        await self._send.aclose()
+        """The body is complete: the reader gets the rest, then end of stream."""
+        self._close(None)
 
     def abort(self, reason: str) -> None:
-        self._aborted = reason
-        self._send.close()
+        """Make the reader raise `UploadAbortedError(reason)` (callable from the loop)."""
+        self._close(reason)
+
+    def _close(self, reason: str | None) -> None:
+        with self._cond:
+            if reason is not None and self._aborted is None:
+                self._aborted = reason
+            self._eof = True
+            self._cond.notify_all()
+            self._wake_loop()
+
+    def _limit(self) -> int:
+        return max(self._high_water, self._wanted)
+
+    def _wake_loop(self) -> None:
+        """Under the lock: let a waiting `feed` re-check (never blocks the thread)."""
+        room, self._room = self._room, None
+        if room is not None:
+            self._loop.call_soon_threadsafe(room.set)
 
     # -- thread side ----------------------------------------------------------------------
 
@@ -49,27 +120,67 @@ class StreamBridge:
         if self._aborted is not None:
             raise UploadAbortedError(self._aborted)
 
-    def _pull(self) -> None:
-        try:
-            chunk = self._portal.call(self._receive.receive)
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            self._eof = True
-        else:
-            self._buffer += chunk
+    def _wait_for(self, size: int) -> None:
+        """Under the lock: wait until `size` bytes are buffered, or the end, or an abort."""
+        while self._buffered < size and not self._eof:
+            self._wanted = size
+            if self._room is not None and self._buffered < self._limit():
+                self._wake_loop()
+            self._cond.wait()
+        self._wanted = 0
         self._check()
 
+    def _taken(self, count: int) -> None:
+        """Under the lock: `count` bytes left the buffer."""
+        self._buffered -= count
+        self.consumed += count
+        if self._room is not None and self._buffered < self._limit():
+            self._wake_loop()
+
     def read(self, size: int | None = -1, /) -> bytes:
-        self._check()
-        if size is None or size < 0:
-            while not self._eof:
-                self._pull()
-            size = len(self._buffer)
-        while len(self._buffer) < size and not self._eof:
-            self._pull()
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        self.consumed += len(data)
-        return data
+        """`size` bytes (fewer only at the end of the body); all of the rest for -1."""
+        with self._cond:
+            self._check()
+            if size is None or size < 0:
+                self._wait_for(1 << 62)
+                size = self._buffered
+            else:
+                self._wait_for(size)
+            pieces: list[memoryview] = []
+            left = min(size, self._buffered)
+            total = left
+            while left:
+                chunk = self._chunks[0]
+                if len(chunk) <= left:
+                    pieces.append(self._chunks.popleft())
+                    left -= len(chunk)
+                else:
+                    pieces.append(chunk[:left])
+                    self._chunks[0] = chunk[left:]
+                    left = 0
+            self._taken(total)
+        if len(pieces) == 1 and isinstance(pieces[0].obj, bytes) and len(pieces[0].obj) == total:
+            return pieces[0].obj
+        return b"".join(pieces)
+
+    def readinto(self, buffer: Any, /) -> int:
+        """Copy what is buffered (at least `MIN_READ_BYTES` or to the end) into `buffer`."""
+        target = memoryview(buffer).cast("B")
+        with self._cond:
+            self._check()
+            self._wait_for(min(len(target), self._min_read))
+            filled = 0
+            while filled < len(target) and self._chunks:
+                chunk = self._chunks[0]
+                count = min(len(chunk), len(target) - filled)
+                target[filled : filled + count] = chunk[:count]
+                filled += count
+                if count == len(chunk):
+                    self._chunks.popleft()
+                else:
+                    self._chunks[0] = chunk[count:]
+            self._taken(filled)
+        return filled
 
     def readable(self) -> bool:
         return True
@@ -78,6 +189,10 @@ class StreamBridge:
         return False
 
     def close(self) -> None:
-        """Release both ends (call once the reading thread is done)."""
-        self._send.close()
-        self._receive.close()
+        """Drop what is still buffered (call once the reading thread is done)."""
+        with self._cond:
+            self._chunks.clear()
+            self._buffered = 0
+            self._eof = True
+            self._cond.notify_all()
+            self._wake_loop()

@@ -2,10 +2,11 @@
 
 The route authenticates first (a header-only dependency), then calls `stream_upload`,
 which parses `request.stream()` with streaming-form-data. The `file` part's first bytes
-decide its type (JPEG/PNG/WebP magic, never the name or Content-Type: 415 otherwise);
-then the storage upload starts in a worker thread and is fed through a `StreamBridge`
-(a file under SINGLE_PUT_BYTES is collected and sent in one request, a larger one is
-streamed in blocks, so memory per upload stays at about one block).
+decide its type (JPEG/PNG/WebP magic, never the name or Content-Type: 415 otherwise).
+The first SINGLE_PUT_BYTES are collected on the event loop: a file that ends within them
+is sent in one request from one worker thread; at that size the storage upload starts in
+a worker thread and the rest is fed through a `StreamBridge` (streamed in blocks, so
+memory per upload stays at a few blocks).
 The size limit is enforced while reading (413 as soon as it is passed, the rest of the
 body is not read and the connection is closed); a declared Content-Length above the
 limit is refused before reading anything. Whatever fails, the bridge is aborted, so the
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from typing import BinaryIO, cast
 
 import anyio
-from anyio.from_thread import BlockingPortal
 from starlette.requests import ClientDisconnect, Request
 from streaming_form_data import StreamingFormDataParser
 from streaming_form_data.parser import ParseFailedException
@@ -105,37 +105,33 @@ async def stream_upload(
     limit: int,
     name_for: Callable[[ImageKind], str],
     on_bytes: Callable[[int], None] = lambda n: None,
+    on_stored: Callable[[StoredUpload], None] = lambda stored: None,
 ) -> StoredUpload:
-    """Stream the request's `file` part into `storage`; raise `ApiError` on bad input."""
+    """Stream the request's `file` part into `storage`; raise `ApiError` on bad input.
+
+    `on_stored(stored)` runs in the upload's worker thread right after the object was
+    stored (one thread hop for blob + row + message instead of three); what it raises is
+    raised from here.
+    """
     _check_declared_length(request, limit)
     target = _FileTarget()
     parser = _parser(request, target)
-    head = bytearray()
+    head: list[bytes] = []
     size = 0
     total = 0
     kind: ImageKind | None = None
     blob_name = ""
     bridge: StreamBridge | None = None
+
+    def identify() -> None:
+        nonlocal kind, blob_name
+        kind = sniff_image_type(b"".join(head)[:SNIFF_BYTES])
+        if kind is None:
+            raise ApiError(415, "the file is not a JPEG, PNG or WebP image")
+        blob_name = name_for(kind)
+
     try:
-        async with BlockingPortal() as portal, anyio.create_task_group() as group:
-            bridge = StreamBridge(portal)
-            uploading = False
-
-            async def upload(name: str, content_type: str) -> None:
-                assert bridge is not None
-                call = functools.partial(_store, storage, name, bridge, content_type)
-                await anyio.to_thread.run_sync(call)
-
-            async def start(data: bytes) -> None:
-                nonlocal kind, blob_name, uploading
-                kind = sniff_image_type(data)
-                if kind is None:
-                    raise ApiError(415, "the file is not a JPEG, PNG or WebP image")
-                blob_name = name_for(kind)
-                group.start_soon(upload, blob_name, kind.content_type)
-                uploading = True
-                await bridge.feed(data)
-
+        async with anyio.create_task_group() as group:
             try:
                 try:
                     async for chunk in request.stream():
@@ -148,12 +144,21 @@ async def stream_upload(
                             on_bytes(len(piece))
                             if size > limit:
                                 raise _too_large(limit)
-                            if uploading:
+                            if bridge is not None:
                                 await bridge.feed(piece)
-                            else:
-                                head += piece
-                                if len(head) >= SNIFF_BYTES:
-                                    await start(bytes(head))
+                                continue
+                            head.append(piece)
+                            if kind is None and size >= SNIFF_BYTES:
+                                identify()
+                            if size >= SINGLE_PUT_BYTES:
+                                assert kind is not None
+                                bridge = StreamBridge()
+                                bridge.preload(head)  # the chunks themselves, not a copy
+                                head = []
+                                call = functools.partial(
+                                    _stream, storage, blob_name, kind, bridge, on_stored
+                                )
+                                group.start_soon(anyio.to_thread.run_sync, call)
                         if target.finished:
                             break
                 except ParseFailedException:
@@ -166,11 +171,19 @@ async def stream_upload(
                     raise ApiError(422, "the form has no part named 'file'")
                 if not target.finished:
                     raise ApiError(422, "the multipart body ended before the file part did")
-                if not uploading:
-                    await start(bytes(head))
-                await bridge.finish()
+                if kind is None:
+                    identify()
+                assert kind is not None
+                if bridge is not None:
+                    await bridge.finish()
+                else:
+                    data, head = b"".join(head), []
+                    call = functools.partial(_put, storage, blob_name, kind, data, on_stored)
+                    del data
+                    await anyio.to_thread.run_sync(call)
             except BaseException as exc:
-                bridge.abort(str(exc) or type(exc).__name__)
+                if bridge is not None:
+                    bridge.abort(str(exc) or type(exc).__name__)
                 if isinstance(exc, ApiError):
                     group.cancel_scope.cancel()
                 raise
@@ -183,40 +196,30 @@ async def stream_upload(
     return StoredUpload(blob_name, kind, size)
 
 
-class _Chained:
-    """A non-seekable reader: `head` first, then the rest of the bridge."""
-
-    def __init__(self, head: bytes, rest: StreamBridge) -> None:
-        self._head = memoryview(head)
-        self._rest = rest
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        if self._head:
-            if size is None or size < 0:
-                data = bytes(self._head) + self._rest.read(-1)
-                self._head = memoryview(b"")
-                return data
-            data = bytes(self._head[:size])
-            self._head = self._head[size:]
-            return data
-        return self._rest.read(size)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
+def _put(
+    storage: StorageClient,
+    name: str,
+    kind: ImageKind,
+    data: bytes,
+    on_stored: Callable[[StoredUpload], None],
+) -> None:
+    """Runs in a worker thread: a file under SINGLE_PUT_BYTES, complete, goes up as bytes
+    (one request, and retryable by the resilience layer)."""
+    storage.upload_file(name, data, kind.content_type, None, False)
+    on_stored(StoredUpload(name, kind, len(data)))
 
 
-def _store(storage: StorageClient, name: str, bridge: StreamBridge, content_type: str) -> None:
-    """Runs in a worker thread. A file that ends within SINGLE_PUT_BYTES goes up as bytes
-    (one request, and retryable by the resilience layer); a longer one is streamed."""
-    head = bridge.read(SINGLE_PUT_BYTES)
-    if len(head) < SINGLE_PUT_BYTES:
-        storage.upload_file(name, head, content_type, None, False)
-        return
-    body = cast(BinaryIO, _Chained(head, bridge))
-    storage.upload_file(name, body, content_type, None, False)
+def _stream(
+    storage: StorageClient,
+    name: str,
+    kind: ImageKind,
+    bridge: StreamBridge,
+    on_stored: Callable[[StoredUpload], None],
+) -> None:
+    """Runs in a worker thread: a longer file is streamed from the bridge (its first
+    SINGLE_PUT_BYTES are already in it)."""
+    storage.upload_file(name, cast(BinaryIO, bridge), kind.content_type, None, False)
+    on_stored(StoredUpload(name, kind, bridge.consumed))
 
 
 def _leaves(error: BaseException) -> list[BaseException]:

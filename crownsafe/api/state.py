@@ -17,6 +17,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from crownsafe.api.health_cache import HealthCache
 from crownsafe.api.metrics import ApiMetrics
 from crownsafe.config import Settings
 from crownsafe.storage.base import StorageClient
@@ -48,6 +49,7 @@ class ApiState:
     clock: Callable[[], datetime] = utc_now
     upload_slots: anyio.Semaphore | None = None
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    health_cache: HealthCache = field(default_factory=HealthCache)
 
     @property
     def container(self) -> str:

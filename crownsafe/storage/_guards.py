@@ -3,7 +3,7 @@ a retry knows whether a partial body was already sent (then it cannot retry) or 
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 __all__ = ["ReadGuard", "WriteGuard", "is_seekable"]
 
@@ -19,6 +19,19 @@ class ReadGuard:
         data = self._stream.read(size) or b""
         self.consumed += len(data)
         return data
+
+    def readinto(self, buffer: Any, /) -> int:
+        """Fill `buffer` with the stream's `readinto` when it has one (no extra copy)."""
+        readinto = getattr(self._stream, "readinto", None)
+        if readinto is None:
+            target = memoryview(buffer).cast("B")
+            data = self._stream.read(len(target)) or b""
+            target[: len(data)] = data
+            count = len(data)
+        else:
+            count = readinto(buffer) or 0
+        self.consumed += count
+        return count
 
     def readable(self) -> bool:
         return True

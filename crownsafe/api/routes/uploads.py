@@ -4,12 +4,14 @@ No `UploadFile` here: FastAPI would spool the whole body before the handler and 
 authentication. The route takes the raw request, authenticates from the header, waits
 for one of `UPLOAD_SLOTS` storage streams, and streams the body with bounded memory
 (`crownsafe.api._upload_stream`). Order of writes: blob, then `image_jobs` row, then
-the Celery message; if the row or the message fails, what was written is removed again
-and the client gets 503 with Retry-After (nothing recorded as stored).
+the Celery message, all three in the upload's worker thread (`_commit`); if the row or
+the message fails, what was written is removed again and the client gets 503 with
+Retry-After (nothing recorded as stored).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from typing import Annotated, Any
@@ -18,7 +20,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from crownsafe.api._owned import owned_job
-from crownsafe.api._upload_stream import stream_upload
+from crownsafe.api._upload_stream import StoredUpload, stream_upload
 from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import ApiError, responses
 from crownsafe.api.schemas import JobOut, UploadOut
@@ -75,6 +77,21 @@ def _forget(state: ApiState, job_id: uuid.UUID, name: str) -> None:
         log.warning("upload %s left for the sweep: %s", job_id, type(exc).__name__)
 
 
+class _NotRecordedError(Exception):
+    """The blob was stored but its row or message failed (both were undone)."""
+
+
+def _commit(state: ApiState, job_id: uuid.UUID, user_id: int, stored: StoredUpload) -> None:
+    """In the upload's worker thread, right after the blob was stored: row, then message."""
+    try:
+        _record(state, job_id, user_id, stored.blob_name, stored.kind, stored.size)
+        state.enqueue(str(job_id))
+    except Exception as exc:
+        log.error("upload %s not recorded (%s); removing it", job_id, type(exc).__name__)
+        _forget(state, job_id, stored.blob_name)
+        raise _NotRecordedError from None
+
+
 @router.post(
     "",
     status_code=202,
@@ -96,7 +113,14 @@ async def upload_image(request: Request, user: CurrentUser, state: State) -> JSO
                 limit=limit,
                 name_for=lambda kind: f"uploads/{user}/{job_id}.{kind.extension}",
                 on_bytes=counter.inc,
+                on_stored=functools.partial(_commit, state, job_id, user),
             )
+        except _NotRecordedError:
+            state.metrics.uploads.labels("failed").inc()
+            raise ApiError(
+                503, "the upload could not be recorded; nothing was stored, try again",
+                headers={"Retry-After": "5"},
+            ) from None  # fmt: skip
         except ApiError as exc:
             outcome = {413: "too_large", 415: "unsupported_type"}.get(exc.status, "invalid")
             state.metrics.uploads.labels(outcome).inc()
@@ -104,17 +128,6 @@ async def upload_image(request: Request, user: CurrentUser, state: State) -> JSO
         except Exception:
             state.metrics.uploads.labels("failed").inc()
             raise
-    try:
-        await in_thread(_record, state, job_id, user, stored.blob_name, stored.kind, stored.size)
-        await in_thread(state.enqueue, str(job_id))
-    except Exception as exc:
-        log.error("upload %s not recorded (%s); removing it", job_id, type(exc).__name__)
-        await in_thread(_forget, state, job_id, stored.blob_name)
-        state.metrics.uploads.labels("failed").inc()
-        raise ApiError(
-            503, "the upload could not be recorded; nothing was stored, try again",
-            headers={"Retry-After": "5"},
-        ) from None  # fmt: skip
     state.metrics.uploads.labels("stored").inc()
     state.metrics.upload_bytes.labels("stored").inc(stored.size)
     body = UploadOut(

@@ -6,7 +6,6 @@ import functools
 
 import anyio
 import pytest
-from anyio.from_thread import BlockingPortal
 
 from crownsafe.api._bridge import StreamBridge, UploadAbortedError
 
@@ -20,31 +19,87 @@ def _read_all(bridge: StreamBridge, size: int) -> bytes:
         out += piece
 
 
-def test_thread_reads_exactly_what_was_fed() -> None:
-    chunks = [bytes([i]) * (1000 + i) for i in range(50)]
+def _readinto_all(bridge: StreamBridge, size: int) -> bytes:
+    out = bytearray()
+    buffer = bytearray(size)
+    while count := bridge.readinto(buffer):
+        out += buffer[:count]
+    return bytes(out)
 
+
+CHUNKS = [bytes([i]) * (1000 + i) for i in range(50)]
+
+
+@pytest.mark.parametrize("reader", [_read_all, _readinto_all], ids=["read", "readinto"])
+@pytest.mark.parametrize("size", [1, 700, 4096, 10**6])
+def test_thread_reads_exactly_what_was_fed(reader: object, size: int) -> None:
     async def main() -> bytes:
-        async with BlockingPortal() as portal, anyio.create_task_group() as group:
-            bridge = StreamBridge(portal, max_chunks=2)
+        async with anyio.create_task_group() as group:
+            bridge = StreamBridge(high_water=2000, min_read=1500)
             result: list[bytes] = []
 
-            async def reader() -> None:
-                result.append(await anyio.to_thread.run_sync(_read_all, bridge, 4096))
+            async def read() -> None:
+                call = functools.partial(reader, bridge, size)  # type: ignore[call-overload]
+                result.append(await anyio.to_thread.run_sync(call))
 
-            group.start_soon(reader)
-            for chunk in chunks:
+            group.start_soon(read)
+            for chunk in CHUNKS:
                 await bridge.feed(chunk)
             await bridge.finish()
         bridge.close()
         return result[0]
 
-    assert anyio.run(main) == b"".join(chunks)
+    assert anyio.run(main) == b"".join(CHUNKS)
+
+
+def test_read_returns_the_requested_size_until_the_end() -> None:
+    async def main() -> list[int]:
+        async with anyio.create_task_group() as group:
+            bridge = StreamBridge(high_water=100)
+            sizes: list[int] = []
+
+            def reads() -> None:
+                while piece := bridge.read(3000):
+                    sizes.append(len(piece))
+
+            group.start_soon(anyio.to_thread.run_sync, reads)
+            for _ in range(25):
+                await bridge.feed(b"x" * 401)
+            await bridge.finish()
+        return sizes
+
+    assert anyio.run(main) == [3000, 3000, 3000, 1025]
+
+
+def test_feed_waits_while_the_buffer_is_full() -> None:
+    """Back-pressure: with nobody reading, feed does not return past the high-water mark."""
+
+    async def main() -> tuple[list[int], list[int], bytes]:
+        bridge = StreamBridge(high_water=1000)
+        fed: list[int] = []
+
+        async def feeder() -> None:
+            for i in range(3):
+                await bridge.feed(bytes([i]) * 400)
+                fed.append(i)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(feeder)
+            await anyio.wait_all_tasks_blocked()
+            before = list(fed)
+            data = await anyio.to_thread.run_sync(bridge.read, 1200)
+        return before, fed, data
+
+    before, after, data = anyio.run(main)
+    assert before == [0, 1], "the third chunk passes the mark, so its feed waits"
+    assert after == [0, 1, 2], "taking data releases the waiting feed"
+    assert data == b"\x00" * 400 + b"\x01" * 400 + b"\x02" * 400
 
 
 def test_abort_makes_the_reader_raise() -> None:
     async def main() -> None:
-        async with BlockingPortal() as portal, anyio.create_task_group() as group:
-            bridge = StreamBridge(portal)
+        async with anyio.create_task_group() as group:
+            bridge = StreamBridge()
 
             async def reader() -> None:
                 with pytest.raises(UploadAbortedError, match="too large"):
@@ -54,5 +109,27 @@ def test_abort_makes_the_reader_raise() -> None:
             await bridge.feed(b"x" * 100)
             bridge.abort("too large")
         bridge.close()
+
+    anyio.run(main)
+
+
+def test_abort_releases_a_waiting_feed() -> None:
+    async def main() -> None:
+        bridge = StreamBridge(high_water=10)
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as group:
+                group.start_soon(bridge.feed, b"x" * 100)
+                await anyio.wait_all_tasks_blocked()
+                bridge.abort("client went away")
+        with pytest.raises(UploadAbortedError):
+            bridge.read(1)
+
+    anyio.run(main)
+
+
+def test_bad_limits_are_refused() -> None:
+    async def main() -> None:
+        with pytest.raises(ValueError, match="positive"):
+            StreamBridge(high_water=0)
 
     anyio.run(main)
