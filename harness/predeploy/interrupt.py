@@ -63,6 +63,9 @@ def pause_point(environ: Mapping[str, str], probe_name: str, *, poll_s: float = 
     if not raw:
         return
     release = Path(raw)
-    Path(f"{raw}.waiting").write_text(probe_name)
+    # written whole, then renamed: a reader that sees the file sees the probe's name
+    partial = Path(f"{raw}.waiting.partial")
+    partial.write_text(probe_name)
+    partial.replace(f"{raw}.waiting")
     while not release.exists():
         time.sleep(poll_s)

@@ -48,13 +48,15 @@ def test_sigterm_during_round_trip_leaves_no_probe_blob(
         stderr=subprocess.PIPE,
         text=True,
     )
+    signalled = False
     try:
         probe = _wait_for(Path(f"{pause}.waiting"), process)
         assert probe.startswith(PROBE_PREFIX) and azure_container.blob_exists(probe)
         process.send_signal(signal.SIGTERM)
+        signalled = True
     finally:
-        if process.poll() is None and not Path(f"{pause}.waiting").exists():
-            process.kill()
+        if not signalled and process.poll() is None:
+            process.kill()  # it would wait for the release file forever
         stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM, stdout + stderr
     assert azure_container.list_blobs(prefix=PROBE_PREFIX) == []
