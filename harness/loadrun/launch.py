@@ -16,11 +16,12 @@ import shlex
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from harness.loadrun.options import LoadOptions
+from harness.services.base import ServiceProcess
 
 __all__ = [
     "LocustFiles",
@@ -146,48 +147,26 @@ def shown_command(argv: list[str]) -> str:
     return shlex.join(shown).replace(str(REPOSITORY) + os.sep, "")
 
 
-@dataclass
-class LocustProcess:
-    """One locust process (in its own session), its console output in `console_log`."""
+class LocustProcess(ServiceProcess):
+    """One locust process (in its own session, from the repository root), its console
+    output in `log_path`; stopped SIGINT first, so locust still writes its reports."""
 
-    argv: list[str]
-    env: dict[str, str]
-    console_log: Path
-    popen: subprocess.Popen[bytes] | None = field(default=None, init=False)
-
-    def start(self) -> LocustProcess:
-        self.console_log.parent.mkdir(parents=True, exist_ok=True)
-        with self.console_log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                self.argv,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=self.env,
-                cwd=REPOSITORY,
-                start_new_session=True,
-            )
-        return self
-
-    @property
-    def pid(self) -> int:
-        if self.popen is None:
-            raise RuntimeError("locust was not started")
-        return self.popen.pid
+    def __init__(self, argv: list[str], env: dict[str, str], console_log: Path) -> None:
+        super().__init__(argv, console_log, env=env, cwd=REPOSITORY)
 
     def poll(self) -> int | None:
-        return self.popen.poll() if self.popen is not None else None
+        return self.exit_code()
 
     def wait(self, timeout: float | None = None) -> int:
         if self.popen is None:
             raise RuntimeError("locust was not started")
         return self.popen.wait(timeout=timeout)
 
-    def stop(self, grace_s: float = 20.0) -> int | None:
+    def stop(self, timeout: float = 20.0) -> None:
         """SIGINT the process group (locust writes its reports), then SIGTERM, SIGKILL."""
         if self.popen is None:
-            return None
-        for signum, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, 5.0)):
+            return
+        for signum, wait_s in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0)):
             if self.popen.poll() is not None:
                 break
             with contextlib.suppress(ProcessLookupError):
@@ -201,4 +180,3 @@ class LocustProcess:
         # forked workers of `--processes` share the group: make sure none is left behind
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        return self.popen.returncode

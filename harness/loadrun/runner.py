@@ -121,7 +121,8 @@ def _wait(
             while (code := proc.poll()) is None:
                 status = latest.get("status")
                 if options.iterations and status and status.requests >= options.iterations:
-                    return proc.stop() or 0
+                    proc.stop()
+                    return proc.exit_code() or 0
                 time.sleep(0.2)
     return code
 
@@ -193,6 +194,8 @@ def run_backend(
         )
         sampler_epoch = time.time()
         proc.start()
+        if proc.pid is None:
+            raise RuntimeError("locust did not start")
         sampler = ProcessSampler(_roles(target, proc.pid)).start()
         if options.web:
             say(f"    locust UI: http://127.0.0.1:{options.web_port}  (Ctrl-C ends the run)")
@@ -203,7 +206,8 @@ def run_backend(
                 interrupted = exc
         finally:
             with signals_deferred():
-                stopped = proc.stop()
+                proc.stop()
+                stopped = proc.exit_code()
                 if outcome.locust_exit is None:
                     outcome.locust_exit = stopped
                 resources = sampler.stop()
