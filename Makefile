@@ -26,7 +26,7 @@ LOCALSTACK_VENV ?= .venv-localstack
 LOCALSTACK_HASH := $(shell cat localstack-requirements.txt 2>/dev/null | sha256sum | cut -c1-16)
 LOCALSTACK_STAMP := $(LOCALSTACK_VENV)/.bootstrap-$(LOCALSTACK_HASH)
 TEST_RUN_DIR ?= reports/runs/$(shell date -u +%Y%m%dT%H%M%SZ)-make-test
-LINT_PATHS := crownsafe harness suites benchmarks fixtures
+LINT_PATHS := crownsafe harness load suites benchmarks fixtures
 
 # pytest exits 5 when it collects no tests: say so, and fail (an empty run proves nothing).
 define run_pytest

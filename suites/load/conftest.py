@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-from suites.load.loadcmd import LoadResult
+from load_suite_support import LoadResult
 
 
 @pytest.hookimpl(tryfirst=True)

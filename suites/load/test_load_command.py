@@ -11,10 +11,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from load_suite_support import LoadCommand
 
 from harness.runfolder.io import read_file
 from harness.runfolder.load import LoadFile
-from suites.load.loadcmd import LoadCommand
 
 pytestmark = pytest.mark.slow
 

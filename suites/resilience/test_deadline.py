@@ -76,6 +76,10 @@ def silent_server() -> Iterator[SilentServer]:
 
 
 BOTOCORE_CONTINUE_WAIT = 1.0
+# Time outside the attempts (thread and socket set-up, the scheduler of a loaded 2-core
+# machine: 0.25 s seen once). Smaller than one more attempt, so the bound still tells
+# "stopped at the deadline" from "made another attempt"; the exact claim is the count.
+SCHEDULING_SLACK = 0.4
 """botocore waits up to 1 s (hard-coded) for "100 Continue" before it sends a PUT body."""
 
 OPERATIONS: dict[str, Callable[[StorageClient], object]] = {
@@ -113,6 +117,6 @@ def test_a_silent_endpoint_fails_within_deadline_plus_one_attempt(
         f"{silent_server.accepted} connections accepted"
     )
     assert caught.value.backend == backend_name
-    assert elapsed < DEADLINE + attempt_time, f"{elapsed:.3f} s"
+    assert elapsed < DEADLINE + attempt_time + SCHEDULING_SLACK, f"{elapsed:.3f} s"
     assert attempts == (1 if slow_put else 2), attempts
     assert silent_server.accepted == attempts

@@ -1,4 +1,8 @@
-"""What the load suite's tests share: the result of one `crownsafe-harness load` run."""
+"""What the load suite's tests share: the result of one `crownsafe-harness load` run.
+
+suites/load is not a package (as one it would be named `load` and hide the repository's
+load/ from suites/unit/load), so pytest puts this folder on sys.path and the tests import
+this module by its own, unique, name."""
 
 from __future__ import annotations
 
