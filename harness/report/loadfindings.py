@@ -5,7 +5,8 @@ Rules (docs/report.md says them in prose):
 
 - The generator may use at most half of the cores it has (`GENERATOR_LIMIT`). Its CPU is
   read at the knee step (the step's own figure, else the peak of its samples inside the
-  step's window); for a run without steps, at its peak. At or above the limit, or when the
+  step's window); for a run without steps, its mean over the run (its peak is locust's
+  own start). At or above the limit, or when the
   load stage itself flagged `generator_saturated`, the generator was the bottleneck: the
   throughput is the generator's, so no knee is reported.
 - A step run searches for the knee: steps above it miss their SLOs by design, so its
@@ -135,9 +136,12 @@ def _generator(run: LoadRun, step: LoadStep | None) -> GeneratorLoad | None:
         return GeneratorLoad(top.generator_cpu_percent or 0.0, capacity, where)
     if series is None:
         return None
+    # over the whole run, as the load command judges it: a peak is locust's own start
+    # (imports, the upload images), not the load it generated
+    if series.samples:
+        mean = sum(s.cpu_percent for s in series.samples) / len(series.samples)
+        return GeneratorLoad(mean, capacity, "on average over the run")
     peak = series.peak_cpu_percent
-    if peak is None and series.samples:
-        peak = max(s.cpu_percent for s in series.samples)
     return None if peak is None else GeneratorLoad(peak, capacity, "at its peak")
 
 
