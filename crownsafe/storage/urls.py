@@ -45,6 +45,7 @@ __all__ = [
     "UrlKind",
     "azure_blob_url",
     "is_azure_blob_url",
+    "is_loopback_host",
     "is_s3_url",
     "parse_blob_url",
     "quote_blob_name",
@@ -248,7 +249,8 @@ def _names(url: str, container: str, raw_name: str, kind: UrlKind) -> tuple[str,
     return container, name
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` (lower-case, no port) is this machine: localhost or a loopback IP."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -304,7 +306,7 @@ def _parse(
         bucket, key = _names(url, bucket, raw_key, "s3")
         return BlobLocation("s3", bucket, key, None, endpoint), "s3", query
     azure_sas = query.keys() >= {"sv", "sig"}
-    if kind == "azure" or parts.port is not None or _is_loopback(host) or azure_sas:
+    if kind == "azure" or parts.port is not None or is_loopback_host(host) or azure_sas:
         account, _, rest = path.partition("/")
         if not _ACCOUNT_RE.match(account):
             raise InvalidBlobUrlError(

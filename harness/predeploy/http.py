@@ -6,13 +6,14 @@ status. The URL is never part of a message made here (it may carry a signature).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from crownsafe.storage.urls import is_loopback_host
 
 __all__ = ["HttpAnswer", "is_loopback_url", "request"]
 
@@ -41,13 +42,7 @@ class HttpAnswer:
 
 def is_loopback_url(url: str) -> bool:
     """Whether `url`'s host is this machine (where emulators run), never a real service."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host((urlsplit(url).hostname or "").lower())
 
 
 def request(

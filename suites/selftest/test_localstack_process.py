@@ -28,7 +28,11 @@ pytestmark = pytest.mark.xdist_group("target-s3-localstack")
 @pytest.fixture
 def localstack(request: pytest.FixtureRequest, target_pool: TargetPool) -> LocalStackService:
     if provision_mode(request.config) != "local":
-        pytest.skip("checks the local process; --provision is not local")
+        pytest.skip(
+            "checks the LocalStack process the harness starts (its 127.0.0.1 binding, its "
+            "files under the run's temporary folder); with --provision external or docker "
+            "there is no such process"
+        )
     service = target_pool.get(TARGETS["s3:localstack"]).s3
     assert isinstance(service, LocalStackService)
     return service
