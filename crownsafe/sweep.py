@@ -129,9 +129,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from sqlalchemy.exc import SQLAlchemyError
+
     from crownsafe.config import load_settings
-    from crownsafe.db.session import DatabaseConfigError, make_engine, make_session_factory
+    from crownsafe.db.session import (
+        DatabaseConfigError,
+        describe_database_error,
+        make_engine,
+        make_session_factory,
+    )
     from crownsafe.errors import StorageConfigError
+    from crownsafe.redaction import redact
     from crownsafe.storage.factory import create_storage_client
 
     try:
@@ -149,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             apply=apply,
             grace=timedelta(seconds=args.grace_seconds),
         )
+    except SQLAlchemyError as exc:
+        reason = describe_database_error(exc, settings.database_url.get() or None)
+        print(f"crownsafe-sweep: {redact(reason)}", file=sys.stderr)
+        return 2
     finally:
         storage.close()
         engine.dispose()

@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
     "DatabaseConfigError",
     "database_url_from_env",
+    "describe_database_error",
     "make_engine",
     "make_session_factory",
     "normalize_database_url",
@@ -69,6 +70,31 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     target = normalize_database_url(url) if url else database_url_from_env()
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(target, **kwargs)
+
+
+def describe_database_error(exc: SQLAlchemyError, url: str | None = None) -> str:
+    """What a command says when the database failed: where, the server's reason, the fix.
+
+    An `OperationalError` (no server, wrong role, password or database name) names the
+    server and user of `url` (never the password) and the driver's first line; other
+    errors keep their own message without SQLAlchemy's "Background on this error" link.
+    """
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    reason = reason.removeprefix("connection failed: ")
+    if not isinstance(exc, OperationalError):
+        return f"database error: {reason}"
+    where = "the database"
+    if url:
+        parsed = make_url(normalize_database_url(url))
+        where = (
+            f"PostgreSQL at {parsed.host or 'localhost'}:{parsed.port or 5432}, database "
+            f"{parsed.database!r} as {parsed.username!r}"
+        )
+    return (
+        f"cannot use {where}: {reason}. Fix: point DATABASE_URL at a running PostgreSQL "
+        "where that role and database exist (`crownsafe-harness services up --services "
+        "postgres` starts one and prints its DATABASE_URL)"
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crownsafe.cli_arguments import positive_int
 from crownsafe.cli_output import dumps, json_stdout
 from crownsafe.config import Settings, load_settings
-from crownsafe.db.session import DatabaseConfigError, make_engine
+from crownsafe.db.session import DatabaseConfigError, describe_database_error, make_engine
 from crownsafe.errors import StorageError, StorageWritesDisabledError
 from crownsafe.objects import (
     ClientFactory,
@@ -200,13 +200,26 @@ def _summary(report: MigrationReport) -> list[str]:
     return lines
 
 
+def _database_url(args: argparse.Namespace) -> str | None:
+    """The URL the run connects to (for error messages; the password is never shown)."""
+    try:
+        return str(args.database_url or load_settings().database_url.get() or "") or None
+    except Exception:
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Migrate as `args` (parsed by a `configure_parser` parser) say; the exit status."""
     with json_stdout(args.json) as out:
         try:
             report = _migrate(args)
         except (DatabaseConfigError, LedgerError, StorageError, SQLAlchemyError) as exc:
-            message = redact(f"crownsafe-migrate-objects: {exc}")
+            reason = (
+                describe_database_error(exc, _database_url(args))
+                if isinstance(exc, SQLAlchemyError)
+                else str(exc)
+            )
+            message = redact(f"crownsafe-migrate-objects: {reason}")
             print(message, file=sys.stderr)
             if out.enabled:
                 out.emit({"ok": False, "exit_code": 2, "error": message})
