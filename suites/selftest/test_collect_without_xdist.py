@@ -13,10 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_module_marked_xdist_group_collects_without_xdist() -> None:
+def test_a_module_marked_xdist_group_collects_without_xdist(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "suites/selftest/test_localstack_process.py",
-         "-p", "no:xdist", "-p", "no:locust", "-p", "no:cacheprovider", "--co", "-q"],
+         "-p", "no:xdist", "-p", "no:locust", "-p", "no:cacheprovider", "--co", "-q",
+         "--run-dir", str(tmp_path / "run")],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
