@@ -187,7 +187,7 @@ def raw_s3_ops(services: ProvisionedServices, bucket: str) -> Ops:
 
 
 def label(benchmark: Any, operation: str, backend: str, impl: str, size: int | None) -> None:
-    """Group and identify a benchmark the way harness/report/benchmodel.py reads it."""
+    """Group and identify a benchmark the way harness/runfolder/benchmarks.py reads it."""
     benchmark.group = f"{operation}{'-' + size_id(size) if size else ''}[{backend}]"
     benchmark.extra_info.update(
         {"operation": operation, "backend": backend, "impl": impl, "size_bytes": size,

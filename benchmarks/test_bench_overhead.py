@@ -35,7 +35,7 @@ Statistics (harness/bench/overhead.py, harness/bench/stats.py), per (backend, op
   apart from measuring the same client twice.
 
 Written to `bench/ratios.json` {"comparisons": [...]} (one entry per comparison, raw
-samples included; schema in harness/report/benchmodel.py `OverheadRatio`).
+samples included; schema in harness/runfolder/bench.py `OverheadRatio`).
 
 Memory (issue 2): a 64 MiB upload streamed from a file must raise the process's peak RSS
 by less than 64 MiB. Measured in a fresh child process (`harness.bench.memprobe`) so memory

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from crownsafe.redaction import redact
+from crownsafe.redaction import MARKER, redact
 
 __all__ = [
     "SECRET_PATTERNS",
@@ -32,7 +32,9 @@ __all__ = [
     "submit_log_lines",
 ]
 
-_NOT_REDACTED = r"(?!REDACTED|\*\*\*|<redacted>)"
+# A value counts as redacted only when it is the redactor's own marker: anything else
+# (`***`, `REDACTED`, a home-made mask) did not go through `crownsafe.redaction`.
+_NOT_REDACTED = rf"(?!{re.escape(MARKER)})"
 SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
     "SAS signature": re.compile(rf"(?i)[?&]sig={_NOT_REDACTED}[^&\s'\"]+"),
     "account key": re.compile(rf"(?i)AccountKey={_NOT_REDACTED}[^;\s'\"]+"),

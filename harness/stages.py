@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crownsafe.config import BACKENDS
 from harness.progress import ReportLogFollower, StageView, summary
 from harness.report import analyse, build_report, load, verdict_lines
 from harness.report.findings import EXIT_CODES, Verdict
@@ -54,7 +55,7 @@ MIGRATION_SUITE = "suites/migration"
 
 def _suite_paths(backends: list[str]) -> tuple[str, ...]:
     """The suites a run covers: the migration suite needs both backends (S3 -> Azure)."""
-    both = {"azure", "s3"} <= set(backends)
+    both = set(BACKENDS) <= set(backends)
     return tuple(p for p in SUITE_PATHS if both or p != MIGRATION_SUITE)
 
 

@@ -4,7 +4,7 @@ pytest-benchmark times one callable at a time; a fair Azure-vs-S3 (or crownsafe-
 claim needs the two measured in the same run, alternating (ABBA order, so drift hits both
 alike), and an A/A run of one thing against itself for the noise floor. A concurrency sweep needs
 many callers at once. Those loops live here, with an injectable clock so they are unit
-tested exactly; the JSON they produce follows `harness/report/benchmodel.py`.
+tested exactly; the JSON they produce follows the models in `harness/runfolder/bench.py`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from crownsafe.config import BACKENDS
 from harness.services.base import ServiceStartError
 from harness.services.provision import ProvisionedServices, canonical_service_name
 from harness.services.stack import ApiStack, start_api_stack
@@ -26,7 +27,7 @@ TOKEN_TTL_S = 24 * 3600
 def _backend(names: list[str], backend: str | None) -> str:
     if backend:
         return backend
-    storage = [n for n in (canonical_service_name(s) for s in names) if n in ("azure", "s3")]
+    storage = [n for n in (canonical_service_name(s) for s in names) if n in BACKENDS]
     return storage[0] if storage else "azure"
 
 

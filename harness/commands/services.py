@@ -227,7 +227,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     up.add_argument(
         "--backend",
-        choices=("azure", "s3"),
+        choices=BACKENDS,
         default=None,
         help="the API's storage backend with --with-app (default: the first one started)",
     )

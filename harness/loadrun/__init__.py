@@ -6,3 +6,18 @@ process trees), `generator` (the generator's CPU per step, saturation), `soak` (
 growth), `progress` (live status), `runner` (one backend's run), `record` (load.json),
 `verdict` (exit code, breaches, the table). The command is harness/commands/load.py.
 """
+
+from __future__ import annotations
+
+__all__ = [
+    "generator",
+    "launch",
+    "options",
+    "progress",
+    "record",
+    "runner",
+    "sampling",
+    "soak",
+    "stack",
+    "verdict",
+]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from crownsafe.config import BACKENDS
 from harness.runfolder.load import LoadMode
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
     "parse_options",
 ]
 
-BACKEND_CHOICES = ("azure", "s3", "both")
+BACKEND_CHOICES = (*BACKENDS, "both")
 DEFAULT_SLO_FILE = Path("load/slos.toml")
 DEFAULT_SOAK_BOUND_MIB_PER_H = 64.0
 SOAK_BOUND_VARIABLE = "HARNESS_LOAD_SOAK_BOUND_MIB_PER_H"
@@ -68,7 +69,7 @@ def parse_duration(text: str, option: str) -> float:
 class LoadOptions:
     """Everything the load command needs, validated."""
 
-    backends: tuple[str, ...] = ("azure", "s3")
+    backends: tuple[str, ...] = BACKENDS
     mode: LoadMode = "duration"
     duration_s: float | None = 20.0
     iterations: int | None = None
@@ -112,9 +113,9 @@ def _backends(given: Sequence[str] | None) -> tuple[str, ...]:
             part = part.strip().lower()
             if part not in BACKEND_CHOICES:
                 raise LoadUsageError(
-                    f"--backend {part!r} is not a backend: choose azure, s3 or both"
+                    f"--backend {part!r} is not a backend: choose {', '.join(BACKENDS)} or both"
                 )
-            for backend in ("azure", "s3") if part == "both" else (part,):
+            for backend in BACKENDS if part == "both" else (part,):
                 if backend not in chosen:
                     chosen.append(backend)
     return tuple(chosen)

@@ -137,7 +137,7 @@ def ordered_ratios(run: RunData) -> list[OverheadRatio]:
 
 def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
     """(reasons the run is not ready, notes): measured goals not met, and left undecided.
-    The verdicts are the benchmark's (rules in harness/overhead.py)."""
+    The verdicts are the benchmark's (rules in harness/bench/overhead.py)."""
     reasons: list[str] = []
     notes: list[str] = []
     for r in ordered_ratios(run):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from crownsafe.config import BACKENDS
 from harness.runfolder.bench import MemoryPoint, OverheadRatio
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
 ]
 
 KIB, MIB = 1024, 1024 * 1024
-BACKENDS = ("azure", "s3")
 BACKEND_LABELS = {"azure": "Azure", "s3": "S3"}
 OP_LABELS = {
     "upload": "Upload",

@@ -2,7 +2,9 @@
 
 - `paths`: where a run writes (`resolve_run_dir`, `new_run_dir`): the one resolver.
 - the models (`suites`, `services`, `environment`, `benchmarks`, `bench`, `resilience`,
-  `migration`, `load`, `checks`): pydantic v2, each with `FILE` and `schema_version`.
+  `migration`, `load`, `checks`, `workload`, `summary`, `compatibility`,
+  `contract_gaps`): pydantic v2, each with `FILE` and `schema_version`; `registry`
+  lists them.
   pydantic rather than dataclasses: validation with located errors and JSON Schema
   generation come with it, so the schema in `docs/run-folder/` cannot drift from the code.
 - `io`: validated reads, atomic writes, locked merges (several processes write at once).

@@ -11,11 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crownsafe.config import BACKENDS
 from harness.runfolder._base import RunFile
 
 __all__ = ["BACKEND_NAMES", "BenchmarkEntry", "BenchmarkStats", "BenchmarksFile"]
 
-BACKEND_NAMES = ("azure", "s3")
+BACKEND_NAMES: tuple[str, ...] = BACKENDS
 _IMPL_ALIASES = {"raw": "sdk", "": "crownsafe"}
 
 

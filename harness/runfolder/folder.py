@@ -32,6 +32,7 @@ from harness.runfolder.bench import (
 from harness.runfolder.benchmarks import BenchmarkEntry, BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, Check, SecurityChecksFile
 from harness.runfolder.compatibility import CompatibilityFile
+from harness.runfolder.contract_gaps import ContractGapsFile
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.io import RunFileError, read_file
 from harness.runfolder.load import LoadFile
@@ -89,6 +90,7 @@ class RunData:
     checks: dict[str, list[Check]] = field(default_factory=dict)
     workload: WorkloadFile | None = None
     compatibility: CompatibilityFile | None = None
+    contract_gaps: ContractGapsFile | None = None
     problems: list[RunFileError] = field(default_factory=list)
 
 
@@ -147,4 +149,5 @@ def load_run(path: Path) -> RunData:
             run.checks[name] = checks.checks
     run.workload = _optional(run, WorkloadFile)
     run.compatibility = _optional(run, CompatibilityFile)
+    run.contract_gaps = _optional(run, ContractGapsFile)
     return run

@@ -18,6 +18,7 @@ from harness.runfolder.bench import (
 from harness.runfolder.benchmarks import BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, SecurityChecksFile
 from harness.runfolder.compatibility import CompatibilityFile
+from harness.runfolder.contract_gaps import ContractGapsFile
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.load import LoadFile
 from harness.runfolder.migration import MigrationFile
@@ -50,6 +51,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     WorkloadFile,
     RunSummaryFile,
     CompatibilityFile,
+    ContractGapsFile,
 )
 
 

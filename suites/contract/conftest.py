@@ -20,7 +20,7 @@ from crownsafe.storage.base import StorageClient
 from harness.services.provision import ProvisionedServices
 from harness.targets import Target
 
-from .helpers import GAPS_FILE, GapRecorder, ResettingListener, closed_port, with_account_key
+from .helpers import GapRecorder, ResettingListener, closed_port, with_account_key
 from .sigv4 import sigv4_resign
 
 
@@ -148,7 +148,7 @@ def expired_sas_url(
 
 @pytest.fixture(scope="session")
 def gap_recorder(run_dir: Path) -> GapRecorder:
-    return GapRecorder(run_dir / GAPS_FILE)
+    return GapRecorder(run_dir)
 
 
 @pytest.fixture

@@ -7,11 +7,8 @@ facts an emulator shows instead of a promise (`contract_gaps.json`).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
-import json
-import os
 import socket
 import struct
 import threading
@@ -22,6 +19,8 @@ from typing import Any, TypeVar
 import pytest
 
 from crownsafe.errors import StorageError
+from harness.runfolder import read_file, update_file
+from harness.runfolder.contract_gaps import ContractGap, ContractGapsFile
 from harness.targets import Target
 from harness.testdata import pattern_chunks, payload
 
@@ -44,7 +43,7 @@ __all__ = [
 
 KIB = 1024
 MIB = 1024 * KIB
-GAPS_FILE = "contract_gaps.json"
+GAPS_FILE = ContractGapsFile.FILE
 T = TypeVar("T")
 
 
@@ -173,40 +172,30 @@ class GapRecorder:
     For behaviour that is not a plain known gap (e.g. moto's intermittent 500s on racing
     PUTs, tolerated and asserted as typed errors); known gaps live in the gap profiles.
 
-    Each record is merged into `<run_dir>/contract_gaps.json` under a lock on the run
-    folder, so xdist workers sharing one run folder do not lose each other's entries.
+    Each record is merged into `<run_dir>/contract_gaps.json` (`ContractGapsFile`) by
+    `update_file`, under its lock, so xdist workers sharing one run folder do not lose
+    each other's entries.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
 
     def record(self, test: str, target: Target, check: str, fact: str, asserted: str) -> None:
-        backend = target.backend
-        entry = {
-            "emulator": target.name,
-            "test": test,
-            "backend": backend,
-            "check": check,
-            "fact": fact,
-            "asserted_instead": asserted,
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        folder = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            fcntl.flock(folder, fcntl.LOCK_EX)
-            data: dict[str, Any] = {"gaps": []}
-            if self.path.exists():
-                data = json.loads(self.path.read_text())
-            gaps = [g for g in data["gaps"] if (g["test"], g["backend"]) != (test, backend)]
-            gaps.append(entry)
-            data["gaps"] = sorted(gaps, key=lambda g: (g["test"], g["backend"]))
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-            tmp.replace(self.path)
-        finally:
-            os.close(folder)
+        gap = ContractGap(
+            emulator=target.name,
+            test=test,
+            backend=target.backend,
+            check=check,
+            fact=fact,
+            asserted_instead=asserted,
+        )
 
-    def entries(self) -> list[dict[str, str]]:
-        if not self.path.exists():
+        def change(current: ContractGapsFile | None) -> ContractGapsFile:
+            return (current or ContractGapsFile()).recorded(gap)
+
+        update_file(self.run_dir, ContractGapsFile, change)
+
+    def entries(self) -> list[ContractGap]:
+        if not (self.run_dir / GAPS_FILE).is_file():
             return []
-        return list(json.loads(self.path.read_text())["gaps"])
+        return read_file(self.run_dir, GAPS_FILE, ContractGapsFile).gaps

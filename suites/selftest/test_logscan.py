@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crownsafe.redaction import redact
+from crownsafe.redaction import MARKER, redact
 from harness.logscan import find_secrets
 
 pytest_plugins = ["pytester"]
@@ -97,3 +97,11 @@ def test_each_kind_of_secret_is_found(line: str, kind: str) -> None:
     assert [hit.split(":")[0] for hit in find_secrets([line])] == [kind]
     if kind != "connection string":  # the redactor keeps the endpoint and account name
         assert find_secrets([redact(line)]) == []
+
+
+@pytest.mark.parametrize("mask", ["***", "REDACTED", "xxx"])
+def test_only_the_redactor_s_marker_counts_as_redacted(mask: str) -> None:
+    """A home-made mask did not go through crownsafe.redaction: the scan reports it."""
+    line = f"DEBUG urllib3 GET /c/b?sv=2024&sig={mask} HTTP/1.1 200"
+    assert [hit.split(":")[0] for hit in find_secrets([line])] == ["SAS signature"]
+    assert find_secrets([line.replace(mask, MARKER)]) == []

@@ -10,7 +10,7 @@ The only module that imports azure.storage.blob. Design points:
   `StorageUnavailableError` after one request.
 - Every request carries the current correlation id as `x-ms-client-request-id`, set in
   the client's `raw_request_hook` (azure-storage-blob ignores `per_call_policies`; see
-  `azure_transfer.request_hook`).
+  `_transfer.request_hook`).
 - Uploads stream: a path is opened and sent with its known length, a binary stream is read
   in blocks by the SDK, bytes-like data is read through a zero-copy view. A seekable
   stream is uploaded from its current position; the caller (the resilient layer) seeks it
@@ -24,8 +24,8 @@ The only module that imports azure.storage.blob. Design points:
   container URL (a `BlobClient` costs ~0.5 ms to construct, ~5% of a 1 KiB upload).
 - SAS: least privilege, start 15 min in the past, HTTPS only unless the endpoint is a
   local emulator. Account-key SAS with a key; user delegation SAS with a token
-  credential (managed identity), its key cached and renewed (`azure_auth`).
-- Every SDK exception becomes a typed error (`azure_errors.map_azure_error`).
+  credential (managed identity), its key cached and renewed (`_auth`).
+- Every SDK exception becomes a typed error (`_errors.map_azure_error`).
 """
 
 from __future__ import annotations

@@ -12,10 +12,12 @@ __all__ = ["Cell", "Figure", "Table"]
 
 @dataclass(frozen=True)
 class Cell:
-    """A table cell with a style class: pass / fail / warn / strong / muted."""
+    """A table cell with a style class: pass / fail / warn / strong / muted, and an
+    optional `title` (the browser's tooltip: the whole text behind a shortened cell)."""
 
     text: str
     cls: str = ""
+    title: str = ""
 
 
 @dataclass

@@ -11,6 +11,7 @@ from harness.report.findings import RegressionLine, Verdict
 from harness.report.view.model import Cell, Table
 from harness.report.view.svg import fmt
 from harness.runfolder import RunData
+from harness.runfolder.compatibility import MatrixCell
 
 __all__ = [
     "assessed_table",
@@ -255,6 +256,9 @@ def regression_tables(groups: dict[str, list[RegressionLine]]) -> list[Table]:
     ]
 
 
+CELL_REASON_SHOWN = 100
+"""A cell's reason longer than this is cut in the cell; the whole of it is its title."""
+
 CELL_CLS = {
     "kept": "pass",
     "broken": "fail",
@@ -262,6 +266,17 @@ CELL_CLS = {
     "gap_closed": "fail",
     "not_run": "muted",
 }
+
+
+def _cell_reason(cell: MatrixCell) -> str:
+    """Why a cell is what it is: a gap's behaviour and date, else the recorded detail (a
+    failure, a skip reason such as "not selected: this target runs the security promises
+    only" or "unsafe known gap ..."); "" for a kept promise."""
+    if cell.gap and cell.status in ("known_gap", "gap_closed"):
+        return f"{cell.gap.behaviour}; seen {cell.gap.seen}"
+    if cell.status == "kept":
+        return ""
+    return cell.detail
 
 
 def compatibility_table(run: RunData) -> Table | None:
@@ -285,9 +300,11 @@ def compatibility_table(run: RunData) -> Table | None:
         for name in names:
             cell = index.get((promise, name))
             status = cell.status if cell else "not_run"
+            reason = _cell_reason(cell) if cell else "no cell for this target in compatibility.json"
             shown = status.replace("_", " ")
-            if cell and cell.gap and status in ("known_gap", "gap_closed"):
-                shown += f" ({cell.gap.behaviour}; seen {cell.gap.seen})"
-            row.append(Cell(shown, CELL_CLS[status]))
+            if reason:
+                cut = reason[: CELL_REASON_SHOWN - 3].rstrip() + "..."
+                shown += f" ({reason if len(reason) <= CELL_REASON_SHOWN else cut})"
+            row.append(Cell(shown, CELL_CLS[status], title=reason))
         table.rows.append(row)
     return table

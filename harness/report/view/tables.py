@@ -139,7 +139,7 @@ def rss_table(run: RunData) -> Table:
 
 def price_table(prices: dict[str, cost.ProviderPrices]) -> Table:
     table = Table(
-        "Price table (harness/data/prices.toml) and the source of each figure",
+        "Price table (harness/bench/prices.toml) and the source of each figure",
         [
             "Provider",
             "Storage / GB-month",

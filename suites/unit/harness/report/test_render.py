@@ -316,6 +316,31 @@ def test_the_compatibility_matrix_shows_each_promise_on_each_target(tmp_path: Pa
     assert len(rows) == 4
     expired = next(r for r in rows if "test_expired_sas_cannot_read" in r)
     assert expired.count('class="pass">kept<') == 2
-    assert 'class="warn">known gap (presigned URLs are not verified; seen 2026-12-01)' in expired
+    assert (
+        'class="warn" title="presigned URLs are not verified; seen 2026-12-01">'
+        "known gap (presigned URLs are not verified; seen 2026-12-01)<"
+    ) in expired
     roundtrip = next(r for r in rows if "test_roundtrip_bytes" in r)
-    assert 'class="muted">not run<' in roundtrip
+    assert 'class="muted" title="not selected: this target runs the security promises only">' in (
+        roundtrip
+    )
+    assert ">not run (not selected: this target runs the security promises only)<" in roundtrip
+
+
+def test_a_not_run_or_broken_matrix_cell_shows_its_reason(tmp_path: Path) -> None:
+    """compatibility.json's detail is in the cell's title, and in its text (cut when long),
+    like a known gap's behaviour."""
+    run = golden(tmp_path, "full_pass")
+    data = json.loads((run / "compatibility.json").read_text())
+    failure = "AssertionError: [s3:moto] expected 1048576 bytes, got 0 " + "x" * 200
+    unsafe = "not run on s3:localstack: unsafe known gap (wedges the emulator; seen 2026-12-01)"
+    edited = iter([("broken", failure), ("not_run", unsafe)])
+    for cell in data["cells"]:
+        if cell["status"] == "kept" and cell["target"] == "s3:moto":
+            cell["status"], cell["detail"] = next(edited, (cell["status"], cell["detail"]))
+    (run / "compatibility.json").write_text(json.dumps(data))
+    section = _section(render_run(run).read_text("utf-8"), "compatibility", "regressions")
+    assert f'class="fail" title="{escape(failure)}">broken ({escape(failure[:97])}...)<' in (
+        section
+    )
+    assert f'class="muted" title="{escape(unsafe)}">not run ({escape(unsafe)})<' in section

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -14,7 +15,8 @@ from harness.runfolder.jsonschema import SCHEMA_DIR, render, schema_documents, s
 from harness.runfolder.registry import FILE_MODELS, model_for
 from harness.runfolder.suites import SuiteFile
 
-GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
+ROOT = Path(__file__).resolve().parents[4]
+GOLDEN = ROOT / "fixtures" / "golden_runs"
 DELIBERATELY_BROKEN = {("not_ready", "security.json"), ("corrupt_contract", "suites/contract.json")}
 
 
@@ -60,6 +62,19 @@ def test_published_json_schemas_are_current() -> None:
         assert not stale, (
             f"docs/run-folder/{name} is stale: run python -m harness.runfolder.jsonschema"
         )
+
+
+def test_the_run_folder_doc_lists_every_file_with_its_model() -> None:
+    """docs/run-folder.md's table has a row naming each file (`suites/<suite>.json` for
+    `suites/*.json`) and its model."""
+    doc = (ROOT / "docs" / "run-folder.md").read_text("utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| `")]
+    for model in FILE_MODELS:
+        name = re.escape(model.FILE).replace(r"\*", "<[a-z]+>")
+        module = model.__module__.removeprefix("harness.runfolder.")
+        row = next((r for r in rows if re.search(rf"`{name}`", r)), None)
+        assert row is not None, f"docs/run-folder.md does not list {model.FILE}"
+        assert f"{module}.{model.__name__}" in row, f"{model.FILE}'s row lacks its model"
 
 
 def test_every_model_names_a_distinct_file_and_carries_a_version() -> None:
