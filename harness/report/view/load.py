@@ -1,26 +1,28 @@
-"""The report's load section: per mode the charts (requests/s and p95 over time, users vs
-requests/s with the knee, CPU and memory of the app, the worker and the generator) and the
-tables (runs, SLOs per backend, endpoints, steps, knee, soak), Azure and S3 side by side."""
+"""The report's load section: its tables (runs, SLOs per backend, endpoints, steps, knee,
+soak), Azure and S3 side by side, and per mode the charts of `view/load_figures.py`."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from markupsafe import Markup
-
-from harness.report.labels import BACKEND_LABELS, BACKENDS, fmt
+from harness.report.labels import BACKENDS, fmt
 from harness.report.loadfindings import (
     GENERATOR_LIMIT,
     MODE_ORDER,
     UNITS,
     LoadRunFindings,
 )
+from harness.report.view.load_figures import (
+    history_figures,
+    load_name,
+    ms,
+    resource_figures,
+    role_series,
+    step_figures,
+)
 from harness.report.view.model import Cell, Figure, Table
-from harness.report.view.svg import HLine, Series, line_chart, time_chart
 from harness.runfolder import RunData
-from harness.runfolder.load import LoadRun, ResourceSeries
 
 __all__ = ["LoadMode", "LoadSection", "load_section"]
 
@@ -30,7 +32,6 @@ MODE_TITLES = {
     "step": "Step load: users raised step by step to find the knee",
     "soak": "Soak: memory over a long run",
 }
-ROLE_LABELS = {"app": "app", "worker": "worker", "generator": "generator"}
 
 
 @dataclass
@@ -53,17 +54,9 @@ class LoadSection:
     modes: list[LoadMode]
 
 
-def _name(backend: str) -> str:
-    return BACKEND_LABELS.get(backend, backend)
-
-
 def _backends(found: Sequence[LoadRunFindings]) -> list[str]:
     present = {f.backend for f in found}
     return [b for b in BACKENDS if b in present] + sorted(present - set(BACKENDS))
-
-
-def _ms(value: float | None) -> str:
-    return "n/a" if value is None else f"{fmt(value)} ms"
 
 
 def _generator_cell(f: LoadRunFindings) -> Cell:
@@ -107,7 +100,7 @@ def _summary(found: Sequence[LoadRunFindings]) -> Table:
         spawn = f" (+{run.spawn_rate:g}/s)" if run.spawn_rate else ""
         table.rows.append(
             [
-                _name(run.backend),
+                load_name(run.backend),
                 run.mode,
                 f"{run.users}{spawn}" if run.users is not None else "per step",
                 f"{run.duration_s:g} s" if run.duration_s is not None else "n/a",
@@ -117,7 +110,7 @@ def _summary(found: Sequence[LoadRunFindings]) -> Table:
                     ("fail" if f.judged else "warn") if total.failures else "",
                 ),
                 fmt(total.rps),
-                _ms(total.p95_ms),
+                ms(total.p95_ms),
                 _generator_cell(f),
                 _result_cell(f),
             ]
@@ -131,7 +124,7 @@ def _slos(found: Sequence[LoadRunFindings]) -> Table:
     table = Table(
         "Service level objectives per backend (the SLO file's thresholds against what each "
         "judged run measured; a step search's per-step SLOs are in its step table)",
-        ["Run", "Endpoint", "Metric", "Threshold", *[_name(b) for b in backends]],
+        ["Run", "Endpoint", "Metric", "Threshold", *[load_name(b) for b in backends]],
     )
     cells: dict[tuple[str, str, str, float], dict[str, Cell]] = {}
     for f in found:
@@ -164,7 +157,11 @@ def _endpoints(found: Sequence[LoadRunFindings]) -> Table:
     backends = _backends(found)
     headers = ["Run", "Endpoint"]
     for b in backends:
-        headers += [f"{_name(b)} requests (failed)", f"{_name(b)} req/s", f"{_name(b)} p50/p95/p99"]
+        headers += [
+            f"{load_name(b)} requests (failed)",
+            f"{load_name(b)} req/s",
+            f"{load_name(b)} p50/p95/p99",
+        ]
     table = Table("Per endpoint, per backend (latencies in ms)", headers)
     rows: dict[tuple[str, str], dict[str, list[Cell | str]]] = {}
     for f in found:
@@ -183,122 +180,6 @@ def _endpoints(found: Sequence[LoadRunFindings]) -> Table:
             row += per.get(b, [Cell("not run", "muted"), "", ""])
         table.rows.append(row)
     return table
-
-
-def _series_table(title: str, series: Sequence[Series], unit: str) -> Table:
-    """The numbers behind a time chart, summarised per line (every sample is in the
-    run folder's load/ CSV files)."""
-    table = Table(
-        f"Data behind: {title} (per line; every sample is in load/<backend>/<mode>/)",
-        ["Line", "Samples", f"Min ({unit})", f"Median ({unit})", f"Max ({unit})"],
-    )
-    for s in series:
-        ys = [y for _, y in s.points]
-        table.rows.append(
-            [
-                s.name,
-                str(len(ys)),
-                fmt(min(ys)) if ys else "n/a",
-                fmt(statistics.median(ys)) if ys else "n/a",
-                fmt(max(ys)) if ys else "n/a",
-            ]
-        )
-    return table
-
-
-def _time_figure(
-    chart_id: str, title: str, series: list[Series], unit: str, hlines: Sequence[HLine] = ()
-) -> Figure:
-    svg = time_chart(
-        chart_id,
-        title,
-        f"{title}: one line per {'backend' if len(series) < 3 else 'process'}, over the "
-        "seconds since the run started.",
-        series,
-        unit,
-        hlines=hlines,
-    )
-    return Figure(Markup(svg), _series_table(title, series, unit))
-
-
-def _history_figures(mode: str, found: Sequence[LoadRunFindings]) -> list[Figure]:
-    have = [f for f in found if f.run.history]
-    if not have:
-        return []
-    rps = [
-        Series(_name(f.backend), [(p.t_s, p.rps) for p in f.run.history], colour="") for f in have
-    ]
-    p95 = [
-        Series(
-            _name(f.backend),
-            [(p.t_s, p.p95_ms) for p in f.run.history if p.p95_ms is not None],
-        )
-        for f in have
-    ]
-    return [
-        _time_figure(f"load-{mode}-rps", f"{mode}: requests/s over time", rps, "req/s"),
-        _time_figure(f"load-{mode}-p95", f"{mode}: p95 latency over time", p95, "ms"),
-    ]
-
-
-def _step_figures(found: Sequence[LoadRunFindings]) -> list[Figure]:
-    have = [f for f in found if f.run.steps]
-    if not have:
-        return []
-    rps = {_name(f.backend): [(float(s.users), s.rps) for s in f.run.steps] for f in have}
-    p95 = {
-        _name(f.backend): [(float(s.users), s.p95_ms) for s in f.run.steps if s.p95_ms is not None]
-        for f in have
-    }
-    knees = {_name(f.backend): float(f.knee.users) for f in have if f.knee and f.knee.users}
-    limited = [_name(f.backend) for f in have if f.generator_limited]
-    note = (
-        f" No knee for {', '.join(limited)}: the load generator was the bottleneck."
-        if limited
-        else ""
-    )
-    title = "Users vs requests/s per step"
-    svg = line_chart(
-        "load-steps-rps",
-        title,
-        f"{title}, one line per backend; a ring marks each backend's knee (the highest "
-        f"step whose SLOs all held).{note}",
-        rps,
-        "req/s",
-        "users",
-        markers=knees,
-    )
-    p95_title = "p95 latency per step (all endpoints)"
-    p95_svg = line_chart(
-        "load-steps-p95",
-        p95_title,
-        f"{p95_title}, one line per backend.",
-        p95,
-        "ms",
-        "users",
-        markers=knees,
-    )
-    table = Table(
-        f"Data behind: {title}",
-        ["Backend", "Users", "Requests/s", "Knee"],
-        [
-            [
-                _name(f.backend),
-                str(s.users),
-                fmt(s.rps),
-                Cell("knee", "strong") if f.knee is not None and f.knee.step == s.index else "",
-            ]
-            for f in have
-            for s in f.run.steps
-        ],
-        note=note.strip(),
-    )
-    p95_table = Table(
-        f"Data behind: {p95_title}",
-        ["Backend", "Users", "p95"],
-        [[b, f"{u:g}", _ms(v)] for b, pts in p95.items() for u, v in pts],
-    )
-    return [Figure(Markup(svg), table), Figure(Markup(p95_svg), p95_table)]
 
 
 def _steps_table(found: Sequence[LoadRunFindings]) -> Table:
@@ -320,7 +201,7 @@ def _steps_table(found: Sequence[LoadRunFindings]) -> Table:
         ],
     )
     for f in found:
-        series = _role(f.run, "generator")
+        series = role_series(f.run, "generator")
         capacity = 100.0 * (series.cores_available if series else 1)
         for s in f.run.steps:
             cpu = s.generator_cpu_percent
@@ -328,12 +209,12 @@ def _steps_table(found: Sequence[LoadRunFindings]) -> Table:
             is_knee = f.knee is not None and f.knee.step == s.index
             table.rows.append(
                 [
-                    _name(f.backend),
+                    load_name(f.backend),
                     str(s.index),
                     str(s.users),
                     f"{s.start_s:g}-{s.end_s:g}",
                     fmt(s.rps),
-                    f"{_ms(s.p95_ms)} / {_ms(s.p99_ms)}",
+                    f"{ms(s.p95_ms)} / {ms(s.p99_ms)}",
                     f"{s.error_ratio:.2%}",
                     Cell("held", "pass") if s.slos_passed else Cell("missed", "fail"),
                     Cell(
@@ -344,69 +225,6 @@ def _steps_table(found: Sequence[LoadRunFindings]) -> Table:
                 ]
             )
     return table
-
-
-def _role(run: LoadRun, role: str) -> ResourceSeries | None:
-    return next((r for r in run.resources if r.role == role), None)
-
-
-def _resource_figures(mode: str, found: Sequence[LoadRunFindings]) -> list[Figure]:
-    """Per backend: CPU of the app, worker and generator with the generator's 50% line;
-    then per backend the app's and the worker's memory. In the grid, Azure and S3 sit
-    side by side."""
-    cpu_figs, rss_figs = [], []
-    for f in found:
-        if not f.run.resources:
-            continue
-        name = _name(f.backend)
-        cpu = [
-            Series(
-                ROLE_LABELS[r.role],
-                [(s.t_s, s.cpu_percent) for s in r.samples],
-                dashed=r.role == "worker",
-            )
-            for r in f.run.resources
-            if r.samples
-        ]
-        generator = _role(f.run, "generator")
-        hlines = []
-        if generator is not None:
-            cores = generator.cores_available
-            hlines.append(
-                HLine(
-                    100.0 * cores * GENERATOR_LIMIT,
-                    f"generator limit: {GENERATOR_LIMIT:.0%} of its {cores} "
-                    f"core{'s' if cores != 1 else ''}",
-                )
-            )
-        cpu_figs.append(
-            _time_figure(
-                f"load-{mode}-cpu-{f.backend}",
-                f"{name} {mode}: CPU (% of one core)",
-                cpu,
-                "% CPU",
-                hlines=hlines,
-            )
-        )
-        rss = [
-            Series(
-                ROLE_LABELS[r.role],
-                [(s.t_s, s.rss_mib) for s in r.samples],
-                dashed=r.role == "worker",
-            )
-            for r in f.run.resources
-            if r.samples and r.role != "generator"
-        ]
-        if rss:
-            rss_figs.append(
-                _time_figure(
-                    f"load-{mode}-rss-{f.backend}",
-                    f"{name} {mode}: resident memory (MiB)",
-                    rss,
-                    "MiB",
-                )
-            )
-    return cpu_figs + rss_figs
 
 
 def _knee_table(found: Sequence[LoadRunFindings]) -> Table:
@@ -426,7 +244,7 @@ def _knee_table(found: Sequence[LoadRunFindings]) -> Table:
             knee = Cell("none: no step held its SLOs", "warn")
         why = f.run.knee.reason if f.run.knee else ""
         generator = f.generator.text() if f.generator else "not sampled"
-        table.rows.append([_name(f.backend), knee, generator, why])
+        table.rows.append([load_name(f.backend), knee, generator, why])
     return table
 
 
@@ -441,7 +259,7 @@ def _soak_table(found: Sequence[LoadRunFindings]) -> Table:
             continue
         table.rows.append(
             [
-                _name(f.backend),
+                load_name(f.backend),
                 f"{soak.duration_s / 3600:.2g} h",
                 f"{fmt(soak.app_growth_mib_per_h)} MiB/h",
                 f"{fmt(soak.worker_growth_mib_per_h)} MiB/h",
@@ -465,12 +283,12 @@ def _mode(mode: str, found: list[LoadRunFindings]) -> LoadMode:
         if f.generator_limited:
             figure = f": {f.generator.text()}" if f.generator else ""
             section.warnings.append(
-                f"{_name(f.backend)}: the load generator was the bottleneck{figure}. The "
+                f"{load_name(f.backend)}: the load generator was the bottleneck{figure}. The "
                 "requests/s shown are the generator's limit, not the service's"
                 + ("; no knee is reported." if mode == "step" else ".")
             )
     section.figures = (
-        _history_figures(mode, found) + _step_figures(found) + _resource_figures(mode, found)
+        history_figures(mode, found) + step_figures(found) + resource_figures(mode, found)
     )
     if mode == "step":
         section.tables += [_knee_table(found), _steps_table(found)]
