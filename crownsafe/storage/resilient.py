@@ -228,6 +228,8 @@ class ResilientStorageClient(ClosingContextManager):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
+        *,
+        length: int | None = None,
     ) -> str:
         before_retry: Callable[[], None] | None = None
         after_failure = None
@@ -265,6 +267,7 @@ class ResilientStorageClient(ClosingContextManager):
             content_type,
             metadata,
             overwrite,
+            length=length,
             before_retry=before_retry,
             after_failure=after_failure,
         )

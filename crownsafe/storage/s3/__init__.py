@@ -198,9 +198,51 @@ class S3StorageClient(ClosingContextManager):
         self._client.meta.events.register(
             "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
         )
-        self._uploader = Uploader(
-            ClientUploadTransport(self._client, self.container_name, self._sdk), limits
+        streaming_s3: Any = {"payload_signing_enabled": False}
+        if self.endpoint_url:
+            streaming_s3["addressing_style"] = "path"
+        self._stream_config = config.merge(
+            Config(
+                s3=streaming_s3,
+                request_checksum_calculation="when_required",
+            )
         )
+        self._stream_credentials = (key_id, self._secret)
+        self._streaming: S3Client | None = None
+        self._streaming_lock = threading.Lock()
+        self._uploader = Uploader(
+            ClientUploadTransport(
+                self._client, self.container_name, self._sdk, self._streaming_client
+            ),
+            limits,
+        )
+
+    def _streaming_client(self) -> S3Client:
+        """The client of streamed PUTs (a non-seekable body of known length), built on first use.
+
+        A body read while it is sent can be neither hashed for SigV4 (botocore signs the
+        payload over http, reading the stream and seeking back) nor checksummed up front
+        (botocore's default CRC32 when_supported), so this client sends `UNSIGNED-PAYLOAD`
+        (`payload_signing_enabled=False`) and adds checksums only where an operation
+        requires one (`request_checksum_calculation="when_required"`). The headers stay
+        signed; TLS (on AWS) protects the body, as it does for boto3's own unsigned
+        streaming uploads. Every other request keeps the default client's signing and
+        checksums. Same timeouts, one attempt, correlation id.
+        """
+        with self._streaming_lock:
+            if self._streaming is None:
+                key_id, secret = self._stream_credentials
+                try:
+                    client = _new_client(
+                        self.region, self.endpoint_url, key_id, secret, self._stream_config
+                    )
+                except SDK_ERRORS as exc:
+                    raise map_s3_error(exc, operation="connect", secrets=(self._secret,)) from exc
+                client.meta.events.register(
+                    "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
+                )
+                self._streaming = client
+            return self._streaming
 
     def __repr__(self) -> str:
         return (
@@ -210,6 +252,9 @@ class S3StorageClient(ClosingContextManager):
 
     def close(self) -> None:
         self._client.close()
+        with self._streaming_lock:
+            if self._streaming is not None:
+                self._streaming.close()
 
     @contextmanager
     def _sdk(self, operation: str, blob_name: str | None = None) -> Iterator[None]:
@@ -235,9 +280,14 @@ class S3StorageClient(ClosingContextManager):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
+        *,
+        length: int | None = None,
     ) -> str:
         """Store `data` (bytes, a path, or a binary stream) under `blob_name`; return its URL.
 
+        With `length` a non-seekable stream up to `multipart_threshold` is sent in ONE
+        streamed PUT (see `_streaming_client`); a stream shorter or longer than `length`
+        raises `UploadLengthMismatchError` and nothing is stored.
         A non-seekable stream that fails after some of it was read raises
         `NonRetryableUploadError` (for transient failures) since it cannot be sent again.
         """
@@ -248,7 +298,7 @@ class S3StorageClient(ClosingContextManager):
         }
         if not overwrite:
             extra["IfNoneMatch"] = "*"
-        self._uploader.upload(key, data, extra)
+        self._uploader.upload(key, data, extra, length)
         return self.get_blob_url(key)
 
     # downloads

@@ -13,6 +13,11 @@ creates (this module imports neither boto3 nor botocore).
   non-seekable stream is read into at most `max_concurrency` reusable part buffers.
   Any failure aborts the upload, so no partial object ever becomes visible;
 - `IfNoneMatch: "*"` (overwrite=False) goes on the PUT or on the complete request;
+- a non-seekable stream with a known `length` up to `multipart_threshold`: ONE PUT that
+  streams the body as it is read (`UploadTransport.put_stream`, no part buffers, no
+  hashing), so the request overlaps with producing the bytes (the API's raw upload).
+  Exactly `length` bytes or `UploadLengthMismatchError` (the PUT is cut short, nothing
+  stored); longer ones go multipart as above, checked the same way;
 - a non-seekable stream that fails transiently after bytes were read from it raises
   `NonRetryableUploadError`: retrying would send a partial body. A seekable stream is
   put back at its start position on failure, so the caller can retry.
@@ -35,7 +40,9 @@ from crownsafe.errors import (
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
+    UploadLengthMismatchError,
 )
+from crownsafe.storage._guards import ExactLengthReader
 from crownsafe.storage.base import UploadData
 from crownsafe.storage.s3._parts import (
     MAX_PARTS,
@@ -66,6 +73,13 @@ class UploadTransport(Protocol):
     def put(
         self, key: str, body: Body, extra: Mapping[str, Any], content_length: int | None = None
     ) -> None: ...
+
+    def put_stream(
+        self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
+    ) -> None:
+        """One PUT of exactly `content_length` bytes read from a non-seekable `body` while
+        the request is sent (nothing buffered, the payload not hashed)."""
+        ...
 
     def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str: ...
 
@@ -103,10 +117,20 @@ class Uploader:
         self._transport = transport
         self._limits = limits
 
-    def upload(self, key: str, data: UploadData, extra: Mapping[str, Any]) -> None:
-        """Upload `data` (bytes, a path or a binary stream); `extra` holds the PUT's fields."""
+    def upload(
+        self, key: str, data: UploadData, extra: Mapping[str, Any], length: int | None = None
+    ) -> None:
+        """Upload `data` (bytes, a path or a binary stream); `extra` holds the PUT's fields.
+
+        `length`, when given, is the number of bytes `data` holds (from a stream's current
+        position): a non-seekable stream is then sent in one streamed PUT (up to
+        `multipart_threshold`); for other data it is checked before anything is sent.
+        """
+        if length is not None and length < 0:
+            raise ValueError(f"length must be >= 0, got {length}")
         if isinstance(data, bytes | bytearray | memoryview):
             view = memoryview(data).cast("B")
+            _check_length(key, len(view), length)
             if len(view) <= self._limits.multipart_threshold:
                 self._transport.put(key, data if isinstance(data, bytes) else bytes(view), extra)
             else:
@@ -114,14 +138,17 @@ class Uploader:
                 self._multipart(key, bytes_parts(view, part_size), extra)
         elif isinstance(data, str | os.PathLike):
             with open(data, "rb") as file:
-                self._upload_seekable(key, file, 0, os.fstat(file.fileno()).st_size, extra)
+                size = os.fstat(file.fileno()).st_size
+                _check_length(key, size, length)
+                self._upload_seekable(key, file, 0, size, extra)
         elif callable(getattr(data, "read", None)):
             start = _position(data)
             if start is None:
-                self._upload_unseekable(key, data, extra)
+                self._upload_unseekable(key, data, extra, length)
                 return
             size = data.seek(0, os.SEEK_END) - start
             data.seek(start)
+            _check_length(key, size, length)
             try:
                 self._upload_seekable(key, data, start, size, extra)
             except BaseException:
@@ -141,18 +168,20 @@ class Uploader:
         part_size = plan_part_size(size, self._limits.part_size)
         self._multipart(key, region_parts(stream_reader(stream, start), size, part_size), extra)
 
-    def _upload_unseekable(self, key: str, stream: BinaryIO, extra: Mapping[str, Any]) -> None:
-        counter = _CountingReader(stream)
-        part_size = self._limits.part_size
+    def _upload_unseekable(
+        self, key: str, stream: BinaryIO, extra: Mapping[str, Any], length: int | None = None
+    ) -> None:
+        exact = None
+        if length is not None:
+            exact = ExactLengthReader(stream, length, backend="s3", blob_name=key)
+        counter = _CountingReader(cast(BinaryIO, exact) if exact is not None else stream)
         try:
-            parts = buffered_parts(counter, part_size)
-            first = next(parts, None)
-            if first is None:
-                self._transport.put(key, b"", extra)
-            elif len(first) < part_size and len(first) <= self._limits.multipart_threshold:
-                self._transport.put(key, first, extra, content_length=len(first))
-            else:
-                self._multipart(key, chain([first], parts), extra)
+            try:
+                self._send_unseekable(key, counter, extra, exact)
+            except BaseException:
+                if exact is not None and exact.failure is not None:
+                    raise exact.failure from None  # the SDK wrapped it in a connection error
+                raise
         except (StorageThrottledError, StorageUnavailableError) as exc:
             if not counter.consumed:
                 raise
@@ -166,6 +195,30 @@ class Uploader:
                 error_code=exc.error_code,
                 request_id=exc.request_id,
             ) from exc
+
+    def _send_unseekable(
+        self,
+        key: str,
+        counter: _CountingReader,
+        extra: Mapping[str, Any],
+        exact: ExactLengthReader | None,
+    ) -> None:
+        if exact is not None and exact.length <= self._limits.multipart_threshold:
+            if exact.length == 0:
+                exact.check_empty()
+                self._transport.put(key, b"", extra)
+            else:
+                self._transport.put_stream(key, cast(BinaryIO, counter), extra, exact.length)
+            return
+        part_size = self._limits.part_size
+        parts = buffered_parts(counter, part_size)
+        first = next(parts, None)
+        if first is None:
+            self._transport.put(key, b"", extra)
+        elif len(first) < part_size and len(first) <= self._limits.multipart_threshold:
+            self._transport.put(key, first, extra, content_length=len(first))
+        else:
+            self._multipart(key, chain([first], parts), extra)
 
     def _multipart(self, key: str, parts: Iterable[PartBody], extra: Mapping[str, Any]) -> None:
         if_none_match = extra.get("IfNoneMatch")
@@ -226,6 +279,17 @@ class Uploader:
             body.release()
 
 
+def _check_length(key: str, size: int, length: int | None) -> None:
+    """Data of a known size with a declared `length`: they must agree (nothing sent)."""
+    if length is not None and length != size:
+        raise UploadLengthMismatchError(
+            f"the data holds {size} bytes, not the declared length {length}; nothing was stored",
+            backend="s3",
+            operation="upload_file",
+            blob_name=key,
+        )
+
+
 def _position(stream: BinaryIO) -> int | None:
     """The stream's position if it can seek, else None."""
     try:
@@ -266,8 +330,15 @@ class ClientUploadTransport:
     typed errors.
     """
 
-    def __init__(self, client: S3Client, bucket: str, sdk: SdkGuard) -> None:
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        sdk: SdkGuard,
+        stream_client: Callable[[], S3Client] | None = None,
+    ) -> None:
         self._client = client
+        self._stream_client = stream_client or (lambda: client)
         self._bucket = bucket
         self._sdk = sdk
         calculation = getattr(self._client.meta.config, "request_checksum_calculation", None)
@@ -285,6 +356,19 @@ class ClientUploadTransport:
         with self._sdk("upload_file", key):
             self._client.put_object(
                 Bucket=self._bucket, Key=key, Body=cast(Any, body), **extra, **sized
+            )
+
+    def put_stream(
+        self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
+    ) -> None:
+        """On the streaming client (no payload hash, no checksum: see `S3StorageClient`)."""
+        with self._sdk("upload_file", key):
+            self._stream_client().put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=cast(Any, body),
+                ContentLength=content_length,
+                **extra,
             )
 
     def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str:
