@@ -218,7 +218,8 @@ class S3StorageClient(ClosingContextManager):
         )
 
     def _streaming_client(self) -> S3Client:
-        """The client of streamed PUTs (a non-seekable body of known length), built on first use.
+        """The client of streamed part uploads (a non-seekable body of known length), built
+        on first use.
 
         A body read while it is sent can be neither hashed for SigV4 (botocore signs the
         payload over http, reading the stream and seeking back) nor checksummed up front
@@ -286,8 +287,9 @@ class S3StorageClient(ClosingContextManager):
         """Store `data` (bytes, a path, or a binary stream) under `blob_name`; return its URL.
 
         With `length` a non-seekable stream up to `multipart_threshold` is sent in ONE
-        streamed PUT (see `_streaming_client`); a stream shorter or longer than `length`
-        raises `UploadLengthMismatchError` and nothing is stored.
+        streamed data request (the single part of a multipart upload: see
+        `crownsafe.storage.s3._upload` and `_streaming_client`); a stream shorter or longer
+        than `length` raises `UploadLengthMismatchError` and nothing is stored.
         A non-seekable stream that fails after some of it was read raises
         `NonRetryableUploadError` (for transient failures) since it cannot be sent again.
         """

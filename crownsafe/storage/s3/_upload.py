@@ -13,11 +13,15 @@ creates (this module imports neither boto3 nor botocore).
   non-seekable stream is read into at most `max_concurrency` reusable part buffers.
   Any failure aborts the upload, so no partial object ever becomes visible;
 - `IfNoneMatch: "*"` (overwrite=False) goes on the PUT or on the complete request;
-- a non-seekable stream with a known `length` up to `multipart_threshold`: ONE PUT that
-  streams the body as it is read (`UploadTransport.put_stream`, no part buffers, no
-  hashing), so the request overlaps with producing the bytes (the API's raw upload).
-  Exactly `length` bytes or `UploadLengthMismatchError` (the PUT is cut short, nothing
-  stored); longer ones go multipart as above, checked the same way;
+- a non-seekable stream with a known `length` up to `multipart_threshold`: ONE data
+  request that streams the body as it is read (`UploadTransport.upload_part_stream`, no
+  part buffers, no hashing), so it overlaps with producing the bytes (the API's raw
+  upload). It is the single part of a multipart upload (create, part, complete), not a
+  PutObject: LocalStack stores a PutObject whose body was cut short (measured: a 1 MiB
+  PUT declaring 1 MiB + 1 byte, connection closed, left a 1 MiB object), while an
+  upload that is never completed is aborted and never becomes visible on every service.
+  Exactly `length` bytes or `UploadLengthMismatchError` (the upload is aborted); longer
+  streams go multipart in buffered parts as above, checked the same way;
 - a non-seekable stream that fails transiently after bytes were read from it raises
   `NonRetryableUploadError`: retrying would send a partial body. A seekable stream is
   put back at its start position on failure, so the caller can retry.
@@ -74,14 +78,16 @@ class UploadTransport(Protocol):
         self, key: str, body: Body, extra: Mapping[str, Any], content_length: int | None = None
     ) -> None: ...
 
-    def put_stream(
-        self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
-    ) -> None:
-        """One PUT of exactly `content_length` bytes read from a non-seekable `body` while
-        the request is sent (nothing buffered, the payload not hashed)."""
+    def upload_part_stream(
+        self, key: str, upload_id: str, number: int, body: BinaryIO, content_length: int
+    ) -> dict[str, Any]:
+        """Send one part of exactly `content_length` bytes read from a non-seekable `body`
+        while the request is sent (nothing buffered, the payload not hashed)."""
         ...
 
-    def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str: ...
+    def create_multipart(self, key: str, extra: Mapping[str, Any], checksum: bool = True) -> str:
+        """Start an upload; `checksum=False`: its parts carry no checksum (streamed parts)."""
+        ...
 
     def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
         """Send one part; return its entry for the complete request (PartNumber, ETag...)."""
@@ -208,7 +214,7 @@ class Uploader:
                 exact.check_empty()
                 self._transport.put(key, b"", extra)
             else:
-                self._transport.put_stream(key, cast(BinaryIO, counter), extra, exact.length)
+                self._streamed_part(key, cast(BinaryIO, counter), exact.length, extra)
             return
         part_size = self._limits.part_size
         parts = buffered_parts(counter, part_size)
@@ -219,6 +225,21 @@ class Uploader:
             self._transport.put(key, first, extra, content_length=len(first))
         else:
             self._multipart(key, chain([first], parts), extra)
+
+    def _streamed_part(
+        self, key: str, body: BinaryIO, length: int, extra: Mapping[str, Any]
+    ) -> None:
+        """Create, one part streamed from `body`, complete; abort on any failure."""
+        if_none_match = extra.get("IfNoneMatch")
+        upload_id = self._transport.create_multipart(
+            key, {k: v for k, v in extra.items() if k != "IfNoneMatch"}, checksum=False
+        )
+        try:
+            part = self._transport.upload_part_stream(key, upload_id, 1, body, length)
+            self._transport.complete_multipart(key, upload_id, [part], if_none_match)
+        except BaseException:
+            self._transport.abort_multipart(key, upload_id)
+            raise
 
     def _multipart(self, key: str, parts: Iterable[PartBody], extra: Mapping[str, Any]) -> None:
         if_none_match = extra.get("IfNoneMatch")
@@ -358,23 +379,25 @@ class ClientUploadTransport:
                 Bucket=self._bucket, Key=key, Body=cast(Any, body), **extra, **sized
             )
 
-    def put_stream(
-        self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
-    ) -> None:
+    def upload_part_stream(
+        self, key: str, upload_id: str, number: int, body: BinaryIO, content_length: int
+    ) -> dict[str, Any]:
         """On the streaming client (no payload hash, no checksum: see `S3StorageClient`)."""
         with self._sdk("upload_file", key):
-            self._stream_client().put_object(
+            response = self._stream_client().upload_part(
                 Bucket=self._bucket,
                 Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
                 Body=cast(Any, body),
                 ContentLength=content_length,
-                **extra,
             )
+            return {"PartNumber": number, "ETag": response["ETag"]}
 
-    def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str:
+    def create_multipart(self, key: str, extra: Mapping[str, Any], checksum: bool = True) -> str:
         with self._sdk("upload_file", key):
             created = self._client.create_multipart_upload(
-                Bucket=self._bucket, Key=key, **extra, **self._checksum
+                Bucket=self._bucket, Key=key, **extra, **(self._checksum if checksum else {})
             )
             return created["UploadId"]
 
