@@ -267,9 +267,10 @@ class ResilientStorageClient(ClosingContextManager):
             content_type,
             metadata,
             overwrite,
-            length=length,
             before_retry=before_retry,
             after_failure=after_failure,
+            # only when given: an inner client written before `length` still works
+            **({"length": length} if length is not None else {}),
         )
 
     # -- downloads ----------------------------------------------------------------------
