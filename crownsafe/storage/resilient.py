@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar, cast
 
 from crownsafe.correlation import correlation_scope, get_correlation_id, new_correlation_id
 from crownsafe.errors import BlobNotFoundError, NonRetryableUploadError
@@ -270,7 +270,7 @@ class ResilientStorageClient(ClosingContextManager):
             before_retry=before_retry,
             after_failure=after_failure,
             # only when given: an inner client written before `length` still works
-            **({"length": length} if length is not None else {}),
+            **cast(dict[str, Any], {"length": length} if length is not None else {}),
         )
 
     # -- downloads ----------------------------------------------------------------------
