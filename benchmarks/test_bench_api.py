@@ -133,8 +133,8 @@ def test_api_upload_vs_direct(
     _record(run_dir, entry)
     benchmark.extra_info.update(entry)
     benchmark.pedantic(_upload, args=(client, data, mode), rounds=max(1, rounds // 2), iterations=1)
-    print(f"[{stack.backend}] {size // MIB} MiB {mode}: API {api:.1f} MB/s, direct {direct:.1f} MB/s, "
-          f"ratio {ratio:.2f} (goal >= {GOAL_RATIO})")  # fmt: skip
+    print(f"[{stack.backend}] {size // MIB} MiB {mode}: API {api:.1f} MB/s, "
+          f"direct {direct:.1f} MB/s, ratio {ratio:.2f} (goal >= {GOAL_RATIO})")  # fmt: skip
     assert len(samples["api"]) == len(samples["direct"]) == rounds
 
 

@@ -2,13 +2,14 @@
 
 S3 sends one data request whose body is read while it is sent (the single part of a
 multipart upload: create, part, complete; LocalStack would store a cut-short PutObject);
-Azure one Put Block and one Put Block List. A stream shorter or longer than `length` raises the typed
-`UploadLengthMismatchError` and stores nothing; overwrite=False is honoured.
+Azure one Put Block and one Put Block List. A stream shorter or longer than `length`
+raises the typed `UploadLengthMismatchError` and stores nothing; overwrite=False is
+honoured.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO, cast
 
@@ -153,9 +154,7 @@ def test_stream_error_surfaces_and_stores_nothing(storage_client: StorageClient)
                 raise RuntimeError("client went away")
             return super().readinto(buffer)
 
-    make: Callable[[], Broken] = lambda: Broken(
-        pattern_chunks(3 * MIB, seed=7, chunk_size=64 * KIB)
-    )  # noqa: E731
+    broken = Broken(pattern_chunks(3 * MIB, seed=7, chunk_size=64 * KIB))
     with pytest.raises(RuntimeError, match="client went away"):
-        storage_client.upload_file("known/broken.bin", cast(BinaryIO, make()), length=3 * MIB)
+        storage_client.upload_file("known/broken.bin", cast(BinaryIO, broken), length=3 * MIB)
     assert not storage_client.blob_exists("known/broken.bin")
