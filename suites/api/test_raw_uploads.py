@@ -56,10 +56,11 @@ def _raw_request(stack: ApiStack, user: int, head: str, body: bytes) -> tuple[so
     return sock, len(body)
 
 
-def _response(sock: socket.socket) -> bytes:
+def _response(sock: socket.socket, *, whole: bool = False) -> bytes:
+    """The response's head (`whole`: everything until the server closes)."""
     response = b""
     try:
-        while b"\r\n\r\n" not in response:
+        while whole or b"\r\n\r\n" not in response:
             data = sock.recv(65536)
             if not data:
                 break
@@ -118,9 +119,10 @@ def test_raw_upload_without_content_length_is_411(api_stack: ApiStack) -> None:
         api_stack, 223, "Content-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n", wire
     )
     with sock:
-        response = _response(sock)
+        response = _response(sock, whole=True)
     assert response.startswith(b"HTTP/1.1 411"), response[:300]
-    assert b"Content-Length" in response
+    assert b"connection: close" in response.lower()
+    assert b"needs a Content-Length" in response, response
     assert api_stack.storage.list_blobs(prefix="uploads/223/") == []
     assert _rows(api_stack, 223) == 0
 
