@@ -1,10 +1,11 @@
 """`upload_file(..., length=n)` from a non-seekable stream: one streamed request, exact bytes.
 
-S3 sends one data request whose body is read while it is sent (the single part of a
-multipart upload: create, part, complete; LocalStack would store a cut-short PutObject);
-Azure one Put Block and one Put Block List. A stream shorter or longer than `length`
-raises the typed `UploadLengthMismatchError` and stores nothing; overwrite=False is
-honoured.
+S3 sends one PutObject whose body is read while it is sent (aws-chunked, CRC32 trailer:
+without it LocalStack stores a cut-short body) for a new object (overwrite=False), and
+create + one streamed part + complete for an overwrite (an aborted PUT damages
+LocalStack's existing object); Azure one Put Block and one Put Block List. A stream
+shorter or longer than `length` raises the typed `UploadLengthMismatchError` and stores
+nothing; overwrite=False is honoured.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def _committed_blocks(target_services: Any, container: str, name: str) -> tuple[
 
 
 @pytest.mark.parametrize("size", [KIB, 3 * MIB], ids=["1KiB", "3MiB"])
+@pytest.mark.parametrize("overwrite", [False, True], ids=["new", "overwrite"])
 def test_known_length_stream_stores_exact_bytes(
-    storage_client: StorageClient, backend: str, target_services: Any, size: int
+    storage_client: StorageClient, backend: str, target_services: Any, size: int, overwrite: bool
 ) -> None:
     """Exact bytes from a non-seekable stream with length, in one storage write request."""
     name = f"known/{size}.bin"
@@ -74,12 +76,13 @@ def test_known_length_stream_stores_exact_bytes(
     if backend == "s3":
         with _s3_requests(storage_client) as sent:
             storage_client.upload_file(
-                name, cast(BinaryIO, stream), "image/png", {"k": "v"}, length=size
+                name, cast(BinaryIO, stream), "image/png", {"k": "v"}, overwrite, length=size
             )
-        assert sent == ["POST uploads", "PUT part", "POST uploadId"], f"[s3] sent: {sent}"
+        expected = ["POST uploads", "PUT part", "POST uploadId"] if overwrite else ["PUT object"]
+        assert sent == expected, f"[s3] sent: {sent}"
     else:
         storage_client.upload_file(
-            name, cast(BinaryIO, stream), "image/png", {"k": "v"}, length=size
+            name, cast(BinaryIO, stream), "image/png", {"k": "v"}, overwrite, length=size
         )
         assert _committed_blocks(target_services, storage_client.container_name, name) == (1, 0)
     assert stream.bytes_read == size
@@ -120,6 +123,18 @@ def test_length_mismatch_keeps_existing_object(storage_client: StorageClient) ->
     with pytest.raises(UploadLengthMismatchError):
         storage_client.upload_file("known/kept.bin", cast(BinaryIO, _stream(1000, 3)), length=4096)
     assert storage_client.download_blob("known/kept.bin") == original
+
+
+def test_refused_overwrite_with_short_stream_keeps_original(storage_client: StorageClient) -> None:
+    """overwrite=False over an existing object with a short stream: an error, the original
+    intact (conflict or length mismatch, whichever the service finds first)."""
+    original = payload(2048, seed=8)
+    storage_client.upload_file("known/taken.bin", original)
+    with pytest.raises((BlobConflictError, UploadLengthMismatchError)):
+        storage_client.upload_file(
+            "known/taken.bin", cast(BinaryIO, _stream(1000, 9)), overwrite=False, length=4096
+        )
+    assert storage_client.download_blob("known/taken.bin") == original
 
 
 def test_known_length_overwrite_false_is_honoured(storage_client: StorageClient) -> None:

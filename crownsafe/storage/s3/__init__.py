@@ -112,6 +112,14 @@ def _add_correlation_header(request: Any, **_: Any) -> None:
         request.headers[CORRELATION_HEADER_S3] = correlation_id
 
 
+def _checksum_in_trailer(context: dict[str, Any], **_: Any) -> None:
+    """botocore `before-call` hook of the streaming client: the request checksum goes in
+    an aws-chunked trailer (botocore only chooses that over https by itself)."""
+    algorithm = context.get("checksum", {}).get("request_algorithm")
+    if isinstance(algorithm, dict) and algorithm.get("in") == "header":
+        algorithm["in"] = "trailer"
+
+
 def _plain_endpoint(endpoint_url: str | None) -> str | None:
     """The endpoint without any user:password part (for repr and URLs)."""
     if not endpoint_url:
@@ -202,10 +210,7 @@ class S3StorageClient(ClosingContextManager):
         if self.endpoint_url:
             streaming_s3["addressing_style"] = "path"
         self._stream_config = config.merge(
-            Config(
-                s3=streaming_s3,
-                request_checksum_calculation="when_required",
-            )
+            Config(s3=streaming_s3, request_checksum_calculation="when_supported")
         )
         self._stream_credentials = (key_id, self._secret)
         self._streaming: S3Client | None = None
@@ -218,17 +223,20 @@ class S3StorageClient(ClosingContextManager):
         )
 
     def _streaming_client(self) -> S3Client:
-        """The client of streamed part uploads (a non-seekable body of known length), built
-        on first use.
+        """The client of streamed PUTs (a non-seekable body of known length), built on
+        first use.
 
-        A body read while it is sent can be neither hashed for SigV4 (botocore signs the
-        payload over http, reading the stream and seeking back) nor checksummed up front
-        (botocore's default CRC32 when_supported), so this client sends `UNSIGNED-PAYLOAD`
-        (`payload_signing_enabled=False`) and adds checksums only where an operation
-        requires one (`request_checksum_calculation="when_required"`). The headers stay
-        signed; TLS (on AWS) protects the body, as it does for boto3's own unsigned
-        streaming uploads. Every other request keeps the default client's signing and
-        checksums. Same timeouts, one attempt, correlation id.
+        A body read while it is sent can be neither hashed for SigV4 (over http botocore
+        signs the payload: it reads the stream and seeks back) nor checksummed in a header
+        (that too reads it first). So this client signs the headers only
+        (`payload_signing_enabled=False`) and sends the body aws-chunked with its CRC32 in
+        a trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`), what botocore does by itself
+        over https; `_checksum_in_trailer` asks for it over http too (the emulators). The
+        trailer is computed while the body streams and is what makes a cut-short body
+        fail: the service never sees the last chunk and trailer, so it stores nothing
+        (LocalStack stores a cut plain PutObject). Used for PutObject and UploadPart (see
+        `crownsafe.storage.s3._upload`); every other request keeps the default client.
+        Same timeouts, one attempt, correlation id.
         """
         with self._streaming_lock:
             if self._streaming is None:
@@ -242,6 +250,12 @@ class S3StorageClient(ClosingContextManager):
                 client.meta.events.register(
                     "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
                 )
+                for operation in ("PutObject", "UploadPart"):
+                    client.meta.events.register(
+                        f"before-call.s3.{operation}",
+                        _checksum_in_trailer,
+                        unique_id=f"crownsafe-trailer-{operation}",
+                    )
                 self._streaming = client
             return self._streaming
 
@@ -287,9 +301,8 @@ class S3StorageClient(ClosingContextManager):
         """Store `data` (bytes, a path, or a binary stream) under `blob_name`; return its URL.
 
         With `length` a non-seekable stream up to `multipart_threshold` is sent in ONE
-        streamed data request (the single part of a multipart upload: see
-        `crownsafe.storage.s3._upload` and `_streaming_client`); a stream shorter or longer
-        than `length` raises `UploadLengthMismatchError` and nothing is stored.
+        streamed PutObject (CRC32 trailer: see `_streaming_client`); a stream shorter or
+        longer than `length` raises `UploadLengthMismatchError` and nothing is stored.
         A non-seekable stream that fails after some of it was read raises
         `NonRetryableUploadError` (for transient failures) since it cannot be sent again.
         """

@@ -14,14 +14,19 @@ creates (this module imports neither boto3 nor botocore).
   Any failure aborts the upload, so no partial object ever becomes visible;
 - `IfNoneMatch: "*"` (overwrite=False) goes on the PUT or on the complete request;
 - a non-seekable stream with a known `length` up to `multipart_threshold`: ONE data
-  request that streams the body as it is read (`UploadTransport.upload_part_stream`, no
-  part buffers, no hashing), so it overlaps with producing the bytes (the API's raw
-  upload). It is the single part of a multipart upload (create, part, complete), not a
-  PutObject: LocalStack stores a PutObject whose body was cut short (measured: a 1 MiB
-  PUT declaring 1 MiB + 1 byte, connection closed, left a 1 MiB object), while an
-  upload that is never completed is aborted and never becomes visible on every service.
-  Exactly `length` bytes or `UploadLengthMismatchError` (the upload is aborted); longer
-  streams go multipart in buffered parts as above, checked the same way;
+  request that streams the body as it is read (no part buffers), so it overlaps with
+  producing the bytes (the API's raw upload). Exactly `length` bytes or
+  `UploadLengthMismatchError`, and a body cut short must store nothing:
+  - overwrite=False: one PutObject (`UploadTransport.put_stream`) sent aws-chunked with a
+    CRC32 trailer (see `S3StorageClient._streaming_client`): a cut body never gets its
+    last chunk and trailer, so the service stores nothing. A plain PutObject would not
+    do: LocalStack stores a cut one (1.5 of a declared 3 MiB, connection closed: a
+    1.5 MiB object appeared within 1 s);
+  - overwrite=True: create, one streamed part (`upload_part_stream`), complete. An
+    aborted streamed PutObject over an existing object left LocalStack's copy broken
+    (its GET answered 2048 bytes declared, 0 sent, for good); an upload that is never
+    completed does not touch the existing object on any service.
+  Longer streams go multipart in buffered parts as above, checked the same way;
 - a non-seekable stream that fails transiently after bytes were read from it raises
   `NonRetryableUploadError`: retrying would send a partial body. A seekable stream is
   put back at its start position on failure, so the caller can retry.
@@ -68,6 +73,8 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 SdkGuard = Callable[[str, str | None], AbstractContextManager[None]]
 Body = bytes | BinaryIO | PartBody
+_STREAM_CHECKSUM = {"ChecksumAlgorithm": "CRC32"}
+"""A streamed part carries its CRC32 (in a trailer), so its upload is created with it."""
 _CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
 
 
@@ -78,16 +85,21 @@ class UploadTransport(Protocol):
         self, key: str, body: Body, extra: Mapping[str, Any], content_length: int | None = None
     ) -> None: ...
 
+    def put_stream(
+        self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
+    ) -> None:
+        """One PUT of exactly `content_length` bytes read from a non-seekable `body` while
+        the request is sent (nothing buffered; a CRC32 trailer ends the body)."""
+        ...
+
     def upload_part_stream(
         self, key: str, upload_id: str, number: int, body: BinaryIO, content_length: int
     ) -> dict[str, Any]:
         """Send one part of exactly `content_length` bytes read from a non-seekable `body`
-        while the request is sent (nothing buffered, the payload not hashed)."""
+        while the request is sent (nothing buffered; a CRC32 trailer ends the body)."""
         ...
 
-    def create_multipart(self, key: str, extra: Mapping[str, Any], checksum: bool = True) -> str:
-        """Start an upload; `checksum=False`: its parts carry no checksum (streamed parts)."""
-        ...
+    def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str: ...
 
     def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
         """Send one part; return its entry for the complete request (PartNumber, ETag...)."""
@@ -214,7 +226,7 @@ class Uploader:
                 exact.check_empty()
                 self._transport.put(key, b"", extra)
             else:
-                self._streamed_part(key, cast(BinaryIO, counter), exact.length, extra)
+                self._streamed(key, cast(BinaryIO, counter), exact.length, extra)
             return
         part_size = self._limits.part_size
         parts = buffered_parts(counter, part_size)
@@ -226,17 +238,16 @@ class Uploader:
         else:
             self._multipart(key, chain([first], parts), extra)
 
-    def _streamed_part(
-        self, key: str, body: BinaryIO, length: int, extra: Mapping[str, Any]
-    ) -> None:
-        """Create, one part streamed from `body`, complete; abort on any failure."""
+    def _streamed(self, key: str, body: BinaryIO, length: int, extra: Mapping[str, Any]) -> None:
+        """One streamed PUT for a new object; one streamed part for an overwrite."""
         if_none_match = extra.get("IfNoneMatch")
-        upload_id = self._transport.create_multipart(
-            key, {k: v for k, v in extra.items() if k != "IfNoneMatch"}, checksum=False
-        )
+        if if_none_match:
+            self._transport.put_stream(key, body, extra, length)
+            return
+        upload_id = self._transport.create_multipart(key, {**extra, **_STREAM_CHECKSUM})
         try:
             part = self._transport.upload_part_stream(key, upload_id, 1, body, length)
-            self._transport.complete_multipart(key, upload_id, [part], if_none_match)
+            self._transport.complete_multipart(key, upload_id, [part], None)
         except BaseException:
             self._transport.abort_multipart(key, upload_id)
             raise
@@ -379,10 +390,23 @@ class ClientUploadTransport:
                 Bucket=self._bucket, Key=key, Body=cast(Any, body), **extra, **sized
             )
 
+    def put_stream(
+        self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
+    ) -> None:
+        """On the streaming client (unsigned payload, CRC32 trailer: `S3StorageClient`)."""
+        with self._sdk("upload_file", key):
+            self._stream_client().put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=cast(Any, body),
+                ContentLength=content_length,
+                **extra,
+            )
+
     def upload_part_stream(
         self, key: str, upload_id: str, number: int, body: BinaryIO, content_length: int
     ) -> dict[str, Any]:
-        """On the streaming client (no payload hash, no checksum: see `S3StorageClient`)."""
+        """On the streaming client (unsigned payload, CRC32 trailer: `S3StorageClient`)."""
         with self._sdk("upload_file", key):
             response = self._stream_client().upload_part(
                 Bucket=self._bucket,
@@ -391,13 +415,17 @@ class ClientUploadTransport:
                 PartNumber=number,
                 Body=cast(Any, body),
                 ContentLength=content_length,
+                **_STREAM_CHECKSUM,  # type: ignore[arg-type]
             )
-            return {"PartNumber": number, "ETag": response["ETag"]}
+            part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
+        sent: Mapping[str, Any] = response
+        part.update({name: sent[name] for name in _CHECKSUM_KEYS if name in sent})
+        return part
 
-    def create_multipart(self, key: str, extra: Mapping[str, Any], checksum: bool = True) -> str:
+    def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str:
         with self._sdk("upload_file", key):
             created = self._client.create_multipart_upload(
-                Bucket=self._bucket, Key=key, **extra, **(self._checksum if checksum else {})
+                Bucket=self._bucket, Key=key, **{**extra, **self._checksum}
             )
             return created["UploadId"]
 
