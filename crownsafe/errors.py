@@ -24,6 +24,7 @@ __all__ = [
     "StorageThrottledError",
     "StorageUnavailableError",
     "StorageWritesDisabledError",
+    "UploadLengthMismatchError",
 ]
 
 
@@ -142,6 +143,17 @@ class StorageWritesDisabledError(StorageConfigError):
     default_hint = (
         "set AZURE_BLOB_ENABLED=true to store on Azure, or STORAGE_BACKEND=s3 to keep using S3"
     )
+
+
+class UploadLengthMismatchError(StorageError, ValueError):
+    """`upload_file(..., length=n)` got a stream that ended before `n` bytes, or had more.
+
+    Raised before anything is committed: the object does not exist afterwards (S3's PUT
+    body is cut short, Azure's staged block is never committed). Not retryable: the data
+    itself is wrong (e.g. an HTTP client went away mid-body).
+    """
+
+    default_hint = "pass the stream's exact length, or no length"
 
 
 class NonRetryableUploadError(StorageError):

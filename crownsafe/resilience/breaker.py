@@ -44,6 +44,7 @@ from crownsafe.errors import (
     InvalidSasRequestError,
     StorageAuthError,
     StorageError,
+    UploadLengthMismatchError,
 )
 from crownsafe.resilience.decorating import CallDecorator
 
@@ -68,6 +69,7 @@ DEFAULT_IGNORED_EXCEPTIONS: tuple[type[BaseException], ...] = (
     InvalidBlobNameError,
     InvalidMetadataError,
     InvalidSasRequestError,
+    UploadLengthMismatchError,
 )
 
 

@@ -34,6 +34,7 @@ from crownsafe.errors import (
     InvalidMetadataError,
     InvalidSasRequestError,
     StorageError,
+    UploadLengthMismatchError,
 )
 from crownsafe.redaction import redact
 
@@ -136,6 +137,7 @@ _CALLERS_MISTAKES = (
     InvalidBlobNameError,
     InvalidMetadataError,
     InvalidSasRequestError,
+    UploadLengthMismatchError,
 )
 
 

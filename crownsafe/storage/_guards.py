@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-__all__ = ["ReadGuard", "WriteGuard", "is_seekable"]
+from crownsafe.errors import UploadLengthMismatchError
+
+__all__ = ["ExactLengthReader", "ReadGuard", "WriteGuard", "is_seekable"]
 
 
 class ReadGuard:
@@ -66,4 +68,93 @@ def is_seekable(stream: object) -> bool:
     try:
         return bool(getattr(stream, "seekable", lambda: False)())
     except (OSError, ValueError):
+        return False
+
+
+class ExactLengthReader:
+    """A view of a non-seekable stream that hands out exactly `length` bytes, or raises.
+
+    - the stream ends early: `UploadLengthMismatchError` (short);
+    - before the last byte is handed out, one more byte is asked of the stream: if it has
+      one, `UploadLengthMismatchError` (long), so a request never completes with a body we
+      silently cut;
+    - whatever it raises (its own stream's errors too) is kept in `failure`: the SDKs wrap
+      an exception raised from a request body in their own connection error, and the client
+      re-raises `failure` instead.
+    """
+
+    def __init__(self, stream: BinaryIO, length: int, *, backend: str, blob_name: str) -> None:
+        if length < 0:
+            raise ValueError(f"length must be >= 0, got {length}")
+        self._stream = stream
+        self._readinto = getattr(stream, "readinto", None)
+        self.length = length
+        self.consumed = 0
+        self.failure: BaseException | None = None
+        self._backend = backend
+        self._blob_name = blob_name
+
+    def check_empty(self) -> None:
+        """For `length=0`: raise when the stream has any byte."""
+        if self.length == 0 and self._stream.read(1):
+            raise self._mismatch("has more bytes than declared")
+
+    def _mismatch(self, what: str) -> UploadLengthMismatchError:
+        return UploadLengthMismatchError(
+            f"the stream {what} (length={self.length}); nothing was stored",
+            backend=self._backend,
+            operation="upload_file",
+            blob_name=self._blob_name,
+        )
+
+    def _guarded(self, fill: Any, size: int) -> int:
+        if self.failure is not None:
+            raise self.failure
+        try:
+            count = int(fill(size) or 0)
+            if count == 0:
+                raise self._mismatch(f"ended after {self.consumed} bytes")
+            self.consumed += count
+            if self.consumed == self.length and self._stream.read(1):
+                raise self._mismatch("has more bytes than declared")
+            return count
+        except BaseException as exc:
+            self.failure = exc
+            raise
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        left = self.length - self.consumed
+        if left <= 0:
+            return b""
+        want = left if size is None or size < 0 else min(size, left)
+        out: list[bytes] = []
+
+        def fill(n: int) -> int:
+            data = self._stream.read(n) or b""
+            out.append(data)
+            return len(data)
+
+        self._guarded(fill, want)
+        return out[0]
+
+    def readinto(self, buffer: Any, /) -> int:
+        target = memoryview(buffer).cast("B")
+        left = self.length - self.consumed
+        if left <= 0 or not len(target):
+            return 0
+        view = target[: min(len(target), left)]
+
+        def fill(n: int) -> int:
+            if self._readinto is not None:
+                return int(self._readinto(view) or 0)
+            data = self._stream.read(n) or b""
+            view[: len(data)] = data
+            return len(data)
+
+        return self._guarded(fill, len(view))
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
         return False

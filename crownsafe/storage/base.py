@@ -122,8 +122,17 @@ class StorageClient(Protocol):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
+        *,
+        length: int | None = None,
     ) -> str:
-        """Store `data` under `blob_name`; return the blob's plain URL."""
+        """Store `data` under `blob_name`; return the blob's plain URL.
+
+        `length` (optional) is the number of bytes `data` holds. With a non-seekable stream
+        it lets the backend send the body in one streamed request while it is read (S3: one
+        PutObject; Azure: one Put Block + Put Block List) with bounded memory; a stream
+        that ends before `length` bytes or has more raises `UploadLengthMismatchError` and
+        nothing is stored. For bytes, paths and seekable streams it is only checked.
+        """
         ...
 
     def download_blob(self, blob_name: str) -> bytes: ...

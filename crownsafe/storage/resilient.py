@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar, cast
 
 from crownsafe.correlation import correlation_scope, get_correlation_id, new_correlation_id
 from crownsafe.errors import BlobNotFoundError, NonRetryableUploadError
@@ -228,6 +228,8 @@ class ResilientStorageClient(ClosingContextManager):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
+        *,
+        length: int | None = None,
     ) -> str:
         before_retry: Callable[[], None] | None = None
         after_failure = None
@@ -267,6 +269,8 @@ class ResilientStorageClient(ClosingContextManager):
             overwrite,
             before_retry=before_retry,
             after_failure=after_failure,
+            # only when given: an inner client written before `length` still works
+            **cast(dict[str, Any], {"length": length} if length is not None else {}),
         )
 
     # -- downloads ----------------------------------------------------------------------

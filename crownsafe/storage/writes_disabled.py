@@ -59,6 +59,8 @@ class WritesDisabledStorageClient(ClosingContextManager):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
+        *,
+        length: int | None = None,
     ) -> str:
         self._refuse("upload_file", blob_name)
 

@@ -149,6 +149,7 @@ def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
     for a in run.bench.api:
         if a.measured and a.goal_met is False:
             size = f" {a.size_bytes // 2**20} MiB" if a.size_bytes else ""
+            size += f" {a.mode}" if a.mode else ""
             reasons.append(f"API goal {a.test}{size} [{a.backend}] not met: {_api_figures(a)}")
     for p in run.bench.memory:
         what = f"memory goal for a streamed {memory_label(p)}"

@@ -184,6 +184,11 @@ class ApiBenchResult(Record):
     test: Literal["upload_vs_direct", "concurrent_uploads", "share_resolution"]
     backend: str
     size_bytes: int | None = None
+    mode: Literal["multipart", "raw"] | None = Field(
+        None,
+        description="upload_vs_direct: how the API upload was sent (multipart/form-data, "
+        "or the raw body with a Content-Length); null for the other tests",
+    )
     rounds: int | None = None
     measured: bool = False
     goal_met: bool | None = Field(None, description="null where the test has no goal")
@@ -208,7 +213,7 @@ class ApiBenchResult(Record):
 class ApiBenchFile(PointsFile):
     FILE = "bench/api.json"
     LIST = "results"
-    IDENTITY = ("test", "backend", "size_bytes")
+    IDENTITY = ("test", "backend", "size_bytes", "mode")
     results: list[ApiBenchResult] = Field(default_factory=list)
 
 

@@ -71,10 +71,11 @@ def test_type_is_decided_by_the_bytes(api_stack: ApiStack, name: str) -> None:
     assert {b.name for b in api_stack.storage.list_blobs(prefix="uploads/203/")} == before
 
 
-def test_not_multipart_is_415(api_stack: ApiStack) -> None:
+def test_neither_multipart_nor_raw_is_415(api_stack: ApiStack) -> None:
+    """A body of another media type (raw uploads: suites/api/test_raw_uploads.py) is 415."""
     client = api_stack.client(user_id=204)
     response = client.post(
-        "/uploads", content=image("small.jpg"), headers={"Content-Type": "image/jpeg"}
+        "/uploads", content=image("small.jpg"), headers={"Content-Type": "text/plain"}
     )
     assert_error(response, 415)
 

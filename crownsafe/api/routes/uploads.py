@@ -2,11 +2,13 @@
 
 No `UploadFile` here: FastAPI would spool the whole body before the handler and before
 authentication. The route takes the raw request, authenticates from the header, waits
-for one of `UPLOAD_SLOTS` storage streams, and streams the body with bounded memory
-(`crownsafe.api._upload_stream`). Order of writes: blob, then `image_jobs` row, then
-the Celery message, all three in the upload's worker thread (`_commit`); if the row or
-the message fails, what was written is removed again and the client gets 503 with
-Retry-After (nothing recorded as stored).
+for one of `UPLOAD_SLOTS` storage streams, and streams the body with bounded memory:
+multipart/form-data (field `file`, `crownsafe.api._upload_stream`) or a raw body of an
+image type or application/octet-stream with a Content-Length
+(`crownsafe.api._upload_raw`, one streamed storage request). Order of writes: blob, then
+the `image_jobs` row, then the Celery message, all three in the upload's worker thread
+(`_commit`); if the row or the message fails, what was written is removed again and the
+client gets 503 with Retry-After (nothing recorded as stored).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from crownsafe.api._owned import owned_job
+from crownsafe.api._upload_raw import RAW_CONTENT_TYPES, is_raw_upload, stream_raw_upload
 from crownsafe.api._upload_stream import StoredUpload, stream_upload
 from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import ApiError, responses
@@ -38,6 +41,9 @@ State = Annotated[ApiState, Depends(get_state)]
 JobId = Annotated[uuid.UUID, Path()]
 UPLOAD_BODY_SCHEMA: dict[str, Any] = {
     "required": True,
+    "description": "The image as the multipart field `file`, or as the raw body "
+    "(an image type or application/octet-stream, with a Content-Length). "
+    "Either way the type is decided by the bytes, never by a header.",
     "content": {
         "multipart/form-data": {
             "schema": {
@@ -45,7 +51,10 @@ UPLOAD_BODY_SCHEMA: dict[str, Any] = {
                 "required": ["file"],
                 "properties": {"file": {"type": "string", "format": "binary"}},
             }
-        }
+        },
+        **{
+            media: {"schema": {"type": "string", "format": "binary"}} for media in RAW_CONTENT_TYPES
+        },
     },
 }
 
@@ -97,17 +106,20 @@ def _commit(state: ApiState, job_id: uuid.UUID, user_id: int, stored: StoredUplo
     status_code=202,
     response_model=UploadOut,
     openapi_extra={"requestBody": UPLOAD_BODY_SCHEMA},
-    responses=responses(400, 401, 413, 415, 422, 503),
+    responses=responses(400, 401, 411, 413, 415, 422, 503),
 )
 async def upload_image(request: Request, user: CurrentUser, state: State) -> JSONResponse:
-    """Upload a JPEG, PNG or WebP image (multipart field `file`) for processing."""
+    """Upload a JPEG, PNG or WebP image for processing: the multipart field `file`, or the
+    raw body (Content-Type image/jpeg, image/png, image/webp or application/octet-stream,
+    Content-Length required: 411 without)."""
     job_id = uuid.uuid4()
     limit = state.settings.upload_max_bytes
     assert state.upload_slots is not None
     counter = state.metrics.upload_bytes.labels("received")
     async with state.upload_slots:
         try:
-            stored = await stream_upload(
+            receive = stream_raw_upload if is_raw_upload(request) else stream_upload
+            stored = await receive(
                 request,
                 state.upload_storage,
                 limit=limit,

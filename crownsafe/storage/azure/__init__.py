@@ -16,6 +16,12 @@ The only module that imports azure.storage.blob. Design points:
   stream is uploaded from its current position; the caller (the resilient layer) seeks it
   back before retrying. A non-seekable stream that fails after bytes were consumed raises
   `NonRetryableUploadError`, so nobody retries with a partial body.
+- A non-seekable stream with a known `length` (up to `MAX_STREAMED_BLOCK_BYTES`) is sent
+  as ONE Put Block whose body is read while it is sent, then Put Block List (content
+  settings, metadata, If-None-Match: * for overwrite=False). `upload_blob` would read a
+  stream under its single-put size whole into memory, and cut a longer one into blocks.
+  A stream shorter or longer than `length` raises `UploadLengthMismatchError` before the
+  commit: the staged block is never committed, so no blob appears.
 - `download_to` and `iter_blob_chunks` stream in 4 MiB ranges. `download_blob` returns
   bytes anyway, so it reads up to 32 MiB in its first GET (the SDK's default) through a
   second container client that shares the first one's transport (connection pool):
@@ -38,8 +44,10 @@ from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from azure.core import MatchConditions
 from azure.core.exceptions import AzureError
 from azure.storage.blob import (
+    BlobBlock,
     BlobProperties,
     BlobSasPermissions,
     BlobServiceClient,
@@ -59,7 +67,9 @@ from crownsafe.errors import (
     StorageAuthError,
     StorageConfigError,
     StorageError,
+    UploadLengthMismatchError,
 )
+from crownsafe.storage._guards import ExactLengthReader
 from crownsafe.storage.azure._auth import (
     AzureAuth,
     UserDelegationKeyCache,
@@ -102,12 +112,18 @@ __all__ = ["AzureBlobStorageClient", "CorrelationIdPolicy", "parse_connection_st
 
 ClientT = TypeVar("ClientT", BlobServiceClient, ContainerClient)
 
+MAX_STREAMED_BLOCK_BYTES = 4000 * MiB
+"""The service's largest block (API version 2019-12-12 on): a known-length stream up to
+this is one streamed Put Block; a longer one goes through `upload_blob` in blocks."""
+_STREAM_BLOCK_ID = "crownsafe-0000000"
+
 _CALLER_MISTAKES = (
     BlobConflictError,
     BlobNotFoundError,
     StorageAuthError,
     InvalidBlobNameError,
     InvalidMetadataError,
+    UploadLengthMismatchError,
 )
 
 
@@ -255,8 +271,14 @@ class AzureBlobStorageClient(ClosingContextManager):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
+        *,
+        length: int | None = None,
     ) -> str:
+        """Store `data`; with `length` a non-seekable stream goes up as one streamed block
+        (see the module docstring) and must hold exactly `length` bytes."""
         name = validate_blob_name(blob_name)
+        if length is not None and length < 0:
+            raise ValueError(f"length must be >= 0, got {length}")
         options: dict[str, Any] = {
             "overwrite": overwrite,
             "metadata": validate_metadata(metadata) or None,
@@ -267,14 +289,19 @@ class AzureBlobStorageClient(ClosingContextManager):
             options["content_settings"] = ContentSettings(content_type=content_type)
         if isinstance(data, str | os.PathLike):
             with open(os.fspath(data), "rb") as file:
-                self._put(name, file, os.fstat(file.fileno()).st_size, options)
+                size = os.fstat(file.fileno()).st_size
+                _check_length(name, size, length)
+                self._put(name, file, size, options)
         elif isinstance(data, bytes):
+            _check_length(name, len(data), length)
             self._put(name, data, len(data), options)
         elif isinstance(data, bytearray | memoryview):
             reader = BufferReader(data)
-            self._put(name, reader, reader.seek(0, io.SEEK_END) - reader.seek(0), options)
+            size = reader.seek(0, io.SEEK_END) - reader.seek(0)
+            _check_length(name, size, length)
+            self._put(name, reader, size, options)
         elif hasattr(data, "read"):
-            self._put_stream(name, cast(IO[bytes], data), options)
+            self._put_stream(name, cast(IO[bytes], data), options, length)
         else:
             raise TypeError(
                 f"upload_file takes bytes, a path or a binary stream, not {type(data).__name__}"
@@ -285,14 +312,35 @@ class AzureBlobStorageClient(ClosingContextManager):
         with self._mapped("upload_file", name):
             self._container.get_blob_client(name).upload_blob(body, length=length, **options)
 
-    def _put_stream(self, name: str, stream: IO[bytes], options: dict[str, Any]) -> None:
+    def _put_stream(
+        self, name: str, stream: IO[bytes], options: dict[str, Any], length: int | None
+    ) -> None:
         seekable = getattr(stream, "seekable", None)
         if callable(seekable) and seekable():
-            self._put(name, stream, remaining_length(stream), options)
+            size = remaining_length(stream)
+            if size is not None:
+                _check_length(name, size, length)
+            self._put(name, stream, size if size is not None else length, options)
             return
-        counter = CountingReader(stream)
+        exact = None
+        if length is not None:
+            exact = ExactLengthReader(
+                cast(BinaryIO, stream), length, backend="azure", blob_name=name
+            )
+        counter = CountingReader(cast(IO[bytes], exact) if exact is not None else stream)
         try:
-            self._put(name, counter, None, options)
+            try:
+                if exact is None or exact.length > MAX_STREAMED_BLOCK_BYTES:
+                    self._put(name, counter, length, options)
+                elif exact.length == 0:
+                    exact.check_empty()
+                    self._put(name, b"", 0, options)
+                else:
+                    self._put_block(name, counter, exact.length, options)
+            except BaseException:
+                if exact is not None and exact.failure is not None:
+                    raise exact.failure from None  # the SDK wrapped it in a connection error
+                raise
         except StorageError as err:
             if counter.consumed == 0 or isinstance(err, _CALLER_MISTAKES):
                 raise
@@ -306,6 +354,21 @@ class AzureBlobStorageClient(ClosingContextManager):
                 error_code=err.error_code,
                 request_id=err.request_id,
             ) from err
+
+    def _put_block(self, name: str, body: Any, length: int, options: dict[str, Any]) -> None:
+        """One Put Block streamed from `body`, then Put Block List with upload_file's options."""
+        commit: dict[str, Any] = {
+            "metadata": options["metadata"],
+            "content_settings": options.get("content_settings"),
+        }
+        if not options["overwrite"]:
+            commit["match_condition"] = MatchConditions.IfMissing
+        blob = self._container.get_blob_client(name)
+        with self._mapped("upload_file", name):
+            blob.stage_block(_STREAM_BLOCK_ID, body, length=length, **self._call_options())
+            blob.commit_block_list(
+                [BlobBlock(block_id=_STREAM_BLOCK_ID)], **commit, **self._call_options()
+            )
 
     def download_blob(self, blob_name: str) -> bytes:
         name = validate_blob_name(blob_name)
@@ -488,3 +551,14 @@ class AzureBlobStorageClient(ClosingContextManager):
             close = getattr(credential, "close", None)
             if callable(close):
                 close()
+
+
+def _check_length(name: str, size: int, length: int | None) -> None:
+    """Data of a known size with a declared `length`: they must agree (nothing sent)."""
+    if length is not None and length != size:
+        raise UploadLengthMismatchError(
+            f"the data holds {size} bytes, not the declared length {length}; nothing was stored",
+            backend="azure",
+            operation="upload_file",
+            blob_name=name,
+        )

@@ -112,6 +112,29 @@ def _add_correlation_header(request: Any, **_: Any) -> None:
         request.headers[CORRELATION_HEADER_S3] = correlation_id
 
 
+def _checksum_in_trailer(context: dict[str, Any], **_: Any) -> None:
+    """botocore `before-call` hook of the streaming client: the request checksum goes in
+    an aws-chunked trailer (botocore only chooses that over https by itself)."""
+    algorithm = context.get("checksum", {}).get("request_algorithm")
+    if isinstance(algorithm, dict) and algorithm.get("in") == "header":
+        algorithm["in"] = "trailer"
+
+
+_SEND_BLOCK_BYTES = 256 * 1024
+
+
+def _large_send_blocks(client: Any) -> None:
+    """Let urllib3 read the streaming client's request bodies in 256 KiB blocks (16 KiB by
+    default). botocore's aws-chunked wrapper slices its 1 MiB chunk once per read: at
+    16 KiB that copied ~32x the body (py-spy: the app's largest cost on a 10 MiB PUT).
+    Best effort: botocore's pool manager is private; without it nothing changes."""
+    manager = getattr(getattr(getattr(client, "_endpoint", None), "http_session", None),
+                      "_manager", None)  # fmt: skip
+    pool_kw = getattr(manager, "connection_pool_kw", None)
+    if isinstance(pool_kw, dict):
+        pool_kw["blocksize"] = _SEND_BLOCK_BYTES
+
+
 def _plain_endpoint(endpoint_url: str | None) -> str | None:
     """The endpoint without any user:password part (for repr and URLs)."""
     if not endpoint_url:
@@ -198,9 +221,59 @@ class S3StorageClient(ClosingContextManager):
         self._client.meta.events.register(
             "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
         )
-        self._uploader = Uploader(
-            ClientUploadTransport(self._client, self.container_name, self._sdk), limits
+        streaming_s3: Any = {"payload_signing_enabled": False}
+        if self.endpoint_url:
+            streaming_s3["addressing_style"] = "path"
+        self._stream_config = config.merge(
+            Config(s3=streaming_s3, request_checksum_calculation="when_supported")
         )
+        self._stream_credentials = (key_id, self._secret)
+        self._streaming: S3Client | None = None
+        self._streaming_lock = threading.Lock()
+        self._uploader = Uploader(
+            ClientUploadTransport(
+                self._client, self.container_name, self._sdk, self._streaming_client
+            ),
+            limits,
+        )
+
+    def _streaming_client(self) -> S3Client:
+        """The client of streamed PUTs (a non-seekable body of known length), built on
+        first use.
+
+        A body read while it is sent can be neither hashed for SigV4 (over http botocore
+        signs the payload: it reads the stream and seeks back) nor checksummed in a header
+        (that too reads it first). So this client signs the headers only
+        (`payload_signing_enabled=False`) and sends the body aws-chunked with its CRC32 in
+        a trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`), what botocore does by itself
+        over https; `_checksum_in_trailer` asks for it over http too (the emulators). The
+        trailer is computed while the body streams and is what makes a cut-short body
+        fail: the service never sees the last chunk and trailer, so it stores nothing
+        (LocalStack stores a cut plain PutObject). Used for PutObject and UploadPart (see
+        `crownsafe.storage.s3._upload`); every other request keeps the default client.
+        Same timeouts, one attempt, correlation id.
+        """
+        with self._streaming_lock:
+            if self._streaming is None:
+                key_id, secret = self._stream_credentials
+                try:
+                    client = _new_client(
+                        self.region, self.endpoint_url, key_id, secret, self._stream_config
+                    )
+                except SDK_ERRORS as exc:
+                    raise map_s3_error(exc, operation="connect", secrets=(self._secret,)) from exc
+                client.meta.events.register(
+                    "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
+                )
+                _large_send_blocks(client)
+                for operation in ("PutObject", "UploadPart"):
+                    client.meta.events.register(
+                        f"before-call.s3.{operation}",
+                        _checksum_in_trailer,
+                        unique_id=f"crownsafe-trailer-{operation}",
+                    )
+                self._streaming = client
+            return self._streaming
 
     def __repr__(self) -> str:
         return (
@@ -210,6 +283,9 @@ class S3StorageClient(ClosingContextManager):
 
     def close(self) -> None:
         self._client.close()
+        with self._streaming_lock:
+            if self._streaming is not None:
+                self._streaming.close()
 
     @contextmanager
     def _sdk(self, operation: str, blob_name: str | None = None) -> Iterator[None]:
@@ -235,9 +311,14 @@ class S3StorageClient(ClosingContextManager):
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
+        *,
+        length: int | None = None,
     ) -> str:
         """Store `data` (bytes, a path, or a binary stream) under `blob_name`; return its URL.
 
+        With `length` a non-seekable stream up to `multipart_threshold` is sent in ONE
+        streamed PutObject (CRC32 trailer: see `_streaming_client`); a stream shorter or
+        longer than `length` raises `UploadLengthMismatchError` and nothing is stored.
         A non-seekable stream that fails after some of it was read raises
         `NonRetryableUploadError` (for transient failures) since it cannot be sent again.
         """
@@ -248,7 +329,7 @@ class S3StorageClient(ClosingContextManager):
         }
         if not overwrite:
             extra["IfNoneMatch"] = "*"
-        self._uploader.upload(key, data, extra)
+        self._uploader.upload(key, data, extra, length)
         return self.get_blob_url(key)
 
     # downloads

@@ -13,6 +13,20 @@ creates (this module imports neither boto3 nor botocore).
   non-seekable stream is read into at most `max_concurrency` reusable part buffers.
   Any failure aborts the upload, so no partial object ever becomes visible;
 - `IfNoneMatch: "*"` (overwrite=False) goes on the PUT or on the complete request;
+- a non-seekable stream with a known `length` up to `multipart_threshold`: ONE data
+  request that streams the body as it is read (no part buffers), so it overlaps with
+  producing the bytes (the API's raw upload). Exactly `length` bytes or
+  `UploadLengthMismatchError`, and a body cut short must store nothing:
+  - overwrite=False: one PutObject (`UploadTransport.put_stream`) sent aws-chunked with a
+    CRC32 trailer (see `S3StorageClient._streaming_client`): a cut body never gets its
+    last chunk and trailer, so the service stores nothing. A plain PutObject would not
+    do: LocalStack stores a cut one (1.5 of a declared 3 MiB, connection closed: a
+    1.5 MiB object appeared within 1 s);
+  - overwrite=True: create, one streamed part (`upload_part_stream`), complete. An
+    aborted streamed PutObject over an existing object left LocalStack's copy broken
+    (its GET answered 2048 bytes declared, 0 sent, for good); an upload that is never
+    completed does not touch the existing object on any service.
+  Longer streams go multipart in buffered parts as above, checked the same way;
 - a non-seekable stream that fails transiently after bytes were read from it raises
   `NonRetryableUploadError`: retrying would send a partial body. A seekable stream is
   put back at its start position on failure, so the caller can retry.
@@ -35,7 +49,9 @@ from crownsafe.errors import (
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
+    UploadLengthMismatchError,
 )
+from crownsafe.storage._guards import ExactLengthReader
 from crownsafe.storage.base import UploadData
 from crownsafe.storage.s3._parts import (
     MAX_PARTS,
@@ -57,6 +73,8 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 SdkGuard = Callable[[str, str | None], AbstractContextManager[None]]
 Body = bytes | BinaryIO | PartBody
+_STREAM_CHECKSUM = {"ChecksumAlgorithm": "CRC32"}
+"""A streamed part carries its CRC32 (in a trailer), so its upload is created with it."""
 _CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
 
 
@@ -66,6 +84,20 @@ class UploadTransport(Protocol):
     def put(
         self, key: str, body: Body, extra: Mapping[str, Any], content_length: int | None = None
     ) -> None: ...
+
+    def put_stream(
+        self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
+    ) -> None:
+        """One PUT of exactly `content_length` bytes read from a non-seekable `body` while
+        the request is sent (nothing buffered; a CRC32 trailer ends the body)."""
+        ...
+
+    def upload_part_stream(
+        self, key: str, upload_id: str, number: int, body: BinaryIO, content_length: int
+    ) -> dict[str, Any]:
+        """Send one part of exactly `content_length` bytes read from a non-seekable `body`
+        while the request is sent (nothing buffered; a CRC32 trailer ends the body)."""
+        ...
 
     def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str: ...
 
@@ -103,10 +135,20 @@ class Uploader:
         self._transport = transport
         self._limits = limits
 
-    def upload(self, key: str, data: UploadData, extra: Mapping[str, Any]) -> None:
-        """Upload `data` (bytes, a path or a binary stream); `extra` holds the PUT's fields."""
+    def upload(
+        self, key: str, data: UploadData, extra: Mapping[str, Any], length: int | None = None
+    ) -> None:
+        """Upload `data` (bytes, a path or a binary stream); `extra` holds the PUT's fields.
+
+        `length`, when given, is the number of bytes `data` holds (from a stream's current
+        position): a non-seekable stream is then sent in one streamed PUT (up to
+        `multipart_threshold`); for other data it is checked before anything is sent.
+        """
+        if length is not None and length < 0:
+            raise ValueError(f"length must be >= 0, got {length}")
         if isinstance(data, bytes | bytearray | memoryview):
             view = memoryview(data).cast("B")
+            _check_length(key, len(view), length)
             if len(view) <= self._limits.multipart_threshold:
                 self._transport.put(key, data if isinstance(data, bytes) else bytes(view), extra)
             else:
@@ -114,14 +156,17 @@ class Uploader:
                 self._multipart(key, bytes_parts(view, part_size), extra)
         elif isinstance(data, str | os.PathLike):
             with open(data, "rb") as file:
-                self._upload_seekable(key, file, 0, os.fstat(file.fileno()).st_size, extra)
+                size = os.fstat(file.fileno()).st_size
+                _check_length(key, size, length)
+                self._upload_seekable(key, file, 0, size, extra)
         elif callable(getattr(data, "read", None)):
             start = _position(data)
             if start is None:
-                self._upload_unseekable(key, data, extra)
+                self._upload_unseekable(key, data, extra, length)
                 return
             size = data.seek(0, os.SEEK_END) - start
             data.seek(start)
+            _check_length(key, size, length)
             try:
                 self._upload_seekable(key, data, start, size, extra)
             except BaseException:
@@ -141,18 +186,20 @@ class Uploader:
         part_size = plan_part_size(size, self._limits.part_size)
         self._multipart(key, region_parts(stream_reader(stream, start), size, part_size), extra)
 
-    def _upload_unseekable(self, key: str, stream: BinaryIO, extra: Mapping[str, Any]) -> None:
-        counter = _CountingReader(stream)
-        part_size = self._limits.part_size
+    def _upload_unseekable(
+        self, key: str, stream: BinaryIO, extra: Mapping[str, Any], length: int | None = None
+    ) -> None:
+        exact = None
+        if length is not None:
+            exact = ExactLengthReader(stream, length, backend="s3", blob_name=key)
+        counter = _CountingReader(cast(BinaryIO, exact) if exact is not None else stream)
         try:
-            parts = buffered_parts(counter, part_size)
-            first = next(parts, None)
-            if first is None:
-                self._transport.put(key, b"", extra)
-            elif len(first) < part_size and len(first) <= self._limits.multipart_threshold:
-                self._transport.put(key, first, extra, content_length=len(first))
-            else:
-                self._multipart(key, chain([first], parts), extra)
+            try:
+                self._send_unseekable(key, counter, extra, exact)
+            except BaseException:
+                if exact is not None and exact.failure is not None:
+                    raise exact.failure from None  # the SDK wrapped it in a connection error
+                raise
         except (StorageThrottledError, StorageUnavailableError) as exc:
             if not counter.consumed:
                 raise
@@ -166,6 +213,44 @@ class Uploader:
                 error_code=exc.error_code,
                 request_id=exc.request_id,
             ) from exc
+
+    def _send_unseekable(
+        self,
+        key: str,
+        counter: _CountingReader,
+        extra: Mapping[str, Any],
+        exact: ExactLengthReader | None,
+    ) -> None:
+        if exact is not None and exact.length <= self._limits.multipart_threshold:
+            if exact.length == 0:
+                exact.check_empty()
+                self._transport.put(key, b"", extra)
+            else:
+                self._streamed(key, cast(BinaryIO, counter), exact.length, extra)
+            return
+        part_size = self._limits.part_size
+        parts = buffered_parts(counter, part_size)
+        first = next(parts, None)
+        if first is None:
+            self._transport.put(key, b"", extra)
+        elif len(first) < part_size and len(first) <= self._limits.multipart_threshold:
+            self._transport.put(key, first, extra, content_length=len(first))
+        else:
+            self._multipart(key, chain([first], parts), extra)
+
+    def _streamed(self, key: str, body: BinaryIO, length: int, extra: Mapping[str, Any]) -> None:
+        """One streamed PUT for a new object; one streamed part for an overwrite."""
+        if_none_match = extra.get("IfNoneMatch")
+        if if_none_match:
+            self._transport.put_stream(key, body, extra, length)
+            return
+        upload_id = self._transport.create_multipart(key, {**extra, **_STREAM_CHECKSUM})
+        try:
+            part = self._transport.upload_part_stream(key, upload_id, 1, body, length)
+            self._transport.complete_multipart(key, upload_id, [part], None)
+        except BaseException:
+            self._transport.abort_multipart(key, upload_id)
+            raise
 
     def _multipart(self, key: str, parts: Iterable[PartBody], extra: Mapping[str, Any]) -> None:
         if_none_match = extra.get("IfNoneMatch")
@@ -226,6 +311,17 @@ class Uploader:
             body.release()
 
 
+def _check_length(key: str, size: int, length: int | None) -> None:
+    """Data of a known size with a declared `length`: they must agree (nothing sent)."""
+    if length is not None and length != size:
+        raise UploadLengthMismatchError(
+            f"the data holds {size} bytes, not the declared length {length}; nothing was stored",
+            backend="s3",
+            operation="upload_file",
+            blob_name=key,
+        )
+
+
 def _position(stream: BinaryIO) -> int | None:
     """The stream's position if it can seek, else None."""
     try:
@@ -266,8 +362,15 @@ class ClientUploadTransport:
     typed errors.
     """
 
-    def __init__(self, client: S3Client, bucket: str, sdk: SdkGuard) -> None:
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        sdk: SdkGuard,
+        stream_client: Callable[[], S3Client] | None = None,
+    ) -> None:
         self._client = client
+        self._stream_client = stream_client or (lambda: client)
         self._bucket = bucket
         self._sdk = sdk
         calculation = getattr(self._client.meta.config, "request_checksum_calculation", None)
@@ -287,10 +390,42 @@ class ClientUploadTransport:
                 Bucket=self._bucket, Key=key, Body=cast(Any, body), **extra, **sized
             )
 
+    def put_stream(
+        self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
+    ) -> None:
+        """On the streaming client (unsigned payload, CRC32 trailer: `S3StorageClient`)."""
+        with self._sdk("upload_file", key):
+            self._stream_client().put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=cast(Any, body),
+                ContentLength=content_length,
+                **extra,
+            )
+
+    def upload_part_stream(
+        self, key: str, upload_id: str, number: int, body: BinaryIO, content_length: int
+    ) -> dict[str, Any]:
+        """On the streaming client (unsigned payload, CRC32 trailer: `S3StorageClient`)."""
+        with self._sdk("upload_file", key):
+            response = self._stream_client().upload_part(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=cast(Any, body),
+                ContentLength=content_length,
+                **_STREAM_CHECKSUM,  # type: ignore[arg-type]
+            )
+            part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
+        sent: Mapping[str, Any] = response
+        part.update({name: sent[name] for name in _CHECKSUM_KEYS if name in sent})
+        return part
+
     def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str:
         with self._sdk("upload_file", key):
             created = self._client.create_multipart_upload(
-                Bucket=self._bucket, Key=key, **extra, **self._checksum
+                Bucket=self._bucket, Key=key, **{**extra, **self._checksum}
             )
             return created["UploadId"]
 

@@ -245,8 +245,10 @@ def api_table(results: list[ApiBenchResult]) -> Table:
         "MiB, /health p99 <100 ms), share-link resolution beside /health",
         ["Benchmark", "Backend", "Measured", "Goal", "Result"],
     )
-    for r in sorted(results, key=lambda r: (r.test, r.size_bytes or 0, r.backend)):
+    for r in sorted(results, key=lambda r: (r.test, r.size_bytes or 0, r.mode or "", r.backend)):
         size = f" {lb.size_label(r.size_bytes)}" if r.size_bytes else ""
+        if r.mode:
+            size += f" ({r.mode})"
         if r.test == "upload_vs_direct":
             measured = f"{fmt(r.api_mb_s)} vs {fmt(r.direct_mb_s)} MB/s = {fmt(r.ratio)}x"
             goal = f">= {fmt(r.goal_ratio)}x"

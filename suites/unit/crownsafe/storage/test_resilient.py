@@ -59,6 +59,8 @@ class FakeStorage:
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
         overwrite: bool = True,
+        *,
+        length: int | None = None,
     ) -> str:
         self.calls["upload_file"] = self.calls.get("upload_file", 0) + 1
         body = data if isinstance(data, bytes) else data.read()
