@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 from pathlib import Path, PurePosixPath
+from types import FrameType
 from typing import Any, cast
 
 import pytest
@@ -32,6 +35,7 @@ __all__ = [
     "provision_mode",
     "run_dir_of",
     "selected_backends",
+    "stop_on_sigterm",
     "suite_of",
 ]
 
@@ -92,8 +96,28 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signal.Signals(signum).name}")
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (a cancelled CI job, `timeout`, `kill`) ends the run as Ctrl-C does.
+
+    By default SIGTERM kills pytest at once: no teardown runs and the emulators, PostgreSQL
+    and Redis it started outlive it. As a KeyboardInterrupt, pytest stops the test, runs
+    the session's finalizers (which stop every service by PID) and reports as interrupted.
+    Installed in the controller and in each xdist worker; a handler someone else set is
+    left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     selected_backends(config)
+    stop_on_sigterm()
     if _is_worker(config):
         return
     config.pluginmanager.register(ResultRecorder(config), "crownsafe-result-recorder")
