@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import io
 import socket
-import time
 from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, func, pool, select
 
 from crownsafe.db.models import ImageJob
 from harness.fixtures.api import ApiStack
 
-from .helpers import assert_error, fetch, image, large_jpeg, wait_for_job
+from .helpers import NotYet, assert_error, fetch, image, large_jpeg, poll, wait_for_job
 
 MB = 1024 * 1024
 
@@ -148,18 +148,46 @@ def test_raw_upload_of_non_image_bytes_is_415(api_stack: ApiStack) -> None:
     assert _rows(api_stack, 225) == 0
 
 
+def _metric(stack: ApiStack, name: str, outcome: str) -> float:
+    """One sample of the app's /metrics (0 when it was never incremented)."""
+    response = stack.client(user_id=226).get("/metrics")
+    assert response.status_code == 200, response.text
+    text = response.text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels.get("outcome") == outcome:
+                return float(sample.value)
+    return 0.0
+
+
 @pytest.mark.parametrize("sent", [100_000, 3 * MB], ids=["small", "streamed"])
 def test_raw_body_shorter_than_declared_stores_nothing(api_stack: ApiStack, sent: int) -> None:
-    """The client declares 5 MB, sends part of it and goes away: no blob, no row."""
+    """The client declares 5 MB, sends part of it and goes away: no blob, no row.
+
+    Waits on the app's own counters, not on time: the connection is closed once the app
+    has taken in every byte sent (for the streamed case its storage request is running),
+    and the blob is looked for once the app counted the upload as failed (the route counts
+    it after the storage call ended, so a late commit would already be there).
+    """
     declared = 5 * MB
+    received = _metric(api_stack, "crownsafe_upload_bytes_total", "received")
+    invalid = _metric(api_stack, "crownsafe_uploads_total", "invalid")
     head = f"Content-Type: image/jpeg\r\nContent-Length: {declared}\r\n"
     sock, _ = _raw_request(api_stack, 226, head, large_jpeg(declared)[:sent])
-    time.sleep(0.5)  # let the server receive and start the storage request
+
+    def taken_in() -> None:
+        got = _metric(api_stack, "crownsafe_upload_bytes_total", "received") - received
+        if got < sent:
+            raise NotYet(f"the app has taken in {got:.0f} of {sent} bytes")
+
+    poll(taken_in, timeout=30)
     sock.close()
-    health = api_stack.client().get("/health")  # the server is still fine afterwards
-    assert health.status_code in (200, 503)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:  # give a (wrong) late commit the chance to appear
-        assert api_stack.storage.list_blobs(prefix="uploads/226/") == []
-        time.sleep(0.5)
+
+    def ended() -> None:
+        if _metric(api_stack, "crownsafe_uploads_total", "invalid") <= invalid:
+            raise NotYet("the app has not ended the upload yet")
+
+    poll(ended, timeout=30)
+    assert api_stack.client().get("/health").status_code in (200, 503)  # still serving
+    assert api_stack.storage.list_blobs(prefix="uploads/226/") == []
     assert _rows(api_stack, 226) == 0
