@@ -1,6 +1,6 @@
 """`S3StorageClient`: the storage contract on Amazon S3 (and S3-compatible services) via boto3.
 
-The only module importing boto3/botocore. What it promises beyond the protocol:
+With its private modules, the only code importing boto3/botocore. What it promises beyond the protocol:
 
 - One HTTP attempt per request (`total_max_attempts=1`): crownsafe's resilience layer owns
   retries. SigV4 everywhere (boto3 would presign with SigV2 otherwise). Path-style
@@ -12,6 +12,8 @@ The only module importing boto3/botocore. What it promises beyond the protocol:
   `multipart_threshold` bytes of known size, else our own multipart upload with at most
   `max_concurrency` parts in flight, aborted on any failure so no partial object ever
   becomes visible. `overwrite=False` is `If-None-Match: *` on the PUT or on the complete.
+  A non-seekable stream of known `length` is sent while it is read, by a second client
+  made for that (`crownsafe.storage.s3._streaming`: aws-chunked with a CRC32 trailer).
 - `delete_blob` keeps the protocol's not-found promise with a HEAD before the DELETE
   (S3's DELETE is idempotent). That costs one request, and an object deleted by someone
   else between the two requests still reports True. `create_container(exist_ok=False)`
@@ -64,6 +66,7 @@ from crownsafe.storage.naming import (
 from crownsafe.storage.s3._bucket import empty_bucket
 from crownsafe.storage.s3._errors import SDK_ERRORS, map_s3_error, raised_while_parsing
 from crownsafe.storage.s3._presign import object_url, presign_expiry_seconds, presign_method
+from crownsafe.storage.s3._streaming import LazyStreamingClient, streaming_config
 from crownsafe.storage.s3._upload import ClientUploadTransport, Uploader, UploadLimits
 
 if TYPE_CHECKING:
@@ -110,29 +113,6 @@ def _add_correlation_header(request: Any, **_: Any) -> None:
     correlation_id = get_correlation_id()
     if correlation_id and correlation_id.isascii() and correlation_id.isprintable():
         request.headers[CORRELATION_HEADER_S3] = correlation_id
-
-
-def _checksum_in_trailer(context: dict[str, Any], **_: Any) -> None:
-    """botocore `before-call` hook of the streaming client: the request checksum goes in
-    an aws-chunked trailer (botocore only chooses that over https by itself)."""
-    algorithm = context.get("checksum", {}).get("request_algorithm")
-    if isinstance(algorithm, dict) and algorithm.get("in") == "header":
-        algorithm["in"] = "trailer"
-
-
-_SEND_BLOCK_BYTES = 256 * 1024
-
-
-def _large_send_blocks(client: Any) -> None:
-    """Let urllib3 read the streaming client's request bodies in 256 KiB blocks (16 KiB by
-    default). botocore's aws-chunked wrapper slices its 1 MiB chunk once per read: at
-    16 KiB that copied ~32x the body (py-spy: the app's largest cost on a 10 MiB PUT).
-    Best effort: botocore's pool manager is private; without it nothing changes."""
-    manager = getattr(getattr(getattr(client, "_endpoint", None), "http_session", None),
-                      "_manager", None)  # fmt: skip
-    pool_kw = getattr(manager, "connection_pool_kw", None)
-    if isinstance(pool_kw, dict):
-        pool_kw["blocksize"] = _SEND_BLOCK_BYTES
 
 
 def _plain_endpoint(endpoint_url: str | None) -> str | None:
@@ -214,22 +194,11 @@ class S3StorageClient(ClosingContextManager):
             max_pool_connections=max(10, max_concurrency * 2),
             s3={"addressing_style": "path"} if self.endpoint_url else None,
         )
-        try:
-            self._client = _new_client(self.region, self.endpoint_url, key_id, self._secret, config)
-        except SDK_ERRORS as exc:
-            raise map_s3_error(exc, operation="connect", secrets=(self._secret,)) from exc
-        self._client.meta.events.register(
-            "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
+        self._client = self._build_client(key_id, self._secret, config)
+        stream_config = streaming_config(config, path_style=bool(self.endpoint_url))
+        self._streaming = LazyStreamingClient(
+            lambda: self._build_client(key_id, self._secret, stream_config)
         )
-        streaming_s3: Any = {"payload_signing_enabled": False}
-        if self.endpoint_url:
-            streaming_s3["addressing_style"] = "path"
-        self._stream_config = config.merge(
-            Config(s3=streaming_s3, request_checksum_calculation="when_supported")
-        )
-        self._stream_credentials = (key_id, self._secret)
-        self._streaming: S3Client | None = None
-        self._streaming_lock = threading.Lock()
         self._uploader = Uploader(
             ClientUploadTransport(
                 self._client, self.container_name, self._sdk, self._streaming_client
@@ -238,42 +207,19 @@ class S3StorageClient(ClosingContextManager):
         )
 
     def _streaming_client(self) -> S3Client:
-        """The client of streamed PUTs (a non-seekable body of known length), built on
-        first use.
+        """The client of streamed PUTs, built on first use (`crownsafe.storage.s3._streaming`)."""
+        return self._streaming.get()
 
-        A body read while it is sent can be neither hashed for SigV4 (over http botocore
-        signs the payload: it reads the stream and seeks back) nor checksummed in a header
-        (that too reads it first). So this client signs the headers only
-        (`payload_signing_enabled=False`) and sends the body aws-chunked with its CRC32 in
-        a trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`), what botocore does by itself
-        over https; `_checksum_in_trailer` asks for it over http too (the emulators). The
-        trailer is computed while the body streams and is what makes a cut-short body
-        fail: the service never sees the last chunk and trailer, so it stores nothing
-        (LocalStack stores a cut plain PutObject). Used for PutObject and UploadPart (see
-        `crownsafe.storage.s3._upload`); every other request keeps the default client.
-        Same timeouts, one attempt, correlation id.
-        """
-        with self._streaming_lock:
-            if self._streaming is None:
-                key_id, secret = self._stream_credentials
-                try:
-                    client = _new_client(
-                        self.region, self.endpoint_url, key_id, secret, self._stream_config
-                    )
-                except SDK_ERRORS as exc:
-                    raise map_s3_error(exc, operation="connect", secrets=(self._secret,)) from exc
-                client.meta.events.register(
-                    "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
-                )
-                _large_send_blocks(client)
-                for operation in ("PutObject", "UploadPart"):
-                    client.meta.events.register(
-                        f"before-call.s3.{operation}",
-                        _checksum_in_trailer,
-                        unique_id=f"crownsafe-trailer-{operation}",
-                    )
-                self._streaming = client
-            return self._streaming
+    def _build_client(self, key_id: str | None, secret: str | None, config: Config) -> S3Client:
+        """A client with `config`: one attempt, the correlation id on every request."""
+        try:
+            client = _new_client(self.region, self.endpoint_url, key_id, secret, config)
+        except SDK_ERRORS as exc:
+            raise map_s3_error(exc, operation="connect", secrets=(self._secret,)) from exc
+        client.meta.events.register(
+            "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
+        )
+        return client
 
     def __repr__(self) -> str:
         return (
@@ -283,9 +229,7 @@ class S3StorageClient(ClosingContextManager):
 
     def close(self) -> None:
         self._client.close()
-        with self._streaming_lock:
-            if self._streaming is not None:
-                self._streaming.close()
+        self._streaming.close()
 
     @contextmanager
     def _sdk(self, operation: str, blob_name: str | None = None) -> Iterator[None]:
@@ -317,8 +261,8 @@ class S3StorageClient(ClosingContextManager):
         """Store `data` (bytes, a path, or a binary stream) under `blob_name`; return its URL.
 
         With `length` a non-seekable stream up to `multipart_threshold` is sent in ONE
-        streamed PutObject (CRC32 trailer: see `_streaming_client`); a stream shorter or
-        longer than `length` raises `UploadLengthMismatchError` and nothing is stored.
+        streamed PutObject (CRC32 trailer: see `crownsafe.storage.s3._streaming`); a stream
+        shorter or longer than `length` raises `UploadLengthMismatchError`, nothing stored.
         A non-seekable stream that fails after some of it was read raises
         `NonRetryableUploadError` (for transient failures) since it cannot be sent again.
         """
