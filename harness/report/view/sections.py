@@ -279,6 +279,10 @@ def _cell_reason(cell: MatrixCell) -> str:
     return cell.detail
 
 
+SHARED_REASON_CELLS = 3
+"""From this many not-run cells with one reason, a target's reason is said once, in the note."""
+
+
 def compatibility_table(run: RunData) -> Table | None:
     """The compatibility matrix: each contract promise x each target that ran."""
     matrix = run.compatibility
@@ -295,6 +299,18 @@ def compatibility_table(run: RunData) -> Table | None:
             for t, totals in matrix.totals.items()
         ),
     )
+    # A reason every not-run cell of a target shares (its scope: "this target runs the
+    # security promises only") is said once, under the table, not in each of its cells.
+    shared: dict[str, str] = {}
+    for name in names:
+        reasons = [
+            _cell_reason(c) for c in matrix.cells if c.target == name and c.status == "not_run"
+        ]
+        if len(reasons) >= SHARED_REASON_CELLS and len(set(reasons)) == 1 and reasons[0]:
+            shared[name] = reasons[0]
+    if shared:
+        scopes = "; ".join(f"{name}: not run = {why}" for name, why in shared.items())
+        table.note = f"{table.note}. {scopes}" if table.note else scopes
     for promise, summary in matrix.promises.items():
         row: list[Cell | str] = [f"{promise}: {summary}" if summary else promise]
         for name in names:
@@ -302,7 +318,7 @@ def compatibility_table(run: RunData) -> Table | None:
             status = cell.status if cell else "not_run"
             reason = _cell_reason(cell) if cell else "no cell for this target in compatibility.json"
             shown = status.replace("_", " ")
-            if reason:
+            if reason and not (status == "not_run" and shared.get(name) == reason):
                 cut = reason[: CELL_REASON_SHOWN - 3].rstrip() + "..."
                 shown += f" ({reason if len(reason) <= CELL_REASON_SHOWN else cut})"
             row.append(Cell(shown, CELL_CLS[status], title=reason))

@@ -344,3 +344,21 @@ def test_a_not_run_or_broken_matrix_cell_shows_its_reason(tmp_path: Path) -> Non
         section
     )
     assert f'class="muted" title="{escape(unsafe)}">not run ({escape(unsafe)})<' in section
+
+
+def test_a_reason_every_not_run_cell_of_a_target_shares_is_said_once(tmp_path: Path) -> None:
+    """LocalStack runs the security promises only: from three such cells on, the reason is
+    in the table's note (and each cell's title), not repeated in every cell's text."""
+    run = golden(tmp_path, "full_pass")
+    data = json.loads((run / "compatibility.json").read_text())
+    template = [c for c in data["cells"] if c["promise"] == "test_roundtrip_bytes"]
+    scope = next(c["detail"] for c in template if c["status"] == "not_run")
+    for n in range(3):
+        promise = f"test_extra_{n}"
+        data["promises"][promise] = f"extra promise {n}"
+        data["cells"] += [{**c, "promise": promise} for c in template]
+    (run / "compatibility.json").write_text(json.dumps(data))
+    section = _section(render_run(run).read_text("utf-8"), "compatibility", "regressions")
+    assert f"s3:localstack: not run = {escape(scope)}" in section
+    assert f'class="muted" title="{escape(scope)}">not run<' in section
+    assert f">not run ({escape(scope)})<" not in section
