@@ -1,6 +1,7 @@
 """`S3StorageClient`: the storage contract on Amazon S3 (and S3-compatible services) via boto3.
 
-With its private modules, the only code importing boto3/botocore. What it promises beyond the protocol:
+With its private modules, the only code importing boto3/botocore. What it promises beyond
+the protocol:
 
 - One HTTP attempt per request (`total_max_attempts=1`): crownsafe's resilience layer owns
   retries. SigV4 everywhere (boto3 would presign with SigV2 otherwise). Path-style
