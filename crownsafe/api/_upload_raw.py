@@ -29,7 +29,8 @@ from crownsafe.api._upload_stream import (
     SINGLE_PUT_BYTES,
     StoredUpload,
     _primary,
-    _put,
+    abort_upload,
+    finish_upload,
 )
 from crownsafe.api.errors import ApiError
 from crownsafe.storage.base import StorageClient
@@ -132,18 +133,9 @@ async def stream_raw_upload(
                 if kind is None:
                     kind = _identify(head)
                     blob_name = name_for(kind)
-                if bridge is not None:
-                    await bridge.finish()
-                else:
-                    data, head = b"".join(head), []
-                    call = functools.partial(_put, storage, blob_name, kind, data, on_stored)
-                    del data
-                    await anyio.to_thread.run_sync(call)
+                await finish_upload(storage, blob_name, kind, head, bridge, on_stored)
             except BaseException as exc:
-                if bridge is not None:
-                    bridge.abort(str(exc) or type(exc).__name__)
-                if isinstance(exc, ApiError):
-                    group.cancel_scope.cancel()
+                abort_upload(exc, bridge, group.cancel_scope)
                 raise
     except BaseExceptionGroup as errors:
         raise _primary(errors) from None

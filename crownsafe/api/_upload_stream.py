@@ -31,7 +31,14 @@ from crownsafe.api.errors import ApiError
 from crownsafe.storage.base import StorageClient
 from crownsafe.visual.sniff import SNIFF_BYTES, ImageKind, sniff_image_type
 
-__all__ = ["FORM_OVERHEAD_BYTES", "StoredUpload", "UploadAbortedError", "stream_upload"]
+__all__ = [
+    "FORM_OVERHEAD_BYTES",
+    "StoredUpload",
+    "UploadAbortedError",
+    "abort_upload",
+    "finish_upload",
+    "stream_upload",
+]
 
 FORM_OVERHEAD_BYTES = 64 * 1024
 """Room for the multipart framing and small fields on top of the file size limit."""
@@ -174,18 +181,9 @@ async def stream_upload(
                 if kind is None:
                     identify()
                 assert kind is not None
-                if bridge is not None:
-                    await bridge.finish()
-                else:
-                    data, head = b"".join(head), []
-                    call = functools.partial(_put, storage, blob_name, kind, data, on_stored)
-                    del data
-                    await anyio.to_thread.run_sync(call)
+                await finish_upload(storage, blob_name, kind, head, bridge, on_stored)
             except BaseException as exc:
-                if bridge is not None:
-                    bridge.abort(str(exc) or type(exc).__name__)
-                if isinstance(exc, ApiError):
-                    group.cancel_scope.cancel()
+                abort_upload(exc, bridge, group.cancel_scope)
                 raise
     except BaseExceptionGroup as errors:
         raise _primary(errors) from None
@@ -194,6 +192,35 @@ async def stream_upload(
             bridge.close()
     assert kind is not None
     return StoredUpload(blob_name, kind, size)
+
+
+async def finish_upload(
+    storage: StorageClient,
+    name: str,
+    kind: ImageKind,
+    head: list[bytes],
+    bridge: StreamBridge | None,
+    on_stored: Callable[[StoredUpload], None],
+) -> None:
+    """The body is complete: let the streamed request end, or, when the file was small
+    enough to be collected (`head`), send it in one request from a worker thread."""
+    if bridge is not None:
+        await bridge.finish()
+        return
+    data = b"".join(head)
+    head.clear()  # the chunks go; only the joined copy lives on, in the call
+    call = functools.partial(_put, storage, name, kind, data, on_stored)
+    del data
+    await anyio.to_thread.run_sync(call)
+
+
+def abort_upload(exc: BaseException, bridge: StreamBridge | None, scope: anyio.CancelScope) -> None:
+    """Whatever failed: the storage request is aborted (it never commits a partial
+    object), and on our own error the task group's upload thread is cancelled too."""
+    if bridge is not None:
+        bridge.abort(str(exc) or type(exc).__name__)
+    if isinstance(exc, ApiError):
+        scope.cancel()
 
 
 def _put(

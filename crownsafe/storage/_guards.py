@@ -7,7 +7,7 @@ from typing import Any, BinaryIO
 
 from crownsafe.errors import UploadLengthMismatchError
 
-__all__ = ["ExactLengthReader", "ReadGuard", "WriteGuard", "is_seekable"]
+__all__ = ["ExactLengthReader", "ReadGuard", "WriteGuard", "check_length", "is_seekable"]
 
 
 class ReadGuard:
@@ -62,6 +62,17 @@ class WriteGuard:
 
     def flush(self) -> None:
         self._sink.flush()
+
+
+def check_length(backend: str, name: str, size: int, length: int | None) -> None:
+    """Data of a known size with a declared `length`: they must agree (nothing is sent)."""
+    if length is not None and length != size:
+        raise UploadLengthMismatchError(
+            f"the data holds {size} bytes, not the declared length {length}; nothing was stored",
+            backend=backend,
+            operation="upload_file",
+            blob_name=name,
+        )
 
 
 def is_seekable(stream: object) -> bool:

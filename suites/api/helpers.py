@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,17 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     if code is not None:
         assert error["code"] == code, error
     return error
+
+
+def read_response(sock: socket.socket, *, whole: bool = False) -> bytes:
+    """A raw HTTP response's head (`whole`: everything until the server closes)."""
+    response = b""
+    try:
+        while whole or b"\r\n\r\n" not in response:
+            data = sock.recv(65536)
+            if not data:
+                break
+            response += data
+    except ConnectionResetError:
+        pass
+    return response

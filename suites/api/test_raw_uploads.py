@@ -20,7 +20,16 @@ from sqlalchemy import create_engine, func, pool, select
 from crownsafe.db.models import ImageJob
 from harness.fixtures.api import ApiStack
 
-from .helpers import NotYet, assert_error, fetch, image, large_jpeg, poll, wait_for_job
+from .helpers import (
+    NotYet,
+    assert_error,
+    fetch,
+    image,
+    large_jpeg,
+    poll,
+    read_response,
+    wait_for_job,
+)
 
 MB = 1024 * 1024
 
@@ -54,20 +63,6 @@ def _raw_request(stack: ApiStack, user: int, head: str, body: bytes) -> tuple[so
         + body
     )
     return sock, len(body)
-
-
-def _response(sock: socket.socket, *, whole: bool = False) -> bytes:
-    """The response's head (`whole`: everything until the server closes)."""
-    response = b""
-    try:
-        while whole or b"\r\n\r\n" not in response:
-            data = sock.recv(65536)
-            if not data:
-                break
-            response += data
-    except ConnectionResetError:
-        pass
-    return response
 
 
 @pytest.mark.parametrize(
@@ -119,7 +114,7 @@ def test_raw_upload_without_content_length_is_411(api_stack: ApiStack) -> None:
         api_stack, 223, "Content-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n", wire
     )
     with sock:
-        response = _response(sock, whole=True)
+        response = read_response(sock, whole=True)
     assert response.startswith(b"HTTP/1.1 411"), response[:300]
     assert b"connection: close" in response.lower()
     assert b"needs a Content-Length" in response, response
@@ -132,7 +127,7 @@ def test_raw_declared_length_over_the_limit_is_413_before_reading(api_stack: Api
     head = f"Content-Type: image/jpeg\r\nContent-Length: {50 * MB}\r\n"
     sock, sent = _raw_request(api_stack, 224, head, b"\xff\xd8\xff\xe0" + b"\x00" * 60_000)
     with sock:
-        response = _response(sock)
+        response = read_response(sock)
     assert response.startswith(b"HTTP/1.1 413"), response[:300]
     assert sent < MB
     assert api_stack.storage.list_blobs(prefix="uploads/224/") == []

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from harness.fixtures.api import ApiStack
 
-from .helpers import assert_error, large_jpeg, upload
+from .helpers import assert_error, large_jpeg, read_response, upload
 
 MB = 1024 * 1024
 DECLARED = 50 * MB
@@ -58,15 +58,7 @@ def _send_until_answered(stack: ApiStack, user: int, *, chunked: bool) -> tuple[
                 break
             sent += len(piece)
         sock.settimeout(30)
-        response = b""
-        try:
-            while b"\r\n\r\n" not in response:
-                data = sock.recv(65536)
-                if not data:
-                    break
-                response += data
-        except ConnectionResetError:
-            pass
+        response = read_response(sock)
     return sent, response
 
 

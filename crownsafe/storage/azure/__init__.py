@@ -69,7 +69,7 @@ from crownsafe.errors import (
     StorageError,
     UploadLengthMismatchError,
 )
-from crownsafe.storage._guards import ExactLengthReader
+from crownsafe.storage._guards import ExactLengthReader, check_length
 from crownsafe.storage.azure._auth import (
     AzureAuth,
     UserDelegationKeyCache,
@@ -290,15 +290,15 @@ class AzureBlobStorageClient(ClosingContextManager):
         if isinstance(data, str | os.PathLike):
             with open(os.fspath(data), "rb") as file:
                 size = os.fstat(file.fileno()).st_size
-                _check_length(name, size, length)
+                check_length("azure", name, size, length)
                 self._put(name, file, size, options)
         elif isinstance(data, bytes):
-            _check_length(name, len(data), length)
+            check_length("azure", name, len(data), length)
             self._put(name, data, len(data), options)
         elif isinstance(data, bytearray | memoryview):
             reader = BufferReader(data)
             size = reader.seek(0, io.SEEK_END) - reader.seek(0)
-            _check_length(name, size, length)
+            check_length("azure", name, size, length)
             self._put(name, reader, size, options)
         elif hasattr(data, "read"):
             self._put_stream(name, cast(IO[bytes], data), options, length)
@@ -319,7 +319,7 @@ class AzureBlobStorageClient(ClosingContextManager):
         if callable(seekable) and seekable():
             size = remaining_length(stream)
             if size is not None:
-                _check_length(name, size, length)
+                check_length("azure", name, size, length)
             self._put(name, stream, size if size is not None else length, options)
             return
         exact = None
@@ -551,14 +551,3 @@ class AzureBlobStorageClient(ClosingContextManager):
             close = getattr(credential, "close", None)
             if callable(close):
                 close()
-
-
-def _check_length(name: str, size: int, length: int | None) -> None:
-    """Data of a known size with a declared `length`: they must agree (nothing sent)."""
-    if length is not None and length != size:
-        raise UploadLengthMismatchError(
-            f"the data holds {size} bytes, not the declared length {length}; nothing was stored",
-            backend="azure",
-            operation="upload_file",
-            blob_name=name,
-        )

@@ -49,9 +49,8 @@ from crownsafe.errors import (
     StorageError,
     StorageThrottledError,
     StorageUnavailableError,
-    UploadLengthMismatchError,
 )
-from crownsafe.storage._guards import ExactLengthReader
+from crownsafe.storage._guards import ExactLengthReader, check_length
 from crownsafe.storage.base import UploadData
 from crownsafe.storage.s3._parts import (
     MAX_PARTS,
@@ -148,7 +147,7 @@ class Uploader:
             raise ValueError(f"length must be >= 0, got {length}")
         if isinstance(data, bytes | bytearray | memoryview):
             view = memoryview(data).cast("B")
-            _check_length(key, len(view), length)
+            check_length("s3", key, len(view), length)
             if len(view) <= self._limits.multipart_threshold:
                 self._transport.put(key, data if isinstance(data, bytes) else bytes(view), extra)
             else:
@@ -157,7 +156,7 @@ class Uploader:
         elif isinstance(data, str | os.PathLike):
             with open(data, "rb") as file:
                 size = os.fstat(file.fileno()).st_size
-                _check_length(key, size, length)
+                check_length("s3", key, size, length)
                 self._upload_seekable(key, file, 0, size, extra)
         elif callable(getattr(data, "read", None)):
             start = _position(data)
@@ -166,7 +165,7 @@ class Uploader:
                 return
             size = data.seek(0, os.SEEK_END) - start
             data.seek(start)
-            _check_length(key, size, length)
+            check_length("s3", key, size, length)
             try:
                 self._upload_seekable(key, data, start, size, extra)
             except BaseException:
@@ -309,17 +308,6 @@ class Uploader:
             return self._transport.upload_part(key, upload_id, number, body)
         finally:
             body.release()
-
-
-def _check_length(key: str, size: int, length: int | None) -> None:
-    """Data of a known size with a declared `length`: they must agree (nothing sent)."""
-    if length is not None and length != size:
-        raise UploadLengthMismatchError(
-            f"the data holds {size} bytes, not the declared length {length}; nothing was stored",
-            backend="s3",
-            operation="upload_file",
-            blob_name=key,
-        )
 
 
 def _position(stream: BinaryIO) -> int | None:
