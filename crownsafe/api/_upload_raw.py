@@ -3,10 +3,10 @@
 `POST /uploads` with `Content-Type` image/jpeg, image/png, image/webp or
 application/octet-stream and a `Content-Length`. The length is known before the body, so
 a file of SINGLE_PUT_BYTES or more goes up in ONE streamed storage request
-(`upload_file(..., length=n)`: one Put Block + Put Block List on Azure, one streamed part
-on S3) that starts as soon as the first bytes identified the type, and overlaps with
-receiving the rest (through a `StreamBridge`). A smaller file is collected and sent as
-bytes in one request (retryable by the resilience layer).
+(`upload_file(..., length=n)`: one Put Block + Put Block List on Azure, one streamed
+PutObject with a CRC32 trailer on S3) that starts as soon as the first bytes identified
+the type, and overlaps with receiving the rest (through a `StreamBridge`). A smaller
+file is collected and sent as bytes in one request (retryable by the resilience layer).
 
 - no Content-Length: 411 (a chunked raw body is refused; multipart allows it);
 - Content-Length above the limit: 413 before anything is read (Connection: close);
@@ -26,20 +26,22 @@ from starlette.requests import ClientDisconnect, Request
 
 from crownsafe.api._bridge import StreamBridge
 from crownsafe.api._upload_stream import (
+    CLOSE,
     SINGLE_PUT_BYTES,
     StoredUpload,
-    _primary,
     abort_upload,
     finish_upload,
+    identify,
+    primary_error,
+    too_large,
 )
 from crownsafe.api.errors import ApiError
 from crownsafe.storage.base import StorageClient
-from crownsafe.visual.sniff import SNIFF_BYTES, ImageKind, sniff_image_type
+from crownsafe.visual.sniff import SNIFF_BYTES, ImageKind
 
 __all__ = ["RAW_CONTENT_TYPES", "is_raw_upload", "stream_raw_upload"]
 
 RAW_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "application/octet-stream")
-_CLOSE = {"Connection": "close"}
 
 
 def is_raw_upload(request: Request) -> bool:
@@ -55,28 +57,21 @@ def declared_length(request: Request, limit: int) -> int:
         raise ApiError(
             411,
             "a raw image upload needs a Content-Length (or send multipart/form-data)",
-            headers=_CLOSE,
+            headers=CLOSE,
         )
     if not declared.isdigit():
-        raise ApiError(400, "Content-Length is not a number", headers=_CLOSE)
+        raise ApiError(400, "Content-Length is not a number", headers=CLOSE)
     length = int(declared)
     if length > limit:
-        raise ApiError(413, f"the image is larger than the limit of {limit} bytes", headers=_CLOSE)
+        raise too_large(limit)
     return length
-
-
-def _identify(head: list[bytes]) -> ImageKind:
-    kind = sniff_image_type(b"".join(head)[:SNIFF_BYTES])
-    if kind is None:
-        raise ApiError(415, "the file is not a JPEG, PNG or WebP image")
-    return kind
 
 
 def _short_body(received: int, length: int) -> ApiError:
     return ApiError(
         400,
         f"the body ended after {received} of the {length} bytes of its Content-Length",
-        headers=_CLOSE,
+        headers=CLOSE,
     )
 
 
@@ -115,7 +110,7 @@ async def stream_raw_upload(
                             continue
                         head.append(chunk)
                         if kind is None and size >= min(SNIFF_BYTES, length):
-                            kind = _identify(head)
+                            kind = identify(head)
                             blob_name = name_for(kind)
                         if kind is not None and length >= SINGLE_PUT_BYTES:
                             bridge = StreamBridge()
@@ -131,14 +126,14 @@ async def stream_raw_upload(
                 if size < length:
                     raise _short_body(size, length)
                 if kind is None:
-                    kind = _identify(head)
+                    kind = identify(head)
                     blob_name = name_for(kind)
                 await finish_upload(storage, blob_name, kind, head, bridge, on_stored)
             except BaseException as exc:
                 abort_upload(exc, bridge, group.cancel_scope)
                 raise
     except BaseExceptionGroup as errors:
-        raise _primary(errors) from None
+        raise primary_error(errors) from None
     finally:
         if bridge is not None:
             bridge.close()

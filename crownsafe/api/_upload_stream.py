@@ -32,17 +32,22 @@ from crownsafe.storage.base import StorageClient
 from crownsafe.visual.sniff import SNIFF_BYTES, ImageKind, sniff_image_type
 
 __all__ = [
+    "CLOSE",
     "FORM_OVERHEAD_BYTES",
     "StoredUpload",
     "UploadAbortedError",
     "abort_upload",
     "finish_upload",
+    "identify",
+    "primary_error",
     "stream_upload",
+    "too_large",
 ]
 
 FORM_OVERHEAD_BYTES = 64 * 1024
 """Room for the multipart framing and small fields on top of the file size limit."""
-_CLOSE = {"Connection": "close"}
+CLOSE = {"Connection": "close"}
+"""Headers of an answer given before the body was read: the connection is not reused."""
 SINGLE_PUT_BYTES = 2 * 1024 * 1024
 """Files smaller than this are sent in one request; larger ones stream in blocks."""
 
@@ -77,8 +82,16 @@ class _FileTarget(BaseTarget):  # type: ignore[misc]
         return taken
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(413, f"the image is larger than the limit of {limit} bytes", headers=_CLOSE)
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, f"the image is larger than the limit of {limit} bytes", headers=CLOSE)
+
+
+def identify(head: list[bytes]) -> ImageKind:
+    """The image type of the first bytes (`head`): 415 when not JPEG, PNG or WebP."""
+    kind = sniff_image_type(b"".join(head)[:SNIFF_BYTES])
+    if kind is None:
+        raise ApiError(415, "the file is not a JPEG, PNG or WebP image")
+    return kind
 
 
 def _check_declared_length(request: Request, limit: int) -> None:
@@ -88,9 +101,9 @@ def _check_declared_length(request: Request, limit: int) -> None:
     try:
         length = int(declared)
     except ValueError:
-        raise ApiError(400, "Content-Length is not a number", headers=_CLOSE) from None
+        raise ApiError(400, "Content-Length is not a number", headers=CLOSE) from None
     if length > limit + FORM_OVERHEAD_BYTES:
-        raise _too_large(limit)
+        raise too_large(limit)
 
 
 def _parser(request: Request, target: _FileTarget) -> StreamingFormDataParser:
@@ -130,11 +143,9 @@ async def stream_upload(
     blob_name = ""
     bridge: StreamBridge | None = None
 
-    def identify() -> None:
+    def identify_head() -> None:
         nonlocal kind, blob_name
-        kind = sniff_image_type(b"".join(head)[:SNIFF_BYTES])
-        if kind is None:
-            raise ApiError(415, "the file is not a JPEG, PNG or WebP image")
+        kind = identify(head)
         blob_name = name_for(kind)
 
     try:
@@ -144,19 +155,19 @@ async def stream_upload(
                     async for chunk in request.stream():
                         total += len(chunk)
                         if total > limit + FORM_OVERHEAD_BYTES:
-                            raise _too_large(limit)
+                            raise too_large(limit)
                         parser.data_received(chunk)
                         for piece in target.take():
                             size += len(piece)
                             on_bytes(len(piece))
                             if size > limit:
-                                raise _too_large(limit)
+                                raise too_large(limit)
                             if bridge is not None:
                                 await bridge.feed(piece)
                                 continue
                             head.append(piece)
                             if kind is None and size >= SNIFF_BYTES:
-                                identify()
+                                identify_head()
                             if size >= SINGLE_PUT_BYTES:
                                 assert kind is not None
                                 bridge = StreamBridge()
@@ -179,14 +190,14 @@ async def stream_upload(
                 if not target.finished:
                     raise ApiError(422, "the multipart body ended before the file part did")
                 if kind is None:
-                    identify()
+                    identify_head()
                 assert kind is not None
                 await finish_upload(storage, blob_name, kind, head, bridge, on_stored)
             except BaseException as exc:
                 abort_upload(exc, bridge, group.cancel_scope)
                 raise
     except BaseExceptionGroup as errors:
-        raise _primary(errors) from None
+        raise primary_error(errors) from None
     finally:
         if bridge is not None:
             bridge.close()
@@ -255,7 +266,7 @@ def _leaves(error: BaseException) -> list[BaseException]:
     return [error]
 
 
-def _primary(errors: BaseExceptionGroup[BaseException]) -> BaseException:
+def primary_error(errors: BaseExceptionGroup[BaseException]) -> BaseException:
     """The error that explains the failure: ours first, then storage's, never the abort echo."""
     leaves = _leaves(errors)
     for wanted in (ApiError, Exception):

@@ -3,11 +3,20 @@ a retry knows whether a partial body was already sent (then it cannot retry) or 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from crownsafe.errors import UploadLengthMismatchError
 
-__all__ = ["ExactLengthReader", "ReadGuard", "WriteGuard", "check_length", "is_seekable"]
+__all__ = [
+    "ExactLengthReader",
+    "ReadGuard",
+    "WriteGuard",
+    "check_length",
+    "is_seekable",
+    "surface_failure",
+]
 
 
 class ReadGuard:
@@ -169,3 +178,16 @@ class ExactLengthReader:
 
     def seekable(self) -> bool:
         return False
+
+
+@contextmanager
+def surface_failure(reader: ExactLengthReader | None) -> Iterator[None]:
+    """Around the SDK call that reads `reader`: what the reader raised (a length mismatch,
+    the source stream's own error) is raised instead of the SDK's connection error that
+    wraps it."""
+    try:
+        yield
+    except BaseException:
+        if reader is not None and reader.failure is not None:
+            raise reader.failure from None
+        raise

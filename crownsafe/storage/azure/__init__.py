@@ -69,7 +69,7 @@ from crownsafe.errors import (
     StorageError,
     UploadLengthMismatchError,
 )
-from crownsafe.storage._guards import ExactLengthReader, check_length
+from crownsafe.storage._guards import ExactLengthReader, check_length, surface_failure
 from crownsafe.storage.azure._auth import (
     AzureAuth,
     UserDelegationKeyCache,
@@ -329,7 +329,7 @@ class AzureBlobStorageClient(ClosingContextManager):
             )
         counter = CountingReader(cast(IO[bytes], exact) if exact is not None else stream)
         try:
-            try:
+            with surface_failure(exact):
                 if exact is None or exact.length > MAX_STREAMED_BLOCK_BYTES:
                     self._put(name, counter, length, options)
                 elif exact.length == 0:
@@ -337,10 +337,6 @@ class AzureBlobStorageClient(ClosingContextManager):
                     self._put(name, b"", 0, options)
                 else:
                     self._put_block(name, counter, exact.length, options)
-            except BaseException:
-                if exact is not None and exact.failure is not None:
-                    raise exact.failure from None  # the SDK wrapped it in a connection error
-                raise
         except StorageError as err:
             if counter.consumed == 0 or isinstance(err, _CALLER_MISTAKES):
                 raise

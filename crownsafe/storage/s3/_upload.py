@@ -50,7 +50,7 @@ from crownsafe.errors import (
     StorageThrottledError,
     StorageUnavailableError,
 )
-from crownsafe.storage._guards import ExactLengthReader, check_length
+from crownsafe.storage._guards import ExactLengthReader, check_length, surface_failure
 from crownsafe.storage.base import UploadData
 from crownsafe.storage.s3._parts import (
     MAX_PARTS,
@@ -193,12 +193,8 @@ class Uploader:
             exact = ExactLengthReader(stream, length, backend="s3", blob_name=key)
         counter = _CountingReader(cast(BinaryIO, exact) if exact is not None else stream)
         try:
-            try:
+            with surface_failure(exact):
                 self._send_unseekable(key, counter, extra, exact)
-            except BaseException:
-                if exact is not None and exact.failure is not None:
-                    raise exact.failure from None  # the SDK wrapped it in a connection error
-                raise
         except (StorageThrottledError, StorageUnavailableError) as exc:
             if not counter.consumed:
                 raise
@@ -381,7 +377,7 @@ class ClientUploadTransport:
     def put_stream(
         self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
     ) -> None:
-        """On the streaming client (unsigned payload, CRC32 trailer: `S3StorageClient`)."""
+        """On the streaming client (`crownsafe.storage.s3._streaming`: CRC32 trailer)."""
         with self._sdk("upload_file", key):
             self._stream_client().put_object(
                 Bucket=self._bucket,
@@ -394,7 +390,7 @@ class ClientUploadTransport:
     def upload_part_stream(
         self, key: str, upload_id: str, number: int, body: BinaryIO, content_length: int
     ) -> dict[str, Any]:
-        """On the streaming client (unsigned payload, CRC32 trailer: `S3StorageClient`)."""
+        """On the streaming client (`crownsafe.storage.s3._streaming`: CRC32 trailer)."""
         with self._sdk("upload_file", key):
             response = self._stream_client().upload_part(
                 Bucket=self._bucket,

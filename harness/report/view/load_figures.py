@@ -5,7 +5,7 @@ with the table of the numbers behind it (`harness.report.view.load` builds the s
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markupsafe import Markup
 
@@ -13,7 +13,7 @@ from harness.report.labels import BACKEND_LABELS, fmt
 from harness.report.loadfindings import GENERATOR_LIMIT, LoadRunFindings
 from harness.report.view.model import Cell, Figure, Table
 from harness.report.view.svg import HLine, Series, line_chart, time_chart
-from harness.runfolder.load import LoadRun, ResourceSeries
+from harness.runfolder.load import LoadRun, ResourceSample, ResourceSeries
 
 __all__ = [
     "history_figures",
@@ -160,6 +160,21 @@ def role_series(run: LoadRun, role: str) -> ResourceSeries | None:
     return next((r for r in run.resources if r.role == role), None)
 
 
+def _per_role(
+    run: LoadRun, value: Callable[[ResourceSample], float], skip: str | None = None
+) -> list[Series]:
+    """One line per sampled process role (the worker dashed), `value` over time."""
+    return [
+        Series(
+            ROLE_LABELS[r.role],
+            [(s.t_s, value(s)) for s in r.samples],
+            dashed=r.role == "worker",
+        )
+        for r in run.resources
+        if r.samples and r.role != skip
+    ]
+
+
 def resource_figures(mode: str, found: Sequence[LoadRunFindings]) -> list[Figure]:
     """Per backend: CPU of the app, worker and generator with the generator's 50% line;
     then per backend the app's and the worker's memory. In the grid, Azure and S3 sit
@@ -169,15 +184,7 @@ def resource_figures(mode: str, found: Sequence[LoadRunFindings]) -> list[Figure
         if not f.run.resources:
             continue
         name = load_name(f.backend)
-        cpu = [
-            Series(
-                ROLE_LABELS[r.role],
-                [(s.t_s, s.cpu_percent) for s in r.samples],
-                dashed=r.role == "worker",
-            )
-            for r in f.run.resources
-            if r.samples
-        ]
+        cpu = _per_role(f.run, lambda s: s.cpu_percent)
         generator = role_series(f.run, "generator")
         hlines = []
         if generator is not None:
@@ -198,15 +205,7 @@ def resource_figures(mode: str, found: Sequence[LoadRunFindings]) -> list[Figure
                 hlines=hlines,
             )
         )
-        rss = [
-            Series(
-                ROLE_LABELS[r.role],
-                [(s.t_s, s.rss_mib) for s in r.samples],
-                dashed=r.role == "worker",
-            )
-            for r in f.run.resources
-            if r.samples and r.role != "generator"
-        ]
+        rss = _per_role(f.run, lambda s: s.rss_mib, skip="generator")
         if rss:
             rss_figs.append(
                 _time_figure(
