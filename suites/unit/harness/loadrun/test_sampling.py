@@ -11,8 +11,13 @@ from harness.loadrun.sampling import ProcessSampler, cores_available
 def test_sampler_sums_a_process_tree_and_reports_peaks() -> None:
     ticks = iter(float(t) for t in range(100))
     child = subprocess.Popen(
-        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+        [sys.executable, "-c", "import sys; print('ready', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
+    assert child.stdout is not None
+    # sampled before the interpreter has started, the child is a fork of a few hundred KiB
+    assert child.stdout.readline() == b"ready\n"
     try:
         sampler = ProcessSampler({"app": [child.pid], "generator": []}, clock=lambda: next(ticks))
         sampler.sample_once()
@@ -22,6 +27,7 @@ def test_sampler_sums_a_process_tree_and_reports_peaks() -> None:
         assert child.stdin is not None
         child.stdin.close()
         child.wait(timeout=10)
+        child.stdout.close()
     app = series["app"]
     assert [s.t_s for s in app.samples] == [1.0, 2.0]  # seconds since the sampler was made
     assert all(s.rss_mib > 1 for s in app.samples)
