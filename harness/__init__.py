@@ -4,7 +4,7 @@ Nothing is re-exported here, so importing one part of the harness does not pull 
 rest. `cli` and `commands` (the command line), `plugin` and `fixtures` (the pytest side),
 `services` (emulators and the app as processes or containers), `stages` (the steps of
 `crownsafe-harness run`), `runfolder` (the models of every run-folder file), `report`
-(the HTML report), `bench`, `loadrun`, `faults`, `predeploy` and `targets`; the modules
+(the HTML report), `bench`, `loadtest`, `faults`, `predeploy` and `targets`; the modules
 `environment`, `identity`, `logscan`, `progress` and `testdata`.
 """
 
@@ -18,7 +18,7 @@ __all__ = [
     "faults",
     "fixtures",
     "identity",
-    "loadrun",
+    "loadtest",
     "logscan",
     "plugin",
     "predeploy",

@@ -7,7 +7,7 @@ crownsafe-harness report RUN_DIR [--baseline RUN_DIR] [--json]
 crownsafe-harness bench [--gate-only] [--json] ...    (harness.bench.command)
 crownsafe-harness migrate-objects [--dry-run] [--json] ...  (-> crownsafe.objects.cli)
 crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (harness.predeploy)
-crownsafe-harness load [--backend azure|s3|both] [--duration 20s] ...  (harness.loadrun)
+crownsafe-harness load [--backend azure|s3|both] [--duration 20s] ...  (harness.loadtest)
 
 `--json` means one JSON object on stdout and nothing else (crownsafe.cli_output); each
 command's `--help` lists its keys. Shared argument types: harness.commands.arguments.

@@ -24,7 +24,7 @@ from typing import Any
 
 from crownsafe.config import BACKENDS
 from harness.progress import ReportLogFollower, StageView, summary
-from harness.report import analyse, build_report, load, verdict_lines
+from harness.report import analyse, build_report, read_inputs, verdict_lines
 from harness.report.findings import EXIT_CODES, Verdict
 from harness.runfolder import load_run, write_file
 from harness.runfolder.summary import RunSummaryFile, StageRecord, SuiteRow
@@ -330,7 +330,7 @@ def run_stages(ctx: RunContext, names: list[str]) -> int:
     elif rows:
         ctx.print("\nResults per suite and backend:\n" + summary_table(rows))
     ctx.print(f"\nrun folder: {ctx.run_dir}")
-    verdict = ctx.verdict or analyse(load(ctx.run_dir, profile=ctx.run_profile)).verdict
+    verdict = ctx.verdict or analyse(read_inputs(ctx.run_dir, profile=ctx.run_profile)).verdict
     ctx.verdict = verdict
     if failed:
         ctx.print("a stage failed: see its output above")

@@ -24,8 +24,8 @@ from pathlib import Path
 from rich.console import Console
 
 from crownsafe.redaction import redact
-from harness.loadrun.launch import locust_env, locust_version, shown_command, worker_argv
-from harness.loadrun.options import (
+from harness.loadtest.launch import locust_env, locust_version, shown_command, worker_argv
+from harness.loadtest.options import (
     BACKEND_CHOICES,
     DEFAULT_SLO_FILE,
     DEFAULT_SOAK_BOUND_MIB_PER_H,
@@ -34,9 +34,9 @@ from harness.loadrun.options import (
     LoadUsageError,
     parse_options,
 )
-from harness.loadrun.record import machine_description, write_load_file
-from harness.loadrun.runner import BackendOutcome, InterruptedRun, run_backend
-from harness.loadrun.verdict import EXIT_USAGE, breaches, exit_code, json_summary, summary_table
+from harness.loadtest.record import machine_description, write_load_file
+from harness.loadtest.runner import BackendOutcome, InterruptedRun, run_backend
+from harness.loadtest.verdict import EXIT_USAGE, breaches, exit_code, json_summary, summary_table
 from harness.predeploy.interrupt import Interrupted, signals_raise
 from harness.runfolder.paths import resolve_run_dir
 from harness.services.base import ServiceStartError
@@ -52,7 +52,7 @@ def _err(text: str) -> None:
 
 def _run_worker(options: LoadOptions) -> int:
     """`--worker`: locust workers on this machine, attached to the master; no results."""
-    from harness.loadrun.launch import LocustProcess
+    from harness.loadtest.launch import LocustProcess
 
     argv = worker_argv(options)
     _err("$ " + shown_command(argv))

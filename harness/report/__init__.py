@@ -1,6 +1,6 @@
-"""The HTML report, one way: load -> analyse -> view -> render.
+"""The HTML report, one way: read inputs -> analyse -> view -> render.
 
-- `load(run_dir, baseline) -> ReportInput`: the validated run folder(s) (harness.runfolder)
+- `read_inputs(run_dir, baseline) -> ReportInput`: the validated run folder(s) (harness.runfolder)
 - `analyse(ReportInput) -> Findings`: every number and the verdict, computed once
 - `view(Findings) -> Page`: figures and tables, formatted
 - `render(Page) -> str`: the self-contained HTML page (Jinja2)
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.report.analysis import analyse
 from harness.report.findings import Findings, Verdict
-from harness.report.load import ReportInput, load
+from harness.report.inputs import ReportInput, read_inputs
 from harness.report.render import render, write_page
 from harness.report.view import Page, view
 
@@ -27,7 +27,7 @@ __all__ = [
     "Verdict",
     "analyse",
     "build_report",
-    "load",
+    "read_inputs",
     "render",
     "render_run",
     "verdict_lines",
@@ -50,7 +50,7 @@ def build_report(
 ) -> Report:
     """Render `run_dir` (against `baseline`, judged by `profile`) into `out` (default
     `run_dir/index.html`)."""
-    findings = analyse(load(run_dir, baseline, profile))
+    findings = analyse(read_inputs(run_dir, baseline, profile))
     target = write_page(view(findings), out or Path(run_dir) / "index.html")
     return Report(target, findings)
 

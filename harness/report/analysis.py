@@ -24,6 +24,7 @@ from harness.report.findings import (
     Sweep,
     Verdict,
 )
+from harness.report.inputs import ReportInput
 from harness.report.labels import (
     BACKENDS,
     COMPARISON_LABELS,
@@ -32,7 +33,6 @@ from harness.report.labels import (
     op_label,
     ratio_label,
 )
-from harness.report.load import ReportInput
 from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, load_profile
 from harness.runfolder import RunData

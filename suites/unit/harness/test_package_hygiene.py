@@ -23,7 +23,7 @@ def _sources() -> list[Path]:
 
 
 def test_the_backend_constants_are_the_config_s() -> None:
-    from harness.loadrun.options import BACKEND_CHOICES, LoadOptions
+    from harness.loadtest.options import BACKEND_CHOICES, LoadOptions
     from harness.report import labels
     from harness.runfolder.benchmarks import BACKEND_NAMES
 

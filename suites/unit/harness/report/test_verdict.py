@@ -14,7 +14,7 @@ import pytest
 
 from harness.bench import command as bench
 from harness.cli import main as cli_main
-from harness.report import analyse, build_report, load
+from harness.report import analyse, build_report, read_inputs
 from harness.report.profile import ProfileError, load_profile
 
 GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
@@ -48,7 +48,7 @@ def test_each_golden_run_gets_its_designed_verdict_and_exit_code(
 
 
 def test_an_empty_run_folder_is_incomplete_not_ready(tmp_path: Path) -> None:
-    verdict = analyse(load(tmp_path)).verdict
+    verdict = analyse(read_inputs(tmp_path)).verdict
     assert verdict.outcome == "incomplete" and verdict.exit_code == 3
     assert all(item.status == "not assessed" for item in verdict.items)
 
@@ -56,7 +56,7 @@ def test_an_empty_run_folder_is_incomplete_not_ready(tmp_path: Path) -> None:
 def test_a_contract_only_run_is_incomplete_and_names_what_was_not_assessed(
     tmp_path: Path,
 ) -> None:
-    verdict = analyse(load(golden(tmp_path, "minimal"))).verdict
+    verdict = analyse(read_inputs(golden(tmp_path, "minimal"))).verdict
     assert verdict.outcome == "incomplete"
     assert not verdict.reasons
     assert "resilience suite: not assessed (did not run)" in verdict.missing
@@ -68,20 +68,20 @@ def test_a_contract_only_run_is_incomplete_and_names_what_was_not_assessed(
 
 
 def test_azure_only_is_incomplete_because_s3_was_never_assessed(tmp_path: Path) -> None:
-    verdict = analyse(load(golden(tmp_path, "azure_roundtrip_only"))).verdict
+    verdict = analyse(read_inputs(golden(tmp_path, "azure_roundtrip_only"))).verdict
     contract = next(i for i in verdict.items if i.label == "contract suite")
     assert (contract.status, contract.assessed_backends) == ("not assessed", ("azure",))
     assert "contract suite: not assessed on s3 (18 tests ran, 0 failed)" in verdict.missing
 
 
 def test_a_corrupt_suite_file_is_not_ready_and_named_with_its_first_error(tmp_path: Path) -> None:
-    verdict = analyse(load(golden(tmp_path, "corrupt_contract"))).verdict
+    verdict = analyse(read_inputs(golden(tmp_path, "corrupt_contract"))).verdict
     assert verdict.outcome == "not ready"
     assert verdict.reasons[0].startswith("suites/contract.json: not JSON")
 
 
 def test_the_same_contract_run_is_ready_under_the_contract_profile(tmp_path: Path) -> None:
-    verdict = analyse(load(golden(tmp_path, "minimal"), profile="contract")).verdict
+    verdict = analyse(read_inputs(golden(tmp_path, "minimal"), profile="contract")).verdict
     assert (verdict.outcome, verdict.profile) == ("ready", "contract")
 
 
@@ -96,7 +96,7 @@ def test_undecided_goals_are_shown_with_their_floor_and_fail_only_when_the_profi
         + '"verdict": "undecided"'
         + ratios[first_met + len('"verdict": "met"') :]
     )
-    default = analyse(load(run)).verdict
+    default = analyse(read_inputs(run)).verdict
     assert default.outcome == "ready"
     goal = next(i for i in default.items if i.label.startswith("benchmark goal crownsafe_vs_raw"))
     assert goal.status == "undecided" and re.search(r"floor \d+\.\d%", goal.detail)
@@ -105,7 +105,7 @@ def test_undecided_goals_are_shown_with_their_floor_and_fail_only_when_the_profi
     strict["benchmarks"]["undecided_fails"] = True
     path = tmp_path / "strict.toml"
     path.write_text(_toml(strict))
-    judged = analyse(load(run, profile=path)).verdict
+    judged = analyse(read_inputs(run, profile=path)).verdict
     assert judged.outcome == "not ready"
     assert any("counts undecided as failed" in r for r in judged.reasons)
 

@@ -35,8 +35,8 @@ from crownsafe.errors import (
     StorageUnavailableError,
 )
 from crownsafe.storage.base import StorageClient
-from crownsafe.storage.s3 import S3StorageClient, _add_correlation_header, map_s3_error
-from crownsafe.storage.s3._errors import classify_s3_error
+from crownsafe.storage.s3._client import S3StorageClient, _add_correlation_header
+from crownsafe.storage.s3._errors import classify_s3_error, map_s3_error
 from crownsafe.storage.s3._parts import MAX_PARTS, MIN_PART_SIZE, plan_part_size
 from crownsafe.storage.s3._presign import (
     MAX_PRESIGN_SECONDS,

@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.loadrun.options import LoadOptions
+from harness.loadtest.options import LoadOptions
 from harness.services.app import AppService
 from harness.services.provision import ServiceTiming, start_services
 from harness.services.stack import start_api_stack

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import build_parser
-from harness.loadrun.options import LoadUsageError, parse_duration, parse_options
+from harness.loadtest.options import LoadUsageError, parse_duration, parse_options
 
 SLO = "load/slos.toml"
 

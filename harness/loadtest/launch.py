@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from harness.loadrun.options import LoadOptions
+from harness.loadtest.options import LoadOptions
 from harness.services.base import ServiceProcess
 
 __all__ = [

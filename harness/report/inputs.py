@@ -1,4 +1,4 @@
-"""load(run_dir, baseline) -> ReportInput: the validated run folder(s) the report reads."""
+"""read_inputs(run_dir, baseline) -> ReportInput: the validated run folder(s) the report reads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from harness.report.profile import RunProfile, load_profile
 from harness.runfolder import RunData, load_run
 
-__all__ = ["ReportInput", "load"]
+__all__ = ["ReportInput", "read_inputs"]
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class ReportInput:
     profile: RunProfile | None = None
 
 
-def load(
+def read_inputs(
     run_dir: Path, baseline: Path | None = None, profile: str | Path | None = None
 ) -> ReportInput:
     """The run folder, the optional baseline folder (every file validated) and the run

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from harness.cli import build_parser
-from harness.loadrun.launch import LocustFiles, locust_argv, locust_env, shown_command, worker_argv
-from harness.loadrun.options import LoadOptions, parse_options
+from harness.loadtest.launch import LocustFiles, locust_argv, locust_env, shown_command, worker_argv
+from harness.loadtest.options import LoadOptions, parse_options
 
 SECRET = "s3cr3t-" + "x" * 30
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.loadrun.sampling import series_window_mean
+from harness.loadtest.sampling import series_window_mean
 from harness.runfolder.load import LoadRun, ResourceSeries
 
 __all__ = ["SATURATION_FRACTION", "apply_generator_cpu", "generator_capacity_percent"]

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.loadrun.generator import apply_generator_cpu, generator_capacity_percent
-from harness.loadrun.progress import last_aggregated
-from harness.loadrun.record import merge_runs, write_load_file
-from harness.loadrun.runner import BackendOutcome, locust_start_epoch, workers_connected
-from harness.loadrun.sampling import series_window_mean
-from harness.loadrun.soak import growth_mib_per_hour, soak_result
-from harness.loadrun.verdict import breaches, exit_code
+from harness.loadtest.generator import apply_generator_cpu, generator_capacity_percent
+from harness.loadtest.progress import last_aggregated
+from harness.loadtest.record import merge_runs, write_load_file
+from harness.loadtest.runner import BackendOutcome, locust_start_epoch, workers_connected
+from harness.loadtest.sampling import series_window_mean
+from harness.loadtest.soak import growth_mib_per_hour, soak_result
+from harness.loadtest.verdict import breaches, exit_code
 from harness.runfolder.io import read_file
 from harness.runfolder.load import (
     Knee,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from harness.loadrun.sampling import ProcessSampler, cores_available
+from harness.loadtest.sampling import ProcessSampler, cores_available
 
 
 def test_sampler_sums_a_process_tree_and_reports_peaks() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.environment import _cpu_model
-from harness.loadrun.sampling import cores_available
+from harness.loadtest.sampling import cores_available
 from harness.runfolder.io import update_file
 from harness.runfolder.load import LoadFile, LoadRun
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.report import analyse, build_report, load
+from harness.report import analyse, build_report, read_inputs
 from harness.report.loadfindings import GENERATOR_LIMIT, load_findings
 from harness.report.profile import ProfileError, load_profile
 from harness.report.view.svg import Series, envelope, time_chart
@@ -48,7 +48,7 @@ def rows(section: str, caption_start: str) -> list[str]:
 
 
 def item(run: Path, label: str, profile: str | None = None) -> Any:
-    verdict = analyse(load(run, profile=profile)).verdict
+    verdict = analyse(read_inputs(run, profile=profile)).verdict
     return next(i for i in verdict.items if i.label == label)
 
 
@@ -112,7 +112,7 @@ def test_charts_cover_history_steps_and_each_process_with_the_generator_line(
 
 def test_a_breached_slo_failed_requests_and_a_growing_soak_are_not_ready(tmp_path: Path) -> None:
     run = golden(tmp_path, "not_ready")
-    verdict = analyse(load(run)).verdict
+    verdict = analyse(read_inputs(run)).verdict
     assert (
         "load SLO missed on azure: POST /api/v1/uploads p95_ms <= 500, measured 900 ms "
         "(duration run)"
@@ -148,7 +148,7 @@ def test_a_saturated_generator_is_named_instead_of_a_knee(tmp_path: Path) -> Non
     step_chart = section[section.index('aria-labelledby="load-steps-rps-t') :].split("</svg>")[0]
     assert step_chart.count(">knee</text>") == 1  # Azure's only
     assert "No knee for S3: the load generator was the bottleneck." in step_chart
-    verdict = analyse(load(run)).verdict
+    verdict = analyse(read_inputs(run)).verdict
     assert any(
         "load step run on s3: the load generator was the bottleneck" in n for n in verdict.notes
     )
@@ -186,7 +186,7 @@ def test_the_flag_alone_also_withholds_the_knee(tmp_path: Path) -> None:
 def test_without_load_the_default_profile_is_incomplete(tmp_path: Path) -> None:
     run = golden(tmp_path, "full_pass")
     (run / "load.json").unlink()
-    verdict = analyse(load(run)).verdict
+    verdict = analyse(read_inputs(run)).verdict
     assert verdict.outcome == "incomplete" and not verdict.reasons
     assert f"{AZURE}: not assessed (no load.json)" in verdict.missing
     assert f"{S3}: not assessed (no load.json)" in verdict.missing
@@ -196,7 +196,7 @@ def test_without_load_the_default_profile_is_incomplete(tmp_path: Path) -> None:
 def test_load_on_one_backend_only_is_incomplete_on_the_other(tmp_path: Path) -> None:
     run = golden(tmp_path, "full_pass")
     edit_load(run, lambda d: d.update(runs=[r for r in d["runs"] if r["backend"] == "azure"]))
-    verdict = analyse(load(run)).verdict
+    verdict = analyse(read_inputs(run)).verdict
     assert verdict.outcome == "incomplete"
     assert item(run, AZURE).status == "passed"
     assert item(run, S3).status == "not assessed"
@@ -209,14 +209,14 @@ def test_a_step_search_alone_is_shown_but_never_judged(tmp_path: Path) -> None:
     a failure nor an assessment of the SLOs."""
     run = golden(tmp_path, "full_pass")
     edit_load(run, lambda d: d.update(runs=[r for r in d["runs"] if r["mode"] == "step"]))
-    verdict = analyse(load(run)).verdict
+    verdict = analyse(read_inputs(run)).verdict
     assert verdict.outcome == "incomplete" and not verdict.reasons
     azure = item(run, AZURE)
     assert azure.status == "not assessed" and "knee at 40 users" in azure.detail
 
 
 def test_the_contract_profile_does_not_ask_for_load(tmp_path: Path) -> None:
-    verdict = analyse(load(golden(tmp_path, "minimal"), profile="contract")).verdict
+    verdict = analyse(read_inputs(golden(tmp_path, "minimal"), profile="contract")).verdict
     assert verdict.outcome == "ready"
     assert not any(i.label.startswith("load on") for i in verdict.items)
 
@@ -263,7 +263,7 @@ def test_a_failed_run_with_no_other_reason_is_not_ready_and_names_its_notes(
         data["runs"][1] |= {"passed": False, "notes": ["locust exited with code 2"]}
 
     edit_load(run, crash)
-    verdict = analyse(load(run)).verdict
+    verdict = analyse(read_inputs(run)).verdict
     assert verdict.outcome == "not ready"
     assert "load duration run on s3 did not pass: locust exited with code 2" in verdict.reasons
     assert item(run, S3).status == "failed" and item(run, AZURE).status == "passed"
@@ -276,7 +276,7 @@ def test_an_slo_nobody_exercised_is_missed_with_no_requests(tmp_path: Path) -> N
         data["runs"][0]["slos"][0] |= {"measured": None, "passed": False}
 
     edit_load(run, unexercised)
-    reasons = analyse(load(run)).verdict.reasons
+    reasons = analyse(read_inputs(run)).verdict.reasons
     assert reasons == [
         "load SLO missed on azure: POST /api/v1/uploads p95_ms <= 500, measured no requests "
         "(duration run)"

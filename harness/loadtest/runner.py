@@ -1,8 +1,8 @@
 """One backend's load run: target up, locust launched and sampled, its summary completed.
 
-`run_backend` starts the target (`harness.loadrun.stack`), launches locust
-(`harness.loadrun.launch`), samples the app, the worker and the generator every second
-(`harness.loadrun.sampling`), shows progress, and when locust has quit reads the
+`run_backend` starts the target (`harness.loadtest.stack`), launches locust
+(`harness.loadtest.launch`), samples the app, the worker and the generator every second
+(`harness.loadtest.sampling`), shows progress, and when locust has quit reads the
 `LoadRun` its master wrote (load/README.md) and adds what only the harness knows: the
 sampled resources, the generator's CPU per step and its saturation, the soak growth, the
 API worker count and the files written. SIGINT/SIGTERM (`Interrupted`) stop locust and the
@@ -22,19 +22,19 @@ from pathlib import Path
 from pydantic import ValidationError
 from rich.console import Console
 
-from harness.loadrun.generator import apply_generator_cpu
-from harness.loadrun.launch import (
+from harness.loadtest.generator import apply_generator_cpu
+from harness.loadtest.launch import (
     LocustFiles,
     LocustProcess,
     locust_argv,
     locust_env,
     shown_command,
 )
-from harness.loadrun.options import LoadOptions
-from harness.loadrun.progress import HistoryFollower, LiveStatus, progress_view
-from harness.loadrun.sampling import ProcessSampler
-from harness.loadrun.soak import soak_result
-from harness.loadrun.stack import LoadTarget, load_target
+from harness.loadtest.options import LoadOptions
+from harness.loadtest.progress import HistoryFollower, LiveStatus, progress_view
+from harness.loadtest.sampling import ProcessSampler
+from harness.loadtest.soak import soak_result
+from harness.loadtest.stack import LoadTarget, load_target
 from harness.predeploy.interrupt import Interrupted, signals_deferred
 from harness.runfolder.load import LoadRun, ProcessRole, ResourceSeries
 

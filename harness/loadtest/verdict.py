@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.table import Table
 
-from harness.loadrun.runner import BackendOutcome
+from harness.loadtest.runner import BackendOutcome
 from harness.runfolder.load import LoadEndpoint, LoadRun, SloResult
 
 __all__ = [
