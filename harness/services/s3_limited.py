@@ -350,7 +350,8 @@ class _LimitedHandler(BaseHTTPRequestHandler):
             for name, value in response.getheaders():
                 if name.lower() not in _HOP_HEADERS and name.lower() != "content-length":
                     self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
+            length = response.getheader("Content-Length") if self.command == "HEAD" else None
+            self.send_header("Content-Length", length or str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
