@@ -23,6 +23,7 @@ __all__ = [
     "MIN_JWT_SECRET_LENGTH",
     "S3_REQUEST_CHECKSUM_MODES",
     "Backend",
+    "S3ChecksumMode",
     "SecretStr",
     "Settings",
     "is_base64_key",
@@ -36,7 +37,8 @@ Backend = Literal["azure", "s3"]
 # The storage backends, in the order the harness runs and reports them.
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
 
-S3_REQUEST_CHECKSUM_MODES = ("when_supported", "when_required")
+S3ChecksumMode = Literal["when_supported", "when_required"]
+S3_REQUEST_CHECKSUM_MODES: tuple[S3ChecksumMode, ...] = get_args(S3ChecksumMode)
 """S3_REQUEST_CHECKSUMS: `when_supported` (botocore's default: a CRC32 with every upload, in
 an aws-chunked trailer for streamed bodies) or `when_required` (plain bodies, checksums
 only where S3 requires them) for S3-compatible services that do not understand aws-chunked
@@ -124,7 +126,7 @@ class Settings:
     s3_endpoint_url: str = ""
     aws_access_key_id: str = ""
     aws_secret_access_key: SecretStr = field(default_factory=lambda: SecretStr(""))
-    s3_request_checksums: str = "when_supported"
+    s3_request_checksums: S3ChecksumMode = "when_supported"
     storage_max_retries: int = 3
     storage_retry_base_delay: float = 1.0
     storage_timeout_seconds: float = 30.0

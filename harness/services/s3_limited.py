@@ -195,7 +195,7 @@ class LimitedS3Service(Service):
 
     @property
     def cut_puts_stored(self) -> int:
-        """How many PUTs cut short were stored with what arrived."""
+        """How many PUTs cut short were stored with what arrived (the upstream said 2xx)."""
         with self._counts.lock:
             return self._counts.cut_puts_stored
 
@@ -257,7 +257,6 @@ class _LimitedHandler(BaseHTTPRequestHandler):
                 "put_object", "upload_part"
             ):  # fmt: skip
                 self._forward(operation, self._as_plain(cut.received), cut=True)
-                self.owner._count_cut()
             return
         if operation in limits.unsupported:
             self.owner._count("refused", operation)
@@ -345,6 +344,8 @@ class _LimitedHandler(BaseHTTPRequestHandler):
             payload = response.read()
             self.owner._count("forwarded", operation)
             if cut:
+                if 200 <= response.status < 300:
+                    self.owner._count_cut()
                 return
             self.send_response(response.status, response.reason)
             for name, value in response.getheaders():
