@@ -40,7 +40,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import NamedTuple, ParamSpec, TypeVar
 
 from crownsafe.errors import (
     BlobConflictError,
@@ -167,8 +167,9 @@ class BreakerStats:
     rejected_count: int
 
 
-@dataclass(frozen=True)
-class _Permit:
+class _Permit(NamedTuple):
+    """What a call was admitted with (a tuple: the breaker's hot path builds one per call)."""
+
     generation: int
     trial: bool
 

@@ -46,7 +46,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar, cast
 
-from crownsafe.correlation import correlation_scope, get_correlation_id, new_correlation_id
+from crownsafe.correlation import (
+    correlation_scope,
+    enter_correlation,
+    exit_correlation,
+    get_correlation_id,
+    new_correlation_id,
+)
 from crownsafe.errors import BlobNotFoundError, NonRetryableUploadError
 from crownsafe.resilience import (
     CircuitBreaker,
@@ -95,7 +101,9 @@ class _Stats:
 
     def record(self, operation: str, attempts: int, ok: bool) -> None:
         with self._lock:
-            stats = self._ops.setdefault(operation, OperationStats())
+            stats = self._ops.get(operation)
+            if stats is None:
+                stats = self._ops[operation] = OperationStats()
             stats.calls += 1
             stats.attempts += attempts
             if ok:
@@ -212,13 +220,15 @@ class ResilientStorageClient(ClosingContextManager):
                     raise _GiveUp(exc) from None
                 raise
 
-        with correlation_scope():
-            try:
-                result = self.retry.call(attempt)
-            except _GiveUp as give_up:
-                return self._failed(operation, blob_name, give_up.error, attempts, record)
-            except Exception as exc:
-                return self._failed(operation, blob_name, exc, attempts, record)
+        token = enter_correlation()
+        try:
+            result = self.retry.call(attempt)
+        except _GiveUp as give_up:
+            return self._failed(operation, blob_name, give_up.error, attempts, record)
+        except Exception as exc:
+            return self._failed(operation, blob_name, exc, attempts, record)
+        finally:
+            exit_correlation(token)
         if record:
             self._stats.record(operation, attempts, ok=True)
         return result
@@ -264,7 +274,9 @@ class ResilientStorageClient(ClosingContextManager):
         before_retry: Callable[[], None] | None = None
         after_failure = None
         body: Any = data
-        if not isinstance(data, bytes | bytearray | memoryview | str | os.PathLike):
+        if type(data) is not bytes and not isinstance(
+            data, bytes | bytearray | memoryview | str | os.PathLike
+        ):
             if is_seekable(data):
                 start = data.tell()
 
