@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from crownsafe.errors import StorageThrottledError
+from crownsafe.errors import StorageGaveUpError, StorageThrottledError
 from harness.faults import Proxy
 from harness.fixtures.faults import FaultyClientFactory, RecordedSleeps
 from harness.logscan import find_secrets
@@ -32,7 +32,7 @@ def test_failure_lines_carry_correlation_and_service_request_ids(
     client.upload_file("logged.bin", b"data")
     fault_proxy.reset_counters()
     fault_proxy.add_http_fault("busy", 503)
-    with caplog.at_level(logging.INFO), pytest.raises(StorageThrottledError):
+    with caplog.at_level(logging.INFO), pytest.raises(StorageGaveUpError):
         client.download_blob("logged.bin")
     (cid,) = {r.correlation_id for r in fault_proxy.requests()}
     retries = [r for r in caplog.records if r.name == "crownsafe.resilience.retry"]
@@ -59,8 +59,9 @@ def test_the_suite_capture_sees_failure_lines_redacted(
     client.upload_file("captured.bin", b"data")
     fault_proxy.add_http_fault("busy", 503)
     before = len(suite_logs.lines)
-    with pytest.raises(StorageThrottledError):
+    with pytest.raises(StorageGaveUpError) as caught:
         client.download_blob("captured.bin")
+    assert isinstance(caught.value.last_error, StorageThrottledError)
     new = suite_logs.lines[before:]
     errors = [line for line in new if line.startswith("ERROR ")]
     assert errors and any("captured.bin" in line for line in errors), new
