@@ -217,9 +217,16 @@ class S3StorageClient(ClosingContextManager):
             read_timeout=timeout,
             max_pool_connections=max(10, max_concurrency * 2),
             s3={"addressing_style": "path"} if self.endpoint_url else None,
-            request_checksum_calculation=self.request_checksums,
-            response_checksum_validation=self.request_checksums,
         )
+        if self.request_checksums == "when_required":
+            # botocore's default ("when_supported") stays implicit: set explicitly it also
+            # makes every part carry an explicit ChecksumAlgorithm (slower through a proxy)
+            config = config.merge(
+                Config(
+                    request_checksum_calculation="when_required",
+                    response_checksum_validation="when_required",
+                )
+            )
         self._client = self._build_client(key_id, self._secret, config)
         trailer = checksums == "when_supported"
         stream_config = streaming_config(

@@ -109,8 +109,9 @@ class ClientUploadTransport:
     """`UploadTransport` on a boto3 S3 client (given by `crownsafe.storage.s3`).
 
     `sdk(operation, key)` is the client's context manager that turns SDK exceptions into
-    typed errors. `trailer_checksums`: the streaming client sends a CRC32 trailer
-    (S3_REQUEST_CHECKSUMS=when_supported), so streamed uploads are created with it.
+    typed errors. `trailer_checksums` (S3_REQUEST_CHECKSUMS=when_supported): the streaming
+    client sends a CRC32 trailer, so streamed uploads are created with it, and botocore
+    adds a checksum to every other upload, whose confirmation is then expected.
     """
 
     def __init__(
@@ -149,7 +150,7 @@ class ClientUploadTransport:
                 Bucket=self._bucket, Key=key, Body=cast(Any, body), **extra, **sized
             )
         size = len(body) if isinstance(body, bytes | PartBody) else content_length
-        if self._checksum and size is not None:
+        if self.trailer_checksums and size is not None:
             self._check_put(key, response, size, None)
 
     def put_stream(
@@ -254,7 +255,7 @@ class ClientUploadTransport:
                 **self._checksum,
             )
             part = self._part_entry(number, response)
-        if self._checksum and "ChecksumCRC32" not in response:
+        if self.trailer_checksums and not any(name in response for name in _CHECKSUM_KEYS):
             part[_UNCHECKED] = len(body)
         return part
 
