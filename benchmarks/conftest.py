@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import tempfile
@@ -38,13 +37,14 @@ from bench_support import (
 from crownsafe.storage.base import StorageClient
 from harness.plugin import provision_mode, selected_backends
 from harness.services.provision import ProvisionedServices, start_services
+from harness.settings import read_settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--bench-profile",
         choices=PROFILES,
-        default=os.environ.get("HARNESS_BENCH_PROFILE", "quick"),
+        default=read_settings().bench_profile,
         help="quick: up to 10 MiB objects (default); full: adds 100 MiB and longer loops",
     )
 

@@ -9,7 +9,6 @@ workers' reports reach it through `pytest_runtest_logreport`.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import threading
@@ -26,6 +25,7 @@ from harness.runfolder import resolve_run_dir, write_file
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.suites import SuiteFile, TestRecord
 from harness.services.base import PROVISION_MODES, ProvisionMode
+from harness.settings import process_environment, read_settings
 
 __all__ = [
     "BACKENDS",
@@ -54,15 +54,16 @@ MESSAGE_LIMIT = 2000
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("crownsafe", "Crown Safe harness")
+    settings = read_settings()
     group.addoption(
         "--backends",
-        default=os.environ.get("HARNESS_BACKENDS", ",".join(BACKENDS)),
+        default=settings.backends,
         help="comma-separated storage backends to test: azure, s3 "
         "(default: $HARNESS_BACKENDS or azure,s3)",
     )
     group.addoption(
         "--provision",
-        default=os.environ.get("HARNESS_PROVISION", "local"),
+        default=settings.provision,
         choices=PROVISION_MODES,
         help="how services are obtained: local processes (default), docker "
         "(testcontainers) or external (endpoints from HARNESS_* variables)",
@@ -132,7 +133,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     path = Path(xmlpath)
     text = path.read_text("utf-8")
-    clean = redact(text, *known_secrets(os.environ), marker=XML_MARKER)
+    clean = redact(text, *known_secrets(process_environment()), marker=XML_MARKER)
     if clean != text:
         path.write_text(clean, "utf-8")
 
@@ -193,7 +194,7 @@ def _message(report: pytest.TestReport) -> str:
     else:
         crash = getattr(longrepr, "reprcrash", None)
         text = str(getattr(crash, "message", "") or "") or report.longreprtext
-    text = redact(text.strip(), *known_secrets(os.environ))
+    text = redact(text.strip(), *known_secrets(process_environment()))
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
 
 
@@ -226,7 +227,7 @@ class ResultRecorder:
             if xfail:
                 entry["outcome"] = "xfailed" if report.skipped else "xpassed"
                 entry["message"] = redact(
-                    str(getattr(report, "wasxfail", "")), *known_secrets(os.environ)
+                    str(getattr(report, "wasxfail", "")), *known_secrets(process_environment())
                 )
             elif report.failed:
                 entry.update(outcome="failed", message=_message(report))

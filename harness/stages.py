@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from harness.runfolder import load_run, write_file
 from harness.runfolder.summary import RunSummaryFile, StageRecord, SuiteRow
 from harness.services.base import ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, build_service, start_services
+from harness.settings import process_environment
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -91,7 +91,7 @@ class RunContext:
     outcomes: list[StageOutcome] = field(default_factory=list)
 
     def child_env(self) -> dict[str, str]:
-        env = {**os.environ, "HARNESS_RUN_DIR": str(self.run_dir)}
+        env = {**process_environment(), "HARNESS_RUN_DIR": str(self.run_dir)}
         if self.services is not None:
             env.update(self.services.harness_env())
         return env

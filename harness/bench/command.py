@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from harness.progress import ReportLogFollower, StageView
 from harness.runfolder import reports_root, resolve_run_dir, write_file
 from harness.runfolder.bench import GateFile
 from harness.services.base import PROVISION_MODES
+from harness.settings import read_settings
 
 __all__ = ["baseline_file", "configure_parser", "main", "register", "run"]
 
@@ -105,7 +105,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--provision",
         choices=PROVISION_MODES,
-        default=os.environ.get("HARNESS_PROVISION", "local"),
+        default=read_settings().provision,
         help="how the benchmark run gets its services (local: its own, Azurite on disk)",
     )
     parser.add_argument("--json", action="store_true", help=JSON_HELP)

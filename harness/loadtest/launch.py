@@ -22,6 +22,7 @@ from pathlib import Path
 
 from harness.loadtest.options import LoadOptions
 from harness.services.base import ServiceProcess
+from harness.settings import process_environment
 
 __all__ = [
     "LocustFiles",
@@ -130,10 +131,11 @@ def worker_argv(options: LoadOptions) -> list[str]:
 def locust_env(jwt_secret: str, backend: str | None = None) -> dict[str, str]:
     """The locust processes' environment: ours plus JWT_SECRET and the repository on the
     import path (no proxy variables: the app is reached directly)."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
+    ours = process_environment()
+    env = {k: v for k, v in ours.items() if k.lower() not in ("http_proxy", "https_proxy")}
     env["JWT_SECRET"] = jwt_secret
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPOSITORY), os.environ.get("PYTHONPATH", "")) if p
+        p for p in (str(REPOSITORY), ours.get("PYTHONPATH", "")) if p
     )
     env["PYTHONUNBUFFERED"] = "1"
     if backend:

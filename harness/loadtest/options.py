@@ -7,7 +7,6 @@ that cannot work raises `LoadUsageError` naming the option and the fix (exit 2).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 from crownsafe.config import BACKENDS
 from harness.runfolder.load import LoadMode
+from harness.settings import default_of, process_environment, read_settings
 
 __all__ = [
     "BACKEND_CHOICES",
@@ -31,9 +31,9 @@ __all__ = [
 
 BACKEND_CHOICES = (*BACKENDS, "both")
 DEFAULT_SLO_FILE = Path("load/slos.toml")
-DEFAULT_SOAK_BOUND_MIB_PER_H = 64.0
 SOAK_BOUND_VARIABLE = "HARNESS_LOAD_SOAK_BOUND_MIB_PER_H"
 """Overrides the default of `--soak-bound` (MiB of RSS growth per hour)."""
+DEFAULT_SOAK_BOUND_MIB_PER_H = float(default_of(SOAK_BOUND_VARIABLE))
 
 Role = Literal["all", "master", "worker"]
 
@@ -199,9 +199,9 @@ def _soak_bound(args: argparse.Namespace, environ: Mapping[str, str]) -> float:
     if args.soak_bound is not None:
         bound = float(args.soak_bound)
     else:
-        raw = environ.get(SOAK_BOUND_VARIABLE)
+        raw = read_settings(environ).load_soak_bound
         try:
-            bound = float(raw) if raw else DEFAULT_SOAK_BOUND_MIB_PER_H
+            bound = float(raw)
         except ValueError:
             raise LoadUsageError(
                 f"{SOAK_BOUND_VARIABLE}={raw!r} is not a number of MiB per hour"
@@ -228,7 +228,7 @@ def parse_options(
     args: argparse.Namespace, environ: Mapping[str, str] | None = None
 ) -> LoadOptions:
     """Validate the parsed arguments; LoadUsageError says what is wrong and the fix."""
-    env = os.environ if environ is None else environ
+    env = process_environment() if environ is None else environ
     mode = _mode(args)
     role = _role(args)
     host, secret = _external(args, env)

@@ -6,7 +6,6 @@ from the same options) and kept in the config's stash.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -15,6 +14,7 @@ import pytest
 
 from harness.plugin import selected_backends
 from harness.services.base import ProvisionMode
+from harness.settings import read_settings
 from harness.targets._gaps import GapProfile, GapProfileError, builtin_profile, load_profile
 from harness.targets._registry import TARGETS, Target, default_target, parse_targets
 
@@ -58,16 +58,17 @@ class TargetSelection:
 
 def add_target_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("crownsafe", "Crown Safe harness")
+    settings = read_settings()
     group.addoption(
         "--targets",
-        default=os.environ.get("HARNESS_TARGETS", ""),
+        default=settings.targets,
         help=f"comma-separated targets to run the contract on: {', '.join(TARGETS)} "
         "(a bare backend means its default target); overrides --backends "
         "(default: $HARNESS_TARGETS, else the default target of each of --backends)",
     )
     group.addoption(
         "--security-targets",
-        default=os.environ.get("HARNESS_SECURITY_TARGETS", "auto"),
+        default=settings.security_targets,
         help="extra targets for the tests marked `security` only; 'auto' (default): "
         "s3:localstack with --provision local when s3 is tested; 'none' turns it off",
     )
