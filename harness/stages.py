@@ -1,10 +1,11 @@
 """The stages of `crownsafe-harness run`, in order, sharing one run folder.
 
-bootstrap check -> services (started once, in parallel) -> suites (pytest, pointed at those
-services with --provision external) -> benchmarks (`crownsafe-harness bench`, quick
-profile: its own services, Azurite on disk) -> load (`crownsafe-harness load`, a short
-plain run per backend on its own stack, 20 s) -> report -> summary ending with the report's
-path. A later stage is one more `Stage` in `STAGES`; `--stages` picks which run.
+bootstrap check -> services (started once, in parallel) -> suites (pytest on the suites the
+run profile names, pointed at those services with --provision external) -> benchmarks
+(`crownsafe-harness bench`, quick profile: its own services, Azurite on disk) -> load
+(`crownsafe-harness load`, a short plain run per backend on its own stack, 20 s) -> report
+-> summary ending with the report's path. A later stage is one more `Stage` in `STAGES`;
+`--stages` picks which run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from crownsafe.config import BACKENDS
 from harness.progress import ReportLogFollower, StageView, summary
 from harness.report import analyse, build_report, read_inputs, verdict_lines
 from harness.report.findings import EXIT_CODES, Verdict
+from harness.report.profile import DEFAULT_PROFILE, load_profile
 from harness.runfolder import load_run, write_file
 from harness.runfolder.summary import RunSummaryFile, StageRecord, SuiteRow
 from harness.services.base import ProvisionMode, ServiceStartError
@@ -39,29 +41,29 @@ __all__ = [
     "StageOutcome",
     "StageResult",
     "run_stages",
+    "suite_paths",
     "summary_rows",
     "summary_table",
 ]
 
-SUITE_PATHS = (
-    "suites/contract",
-    "suites/resilience",
-    "suites/migration",
-    "suites/api",
-    "suites/unit",
-)
 MIGRATION_SUITE = "suites/migration"
 
 
-def _suite_paths(backends: list[str]) -> tuple[str, ...]:
-    """The suites a run covers: the migration suite needs both backends (S3 -> Azure)."""
+def suite_paths(run_profile: str | None, backends: list[str]) -> tuple[str, ...]:
+    """The suites a run covers: those its run profile requires (`[[suites]]`, the one list
+    of them), as `suites/<name>`; the migration suite needs both backends (S3 -> Azure)."""
+    profile = load_profile(run_profile or DEFAULT_PROFILE)
     both = set(BACKENDS) <= set(backends)
-    return tuple(p for p in SUITE_PATHS if both or p != MIGRATION_SUITE)
+    paths = (f"suites/{suite.name}" for suite in profile.suites)
+    return tuple(p for p in paths if both or p != MIGRATION_SUITE)
 
 
-def _service_names(backends: list[str]) -> list[str]:
+def _service_names(ctx: RunContext) -> list[str]:
     """The backends' emulators, plus PostgreSQL when the migration suite runs."""
-    return [*backends, "postgres"] if MIGRATION_SUITE in _suite_paths(backends) else backends
+    backends = ctx.backends
+    if MIGRATION_SUITE in suite_paths(ctx.run_profile, backends):
+        return [*backends, "postgres"]
+    return backends
 
 
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
@@ -106,7 +108,7 @@ class Stage:
 
 def _bootstrap(ctx: RunContext) -> StageResult:
     problems: list[str] = []
-    for name in _service_names(ctx.backends):
+    for name in _service_names(ctx):
         check = getattr(build_service(name, ctx.mode), "check_prerequisites", None)
         try:
             if callable(check):
@@ -123,7 +125,7 @@ def _bootstrap(ctx: RunContext) -> StageResult:
 
 def _services(ctx: RunContext) -> StageResult:
     ctx.services = start_services(
-        _service_names(ctx.backends),
+        _service_names(ctx),
         ctx.mode,
         log_dir=ctx.run_dir / "logs" / "services",
         on_ready=lambda t: ctx.print(f"    {t.name} ready in {t.ready_s:.2f} s ({t.endpoint})"),
@@ -167,9 +169,11 @@ def _pytest(ctx: RunContext, argv: list[str], what: str, name: str) -> StageResu
 
 
 def _suites(ctx: RunContext) -> StageResult:
-    paths = [p for p in _suite_paths(ctx.backends) if (ctx.root / p).is_dir()]
+    wanted = suite_paths(ctx.run_profile, ctx.backends)
+    paths = [p for p in wanted if (ctx.root / p).is_dir()]
     if not paths:
-        return StageResult(False, f"none of {', '.join(SUITE_PATHS)} exists under {ctx.root}")
+        named = ", ".join(wanted) or "no suite"
+        return StageResult(False, f"the run profile names {named}; none exists under {ctx.root}")
     argv = [*paths, "-q", "-rfE", f"--backends={','.join(ctx.backends)}"]
     # Locally, each xdist worker starts its own emulators, as in `make test`: the targets
     # (Azurite, moto, LocalStack for the security promises) and their gap profiles are
@@ -245,7 +249,7 @@ STAGES: dict[str, Stage] = {
     for s in (
         Stage("bootstrap", "check tools and packages", _bootstrap),
         Stage("services", "start the services in parallel", _services),
-        Stage("suites", "contract, resilience, migration, API and unit suites (pytest)", _suites),
+        Stage("suites", "the suites the run profile names (pytest)", _suites),
         Stage("benchmarks", "benchmarks (pytest-benchmark, no xdist)", _benchmarks),
         Stage("load", "short locust load per backend (crownsafe-harness load)", _load),
         Stage("report", "render the HTML report", _report),
