@@ -59,7 +59,9 @@ SETTINGS: tuple[Setting, ...] = (
         "run_dir",
         "HARNESS_RUN_DIR",
         "",
-        "run folder to write into (default: a new `reports/runs/<UTC timestamp>`)",
+        "run folder to record into; a pytest session records only when this or `--run-dir` "
+        "names one, the commands (`run`, `bench`, `load`) make a new `reports/runs/<UTC "
+        "timestamp>` without it",
     ),
     Setting(
         "reports_dir",

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from crownsafe.redaction import redact
-from harness.plugin import run_dir_of
+from harness.plugin import recording_dir
 from harness.runfolder import write_file
 from harness.runfolder.compatibility import CompatibilityFile
 from harness.targets._gaps import Gap, GapProfile
@@ -39,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     selection_of(config)
-    if not hasattr(config, "workerinput"):
+    if not hasattr(config, "workerinput") and recording_dir(config) is not None:
         config.pluginmanager.register(MatrixRecorder(config), "crownsafe-matrix-recorder")
 
 
@@ -172,7 +172,9 @@ class MatrixRecorder:
         matrix = build_matrix(
             targets, self.promises, [Outcome(**entry) for entry in self.outcomes.values()]
         )
-        write_file(run_dir_of(self.config), matrix)
+        run_dir = recording_dir(self.config)
+        assert run_dir is not None  # registered only when recording
+        write_file(run_dir, matrix)
 
 
 def _matrix_target(target: Target, selection: TargetSelection, scope: str) -> MatrixTarget:
