@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal, get_args
 
-from crownsafe.errors import StorageConfigError
+from crownsafe.errors import ApiConfigError, ConfigError, StorageConfigError, WorkerConfigError
 
 __all__ = [
     "BACKENDS",
@@ -24,6 +24,7 @@ __all__ = [
     "Backend",
     "SecretStr",
     "Settings",
+    "config_error",
     "is_base64_key",
     "load_settings",
     "read_dotenv",
@@ -66,14 +67,27 @@ class SecretStr:
         return hash(self._value)
 
 
+_STORAGE_PREFIXES = ("STORAGE_", "AZURE_", "S3_", "AWS_")
+
+
+def config_error(name: str, message: str, *, hint: str) -> ConfigError:
+    """The kind of `ConfigError` for variable `name`: storage, the worker's (CELERY_*) or
+    the API's (everything else crownsafe reads)."""
+    if name.startswith(_STORAGE_PREFIXES):
+        return StorageConfigError(message, hint=hint)
+    if name.startswith("CELERY_"):
+        return WorkerConfigError(message, hint=hint)
+    return ApiConfigError(message, hint=hint)
+
+
 def _bool(value: str, name: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
     if lowered in {"0", "false", "no", "off", ""}:
         return False
-    raise StorageConfigError(
-        f"{name}={value!r} is not a boolean", hint=f"set {name} to true or false"
+    raise config_error(
+        name, f"{name}={value!r} is not a boolean", hint=f"set {name} to true or false"
     )
 
 
@@ -83,8 +97,8 @@ def _float(value: str, name: str) -> float:
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise StorageConfigError(
-            f"{name}={value!r} is not a finite number", hint=f"set {name} to a number"
+        raise config_error(
+            name, f"{name}={value!r} is not a finite number", hint=f"set {name} to a number"
         )
     return number
 
@@ -93,8 +107,8 @@ def _int(value: str, name: str) -> int:
     try:
         return int(value.strip())
     except ValueError:
-        raise StorageConfigError(
-            f"{name}={value!r} is not a whole number", hint=f"set {name} to a whole number"
+        raise config_error(
+            name, f"{name}={value!r} is not a whole number", hint=f"set {name} to a whole number"
         ) from None
 
 
@@ -216,30 +230,31 @@ def _check_api_settings(settings: Settings) -> None:
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             env = name.upper()
-            raise StorageConfigError(
+            raise config_error(
+                env,
                 f"{env}={getattr(settings, name)!r} is out of range",
                 hint=f"set {env} to a whole number greater than 0",
             )
     if settings.celery_task_time_limit >= settings.celery_visibility_timeout:
-        raise StorageConfigError(
+        raise WorkerConfigError(
             "CELERY_TASK_TIME_LIMIT must be shorter than CELERY_VISIBILITY_TIMEOUT "
             "(else Redis hands a running job to a second worker)",
             hint="lower CELERY_TASK_TIME_LIMIT or raise CELERY_VISIBILITY_TIMEOUT",
         )
     secret = settings.jwt_secret.get()
     if secret and len(secret) < MIN_JWT_SECRET_LENGTH:
-        raise StorageConfigError(
+        raise ApiConfigError(
             f"JWT_SECRET is {len(secret)} characters; at least {MIN_JWT_SECRET_LENGTH} are needed",
             hint="set JWT_SECRET to a long random value, e.g. `openssl rand -hex 32`",
         )
     for origin in settings.cors_origin_list:
         if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
-            raise StorageConfigError(
+            raise ApiConfigError(
                 f"CORS_ORIGINS entry {origin!r} is not an origin",
                 hint="list origins as scheme://host[:port], comma-separated, no path",
             )
     if not settings.trusted_host_list:
-        raise StorageConfigError(
+        raise ApiConfigError(
             "TRUSTED_HOSTS is empty",
             hint="list the host names the API answers to, e.g. api.example",
         )

@@ -113,9 +113,9 @@ def create_app(
 ) -> FastAPI:
     """The API for `settings`; `clock`, `storage`, `enqueue` are seams for tests."""
     if not settings.jwt_secret:
-        from crownsafe.errors import StorageConfigError
+        from crownsafe.errors import ApiConfigError
 
-        raise StorageConfigError(
+        raise ApiConfigError(
             "JWT_SECRET is not set; the API cannot verify bearer tokens",
             hint="set JWT_SECRET to a long random value, e.g. `openssl rand -hex 32`",
         )

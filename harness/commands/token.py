@@ -37,7 +37,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(args: argparse.Namespace) -> int:
     from crownsafe.api.auth import mint_token
     from crownsafe.config import SecretStr, load_settings
-    from crownsafe.errors import StorageConfigError
+    from crownsafe.errors import ConfigError
     from harness.settings import process_environment
 
     secret = process_environment().get(args.secret_env, "")
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = replace(load_settings(), jwt_secret=SecretStr(secret))
         token = mint_token(args.user, settings, args.ttl)
-    except StorageConfigError as exc:
+    except ConfigError as exc:
         print(f"token: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:

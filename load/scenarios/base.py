@@ -26,7 +26,7 @@ from locust.env import Environment
 
 from crownsafe.api.auth import mint_token
 from crownsafe.config import Settings, load_settings
-from crownsafe.errors import StorageConfigError
+from crownsafe.errors import ConfigError
 from crownsafe.redaction import redact
 
 __all__ = [
@@ -54,7 +54,7 @@ def token_settings() -> Settings:
     them (`crownsafe.config.load_settings`). RuntimeError says what is wrong."""
     try:
         settings = load_settings()
-    except StorageConfigError as exc:
+    except ConfigError as exc:
         raise RuntimeError(str(exc)) from None
     if not settings.jwt_secret:
         raise RuntimeError(

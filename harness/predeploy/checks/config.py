@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from crownsafe.config import Settings, load_settings
-from crownsafe.errors import StorageConfigError
+from crownsafe.errors import ConfigError, StorageConfigError
 from crownsafe.storage.factory import check_storage_settings
 from harness.predeploy.context import Context
 from harness.predeploy.endpoints import storage_endpoint
@@ -23,14 +23,14 @@ __all__ = ["CHECKS", "load_settings_quietly"]
 def load_settings_quietly(environ: Mapping[str, str]) -> Settings | None:
     try:
         return load_settings(environ)
-    except StorageConfigError:
+    except ConfigError:
         return None
 
 
 def _settings_load(ctx: Context) -> Outcome:
     try:
         ctx.settings = load_settings(ctx.environ)
-    except StorageConfigError as exc:
+    except ConfigError as exc:
         return failed(f"the settings do not load: {exc.reason}", exc.hint)
     return passed(f"settings loaded (STORAGE_BACKEND: {ctx.settings.storage_backend})")
 
