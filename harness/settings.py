@@ -70,9 +70,7 @@ SETTINGS: tuple[Setting, ...] = (
         "root of `runs/` and `latest`, relative to the working directory",
     ),
     Setting("targets", "HARNESS_TARGETS", "", "default of `--targets`"),
-    Setting(
-        "security_targets", "HARNESS_SECURITY_TARGETS", "auto", "default of `--security-targets`"
-    ),
+    Setting("sas_targets", "HARNESS_SAS_TARGETS", "auto", "default of `--sas-targets`"),
     Setting(
         "bench_profile",
         "HARNESS_BENCH_PROFILE",
@@ -181,7 +179,7 @@ class HarnessSettings:
     run_dir: str
     reports_dir: str
     targets: str
-    security_targets: str
+    sas_targets: str
     bench_profile: str
     load_soak_bound: str
     toxiproxy_url: str

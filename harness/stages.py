@@ -176,7 +176,7 @@ def _suites(ctx: RunContext) -> StageResult:
         return StageResult(False, f"the run profile names {named}; none exists under {ctx.root}")
     argv = [*paths, "-q", "-rfE", f"--backends={','.join(ctx.backends)}"]
     # Locally, each xdist worker starts its own emulators, as in `make test`: the targets
-    # (Azurite, moto, LocalStack for the security promises) and their gap profiles are
+    # (Azurite, moto, LocalStack for the SAS promises) and their gap profiles are
     # then the ones the suites know. Otherwise the child uses the services started above.
     child_mode = "local" if ctx.mode == "local" else "external"
     argv += [f"--provision={child_mode}", f"--run-dir={ctx.run_dir}"]

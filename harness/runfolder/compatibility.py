@@ -36,7 +36,8 @@ class MatrixTarget(_Model):
     description: str
     profile: str = Field(description="the gap profile file used ('' when none)")
     scope: Literal["contract", "security"] = Field(
-        description="contract: every promise ran on it; security: only the security ones"
+        description="contract: every promise ran on it; security: only the SAS promises (the "
+        "tests marked `sas`, run on --sas-targets)"
     )
 
 

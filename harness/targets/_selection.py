@@ -1,4 +1,4 @@
-"""Which targets this session runs, from --targets, --security-targets and --gap-profile.
+"""Which targets this session runs, from --targets, --sas-targets and --gap-profile.
 
 Computed once in `pytest_configure` (on the controller and on every xdist worker alike,
 from the same options) and kept in the config's stash.
@@ -25,7 +25,8 @@ _KEY = pytest.StashKey["TargetSelection"]()
 
 @dataclass(frozen=True)
 class TargetSelection:
-    """`full` targets run the whole contract; `security` ones only tests marked security.
+    """`full` targets run the whole contract; `sas` ones only the tests marked `sas` (the
+    SAS / presigned-URL promises).
 
     `primary` is the first full target of each backend: the one `storage_services` holds,
     and the only one tests outside the contract suite run on.
@@ -33,7 +34,7 @@ class TargetSelection:
 
     provision: ProvisionMode
     full: tuple[Target, ...]
-    security: tuple[Target, ...] = ()
+    sas: tuple[Target, ...] = ()
     profiles: dict[str, GapProfile] = field(default_factory=dict)
 
     @property
@@ -46,10 +47,10 @@ class TargetSelection:
     def is_primary(self, target: Target) -> bool:
         return self.primary.get(target.backend) == target
 
-    def for_test(self, *, contract: bool, security: bool) -> list[Target]:
+    def for_test(self, *, contract: bool, sas: bool) -> list[Target]:
         if not contract:
             return list(self.primary.values())
-        extra = [t for t in self.security if security and t not in self.full]
+        extra = [t for t in self.sas if sas and t not in self.full]
         return [*self.full, *extra]
 
     def profile(self, target: Target) -> GapProfile:
@@ -67,10 +68,11 @@ def add_target_options(parser: pytest.Parser) -> None:
         "(default: $HARNESS_TARGETS, else the default target of each of --backends)",
     )
     group.addoption(
-        "--security-targets",
-        default=settings.security_targets,
-        help="extra targets for the tests marked `security` only; 'auto' (default): "
-        "s3:localstack with --provision local when s3 is tested; 'none' turns it off",
+        "--sas-targets",
+        default=settings.sas_targets,
+        help="extra targets for the tests marked `sas` (SAS / presigned-URL promises) only; "
+        "'auto' (default): s3:localstack with --provision local when s3 is tested; 'none' "
+        "turns it off",
     )
     group.addoption(
         "--gap-profile",
@@ -99,12 +101,12 @@ def _compute(config: pytest.Config) -> TargetSelection:
             config.option.backends = ",".join(dict.fromkeys(t.backend for t in full))
         else:
             full = [default_target(b, provision) for b in selected_backends(config)]
-        security = _security_targets(config, provision, full)
+        sas = _sas_targets(config, provision, full)
     except (ValueError, KeyError) as exc:
-        raise pytest.UsageError(f"--targets / --security-targets: {exc}") from None
+        raise pytest.UsageError(f"--targets / --sas-targets: {exc}") from None
     if not full:
         raise pytest.UsageError("--targets: no target given")
-    profiles = {t.name: builtin_profile(t.name) for t in (*full, *security)}
+    profiles = {t.name: builtin_profile(t.name) for t in (*full, *sas)}
     for path in config.getoption("gap_profile") or []:
         try:
             profile = load_profile(Path(path))
@@ -116,13 +118,13 @@ def _compute(config: pytest.Config) -> TargetSelection:
                 f"{', '.join(TARGETS)}"
             )
         profiles[profile.target] = profile
-    return TargetSelection(provision, tuple(full), tuple(security), profiles)
+    return TargetSelection(provision, tuple(full), tuple(sas), profiles)
 
 
-def _security_targets(
+def _sas_targets(
     config: pytest.Config, provision: ProvisionMode, full: list[Target]
 ) -> list[Target]:
-    raw = str(config.getoption("security_targets") or "auto").strip().lower()
+    raw = str(config.getoption("sas_targets") or "auto").strip().lower()
     if raw == "none":
         return []
     if raw == "auto":

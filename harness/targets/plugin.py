@@ -1,8 +1,8 @@
 """The targets part of the Crown Safe pytest plugin (loaded by harness.plugin).
 
 - parametrizes every test that uses `storage_target` (through `backend_name`) with the
-  session's targets: contract tests with all of them (tests marked `security` with the
-  security targets too), other tests with the first target of each backend;
+  session's targets: contract tests with all of them (tests marked `sas` with the
+  SAS targets too), other tests with the first target of each backend;
 - applies the gap profiles: an unsafe gap is not run (skipped, and said so), a harmless
   one runs and its failure becomes a known gap, its success a failure saying "gap closed";
 - on the controller, gathers each contract test's cell and writes `compatibility.json`.
@@ -168,7 +168,8 @@ class MatrixRecorder:
             return
         selection = selection_of(self.config)
         targets = [_matrix_target(t, selection, "contract") for t in selection.full]
-        targets += [_matrix_target(t, selection, "security") for t in selection.security]
+        # compatibility.json calls the SAS-only scope "security" (its schema, version 1)
+        targets += [_matrix_target(t, selection, "security") for t in selection.sas]
         matrix = build_matrix(
             targets, self.promises, [Outcome(**entry) for entry in self.outcomes.values()]
         )

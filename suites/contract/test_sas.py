@@ -24,7 +24,7 @@ from harness.services.provision import ProvisionedServices
 
 from .sigv4 import parse_sas_time, presigned_methods, query_params, sigv4_resign
 
-pytestmark = [pytest.mark.contract, pytest.mark.security]
+pytestmark = [pytest.mark.contract, pytest.mark.sas]
 
 HTTP_TIMEOUT = 30
 SIGNATURE_MISMATCH = {

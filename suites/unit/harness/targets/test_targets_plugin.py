@@ -103,7 +103,7 @@ def test_hand_made_profile_gives_every_cell_status(
         *parallel,
         "--targets",
         "s3:moto",
-        "--security-targets",
+        "--sas-targets",
         "none",
         "--gap-profile",
         str(demo / "moto-gaps.toml"),
@@ -168,7 +168,7 @@ SCOPES = textwrap.dedent(
     import pytest
 
     @pytest.mark.contract
-    @pytest.mark.security
+    @pytest.mark.sas
     def test_presign(backend_name):
         pass
 
@@ -208,7 +208,7 @@ SCOPES = textwrap.dedent(
             },
         ),
         (
-            ["--backends", "azure", "--security-targets", "none"],
+            ["--backends", "azure", "--sas-targets", "none"],
             {"test_presign[azure]", "test_listing[azure]", "test_not_contract[azure]"},
         ),
     ],
@@ -217,10 +217,8 @@ SCOPES = textwrap.dedent(
 def test_which_tests_run_on_which_targets(
     pytester: pytest.Pytester, args: list[str], expected: set[str]
 ) -> None:
-    """Security tests also on LocalStack; extra targets only for the contract."""
-    pytester.makeini(
-        "[pytest]\naddopts = -p no:locust\nmarkers =\n    contract: c\n    security: s\n"
-    )
+    """SAS tests also on LocalStack; extra targets only for the contract."""
+    pytester.makeini("[pytest]\naddopts = -p no:locust\nmarkers =\n    contract: c\n    sas: s\n")
     pytester.makepyfile(test_scopes=SCOPES)
     result = pytester.runpytest_subprocess("--collect-only", "-q", "-p", "no:xdist", *args)
     ids = {line.split("::")[1] for line in result.stdout.lines if "::" in line}
