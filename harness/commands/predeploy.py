@@ -29,7 +29,7 @@ def _write(path: str, text: str) -> None:
 def _predeploy(args: argparse.Namespace) -> int:
     from harness.predeploy import EXIT_CANNOT_RUN, EXIT_USAGE, Options, run_predeploy
     from harness.predeploy.checks import ALL_CHECKS, check_ids
-    from harness.predeploy.output import junit_xml, print_table, report_json
+    from harness.predeploy.output import junit_xml, print_table, result_json
     from harness.settings import process_environment
 
     ids = check_ids()
@@ -50,7 +50,7 @@ def _predeploy(args: argparse.Namespace) -> int:
         if args.json != "-":
             print_table(report, sys.stdout)
         if args.json is not None:
-            _write(args.json, report_json(report))
+            _write(args.json, result_json(report))
         if args.junit_xml:
             _write(args.junit_xml, junit_xml(report))
     except OSError as exc:

@@ -14,7 +14,7 @@ from harness.predeploy.model import (
     EXIT_OK,
     EXIT_USAGE,
     CheckResult,
-    PredeployReport,
+    PredeployResult,
 )
 from harness.predeploy.runner import run_predeploy
 
@@ -25,6 +25,6 @@ __all__ = [
     "EXIT_USAGE",
     "CheckResult",
     "Options",
-    "PredeployReport",
+    "PredeployResult",
     "run_predeploy",
 ]

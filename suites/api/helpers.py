@@ -14,7 +14,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_f
 REPO = Path(__file__).resolve().parents[2]
 IMAGES = REPO / "fixtures" / "images"
 SCANS = REPO / "fixtures" / "scans"
-REPORT_SCHEMA = REPO / "docs" / "report.schema.json"
+REPORT_SCHEMA = REPO / "docs" / "risk-report.schema.json"
 
 
 class NotYet(AssertionError):

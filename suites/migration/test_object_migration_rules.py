@@ -171,8 +171,8 @@ def test_cli_refuses_a_second_run_of_the_same_migration(
         source.container_name,
         "--target-container",
         target.container_name,
-        "--report",
-        str(tmp_path / "report.json"),
+        "--tally",
+        str(tmp_path / "tally.json"),
     ]
     holder = Ledger(engine, source.container_name, target.container_name)
     holder.acquire()

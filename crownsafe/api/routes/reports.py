@@ -25,7 +25,7 @@ from crownsafe.api.schemas import ReportIn, ReportOut
 from crownsafe.api.state import ApiState, get_state, in_thread
 from crownsafe.db.models import ContentSnapshot
 from crownsafe.db.session import session_scope
-from crownsafe.reports.generator import _upload_to_azure_blob, render
+from crownsafe.risk_reports.generator import _upload_to_azure_blob, render
 
 __all__ = ["router"]
 
