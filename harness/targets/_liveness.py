@@ -10,8 +10,9 @@ a failing teardown on a down target is a consequence, not an error of its own.
 xdist workers talk to the same outside service: the first one to see it down claims a
 file (created exclusively) in a folder the controller hands every worker, so across
 workers exactly one test is named, and a worker whose own test failed because of it
-reports that test as not run too. A target is watched per endpoint: a local emulator of
-another worker is not "down" because this worker's one stopped.
+reports that test as not run too. Only a *shared* target (one outside service for every
+worker: `--targets ...:external`) is down for everybody; an emulator each worker starts for
+itself is watched per endpoint, so another worker's one stopping changes nothing here.
 """
 
 from __future__ import annotations
@@ -89,9 +90,13 @@ class TargetWatch:
     """What one pytest process (controller or xdist worker) knows about its targets."""
 
     def __init__(
-        self, shared_dir: Path, probe: Callable[[Endpoint], str | None] = unanswered
+        self,
+        shared_dir: Path,
+        shared: Callable[[str], bool],
+        probe: Callable[[Endpoint], str | None] = unanswered,
     ) -> None:
         self.shared_dir = shared_dir
+        self.shared = shared
         self.probe = probe
         self.endpoints: dict[str, Endpoint] = {}
         self.down: dict[str, Down] = {}
@@ -102,9 +107,14 @@ class TargetWatch:
         if endpoint is not None:
             self.endpoints[target] = endpoint
 
-    def _file(self, target: str, endpoint: Endpoint) -> Path:
-        slug = f"{target}@{endpoint}".replace(":", "_").replace("/", "_")
-        return self.shared_dir / f"{slug}.json"
+    def _file(self, target: str) -> Path | None:
+        """Where a down target is written: per target when shared, else per endpoint (None
+        while this process has not seen where its own one listens)."""
+        endpoint = self.endpoints.get(target)
+        if not self.shared(target) and endpoint is None:
+            return None
+        key = target if self.shared(target) else f"{target}@{endpoint}"
+        return self.shared_dir / (key.replace(":", "_").replace("/", "_") + ".json")
 
     def _read(self, path: Path) -> Down | None:
         try:
@@ -116,10 +126,8 @@ class TargetWatch:
         """Before a test: the target was seen down here or by another worker."""
         if target in self.down:
             return self.down[target]
-        endpoint = self.endpoints.get(target)
-        if endpoint is None:
-            return None
-        down = self._read(self._file(target, endpoint))
+        path = self._file(target)
+        down = self._read(path) if path is not None else None
         if down is not None:
             self.down[target] = down
         return down
@@ -127,16 +135,17 @@ class TargetWatch:
     def after_failure(self, target: str, nodeid: str) -> tuple[Down, bool] | None:
         """After a failed test: None if the target still answers, else (why, first), where
         `first` says this test is the one that was running when it stopped."""
-        if target in self.down:
-            return self.down[target], False
+        earlier = self.known_down(target)
+        if earlier is not None:
+            return earlier, earlier.during == nodeid
         endpoint = self.endpoints.get(target)
-        if endpoint is None:
+        path = self._file(target)
+        if endpoint is None or path is None:
             return None
         why = self.probe(endpoint)
         if why is None:
             return None
         seen = Down(target, str(endpoint), why, nodeid)
-        path = self._file(target, endpoint)
         self.shared_dir.mkdir(parents=True, exist_ok=True)
         # written whole, then linked: the claim and its content appear at once
         draft = path.with_name(f"{path.name}.{os.getpid()}")

@@ -43,7 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
         shared = Path(workerinput[_SHARED])
     else:
         shared = Path(tempfile.mkdtemp(prefix="crownsafe-targets-down-"))
-    config.stash[_KEY] = TargetWatch(shared)
+    config.stash[_KEY] = TargetWatch(
+        shared, shared=lambda name: TARGETS[name].implementation == "external"
+    )
     if workerinput is None:
         config.pluginmanager.register(DownSummary(), "crownsafe-target-down-summary")
 
@@ -72,7 +74,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     down = watch_of(item.config).known_down(target) if target else None
     if down is not None:
         item.user_properties.append((_NOT_RUN_PROP, json.dumps(down.__dict__)))
-        pytest.skip(down.reason())
+        # reported at the test's own location, as a skip marker is
+        raise pytest.skip.Exception(down.reason(), _use_item_location=True)
 
 
 def _not_run(report: pytest.TestReport, item: pytest.Item, down: Down) -> None:
