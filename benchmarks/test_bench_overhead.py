@@ -1,9 +1,9 @@
 """What crownsafe costs: its clients against the raw SDK calls (issue 2) and the resilient
 client against the bare one (issue 3), 1 KiB and 1 MiB upload and download, per backend.
 
-Goals: crownsafe >= 0.95x the raw SDK's ops/s; the resilient client >= 0.95x the bare
-client's ops/s (at most 5% cost). The goals are stated for 1 KiB; 1 MiB is held to the
-same bar.
+Goals: crownsafe >= 0.95x the raw SDK's ops/s; the resilient client >= 0.98x the bare
+client's ops/s (at most 2% cost, issue 19; was 0.95). The goals are stated for 1 KiB;
+1 MiB is held to the same bar.
 
 Why one loop. Timed as separate pytest-benchmark tests, one after another, run order
 alone moved the crownsafe/raw ratio by +-40% on this shared 2-core machine. Here the four
@@ -160,7 +160,8 @@ def test_overhead_ratios(
     mine = [e for e in stored if (e["backend"], e["size_bytes"]) == (backend_name, object_size)]
     assert len(mine) == 4
     for e in mine:
-        assert e["goal"] == 0.95 and least <= e["rounds"] <= most and e["verdict"] in VERDICTS
+        goal = {c.name: c.goal for c in overhead.COMPARISONS}[e["comparison"]]
+        assert e["goal"] == goal and least <= e["rounds"] <= most and e["verdict"] in VERDICTS
         assert 0 < e["ci_low"] <= e["ratio"] <= e["ci_high"], e
         assert e["noise_floor"] >= 0 and e["aa_ratio"] > 0
         assert len(e["candidate_s"]) == len(e["aa_second_s"]) == e["rounds"]

@@ -21,7 +21,9 @@ __all__ = [
     "BACKENDS",
     "MAX_RETRIES_RANGE",
     "MIN_JWT_SECRET_LENGTH",
+    "S3_REQUEST_CHECKSUM_MODES",
     "Backend",
+    "S3ChecksumMode",
     "SecretStr",
     "Settings",
     "is_base64_key",
@@ -34,6 +36,13 @@ __all__ = [
 Backend = Literal["azure", "s3"]
 # The storage backends, in the order the harness runs and reports them.
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
+
+S3ChecksumMode = Literal["when_supported", "when_required"]
+S3_REQUEST_CHECKSUM_MODES: tuple[S3ChecksumMode, ...] = get_args(S3ChecksumMode)
+"""S3_REQUEST_CHECKSUMS: `when_supported` (botocore's default: a CRC32 with every upload, in
+an aws-chunked trailer for streamed bodies) or `when_required` (plain bodies, checksums
+only where S3 requires them) for S3-compatible services that do not understand aws-chunked
+and would store its framing as the object's bytes (docs/s3-compatible.md)."""
 
 MAX_RETRIES_RANGE = (0, 10)
 """STORAGE_MAX_RETRIES must lie in this range (inclusive): more retries only stretch an
@@ -117,6 +126,7 @@ class Settings:
     s3_endpoint_url: str = ""
     aws_access_key_id: str = ""
     aws_secret_access_key: SecretStr = field(default_factory=lambda: SecretStr(""))
+    s3_request_checksums: S3ChecksumMode = "when_supported"
     storage_max_retries: int = 3
     storage_retry_base_delay: float = 1.0
     storage_timeout_seconds: float = 30.0
@@ -181,6 +191,13 @@ def validate_settings(settings: Settings) -> Settings:
             f"STORAGE_MAX_RETRIES={settings.storage_max_retries} is out of range: allowed "
             f"{low}..{high} (retries after the first attempt)",
             hint=f"set STORAGE_MAX_RETRIES to a whole number from {low} to {high} (default 3)",
+        )
+    if settings.s3_request_checksums not in S3_REQUEST_CHECKSUM_MODES:
+        raise StorageConfigError(
+            f"S3_REQUEST_CHECKSUMS={settings.s3_request_checksums!r} is not a checksum mode",
+            backend="s3",
+            hint="set S3_REQUEST_CHECKSUMS to when_supported (the default) or when_required "
+            "(for S3-compatible services without aws-chunked support)",
         )
     key = settings.azure_storage_account_key.get()
     if key and not is_base64_key(key):

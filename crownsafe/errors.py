@@ -21,6 +21,9 @@ __all__ = [
     "StorageAuthError",
     "StorageConfigError",
     "StorageError",
+    "StorageGaveUpError",
+    "StorageIntegrityError",
+    "StorageNotSupportedError",
     "StorageThrottledError",
     "StorageUnavailableError",
     "StorageWritesDisabledError",
@@ -118,6 +121,75 @@ class StorageThrottledError(StorageError):
 
 class StorageUnavailableError(StorageError):
     """The service failed or could not be reached: 5xx, 408, timeouts, connection errors."""
+
+
+class StorageNotSupportedError(StorageError):
+    """The service lacks the operation: 501 Not Implemented (S3 also 405 MethodNotAllowed).
+
+    Permanent: never retried, never counted by a circuit breaker (the service answered; it
+    will answer the same way again). Some S3-compatible services lack batch delete,
+    version listing or multipart listing; crownsafe falls back where it can.
+    """
+
+    default_hint = (
+        "the service does not implement this operation; use a service that does, or an "
+        "operation it offers"
+    )
+
+
+class StorageIntegrityError(StorageError):
+    """The service stored other bytes than we sent (size or checksum differ), or we could
+    not confirm what it stored.
+
+    Raised after an upload whose check failed; the object is removed (new objects) or
+    never committed (overwrites), so no wrong bytes are left looking valid. Not retried:
+    the service will store the same wrong bytes again. On S3-compatible services this is
+    usually the aws-chunked encoding the service does not understand: set
+    S3_REQUEST_CHECKSUMS=when_required.
+    """
+
+
+class StorageGaveUpError(StorageUnavailableError):
+    """The resilience layer stopped retrying: the attempts or the deadline ran out.
+
+    Says which (`stopped_by`: "attempts" or "deadline"), the attempts made, the deadline,
+    the time spent, and the last failure (`last_error`, also the `__cause__`), whose
+    status, service error code, request id and Retry-After it carries. A subclass of
+    `StorageUnavailableError`, so callers that treat an outage as 503 keep doing so.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        last_error: BaseException,
+        attempts: int,
+        max_attempts: int,
+        stopped_by: str,
+        deadline: float | None,
+        elapsed: float,
+        **kwargs: object,
+    ) -> None:
+        self.last_error = last_error
+        self.attempts = attempts
+        self.max_attempts = max_attempts
+        self.stopped_by = stopped_by
+        self.deadline = deadline
+        self.elapsed = elapsed
+        retry_after = getattr(last_error, "retry_after", None)
+        self.retry_after: float | None = (
+            float(retry_after) if isinstance(retry_after, int | float) else None
+        )
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+    def log_fields(self) -> dict[str, object]:
+        return {
+            **super().log_fields(),
+            "attempts": self.attempts,
+            "stopped_by": self.stopped_by,
+            "deadline_s": self.deadline,
+            "last_error_type": type(self.last_error).__name__,
+        }
 
 
 class InvalidBlobNameError(StorageError, ValueError):

@@ -22,6 +22,7 @@ from crownsafe.correlation import get_correlation_id
 from crownsafe.errors import (
     NonRetryableUploadError,
     StorageError,
+    StorageGaveUpError,
     StorageThrottledError,
     StorageUnavailableError,
 )
@@ -127,7 +128,7 @@ def error_response(
 def _retry_after(exc: Exception) -> int:
     if isinstance(exc, CircuitOpenError):
         return max(1, int(exc.retry_in + 0.999))
-    if isinstance(exc, StorageThrottledError) and exc.retry_after:
+    if isinstance(exc, StorageThrottledError | StorageGaveUpError) and exc.retry_after:
         return max(1, int(exc.retry_after + 0.999))
     return DEFAULT_RETRY_AFTER_S
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from crownsafe.resilience.breaker import (
     DEFAULT_IGNORED_EXCEPTIONS,
+    SERVICE_FAILURES,
     BreakerStats,
     CircuitBreaker,
     CircuitOpenError,
@@ -39,6 +40,7 @@ from crownsafe.resilience.retry import (
 
 __all__ = [
     "DEFAULT_IGNORED_EXCEPTIONS",
+    "SERVICE_FAILURES",
     "Backoff",
     "BreakerStats",
     "CircuitBreaker",

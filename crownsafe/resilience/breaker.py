@@ -13,10 +13,16 @@ States (as in Resilience4j and Polly):
   fast. A failed trial reopens the breaker and restarts the timer; when all permitted
   trials succeeded the breaker closes.
 
-Exceptions in `ignored_exceptions` (by default the caller's mistakes: not found, conflict
-or precondition failed, auth, invalid name, metadata or SAS request) never count: the
-service answered (or was never asked), so it is not an outage. An ignored exception in
-HALF_OPEN frees its trial slot.
+Whose fault is it? Only the service's own failures count (`counted_exceptions`, by
+default `SERVICE_FAILURES`: throttling, 5xx, 408, timeouts, connection errors). Everything
+else passes through uncounted: the caller's mistakes (not found, conflict, auth, invalid
+name, metadata or SAS request, a declared length the stream did not keep), an operation
+the service does not implement (501), bytes the service stored wrongly, and whatever a
+caller's own data source raised mid-upload (an upload refused as too large, a client that
+hung up mid-body): one client's fault must never cost every other user their uploads.
+`ignored_exceptions` are never counted even when they are also service failures. A
+`NonRetryableUploadError` counts as what caused it. An uncounted exception in HALF_OPEN
+frees its trial slot.
 
 A call's outcome is recorded only if the breaker is still in the state generation the call
 was admitted in, so a slow call that started before a transition cannot flip the new state.
@@ -34,7 +40,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import NamedTuple, ParamSpec, TypeVar
 
 from crownsafe.errors import (
     BlobConflictError,
@@ -42,14 +48,20 @@ from crownsafe.errors import (
     InvalidBlobNameError,
     InvalidMetadataError,
     InvalidSasRequestError,
+    NonRetryableUploadError,
     StorageAuthError,
     StorageError,
+    StorageIntegrityError,
+    StorageNotSupportedError,
+    StorageThrottledError,
+    StorageUnavailableError,
     UploadLengthMismatchError,
 )
 from crownsafe.resilience.decorating import CallDecorator
 
 __all__ = [
     "DEFAULT_IGNORED_EXCEPTIONS",
+    "SERVICE_FAILURES",
     "BreakerStats",
     "CircuitBreaker",
     "CircuitOpenError",
@@ -70,7 +82,17 @@ DEFAULT_IGNORED_EXCEPTIONS: tuple[type[BaseException], ...] = (
     InvalidMetadataError,
     InvalidSasRequestError,
     UploadLengthMismatchError,
+    StorageNotSupportedError,
+    StorageIntegrityError,
 )
+
+SERVICE_FAILURES: tuple[type[BaseException], ...] = (
+    StorageThrottledError,
+    StorageUnavailableError,
+    ConnectionError,
+    TimeoutError,
+)
+"""What a breaker counts by default: failures of the service itself."""
 
 
 class CircuitState(enum.Enum):
@@ -80,20 +102,53 @@ class CircuitState(enum.Enum):
 
 
 class CircuitOpenError(StorageError):
-    """The circuit breaker refused the call without touching the network."""
+    """The circuit breaker refused the call without touching the network.
 
-    def __init__(self, breaker: str, state: CircuitState, retry_in: float) -> None:
+    `operation`, `blob_name` and `backend` name the refused call when the caller knows
+    them (`ResilientStorageClient` does: `for_call`), so its log line says what was not done.
+    """
+
+    def __init__(
+        self,
+        breaker: str,
+        state: CircuitState,
+        retry_in: float,
+        *,
+        operation: str | None = None,
+        blob_name: str | None = None,
+        backend: str | None = None,
+    ) -> None:
         self.breaker = breaker
         self.state = state
         self.retry_in = retry_in
         if state is CircuitState.OPEN:
-            reason = f"circuit breaker {breaker!r} is open; next trial in {retry_in:.3f} s"
+            reason = (
+                f"not sent: circuit breaker {breaker!r} is open after repeated service "
+                f"failures; next trial in {retry_in:.3f} s"
+            )
         else:
-            reason = f"circuit breaker {breaker!r} is half-open and its trial calls are taken"
+            reason = (
+                f"not sent: circuit breaker {breaker!r} is half-open and its trial calls are taken"
+            )
         super().__init__(
             reason,
-            operation="circuit_breaker",
+            backend=backend,
+            operation=operation or "circuit_breaker",
+            blob_name=blob_name,
             hint="the service failed repeatedly: check its health, or wait for the trial call",
+        )
+
+    def for_call(
+        self, operation: str, blob_name: str | None, backend: str | None
+    ) -> CircuitOpenError:
+        """The same refusal, naming the call that was refused."""
+        return CircuitOpenError(
+            self.breaker,
+            self.state,
+            self.retry_in,
+            operation=operation,
+            blob_name=blob_name,
+            backend=backend,
         )
 
 
@@ -112,8 +167,9 @@ class BreakerStats:
     rejected_count: int
 
 
-@dataclass(frozen=True)
-class _Permit:
+class _Permit(NamedTuple):
+    """What a call was admitted with (a tuple: the breaker's hot path builds one per call)."""
+
     generation: int
     trial: bool
 
@@ -132,7 +188,7 @@ class CircuitBreaker(CallDecorator):
         window_size: int = 20,
         minimum_calls: int = 10,
         ignored_exceptions: Iterable[type[BaseException]] = DEFAULT_IGNORED_EXCEPTIONS,
-        counted_exceptions: Iterable[type[BaseException]] = (Exception,),
+        counted_exceptions: Iterable[type[BaseException]] = SERVICE_FAILURES,
         clock: Callable[[], float] = time.monotonic,
         listeners: Iterable[StateListener] = (),
     ) -> None:
@@ -252,8 +308,21 @@ class CircuitBreaker(CallDecorator):
             raise CircuitOpenError(self.name, state, retry_in)
         return permit
 
+    def counts(self, exc: BaseException) -> bool:
+        """Whether `exc` counts against the service (see "Whose fault is it?" above)."""
+        if isinstance(exc, self.ignored_exceptions):
+            return False
+        if isinstance(exc, NonRetryableUploadError) and exc.__cause__ is not None:
+            return self.counts(exc.__cause__)
+        return isinstance(exc, self.counted_exceptions)
+
+    @property
+    def is_open(self) -> bool:
+        """True while calls are refused (OPEN, recovery time not yet over)."""
+        return self.state is CircuitState.OPEN
+
     def _record_exception(self, permit: _Permit, exc: BaseException) -> None:
-        if isinstance(exc, self.ignored_exceptions) or not isinstance(exc, self.counted_exceptions):
+        if not self.counts(exc):
             with self._lock:
                 if permit.trial and permit.generation == self._generation:
                     self._trials_admitted -= 1

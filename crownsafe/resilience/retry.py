@@ -18,9 +18,17 @@ the cap.
 Retried: `StorageThrottledError` (429, 503 ServerBusy / SlowDown), `StorageUnavailableError`
 (other 5xx, 408, timeouts, connection errors) and the builtin `ConnectionError` /
 `TimeoutError`. Never retried: a caller's mistake (404, 409, 412, 401/403, invalid names or
-metadata), `NonRetryableUploadError`, `CircuitOpenError` and anything else.
+metadata), 501 Not Implemented (`StorageNotSupportedError`: permanent),
+`NonRetryableUploadError`, `CircuitOpenError` and anything else.
 One logical call makes at most `max_retries + 1` attempts. Each retry is logged at WARNING
 with the correlation id, the attempt number, the delay and the error's service fields.
+
+When retrying stops on a transient failure, because the attempts ran out or because the
+next backoff would pass the deadline, the call raises `StorageGaveUpError` (a
+`StorageUnavailableError`) that says so: which limit ended it, the attempts made, the
+deadline, the time spent and the last failure (its type, message, status, service code,
+request id and Retry-After; the failure itself is `last_error` and `__cause__`). With
+`max_retries=0` nothing is retried and the failure is raised as it is.
 
 Deadline. With `deadline` (seconds; STORAGE_DEADLINE_SECONDS, default 60 in the resilient
 client) one logical call also stops retrying when the next backoff would end at or past
@@ -57,6 +65,7 @@ from crownsafe.deadline import enter_deadline, exit_deadline
 from crownsafe.errors import (
     NonRetryableUploadError,
     StorageError,
+    StorageGaveUpError,
     StorageThrottledError,
     StorageUnavailableError,
 )
@@ -123,8 +132,12 @@ class Backoff:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for transient failures: throttling, 5xx, 408, timeouts, connection errors."""
-    if isinstance(exc, (NonRetryableUploadError, CircuitOpenError)):
+    """True for transient failures: throttling, 5xx, 408, timeouts, connection errors.
+
+    Never for an error that already ended a retry loop (`StorageGaveUpError`), nor for
+    501 Not Implemented (`StorageNotSupportedError`, not an unavailable service).
+    """
+    if isinstance(exc, (NonRetryableUploadError, CircuitOpenError, StorageGaveUpError)):
         return False
     return isinstance(
         exc, (StorageThrottledError, StorageUnavailableError, ConnectionError, TimeoutError)
@@ -231,35 +244,111 @@ class RetryPolicy(CallDecorator):
             if self.max_retries == 0 or not self._retry_on(exc):
                 raise
             first = exc
+        began = self._clock() if at is None else at - (self.deadline or 0.0)
         delay = self.delay_for(1, first)
         if at is not None and self._clock() + delay >= at:
             self._log_deadline(1, first, delay, fn)
-            raise first
+            raise self._gave_up(first, 1, began, deadline_delay=delay) from first
         self._log(1, first, delay, fn)
         self._sync_sleep(delay)
+        ended = _DeadlineStop()
         if at is None:
-            return self._sync_rest.copy()(fn, *args, **kwargs)
-        stop = tenacity.stop_after_attempt(max(1, self.max_retries)) | StopAtDeadline(
-            at, self._clock, lambda state: self._log_deadline_state(state, 1)
-        )
-        return self._sync_rest.copy(stop=stop)(fn, *args, **kwargs)
+            rest = self._sync_rest.copy()
+        else:
+            stop = tenacity.stop_after_attempt(max(1, self.max_retries)) | StopAtDeadline(
+                at, self._clock, lambda state: ended.note(self._log_deadline_state(state, 1))
+            )
+            rest = self._sync_rest.copy(stop=stop)
+        try:
+            return rest(fn, *args, **kwargs)
+        except Exception as exc:
+            if not self._retry_on(exc):
+                raise
+            attempts = 1 + int(rest.statistics.get("attempt_number", 1))
+            raise self._gave_up(exc, attempts, began, deadline_delay=ended.delay) from exc
 
     async def call_async(
         self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         if self.deadline is None:
-            result: R = await self._async.copy()(fn, *args, **kwargs)
+            began = self._clock()
+            retrying = self._async.copy()
+            try:
+                result: R = await retrying(fn, *args, **kwargs)
+            except Exception as exc:
+                raise self._async_failure(exc, retrying, began, None) from exc
             return result
         at = self._clock() + self.deadline
+        ended = _DeadlineStop()
         stop = tenacity.stop_after_attempt(self.max_retries + 1) | StopAtDeadline(
-            at, self._clock, lambda state: self._log_deadline_state(state, 0)
+            at, self._clock, lambda state: ended.note(self._log_deadline_state(state, 0))
         )
         token = enter_deadline(at, self._clock)
+        retrying = self._async.copy(stop=stop)
         try:
-            result = await self._async.copy(stop=stop)(fn, *args, **kwargs)
+            result = await retrying(fn, *args, **kwargs)
+        except Exception as exc:
+            raise self._async_failure(exc, retrying, at - self.deadline, ended.delay) from exc
         finally:
             exit_deadline(token)
         return result
+
+    def _async_failure(
+        self, exc: Exception, retrying: AsyncRetrying, began: float, deadline_delay: float | None
+    ) -> Exception:
+        """What an async call raises when tenacity ends with `exc`."""
+        if self.max_retries == 0 or not self._retry_on(exc):
+            return exc
+        attempts = int(retrying.statistics.get("attempt_number", 1))
+        return self._gave_up(exc, attempts, began, deadline_delay=deadline_delay)
+
+    def _gave_up(
+        self,
+        last: BaseException,
+        attempts: int,
+        began: float,
+        *,
+        deadline_delay: float | None,
+    ) -> StorageGaveUpError:
+        """The error that says why retrying stopped: the deadline or the attempts ran out.
+
+        `deadline_delay` is the backoff that would have ended past the deadline (None when
+        the attempts ran out). Carries the last failure's service fields and Retry-After.
+        """
+        elapsed = max(0.0, self._clock() - began)
+        operation = getattr(last, "operation", None) or self.operation
+        if deadline_delay is not None:
+            stopped_by = "deadline"
+            why = (
+                f"the {self.deadline:g} s deadline would pass before another attempt "
+                f"({elapsed:.3f} s spent, next backoff {deadline_delay:.3f} s)"
+            )
+        else:
+            stopped_by = "attempts"
+            limit = f", deadline {self.deadline:g} s" if self.deadline is not None else ""
+            why = f"every attempt failed ({elapsed:.3f} s spent{limit})"
+        cause = last.reason if isinstance(last, StorageError) else str(last)
+        message = (
+            f"gave up after {attempts} of {self.max_attempts} attempts: {why}; the last "
+            f"attempt failed with {type(last).__name__}: {cause}"
+        )
+        return StorageGaveUpError(
+            message,
+            last_error=last,
+            attempts=attempts,
+            max_attempts=self.max_attempts,
+            stopped_by=stopped_by,
+            deadline=self.deadline,
+            elapsed=elapsed,
+            backend=getattr(last, "backend", None),
+            operation=operation,
+            blob_name=getattr(last, "blob_name", None),
+            status=getattr(last, "status", None),
+            error_code=getattr(last, "error_code", None),
+            request_id=getattr(last, "request_id", None),
+            hint=getattr(last, "hint", None)
+            or "the service kept failing; check its health and try again later",
+        )
 
     # -- tenacity hooks -----------------------------------------------------------------
 
@@ -287,9 +376,11 @@ class RetryPolicy(CallDecorator):
         exc = state.outcome.exception() if state.outcome is not None else None
         self._log(state.attempt_number + 1, exc, state.upcoming_sleep, state.fn)
 
-    def _log_deadline_state(self, state: tenacity.RetryCallState, offset: int) -> None:
+    def _log_deadline_state(self, state: tenacity.RetryCallState, offset: int) -> float:
+        """Log the deadline's stop; return the backoff that would have passed it."""
         exc = state.outcome.exception() if state.outcome is not None else None
         self._log_deadline(state.attempt_number + offset, exc, state.upcoming_sleep, state.fn)
+        return float(state.upcoming_sleep or 0.0)
 
     def _log_context(
         self, exc: BaseException | None, fn: Callable[..., Any] | None
@@ -353,6 +444,18 @@ class RetryPolicy(CallDecorator):
                 "delay_s": delay,
             },
         )
+
+
+class _DeadlineStop:
+    """Set by the deadline's stop strategy of one call: the backoff that would pass it."""
+
+    __slots__ = ("delay",)
+
+    def __init__(self) -> None:
+        self.delay: float | None = None
+
+    def note(self, delay: float) -> None:
+        self.delay = delay
 
 
 def _fn_name(fn: Callable[..., Any] | None) -> str:

@@ -6,12 +6,16 @@ Every operation runs as::
 
 and a call that finally fails is logged once by `log_storage_failure` (the body of the
 seed's `log_azure_error`). The breaker sits inside the retry loop: each HTTP-level attempt
-counts, and once the breaker opens the loop stops at once (`CircuitOpenError` is never
-retried) instead of sleeping through the remaining attempts. All attempts of one call
-share its correlation id, so the service's logs tie them together. The inner clients make
-exactly one HTTP attempt per request (SDK retries off), so one logical call makes at most
-`max_retries + 1` attempts, and no retry is started whose backoff would end past the
-call's deadline (`deadline`, STORAGE_DEADLINE_SECONDS; see `crownsafe.resilience.retry`).
+counts (when it is the service's fault: `CircuitBreaker.counts`). When an attempt's failure
+leaves the breaker open (this one opened it, or another caller did), the loop stops at
+once: no backoff is slept, and the caller gets that failure itself (e.g. the 503), not a
+`CircuitOpenError`. A call the open breaker refuses gets a `CircuitOpenError` naming its
+operation and blob. A call whose retries run out gets `StorageGaveUpError`, naming the
+attempts or the deadline and the last failure (`crownsafe.resilience.retry`). All attempts
+of one call share its correlation id, so the service's logs tie them together. The inner
+clients make exactly one HTTP attempt per request (SDK retries off), so one logical call
+makes at most `max_retries + 1` attempts, and no retry is started whose backoff would end
+past the call's deadline (`deadline`, STORAGE_DEADLINE_SECONDS; see `crownsafe.resilience.retry`).
 
 What is retried, per operation:
 
@@ -34,6 +38,7 @@ What is retried, per operation:
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -41,10 +46,17 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar, cast
 
-from crownsafe.correlation import correlation_scope, get_correlation_id, new_correlation_id
+from crownsafe.correlation import (
+    correlation_scope,
+    enter_correlation,
+    exit_correlation,
+    get_correlation_id,
+    new_correlation_id,
+)
 from crownsafe.errors import BlobNotFoundError, NonRetryableUploadError
 from crownsafe.resilience import (
     CircuitBreaker,
+    CircuitOpenError,
     Jitter,
     RetryPolicy,
     breaker_for_backend,
@@ -66,6 +78,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OperationStats", "ResilientStorageClient"]
 
+logger = logging.getLogger("crownsafe.resilience.retry")
 R = TypeVar("R")
 DEFAULT_DEADLINE_SECONDS = 60.0
 """The overall deadline of one logical call (attempts + backoff), as STORAGE_DEADLINE_SECONDS."""
@@ -88,7 +101,9 @@ class _Stats:
 
     def record(self, operation: str, attempts: int, ok: bool) -> None:
         with self._lock:
-            stats = self._ops.setdefault(operation, OperationStats())
+            stats = self._ops.get(operation)
+            if stats is None:
+                stats = self._ops[operation] = OperationStats()
             stats.calls += 1
             stats.attempts += attempts
             if ok:
@@ -193,23 +208,48 @@ class ResilientStorageClient(ClosingContextManager):
                 before_retry()
             try:
                 return self.breaker.call(fn, *args, **kwargs)
+            except CircuitOpenError as refused:
+                raise _GiveUp(refused.for_call(operation, blob_name, self.backend)) from None
             except Exception as exc:
                 if after_failure is not None:
                     replacement = after_failure(exc, attempts)
                     if replacement is not None:
                         raise _GiveUp(replacement) from exc
+                if self.breaker.counts(exc) and self.breaker.is_open:
+                    self._breaker_stopped(operation, blob_name, attempts, exc)
+                    raise _GiveUp(exc) from None
                 raise
 
-        with correlation_scope():
-            try:
-                result = self.retry.call(attempt)
-            except _GiveUp as give_up:
-                return self._failed(operation, blob_name, give_up.error, attempts, record)
-            except Exception as exc:
-                return self._failed(operation, blob_name, exc, attempts, record)
+        token = enter_correlation()
+        try:
+            result = self.retry.call(attempt)
+        except _GiveUp as give_up:
+            return self._failed(operation, blob_name, give_up.error, attempts, record)
+        except Exception as exc:
+            return self._failed(operation, blob_name, exc, attempts, record)
+        finally:
+            exit_correlation(token)
         if record:
             self._stats.record(operation, attempts, ok=True)
         return result
+
+    def _breaker_stopped(
+        self, operation: str, blob_name: str | None, attempts: int, exc: BaseException
+    ) -> None:
+        """The breaker is open after this attempt's failure: no backoff, no more attempts
+        (they would only be refused); the failure itself is what the caller gets."""
+        logger.warning(
+            "not retrying %s %r after attempt %d/%d: circuit breaker %r is open "
+            "(this failure: %s) [correlation_id=%s]",
+            operation,
+            blob_name,
+            attempts,
+            self.retry.max_attempts,
+            self.breaker.name,
+            type(exc).__name__,
+            get_correlation_id(),
+            extra={"operation": operation, "blob_name": blob_name, "breaker": self.breaker.name},
+        )
 
     def _failed(
         self, operation: str, blob_name: str | None, exc: BaseException, attempts: int, record: bool
@@ -234,7 +274,9 @@ class ResilientStorageClient(ClosingContextManager):
         before_retry: Callable[[], None] | None = None
         after_failure = None
         body: Any = data
-        if not isinstance(data, bytes | bytearray | memoryview | str | os.PathLike):
+        if type(data) is not bytes and not isinstance(
+            data, bytes | bytearray | memoryview | str | os.PathLike
+        ):
             if is_seekable(data):
                 start = data.tell()
 

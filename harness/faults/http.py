@@ -14,7 +14,8 @@ service sends:
 Operation names follow each service's API (Azure: put_blob, put_block, put_block_list,
 get_blob, get_blob_properties, delete_blob, list_blobs, create_container, ...; S3:
 put_object, upload_part, create_multipart_upload, complete_multipart_upload, get_object,
-head_object, delete_object, list_objects, create_bucket, ...).
+head_object, delete_object, list_objects, list_object_versions, list_multipart_uploads,
+delete_objects, create_bucket, ...).
 """
 
 from __future__ import annotations
@@ -165,6 +166,10 @@ def classify(head: HttpRequestHead, flavor: Flavor) -> str:
     if flavor == "s3":
         has_key = len(parts) >= 2
         if not has_key:
+            if method == "GET" and parts and "uploads" in query:
+                return "list_multipart_uploads"
+            if method == "GET" and parts and "versions" in query:
+                return "list_object_versions"
             if method == "GET":
                 return "list_objects" if parts else "list_buckets"
             if method == "POST" and "delete" in query:

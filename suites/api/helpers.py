@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import select
 import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from harness.fixtures.api import ApiStack
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGES = REPO / "fixtures" / "images"
@@ -125,3 +129,50 @@ def read_response(sock: socket.socket, *, whole: bool = False) -> bytes:
     except ConnectionResetError:
         pass
     return response
+
+
+# A multipart upload of DECLARED bytes sent piece by piece (the upload size limit tests)
+DECLARED = 50 * 1024 * 1024
+PIECE = 64 * 1024
+BOUNDARY = "crownsafe-limit-test"
+
+
+def _limit_head(stack: ApiStack, user: int, *, chunked: bool) -> bytes:
+    host = urlsplit(stack.url).netloc
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {DECLARED}"
+    return (
+        f"POST /uploads HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {stack.token(user)}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n{framing}\r\n\r\n"
+    ).encode()
+
+
+def _limit_part_head() -> bytes:
+    return (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode() + b"\xff\xd8\xff\xe0"
+
+
+def send_until_answered(stack: ApiStack, user: int, *, chunked: bool) -> tuple[int, bytes]:
+    """Send the body piece by piece; return (body bytes sent, the response)."""
+    parts = urlsplit(stack.url)
+    sent = 0
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(_limit_head(stack, user, chunked=chunked))
+        first = _limit_part_head()
+        while sent < DECLARED:
+            piece = first or b"\x00" * PIECE
+            first = b""
+            wire = f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                break
+            try:
+                sock.sendall(wire)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(piece)
+        sock.settimeout(30)
+        response = read_response(sock)
+    return sent, response

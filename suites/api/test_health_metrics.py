@@ -20,7 +20,7 @@ def test_health_is_open_and_healthy(api_stack: ApiStack) -> None:
     assert storage.json() == {
         "status": "healthy",
         "service": expected,
-        "checks": {"storage": "ok"},
+        "checks": {"storage": "ok", "circuit_breaker": "ok"},
         "failing": [],
     }
 

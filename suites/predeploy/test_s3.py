@@ -17,6 +17,7 @@ from crownsafe.config import Settings
 from crownsafe.storage.s3 import S3StorageClient
 from harness.predeploy.probes import PROBE_PREFIX
 from harness.services.s3 import S3Service
+from harness.services.s3_limited import LimitedS3Service
 
 from .helpers import assert_no_secret, command_env, run_predeploy
 
@@ -62,7 +63,12 @@ def test_s3_happy_path_reports_moto_gaps_as_skipped(moto: S3Service, tmp_path: P
     assert gap["status"] == "skipped"
     assert "moto does not verify presigned signatures" in gap["message"]
     assert run.status("storage.anonymous-list-refused") == "skipped"
-    for check_id in ("storage.round-trip", "sas.read-url", "sas.unsigned-url-refused"):
+    for check_id in (
+        "storage.round-trip",
+        "storage.streamed-round-trip",
+        "sas.read-url",
+        "sas.unsigned-url-refused",
+    ):
         assert run.status(check_id) == "passed", run.check(check_id)
     assert run.status("storage.container-private") == "passed"
     with S3StorageClient(
@@ -128,3 +134,34 @@ def test_s3_public_acl_fails_container_private(moto: S3Service, tmp_path: Path) 
     # moto serves the probe to an unsigned GET once the bucket ACL is public-read.
     assert run.failed_ids() == ["storage.container-private", "sas.unsigned-url-refused"]
     assert "the ACL grants READ to AllUsers" in run.check("storage.container-private")["message"]
+
+
+@pytest.mark.parametrize("checksums", [None, "when_required"], ids=["default", "when-required"])
+def test_a_service_storing_aws_chunked_framing_fails_the_streamed_check(
+    moto: S3Service, tmp_path: Path, checksums: str | None
+) -> None:
+    """An S3-compatible service that stores botocore's aws-chunked framing as data: the
+    bytes round trip passes, the streamed one fails and names the setting that fixes it;
+    with S3_REQUEST_CHECKSUMS=when_required both pass and no probe is left."""
+    with LimitedS3Service(upstream=moto) as limited:
+        env = {**s3_env(moto, moto.access_key_id, moto.secret_access_key)}
+        env["S3_ENDPOINT_URL"] = limited.endpoint_url
+        if checksums:
+            env["S3_REQUEST_CHECKSUMS"] = checksums
+        run = run_predeploy(env, tmp_path, "--skip", "database.*", "--skip", "sas.*")
+    assert run.status("storage.round-trip") == "passed", run.check("storage.round-trip")
+    streamed = run.check("storage.streamed-round-trip")
+    if checksums is None:
+        assert run.returncode == 1, run.stdout + run.stderr
+        assert streamed["status"] == "failed", streamed
+        assert "S3_REQUEST_CHECKSUMS=when_required" in str(streamed), streamed
+    else:
+        assert streamed["status"] == "passed", streamed
+    with S3StorageClient(
+        BUCKET,
+        endpoint_url=moto.endpoint_url,
+        access_key_id=moto.access_key_id,
+        secret_access_key=moto.secret_access_key,
+        settings=Settings(),
+    ) as client:
+        assert client.list_blobs(prefix=PROBE_PREFIX) == []

@@ -14,9 +14,10 @@ from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
     StorageError,
+    StorageGaveUpError,
     StorageUnavailableError,
 )
-from crownsafe.resilience import Backoff, CircuitBreaker, is_retryable
+from crownsafe.resilience import Backoff, CircuitBreaker, CircuitState, is_retryable
 from crownsafe.storage.resilient import ResilientStorageClient
 from harness.faults import Proxy
 from harness.faults.summary import ResilienceSummary
@@ -60,8 +61,14 @@ def test_persistent_503_makes_exactly_max_retries_plus_one_requests(
     stats = fault_proxy.stats()
     records = fault_proxy.requests()
     # Azure names the 503 ServerBusy (throttled); S3 HEAD responses carry no error body, so
-    # a 503 there is only "unavailable". Both are transient and retried.
-    assert is_retryable(info.value), f"[{backend_name}] {info.value!r}"
+    # a 503 there is only "unavailable". Both are transient and retried; the error that
+    # ends the call says the attempts ran out and what the last one met.
+    gave_up = info.value
+    assert isinstance(gave_up, StorageGaveUpError), f"[{backend_name}] {gave_up!r}"
+    assert (gave_up.stopped_by, gave_up.attempts) == ("attempts", MAX_RETRIES + 1)
+    assert f"gave up after {MAX_RETRIES + 1} of {MAX_RETRIES + 1} attempts" in str(gave_up)
+    assert gave_up.status == 503 and is_retryable(gave_up.last_error)
+    assert type(gave_up.last_error).__name__ in str(gave_up)
     assert stats.requests_total == MAX_RETRIES + 1, (
         f"[{backend_name}] {operation}: proxy saw {stats.requests_by_operation}"
     )
@@ -210,3 +217,25 @@ def test_delay_schedule_stays_in_its_jitter_envelope(
     for n, delay in enumerate(sleeps.delays, start=1):
         low, high = backoff.envelope(n)
         assert low <= delay <= high, f"retry {n}: {delay} not in [{low}, {high}]"
+
+
+def test_the_call_that_opens_the_breaker_does_not_sleep(
+    backend_name: str, fault_proxy: Proxy, make_faulty_client: FaultyClientFactory
+) -> None:
+    """Always 503, a breaker of 6 failures, 3 retries: the first call makes 4 requests and
+    gives up on its attempts; the second call's 2nd attempt opens the breaker, so it stops
+    there without another backoff and raises that 503, not CircuitOpenError."""
+    sleeps = RecordedSleeps()
+    breaker = CircuitBreaker(f"opening-{backend_name}", failure_threshold=MAX_RETRIES + 3)
+    client = make_faulty_client(sleep=sleeps, breaker=breaker, max_retries=MAX_RETRIES)
+    fault_proxy.add_http_fault("busy", 503)
+    with pytest.raises(StorageGaveUpError):
+        client.head_object("any.bin")
+    assert len(sleeps.delays) == MAX_RETRIES
+    with pytest.raises(StorageError) as opened:
+        client.head_object("any.bin")
+    assert breaker.state is CircuitState.OPEN
+    assert len(sleeps.delays) == MAX_RETRIES + 1, f"slept after the breaker opened: {sleeps}"
+    assert fault_proxy.stats().requests_total == MAX_RETRIES + 3
+    assert type(opened.value).__name__ != "CircuitOpenError" and opened.value.status == 503
+    assert not isinstance(opened.value, StorageGaveUpError)

@@ -2,8 +2,9 @@
 
 `/health` checks PostgreSQL and Redis, which every request path needs. The storage
 account is checked by `/health/azure-storage` (the seed's `list_blobs(max_results=1)`,
-for whichever backend is configured) so that a storage outage, which uploads already
-answer with 503 + Retry-After, does not make an orchestrator restart healthy API
+for whichever backend is configured, and the storage circuit breaker's state) so that a
+storage outage, which uploads already answer with 503 + Retry-After, does not make an
+orchestrator restart healthy API
 processes. A failing part is named; the body never holds an exception text or a secret.
 
 `/health` answers from a check at most `HEALTH_TTL_S` (1 s, `crownsafe.api.health_cache`)
@@ -28,6 +29,7 @@ from crownsafe.api.schemas import HealthOut
 from crownsafe.api.state import ApiState, get_state, in_thread
 from crownsafe.errors import StorageError
 from crownsafe.redaction import redact
+from crownsafe.resilience import CircuitBreaker, CircuitState
 
 __all__ = ["router"]
 
@@ -55,7 +57,7 @@ async def _check(name: str, probe: Callable[[], object]) -> str:
 
 
 def _answer(service: str, checks: dict[str, str]) -> JSONResponse:
-    failing = [name for name, result in checks.items() if result != "ok"]
+    failing = [name for name, result in checks.items() if not result.startswith("ok")]
     body = HealthOut(
         status="unhealthy" if failing else "healthy",
         service=service,
@@ -92,12 +94,29 @@ async def health(state: Annotated[ApiState, Depends(get_state)]) -> JSONResponse
     return _answer("crownsafe-api", {"api": "ok", **checks})
 
 
+def _breaker_check(storage: object) -> dict[str, str]:
+    """The storage client's circuit breaker: "ok" when closed, else its state. An open
+    breaker refuses every storage call (uploads, shares answer 503), so it is failing even
+    when the account itself answers again; half-open lets trial calls through."""
+    breaker = getattr(storage, "breaker", None)
+    if not isinstance(breaker, CircuitBreaker):
+        return {}
+    state = breaker.state
+    if state is CircuitState.CLOSED:
+        return {"circuit_breaker": "ok"}
+    if state is CircuitState.HALF_OPEN:
+        return {"circuit_breaker": "ok (half-open: trial calls pass)"}
+    return {"circuit_breaker": "open: storage calls are refused"}
+
+
 @router.get("/health/azure-storage", response_model=HealthOut, responses=_HEALTH_RESPONSES)
 async def storage_health(state: Annotated[ApiState, Depends(get_state)]) -> JSONResponse:
-    """The storage account: one `list_blobs(max_results=1)`, no retries (no authentication)."""
+    """The storage account: one `list_blobs(max_results=1)`, no retries (no authentication),
+    and the state of the storage circuit breaker (open: not healthy)."""
     service = "azure_blob_storage" if state.storage.backend == "azure" else "s3"
 
     def probe() -> None:
         state.health_storage.list_blobs(max_results=1)
 
-    return _answer(service, {"storage": await _check("storage", probe)})
+    checks = {"storage": await _check("storage", probe), **_breaker_check(state.storage)}
+    return _answer(service, checks)

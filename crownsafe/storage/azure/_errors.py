@@ -9,6 +9,7 @@ failure the same way (and the resilience layer can decide on retries from the ty
 | 409 / 412 (BlobAlreadyExists, ConditionNotMet, ...)   | BlobConflictError            |
 | 401 / 403, ClientAuthenticationError without status   | StorageAuthError             |
 | 429, 503 ServerBusy, 503 with Retry-After             | StorageThrottledError        |
+| 501 Not Implemented (the service lacks the operation) | StorageNotSupportedError     |
 | other 5xx, 408, timeouts, connection/read errors,     | StorageUnavailableError      |
 | a body cut short (IncompleteRead, no status)          |                              |
 | 400 InvalidMetadata / InvalidResourceName             | InvalidMetadataError / ...   |
@@ -40,6 +41,7 @@ from crownsafe.errors import (
     InvalidMetadataError,
     StorageAuthError,
     StorageError,
+    StorageNotSupportedError,
     StorageThrottledError,
     StorageUnavailableError,
 )
@@ -172,6 +174,9 @@ def _map_http(
             error_code=code,
             request_id=headers.get("x-ms-request-id"),
         )
+    elif status == 501:
+        kind = StorageNotSupportedError
+        message = f"the service does not implement {operation}: {message}"
     elif status == 408 or status >= 500 or status < 400:
         kind = StorageUnavailableError
     elif code == "InvalidMetadata":

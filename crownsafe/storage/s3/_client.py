@@ -14,7 +14,13 @@ the protocol:
   `max_concurrency` parts in flight, aborted on any failure so no partial object ever
   becomes visible. `overwrite=False` is `If-None-Match: *` on the PUT or on the complete.
   A non-seekable stream of known `length` is sent while it is read, by a second client
-  made for that (`crownsafe.storage.s3._streaming`: aws-chunked with a CRC32 trailer).
+  made for that (`crownsafe.storage.s3._streaming`: aws-chunked with a CRC32 trailer, or
+  a plain body with `request_checksums="when_required"`).
+- `request_checksums` (S3_REQUEST_CHECKSUMS): "when_supported" (botocore's default, a
+  CRC32 with every upload) or "when_required" (plain bodies) for S3-compatible services
+  that do not understand aws-chunked. Either way what the service stored is checked after
+  uploads it could have misread, and wrong bytes raise `StorageIntegrityError`
+  (`crownsafe.storage.s3._transport`).
 - `delete_blob` keeps the protocol's not-found promise with a HEAD before the DELETE
   (S3's DELETE is idempotent). That costs one request, and an object deleted by someone
   else between the two requests still reports True. `create_container(exist_ok=False)`
@@ -42,7 +48,13 @@ from botocore.config import Config
 from botocore.parsers import ResponseParserError
 from botocore.response import StreamingBody
 
-from crownsafe.config import SecretStr, Settings, load_settings
+from crownsafe.config import (
+    S3_REQUEST_CHECKSUM_MODES,
+    S3ChecksumMode,
+    SecretStr,
+    Settings,
+    load_settings,
+)
 from crownsafe.correlation import CORRELATION_HEADER_S3, get_correlation_id
 from crownsafe.errors import (
     BlobConflictError,
@@ -68,7 +80,8 @@ from crownsafe.storage.s3._bucket import empty_bucket
 from crownsafe.storage.s3._errors import SDK_ERRORS, map_s3_error, raised_while_parsing
 from crownsafe.storage.s3._presign import object_url, presign_expiry_seconds, presign_method
 from crownsafe.storage.s3._streaming import LazyStreamingClient, streaming_config
-from crownsafe.storage.s3._upload import ClientUploadTransport, Uploader, UploadLimits
+from crownsafe.storage.s3._transport import ClientUploadTransport
+from crownsafe.storage.s3._upload import Uploader, UploadLimits
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -154,6 +167,7 @@ class S3StorageClient(ClosingContextManager):
         part_size: int = 8 * MiB,
         max_concurrency: int = 4,
         read_legacy_keys: bool = False,
+        request_checksums: S3ChecksumMode | None = None,
     ) -> None:
         self._read_key = validate_s3_key if read_legacy_keys else validate_blob_name
         explicit = (bucket_name, endpoint_url, region, access_key_id, secret_access_key)
@@ -181,6 +195,15 @@ class S3StorageClient(ClosingContextManager):
             )
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
+        checksums = request_checksums or settings.s3_request_checksums
+        if checksums not in S3_REQUEST_CHECKSUM_MODES:
+            raise StorageConfigError(
+                f"S3 request checksum mode {checksums!r} is not one of "
+                f"{', '.join(S3_REQUEST_CHECKSUM_MODES)}",
+                backend="s3",
+                hint="set S3_REQUEST_CHECKSUMS to when_supported or when_required",
+            )
+        self.request_checksums: S3ChecksumMode = checksums
         limits = UploadLimits(multipart_threshold, part_size, max_concurrency)
         self.container_name = validate_bucket_name(bucket_name or settings.s3_bucket)
         self.region = region or settings.aws_region or "us-east-1"
@@ -194,15 +217,25 @@ class S3StorageClient(ClosingContextManager):
             read_timeout=timeout,
             max_pool_connections=max(10, max_concurrency * 2),
             s3={"addressing_style": "path"} if self.endpoint_url else None,
+            request_checksum_calculation=self.request_checksums,
+            response_checksum_validation=self.request_checksums,
         )
         self._client = self._build_client(key_id, self._secret, config)
-        stream_config = streaming_config(config, path_style=bool(self.endpoint_url))
+        trailer = checksums == "when_supported"
+        stream_config = streaming_config(
+            config, path_style=bool(self.endpoint_url), trailer_checksums=trailer
+        )
         self._streaming = LazyStreamingClient(
-            lambda: self._build_client(key_id, self._secret, stream_config)
+            lambda: self._build_client(key_id, self._secret, stream_config),
+            trailer_checksums=trailer,
         )
         self._uploader = Uploader(
             ClientUploadTransport(
-                self._client, self.container_name, self._sdk, self._streaming_client
+                self._client,
+                self.container_name,
+                self._sdk,
+                self._streaming_client,
+                trailer_checksums=trailer,
             ),
             limits,
         )

@@ -37,6 +37,7 @@ from crownsafe.errors import (
     StorageAuthError,
     StorageConfigError,
     StorageError,
+    StorageNotSupportedError,
     StorageThrottledError,
     StorageUnavailableError,
 )
@@ -197,17 +198,24 @@ _BAD_NAME = {"KeyTooLongError", "InvalidBucketName", "InvalidObjectName"}
 _BAD_METADATA = {"MetadataTooLarge", "InvalidMetadata"}
 
 
+_NOT_SUPPORTED = {"NotImplemented", "MethodNotAllowed"}
+
+
 def classify_s3_error(
     status: int | None, code: str | None, *, has_retry_after: bool = False
 ) -> type[StorageError]:
     """The typed error for an S3 error response (service code first, then HTTP status).
 
+    501 Not Implemented and 405 MethodNotAllowed say the service lacks the operation
+    (S3-compatible services without batch delete or version listing): permanent.
     A 503 is throttling when the code says so (SlowDown), when a Retry-After came with
     it, or when it has no body to tell (HEAD): S3 answers 503 to ask for a lower request
     rate. A 503 whose body says ServiceUnavailable, without Retry-After, is an outage.
     """
     code = code or ""
     bodyless = not code or code.isdigit()
+    if status in (501, 405) or code in _NOT_SUPPORTED:
+        return StorageNotSupportedError
     if status in (429, 503) and has_retry_after:
         return StorageThrottledError
     if code in _NOT_FOUND:
@@ -279,6 +287,12 @@ def error_from_response(
         hint = "set AWS_REGION to the bucket's region and check S3_ENDPOINT_URL"
     elif cls is StorageUnavailableError:
         hint = "the service failed or timed out; the resilience layer retries this"
+    elif cls is StorageNotSupportedError:
+        reason = f"the S3 service does not implement {operation}: {reason}"
+        hint = (
+            "this S3-compatible service lacks the operation (not retried); use a service "
+            "that implements it"
+        )
     elif cls is StorageThrottledError:
         reason = f"S3 is throttling requests: {reason}"
     if meta.get("HostId"):

@@ -11,6 +11,10 @@ body fail: the service never sees the last chunk and the trailer, so it stores n
 (LocalStack stores a cut plain PutObject: docs/emulators.md). Used for PutObject and
 UploadPart (`crownsafe.storage.s3._upload`); every other request keeps the default client.
 
+With S3_REQUEST_CHECKSUMS=when_required (a service that does not understand aws-chunked
+and would store the framing as data) the body goes plain, UNSIGNED-PAYLOAD with its
+Content-Length; what was stored is then checked by size (`crownsafe.storage.s3._transport`).
+
 Two botocore details are relied on, each documented where it is used: the checksum
 placement in the request context (`_checksum_in_trailer`) and the private pool settings
 that set urllib3's send block (`_large_send_blocks`, skipped when absent).
@@ -33,11 +37,14 @@ SEND_BLOCK_BYTES = 256 * 1024
 _STREAMED_OPERATIONS = ("PutObject", "UploadPart")
 
 
-def streaming_config(config: Config, *, path_style: bool) -> Config:
-    """The default client's `config` with payload signing off and checksums when supported."""
+def streaming_config(config: Config, *, path_style: bool, trailer_checksums: bool = True) -> Config:
+    """The default client's `config` with payload signing off and, with `trailer_checksums`,
+    checksums when supported (in a trailer); without, a plain body (UNSIGNED-PAYLOAD)."""
     s3: Any = {"payload_signing_enabled": False}
     if path_style:
         s3["addressing_style"] = "path"
+    if not trailer_checksums:
+        return config.merge(Config(s3=s3, request_checksum_calculation="when_required"))
     return config.merge(Config(s3=s3, request_checksum_calculation="when_supported"))
 
 
@@ -61,9 +68,12 @@ def _large_send_blocks(client: Any) -> None:
         pool_kw["blocksize"] = SEND_BLOCK_BYTES
 
 
-def prepare(client: S3Client) -> S3Client:
-    """Register the trailer hook and the larger send blocks on a freshly built client."""
+def prepare(client: S3Client, *, trailer_checksums: bool = True) -> S3Client:
+    """Register the trailer hook (with `trailer_checksums`) and the larger send blocks on a
+    freshly built client."""
     _large_send_blocks(client)
+    if not trailer_checksums:
+        return client
     for operation in _STREAMED_OPERATIONS:
         client.meta.events.register(
             f"before-call.s3.{operation}",
@@ -76,15 +86,16 @@ def prepare(client: S3Client) -> S3Client:
 class LazyStreamingClient:
     """Builds the streaming client on first use (most processes never stream), once."""
 
-    def __init__(self, build: Callable[[], S3Client]) -> None:
+    def __init__(self, build: Callable[[], S3Client], *, trailer_checksums: bool = True) -> None:
         self._build = build
+        self._trailer_checksums = trailer_checksums
         self._client: S3Client | None = None
         self._lock = threading.Lock()
 
     def get(self) -> S3Client:
         with self._lock:
             if self._client is None:
-                self._client = prepare(self._build())
+                self._client = prepare(self._build(), trailer_checksums=self._trailer_checksums)
             return self._client
 
     def close(self) -> None:

@@ -2,8 +2,9 @@
 
 `Uploader` talks to an `UploadTransport` (the S3 requests), so the planning, the
 concurrency bound and abort-on-failure are unit-tested without a server;
-`ClientUploadTransport` is that transport on the boto3 client `crownsafe.storage.s3`
-creates (this module imports neither boto3 nor botocore).
+`crownsafe.storage.s3._transport.ClientUploadTransport` is that transport on the boto3
+client `crownsafe.storage.s3` creates, and checks what the service stored (this module
+imports neither boto3 nor botocore).
 
 - bytes, paths and seekable streams up to `multipart_threshold` bytes: one PUT with the
   data itself as body (botocore streams a file);
@@ -19,13 +20,17 @@ creates (this module imports neither boto3 nor botocore).
   `UploadLengthMismatchError`, and a body cut short must store nothing:
   - overwrite=False: one PutObject (`UploadTransport.put_stream`) sent aws-chunked with a
     CRC32 trailer (see `S3StorageClient._streaming_client`): a cut body never gets its
-    last chunk and trailer, so the service stores nothing. A plain PutObject would not
-    do: LocalStack stores a cut one (1.5 of a declared 3 MiB, connection closed: a
-    1.5 MiB object appeared within 1 s);
+    last chunk and trailer, so the service stores nothing. Without trailers
+    (S3_REQUEST_CHECKSUMS=when_required) as for an overwrite, with `If-None-Match: *` on
+    the complete. A plain PutObject would not do: LocalStack stores a cut one (1.5 of a
+    declared 3 MiB, connection closed: a 1.5 MiB object appeared within 1 s);
   - overwrite=True: create, one streamed part (`upload_part_stream`), complete. An
     aborted streamed PutObject over an existing object left LocalStack's copy broken
     (its GET answered 2048 bytes declared, 0 sent, for good); an upload that is never
-    completed does not touch the existing object on any service.
+    completed does not touch the existing object on any service. The transport checks
+    the stored part before the complete, so a service that stored other bytes (the
+    aws-chunked framing as data) fails the upload with `StorageIntegrityError` and the
+    old object stays as it was.
   Longer streams go multipart in buffered parts as above, checked the same way;
 - a non-seekable stream that fails transiently after bytes were read from it raises
   `NonRetryableUploadError`: retrying would send a partial body. A seekable stream is
@@ -42,7 +47,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
+from typing import Any, BinaryIO, Protocol, cast
 
 from crownsafe.errors import (
     NonRetryableUploadError,
@@ -62,23 +67,24 @@ from crownsafe.storage.s3._parts import (
     stream_reader,
 )
 
-if TYPE_CHECKING:
-    from mypy_boto3_s3.client import S3Client
-
-__all__ = ["ClientUploadTransport", "UploadLimits", "UploadTransport", "Uploader"]
+__all__ = ["SdkGuard", "UploadLimits", "UploadTransport", "Uploader"]
 
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 SdkGuard = Callable[[str, str | None], AbstractContextManager[None]]
 Body = bytes | BinaryIO | PartBody
-_STREAM_CHECKSUM = {"ChecksumAlgorithm": "CRC32"}
-"""A streamed part carries its CRC32 (in a trailer), so its upload is created with it."""
-_CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
 
 
 class UploadTransport(Protocol):
-    """The S3 requests an upload needs; each raises a typed `StorageError` on failure."""
+    """The S3 requests an upload needs; each raises a typed `StorageError` on failure.
+
+    `trailer_checksums`: streamed bodies end with a CRC32 trailer, so a body cut short is
+    never stored by a service that understands it (else a streamed upload always goes
+    through a multipart upload, which a cut part never completes).
+    """
+
+    trailer_checksums: bool
 
     def put(
         self, key: str, body: Body, extra: Mapping[str, Any], content_length: int | None = None
@@ -98,7 +104,12 @@ class UploadTransport(Protocol):
         while the request is sent (nothing buffered; a CRC32 trailer ends the body)."""
         ...
 
-    def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str: ...
+    def create_multipart(
+        self, key: str, extra: Mapping[str, Any], *, streamed: bool = False
+    ) -> str:
+        """Create a multipart upload; `streamed`: its one part comes by `upload_part_stream`
+        (created with that part's checksum algorithm, if the transport sends one)."""
+        ...
 
     def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
         """Send one part; return its entry for the complete request (PartNumber, ETag...)."""
@@ -234,15 +245,16 @@ class Uploader:
             self._multipart(key, chain([first], parts), extra)
 
     def _streamed(self, key: str, body: BinaryIO, length: int, extra: Mapping[str, Any]) -> None:
-        """One streamed PUT for a new object; one streamed part for an overwrite."""
+        """One streamed PUT for a new object (with a trailer); else one streamed part."""
         if_none_match = extra.get("IfNoneMatch")
-        if if_none_match:
+        if if_none_match and self._transport.trailer_checksums:
             self._transport.put_stream(key, body, extra, length)
             return
-        upload_id = self._transport.create_multipart(key, {**extra, **_STREAM_CHECKSUM})
+        fields = {k: v for k, v in extra.items() if k != "IfNoneMatch"}
+        upload_id = self._transport.create_multipart(key, fields, streamed=True)
         try:
             part = self._transport.upload_part_stream(key, upload_id, 1, body, length)
-            self._transport.complete_multipart(key, upload_id, [part], None)
+            self._transport.complete_multipart(key, upload_id, [part], if_none_match)
         except BaseException:
             self._transport.abort_multipart(key, upload_id)
             raise
@@ -337,124 +349,3 @@ class _CountingReader:
         count: int | None = self._readinto(buffer)
         self.consumed += count or 0
         return count
-
-
-class ClientUploadTransport:
-    """`UploadTransport` on a boto3 S3 client (given by `crownsafe.storage.s3`).
-
-    `sdk(operation, key)` is the client's context manager that turns SDK exceptions into
-    typed errors.
-    """
-
-    def __init__(
-        self,
-        client: S3Client,
-        bucket: str,
-        sdk: SdkGuard,
-        stream_client: Callable[[], S3Client] | None = None,
-    ) -> None:
-        self._client = client
-        self._stream_client = stream_client or (lambda: client)
-        self._bucket = bucket
-        self._sdk = sdk
-        calculation = getattr(self._client.meta.config, "request_checksum_calculation", None)
-        # As boto3's transfer manager: CRC32 per part when botocore adds checksums anyway.
-        self._checksum: dict[str, Any] = (
-            {"ChecksumAlgorithm": "CRC32"} if calculation == "when_supported" else {}
-        )
-
-    def put(
-        self, key: str, body: Body, extra: Mapping[str, Any], content_length: int | None = None
-    ) -> None:
-        sized: dict[str, Any] = {}
-        if content_length is not None:
-            sized["ContentLength"] = content_length
-        with self._sdk("upload_file", key):
-            self._client.put_object(
-                Bucket=self._bucket, Key=key, Body=cast(Any, body), **extra, **sized
-            )
-
-    def put_stream(
-        self, key: str, body: BinaryIO, extra: Mapping[str, Any], content_length: int
-    ) -> None:
-        """On the streaming client (`crownsafe.storage.s3._streaming`: CRC32 trailer)."""
-        with self._sdk("upload_file", key):
-            self._stream_client().put_object(
-                Bucket=self._bucket,
-                Key=key,
-                Body=cast(Any, body),
-                ContentLength=content_length,
-                **extra,
-            )
-
-    def upload_part_stream(
-        self, key: str, upload_id: str, number: int, body: BinaryIO, content_length: int
-    ) -> dict[str, Any]:
-        """On the streaming client (`crownsafe.storage.s3._streaming`: CRC32 trailer)."""
-        with self._sdk("upload_file", key):
-            response = self._stream_client().upload_part(
-                Bucket=self._bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=number,
-                Body=cast(Any, body),
-                ContentLength=content_length,
-                **_STREAM_CHECKSUM,  # type: ignore[arg-type]
-            )
-            part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
-        sent: Mapping[str, Any] = response
-        part.update({name: sent[name] for name in _CHECKSUM_KEYS if name in sent})
-        return part
-
-    def create_multipart(self, key: str, extra: Mapping[str, Any]) -> str:
-        with self._sdk("upload_file", key):
-            created = self._client.create_multipart_upload(
-                Bucket=self._bucket, Key=key, **{**extra, **self._checksum}
-            )
-            return created["UploadId"]
-
-    def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
-        with self._sdk("upload_file", key):
-            response = self._client.upload_part(
-                Bucket=self._bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=number,
-                Body=cast(Any, body),
-                ContentLength=len(body),
-                **self._checksum,
-            )
-            part: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
-        sent: Mapping[str, Any] = response
-        part.update({name: sent[name] for name in _CHECKSUM_KEYS if name in sent})
-        return part
-
-    def complete_multipart(
-        self, key: str, upload_id: str, parts: list[dict[str, Any]], if_none_match: str | None
-    ) -> None:
-        condition: dict[str, Any] = {"IfNoneMatch": if_none_match} if if_none_match else {}
-        with self._sdk("upload_file", key):
-            done = self._client.complete_multipart_upload(
-                Bucket=self._bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
-                **condition,
-            )
-            if "ETag" not in done:  # S3 sends 200 early; only the body says it completed
-                raise KeyError("ETag")
-
-    def abort_multipart(self, key: str, upload_id: str) -> None:
-        try:
-            with self._sdk("abort_multipart_upload", key):
-                self._client.abort_multipart_upload(
-                    Bucket=self._bucket, Key=key, UploadId=upload_id
-                )
-        except StorageError as error:
-            log.warning(
-                "could not abort multipart upload of %r; its parts stay (invisible) until a "
-                "lifecycle rule (AbortIncompleteMultipartUpload) removes them: %s",
-                key,
-                error,
-                extra=error.log_fields(),
-            )

@@ -1,14 +1,19 @@
 """Storage checks (seed checklist steps 3-4): the service answers and accepts the
 credentials, the container exists and is private (by its settings and by an anonymous
 HTTP request), stale probes of killed runs are removed, and a probe blob makes a
-byte-exact upload / download / delete round trip."""
+byte-exact upload / download / delete round trip, from bytes and through the streamed
+path of the API's raw uploads (a non-seekable body of known length, new and overwritten):
+an S3-compatible service that stores botocore's aws-chunked framing as data fails there
+(S3_REQUEST_CHECKSUMS=when_required is the fix) instead of in production."""
 
 from __future__ import annotations
 
+import io
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO, cast
 
-from crownsafe.errors import BlobNotFoundError
+from crownsafe.errors import BlobNotFoundError, StorageIntegrityError
 from harness.predeploy.context import Context
 from harness.predeploy.endpoints import container_url, is_emulator
 from harness.predeploy.http import request
@@ -19,6 +24,7 @@ from harness.predeploy.probes import PROBE_PREFIX, new_probe_name, stale_probes
 __all__ = ["CHECKS", "PROBE_SIZE"]
 
 PROBE_SIZE = 1024
+STREAMED_PROBE_SIZE = 64 * 1024
 _MISSING = "storage.container-missing"
 _REFUSED = (401, 403, 404)
 
@@ -122,6 +128,52 @@ def _round_trip(ctx: Context) -> Outcome:
     return passed(f"{PROBE_SIZE} random bytes uploaded, downloaded identical, deleted")
 
 
+class _Unseekable(io.RawIOBase):
+    """A request body as the API hands it to storage: readable once, not seekable."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._data.readinto(buffer)
+
+
+def _streamed_round_trip(ctx: Context) -> Outcome:
+    client = ctx.storage()
+    name = new_probe_name("streamed")
+    first, second = (secrets.token_bytes(STREAMED_PROBE_SIZE) for _ in range(2))
+    ctx.probes.add(name)
+    stored: list[bytes] = []
+    try:
+        for payload, overwrite in ((first, False), (second, True)):
+            body = cast(BinaryIO, _Unseekable(payload))
+            client.upload_file(name, body, None, None, overwrite, length=len(payload))
+            stored.append(client.download_blob(name))
+    except StorageIntegrityError as exc:
+        client.delete_blob(name, missing_ok=True)
+        ctx.probes.done(name)
+        return failed(
+            f"the service stored other bytes than a streamed upload sent: {exc.reason}",
+            exc.hint or "check what rewrites the upload's body",
+        )
+    client.delete_blob(name)
+    ctx.probes.done(name)
+    for what, sent, got in (("new", first, stored[0]), ("overwritten", second, stored[1])):
+        if got != sent:
+            return failed(
+                f"a streamed upload ({what}) read back {len(got)} bytes, not the {len(sent)} sent",
+                "for an S3-compatible service set S3_REQUEST_CHECKSUMS=when_required; else "
+                "something between crownsafe and the service rewrites the body",
+            )
+    return passed(
+        f"{STREAMED_PROBE_SIZE} random bytes streamed (non-seekable, known length) as a new "
+        "blob and over it, each read back identical, deleted"
+    )
+
+
 _PROBE_WRITE = (
     f"writes one probe blob {PROBE_PREFIX}<utc-timestamp>-<random>-round-trip ({PROBE_SIZE} B)"
 )
@@ -163,5 +215,15 @@ CHECKS = (
         _round_trip,
         needs=("storage.container-exists",),
         writes=_PROBE_WRITE + ", deleted at once",
+    ),
+    Check(
+        "storage.streamed-round-trip",
+        "streamed upload (new and overwrite) / download / delete, byte-exact",
+        _streamed_round_trip,
+        needs=("storage.container-exists",),
+        writes=(
+            f"writes one probe blob {PROBE_PREFIX}<utc-timestamp>-<random>-streamed "
+            f"({STREAMED_PROBE_SIZE} B, twice), deleted at once"
+        ),
     ),
 )

@@ -344,18 +344,30 @@ def test_retried_delete_that_finds_the_blob_gone_reports_true(
         client.delete_blob("g")
 
 
-def test_open_breaker_fails_fast_without_calling_the_inner_client(fake: FakeStorage) -> None:
+def test_open_breaker_fails_fast_without_calling_the_inner_client(
+    fake: FakeStorage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The call whose failure opens the breaker sleeps no more backoff and raises that
+    failure (the 503), not CircuitOpenError; the next call is refused by name."""
+    sleeps: list[float] = []
     breaker = CircuitBreaker("t", failure_threshold=2, recovery_timeout=60, clock=lambda: 0.0)
-    client = ResilientStorageClient(fake, breaker=breaker, max_retries=3, sleep=lambda _: None)
+    client = ResilientStorageClient(fake, breaker=breaker, max_retries=3, sleep=sleeps.append)
     fake.blobs["a"] = b"x"
     fake.fail["download_blob"] = [flaky() for _ in range(10)]
-    with pytest.raises(CircuitOpenError):
+    with pytest.raises(StorageUnavailableError) as opened:
         client.download_blob("a")
+    assert type(opened.value) is StorageUnavailableError and opened.value.status == 503
     assert fake.calls["download_blob"] == 2
+    assert len(sleeps) == 1, f"slept after the breaker opened: {sleeps}"
     assert breaker.state is CircuitState.OPEN
-    with pytest.raises(CircuitOpenError):
+    caplog.clear()
+    with caplog.at_level(logging.WARNING), pytest.raises(CircuitOpenError) as refused:
         client.blob_exists("a")
     assert "blob_exists" not in fake.calls
+    assert (refused.value.operation, refused.value.blob_name) == ("blob_exists", "a")
+    line = next(r.getMessage() for r in caplog.records if r.name == "crownsafe.resilience.errors")
+    assert "storage blob_exists failed" in line and "'a'" in line, line
+    assert "circuit_breaker failed" not in line
 
 
 def test_every_operation_passes_through(client: ResilientStorageClient, fake: FakeStorage) -> None:

@@ -1,8 +1,10 @@
-"""Emptying a bucket on a service without batch delete (DeleteObjects -> 501 NotImplemented).
+"""Emptying a bucket on a service without batch delete (DeleteObjects -> 501 NotImplemented),
+version listing or multipart-upload listing (501 or 405).
 
 A tiny loopback HTTP server plays that service for the real S3StorageClient (boto3 and
-all): it lists versions a page at a time, answers the batch delete with 501, and deletes
-single versions. Teardown must fall back to single deletes, and ask for the batch only once.
+all): it lists versions (or, without them, objects) a page at a time, answers what it
+lacks with 501/405, and deletes single objects. Teardown must fall back to what the
+service offers, and ask for what it lacks only once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class FakeS3:
     objects: set[str] = field(default_factory=lambda: {"a.txt", "b/c.txt", "d.bin"})
     page_size: int = 2
     batch_status: int = 501
+    uploads_status: int = 200
+    versions_status: int = 200
     requests: list[str] = field(default_factory=list)
     bucket_deleted: bool = False
 
@@ -50,6 +54,25 @@ def _versions(keys: list[str]) -> bytes:
         f"<Name>{BUCKET}</Name><Prefix></Prefix><MaxKeys>1000</MaxKeys>"
         f"<IsTruncated>false</IsTruncated>{items}</ListVersionsResult>"
     ).encode()
+
+
+def _objects(keys: list[str]) -> bytes:
+    items = "".join(
+        f"<Contents><Key>{k}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+        '<ETag>"e"</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>'
+        for k in keys
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="{NS}">'
+        f"<Name>{BUCKET}</Name><Prefix></Prefix><KeyCount>{len(keys)}</KeyCount>"
+        f"<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{items}</ListBucketResult>"
+    ).encode()
+
+
+_LACKING = {
+    501: ("NotImplemented", "A header you provided implies functionality that is not implemented"),
+    405: ("MethodNotAllowed", "The specified method is not allowed against this resource."),
+}
 
 
 def _no_uploads() -> bytes:
@@ -82,17 +105,23 @@ def _handler(state: FakeS3) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             _, query = self._route()
-            if "uploads" in query:
+            if "uploads" in query and state.uploads_status != 200:
+                self._answer(state.uploads_status, _error(*_LACKING[state.uploads_status]))
+            elif "uploads" in query:
                 self._answer(200, _no_uploads())
+            elif "versions" in query and state.versions_status != 200:
+                self._answer(state.versions_status, _error(*_LACKING[state.versions_status]))
             elif "versions" in query:
                 self._answer(200, _versions(sorted(state.objects)[: state.page_size]))
+            elif query.get("list-type") == ["2"]:
+                self._answer(200, _objects(sorted(state.objects)[: state.page_size]))
             else:
                 self._answer(404, _error("NoSuchKey", "no"))
 
         def do_POST(self) -> None:
             self._route()
-            if state.batch_status == 501:
-                self._answer(501, _error("NotImplemented", "DeleteObjects is not implemented"))
+            if state.batch_status in _LACKING:
+                self._answer(state.batch_status, _error(*_LACKING[state.batch_status]))
             else:
                 self._answer(state.batch_status, _error("AccessDenied", "denied"))
 
@@ -154,3 +183,31 @@ def test_other_batch_delete_errors_still_raise(fake_s3: tuple[FakeS3, str]) -> N
         client.delete_container()
     assert state.objects, "nothing was deleted one by one"
     assert not state.bucket_deleted
+
+
+@pytest.mark.parametrize("status", [501, 405])
+def test_delete_container_without_version_or_upload_listing(
+    fake_s3: tuple[FakeS3, str], status: int
+) -> None:
+    """ListMultipartUploads, ListObjectVersions and DeleteObjects all lacking (501 or 405):
+    the objects are listed with ListObjectsV2 and deleted by key, the bucket too, no error;
+    each lacking call is asked once."""
+    state, endpoint = fake_s3
+    state.uploads_status = state.versions_status = state.batch_status = status
+    with _client(endpoint) as client:
+        client.delete_container()
+    assert state.objects == set()
+    assert state.bucket_deleted
+    asked = {
+        what: [r for r in state.requests if marker(r)]
+        for what, marker in {
+            "uploads": lambda r: r.startswith("GET") and "uploads" in r,
+            "versions": lambda r: r.startswith("GET") and "versions" in r,
+            "batch": lambda r: r.startswith("POST") and "delete" in r,
+            "singles": lambda r: r.startswith("DELETE") and r != f"DELETE /{BUCKET}?",
+        }.items()
+    }
+    assert {what: len(requests) for what, requests in asked.items()} == {
+        "uploads": 1, "versions": 1, "batch": 1, "singles": 3,
+    }, asked  # fmt: skip
+    assert not any("versionId" in r for r in asked["singles"])
