@@ -32,6 +32,7 @@ from harness.runfolder.summary import RunSummaryFile, StageRecord, SuiteRow
 from harness.services.base import ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, build_service, start_services
 from harness.settings import process_environment
+from harness.stopping import Interrupted, run_child, signals_held
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -124,12 +125,15 @@ def _bootstrap(ctx: RunContext) -> StageResult:
 
 
 def _services(ctx: RunContext) -> StageResult:
-    ctx.services = start_services(
-        _service_names(ctx),
-        ctx.mode,
-        log_dir=ctx.run_dir / "logs" / "services",
-        on_ready=lambda t: ctx.print(f"    {t.name} ready in {t.ready_s:.2f} s ({t.endpoint})"),
-    )
+    # A signal while they start waits until `ctx.services` holds them: whatever stops the
+    # run (run_stages' finally) then stops them too.
+    with signals_held():
+        ctx.services = start_services(
+            _service_names(ctx),
+            ctx.mode,
+            log_dir=ctx.run_dir / "logs" / "services",
+            on_ready=lambda t: ctx.print(f"    {t.name} ready in {t.ready_s:.2f} s ({t.endpoint})"),
+        )
     ctx.services.write(ctx.run_dir)
     return StageResult(True, f"all ready in {ctx.services.parallel_ready_s:.2f} s")
 
@@ -152,13 +156,11 @@ def _pytest(ctx: RunContext, argv: list[str], what: str, name: str) -> StageResu
     with ReportLogFollower(report_log, on_update) as follower:
         if live:
             with output.open("w", encoding="utf-8") as out:
-                code = subprocess.run(
-                    command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out, check=False
+                code = run_child(
+                    command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out
                 ).returncode
         else:
-            code = subprocess.run(
-                command, cwd=ctx.root, env=ctx.child_env(), check=False
-            ).returncode
+            code = run_child(command, cwd=ctx.root, env=ctx.child_env()).returncode
     ctx.print(f"    tests: {follower.counts.line()}")
     if live and code != 0:
         tail = output.read_text("utf-8", errors="replace").splitlines()[-40:]
@@ -215,14 +217,8 @@ def _load(ctx: RunContext) -> StageResult:
     ctx.print("    $ " + shlex.join(["crownsafe-harness", *command[3:]]))
     output = logs / "load.log"
     with output.open("w", encoding="utf-8") as err:
-        done = subprocess.run(
-            command,
-            cwd=ctx.root,
-            env=ctx.child_env(),
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            check=False,
+        done = run_child(
+            command, cwd=ctx.root, env=ctx.child_env(), stdout=subprocess.PIPE, stderr=err
         )
     try:
         breaches = [str(b) for b in json.loads(done.stdout).get("breaches", [])]
@@ -307,15 +303,23 @@ def _run_one(ctx: RunContext, stage: Stage) -> StageResult:
 def run_stages(ctx: RunContext, names: list[str]) -> int:
     """Run the named stages in order (bootstrap or services failing stops the run); print
     the summary, then the verdict as the last lines before the report's path; return the
-    verdict's exit code (1 when a stage failed)."""
+    verdict's exit code (1 when a stage failed).
+
+    `Interrupted` (a signal, see harness.stopping) ends the stage that runs, after its
+    child has stopped; the services are stopped and the exception goes to the caller."""
     view = ctx.view or StageView(ctx.print)
     failed = False
     try:
         for index, name in enumerate(names, 1):
             stage = STAGES[name]
             began = time.perf_counter()
-            with view.stage(index, len(names), name, stage.description):
-                result = _run_one(ctx, stage)
+            try:
+                with view.stage(index, len(names), name, stage.description):
+                    result = _run_one(ctx, stage)
+            except Interrupted as interrupted:
+                took = time.perf_counter() - began
+                ctx.print(f"<== {name} INTERRUPTED after {took:.2f} s: {interrupted}")
+                raise
             took = time.perf_counter() - began
             ctx.outcomes.append(StageOutcome(name, result.ok, round(took, 3), result.detail))
             status = "ok" if result.ok else "FAILED"

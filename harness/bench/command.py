@@ -7,6 +7,7 @@ Profiles: the default "quick" measures objects up to 10 MiB with time-boxed loop
 
 pytest-benchmark does the timing (`--benchmark-json`, raw samples kept with
 `--benchmark-save-data`); the regression gate itself is `harness.bench.gate`.
+SIGINT/SIGTERM stop the child pytest, whose teardown stops its services; exit 130/143.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +38,7 @@ from harness.runfolder import reports_root, resolve_run_dir, write_file
 from harness.runfolder.bench import GateFile
 from harness.services.base import PROVISION_MODES
 from harness.settings import read_settings
+from harness.stopping import Interrupted, exit_status, run_child, stop_on_signals
 
 __all__ = ["baseline_file", "configure_parser", "main", "register", "run"]
 
@@ -136,9 +137,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _command(args: argparse.Namespace) -> int:
-    """The sub-command: `run` with a live progress view of the benchmarks on a terminal."""
+    """The sub-command: `run` with a live progress view of the benchmarks on a terminal.
+    SIGINT/SIGTERM stop the child pytest (its teardown stops its services): exit 130/143."""
     console = Console(stderr=True)
-    return run(args, view=StageView(_stderr_line, console) if console.is_terminal else None)
+    try:
+        with stop_on_signals():
+            return run(args, view=StageView(_stderr_line, console) if console.is_terminal else None)
+    except Interrupted as interrupted:
+        code = exit_status(interrupted)
+        _stderr_line(f"bench: {interrupted}: the benchmark run was stopped (exit {code})")
+        return code
 
 
 def _stderr_line(text: str) -> None:
@@ -175,7 +183,7 @@ def _run_benchmarks(
         *extra,
     ]
     if view is None:
-        return subprocess.run(cmd, check=False).returncode
+        return run_child(cmd).returncode
     # On a terminal: one live stage with the counts of benchmarks passed and failed as they
     # come (from pytest's report log); the child's own output goes to logs/benchmarks.log
     # and its tail is shown when it fails.
@@ -187,7 +195,7 @@ def _run_benchmarks(
         ReportLogFollower(report_log, view.counts) as follower,
         output.open("w", encoding="utf-8") as out,
     ):
-        code = subprocess.run(cmd, stdout=out, stderr=out, check=False).returncode
+        code = run_child(cmd, stdout=out, stderr=out).returncode
     view.print_line(f"    benchmarks: {follower.counts.line()} (output: {output})")
     if code != 0:
         tail = output.read_text("utf-8", errors="replace").splitlines()[-40:]

@@ -4,18 +4,34 @@ A profile is a TOML file (`harness/targets/profiles/<target slug>.toml`, or your
 `--gap-profile PATH`) read into `GapProfile`. Each gap is *harmless* (the test runs; failing
 the documented way is a known gap, passing is reported as "gap closed", like a strict
 xfail) or *unsafe* (it can crash or wedge the target: the test is not run, and the results
-say why). Ceph's s3-tests marks the same thing with `fails_on_*` attributes.
+say why). A harmless gap may be *intermittent* (a race the target loses now and then):
+failing the documented way is still the known gap, passing is not "gap closed" (a
+non-strict xfail), and the matrix counts how often it showed. Ceph's s3-tests marks the
+same thing with `fails_on_*` attributes.
+
+An entry names one promise id (`test_x[1KiB]`) or a test's bare name (`test_x`), which
+covers every parameter of it; the exact id wins over the bare name. An entry that matches
+no test of the contract is an error (`unmatched`): a typo must not silently leave a gap
+undeclared.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "PROFILE_DIR",
@@ -43,6 +59,10 @@ class Gap(BaseModel):
     evidence: str = Field(description="how it was seen: request, answer, version")
     seen: date = Field(description="when it was last seen")
     mode: Literal["harmless", "unsafe"] = "harmless"
+    intermittent: bool = Field(
+        default=False,
+        description="the gap shows only in some runs (a race): passing is not 'gap closed'",
+    )
     match: str | None = Field(
         default=None,
         description="regex the failure message must match to count as this gap; a failure "
@@ -59,9 +79,24 @@ class Gap(BaseModel):
                 raise ValueError(f"match {value!r} is not a regular expression: {exc}") from None
         return value
 
+    @model_validator(mode="after")
+    def _intermittent_runs(self) -> Gap:
+        if self.intermittent and self.mode == "unsafe":
+            raise ValueError(
+                f"gap {self.promise!r}: an unsafe gap is never run, so it cannot be "
+                'intermittent; drop one of mode = "unsafe" / intermittent = true'
+            )
+        return self
+
     def explains(self, failure: str) -> bool:
         """Whether `failure` (the crash message) is this gap's documented behaviour."""
         return self.match is None or re.search(self.match, failure) is not None
+
+    def covers(self, promise: str) -> bool:
+        """This entry names `promise`, or its test with every parameter (`test_x`)."""
+        return promise == self.promise or (
+            "[" not in self.promise and promise.startswith(f"{self.promise}[")
+        )
 
 
 class GapProfile(BaseModel):
@@ -76,7 +111,14 @@ class GapProfile(BaseModel):
     source: str = Field(default="", exclude=True)
 
     def gap_for(self, promise: str) -> Gap | None:
-        return next((gap for gap in self.gaps if gap.promise == promise), None)
+        """The entry for `promise`: its exact id, else its test's bare name."""
+        exact = next((gap for gap in self.gaps if gap.promise == promise), None)
+        return exact or next((gap for gap in self.gaps if gap.covers(promise)), None)
+
+    def unmatched(self, promises: Iterable[str]) -> list[Gap]:
+        """The entries that name none of `promises` (the contract's promise ids)."""
+        known = set(promises)
+        return [gap for gap in self.gaps if not any(gap.covers(p) for p in known)]
 
 
 def load_profile(path: Path) -> GapProfile:

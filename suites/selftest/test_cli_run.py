@@ -287,7 +287,7 @@ def test_bench_passes_the_run_folder_to_the_child_pytest(
         calls.append((cmd, kwargs))
         return subprocess.CompletedProcess(cmd, 0)
 
-    monkeypatch.setattr("harness.bench.command.subprocess.run", fake_run)
+    monkeypatch.setattr("harness.bench.command.run_child", fake_run)
     before = dict(os.environ)
     argv = ["bench", "--run-dir", str(run_dir), "--baseline", str(baseline), "--", "-k", "up"]
     assert cli.main(argv) == 0

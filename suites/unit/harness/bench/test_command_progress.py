@@ -36,7 +36,7 @@ def test_live_bench_counts_the_benchmarks_and_keeps_the_output_in_a_log(
         kwargs["stdout"].write("the child's own output\n")
         return subprocess.CompletedProcess(cmd, exit_code)
 
-    monkeypatch.setattr(command.subprocess, "run", child)
+    monkeypatch.setattr(command, "run_child", child)
     lines: list[str] = []
     console = Console(file=io.StringIO(), force_terminal=True)
     view = StageView(lines.append, console)
@@ -63,7 +63,7 @@ def test_without_a_view_the_child_writes_straight_through(
         calls.append((cmd, kwargs))
         return subprocess.CompletedProcess(cmd, 0)
 
-    monkeypatch.setattr(command.subprocess, "run", child)
+    monkeypatch.setattr(command, "run_child", child)
     assert command._run_benchmarks(tmp_path, "s3", [], profile="quick", provision="local") == 0
     [(cmd, kwargs)] = calls
     assert not any(a.startswith("--report-log=") for a in cmd)
