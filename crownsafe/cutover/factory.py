@@ -39,7 +39,9 @@ def create_app_storage(
     counters = counters or CutoverCounters(registry)
     azure = create_storage_client(settings, **options.get("azure", {}))
     try:
-        s3_settings = dataclasses.replace(settings, storage_backend="s3")
+        s3_settings = dataclasses.replace(
+            settings, storage_backend="s3", storage_migration_phase=""
+        )
         s3 = create_storage_client(s3_settings, **options.get("s3", {}))
     except BaseException:
         azure.close()
