@@ -121,6 +121,7 @@ class Settings:
     storage_retry_base_delay: float = 1.0
     storage_timeout_seconds: float = 30.0
     storage_deadline_seconds: float = 60.0
+    storage_breaker_recovery_seconds: float = 60.0
     storage_resilient: bool = True
     storage_migration_phase: str = ""
     storage_migration_phase_ttl: float = 2.0

@@ -23,6 +23,7 @@ result is `cutover.json`; its `broken_promises` is the verdict.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import sys
 import threading
@@ -68,7 +69,6 @@ __all__ = ["DrillOptions", "run_drill"]
 
 S3_ERA_REVISION = "5e3a1c9d2f47"
 REPOSITORY = Path(__file__).resolve().parents[2]
-BREAKER_RECOVERY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,9 @@ class DrillOptions:
     outage_s: float = 3.0
     quiet_s: float = 5.0
     azure_only_s: float = 8.0
+    breaker_recovery_s: float = 5.0
+    """The app's STORAGE_BREAKER_RECOVERY_SECONDS: after the outage, users see 503s for
+    about this long (the drill measures the cut-over, not the breaker's default)."""
     sabotage: str = ""
     """"no-fallback": the app runs azure-only from the start (reads never reach S3)."""
 
@@ -192,6 +195,7 @@ def run_drill(
             CELERY_QUEUE=f"crownsafe-{container}",
             STORAGE_MIGRATION_PHASE="azure-only" if options.sabotage == "no-fallback" else "live",
             STORAGE_MIGRATION_PHASE_TTL="0.5",
+            STORAGE_BREAKER_RECOVERY_SECONDS=f"{options.breaker_recovery_s:g}",
         )
         direct = load_settings({**env, "STORAGE_MIGRATION_PHASE": ""})
         azure = create_storage_client(direct, resilient=False)
@@ -263,6 +267,7 @@ def run_drill(
                 phase="backfill",
                 started_s=round(killed_at - origin, 2),
                 cleared_s=round(killed_at - origin, 2),
+                recovered_s=round(killed_at - origin, 2),
                 max_recovery_s=0.0,
             )
         )
@@ -288,9 +293,9 @@ def run_drill(
         _wait(
             lambda: (
                 sampler.fallbacks_since(options.quiet_s) == 0
-                and time.time() - up_at > BREAKER_RECOVERY_S + 2
+                and time.time() - up_at > options.breaker_recovery_s + 2
             ),
-            BREAKER_RECOVERY_S + 240,
+            options.breaker_recovery_s + 240,
             f"{options.quiet_s:.0f} s without a fallback read",
             lambda: f"last samples: {sampler.samples[-3:]}, errors: {sampler.errors[-2:]}",
         )
@@ -305,12 +310,17 @@ def run_drill(
             phase="azure-reads",
             started_s=round(down_at - origin, 2),
             cleared_s=round(up_at - origin, 2),
-            max_recovery_s=BREAKER_RECOVERY_S + 10,
+            max_recovery_s=options.breaker_recovery_s + 10,
             failures=sum(not r.ok and r.t >= down_at for r in requests),
         )
         recovered = recovery_second(requests, up_at)
         outage = outage.model_copy(
-            update={"recovered_s": None if recovered is None else round(recovered - origin, 2)}
+            # rounded up: the last failure itself lies inside the window
+            update={
+                "recovered_s": None
+                if recovered is None
+                else math.ceil((recovered - origin) * 100) / 100
+            }
         )
         faults.append(outage)
         say("cut-over drill: checking every object and row")

@@ -177,8 +177,9 @@ def recovery_second(records: Iterable[RequestRecord], cleared: float) -> float |
 def excused_failures(
     records: Iterable[RequestRecord], faults: Sequence[FaultWindow], origin: float
 ) -> dict[str, dict[str, int]]:
-    """Failures per endpoint inside each fault's window (start to recovery, or to clearing
-    plus its allowance when it never recovered)."""
+    """Failures per endpoint of requests that were running inside each fault's window
+    (from the fault's start, so a request in flight when it began counts, to recovery, or
+    to clearing plus its allowance when it never recovered)."""
     excused: dict[str, dict[str, int]] = {}
     for fault in faults:
         start = origin + fault.started_s
@@ -189,7 +190,7 @@ def excused_failures(
         )
         counts: dict[str, int] = defaultdict(int)
         for record in records:
-            if not record.ok and start <= record.t <= until:
+            if not record.ok and record.t + record.ms / 1000 >= start and record.t <= until:
                 counts[record.name] += 1
         excused[fault.kind] = dict(counts)
     return excused
