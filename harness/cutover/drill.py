@@ -231,6 +231,11 @@ def run_drill(
         argv += ["-r", str(options.users), "--only-summary", "--crownsafe-backend", "azure"]
         locust = LocustProcess(argv, load_env, work / "locust.log").start()
         stack.callback(locust.stop)
+        _wait(
+            lambda: records.exists() and records.stat().st_size > 0,
+            120,
+            "first request from the load generator",
+        )
         origin = time.time()
         marks = [PhaseMark(MigrationPhase.DUAL_WRITE.value, origin)]
         faults: list[FaultWindow] = []
