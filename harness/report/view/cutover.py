@@ -48,7 +48,7 @@ def _figure(
         vlines=_markers(drill),
     )
     table = Table(
-        f"{title}: per phase",
+        f"Data behind: {title} (per phase)",
         ["phase", "from (s)", "to (s)", *(f"{name} (max {unit})" for name in columns)],
         [
             [
