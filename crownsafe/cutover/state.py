@@ -66,14 +66,25 @@ def current_phase(engine: Engine) -> MigrationPhase | None:
     return None if value is None else parse_phase(value)
 
 
-def set_phase(engine: Engine, phase: MigrationPhase, *, note: str | None = None) -> PhaseChange:
-    """Enter `phase`: the first phase must be `dual-write`; afterwards one step either way."""
+def set_phase(
+    engine: Engine, phase: MigrationPhase, *, note: str | None = None, force: bool = False
+) -> PhaseChange:
+    """Enter `phase`: the first phase must be `dual-write`; afterwards one step either way.
+
+    A step back to S3 reads (`azure-reads` -> `backfill`) after `azure-only` was in force
+    is refused unless `force`: `azure-only` writes Azure only, so S3 lacks what was
+    written then, and reads from S3 would not find it (copy it back first)."""
     with engine.begin() as conn:
         conn.execute(text("LOCK TABLE storage_migration_phase IN EXCLUSIVE MODE"))
-        now = conn.execute(
-            text("SELECT phase FROM storage_migration_phase ORDER BY id DESC LIMIT 1")
-        ).scalar_one_or_none()
-        _check_step(None if now is None else parse_phase(now), phase)
+        history = [
+            parse_phase(value)
+            for value in conn.execute(
+                text("SELECT phase FROM storage_migration_phase ORDER BY id")
+            ).scalars()
+        ]
+        _check_step(history[-1] if history else None, phase)
+        if not force:
+            _check_rollback_to_s3(history, phase)
         changed_at = conn.execute(
             text(
                 "INSERT INTO storage_migration_phase (phase, note) VALUES (:phase, :note) "
@@ -95,6 +106,19 @@ def _check_step(now: MigrationPhase | None, to: MigrationPhase) -> None:
     distance = abs(PHASE_ORDER.index(to) - PHASE_ORDER.index(now))
     if distance > 1:
         raise PhaseTransitionError(f"{now.value} -> {to.value} skips a phase")
+
+
+def _check_rollback_to_s3(history: list[MigrationPhase], to: MigrationPhase) -> None:
+    if to is not MigrationPhase.BACKFILL or not history:
+        return
+    since = len(history) - 1 - history[::-1].index(to) if to in history else 0
+    if MigrationPhase.AZURE_ONLY in history[since:]:
+        raise PhaseTransitionError(
+            "back to backfill (reads from S3) after azure-only: objects written while "
+            "azure-only was in force exist on Azure only",
+            hint="copy what changed on Azure since then back to S3 first, then pass --force; "
+            "or stay in azure-reads, which reads Azure first",
+        )
 
 
 class LivePhase:
