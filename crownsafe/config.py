@@ -145,7 +145,10 @@ class Settings:
     storage_retry_base_delay: float = 1.0
     storage_timeout_seconds: float = 30.0
     storage_deadline_seconds: float = 60.0
+    storage_breaker_recovery_seconds: float = 60.0
     storage_resilient: bool = True
+    storage_migration_phase: str = ""
+    storage_migration_phase_ttl: float = 2.0
     database_url: SecretStr = field(default_factory=lambda: SecretStr(""))
     redis_url: str = ""
     jwt_secret: SecretStr = field(default_factory=lambda: SecretStr(""))
@@ -223,7 +226,36 @@ def validate_settings(settings: Settings) -> Settings:
             hint="copy the key again from the portal (Storage account > Access keys) or "
             "`az storage account keys list`, without quotes or spaces",
         )
+    _check_migration_phase(settings)
     return settings
+
+
+MIGRATION_PHASES = ("dual-write", "backfill", "azure-reads", "azure-only", "live")
+
+
+def _check_migration_phase(settings: Settings) -> None:
+    """STORAGE_MIGRATION_PHASE turns on the cut-over mode (crownsafe.cutover): only on top
+    of the Azure backend, whose S3 settings name the source."""
+    phase = settings.storage_migration_phase.strip().lower()
+    if not phase:
+        return
+    if phase not in MIGRATION_PHASES:
+        raise StorageConfigError(
+            f"STORAGE_MIGRATION_PHASE={settings.storage_migration_phase!r} is not a phase",
+            hint=f"set it to one of {', '.join(MIGRATION_PHASES)}, or leave it empty",
+        )
+    if settings.storage_backend != "azure":
+        raise StorageConfigError(
+            "STORAGE_MIGRATION_PHASE is set but STORAGE_BACKEND is not azure: the cut-over "
+            "mode moves an S3 deployment onto Azure",
+            hint="set STORAGE_BACKEND=azure with the Azure settings, keep the S3 settings "
+            "(S3_BUCKET, S3_ENDPOINT_URL, AWS_*) of the source",
+        )
+    if not settings.storage_migration_phase_ttl > 0:
+        raise StorageConfigError(
+            f"STORAGE_MIGRATION_PHASE_TTL={settings.storage_migration_phase_ttl!r} is out of range",
+            hint="set STORAGE_MIGRATION_PHASE_TTL to seconds greater than 0 (default 2)",
+        )
 
 
 def _split_list(value: str) -> list[str]:

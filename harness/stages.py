@@ -234,6 +234,32 @@ def _load(ctx: RunContext) -> StageResult:
     return StageResult(done.returncode == 0, detail)
 
 
+CUTOVER_OBJECTS = 2000
+"""Legacy objects the run's cut-over drill seeds (`crownsafe-harness cutover --objects`)."""
+
+
+def _cutover(ctx: RunContext) -> StageResult:
+    """`crownsafe-harness cutover` in a child process (it runs locust and its own stack):
+    writes cutover.json into the run folder."""
+    if not set(BACKENDS) <= set(ctx.backends):
+        return StageResult(True, "skipped: the cut-over drill needs both backends")
+    logs = ctx.run_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "harness.cli", "cutover", "--run-dir", str(ctx.run_dir)]
+    command += ["--objects", str(CUTOVER_OBJECTS)]
+    ctx.print("    $ " + shlex.join(["crownsafe-harness", *command[3:]]))
+    output = logs / "cutover.log"
+    with output.open("w", encoding="utf-8") as out:
+        done = subprocess.run(
+            command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out, check=False
+        )
+    for line in output.read_text("utf-8", errors="replace").splitlines()[-12:]:
+        ctx.print(f"    {line}")
+    meaning = {0: "nothing lost, no failed request", 1: "not ready", 3: "could not run"}
+    detail = f"cutover exit {done.returncode} ({meaning.get(done.returncode, 'see logs')})"
+    return StageResult(done.returncode == 0, detail)
+
+
 def _report(ctx: RunContext) -> StageResult:
     report = build_report(ctx.run_dir, profile=ctx.run_profile)
     ctx.report_path, ctx.verdict = report.path, report.findings.verdict
@@ -248,10 +274,19 @@ STAGES: dict[str, Stage] = {
         Stage("suites", "the suites the run profile names (pytest)", _suites),
         Stage("benchmarks", "benchmarks (pytest-benchmark, no xdist)", _benchmarks),
         Stage("load", "short locust load per backend (crownsafe-harness load)", _load),
+        Stage("cutover", "live S3 -> Azure cut-over drill under load", _cutover),
         Stage("report", "render the HTML report", _report),
     )
 }
-DEFAULT_STAGES = ("bootstrap", "services", "suites", "benchmarks", "load", "report")
+DEFAULT_STAGES = (
+    "bootstrap",
+    "services",
+    "suites",
+    "benchmarks",
+    "load",
+    "cutover",
+    "report",
+)
 
 
 def summary_rows(run_dir: Path) -> list[dict[str, Any]]:

@@ -90,6 +90,11 @@ def check_storage_settings(settings: Settings) -> None:
     validate_settings(settings)
     _check_number("STORAGE_TIMEOUT_SECONDS", settings.storage_timeout_seconds, positive=True)
     _check_number("STORAGE_DEADLINE_SECONDS", settings.storage_deadline_seconds, positive=True)
+    _check_number(
+        "STORAGE_BREAKER_RECOVERY_SECONDS",
+        settings.storage_breaker_recovery_seconds,
+        positive=True,
+    )
     _check_number("STORAGE_MAX_RETRIES", settings.storage_max_retries, positive=False)
     _check_number("STORAGE_RETRY_BASE_DELAY", settings.storage_retry_base_delay, positive=False)
     if settings.storage_backend == "azure":

@@ -223,6 +223,8 @@ def _failures(
         ]
     if run.migration is not None:
         reasons += run.migration.broken_promises()
+    if run.cutover is not None:
+        reasons += run.cutover.broken_promises()
     goal_reasons, goal_notes = goal_findings(run)
     reasons += goal_reasons
     if profile.benchmarks.undecided_fails:

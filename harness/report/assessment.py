@@ -195,6 +195,8 @@ def assess(
                 f"{len(mig.sections)} sections" if mig else "no migration.json",
             )
         )
+    if profile.cutover.required:
+        items.append(_cutover(run))
     bench = profile.benchmarks
     for comparison in bench.goals:
         items.append(_goal(run, comparison, bench.backends, bench.undecided_fails))
@@ -205,3 +207,18 @@ def assess(
     if profile.load.required:
         items += _load(run, profile.load.backends, load)
     return items
+
+
+def _cutover(run: RunData) -> AssessedItem:
+    drill = run.cutover
+    if drill is None:
+        return AssessedItem("live cut-over drill", (), (), "not assessed", "no cutover.json")
+    broken = drill.broken_promises()
+    phases = " -> ".join(p.phase for p in drill.phases) or "no phase"
+    return AssessedItem(
+        "live cut-over drill",
+        (),
+        ("azure",),
+        "failed" if broken else "passed",
+        f"{drill.objects_seeded} objects, {phases}",
+    )

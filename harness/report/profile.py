@@ -47,6 +47,12 @@ class MigrationRequirement(_Strict):
     required: bool = True
 
 
+class CutoverRequirement(_Strict):
+    required: bool = Field(
+        False, description="cutover.json: the live S3 -> Azure cut-over drill (harness.cutover)"
+    )
+
+
 class BenchmarkRequirement(_Strict):
     backends: list[str] = Field(default_factory=list)
     goals: list[str] = Field(default_factory=list)
@@ -70,6 +76,7 @@ class RunProfile(_Strict):
     suites: list[SuiteRequirement] = Field(default_factory=list)
     resilience: ResilienceRequirement | None = None
     migration: MigrationRequirement = Field(default_factory=MigrationRequirement)
+    cutover: CutoverRequirement = Field(default_factory=CutoverRequirement)
     benchmarks: BenchmarkRequirement = Field(default_factory=BenchmarkRequirement)
     load: LoadRequirement = Field(default_factory=LoadRequirement)
 

@@ -33,6 +33,7 @@ from harness.runfolder.benchmarks import BenchmarkEntry, BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, Check, SecurityChecksFile
 from harness.runfolder.compatibility import CompatibilityFile
 from harness.runfolder.contract_gaps import ContractGapsFile
+from harness.runfolder.cutover import CutoverFile
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.io import RunFileError, read_file
 from harness.runfolder.load import LoadFile
@@ -86,6 +87,7 @@ class RunData:
     bench: BenchData = field(default_factory=BenchData)
     resilience: ResilienceFile | None = None
     migration: MigrationFile | None = None
+    cutover: CutoverFile | None = None
     load: LoadFile | None = None
     checks: dict[str, list[Check]] = field(default_factory=dict)
     workload: WorkloadFile | None = None
@@ -143,6 +145,7 @@ def load_run(path: Path) -> RunData:
     run.bench = _load_bench(run)
     run.resilience = _optional(run, ResilienceFile)
     run.migration = _optional(run, MigrationFile)
+    run.cutover = _optional(run, CutoverFile)
     run.load = _optional(run, LoadFile)
     for name, model in (("api", ApiChecksFile), ("security", SecurityChecksFile)):
         if checks := _optional(run, model):
