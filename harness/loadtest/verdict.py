@@ -62,8 +62,12 @@ def summary_table(outcomes: Sequence[BackendOutcome]) -> Table:
             table.add_row(outcome.backend, "-", *["-"] * 8, "could not run", style="red")
             continue
         total = run.total()
-        overall = [s for s in run.slos if s.step is None]
-        held = sum(s.passed for s in overall)
+        if run.steps:  # a step load is judged per step: how many steps held their SLOs
+            held_steps = sum(step.slos_passed for step in run.steps)
+            slos = f"{held_steps}/{len(run.steps)} steps"
+        else:
+            overall = [s for s in run.slos if s.step is None]
+            slos = f"{sum(s.passed for s in overall)}/{len(overall)}"
         knee = "-"
         if run.knee is not None:
             knee = f"{run.knee.users} users" if run.knee.users is not None else "none"
@@ -78,7 +82,7 @@ def summary_table(outcomes: Sequence[BackendOutcome]) -> Table:
             _fmt(total.rps),
             _fmt(total.p95_ms),
             _fmt(total.p99_ms),
-            f"{held}/{len(overall)}",
+            slos,
             knee,
             _fmt(app.peak_rss_mib if app else None, " MiB"),
             "breached" if bad else "passed",

@@ -88,7 +88,10 @@ class LoadPoint(Record):
 
 
 class LoadStep(Record):
-    """One step of a step load: its users, its window, and its statistics alone."""
+    """One step of a step load: its users, its window, and its statistics alone.
+    `slos_passed`: every SLO of the endpoints it measured held (Aggregated always counts);
+    `not_measured`: endpoints of the SLO file that saw no request inside the window, so
+    their SLOs were not judged in this step (neither held nor breached)."""
 
     index: int
     users: int
@@ -100,6 +103,7 @@ class LoadStep(Record):
     error_ratio: float = 0.0
     slos_passed: bool
     endpoints: list[LoadEndpoint] = Field(default_factory=list)
+    not_measured: list[str] = Field(default_factory=list)
     generator_cpu_percent: float | None = None
 
 

@@ -22,7 +22,7 @@ from harness.report.view.load_figures import (
 )
 from harness.report.view.model import Cell, Figure, Table
 from harness.runfolder import RunData
-from harness.runfolder.load import UNITS
+from harness.runfolder.load import UNITS, LoadStep
 
 __all__ = ["LoadMode", "LoadSection", "load_section"]
 
@@ -219,7 +219,7 @@ def _steps_table(found: Sequence[LoadRunFindings]) -> Table:
                     fmt(s.rps),
                     f"{ms(s.p95_ms)} / {ms(s.p99_ms)}",
                     f"{s.error_ratio:.2%}",
-                    Cell("held", "pass") if s.slos_passed else Cell("missed", "fail"),
+                    _step_slos(s),
                     Cell(
                         "n/a" if share is None else f"{share:.0%}",
                         "fail" if share is not None and share >= GENERATOR_LIMIT else "",
@@ -228,6 +228,13 @@ def _steps_table(found: Sequence[LoadRunFindings]) -> Table:
                 ]
             )
     return table
+
+
+def _step_slos(step: LoadStep) -> Cell:
+    unmeasured = f"; not measured: {', '.join(step.not_measured)}" if step.not_measured else ""
+    if step.slos_passed:
+        return Cell("held" + unmeasured, "pass")
+    return Cell("missed" + unmeasured, "fail")
 
 
 def _knee_table(found: Sequence[LoadRunFindings]) -> Table:

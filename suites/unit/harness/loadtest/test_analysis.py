@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from harness.loadtest.generator import apply_generator_cpu, generator_capacity_percent
 from harness.loadtest.progress import last_aggregated
@@ -12,7 +13,7 @@ from harness.loadtest.record import merge_runs, write_load_file
 from harness.loadtest.runner import BackendOutcome, locust_start_epoch, workers_connected
 from harness.loadtest.sampling import series_window_mean
 from harness.loadtest.soak import growth_mib_per_hour, soak_result
-from harness.loadtest.verdict import breaches, exit_code
+from harness.loadtest.verdict import breaches, exit_code, summary_table
 from harness.runfolder.io import read_file
 from harness.runfolder.load import (
     Knee,
@@ -233,3 +234,16 @@ def test_workers_connected_is_the_most_the_master_saw() -> None:
 def test_history_points_stay_validated() -> None:
     with pytest.raises(ValueError):
         LoadPoint.model_validate({"t_s": 1, "users": 1, "rps": 1, "oops": 1})
+
+
+def test_the_table_counts_the_steps_that_held_for_a_step_load() -> None:
+    """A step load's table said "SLOs 0/0" (its whole-run SLOs are not kept)."""
+    run = _run(
+        mode="step",
+        steps=[_step(0, 0, 9), _step(1, 15, 24)],
+        knee=Knee(step=0, users=5, rps=1.0, reason="ok"),
+    )
+    run.steps[1].slos_passed = False
+    console = Console(width=200, record=True)
+    console.print(summary_table([BackendOutcome("azure", run=run)]))
+    assert "1/2 steps" in console.export_text()
