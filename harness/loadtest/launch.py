@@ -25,6 +25,7 @@ from harness.services.base import ServiceProcess
 from harness.settings import process_environment
 
 __all__ = [
+    "WEB_AUTOQUIT_S",
     "LocustFiles",
     "LocustProcess",
     "locust_argv",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+WEB_AUTOQUIT_S = 5
+"""With --web: seconds the UI stays up after the run ended (its last figures), then quit."""
 
 
 def locust_version() -> str:
@@ -96,7 +99,11 @@ def locust_argv(options: LoadOptions, backend: str, host: str, files: LocustFile
     argv += ["--csv", str(files.csv_prefix), "--csv-full-history", "--html", str(files.html)]
     argv += ["--logfile", str(files.log), "--only-summary"]
     if options.web:
+        # the UI to watch the run, started at once and ended like a headless run: without
+        # --autostart locust ignores --run-time (and a step plan) and waits for a click,
+        # and without --autoquit it keeps serving the UI after the run until SIGINT
         argv += ["--web-host", "127.0.0.1", "--web-port", str(options.web_port)]
+        argv += ["--autostart", "--autoquit", str(WEB_AUTOQUIT_S)]
     else:
         argv += ["--headless"]
     if options.steps:

@@ -22,6 +22,8 @@ __all__ = [
     "BACKEND_CHOICES",
     "DEFAULT_SLO_FILE",
     "DEFAULT_SOAK_BOUND_MIB_PER_H",
+    "MIN_STEP_USERS",
+    "MIX",
     "SOAK_BOUND_VARIABLE",
     "LoadOptions",
     "LoadUsageError",
@@ -30,6 +32,11 @@ __all__ = [
 ]
 
 BACKEND_CHOICES = (*BACKENDS, "both")
+MIX = {"readers": 4, "uploaders": 3, "sharers": 2, "reporters": 1}
+"""The locust users' weights (load/scenarios/*.py); a test checks they match."""
+MIN_STEP_USERS = sum(MIX.values())
+"""Fewest users of a step: with fewer, locust leaves a family of the mix without a user
+and its endpoints are never measured, so the knee would not cover the whole mix."""
 DEFAULT_SLO_FILE = Path("load/slos.toml")
 SOAK_BOUND_VARIABLE = "HARNESS_LOAD_SOAK_BOUND_MIB_PER_H"
 """Overrides the default of `--soak-bound` (MiB of RSS growth per hour)."""
@@ -192,6 +199,14 @@ def _steps(text: str | None) -> tuple[int, ...]:
         )
     if list(users) != sorted(set(users)):
         raise LoadUsageError(f"--step {text!r}: the user counts must increase step by step")
+    if users[0] < MIN_STEP_USERS:
+        mix = ", ".join(f"{family} {weight}" for family, weight in MIX.items())
+        raise LoadUsageError(
+            f"--step {text!r}: the first step has {users[0]} users, fewer than the "
+            f"{MIN_STEP_USERS} the mix ({mix}) needs to give every family a user; start at "
+            f"{MIN_STEP_USERS} or more, e.g. --step {MIN_STEP_USERS},{2 * MIN_STEP_USERS},"
+            f"{4 * MIN_STEP_USERS}"
+        )
     return users
 
 

@@ -145,6 +145,7 @@ def test_a_saturated_generator_is_named_instead_of_a_knee(tmp_path: Path) -> Non
     assert "40 users, 148 req/s (step 3)" in knees[0]
     assert 'class="fail">not reported: the generator was the bottleneck<' in knees[1]
     assert "no knee: the generator was the bottleneck" in rows(section, "Load runs")[3]
+    assert analyse(read_inputs(run)).verdict.reasons == []
     step_chart = section[section.index('aria-labelledby="load-steps-rps-t') :].split("</svg>")[0]
     assert step_chart.count(">knee</text>") == 1  # Azure's only
     assert "No knee for S3: the load generator was the bottleneck." in step_chart
@@ -204,7 +205,7 @@ def test_load_on_one_backend_only_is_incomplete_on_the_other(tmp_path: Path) -> 
     assert '<th scope="col">S3</th>' not in section
 
 
-def test_a_step_search_alone_is_shown_but_never_judged(tmp_path: Path) -> None:
+def test_a_step_search_with_a_knee_breaks_nothing_and_assesses_no_slo(tmp_path: Path) -> None:
     """Steps above the knee miss their SLOs and fail requests by design: that is neither
     a failure nor an assessment of the SLOs."""
     run = golden(tmp_path, "full_pass")
@@ -213,6 +214,21 @@ def test_a_step_search_alone_is_shown_but_never_judged(tmp_path: Path) -> None:
     assert verdict.outcome == "incomplete" and not verdict.reasons
     azure = item(run, AZURE)
     assert azure.status == "not assessed" and "knee at 40 users" in azure.detail
+
+
+def test_a_step_search_without_a_knee_is_not_ready_in_the_report_too(tmp_path: Path) -> None:
+    run = golden(tmp_path, "full_pass")
+
+    def no_knee(data: dict[str, Any]) -> None:
+        step = data["runs"][3]  # S3's step run
+        step["knee"] = {"step": None, "users": None, "rps": None, "reason": "step 0 broke"}
+        step["passed"] = False
+
+    edit_load(run, no_knee)
+    verdict = analyse(read_inputs(run)).verdict
+    assert verdict.outcome == "not ready"
+    assert verdict.reasons == ["load step run on s3: no step held every SLO (step 0 broke)"]
+    assert item(run, S3).status == "failed" and item(run, AZURE).status == "passed"
 
 
 def test_the_contract_profile_does_not_ask_for_load(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from crownsafe.redaction import MARKER
 from harness.cli import main as cli_main
 from harness.report import analysis, render_run
+from harness.report.verdict import verdict as judge
 from harness.runfolder import load_run
 
 GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
@@ -188,7 +189,7 @@ def test_malformed_files_are_named_problems_never_silently_left_out(tmp_path: Pa
     assert load_run(tmp_path / "absent").problems
     empty = load_run(tmp_path)
     assert not empty.suites and empty.bench.empty() and empty.resilience is None
-    verdict = analysis.verdict(empty)
+    verdict = judge(empty)
     assert verdict.outcome == "incomplete" and "nothing ran" in verdict.notes[-1]
     (tmp_path / "suites").mkdir()
     (tmp_path / "suites" / "odd.json").write_text(json.dumps({"tests": ["x", {"outcome": 3}]}))
@@ -206,7 +207,7 @@ def test_malformed_files_are_named_problems_never_silently_left_out(tmp_path: Pa
     }
     assert named["suites/odd.json"].startswith("does not match its schema: suite: Field required")
     assert named["resilience.json"].startswith("not JSON")
-    verdict = analysis.verdict(run)
+    verdict = judge(run)
     assert not verdict.ready
     assert any(r.startswith("resilience.json: not JSON") for r in verdict.reasons)
     assert render_run(tmp_path).is_file()
