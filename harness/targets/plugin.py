@@ -3,7 +3,7 @@
 - parametrizes every test that uses `storage_target` (through `backend_name`) with the
   session's targets: contract tests with all of them (tests marked `sas` with the
   SAS targets too), other tests with the first target of each backend;
-- applies the gap profiles: an unsafe gap is not run (skipped, and said so), a harmless
+- applies the known-gaps files: an unsafe gap is not run (skipped, and said so), a harmless
   one runs and its failure becomes a known gap, its success a failure saying "gap closed";
 - on the controller, gathers each contract test's cell and writes `compatibility.json`.
 """
@@ -19,7 +19,7 @@ from crownsafe.redaction import redact
 from harness.plugin import recording_dir
 from harness.runfolder import write_file
 from harness.runfolder.compatibility import CompatibilityFile
-from harness.targets._gaps import Gap, GapProfile
+from harness.targets._gaps import Gap, KnownGaps
 from harness.targets._parametrize import promise_of
 from harness.targets._registry import TARGETS, Target
 from harness.targets._selection import TargetSelection, add_target_options, selection_of
@@ -29,7 +29,7 @@ __all__ = ["COMPATIBILITY_FILE", "MatrixRecorder"]
 
 COMPATIBILITY_FILE = CompatibilityFile.FILE
 _PROP = "crownsafe_"
-_GAP_KEY = pytest.StashKey[tuple[Target, GapProfile, Gap]]()
+_GAP_KEY = pytest.StashKey[tuple[Target, KnownGaps, Gap]]()
 _DETAIL_LIMIT = 1500
 
 
@@ -64,8 +64,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             (f"{_PROP}promise", promise),
             (f"{_PROP}promise_doc", doc[0] if doc else ""),
         ]
-        profile = selection.profile(target)
-        gap = profile.gap_for(promise)
+        known = selection.gaps_of(target)
+        gap = known.gap_for(promise)
         if gap is None:
             continue
         item.user_properties.append((f"{_PROP}gap", _note(gap)))
@@ -73,11 +73,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(
                 pytest.mark.skip(
                     reason=f"not run on {target.name}: unsafe known gap ({gap.behaviour}; "
-                    f"seen {gap.seen}, profile {profile.source or 'built-in'})"
+                    f"seen {gap.seen}, known gaps {known.source or 'built-in'})"
                 )
             )
         else:
-            item.stash[_GAP_KEY] = (target, profile, gap)
+            item.stash[_GAP_KEY] = (target, known, gap)
 
 
 def _crash_message(report: pytest.TestReport) -> str:
@@ -88,13 +88,13 @@ def _crash_message(report: pytest.TestReport) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A harmless known gap: the documented failure is a known gap (xfail), a pass is
-    "gap closed" (a failure, so the profile gets updated), another failure stays broken."""
+    "gap closed" (a failure, so the known-gaps file gets updated), another failure stays broken."""
     report: pytest.TestReport = yield
     found = item.stash.get(_GAP_KEY, None)
     if found is None or report.when != "call":
         return report
-    target, profile, gap = found
-    where = profile.source or "the built-in profile"
+    target, known, gap = found
+    where = known.source or "the built-in known gaps"
     if report.passed:
         report.outcome = "failed"
         report.longrepr = (
@@ -183,6 +183,6 @@ def _matrix_target(target: Target, selection: TargetSelection, scope: str) -> Ma
         name=target.name,
         backend=target.backend,
         description=target.description,
-        profile=selection.profile(target).source,
+        profile=selection.gaps_of(target).source,
         scope="security" if scope == "security" else "contract",
     )

@@ -1,4 +1,4 @@
-"""The targets plugin end to end (pytester): a hand-made gap profile, every cell status.
+"""The targets plugin end to end (pytester): a hand-made known-gaps file, every cell status.
 
 The demo tests only take `backend_name`, so no service is started: what is tested is the
 plugin's bookkeeping, in a real pytest run (serial and under xdist, where only the
@@ -105,7 +105,7 @@ def test_hand_made_profile_gives_every_cell_status(
         "s3:moto",
         "--sas-targets",
         "none",
-        "--gap-profile",
+        "--known-gaps",
         str(demo / "moto-gaps.toml"),
         "--run-dir",
         str(run_dir),
@@ -158,7 +158,7 @@ def test_a_broken_profile_is_a_usage_error(pytester: pytest.Pytester, demo: Path
     """A profile with an unknown field stops the run before any test, naming the file."""
     bad = demo / "bad.toml"
     bad.write_text('target = "s3:moto"\n[[gap]]\npromise = "x"\nwhen = "yesterday"\n')
-    result = pytester.runpytest_subprocess("--gap-profile", str(bad), "-p", "no:xdist")
+    result = pytester.runpytest_subprocess("--known-gaps", str(bad), "-p", "no:xdist")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "bad.toml" in result.stderr.str()
 
