@@ -72,10 +72,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("targets", "HARNESS_TARGETS", "", "default of `--targets`"),
     Setting("sas_targets", "HARNESS_SAS_TARGETS", "auto", "default of `--sas-targets`"),
     Setting(
-        "bench_profile",
-        "HARNESS_BENCH_PROFILE",
+        "bench_level",
+        "HARNESS_BENCH_LEVEL",
         "quick",
-        "default of `--bench-profile` in `pytest benchmarks`: smoke, quick or full",
+        "default of `--bench-level` in `pytest benchmarks`: smoke, quick or full",
     ),
     Setting(
         "load_soak_bound",
@@ -180,7 +180,7 @@ class HarnessSettings:
     reports_dir: str
     targets: str
     sas_targets: str
-    bench_profile: str
+    bench_level: str
     load_soak_bound: str
     toxiproxy_url: str
     azurite_bin: str

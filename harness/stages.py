@@ -2,7 +2,7 @@
 
 bootstrap check -> services (started once, in parallel) -> suites (pytest on the suites the
 run profile names, pointed at those services with --provision external) -> benchmarks
-(`crownsafe-harness bench`, quick profile: its own services, Azurite on disk) -> load
+(`crownsafe-harness bench`, quick level: its own services, Azurite on disk) -> load
 (`crownsafe-harness load`, a short plain run per backend on its own stack, 20 s) -> report
 -> summary ending with the report's path. A later stage is one more `Stage` in `STAGES`;
 `--stages` picks which run.
@@ -84,7 +84,7 @@ class RunContext:
     mode: ProvisionMode
     workers: int = 2
     pytest_args: list[str] = field(default_factory=list)
-    bench_profile: str = "quick"
+    bench_level: str = "quick"
     run_profile: str | None = None
     services: ProvisionedServices | None = None
     report_path: Path | None = None
@@ -178,7 +178,7 @@ def _suites(ctx: RunContext) -> StageResult:
         return StageResult(False, f"the run profile names {named}; none exists under {ctx.root}")
     argv = [*paths, "-q", "-rfE", f"--backends={','.join(ctx.backends)}"]
     # Locally, each xdist worker starts its own emulators, as in `make test`: the targets
-    # (Azurite, moto, LocalStack for the SAS promises) and their gap profiles are
+    # (Azurite, moto, LocalStack for the SAS promises) and their known-gaps files are
     # then the ones the suites know. Otherwise the child uses the services started above.
     child_mode = "local" if ctx.mode == "local" else "external"
     argv += [f"--provision={child_mode}", f"--run-dir={ctx.run_dir}"]
@@ -194,9 +194,9 @@ def _benchmarks(ctx: RunContext) -> StageResult:
     except ImportError as exc:
         return StageResult(False, f"harness.bench.command is not available ({exc})")
     argv = ["--run-dir", str(ctx.run_dir), "--backends", ",".join(ctx.backends)]
-    argv += ["--provision", ctx.mode] + (["--full"] if ctx.bench_profile == "full" else [])
+    argv += ["--provision", ctx.mode] + (["--full"] if ctx.bench_level == "full" else [])
     code = bench_main(argv)
-    return StageResult(code == 0, f"bench exit {code} ({ctx.bench_profile} profile)")
+    return StageResult(code == 0, f"bench exit {code} ({ctx.bench_level} level)")
 
 
 LOAD_STAGE_ARGS = ("--duration", "20s", "--users", "10", "--spawn-rate", "10")

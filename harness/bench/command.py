@@ -101,7 +101,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--full",
         action="store_true",
-        help="the full profile: adds 100 MiB objects and longer loops (default: quick)",
+        help="the full level: adds 100 MiB objects and longer loops (default: quick)",
     )
     parser.add_argument(
         "--provision",
@@ -174,7 +174,7 @@ def _run_benchmarks(
         "-q",
         f"--backends={backends}",
         f"--provision={provision}",
-        f"--bench-profile={profile}",
+        f"--bench-level={profile}",
         f"--run-dir={run_dir}",
         "--benchmark-save-data",
         f"--benchmark-json={run_dir / 'benchmarks.json'}",
@@ -191,7 +191,7 @@ def _run_benchmarks(
     report_log.unlink(missing_ok=True)
     output = logs / "benchmarks.log"
     with (
-        view.stage(1, 1, "benchmarks", f"pytest benchmarks ({profile} profile)"),
+        view.stage(1, 1, "benchmarks", f"pytest benchmarks ({profile} level)"),
         ReportLogFollower(report_log, view.counts) as follower,
         output.open("w", encoding="utf-8") as out,
     ):

@@ -73,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
             mode=cast(ProvisionMode, args.provision),
             workers=args.workers,
             pytest_args=list(args.pytest_args),
-            bench_profile="full" if args.full else "quick",
+            bench_level="full" if args.full else "quick",
             run_profile=args.profile,
             print=_say,
             view=StageView(_say, Console(stderr=args.json)),
@@ -139,7 +139,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--full",
         action="store_true",
-        help="benchmarks in the full profile (100 MiB objects, longer loops; default quick)",
+        help="benchmarks at the full level (100 MiB objects, longer loops; default quick)",
     )
     run.add_argument(
         "--json",

@@ -35,7 +35,7 @@ class MatrixTarget(_Model):
     name: str = Field(description="backend:implementation, e.g. s3:localstack")
     backend: str
     description: str
-    profile: str = Field(description="the gap profile file used ('' when none)")
+    profile: str = Field(description="the known-gaps file file used ('' when none)")
     scope: Literal["contract", "security"] = Field(
         description="contract: every promise ran on it; security: only the SAS promises (the "
         "tests marked `sas`, run on --sas-targets)"

@@ -1,7 +1,7 @@
-"""Gap profiles: the promises a target is known not to keep, with evidence and a date.
+"""Known-gaps files: the promises a target is known not to keep, with evidence and a date.
 
-A profile is a TOML file (`harness/targets/profiles/<target slug>.toml`, or your own through
-`--gap-profile PATH`) read into `GapProfile`. Each gap is *harmless* (the test runs; failing
+A known-gaps file is a TOML file (`harness/targets/gaps/<target slug>.toml`, or your own through
+`--known-gaps PATH`) read into `KnownGaps`. Each gap is *harmless* (the test runs; failing
 the documented way is a known gap, passing is reported as "gap closed", like a strict
 xfail) or *unsafe* (it can crash or wedge the target: the test is not run, and the results
 say why). A harmless gap may be *intermittent* (a race the target loses now and then):
@@ -34,19 +34,19 @@ from pydantic import (
 )
 
 __all__ = [
-    "PROFILE_DIR",
+    "GAPS_DIR",
     "Gap",
-    "GapProfile",
-    "GapProfileError",
-    "builtin_profile",
-    "load_profile",
+    "KnownGaps",
+    "KnownGapsError",
+    "builtin_gaps",
+    "read_known_gaps",
 ]
 
-PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+GAPS_DIR = Path(__file__).resolve().parent / "gaps"
 
 
-class GapProfileError(ValueError):
-    """A profile file that cannot be read or does not follow the format."""
+class KnownGapsError(ValueError):
+    """A known-gaps file that cannot be read or does not follow the format."""
 
 
 class Gap(BaseModel):
@@ -99,7 +99,7 @@ class Gap(BaseModel):
         )
 
 
-class GapProfile(BaseModel):
+class KnownGaps(BaseModel):
     """The known gaps of one target."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -121,31 +121,29 @@ class GapProfile(BaseModel):
         return [gap for gap in self.gaps if not any(gap.covers(p) for p in known)]
 
 
-def load_profile(path: Path) -> GapProfile:
-    """Read and validate a profile; GapProfileError names the file and the problem."""
+def read_known_gaps(path: Path) -> KnownGaps:
+    """Read and validate a known-gaps file; KnownGapsError names the file and the problem."""
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise GapProfileError(f"gap profile {path}: {exc}") from None
+        raise KnownGapsError(f"known-gaps file {path}: {exc}") from None
     try:
-        profile = GapProfile.model_validate({**data, "source": str(path)})
+        gaps = KnownGaps.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
-        raise GapProfileError(f"gap profile {path}: {exc}") from None
-    promises = [gap.promise for gap in profile.gaps]
+        raise KnownGapsError(f"known-gaps file {path}: {exc}") from None
+    promises = [gap.promise for gap in gaps.gaps]
     repeated = sorted({p for p in promises if promises.count(p) > 1})
     if repeated:
-        raise GapProfileError(f"gap profile {path}: promises listed twice: {repeated}")
-    return profile
+        raise KnownGapsError(f"known-gaps file {path}: promises listed twice: {repeated}")
+    return gaps
 
 
-def builtin_profile(target: str) -> GapProfile:
-    """The profile shipped for `target` (an empty one if there is none)."""
-    path = PROFILE_DIR / f"{target.replace(':', '-')}.toml"
+def builtin_gaps(target: str) -> KnownGaps:
+    """The known gaps shipped for `target` (an empty one if there is none)."""
+    path = GAPS_DIR / f"{target.replace(':', '-')}.toml"
     if not path.exists():
-        return GapProfile(target=target, source="")
-    profile = load_profile(path).model_copy(
-        update={"source": f"harness/targets/profiles/{path.name}"}
-    )
-    if profile.target != target:
-        raise GapProfileError(f"gap profile {path} is for {profile.target!r}, not {target!r}")
-    return profile
+        return KnownGaps(target=target, source="")
+    gaps = read_known_gaps(path).model_copy(update={"source": f"harness/targets/gaps/{path.name}"})
+    if gaps.target != target:
+        raise KnownGapsError(f"known-gaps file {path} is for {gaps.target!r}, not {target!r}")
+    return gaps

@@ -1,4 +1,4 @@
-"""Which targets this session runs, from --targets, --sas-targets and --gap-profile.
+"""Which targets this session runs, from --targets, --sas-targets and --known-gaps.
 
 Computed once in `pytest_configure` (on the controller and on every xdist worker alike,
 from the same options) and kept in the config's stash.
@@ -15,7 +15,7 @@ import pytest
 from harness.plugin import selected_backends
 from harness.services.base import ProvisionMode
 from harness.settings import read_settings
-from harness.targets._gaps import GapProfile, GapProfileError, builtin_profile, load_profile
+from harness.targets._gaps import KnownGaps, KnownGapsError, builtin_gaps, read_known_gaps
 from harness.targets._registry import TARGETS, Target, default_target, parse_targets
 
 __all__ = ["TargetSelection", "add_target_options", "selection_of"]
@@ -35,7 +35,7 @@ class TargetSelection:
     provision: ProvisionMode
     full: tuple[Target, ...]
     sas: tuple[Target, ...] = ()
-    profiles: dict[str, GapProfile] = field(default_factory=dict)
+    gaps: dict[str, KnownGaps] = field(default_factory=dict)
 
     @property
     def primary(self) -> dict[str, Target]:
@@ -53,8 +53,8 @@ class TargetSelection:
         extra = [t for t in self.sas if sas and t not in self.full]
         return [*self.full, *extra]
 
-    def profile(self, target: Target) -> GapProfile:
-        return self.profiles.get(target.name) or GapProfile(target=target.name)
+    def gaps_of(self, target: Target) -> KnownGaps:
+        return self.gaps.get(target.name) or KnownGaps(target=target.name)
 
 
 def add_target_options(parser: pytest.Parser) -> None:
@@ -75,11 +75,11 @@ def add_target_options(parser: pytest.Parser) -> None:
         "turns it off",
     )
     group.addoption(
-        "--gap-profile",
+        "--known-gaps",
         action="append",
         default=[],
         metavar="PATH",
-        help="a gap profile (TOML) for one target; replaces that target's built-in profile",
+        help="a known-gaps file (TOML) for one target; replaces that target's built-in one",
     )
 
 
@@ -106,19 +106,19 @@ def _compute(config: pytest.Config) -> TargetSelection:
         raise pytest.UsageError(f"--targets / --sas-targets: {exc}") from None
     if not full:
         raise pytest.UsageError("--targets: no target given")
-    profiles = {t.name: builtin_profile(t.name) for t in (*full, *sas)}
-    for path in config.getoption("gap_profile") or []:
+    gaps = {t.name: builtin_gaps(t.name) for t in (*full, *sas)}
+    for path in config.getoption("known_gaps") or []:
         try:
-            profile = load_profile(Path(path))
-        except GapProfileError as exc:
+            known = read_known_gaps(Path(path))
+        except KnownGapsError as exc:
             raise pytest.UsageError(str(exc)) from None
-        if profile.target not in TARGETS:
+        if known.target not in TARGETS:
             raise pytest.UsageError(
-                f"gap profile {path} names target {profile.target!r}: use one of "
+                f"known-gaps file {path} names target {known.target!r}: use one of "
                 f"{', '.join(TARGETS)}"
             )
-        profiles[profile.target] = profile
-    return TargetSelection(provision, tuple(full), tuple(sas), profiles)
+        gaps[known.target] = known
+    return TargetSelection(provision, tuple(full), tuple(sas), gaps)
 
 
 def _sas_targets(

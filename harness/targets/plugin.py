@@ -3,12 +3,12 @@
 - parametrizes every test that uses `storage_target` (through `backend_name`) with the
   session's targets: contract tests with all of them (tests marked `sas` with the
   SAS targets too), other tests with the first target of each backend;
-- applies the gap profiles: an unsafe gap is not run (skipped, and said so), a harmless
+- applies the known-gaps files: an unsafe gap is not run (skipped, and said so), a harmless
   one runs and its failure becomes a known gap, its success a failure saying "gap closed"
   (an intermittent one: a pass is not "closed", the matrix counts how often it showed);
-- makes an entry of a --gap-profile that matches no contract test a collection error
+- makes an entry of a --known-gaps file that matches no contract test a collection error
   naming it (when the run collected whole directories: a run of chosen files or node ids
-  cannot tell); the built-in profiles are checked against the contract by a unit test;
+  cannot tell); the built-in files are checked against the contract by a unit test;
 - on the controller, gathers each contract test's cell and writes `compatibility.json`.
 
 A target that stops answering mid-run is harness.targets.watch's (loaded from here).
@@ -26,7 +26,7 @@ from crownsafe.redaction import redact
 from harness.plugin import recording_dir
 from harness.runfolder import write_file
 from harness.runfolder.compatibility import CompatibilityFile
-from harness.targets._gaps import Gap, GapProfile
+from harness.targets._gaps import Gap, KnownGaps
 from harness.targets._parametrize import promise_of
 from harness.targets._registry import TARGETS, Target
 from harness.targets._selection import TargetSelection, add_target_options, selection_of
@@ -38,7 +38,7 @@ pytest_plugins = ["harness.targets.watch"]
 
 COMPATIBILITY_FILE = CompatibilityFile.FILE
 _PROP = "crownsafe_"
-_GAP_KEY = pytest.StashKey[tuple[Target, GapProfile, Gap]]()
+_GAP_KEY = pytest.StashKey[tuple[Target, KnownGaps, Gap]]()
 _DETAIL_LIMIT = 1500
 
 
@@ -79,24 +79,24 @@ def _partial_collection(config: pytest.Config) -> bool:
 def _report_unmatched(
     config: pytest.Config, selection: TargetSelection, promises: set[str]
 ) -> None:
-    """Each entry of a --gap-profile naming no promise of the contract: a collection error
+    """Each entry of a --known-gaps file naming no promise of the contract: a collection error
     (the run stops before its tests, or, under xdist, ends with the error)."""
-    given = {str(Path(path)) for path in config.getoption("gap_profile") or []}
+    given = {str(Path(path)) for path in config.getoption("known_gaps") or []}
     if not promises or not given or _partial_collection(config):
         return
     for target in dict.fromkeys((*selection.full, *selection.sas)):
-        profile = selection.profile(target)
-        if profile.source not in given:
+        known = selection.gaps_of(target)
+        if known.source not in given:
             continue  # the built-in ones: suites/unit/harness/targets checks them
-        where = profile.source
-        for gap in profile.unmatched(promises):
+        where = known.source
+        for gap in known.unmatched(promises):
             message = (
-                f"gap profile {where}: entry promise = {gap.promise!r} (target {target.name}) "
+                f"known-gaps file {where}: entry promise = {gap.promise!r} (target {target.name}) "
                 "matches no contract test. Fix: name a test (`test_x`, which covers all its "
                 "parameters) or one promise id as compatibility.json shows it "
                 "(`test_x[1KiB]`), or remove the entry"
             )
-            nodeid = f"gap-profile/{Path(where).name}::{gap.promise}"
+            nodeid = f"known-gaps/{Path(where).name}::{gap.promise}"
             config.hook.pytest_collectreport(
                 report=pytest.CollectReport(nodeid, "failed", message, [])
             )
@@ -121,8 +121,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             (f"{_PROP}promise_doc", doc[0] if doc else ""),
         ]
         promises.add(promise)
-        profile = selection.profile(target)
-        gap = profile.gap_for(promise)
+        known = selection.gaps_of(target)
+        gap = known.gap_for(promise)
         if gap is None:
             continue
         item.user_properties.append((f"{_PROP}gap", _note(gap)))
@@ -130,11 +130,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(
                 pytest.mark.skip(
                     reason=f"not run on {target.name}: unsafe known gap ({gap.behaviour}; "
-                    f"seen {gap.seen}, profile {profile.source or 'built-in'})"
+                    f"seen {gap.seen}, known gaps {known.source or 'built-in'})"
                 )
             )
         else:
-            item.stash[_GAP_KEY] = (target, profile, gap)
+            item.stash[_GAP_KEY] = (target, known, gap)
     _report_unmatched(config, selection, promises)
 
 
@@ -146,14 +146,14 @@ def _crash_message(report: pytest.TestReport) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A harmless known gap: the documented failure is a known gap (xfail), a pass is
-    "gap closed" (a failure, so the profile gets updated), another failure stays broken.
-    An intermittent gap's pass is an XPASS (a non-strict xfail), not "gap closed"."""
+    "gap closed" (a failure, so the known-gaps file gets updated), another failure stays
+    broken. An intermittent gap's pass is an XPASS (a non-strict xfail), not "gap closed"."""
     report: pytest.TestReport = yield
     found = item.stash.get(_GAP_KEY, None)
     if found is None or report.when != "call":
         return report
-    target, profile, gap = found
-    where = profile.source or "the built-in profile"
+    target, known, gap = found
+    where = known.source or "the built-in known gaps"
     if report.passed and gap.intermittent:
         report.wasxfail = (
             f"intermittent known gap on {target.name} did not show this time "
@@ -256,6 +256,6 @@ def _matrix_target(target: Target, selection: TargetSelection, scope: str) -> Ma
         name=target.name,
         backend=target.backend,
         description=target.description,
-        profile=selection.profile(target).source,
+        profile=selection.gaps_of(target).source,
         scope="security" if scope == "security" else "contract",
     )

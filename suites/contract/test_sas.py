@@ -3,7 +3,7 @@
 Every refusal is asserted as a 403 with the service's error code, on every target. Azurite
 and LocalStack (the `s3:localstack` target, on by default for these tests) enforce them.
 moto checks none of them (docs/emulators.md): on moto the refusals are known gaps of its
-gap profile (harness/targets/profiles/s3-moto.toml), and what can be checked without the
+known-gaps file (harness/targets/gaps/s3-moto.toml), and what can be checked without the
 server is still asserted first on every S3 target: the URL's X-Amz-* parameters and its
 SigV4 signature, recomputed by the suite, bound to exactly one method.
 """

@@ -158,7 +158,7 @@ def test_benchmark_stage_runs_bench_with_the_run_folder_and_profile(
 
     monkeypatch.setattr("harness.bench.command.main", fake_bench)
     ctx = _context(tmp_path, [])
-    ctx.bench_profile = "full" if full else "quick"
+    ctx.bench_level = "full" if full else "quick"
     result = stages.STAGES["benchmarks"].run(ctx)
     assert result.ok and ("full" if full else "quick") in result.detail
     assert seen == [

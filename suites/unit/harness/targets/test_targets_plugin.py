@@ -1,4 +1,4 @@
-"""The targets plugin end to end (pytester): a hand-made gap profile, every cell status.
+"""The targets plugin end to end (pytester): a hand-made known-gaps file, every cell status.
 
 The demo tests only take `backend_name`, so no service is started: what is tested is the
 plugin's bookkeeping, in a real pytest run (serial and under xdist, where only the
@@ -106,7 +106,7 @@ def test_hand_made_profile_gives_every_cell_status(
         "s3:moto",
         "--sas-targets",
         "none",
-        "--gap-profile",
+        "--known-gaps",
         str(demo / "moto-gaps.toml"),
         "--run-dir",
         str(run_dir),
@@ -159,7 +159,7 @@ def test_a_broken_profile_is_a_usage_error(pytester: pytest.Pytester, demo: Path
     """A profile with an unknown field stops the run before any test, naming the file."""
     bad = demo / "bad.toml"
     bad.write_text('target = "s3:moto"\n[[gap]]\npromise = "x"\nwhen = "yesterday"\n')
-    result = pytester.runpytest_subprocess("--gap-profile", str(bad), "-p", "no:xdist")
+    result = pytester.runpytest_subprocess("--known-gaps", str(bad), "-p", "no:xdist")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "bad.toml" in result.stderr.str()
 
@@ -282,7 +282,7 @@ def parametrized(pytester: pytest.Pytester) -> Path:
 
 def _run(pytester: pytest.Pytester, where: Path, profile: Path, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
-        "--targets", "s3:moto", "--security-targets", "none", "--gap-profile", str(profile),
+        "--targets", "s3:moto", "--sas-targets", "none", "--known-gaps", str(profile),
         "--run-dir", str(where / "run"), "-rA", *args,
     )  # fmt: skip
 
@@ -378,16 +378,16 @@ def test_an_unsafe_gap_cannot_be_intermittent(
 
 
 def test_every_built_in_gap_entry_names_a_contract_promise(pytester: pytest.Pytester) -> None:
-    """The built-in profiles given as --gap-profile to a collection of the contract: an
+    """The built-in known-gaps files given as --known-gaps to a collection of the contract: an
     entry left behind by a renamed test is the same collection error a user's typo is."""
     root = Path(__file__).resolve().parents[4]
-    profiles = sorted((root / "harness" / "targets" / "profiles").glob("*.toml"))
+    profiles = sorted((root / "harness" / "targets" / "gaps").glob("*.toml"))
     targets = ",".join(tomllib.loads(p.read_text())["target"] for p in profiles)
     args = [str(root / "suites" / "contract"), "--collect-only", "-q", "-p", "no:xdist"]
-    args += ["--targets", targets, "--security-targets", "none"]
+    args += ["--targets", targets, "--sas-targets", "none"]
     args += ["--run-dir", str(pytester.path / "run"), f"--rootdir={root}"]
     for profile in profiles:
-        args += ["--gap-profile", str(profile)]
+        args += ["--known-gaps", str(profile)]
     result = pytester.runpytest_subprocess(*args)
     assert "matches no contract test" not in result.stdout.str()
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
