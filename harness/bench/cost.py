@@ -31,8 +31,8 @@ __all__ = [
     "UploadPlan",
     "WorkloadProfile",
     "compare_providers",
-    "load_prices",
     "monthly_cost",
+    "read_prices",
     "write_requests_per_upload",
 ]
 
@@ -115,7 +115,7 @@ class MonthlyCost:
         return self.storage_usd + self.egress_usd + self.write_usd + self.read_usd
 
 
-def load_prices(path: Path | None = None) -> dict[str, ProviderPrices]:
+def read_prices(path: Path | None = None) -> dict[str, ProviderPrices]:
     """Read the price table (default: the packaged `harness/bench/prices.toml`)."""
     if path is None:
         text = resources.files("harness.bench").joinpath("prices.toml").read_text("utf-8")
@@ -181,7 +181,7 @@ def compare_providers(
     plans: Mapping[str, UploadPlan] = UPLOAD_PLANS,
 ) -> list[MonthlyCost]:
     """The monthly cost of `profile` on every provider that has both prices and a plan."""
-    table = prices if prices is not None else load_prices()
+    table = prices if prices is not None else read_prices()
     return [monthly_cost(profile, table[key], plans[key]) for key in table if key in plans]
 
 

@@ -34,7 +34,7 @@ from harness.report.labels import (
     ratio_label,
 )
 from harness.report.loadfindings import LoadRunFindings, load_findings
-from harness.report.profile import RunProfile, load_profile
+from harness.report.profile import RunProfile, read_run_profile
 from harness.runfolder import RunData
 from harness.runfolder.bench import ApiBenchResult, OverheadRatio, SweepPoint
 
@@ -250,7 +250,7 @@ def verdict(
     load: list[LoadRunFindings] | None = None,
 ) -> Verdict:
     """ready / not ready / incomplete against `profile` (default: the default profile)."""
-    profile = profile or load_profile()
+    profile = profile or read_run_profile()
     load = load_findings(run) if load is None else load
     items = assess(run, profile, load)
     reasons, notes = _failures(run, profile, load)
@@ -322,7 +322,7 @@ def _sweeps(run: RunData) -> list[Sweep]:
 
 
 def _costs(run: RunData) -> CostFindings:
-    prices = cost.load_prices()
+    prices = cost.read_prices()
     profiles = (
         [cost.WorkloadProfile(**p.model_dump()) for p in run.workload.profiles]
         if run.workload
