@@ -5,7 +5,7 @@ Every operation runs as::
     correlation scope -> retry (tenacity, backoff + jitter) -> circuit breaker -> inner call
 
 and a call that finally fails is logged once by `log_storage_failure` (the body of the
-seed's `log_azure_error`). The breaker sits inside the retry loop: each HTTP-level attempt
+original app's `log_azure_error`). The breaker sits inside the retry loop: each HTTP-level attempt
 counts, and once the breaker opens the loop stops at once (`CircuitOpenError` is never
 retried) instead of sleeping through the remaining attempts. All attempts of one call
 share its correlation id, so the service's logs tie them together. The inner clients make

@@ -1,11 +1,11 @@
 """Monthly cost of a workload on S3 and on Azure Blob, from a price table in a data file.
 
-The price table (`harness/bench/prices.toml`, package data) carries the seed's figures as
-defaults, each with its source. The model prices storage (steady state: what `retention`
-days of uploads occupy), egress, write and read requests, and the request amplification
-of large uploads: an object above the single-put threshold costs one request per block or
-part plus the commit (Azure: Put Block x n + Put Block List) or the create and complete
-calls (S3: CreateMultipartUpload + UploadPart x n + CompleteMultipartUpload). The
+The price table (`harness/bench/prices.toml`, package data) carries the migration write-up's
+figures as defaults, each with its source. The model prices storage (steady state: what
+`retention` days of uploads occupy), egress, write and read requests, and the request
+amplification of large uploads: an object above the single-put threshold costs one request
+per block or part plus the commit (Azure: Put Block x n + Put Block List) or the create and
+complete calls (S3: CreateMultipartUpload + UploadPart x n + CompleteMultipartUpload). The
 thresholds match crownsafe's clients (16 MiB single put; 4 MiB blocks, 8 MiB parts).
 """
 

@@ -61,7 +61,7 @@ def test_seed_reference_scenario_reproduces_the_seeds_bill() -> None:
     s3, azure = bills["s3"], bills["azure"]
     assert s3.stored_gb == pytest.approx(1024)
     assert s3.storage_usd == pytest.approx(23.55, abs=0.005)
-    # The seed prints $20.85 for Azure's 1 TB, which is 2.1% below its own $0.0208/GB.
+    # The write-up prints $20.85 for Azure's 1 TB, which is 2.1% below its own $0.0208/GB.
     assert azure.storage_usd == pytest.approx(21.30, abs=0.005)
     assert (s3.egress_usd, azure.egress_usd) == (pytest.approx(9.00), pytest.approx(8.70))
     assert (s3.write_usd, azure.write_usd) == (pytest.approx(5.00), pytest.approx(5.00))
