@@ -1,5 +1,5 @@
 """Settings read from the environment (and `.env`); the names are those of `.env.example`
-and the seed.
+and of the original backend.
 
 Secrets are kept in `SecretStr` fields whose repr and str never show the value.
 """
@@ -168,7 +168,7 @@ class Settings:
 
     @property
     def broker_url(self) -> str:
-        """CELERY_BROKER_URL, else REDIS_URL (the seed's one Redis)."""
+        """CELERY_BROKER_URL, else REDIS_URL (the original backend's one Redis)."""
         return self.celery_broker_url or self.redis_url
 
     @property
@@ -313,8 +313,8 @@ _ENV_NAMES: dict[str, str] = {f.name: f.name.upper() for f in fields(Settings)}
 
 
 def storage_writes_enabled(settings: Settings) -> bool:
-    """Whether the configured storage takes writes: AZURE_BLOB_ENABLED (the seed's flag)
-    switches writes to Azure on; the S3 backend is not affected by it."""
+    """Whether the configured storage takes writes: AZURE_BLOB_ENABLED (the migration's
+    feature flag) switches writes to Azure on; the S3 backend is not affected by it."""
     return settings.storage_backend != "azure" or settings.azure_blob_enabled
 
 

@@ -26,8 +26,8 @@ from crownsafe.config import BACKENDS
 from harness.progress import ReportLogFollower, StageView, summary
 from harness.report import analyse, build_report, read_inputs, verdict_lines
 from harness.report.findings import EXIT_CODES, Verdict
-from harness.report.profile import DEFAULT_PROFILE, load_profile
-from harness.runfolder import load_run, write_file
+from harness.report.profile import DEFAULT_PROFILE, read_run_profile
+from harness.runfolder import read_run, write_file
 from harness.runfolder.summary import RunSummaryFile, StageRecord, SuiteRow
 from harness.services.base import ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, build_service, start_services
@@ -53,7 +53,7 @@ MIGRATION_SUITE = "suites/migration"
 def suite_paths(run_profile: str | None, backends: list[str]) -> tuple[str, ...]:
     """The suites a run covers: those its run profile requires (`[[suites]]`, the one list
     of them), as `suites/<name>`; the migration suite needs both backends (S3 -> Azure)."""
-    profile = load_profile(run_profile or DEFAULT_PROFILE)
+    profile = read_run_profile(run_profile or DEFAULT_PROFILE)
     both = set(BACKENDS) <= set(backends)
     paths = (f"suites/{suite.name}" for suite in profile.suites)
     return tuple(p for p in paths if both or p != MIGRATION_SUITE)
@@ -292,7 +292,7 @@ DEFAULT_STAGES = (
 def summary_rows(run_dir: Path) -> list[dict[str, Any]]:
     """One row per suite x backend with outcome counts, from the run's suites/*.json."""
     rows: list[dict[str, Any]] = []
-    for suite in load_run(run_dir).suites:
+    for suite in read_run(run_dir).suites:
         counts: dict[str, dict[str, int]] = {}
         for test in suite.tests:
             per = counts.setdefault(test.backend or "-", dict.fromkeys(OUTCOMES, 0))

@@ -1,7 +1,7 @@
 """`create_app(settings)`: the Crown Safe API as one FastAPI app.
 
 Middleware, outermost first: correlation id -> metrics -> CORS -> trusted hosts -> routes.
-CORS allows the seed's `https://<account>.blob.core.windows.net` origins plus
+CORS allows the original backend's `https://<account>.blob.core.windows.net` origins plus
 CORS_ORIGINS, nothing else; TrustedHostMiddleware allows TRUSTED_HOSTS. Every route but
 `/health*` requires a bearer token (`crownsafe.api.auth`).
 """

@@ -1,6 +1,7 @@
-"""Make a report in one format and, when storage is on, store it (the seed's generator).
+"""Make a report in one format and, when storage is on, store it (the original backend's
+risk report generator).
 
-`_upload_to_azure_blob` keeps the seed's name (it was `_upload_to_s3`); it uploads to
+`_upload_to_azure_blob` keeps the original backend's name (it was `_upload_to_s3`); it uploads to
 whichever backend the storage client is, Azure or S3, under a generated name, and returns
 the blob name. Whether to store is the caller's `AZURE_BLOB_ENABLED` decision.
 """

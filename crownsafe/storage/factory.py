@@ -1,6 +1,6 @@
 """Build the configured storage client from `Settings` (`STORAGE_BACKEND=azure|s3`).
 
-`STORAGE_BACKEND` picks the backend. `AZURE_BLOB_ENABLED` (the seed's flag) decides
+`STORAGE_BACKEND` picks the backend. `AZURE_BLOB_ENABLED` (the migration's feature flag) decides
 whether the Azure backend takes writes: when it is false the Azure client is returned
 inside `WritesDisabledStorageClient`, whose writes raise `StorageWritesDisabledError`
 (reads keep working); S3 is not affected. The configuration is checked before any SDK

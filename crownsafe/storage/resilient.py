@@ -5,7 +5,7 @@ Every operation runs as::
     correlation scope -> retry (tenacity, backoff + jitter) -> circuit breaker -> inner call
 
 and a call that finally fails is logged once by `log_storage_failure` (the body of the
-seed's `log_azure_error`). The breaker sits inside the retry loop: each HTTP-level attempt
+original app's `log_azure_error`). The breaker sits inside the retry loop: each HTTP-level attempt
 counts (when it is the service's fault: `CircuitBreaker.counts`). When an attempt's failure
 leaves the breaker open (this one opened it, or another caller did), the loop stops at
 once: no backoff is slept, and the caller gets that failure itself (e.g. the 503), not a

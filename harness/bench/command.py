@@ -48,7 +48,7 @@ def baseline_file() -> Path:
     return reports_root() / "baseline" / "benchmarks.json"
 
 
-def _load_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> dict[str, Any]:
     target = path / "benchmarks.json" if path.is_dir() else path
     try:
         data = json.loads(target.read_text("utf-8"))
@@ -262,7 +262,7 @@ def _run_and_gate(
     if status != 0:
         print(f"bench: pytest exited {status}; see the output above", file=sys.stderr)
         return status
-    current = _load_json(run_dir)
+    current = _read_json(run_dir)
     baseline_path: Path | None = args.baseline or (
         baseline_file() if baseline_file().exists() else None
     )
@@ -272,7 +272,7 @@ def _run_and_gate(
         floor = args.noise_floor if args.noise_floor is not None else aa_noise_floor(aa)
         report = find_regressions(
             samples_by_name(current),
-            samples_by_name(_load_json(baseline_path)),
+            samples_by_name(_read_json(baseline_path)),
             threshold=args.threshold,
             noise_floor=floor if floor is not None else DEFAULT_NOISE_FLOOR,
             baseline_label=str(baseline_path),

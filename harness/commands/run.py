@@ -15,7 +15,7 @@ from crownsafe.cli_output import json_stdout
 from crownsafe.config import BACKENDS
 from harness.commands.arguments import backend_list, non_negative_int
 from harness.progress import StageView
-from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
+from harness.report.profile import DEFAULT_PROFILE, ProfileError, read_run_profile
 from harness.runfolder import resolve_run_dir
 from harness.runfolder.summary import RunSummaryFile
 from harness.services.base import PROVISION_MODES, ProvisionMode
@@ -60,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         _say(f"run folder: {run_dir}")
         try:
-            load_profile(args.profile or DEFAULT_PROFILE)
+            read_run_profile(args.profile or DEFAULT_PROFILE)
         except ProfileError as exc:
             _say(f"run: {exc}")
             if out.enabled:

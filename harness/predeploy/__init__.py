@@ -1,5 +1,5 @@
-"""`crownsafe-harness predeploy`: the seed's Pre-Deployment Checklist as one command CI
-can trust and that is safe to run against production.
+"""`crownsafe-harness predeploy`: the migration write-up's Pre-Deployment Checklist as one
+command CI can trust and that is safe to run against production.
 
 It reads the application's own settings (`crownsafe.config.load_settings`), runs named
 checks (`harness.predeploy.checks`), writes only uniquely named probe blobs under

@@ -190,7 +190,7 @@ def _sweeps(run: RunData) -> list[Sweep]:
 
 
 def _costs(run: RunData) -> CostFindings:
-    prices = cost.load_prices()
+    prices = cost.read_prices()
     profiles = (
         [cost.WorkloadProfile(**p.model_dump()) for p in run.workload.profiles]
         if run.workload

@@ -21,7 +21,7 @@ __all__ = [
     "ProfileError",
     "RunProfile",
     "available_profiles",
-    "load_profile",
+    "read_run_profile",
 ]
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
@@ -89,7 +89,7 @@ def available_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
 
 
-def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> RunProfile:
+def read_run_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> RunProfile:
     """A bundled profile by name (`default`, `contract`) or a TOML file by path."""
     text = str(name_or_path)
     path = Path(text) if text.endswith(".toml") or "/" in text else PROFILE_DIR / f"{text}.toml"

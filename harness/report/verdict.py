@@ -20,7 +20,7 @@ from harness.report.assessment import assess
 from harness.report.findings import BaselineRow, Outcome, Verdict
 from harness.report.labels import memory_label, ordered_ratios, ratio_label
 from harness.report.loadfindings import LoadRunFindings, load_findings
-from harness.report.profile import RunProfile, load_profile
+from harness.report.profile import RunProfile, read_run_profile
 from harness.runfolder import RunData
 from harness.runfolder.bench import ApiBenchResult
 
@@ -120,7 +120,7 @@ def verdict(
     load: list[LoadRunFindings] | None = None,
 ) -> Verdict:
     """ready / not ready / incomplete against `profile` (default: the default profile)."""
-    profile = profile or load_profile()
+    profile = profile or read_run_profile()
     load = load_findings(run) if load is None else load
     items = assess(run, profile, load)
     reasons, notes = _failures(run, profile, load)

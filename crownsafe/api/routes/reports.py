@@ -1,4 +1,4 @@
-"""Risk reports for a scan in PDF, HTML or JSON (the seed's risk report generator).
+"""Risk reports for a scan in PDF, HTML or JSON (the original backend's risk report generator).
 
 With `AZURE_BLOB_ENABLED=true` the report is uploaded with `_upload_to_azure_blob` (to the
 configured backend, Azure or S3), recorded as a `content_snapshot` row of kind `report`,

@@ -1,4 +1,4 @@
-"""Configuration checks (seed checklist step 1): the settings load, the required variables
+"""Configuration checks (Pre-Deployment Checklist step 1): the settings load, the required variables
 are present and well formed (only their shape is shown), the backend flags agree, and the
 storage endpoint is HTTPS unless it is a loopback emulator. No I/O."""
 
@@ -102,8 +102,8 @@ def _backend_consistent(ctx: Context) -> Outcome:
     enabled = settings.azure_blob_enabled
     if settings.storage_backend == "azure" and not enabled:
         return failed(
-            "STORAGE_BACKEND is azure but AZURE_BLOB_ENABLED is false: the seed's flag keeps "
-            "Azure uploads off",
+            "STORAGE_BACKEND is azure but AZURE_BLOB_ENABLED is false: the migration's feature "
+            "flag keeps Azure uploads off",
             "set AZURE_BLOB_ENABLED=true (or STORAGE_BACKEND=s3)",
         )
     if settings.storage_backend == "s3" and enabled:

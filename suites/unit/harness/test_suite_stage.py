@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from harness import stages
-from harness.report.profile import load_profile
+from harness.report.profile import read_run_profile
 from harness.stages import RunContext, suite_paths
 
 
 def test_the_default_profile_s_suites_are_the_run_s_suites() -> None:
     """One list: the default run profile's `[[suites]]`, in its order."""
-    names = [suite.name for suite in load_profile("default").suites]
+    names = [suite.name for suite in read_run_profile("default").suites]
     assert suite_paths(None, ["azure", "s3"]) == tuple(f"suites/{n}" for n in names)
     assert suite_paths("contract", ["azure", "s3"]) == ("suites/contract",)
 

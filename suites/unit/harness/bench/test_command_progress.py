@@ -44,7 +44,7 @@ def test_live_bench_counts_the_benchmarks_and_keeps_the_output_in_a_log(
         tmp_path, "s3", [], profile="quick", provision="local", view=view
     )
     assert code == exit_code and len(seen) == 1
-    assert lines[0].startswith("==> [1/1] benchmarks: pytest benchmarks (quick profile)")
+    assert lines[0].startswith("==> [1/1] benchmarks: pytest benchmarks (quick level)")
     assert "benchmarks: 1 passed, 1 failed, 0 errors, 0 skipped" in lines[1]
     log = tmp_path / "logs" / "benchmarks.log"
     assert log.read_text() == "the child's own output\n"

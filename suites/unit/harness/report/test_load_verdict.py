@@ -17,9 +17,9 @@ import pytest
 
 from harness.report import analyse, build_report, read_inputs
 from harness.report.loadfindings import GENERATOR_LIMIT, load_findings
-from harness.report.profile import ProfileError, load_profile
+from harness.report.profile import ProfileError, read_run_profile
 from harness.report.view.svg import Series, envelope, time_chart
-from harness.runfolder import load_run
+from harness.runfolder import read_run
 
 GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 
@@ -165,7 +165,7 @@ def test_the_generator_figure_decides_even_when_the_flag_is_not_set(tmp_path: Pa
             r["generator_saturated"] = False
 
     edit_load(run, unflag)
-    found = {(f.backend, f.run.mode): f for f in load_findings(load_run(run))}
+    found = {(f.backend, f.run.mode): f for f in load_findings(read_run(run))}
     s3 = found["s3", "step"]
     assert s3.generator is not None and s3.generator.share >= GENERATOR_LIMIT
     assert s3.generator_limited and s3.knee is None
@@ -179,7 +179,7 @@ def test_the_flag_alone_also_withholds_the_knee(tmp_path: Path) -> None:
         data["runs"][2]["generator_saturated"] = True  # Azure's step run, generator at 29%
 
     edit_load(run, flag)
-    azure = next(f for f in load_findings(load_run(run)) if f.run.mode == "step")
+    azure = next(f for f in load_findings(read_run(run)) if f.run.mode == "step")
     assert azure.generator is not None and azure.generator.share < GENERATOR_LIMIT
     assert azure.generator_limited and azure.knee is None
 
@@ -238,12 +238,12 @@ def test_the_contract_profile_does_not_ask_for_load(tmp_path: Path) -> None:
 
 
 def test_the_default_profile_requires_load_on_both_backends(tmp_path: Path) -> None:
-    profile = load_profile()
+    profile = read_run_profile()
     assert profile.load.required and profile.load.backends == ["azure", "s3"]
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\n[load]\nrequired = true\nbackend = ["azure"]\n')
     with pytest.raises(ProfileError, match=r"load\.backend: Extra inputs are not permitted"):
-        load_profile(bad)
+        read_run_profile(bad)
 
 
 def test_envelope_thins_long_series_but_keeps_every_spike() -> None:
