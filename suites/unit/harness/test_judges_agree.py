@@ -15,7 +15,7 @@ import pytest
 from harness.loadtest.runner import BackendOutcome
 from harness.loadtest.verdict import EXIT_BREACH, EXIT_OK, breaches, exit_code
 from harness.report import analyse, read_inputs
-from harness.runfolder import load_run
+from harness.runfolder import read_run
 from harness.runfolder.load import LoadRun
 
 GOLDEN = Path(__file__).resolve().parents[3] / "fixtures" / "golden_runs"
@@ -23,7 +23,7 @@ WITH_LOAD = sorted(p.parent.name for p in GOLDEN.glob("*/load.json"))
 
 
 def _runs(name: str) -> list[LoadRun]:
-    load = load_run(GOLDEN / name).load
+    load = read_run(GOLDEN / name).load
     return load.runs if load is not None else []
 
 
@@ -38,7 +38,7 @@ def test_the_load_command_and_the_report_judge_each_golden_load_json_alike(
 ) -> None:
     run_dir = tmp_path / name
     shutil.copytree(GOLDEN / name, run_dir)
-    load = load_run(run_dir).load
+    load = read_run(run_dir).load
     assert load is not None
     command = [line for run in load.runs for line in breaches(run)]
     code = exit_code([BackendOutcome(run.backend, run=run) for run in load.runs])
