@@ -39,7 +39,7 @@ endef
 .PHONY: help bootstrap system-packages python-env node-env localstack-env lint test run unit contract clean distclean
 
 help:
-	@echo "make run        bootstrap, services, contract + unit suites, quick benchmarks, HTML report"
+	@echo "make run        bootstrap, services, the run profile's suites, quick benchmarks, load, HTML report"
 	@echo "make test       bootstrap, lint, pytest suites (xdist), benchmarks once (no timing)"
 	@echo "make bootstrap  venvs (.venv, .venv-localstack), npm ci, system packages (apt-get when root)"
 	@echo "make lint       ruff check, ruff format --check, mypy"

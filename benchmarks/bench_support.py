@@ -25,7 +25,7 @@ ALL_SIZES = (KIB, MIB, 10 * MIB, 100 * MIB)
 QUICK_SIZES = (KIB, MIB, 10 * MIB)
 SMOKE_SIZES = (KIB, MIB)
 FILE_THRESHOLD = 16 * MIB  # at and above this size, upload from a file (streamed)
-PROFILES = ("quick", "full")
+LEVELS = ("quick", "full")
 
 
 def size_id(size: int) -> str:
@@ -37,17 +37,17 @@ def measuring(config: pytest.Config) -> bool:
     return not bool(config.getoption("benchmark_disable", default=False))
 
 
-def profile(config: pytest.Config) -> str:
-    """ "smoke" under --benchmark-disable, else --bench-profile: "quick" (the default, what
+def level(config: pytest.Config) -> str:
+    """ "smoke" under --benchmark-disable, else --bench-level: "quick" (the default, what
     `crownsafe-harness run` measures) or "full" (`crownsafe-harness bench --full`)."""
     if not measuring(config):
         return "smoke"
-    return str(config.getoption("bench_profile", default="quick"))
+    return str(config.getoption("bench_level", default="quick"))
 
 
 def sizes_for(config: pytest.Config) -> tuple[int, ...]:
-    """Object sizes of the per-operation benchmarks: 100 MiB only in the full profile."""
-    return {"smoke": SMOKE_SIZES, "quick": QUICK_SIZES}.get(profile(config), ALL_SIZES)
+    """Object sizes of the per-operation benchmarks: 100 MiB only at the full level."""
+    return {"smoke": SMOKE_SIZES, "quick": QUICK_SIZES}.get(level(config), ALL_SIZES)
 
 
 _PAYLOADS: dict[int, bytes] = {}

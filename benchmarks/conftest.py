@@ -6,16 +6,15 @@
   move gigabytes. Other modes are as the plugin provides them.
 - `ops_for(impl, client)` gives one operation table (bench_support.Ops) for crownsafe's
   client or the raw SDK calls on the client's container.
-- Profiles (`--bench-profile`, default from HARNESS_BENCH_PROFILE, else "quick"):
+- Levels (`--bench-level`, default from HARNESS_BENCH_LEVEL, else "quick"):
   "quick" measures 1 KiB, 1 MiB and 10 MiB objects (what `crownsafe-harness run` does);
   "full" adds 100 MiB and larger loops (`crownsafe-harness bench --full`). Under
-  `--benchmark-disable` (`make test`) the profile is "smoke": 1 KiB and 1 MiB, a few
+  `--benchmark-disable` (`make test`) the level is "smoke": 1 KiB and 1 MiB, a few
   rounds, each benchmark once as a plain test.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import tempfile
@@ -25,8 +24,8 @@ from typing import Any
 
 import pytest
 from bench_support import (
+    LEVELS,
     MIB,
-    PROFILES,
     Ops,
     crownsafe_ops,
     raw_azure_ops,
@@ -38,13 +37,14 @@ from bench_support import (
 from crownsafe.storage.base import StorageClient
 from harness.plugin import provision_mode, selected_backends
 from harness.services.provision import ProvisionedServices, start_services
+from harness.settings import read_settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--bench-profile",
-        choices=PROFILES,
-        default=os.environ.get("HARNESS_BENCH_PROFILE", "quick"),
+        "--bench-level",
+        choices=LEVELS,
+        default=read_settings().bench_level,
         help="quick: up to 10 MiB objects (default); full: adds 100 MiB and longer loops",
     )
 

@@ -12,7 +12,7 @@ verification by HEAD + re-download + sha256, ledger writes) with 8 workers and w
 against a sequential raw loop (boto3 get_object -> azure upload_blob, no verification,
 no metadata). Emulator numbers (moto, Azurite): compare ratios, not absolutes.
 Under --benchmark-disable (make test) the sizes are small and each runs once; the quick
-profile renames 200,000 rows instead of 1,000,000 and copies the bucket twice, not 3 times.
+level renames 200,000 rows instead of 1,000,000 and copies the bucket twice, not 3 times.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 import pytest
 from alembic import command
-from bench_support import label, measuring, profile, raw_azure_ops, raw_s3_ops
+from bench_support import label, level, measuring, raw_azure_ops, raw_s3_ops
 from sqlalchemy.engine import make_url
 
 from crownsafe.db.alembic_config import make_alembic_config
@@ -94,7 +94,7 @@ def test_bench_rename_migration(
     benchmark: Any, request: pytest.FixtureRequest, database_url: str, scale: str
 ) -> None:
     """The rename upgrade on N rows (half as many in each of the two other tables)."""
-    rows = RENAME_ROWS[profile(request.config)][scale]
+    rows = RENAME_ROWS[level(request.config)][scale]
     config = make_alembic_config(database_url)
     command.upgrade(config, S3_ERA)
     with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
@@ -217,7 +217,7 @@ def test_bench_object_migration(
         benchmark.pedantic(
             raw_loop if impl == "raw-sdk-loop" else crownsafe,
             setup=setup,
-            rounds=COPY_ROUNDS[profile(request.config)],
+            rounds=COPY_ROUNDS[level(request.config)],
             iterations=1,
         )
     finally:

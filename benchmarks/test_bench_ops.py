@@ -1,4 +1,5 @@
-"""Every operation of the seed's table and more, crownsafe's client beside the raw SDK.
+"""Every operation of the migration write-up's benchmark table and more, crownsafe's
+client beside the raw SDK.
 
 Upload and download at 1 KiB, 1 MiB, 10 MiB and 100 MiB (1 KiB and 1 MiB only under
 `--benchmark-disable`), SAS / presigned URL generation, list 100 blobs, head and delete,

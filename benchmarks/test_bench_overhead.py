@@ -11,7 +11,7 @@ implementations of one operation are timed in ONE loop (`harness.bench.loops.int
 one call each per round, the order rotating through a Williams design (ABBA for two; with
 four, every implementation takes every place in the round and follows every other one
 equally often), after warm-up rounds that are thrown away. Each loop times at least the
-profile's rounds, then goes on in whole cycles until its time budget is spent (a clock
+level's rounds, then goes on in whole cycles until its time budget is spent (a clock
 decides when to stop, never a look at the results):
 
     raw        the raw SDK call (azure-storage-blob, retry_total=0; boto3 SigV4,
@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench_support import KIB, MIB, Ops, label, payload_bytes, profile
+from bench_support import KIB, MIB, Ops, label, level, payload_bytes
 
 from crownsafe.resilience import CircuitBreaker
 from crownsafe.storage.base import StorageClient
@@ -74,7 +74,7 @@ from harness.services.provision import ProvisionedServices
 
 IMPLS = ("raw", "crownsafe", "resilient", "raw_again")
 AA = ("raw", "raw_again")
-# (warm-up rounds, least timed rounds, most timed rounds, time budget in s) per profile and
+# (warm-up rounds, least timed rounds, most timed rounds, time budget in s) per level and
 # size: after the least, whole cycles of the design continue until the budget is spent
 ROUNDS = {
     "smoke": {KIB: (4, 8, 8, 0.0), MIB: (4, 8, 8, 0.0)},
@@ -118,8 +118,8 @@ def test_overhead_ratios(
     run_dir: Path,
 ) -> None:
     """crownsafe vs raw SDK and resilient vs bare, interleaved with an A/A pair."""
-    run_profile = profile(request.config)
-    warmup, least, most, budget_s = ROUNDS[run_profile][object_size]
+    bench_level = level(request.config)
+    warmup, least, most, budget_s = ROUNDS[bench_level][object_size]
     bare = make_storage_client(backend_name)
     resilient = wrap(bare)
     clients: dict[str, Any] = {
@@ -146,9 +146,9 @@ def test_overhead_ratios(
         for comparison in overhead.COMPARISONS:
             entry = overhead.ratio_entry(
                 comparison, samples, AA, backend=backend_name, operation=operation,
-                size_bytes=object_size, warmup=warmup, measured=run_profile != "smoke",
+                size_bytes=object_size, warmup=warmup, measured=bench_level != "smoke",
             )  # fmt: skip
-            entries.append({**entry, "profile": run_profile, "emulator": True})
+            entries.append({**entry, "profile": bench_level, "emulator": True})
     stats = resilient.stats()
     for op in ("upload_file", "download_blob"):
         assert stats[op]["attempts"] == stats[op]["calls"], f"{op} retried: not the happy path"
@@ -165,7 +165,7 @@ def test_overhead_ratios(
         assert 0 < e["ci_low"] <= e["ratio"] <= e["ci_high"], e
         assert e["noise_floor"] >= 0 and e["aa_ratio"] > 0
         assert len(e["candidate_s"]) == len(e["aa_second_s"]) == e["rounds"]
-        assert run_profile != "smoke" or e["verdict"] == "undecided"
+        assert bench_level != "smoke" or e["verdict"] == "undecided"
 
 
 def test_streamed_upload_peak_rss(
@@ -177,8 +177,8 @@ def test_streamed_upload_peak_rss(
     run_dir: Path,
 ) -> None:
     """A large upload streamed from a file, in a fresh process: its peak RSS increase."""
-    run_profile = profile(request.config)
-    size = MEMORY_SIZE[run_profile]
+    bench_level = level(request.config)
+    size = MEMORY_SIZE[bench_level]
     client = make_storage_client(backend_name)
     source = payload_file(size)
     command = [
@@ -192,9 +192,9 @@ def test_streamed_upload_peak_rss(
     probe = json.loads(done.stdout.strip().splitlines()[-1])
     assert probe["stored_bytes"] == probe["size_bytes"] == size
     entry = overhead.memory_entry(
-        probe, backend=backend_name, size_bytes=size, measured=run_profile != "smoke"
+        probe, backend=backend_name, size_bytes=size, measured=bench_level != "smoke"
     )
-    path = merge_points(run_dir, MemoryFile, [{**entry, "profile": run_profile}])
+    path = merge_points(run_dir, MemoryFile, [{**entry, "profile": bench_level}])
     print(f"[{backend_name}] {size // MIB} MiB streamed upload: {entry['reason']}")
     assert client.head_object("memory/upload.bin").size == size
     stored = json.loads(path.read_text("utf-8"))["points"]
@@ -203,7 +203,7 @@ def test_streamed_upload_peak_rss(
     assert probe["baseline_rss_bytes"] > 0 and probe["peak_rss_bytes"] > 0
     increase = max(probe["peak_rss_bytes"] - probe["baseline_rss_bytes"], 0)
     assert entry["peak_rss_increase_bytes"] == increase
-    assert run_profile != "smoke" or entry["verdict"] == "undecided"
+    assert bench_level != "smoke" or entry["verdict"] == "undecided"
 
 
 @pytest.mark.parametrize("operation", ["upload", "download"])

@@ -1,7 +1,8 @@
 """Paired, interleaved Azure-vs-S3 samples, the A/A noise floor, and peak RSS per MB.
 
-- `bench/paired.json`: each seed operation (upload 1 MiB, download 1 MiB, generate URL,
-  list 100) timed on every selected backend in one loop, alternating ABBA per round.
+- `bench/paired.json`: each operation of the write-up's benchmark table (upload 1 MiB,
+  download 1 MiB, generate URL, list 100) timed on every selected backend in one loop,
+  alternating ABBA per round.
 - `bench/aa.json`: the same operation on the same backend twice, interleaved: the spread
   between the two is the noise floor below which no difference is called.
 - `bench/rss.json`: peak resident memory added while streaming one large object up from
@@ -28,7 +29,8 @@ SEED_OPS = [("upload", MIB), ("download", MIB), ("sas", None), ("list_100", None
 
 
 def seed_op(client: StorageClient, operation: str, size: int | None) -> Callable[[], object]:
-    """A zero-argument call of one seed operation, its data prepared (untimed) here."""
+    """A zero-argument call of one operation of the write-up's benchmark table, its data
+    prepared (untimed) here."""
     if operation == "upload":
         data = payload_bytes(size or 0)
         return lambda: client.upload_file("paired/upload.bin", data)

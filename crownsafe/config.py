@@ -1,5 +1,5 @@
 """Settings read from the environment (and `.env`); the names are those of `.env.example`
-and the seed.
+and of the original backend.
 
 Secrets are kept in `SecretStr` fields whose repr and str never show the value.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal, get_args
 
-from crownsafe.errors import StorageConfigError
+from crownsafe.errors import ApiConfigError, ConfigError, StorageConfigError, WorkerConfigError
 
 __all__ = [
     "BACKENDS",
@@ -26,6 +26,7 @@ __all__ = [
     "S3ChecksumMode",
     "SecretStr",
     "Settings",
+    "config_error",
     "is_base64_key",
     "load_settings",
     "read_dotenv",
@@ -75,14 +76,27 @@ class SecretStr:
         return hash(self._value)
 
 
+_STORAGE_PREFIXES = ("STORAGE_", "AZURE_", "S3_", "AWS_")
+
+
+def config_error(name: str, message: str, *, hint: str) -> ConfigError:
+    """The kind of `ConfigError` for variable `name`: storage, the worker's (CELERY_*) or
+    the API's (everything else crownsafe reads)."""
+    if name.startswith(_STORAGE_PREFIXES):
+        return StorageConfigError(message, hint=hint)
+    if name.startswith("CELERY_"):
+        return WorkerConfigError(message, hint=hint)
+    return ApiConfigError(message, hint=hint)
+
+
 def _bool(value: str, name: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
     if lowered in {"0", "false", "no", "off", ""}:
         return False
-    raise StorageConfigError(
-        f"{name}={value!r} is not a boolean", hint=f"set {name} to true or false"
+    raise config_error(
+        name, f"{name}={value!r} is not a boolean", hint=f"set {name} to true or false"
     )
 
 
@@ -92,8 +106,8 @@ def _float(value: str, name: str) -> float:
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise StorageConfigError(
-            f"{name}={value!r} is not a finite number", hint=f"set {name} to a number"
+        raise config_error(
+            name, f"{name}={value!r} is not a finite number", hint=f"set {name} to a number"
         )
     return number
 
@@ -102,8 +116,8 @@ def _int(value: str, name: str) -> int:
     try:
         return int(value.strip())
     except ValueError:
-        raise StorageConfigError(
-            f"{name}={value!r} is not a whole number", hint=f"set {name} to a whole number"
+        raise config_error(
+            name, f"{name}={value!r} is not a whole number", hint=f"set {name} to a whole number"
         ) from None
 
 
@@ -131,7 +145,10 @@ class Settings:
     storage_retry_base_delay: float = 1.0
     storage_timeout_seconds: float = 30.0
     storage_deadline_seconds: float = 60.0
+    storage_breaker_recovery_seconds: float = 60.0
     storage_resilient: bool = True
+    storage_migration_phase: str = ""
+    storage_migration_phase_ttl: float = 2.0
     database_url: SecretStr = field(default_factory=lambda: SecretStr(""))
     redis_url: str = ""
     jwt_secret: SecretStr = field(default_factory=lambda: SecretStr(""))
@@ -151,7 +168,7 @@ class Settings:
 
     @property
     def broker_url(self) -> str:
-        """CELERY_BROKER_URL, else REDIS_URL (the seed's one Redis)."""
+        """CELERY_BROKER_URL, else REDIS_URL (the original backend's one Redis)."""
         return self.celery_broker_url or self.redis_url
 
     @property
@@ -209,7 +226,36 @@ def validate_settings(settings: Settings) -> Settings:
             hint="copy the key again from the portal (Storage account > Access keys) or "
             "`az storage account keys list`, without quotes or spaces",
         )
+    _check_migration_phase(settings)
     return settings
+
+
+MIGRATION_PHASES = ("dual-write", "backfill", "azure-reads", "azure-only", "live")
+
+
+def _check_migration_phase(settings: Settings) -> None:
+    """STORAGE_MIGRATION_PHASE turns on the cut-over mode (crownsafe.cutover): only on top
+    of the Azure backend, whose S3 settings name the source."""
+    phase = settings.storage_migration_phase.strip().lower()
+    if not phase:
+        return
+    if phase not in MIGRATION_PHASES:
+        raise StorageConfigError(
+            f"STORAGE_MIGRATION_PHASE={settings.storage_migration_phase!r} is not a phase",
+            hint=f"set it to one of {', '.join(MIGRATION_PHASES)}, or leave it empty",
+        )
+    if settings.storage_backend != "azure":
+        raise StorageConfigError(
+            "STORAGE_MIGRATION_PHASE is set but STORAGE_BACKEND is not azure: the cut-over "
+            "mode moves an S3 deployment onto Azure",
+            hint="set STORAGE_BACKEND=azure with the Azure settings, keep the S3 settings "
+            "(S3_BUCKET, S3_ENDPOINT_URL, AWS_*) of the source",
+        )
+    if not settings.storage_migration_phase_ttl > 0:
+        raise StorageConfigError(
+            f"STORAGE_MIGRATION_PHASE_TTL={settings.storage_migration_phase_ttl!r} is out of range",
+            hint="set STORAGE_MIGRATION_PHASE_TTL to seconds greater than 0 (default 2)",
+        )
 
 
 def _split_list(value: str) -> list[str]:
@@ -233,30 +279,31 @@ def _check_api_settings(settings: Settings) -> None:
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             env = name.upper()
-            raise StorageConfigError(
+            raise config_error(
+                env,
                 f"{env}={getattr(settings, name)!r} is out of range",
                 hint=f"set {env} to a whole number greater than 0",
             )
     if settings.celery_task_time_limit >= settings.celery_visibility_timeout:
-        raise StorageConfigError(
+        raise WorkerConfigError(
             "CELERY_TASK_TIME_LIMIT must be shorter than CELERY_VISIBILITY_TIMEOUT "
             "(else Redis hands a running job to a second worker)",
             hint="lower CELERY_TASK_TIME_LIMIT or raise CELERY_VISIBILITY_TIMEOUT",
         )
     secret = settings.jwt_secret.get()
     if secret and len(secret) < MIN_JWT_SECRET_LENGTH:
-        raise StorageConfigError(
+        raise ApiConfigError(
             f"JWT_SECRET is {len(secret)} characters; at least {MIN_JWT_SECRET_LENGTH} are needed",
             hint="set JWT_SECRET to a long random value, e.g. `openssl rand -hex 32`",
         )
     for origin in settings.cors_origin_list:
         if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
-            raise StorageConfigError(
+            raise ApiConfigError(
                 f"CORS_ORIGINS entry {origin!r} is not an origin",
                 hint="list origins as scheme://host[:port], comma-separated, no path",
             )
     if not settings.trusted_host_list:
-        raise StorageConfigError(
+        raise ApiConfigError(
             "TRUSTED_HOSTS is empty",
             hint="list the host names the API answers to, e.g. api.example",
         )
@@ -266,8 +313,8 @@ _ENV_NAMES: dict[str, str] = {f.name: f.name.upper() for f in fields(Settings)}
 
 
 def storage_writes_enabled(settings: Settings) -> bool:
-    """Whether the configured storage takes writes: AZURE_BLOB_ENABLED (the seed's flag)
-    switches writes to Azure on; the S3 backend is not affected by it."""
+    """Whether the configured storage takes writes: AZURE_BLOB_ENABLED (the migration's
+    feature flag) switches writes to Azure on; the S3 backend is not affected by it."""
     return settings.storage_backend != "azure" or settings.azure_blob_enabled
 
 

@@ -12,8 +12,10 @@ all depend on it without depending on each other.
 from __future__ import annotations
 
 __all__ = [
+    "ApiConfigError",
     "BlobConflictError",
     "BlobNotFoundError",
+    "ConfigError",
     "InvalidBlobNameError",
     "InvalidMetadataError",
     "InvalidSasRequestError",
@@ -28,7 +30,32 @@ __all__ = [
     "StorageUnavailableError",
     "StorageWritesDisabledError",
     "UploadLengthMismatchError",
+    "WorkerConfigError",
 ]
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or inconsistent. Says which variable, and how to fix
+    it (`hint`). Each part of crownsafe raises its own kind (below, `StorageConfigError`,
+    `crownsafe.db.session.DatabaseConfigError`), so a caller that only needs to know "the
+    configuration is wrong" catches this one."""
+
+    default_hint = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.reason = message
+        self.hint = hint if hint is not None else self.default_hint
+        super().__init__(f"{message}. Fix: {self.hint}" if self.hint else message)
+
+
+class ApiConfigError(ConfigError):
+    """A setting of the API (JWT_SECRET, CORS_ORIGINS, TRUSTED_HOSTS, upload and share
+    limits) is missing or wrong."""
+
+
+class WorkerConfigError(ConfigError):
+    """A setting of the Celery worker and its queue (the broker, CELERY_*) is missing or
+    wrong."""
 
 
 class StorageError(Exception):
@@ -56,7 +83,9 @@ class StorageError(Exception):
         self.error_code = error_code
         self.request_id = request_id
         self.hint = hint if hint is not None else self.default_hint
-        super().__init__(self._render())
+        # Exception's, not the next class's: StorageConfigError is also a ConfigError,
+        # whose __init__ would render the message a second time.
+        Exception.__init__(self, self._render())
 
     def _render(self) -> str:
         where = " ".join(
@@ -205,8 +234,10 @@ class InvalidSasRequestError(StorageError, ValueError):
     raised before any I/O. A caller's mistake: never retried, never counted by a breaker."""
 
 
-class StorageConfigError(StorageError):
-    """The configuration is missing or inconsistent; says which variable to set."""
+class StorageConfigError(StorageError, ConfigError):
+    """The storage configuration (STORAGE_*, AZURE_*, S3_*, AWS_*) is missing or
+    inconsistent; says which variable to set. A `StorageError` (it carries the backend)
+    and a `ConfigError`."""
 
 
 class StorageWritesDisabledError(StorageConfigError):

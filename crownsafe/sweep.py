@@ -133,12 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from crownsafe.config import load_settings
     from crownsafe.db.session import (
-        DatabaseConfigError,
         describe_database_error,
         make_engine,
         make_session_factory,
     )
-    from crownsafe.errors import StorageConfigError
+    from crownsafe.errors import ConfigError
     from crownsafe.redaction import redact
     from crownsafe.storage.factory import create_storage_client
 
@@ -146,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         storage = create_storage_client(settings)
         engine = make_engine(settings.database_url.get() or None)
-    except (StorageConfigError, DatabaseConfigError) as exc:
+    except ConfigError as exc:
         print(f"crownsafe-sweep: {exc}", file=sys.stderr)
         return 2
     apply = args.apply and not args.dry_run

@@ -8,6 +8,7 @@ crownsafe-harness bench [--gate-only] [--json] ...    (harness.bench.command)
 crownsafe-harness migrate-objects [--dry-run] [--json] ...  (-> crownsafe.objects.cli)
 crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (harness.predeploy)
 crownsafe-harness load [--backend azure|s3|both] [--duration 20s] ...  (harness.loadtest)
+crownsafe-harness cutover [--objects 2000] [--json]   (harness.cutover: the live cut-over drill)
 
 `--json` means one JSON object on stdout and nothing else (crownsafe.cli_output); each
 command's `--help` lists its keys. Shared argument types: harness.commands.arguments.
@@ -32,7 +33,16 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from harness.bench import command as bench
-from harness.commands import load, migrate_objects, predeploy, report, run, services, token
+from harness.commands import (
+    cutover,
+    load,
+    migrate_objects,
+    predeploy,
+    report,
+    run,
+    services,
+    token,
+)
 
 __all__ = ["COMMANDS", "CommandModule", "build_parser", "main"]
 
@@ -53,6 +63,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     predeploy,
     token,
     load,
+    cutover,
 )
 
 

@@ -1,16 +1,18 @@
 """The Crown Safe pytest plugin (entry point pytest11 `crownsafe_harness`).
 
-Adds `--backends`, `--provision` and `--run-dir`, loads the fixture modules, prints the
-run folder in pytest's header, and records every test's outcome into the run folder
-(`suites/<suite>.json`) plus the environment fingerprint (`environment.json`), each
-through its model in `harness.runfolder`. Under pytest-xdist only the controller writes: the
-workers' reports reach it through `pytest_runtest_logreport`.
+Adds `--backends`, `--provision` and `--run-dir`, loads the fixture modules and prints
+the run folder in pytest's header. When a run folder is asked for (`--run-dir`, or
+`HARNESS_RUN_DIR`; the harness's own commands pass theirs), it records every test's
+outcome into it (`suites/<suite>.json`) plus the environment fingerprint
+(`environment.json`), each through its model in `harness.runfolder`; a plain `pytest`
+records nothing and leaves `reports/` alone (the services' logs then go to pytest's
+temporary folder). Under pytest-xdist only the controller writes: the workers' reports
+reach it through `pytest_runtest_logreport`, each carrying its test's backend, read from
+the test's parameters where the item is.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import threading
 from pathlib import Path, PurePosixPath
@@ -26,6 +28,7 @@ from harness.runfolder import resolve_run_dir, write_file
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.suites import SuiteFile, TestRecord
 from harness.services.base import PROVISION_MODES, ProvisionMode
+from harness.settings import process_environment, read_settings
 
 __all__ = [
     "BACKENDS",
@@ -33,7 +36,7 @@ __all__ = [
     "ResultRecorder",
     "backend_of",
     "provision_mode",
-    "run_dir_of",
+    "recording_dir",
     "selected_backends",
     "stop_on_sigterm",
     "suite_of",
@@ -54,15 +57,16 @@ MESSAGE_LIMIT = 2000
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("crownsafe", "Crown Safe harness")
+    settings = read_settings()
     group.addoption(
         "--backends",
-        default=os.environ.get("HARNESS_BACKENDS", ",".join(BACKENDS)),
+        default=settings.backends,
         help="comma-separated storage backends to test: azure, s3 "
         "(default: $HARNESS_BACKENDS or azure,s3)",
     )
     group.addoption(
         "--provision",
-        default=os.environ.get("HARNESS_PROVISION", "local"),
+        default=settings.provision,
         choices=PROVISION_MODES,
         help="how services are obtained: local processes (default), docker "
         "(testcontainers) or external (endpoints from HARNESS_* variables)",
@@ -70,8 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--run-dir",
         default=None,
-        help="run folder for results (default: $HARNESS_RUN_DIR or a new "
-        "reports/runs/<UTC timestamp>)",
+        help="run folder to record the results into (default: $HARNESS_RUN_DIR; "
+        "without either, nothing is recorded)",
     )
 
 
@@ -118,7 +122,7 @@ def stop_on_sigterm() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     selected_backends(config)
     stop_on_sigterm()
-    if _is_worker(config):
+    if _is_worker(config) or recording_dir(config) is None:
         return
     config.pluginmanager.register(ResultRecorder(config), "crownsafe-result-recorder")
 
@@ -132,7 +136,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     path = Path(xmlpath)
     text = path.read_text("utf-8")
-    clean = redact(text, *known_secrets(os.environ), marker=XML_MARKER)
+    clean = redact(text, *known_secrets(process_environment()), marker=XML_MARKER)
     if clean != text:
         path.write_text(clean, "utf-8")
 
@@ -141,21 +145,28 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Fix the run folder before xdist starts workers: they get it through the options."""
     config = session.config
-    if _is_worker(config):
+    run_dir = recording_dir(config)
+    if _is_worker(config) or run_dir is None:
         return
-    run_dir = run_dir_of(config)
     environment = {**collect_environment(config.rootpath), "provision": provision_mode(config)}
     write_file(run_dir, EnvironmentFile.model_validate(environment))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"crownsafe run folder: {run_dir_of(config)}"
+    run_dir = recording_dir(config)
+    if run_dir is None:
+        return "crownsafe run folder: none (pass --run-dir or set HARNESS_RUN_DIR to record)"
+    return f"crownsafe run folder: {run_dir}"
 
 
-def run_dir_of(config: pytest.Config) -> Path:
-    """The run folder of this session, resolved once (see harness.runfolder.paths); xdist
-    workers read the controller's choice from their copy of the options."""
-    run_dir = resolve_run_dir(config.getoption("run_dir"))
+def recording_dir(config: pytest.Config) -> Path | None:
+    """The run folder this session records into: `--run-dir`, else `HARNESS_RUN_DIR`;
+    None when neither names one. Resolved (and created) once; xdist workers read the
+    controller's choice from their copy of the options."""
+    named = config.getoption("run_dir") or read_settings().run_dir
+    if not named:
+        return None
+    run_dir = resolve_run_dir(named)
     config.option.run_dir = str(run_dir)
     return run_dir
 
@@ -171,17 +182,37 @@ def suite_of(nodeid: str) -> str:
     return parts[0] if len(parts) > 1 else "other"
 
 
-def backend_of(nodeid: str) -> str | None:
-    """The storage backend in a test id's parameters ('...[azure]', '...[1KiB-s3]',
-    '...[s3-localstack]@target-s3-localstack': xdist's loadgroup appends the group)."""
-    match = re.search(r"\[([^\[\]]*)\](@[^\[\]@]*)?$", nodeid)
-    if not match:
+BACKEND_PARAMETERS = ("backend_name", "backend")
+"""Parameters that name the backend when a test parametrizes it itself."""
+
+
+def backend_of(item: pytest.Item) -> str | None:
+    """The storage backend a test runs on, from its parameters (never its id): its target
+    (`storage_target`, e.g. 's3:localstack'), else a `backend_name` / `backend` parameter,
+    else another parameter (or parametrized fixture) whose value is a backend name."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
         return None
-    tokens = match.group(1).split("-")
-    for backend in BACKENDS:
-        if backend in tokens:
-            return backend
+    params: dict[str, object] = callspec.params
+    target = params.get("storage_target")
+    if isinstance(target, str) and target.partition(":")[0] in BACKENDS:
+        return target.partition(":")[0]
+    named = [params[name] for name in BACKEND_PARAMETERS if name in params]
+    for value in [*named, *params.values()]:
+        if isinstance(value, str) and value in BACKENDS:
+            return value
     return None
+
+
+_BACKEND_ATTRIBUTE = "crownsafe_backend"
+"""The attribute of a test report carrying its backend (to the xdist controller, too)."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report: pytest.TestReport = yield
+    setattr(report, _BACKEND_ATTRIBUTE, backend_of(item))
+    return report
 
 
 def _message(report: pytest.TestReport) -> str:
@@ -193,7 +224,7 @@ def _message(report: pytest.TestReport) -> str:
     else:
         crash = getattr(longrepr, "reprcrash", None)
         text = str(getattr(crash, "message", "") or "") or report.longreprtext
-    text = redact(text.strip(), *known_secrets(os.environ))
+    text = redact(text.strip(), *known_secrets(process_environment()))
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
 
 
@@ -209,7 +240,7 @@ class ResultRecorder:
             report.nodeid,
             {
                 "nodeid": report.nodeid,
-                "backend": backend_of(report.nodeid),
+                "backend": getattr(report, _BACKEND_ATTRIBUTE, None),
                 "outcome": "passed",
                 "duration_s": 0.0,
                 "message": "",
@@ -226,7 +257,7 @@ class ResultRecorder:
             if xfail:
                 entry["outcome"] = "xfailed" if report.skipped else "xpassed"
                 entry["message"] = redact(
-                    str(getattr(report, "wasxfail", "")), *known_secrets(os.environ)
+                    str(getattr(report, "wasxfail", "")), *known_secrets(process_environment())
                 )
             elif report.failed:
                 entry.update(outcome="failed", message=_message(report))
@@ -252,7 +283,8 @@ class ResultRecorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.tests:
             return
-        run_dir = run_dir_of(self.config)
+        run_dir = recording_dir(self.config)
+        assert run_dir is not None  # registered only when recording
         by_suite: dict[str, list[dict[str, Any]]] = {}
         for nodeid, entry in self.tests.items():
             by_suite.setdefault(suite_of(nodeid), []).append(entry)

@@ -1,17 +1,17 @@
 """The stages of `crownsafe-harness run`, in order, sharing one run folder.
 
-bootstrap check -> services (started once, in parallel) -> suites (pytest, pointed at those
-services with --provision external) -> benchmarks (`crownsafe-harness bench`, quick
-profile: its own services, Azurite on disk) -> load (`crownsafe-harness load`, a short
-plain run per backend on its own stack, 20 s) -> report -> summary ending with the report's
-path. A later stage is one more `Stage` in `STAGES`; `--stages` picks which run.
+bootstrap check -> services (started once, in parallel) -> suites (pytest on the suites the
+run profile names, pointed at those services with --provision external) -> benchmarks
+(`crownsafe-harness bench`, quick level: its own services, Azurite on disk) -> load
+(`crownsafe-harness load`, a short plain run per backend on its own stack, 20 s) -> report
+-> summary ending with the report's path. A later stage is one more `Stage` in `STAGES`;
+`--stages` picks which run.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -26,10 +26,13 @@ from crownsafe.config import BACKENDS
 from harness.progress import ReportLogFollower, StageView, summary
 from harness.report import analyse, build_report, read_inputs, verdict_lines
 from harness.report.findings import EXIT_CODES, Verdict
-from harness.runfolder import load_run, write_file
+from harness.report.profile import DEFAULT_PROFILE, read_run_profile
+from harness.runfolder import read_run, write_file
 from harness.runfolder.summary import RunSummaryFile, StageRecord, SuiteRow
 from harness.services.base import ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, build_service, start_services
+from harness.settings import process_environment
+from harness.stopping import Interrupted, run_child, signals_held
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -39,29 +42,29 @@ __all__ = [
     "StageOutcome",
     "StageResult",
     "run_stages",
+    "suite_paths",
     "summary_rows",
     "summary_table",
 ]
 
-SUITE_PATHS = (
-    "suites/contract",
-    "suites/resilience",
-    "suites/migration",
-    "suites/api",
-    "suites/unit",
-)
 MIGRATION_SUITE = "suites/migration"
 
 
-def _suite_paths(backends: list[str]) -> tuple[str, ...]:
-    """The suites a run covers: the migration suite needs both backends (S3 -> Azure)."""
+def suite_paths(run_profile: str | None, backends: list[str]) -> tuple[str, ...]:
+    """The suites a run covers: those its run profile requires (`[[suites]]`, the one list
+    of them), as `suites/<name>`; the migration suite needs both backends (S3 -> Azure)."""
+    profile = read_run_profile(run_profile or DEFAULT_PROFILE)
     both = set(BACKENDS) <= set(backends)
-    return tuple(p for p in SUITE_PATHS if both or p != MIGRATION_SUITE)
+    paths = (f"suites/{suite.name}" for suite in profile.suites)
+    return tuple(p for p in paths if both or p != MIGRATION_SUITE)
 
 
-def _service_names(backends: list[str]) -> list[str]:
+def _service_names(ctx: RunContext) -> list[str]:
     """The backends' emulators, plus PostgreSQL when the migration suite runs."""
-    return [*backends, "postgres"] if MIGRATION_SUITE in _suite_paths(backends) else backends
+    backends = ctx.backends
+    if MIGRATION_SUITE in suite_paths(ctx.run_profile, backends):
+        return [*backends, "postgres"]
+    return backends
 
 
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
@@ -81,7 +84,7 @@ class RunContext:
     mode: ProvisionMode
     workers: int = 2
     pytest_args: list[str] = field(default_factory=list)
-    bench_profile: str = "quick"
+    bench_level: str = "quick"
     run_profile: str | None = None
     services: ProvisionedServices | None = None
     report_path: Path | None = None
@@ -91,7 +94,7 @@ class RunContext:
     outcomes: list[StageOutcome] = field(default_factory=list)
 
     def child_env(self) -> dict[str, str]:
-        env = {**os.environ, "HARNESS_RUN_DIR": str(self.run_dir)}
+        env = {**process_environment(), "HARNESS_RUN_DIR": str(self.run_dir)}
         if self.services is not None:
             env.update(self.services.harness_env())
         return env
@@ -106,7 +109,7 @@ class Stage:
 
 def _bootstrap(ctx: RunContext) -> StageResult:
     problems: list[str] = []
-    for name in _service_names(ctx.backends):
+    for name in _service_names(ctx):
         check = getattr(build_service(name, ctx.mode), "check_prerequisites", None)
         try:
             if callable(check):
@@ -122,12 +125,15 @@ def _bootstrap(ctx: RunContext) -> StageResult:
 
 
 def _services(ctx: RunContext) -> StageResult:
-    ctx.services = start_services(
-        _service_names(ctx.backends),
-        ctx.mode,
-        log_dir=ctx.run_dir / "logs" / "services",
-        on_ready=lambda t: ctx.print(f"    {t.name} ready in {t.ready_s:.2f} s ({t.endpoint})"),
-    )
+    # A signal while they start waits until `ctx.services` holds them: whatever stops the
+    # run (run_stages' finally) then stops them too.
+    with signals_held():
+        ctx.services = start_services(
+            _service_names(ctx),
+            ctx.mode,
+            log_dir=ctx.run_dir / "logs" / "services",
+            on_ready=lambda t: ctx.print(f"    {t.name} ready in {t.ready_s:.2f} s ({t.endpoint})"),
+        )
     ctx.services.write(ctx.run_dir)
     return StageResult(True, f"all ready in {ctx.services.parallel_ready_s:.2f} s")
 
@@ -150,13 +156,11 @@ def _pytest(ctx: RunContext, argv: list[str], what: str, name: str) -> StageResu
     with ReportLogFollower(report_log, on_update) as follower:
         if live:
             with output.open("w", encoding="utf-8") as out:
-                code = subprocess.run(
-                    command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out, check=False
+                code = run_child(
+                    command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out
                 ).returncode
         else:
-            code = subprocess.run(
-                command, cwd=ctx.root, env=ctx.child_env(), check=False
-            ).returncode
+            code = run_child(command, cwd=ctx.root, env=ctx.child_env()).returncode
     ctx.print(f"    tests: {follower.counts.line()}")
     if live and code != 0:
         tail = output.read_text("utf-8", errors="replace").splitlines()[-40:]
@@ -167,12 +171,14 @@ def _pytest(ctx: RunContext, argv: list[str], what: str, name: str) -> StageResu
 
 
 def _suites(ctx: RunContext) -> StageResult:
-    paths = [p for p in _suite_paths(ctx.backends) if (ctx.root / p).is_dir()]
+    wanted = suite_paths(ctx.run_profile, ctx.backends)
+    paths = [p for p in wanted if (ctx.root / p).is_dir()]
     if not paths:
-        return StageResult(False, f"none of {', '.join(SUITE_PATHS)} exists under {ctx.root}")
+        named = ", ".join(wanted) or "no suite"
+        return StageResult(False, f"the run profile names {named}; none exists under {ctx.root}")
     argv = [*paths, "-q", "-rfE", f"--backends={','.join(ctx.backends)}"]
     # Locally, each xdist worker starts its own emulators, as in `make test`: the targets
-    # (Azurite, moto, LocalStack for the security promises) and their gap profiles are
+    # (Azurite, moto, LocalStack for the SAS promises) and their known-gaps files are
     # then the ones the suites know. Otherwise the child uses the services started above.
     child_mode = "local" if ctx.mode == "local" else "external"
     argv += [f"--provision={child_mode}", f"--run-dir={ctx.run_dir}"]
@@ -188,9 +194,9 @@ def _benchmarks(ctx: RunContext) -> StageResult:
     except ImportError as exc:
         return StageResult(False, f"harness.bench.command is not available ({exc})")
     argv = ["--run-dir", str(ctx.run_dir), "--backends", ",".join(ctx.backends)]
-    argv += ["--provision", ctx.mode] + (["--full"] if ctx.bench_profile == "full" else [])
+    argv += ["--provision", ctx.mode] + (["--full"] if ctx.bench_level == "full" else [])
     code = bench_main(argv)
-    return StageResult(code == 0, f"bench exit {code} ({ctx.bench_profile} profile)")
+    return StageResult(code == 0, f"bench exit {code} ({ctx.bench_level} level)")
 
 
 LOAD_STAGE_ARGS = ("--duration", "20s", "--users", "10", "--spawn-rate", "10")
@@ -211,14 +217,8 @@ def _load(ctx: RunContext) -> StageResult:
     ctx.print("    $ " + shlex.join(["crownsafe-harness", *command[3:]]))
     output = logs / "load.log"
     with output.open("w", encoding="utf-8") as err:
-        done = subprocess.run(
-            command,
-            cwd=ctx.root,
-            env=ctx.child_env(),
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            check=False,
+        done = run_child(
+            command, cwd=ctx.root, env=ctx.child_env(), stdout=subprocess.PIPE, stderr=err
         )
     try:
         breaches = [str(b) for b in json.loads(done.stdout).get("breaches", [])]
@@ -234,6 +234,32 @@ def _load(ctx: RunContext) -> StageResult:
     return StageResult(done.returncode == 0, detail)
 
 
+CUTOVER_OBJECTS = 2000
+"""Legacy objects the run's cut-over drill seeds (`crownsafe-harness cutover --objects`)."""
+
+
+def _cutover(ctx: RunContext) -> StageResult:
+    """`crownsafe-harness cutover` in a child process (it runs locust and its own stack):
+    writes cutover.json into the run folder."""
+    if not set(BACKENDS) <= set(ctx.backends):
+        return StageResult(True, "skipped: the cut-over drill needs both backends")
+    logs = ctx.run_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "harness.cli", "cutover", "--run-dir", str(ctx.run_dir)]
+    command += ["--objects", str(CUTOVER_OBJECTS)]
+    ctx.print("    $ " + shlex.join(["crownsafe-harness", *command[3:]]))
+    output = logs / "cutover.log"
+    with output.open("w", encoding="utf-8") as out:
+        done = subprocess.run(
+            command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out, check=False
+        )
+    for line in output.read_text("utf-8", errors="replace").splitlines()[-12:]:
+        ctx.print(f"    {line}")
+    meaning = {0: "nothing lost, no failed request", 1: "not ready", 3: "could not run"}
+    detail = f"cutover exit {done.returncode} ({meaning.get(done.returncode, 'see logs')})"
+    return StageResult(done.returncode == 0, detail)
+
+
 def _report(ctx: RunContext) -> StageResult:
     report = build_report(ctx.run_dir, profile=ctx.run_profile)
     ctx.report_path, ctx.verdict = report.path, report.findings.verdict
@@ -245,19 +271,28 @@ STAGES: dict[str, Stage] = {
     for s in (
         Stage("bootstrap", "check tools and packages", _bootstrap),
         Stage("services", "start the services in parallel", _services),
-        Stage("suites", "contract, resilience, migration, API and unit suites (pytest)", _suites),
+        Stage("suites", "the suites the run profile names (pytest)", _suites),
         Stage("benchmarks", "benchmarks (pytest-benchmark, no xdist)", _benchmarks),
         Stage("load", "short locust load per backend (crownsafe-harness load)", _load),
+        Stage("cutover", "live S3 -> Azure cut-over drill under load", _cutover),
         Stage("report", "render the HTML report", _report),
     )
 }
-DEFAULT_STAGES = ("bootstrap", "services", "suites", "benchmarks", "load", "report")
+DEFAULT_STAGES = (
+    "bootstrap",
+    "services",
+    "suites",
+    "benchmarks",
+    "load",
+    "cutover",
+    "report",
+)
 
 
 def summary_rows(run_dir: Path) -> list[dict[str, Any]]:
     """One row per suite x backend with outcome counts, from the run's suites/*.json."""
     rows: list[dict[str, Any]] = []
-    for suite in load_run(run_dir).suites:
+    for suite in read_run(run_dir).suites:
         counts: dict[str, dict[str, int]] = {}
         for test in suite.tests:
             per = counts.setdefault(test.backend or "-", dict.fromkeys(OUTCOMES, 0))
@@ -303,15 +338,23 @@ def _run_one(ctx: RunContext, stage: Stage) -> StageResult:
 def run_stages(ctx: RunContext, names: list[str]) -> int:
     """Run the named stages in order (bootstrap or services failing stops the run); print
     the summary, then the verdict as the last lines before the report's path; return the
-    verdict's exit code (1 when a stage failed)."""
+    verdict's exit code (1 when a stage failed).
+
+    `Interrupted` (a signal, see harness.stopping) ends the stage that runs, after its
+    child has stopped; the services are stopped and the exception goes to the caller."""
     view = ctx.view or StageView(ctx.print)
     failed = False
     try:
         for index, name in enumerate(names, 1):
             stage = STAGES[name]
             began = time.perf_counter()
-            with view.stage(index, len(names), name, stage.description):
-                result = _run_one(ctx, stage)
+            try:
+                with view.stage(index, len(names), name, stage.description):
+                    result = _run_one(ctx, stage)
+            except Interrupted as interrupted:
+                took = time.perf_counter() - began
+                ctx.print(f"<== {name} INTERRUPTED after {took:.2f} s: {interrupted}")
+                raise
             took = time.perf_counter() - began
             ctx.outcomes.append(StageOutcome(name, result.ok, round(took, 3), result.detail))
             status = "ok" if result.ok else "FAILED"

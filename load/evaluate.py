@@ -1,8 +1,13 @@
 """SLO evaluation on plain endpoint statistics (a whole run, or one step of a step load).
 
 `EndpointStats` holds what locust measured for one stats entry: counts, throughput and
-the percentiles locust computed from its response-time histogram (never averages). An
-SLO whose endpoint saw no request is not met (`measured` None).
+the percentiles locust computed from its response-time histogram (never averages).
+
+An endpoint that saw no request: over a whole run its SLOs are not met (`measured` None:
+a scenario that silently stopped calling it is a broken load test). Inside one step's
+window it is *not measured* (`evaluate_step`): a short window can miss a rare request
+by chance, so that step is not judged on it (but a step in which no request at all
+completed, the Aggregated row empty, breaches).
 """
 
 from __future__ import annotations
@@ -13,7 +18,15 @@ from dataclasses import dataclass
 from harness.runfolder.load import SloResult
 from load.slo_file import AGGREGATED, Metric, Slo
 
-__all__ = ["EndpointStats", "breach_lines", "endpoint_key", "evaluate", "measure"]
+__all__ = [
+    "EndpointStats",
+    "StepEvaluation",
+    "breach_lines",
+    "endpoint_key",
+    "evaluate",
+    "evaluate_step",
+    "measure",
+]
 
 
 def endpoint_key(method: str, name: str) -> str:
@@ -72,6 +85,26 @@ def evaluate(
             )
         )
     return results
+
+
+@dataclass(frozen=True)
+class StepEvaluation:
+    """One step's SLO results (the endpoints it measured) and the endpoints it did not."""
+
+    results: list[SloResult]
+    not_measured: list[str]
+
+
+def evaluate_step(
+    slos: Iterable[Slo], stats: Mapping[str, EndpointStats], step: int
+) -> StepEvaluation:
+    """The SLOs of the endpoints that saw a request inside the step's window (`stats`);
+    the others are listed as not measured, never breached. Aggregated is always judged."""
+    slos = list(slos)
+    seen = {key for key, s in stats.items() if s.requests}
+    judged = [s for s in slos if s.endpoint in seen or s.endpoint == AGGREGATED]
+    unseen = sorted({s.endpoint for s in slos} - seen - {AGGREGATED})
+    return StepEvaluation(evaluate(judged, stats, step=step), unseen)
 
 
 def _shown(value: float | None) -> str:

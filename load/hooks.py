@@ -32,8 +32,15 @@ from load.recorder import StepRecorder
 from load.scenarios.base import token_settings
 from load.shape import StepShape
 from load.slo_file import SloFileError, SloSet, load_slo_file
-from load.steps import StepError, StepWindow, find_knee, parse_steps, plan_steps
-from load.summary import endpoint_records, history_points, step_record, step_verdict
+from load.steps import (
+    StepError,
+    StepWindow,
+    coverage_notes,
+    find_knee,
+    parse_steps,
+    plan_steps,
+)
+from load.summary import endpoint_records, history_points, judge_steps, step_verdict
 
 __all__ = ["entry_stats", "snapshot_all"]
 
@@ -182,19 +189,20 @@ def _steps(slos: SloSet, notes: list[str]) -> tuple[list[LoadStep], list[SloResu
     recorder = _RUN.recorder
     if recorder is None:
         return [], []
-    steps, results = [], []
-    for recorded in recorder.steps:
-        stats = {
-            key: window_stats(snap, recorded.seconds, calculate_response_time_percentile)
-            for key, snap in recorded.entries.items()
-        }
-        step_results = evaluate(slos.for_endpoints(stats), stats, step=recorded.window.index)
-        results.extend(step_results)
-        steps.append(step_record(recorded.window, stats, step_results))
+    windows = [
+        (
+            recorded.window,
+            {
+                key: window_stats(snap, recorded.seconds, calculate_response_time_percentile)
+                for key, snap in recorded.entries.items()
+            },
+        )
+        for recorded in recorder.steps
+    ]
     missing = len(_RUN.plan) - len(recorder.steps)
     if missing:
         notes.append(f"{missing} of {len(_RUN.plan)} steps were not completed (run ended early)")
-    return steps, results
+    return judge_steps(windows, slos)
 
 
 def _processes(environment: Environment) -> int:
@@ -212,6 +220,7 @@ def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
     notes: list[str] = []
     results = evaluate(slos.for_endpoints(k for k, s in overall.items() if s.requests), overall)
     steps, step_results = _steps(slos, notes)
+    notes += coverage_notes(steps, _RUN.plan, {k: s.requests for k, s in overall.items()})
     knee = find_knee(steps, step_results) if _RUN.plan else None
     if knee is not None:
         passed, verdict_notes = step_verdict(knee, options.crownsafe_min_knee_users, results)

@@ -2,18 +2,35 @@
 
 Step `i` holds `users[i]` from `i * seconds` to `(i + 1) * seconds` (seconds from the
 shape's start). Its statistics are measured from `start + warmup` to its end, so the
-ramp to the new user count is left out. The knee is the highest step whose SLOs all hold.
+ramp to the new user count is left out. The knee is the highest step whose SLOs all hold
+(the SLOs of the endpoints it measured: an endpoint without a request inside a window is
+not measured there). `coverage_notes` says which endpoints a step did not measure, and
+whether a longer step would measure them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.runfolder.load import Knee, LoadStep, SloResult
 from load.evaluate import breach_lines
 
-__all__ = ["StepError", "StepWindow", "find_knee", "parse_steps", "plan_steps", "users_at"]
+__all__ = [
+    "MIN_REQUESTS_PER_WINDOW",
+    "StepError",
+    "StepWindow",
+    "coverage_notes",
+    "find_knee",
+    "parse_steps",
+    "plan_steps",
+    "users_at",
+]
+
+MIN_REQUESTS_PER_WINDOW = 5
+"""Requests an endpoint should expect inside one step window to be measured there: for
+requests arriving at random (Poisson), 5 expected leave under a 1% chance of none."""
 
 
 class StepError(ValueError):
@@ -110,3 +127,71 @@ def find_knee(steps: Sequence[LoadStep], results: Sequence[SloResult]) -> Knee:
     if failed_below:
         reason += f" (lower steps {failed_below} breached an SLO: noisy or warming up?)"
     return Knee(step=knee.index, users=knee.users, rps=knee.rps, reason=reason)
+
+
+def _user_seconds(plan: Sequence[StepWindow]) -> float:
+    return sum(w.users * (w.end_s - w.start_s) for w in plan)
+
+
+def _suggested_step_seconds(plan: Sequence[StepWindow], window_s: float) -> int:
+    """A step length (a multiple of 5 s) whose measured window lasts `window_s`."""
+    warmup = plan[0].measure_from_s - plan[0].start_s
+    return int(5 * math.ceil((warmup + window_s) / 5))
+
+
+def coverage_notes(
+    steps: Sequence[LoadStep], plan: Sequence[StepWindow], run_requests: Mapping[str, int]
+) -> list[str]:
+    """What the steps did not measure, and why, as notes (empty when they measured all).
+
+    For each endpoint some step did not measure, its rate per user is read from the whole
+    run (`run_requests`: requests per endpoint, warm-ups included, over the plan's
+    user-seconds). Where that rate expected fewer than MIN_REQUESTS_PER_WINDOW requests in
+    a window, the windows are too short for the mix and a step length is suggested that
+    expects that many at the smallest such step. Where it expected more and none came, the
+    endpoint's requests come in bursts (e.g. a user's first tasks) that no step length
+    spreads. An endpoint with no request in the whole run is named as such."""
+    missed = [(step, name) for step in steps for name in step.not_measured]
+    if not missed or not plan:
+        return []
+    per_step = "; ".join(
+        f"step {step.index} ({step.users} users): {', '.join(step.not_measured)}"
+        for step in steps
+        if step.not_measured
+    )
+    notes = [
+        f"not measured in a step (no request inside its window, so not judged there): {per_step}"
+    ]
+    user_seconds = _user_seconds(plan)
+    short: dict[str, float] = {}
+    for name in sorted({n for _, n in missed}):
+        count = run_requests.get(name, 0)
+        mine = [step for step, n in missed if n == name]
+        if count == 0:
+            notes.append(f"{name}: no request in the whole run, so no step can judge it")
+            continue
+        rate = count / user_seconds if user_seconds > 0 else 0.0
+        expected = {s.index: rate * s.users * (s.end_s - s.start_s) for s in mine}
+        if max(expected.values()) >= MIN_REQUESTS_PER_WINDOW:
+            which = ", ".join(str(s.index) for s in mine)
+            notes.append(
+                f"{name}: {count} requests in the run but none inside the window of step "
+                f"{which}, where its average rate expected "
+                f"{max(expected.values()):.0f}: its requests come in bursts (e.g. a user's "
+                "first tasks), which a longer step does not spread; a plain run "
+                "(--duration) judges it"
+            )
+            continue
+        fewest = min(s.users for s in mine)
+        short[name] = MIN_REQUESTS_PER_WINDOW / (rate * fewest)
+    if short:
+        window = max(s.end_s - s.start_s for s in steps)
+        need = max(short.values())
+        notes.append(
+            f"the step windows ({window:g} s measured per step) are too short to measure "
+            f"the whole mix: {', '.join(short)} "
+            f"{'needs' if len(short) == 1 else 'need'} about {need:.0f} s to expect "
+            f"{MIN_REQUESTS_PER_WINDOW} requests in every window; try --step-seconds "
+            f"{_suggested_step_seconds(plan, need)}"
+        )
+    return notes

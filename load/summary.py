@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness.runfolder.load import Knee, LoadEndpoint, LoadPoint, LoadStep, SloResult
-from load.evaluate import EndpointStats, breach_lines
-from load.slo_file import AGGREGATED
+from load.evaluate import EndpointStats, breach_lines, evaluate_step
+from load.slo_file import AGGREGATED, SloSet
 from load.steps import StepWindow
 
-__all__ = ["endpoint_records", "history_points", "step_record", "step_verdict"]
+__all__ = ["endpoint_records", "history_points", "judge_steps", "step_record", "step_verdict"]
 
 
 def _record(stats: EndpointStats) -> LoadEndpoint:
@@ -72,9 +72,13 @@ def history_points(history: Sequence[Mapping[str, Any]], start_epoch: float) -> 
 
 
 def step_record(
-    window: StepWindow, stats: Mapping[str, EndpointStats], results: Sequence[SloResult]
+    window: StepWindow,
+    stats: Mapping[str, EndpointStats],
+    results: Sequence[SloResult],
+    not_measured: Sequence[str] = (),
 ) -> LoadStep:
-    """One step's `LoadStep`: its own statistics (`stats` of its window alone)."""
+    """One step's `LoadStep`: its own statistics (`stats` of its window alone), judged on
+    the SLOs of the endpoints it measured (`results`)."""
     total = stats.get(AGGREGATED)
     return LoadStep(
         index=window.index,
@@ -87,7 +91,23 @@ def step_record(
         error_ratio=(total.error_ratio or 0.0) if total else 0.0,
         slos_passed=bool(results) and all(r.passed for r in results),
         endpoints=endpoint_records(stats.values()),
+        not_measured=list(not_measured),
     )
+
+
+def judge_steps(
+    windows: Sequence[tuple[StepWindow, Mapping[str, EndpointStats]]], slos: SloSet
+) -> tuple[list[LoadStep], list[SloResult]]:
+    """Each step's record and its SLO results, from its window's statistics alone: the
+    SLOs of every endpoint it measured (an endpoint without a request in the window is
+    listed as not measured there, not breached)."""
+    steps: list[LoadStep] = []
+    results: list[SloResult] = []
+    for window, stats in windows:
+        judged = evaluate_step(slos.for_endpoints(stats), stats, step=window.index)
+        results.extend(judged.results)
+        steps.append(step_record(window, stats, judged.results, judged.not_measured))
+    return steps, results
 
 
 def step_verdict(

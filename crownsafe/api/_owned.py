@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crownsafe.api.errors import ApiError
 from crownsafe.db.models import ContentSnapshot, ImageJob, ScanHistory
-from crownsafe.reports.document import ReportDocument, build_document
+from crownsafe.risk_reports.document import RiskReportDocument, build_document
 
 __all__ = ["owned_job", "owned_scan", "scan_document", "share_by_token"]
 
@@ -41,7 +41,7 @@ def share_by_token(session: Session, token: str, *, for_update: bool = False) ->
     return share
 
 
-def scan_document(scan: ScanHistory, *, report_id: str, now: datetime) -> ReportDocument:
+def scan_document(scan: ScanHistory, *, report_id: str, now: datetime) -> RiskReportDocument:
     return build_document(
         report_id=report_id,
         generated_at=now,

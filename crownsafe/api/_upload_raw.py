@@ -17,22 +17,17 @@ file is collected and sent as bytes in one request (retryable by the resilience 
 
 from __future__ import annotations
 
-import functools
+import math
 from collections.abc import Callable
-from typing import BinaryIO, cast
 
-import anyio
 from starlette.requests import ClientDisconnect, Request
 
-from crownsafe.api._bridge import StreamBridge
-from crownsafe.api._upload_stream import (
+from crownsafe.api._upload_core import (
     CLOSE,
     SINGLE_PUT_BYTES,
+    IncomingUpload,
     StoredUpload,
-    abort_upload,
-    finish_upload,
-    identify,
-    primary_error,
+    receive_upload,
     too_large,
 )
 from crownsafe.api.errors import ApiError
@@ -89,66 +84,28 @@ async def stream_raw_upload(
     `on_stored` runs in the upload's worker thread right after the object was stored.
     """
     length = declared_length(request, limit)
-    head: list[bytes] = []
-    size = 0
-    kind: ImageKind | None = None
-    blob_name = ""
-    bridge: StreamBridge | None = None
-    try:
-        async with anyio.create_task_group() as group:
-            try:
-                try:
-                    async for chunk in request.stream():
-                        if not chunk:
-                            continue
-                        size += len(chunk)
-                        on_bytes(len(chunk))
-                        if size > length:
-                            raise ApiError(400, "the body is longer than its Content-Length")
-                        if bridge is not None:
-                            await bridge.feed(chunk)
-                            continue
-                        head.append(chunk)
-                        if kind is None and size >= min(SNIFF_BYTES, length):
-                            kind = identify(head)
-                            blob_name = name_for(kind)
-                        if kind is not None and length >= SINGLE_PUT_BYTES:
-                            bridge = StreamBridge()
-                            bridge.preload(head)
-                            head = []
-                            call = functools.partial(
-                                _stream_sized, storage, blob_name, kind, length, bridge,
-                                on_stored,
-                            )  # fmt: skip
-                            group.start_soon(anyio.to_thread.run_sync, call)
-                except ClientDisconnect:
-                    raise _short_body(size, length) from None
-                if size < length:
-                    raise _short_body(size, length)
-                if kind is None:
-                    kind = identify(head)
-                    blob_name = name_for(kind)
-                await finish_upload(storage, blob_name, kind, head, bridge, on_stored)
-            except BaseException as exc:
-                abort_upload(exc, bridge, group.cancel_scope)
-                raise
-    except BaseExceptionGroup as errors:
-        raise primary_error(errors) from None
-    finally:
-        if bridge is not None:
-            bridge.close()
-    assert kind is not None
-    return StoredUpload(blob_name, kind, size)
+    sniff_at = min(SNIFF_BYTES, length)
+    upload = IncomingUpload(
+        storage,
+        name_for,
+        on_bytes,
+        on_stored,
+        max_size=length,
+        overflow=lambda: ApiError(400, "the body is longer than its Content-Length"),
+        sniff_at=sniff_at,
+        # known length: the one sized request starts as soon as the type is known
+        stream_at=sniff_at if length >= SINGLE_PUT_BYTES else math.inf,
+        length=length,
+    )
 
+    async def receive(upload: IncomingUpload) -> None:
+        try:
+            async for chunk in request.stream():
+                if chunk:
+                    await upload.add(chunk)
+        except ClientDisconnect:
+            raise _short_body(upload.size, length) from None
+        if upload.size < length:
+            raise _short_body(upload.size, length)
 
-def _stream_sized(
-    storage: StorageClient,
-    name: str,
-    kind: ImageKind,
-    length: int,
-    bridge: StreamBridge,
-    on_stored: Callable[[StoredUpload], None],
-) -> None:
-    """Runs in a worker thread: the body goes up in one request of exactly `length` bytes."""
-    storage.upload_file(name, cast(BinaryIO, bridge), kind.content_type, None, False, length=length)
-    on_stored(StoredUpload(name, kind, length))
+    return await receive_upload(upload, receive)

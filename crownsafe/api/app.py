@@ -1,7 +1,7 @@
 """`create_app(settings)`: the Crown Safe API as one FastAPI app.
 
 Middleware, outermost first: correlation id -> metrics -> CORS -> trusted hosts -> routes.
-CORS allows the seed's `https://<account>.blob.core.windows.net` origins plus
+CORS allows the original backend's `https://<account>.blob.core.windows.net` origins plus
 CORS_ORIGINS, nothing else; TrustedHostMiddleware allows TRUSTED_HOSTS. Every route but
 `/health*` requires a bearer token (`crownsafe.api.auth`).
 """
@@ -25,9 +25,10 @@ from crownsafe.api.middleware import CORRELATION_HEADER, CorrelationIdMiddleware
 from crownsafe.api.routes import ROUTERS
 from crownsafe.api.state import ApiState, utc_now
 from crownsafe.config import Settings
+from crownsafe.cutover.counters import CutoverCounters
+from crownsafe.cutover.factory import create_app_storage
 from crownsafe.db.session import make_engine, make_session_factory
 from crownsafe.storage.base import StorageClient
-from crownsafe.storage.factory import create_storage_client
 
 __all__ = ["AZURE_BLOB_ORIGIN_REGEX", "create_app", "job_counts"]
 
@@ -63,9 +64,13 @@ def _build_state(
     storage: StorageClient | None,
     enqueue: Callable[[str], None] | None,
 ) -> ApiState:
-    storage = storage or create_storage_client(settings)
-    upload_storage = create_storage_client(
-        settings, **_UPLOAD_CLIENT_OPTIONS[settings.storage_backend]
+    metrics = ApiMetrics()
+    counters = (
+        CutoverCounters(metrics.registry) if settings.storage_migration_phase.strip() else None
+    )
+    storage = storage or create_app_storage(settings, counters=counters)
+    upload_storage = create_app_storage(
+        settings, client_options=_UPLOAD_CLIENT_OPTIONS, counters=counters
     )
     health_storage = getattr(storage, "inner", storage)
     engine = make_engine(settings.database_url.get(), pool_size=10, max_overflow=20)
@@ -96,7 +101,7 @@ def _build_state(
         sessions=make_session_factory(engine),
         enqueue=enqueue,
         redis_ping=lambda: _ping(redis_client),
-        metrics=ApiMetrics(),
+        metrics=metrics,
         clock=clock or utc_now,
         closers=closers,
     )
@@ -113,9 +118,9 @@ def create_app(
 ) -> FastAPI:
     """The API for `settings`; `clock`, `storage`, `enqueue` are seams for tests."""
     if not settings.jwt_secret:
-        from crownsafe.errors import StorageConfigError
+        from crownsafe.errors import ApiConfigError
 
-        raise StorageConfigError(
+        raise ApiConfigError(
             "JWT_SECRET is not set; the API cannot verify bearer tokens",
             hint="set JWT_SECRET to a long random value, e.g. `openssl rand -hex 32`",
         )

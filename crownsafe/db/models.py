@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "CUTOVER_PHASES",
     "IMAGE_JOB_STATUSES",
     "MIGRATION_STATUSES",
     "SNAPSHOT_KINDS",
@@ -43,6 +44,7 @@ __all__ = [
     "ImageJob",
     "ObjectMigration",
     "ScanHistory",
+    "StorageMigrationPhase",
 ]
 
 NAMING_CONVENTION = {
@@ -56,6 +58,7 @@ NAMING_CONVENTION = {
 IMAGE_JOB_STATUSES = ("queued", "processing", "completed", "failed")
 SNAPSHOT_KINDS = ("share", "report")
 MIGRATION_STATUSES = ("pending", "copying", "verified", "failed")
+CUTOVER_PHASES = ("dual-write", "backfill", "azure-reads", "azure-only")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -175,3 +178,15 @@ class ObjectMigration(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StorageMigrationPhase(Base):
+    """One phase change of the live cut-over; the newest row is in force (crownsafe.cutover)."""
+
+    __tablename__ = "storage_migration_phase"
+    __table_args__ = (CheckConstraint(_in("phase", CUTOVER_PHASES), name="phase"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

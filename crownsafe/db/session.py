@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crownsafe.errors import ConfigError
+
 __all__ = [
     "DatabaseConfigError",
     "database_url_from_env",
@@ -29,7 +31,7 @@ __all__ = [
 DRIVER = "postgresql+psycopg"
 
 
-class DatabaseConfigError(RuntimeError):
+class DatabaseConfigError(ConfigError, RuntimeError):
     """DATABASE_URL is missing or not a PostgreSQL URL; the message says what to set."""
 
 

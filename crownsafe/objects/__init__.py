@@ -9,9 +9,9 @@ from crownsafe.objects.keys import (
     target_blob_name,
 )
 from crownsafe.objects.ledger import Ledger, LedgerError
-from crownsafe.objects.report import MigrationOptions, MigrationReport
 from crownsafe.objects.rows import S3UrlMatcher, rewrite_rows
 from crownsafe.objects.streams import ChunkReader, Digest, digest_chunks
+from crownsafe.objects.tally import MigrationOptions, MigrationTally
 
 __all__ = [
     "ChunkReader",
@@ -22,7 +22,7 @@ __all__ = [
     "MappedMetadata",
     "MetadataKeyCollisionError",
     "MigrationOptions",
-    "MigrationReport",
+    "MigrationTally",
     "ObjectMigrator",
     "S3UrlMatcher",
     "VerificationMismatch",

@@ -9,8 +9,8 @@ Usage (settings from the environment, as for the app):
 The database must be at the Alembic head (`alembic upgrade head`): progress is kept in
 `object_migration`, so a killed run resumes without copying twice and a finished
 migration re-run copies nothing. Progress goes to stderr; a summary of the counts is
-printed to stdout, or with `--json` the report as one JSON object and nothing else (keys:
-`JSON_HELP`); `--report PATH` also writes that JSON to PATH. Exit status: 0 when every
+printed to stdout, or with `--json` the tally as one JSON object and nothing else (keys:
+`JSON_HELP`); `--tally PATH` also writes that JSON to PATH. Exit status: 0 when every
 object is verified (or for a dry run), 1 when objects failed or mismatched, 2 for
 configuration errors (among them AZURE_BLOB_ENABLED=false: the migration writes to Azure,
 so it refuses to run; a dry run only notes it).
@@ -37,7 +37,7 @@ from crownsafe.objects import (
     ClientFactory,
     LedgerError,
     MigrationOptions,
-    MigrationReport,
+    MigrationTally,
     ObjectMigrator,
 )
 from crownsafe.redaction import redact
@@ -48,11 +48,11 @@ __all__ = ["DESCRIPTION", "JSON_HELP", "build_parser", "configure_parser", "main
 DESCRIPTION = (
     "Copy every object of an S3 bucket into an Azure Blob container, verify each copy "
     "(size + sha256), and rewrite the rows that point at S3. Progress goes to stderr, a "
-    "summary (or, with --json, the JSON report) to stdout. Exit 0: every object verified "
+    "summary (or, with --json, the JSON tally) to stdout. Exit 0: every object verified "
     "(or a dry run); 1: objects failed or mismatched; 2: configuration error."
 )
 JSON_HELP = (
-    "print the report as one JSON object on stdout instead of the summary, nothing else "
+    "print the tally as one JSON object on stdout instead of the summary, nothing else "
     "(progress goes to stderr). Keys: source, target, dry_run, ok, objects, bytes; the "
     "real run's copied, copied_bytes, adopted, skipped, failed, mismatches, "
     "verified_total, metadata_keys_renamed, blob_names_mapped, url_rows_rewritten and "
@@ -97,7 +97,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-rewrite-urls", action="store_true", help="copy objects only")
     parser.add_argument("--progress-every", type=positive_int, default=100, help="objects per line")
-    parser.add_argument("--report", type=Path, help="also write the JSON report here")
+    parser.add_argument("--tally", type=Path, help="also write the JSON tally here")
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
 
 
@@ -155,7 +155,7 @@ def _check_azure_writes(settings: Settings, dry_run: bool) -> None:
     )
 
 
-def _migrate(args: argparse.Namespace) -> MigrationReport:
+def _migrate(args: argparse.Namespace) -> MigrationTally:
     settings = load_settings()
     _check_azure_writes(settings, args.dry_run)
     options = _options(args, settings)
@@ -176,27 +176,27 @@ def _migrate(args: argparse.Namespace) -> MigrationReport:
         engine.dispose()
 
 
-def _summary(report: MigrationReport) -> list[str]:
-    """The counts a person reads, one line each (the JSON report has them all)."""
-    head = f"{report.source} -> {report.target}: {report.objects} object(s), {report.bytes} B"
-    if report.dry_run:
+def _summary(tally: MigrationTally) -> list[str]:
+    """The counts a person reads, one line each (the JSON tally has them all)."""
+    head = f"{tally.source} -> {tally.target}: {tally.objects} object(s), {tally.bytes} B"
+    if tally.dry_run:
         return [
             f"dry run, nothing changed. {head}",
-            f"  would copy {report.would_copy} ({report.would_copy_bytes} B), rename "
-            f"metadata keys on {report.would_rename_metadata_keys}, fail "
-            f"{report.would_fail}",
+            f"  would copy {tally.would_copy} ({tally.would_copy_bytes} B), rename "
+            f"metadata keys on {tally.would_rename_metadata_keys}, fail "
+            f"{tally.would_fail}",
         ]
-    rows = sum(report.url_rows_rewritten.values())
-    unresolved = sum(report.url_rows_unresolved.values())
+    rows = sum(tally.url_rows_rewritten.values())
+    unresolved = sum(tally.url_rows_unresolved.values())
     lines = [
         head,
-        f"  copied {report.copied} ({report.copied_bytes} B), adopted {report.adopted}, "
-        f"skipped {report.skipped}, failed {report.failed}, mismatches {report.mismatches}",
-        f"  verified {report.verified_total} of {report.objects}; metadata keys renamed on "
-        f"{report.metadata_keys_renamed}; rows rewritten {rows}, unresolved {unresolved}",
+        f"  copied {tally.copied} ({tally.copied_bytes} B), adopted {tally.adopted}, "
+        f"skipped {tally.skipped}, failed {tally.failed}, mismatches {tally.mismatches}",
+        f"  verified {tally.verified_total} of {tally.objects}; metadata keys renamed on "
+        f"{tally.metadata_keys_renamed}; rows rewritten {rows}, unresolved {unresolved}",
     ]
-    lines += [f"  FAILED {f.get('key', '?')}: {f.get('error', '')}" for f in report.failures]
-    lines.append(f"migrate-objects: {'ok' if report.ok else 'NOT ok'} in {report.duration_s:.1f} s")
+    lines += [f"  FAILED {f.get('key', '?')}: {f.get('error', '')}" for f in tally.failures]
+    lines.append(f"migrate-objects: {'ok' if tally.ok else 'NOT ok'} in {tally.duration_s:.1f} s")
     return lines
 
 
@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     """Migrate as `args` (parsed by a `configure_parser` parser) say; the exit status."""
     with json_stdout(args.json) as out:
         try:
-            report = _migrate(args)
+            tally = _migrate(args)
         except (DatabaseConfigError, LedgerError, StorageError, SQLAlchemyError) as exc:
             reason = (
                 describe_database_error(exc, _database_url(args))
@@ -224,17 +224,17 @@ def run(args: argparse.Namespace) -> int:
             if out.enabled:
                 out.emit({"ok": False, "exit_code": 2, "error": message})
             return 2
-        code = 0 if report.ok else 1
-        document = {**report.to_dict(), "exit_code": code}
-        if args.report:
-            args.report.parent.mkdir(parents=True, exist_ok=True)
-            args.report.write_text(dumps(document), encoding="utf-8")
+        code = 0 if tally.ok else 1
+        document = {**tally.to_dict(), "exit_code": code}
+        if args.tally:
+            args.tally.parent.mkdir(parents=True, exist_ok=True)
+            args.tally.write_text(dumps(document), encoding="utf-8")
         if out.enabled:
             out.emit(document)
         else:
-            print("\n".join(_summary(report)))
-            if args.report:
-                print(f"report: {args.report}")
+            print("\n".join(_summary(tally)))
+            if args.tally:
+                print(f"tally: {args.tally}")
         return code
 
 

@@ -42,9 +42,9 @@ from crownsafe.errors import (
 )
 from crownsafe.objects.keys import MappedMetadata, map_metadata, target_blob_name
 from crownsafe.objects.ledger import Ledger, PlannedObject, TodoObject
-from crownsafe.objects.report import MigrationOptions, MigrationReport
 from crownsafe.objects.rows import S3UrlMatcher, rewrite_rows
 from crownsafe.objects.streams import ChunkReader, Digest, digest_chunks
+from crownsafe.objects.tally import MigrationOptions, MigrationTally
 from crownsafe.storage.base import BlobInfo, StorageClient
 from crownsafe.storage.urls import to_blob_uri
 
@@ -87,7 +87,7 @@ class ObjectMigrator:
         self._clients: list[StorageClient] = []
         self._lock = threading.Lock()
         self.ledger = Ledger(engine, options.source_bucket, options.target_container)
-        self.report = MigrationReport(
+        self.tally = MigrationTally(
             source=f"s3://{options.source_bucket}",
             target=f"azure://{options.target_container}",
             dry_run=options.dry_run,
@@ -107,12 +107,12 @@ class ObjectMigrator:
         for client in self._clients:
             try:
                 client.close()
-            except Exception as exc:  # closing must not hide the report
+            except Exception as exc:  # closing must not hide the tally
                 self._say(f"closing a client failed: {type(exc).__name__}")
         self._clients.clear()
 
     # run -----------------------------------------------------------------------------
-    def run(self) -> MigrationReport:
+    def run(self) -> MigrationTally:
         started = self.clock()
         self.ledger.check_schema()
         if not self.options.dry_run:
@@ -122,25 +122,25 @@ class ObjectMigrator:
             if not self.options.dry_run:
                 began = self.clock()
                 self._copy_all()
-                self.report.copy_duration_s = round(self.clock() - began, 3)
-            self.report.verified_total = self.ledger.counts().get("verified", 0)
+                self.tally.copy_duration_s = round(self.clock() - began, 3)
+            self.tally.verified_total = self.ledger.counts().get("verified", 0)
             if self.options.rewrite_urls:
                 self._rewrite()
         finally:
             self.ledger.release()
             self._close_clients()
-        self.report.duration_s = round(self.clock() - started, 3)
+        self.tally.duration_s = round(self.clock() - started, 3)
         self._say(self._summary())
-        return self.report
+        return self.tally
 
     def _plan(self) -> None:
         source, _ = self._pair()
         batch: list[PlannedObject] = []
         for info in source.iter_blobs():
             target = target_blob_name(info.name)
-            self.report.objects += 1
-            self.report.bytes += info.size
-            self.report.blob_names_mapped += target != info.name
+            self.tally.objects += 1
+            self.tally.bytes += info.size
+            self.tally.blob_names_mapped += target != info.name
             batch.append(PlannedObject(info.name, target, info.size, info.etag))
             if len(batch) >= 500:
                 self._plan_batch(batch)
@@ -148,8 +148,8 @@ class ObjectMigrator:
         if batch:
             self._plan_batch(batch)
         self._say(
-            f"planned {self.report.objects} objects ({self.report.bytes / 1e6:.1f} MB): "
-            f"{self.report.skipped} already verified"
+            f"planned {self.tally.objects} objects ({self.tally.bytes / 1e6:.1f} MB): "
+            f"{self.tally.skipped} already verified"
         )
 
     def _plan_batch(self, batch: list[PlannedObject]) -> None:
@@ -158,7 +158,7 @@ class ObjectMigrator:
         for obj in batch:
             status, size, etag = known.get(obj.key, ("new", -1, None))
             if status == "verified" and size == obj.size and etag == obj.etag:
-                self.report.skipped += 1
+                self.tally.skipped += 1
             else:
                 to_copy.append(obj)
         if self.options.dry_run:
@@ -171,19 +171,19 @@ class ObjectMigrator:
         parallel, `workers` at a time) and map its metadata as the copy would."""
         with ThreadPoolExecutor(self.options.workers, thread_name_prefix="dry-run") as pool:
             outcomes = list(pool.map(self._dry_run_one, objects))
-        report = self.report
+        tally = self.tally
         for obj, (renamed, problem) in zip(objects, outcomes, strict=True):
             if problem is not None:
-                report.would_fail += 1
+                tally.would_fail += 1
                 line = f"would fail {obj.key!r}: {problem}"
             else:
-                report.would_copy += 1
-                report.would_copy_bytes += obj.size
-                report.would_rename_metadata_keys += renamed
+                tally.would_copy += 1
+                tally.would_copy_bytes += obj.size
+                tally.would_rename_metadata_keys += renamed
                 renames = " (metadata keys renamed)" if renamed else ""
                 line = f"would copy {obj.key!r} -> {obj.target_name!r} ({obj.size} B){renames}"
-            if len(report.plan) < self.options.list_limit:
-                report.plan.append(line)
+            if len(tally.plan) < self.options.list_limit:
+                tally.plan.append(line)
 
     def _dry_run_one(self, obj: PlannedObject) -> tuple[bool, str | None]:
         source, _ = self._pair()
@@ -197,7 +197,7 @@ class ObjectMigrator:
     def _copy_all(self) -> None:
         todo = self.ledger.todo()
         self._done = 0
-        self._todo_total = self.report.objects - self.report.skipped
+        self._todo_total = self.tally.objects - self.tally.skipped
         limit = self.options.workers * 4
         with ThreadPoolExecutor(self.options.workers, thread_name_prefix="migrate") as pool:
             running: set[Future[None]] = set()
@@ -221,9 +221,9 @@ class ObjectMigrator:
             return to_blob_uri(container, name) if style == "blob" else target.get_blob_url(name)
 
         result = rewrite_rows(self.engine, self.ledger, matcher, url, dry_run=self.options.dry_run)
-        self.report.url_rows_rewritten = result.rewritten
-        self.report.url_rows_unresolved = result.unresolved
-        self.report.unresolved_sample = result.unresolved_sample
+        self.tally.url_rows_rewritten = result.rewritten
+        self.tally.url_rows_unresolved = result.unresolved
+        self.tally.unresolved_sample = result.unresolved_sample
 
     # one object ----------------------------------------------------------------------
     def _migrate(self, item: TodoObject) -> None:
@@ -364,32 +364,32 @@ class ObjectMigrator:
         if error is not None:
             self.ledger.mark_failed(item.id, error)
         with self._lock:
-            report = self.report
+            tally = self.tally
             if outcome == "copied":
-                report.copied += 1
-                report.copied_bytes += size
+                tally.copied += 1
+                tally.copied_bytes += size
             elif outcome == "adopted":
-                report.adopted += 1
+                tally.adopted += 1
             elif outcome == "mismatch":
-                report.mismatches += 1
+                tally.mismatches += 1
             else:
-                report.failed += 1
-            report.metadata_keys_renamed += renamed
-            if error is not None and len(report.failures) < 20:
-                report.failures.append({"key": item.key, "error": error})
+                tally.failed += 1
+            tally.metadata_keys_renamed += renamed
+            if error is not None and len(tally.failures) < 20:
+                tally.failures.append({"key": item.key, "error": error})
             self._done += 1
             if self._done % self.options.progress_every == 0 or self._done == self._todo_total:
                 self._say(self._progress())
 
     def _progress(self) -> str:
-        r = self.report
+        r = self.tally
         return (
             f"{self._done}/{self._todo_total} objects: copied {r.copied} adopted {r.adopted} "
             f"failed {r.failed} mismatches {r.mismatches}; {r.copied_bytes / 1e6:.1f} MB"
         )
 
     def _summary(self) -> str:
-        r = self.report.to_dict()
+        r = self.tally.to_dict()
         if r["dry_run"]:
             return (
                 f"dry run, nothing copied: would copy {r['would_copy']} of {r['objects']} "

@@ -1,4 +1,5 @@
-"""The seed's resilience layer: circuit breaker, retries, correlation ids, error logging.
+"""The original backend's resilience layer: circuit breaker, retries, correlation ids,
+error logging.
 
 - `CircuitBreaker` / `azure_storage_circuit_breaker` (breaker.py)
 - `retry_with_exponential_backoff` / `RetryPolicy` on tenacity (retry.py)
@@ -64,7 +65,8 @@ __all__ = [
 ]
 
 azure_storage_circuit_breaker = CircuitBreaker("azure-storage")
-"""The process-wide breaker for Azure Blob Storage (seed defaults: 5 failures -> 60 s open)."""
+"""The process-wide breaker for Azure Blob Storage (the original backend's defaults:
+5 failures -> 60 s open)."""
 
 s3_storage_circuit_breaker = CircuitBreaker("s3-storage")
 """The process-wide breaker for S3, with the same defaults."""

@@ -475,7 +475,8 @@ def retry_with_exponential_backoff(
     deadline: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> RetryPolicy:
-    """The seed's decorator: ``@retry_with_exponential_backoff(max_retries=3, base_delay=1.0)``.
+    """The original backend's decorator:
+    ``@retry_with_exponential_backoff(max_retries=3, base_delay=1.0)``.
 
     Works on sync and async functions. `sleep` (sync or async callable) and `rng`
     (anything with ``.random()``) are injectable, so tests run instantly and exactly;

@@ -106,7 +106,7 @@ class ClosingContextManager:
 
 @runtime_checkable
 class StorageClient(Protocol):
-    """The seed's storage API, with S3-compatible signatures, for every backend.
+    """The original backend's storage API, with S3-compatible signatures, for every backend.
 
     `delete_blob` raises `BlobNotFoundError` for a missing blob on both backends unless
     `missing_ok=True` (S3's DELETE is idempotent, so the S3 client checks with a HEAD).

@@ -1,37 +1,32 @@
 """Build the configured storage client from `Settings` (`STORAGE_BACKEND=azure|s3`).
 
-`STORAGE_BACKEND` picks the backend. `AZURE_BLOB_ENABLED` (the seed's flag) decides
+`STORAGE_BACKEND` picks the backend. `AZURE_BLOB_ENABLED` (the migration's feature flag) decides
 whether the Azure backend takes writes: when it is false the Azure client is returned
 inside `WritesDisabledStorageClient`, whose writes raise `StorageWritesDisabledError`
 (reads keep working); S3 is not affected. The configuration is checked before any SDK
 is imported, so a missing or wrong setting is a `StorageConfigError` that names the
 environment variable to set.
-The SDK-backed clients and the resilience wrapper are imported only when needed.
+The SDK-backed clients and the resilience wrapper are imported only when a client is
+built; the Azure credential rule is `crownsafe.storage.credentials` (SDK-free), which the
+Azure client follows too.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from crownsafe.config import is_base64_key, storage_writes_enabled, validate_settings
 from crownsafe.errors import InvalidBlobNameError, StorageConfigError
 from crownsafe.storage.base import StorageClient
+from crownsafe.storage.credentials import choose_azure_credential
 from crownsafe.storage.naming import validate_bucket_name, validate_container_name
 
 if TYPE_CHECKING:
     from crownsafe.config import Settings
 
 __all__ = ["check_storage_settings", "create_storage_client"]
-
-_RESILIENT_MODULE = "crownsafe.storage.resilient"
-_AZURE_AUTH_HINT = (
-    "set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_URL (or "
-    "AZURE_STORAGE_ACCOUNT_NAME) with AZURE_STORAGE_ACCOUNT_KEY or "
-    "AZURE_USE_MANAGED_IDENTITY=true"
-)
 
 
 def create_storage_client(
@@ -42,8 +37,7 @@ def create_storage_client(
     `client_options` go to the backend client's constructor (e.g. `block_size` and
     `max_concurrency` for Azure, `part_size` for S3: what bounds a streamed upload's memory).
     With `resilient` (default `settings.storage_resilient`) the client is wrapped in
-    `crownsafe.storage.resilient.ResilientStorageClient` when that module is available;
-    without it the bare client is returned.
+    `crownsafe.storage.resilient.ResilientStorageClient`.
     """
     if settings is None:
         from crownsafe.config import load_settings
@@ -80,15 +74,12 @@ def create_storage_client(
 
 
 def _resilient(client: StorageClient, settings: Settings) -> StorageClient:
+    """`client` behind the breaker and retries; when that cannot be built, `client` is
+    closed before the error propagates (nobody else holds it)."""
     try:
-        module = importlib.import_module(_RESILIENT_MODULE)
-    except ImportError as exc:
-        if exc.name != _RESILIENT_MODULE:
-            client.close()
-            raise
-        return client
-    try:
-        return cast(StorageClient, module.ResilientStorageClient.from_settings(client, settings))
+        from crownsafe.storage.resilient import ResilientStorageClient
+
+        return ResilientStorageClient.from_settings(client, settings)
     except BaseException:
         client.close()
         raise
@@ -99,6 +90,11 @@ def check_storage_settings(settings: Settings) -> None:
     validate_settings(settings)
     _check_number("STORAGE_TIMEOUT_SECONDS", settings.storage_timeout_seconds, positive=True)
     _check_number("STORAGE_DEADLINE_SECONDS", settings.storage_deadline_seconds, positive=True)
+    _check_number(
+        "STORAGE_BREAKER_RECOVERY_SECONDS",
+        settings.storage_breaker_recovery_seconds,
+        positive=True,
+    )
     _check_number("STORAGE_MAX_RETRIES", settings.storage_max_retries, positive=False)
     _check_number("STORAGE_RETRY_BASE_DELAY", settings.storage_retry_base_delay, positive=False)
     if settings.storage_backend == "azure":
@@ -121,29 +117,10 @@ def _check_number(name: str, value: float, *, positive: bool) -> None:
 
 def _check_azure(settings: Settings) -> None:
     _check_name("AZURE_STORAGE_CONTAINER", settings.azure_storage_container, "azure")
-    has_location = bool(settings.azure_storage_account_url or settings.azure_storage_account_name)
     if settings.azure_storage_account_url:
         _check_url("AZURE_STORAGE_ACCOUNT_URL", settings.azure_storage_account_url, "azure")
-    if settings.azure_storage_connection_string:
+    if choose_azure_credential(settings).source == "connection_string":
         _check_connection_string_key(settings.azure_storage_connection_string.get())
-        return
-    if has_location and (settings.azure_storage_account_key or settings.azure_use_managed_identity):
-        return
-    if has_location:
-        raise StorageConfigError(
-            "the Azure account is named but no way to authenticate is configured",
-            backend="azure",
-            hint="set AZURE_STORAGE_ACCOUNT_KEY, or AZURE_USE_MANAGED_IDENTITY=true",
-        )
-    if settings.azure_storage_account_key or settings.azure_use_managed_identity:
-        raise StorageConfigError(
-            "Azure credentials are set but not the account they belong to",
-            backend="azure",
-            hint="set AZURE_STORAGE_ACCOUNT_URL or AZURE_STORAGE_ACCOUNT_NAME",
-        )
-    raise StorageConfigError(
-        "no Azure Storage account is configured", backend="azure", hint=_AZURE_AUTH_HINT
-    )
 
 
 def _check_connection_string_key(connection_string: str) -> None:

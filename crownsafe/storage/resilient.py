@@ -5,7 +5,7 @@ Every operation runs as::
     correlation scope -> retry (tenacity, backoff + jitter) -> circuit breaker -> inner call
 
 and a call that finally fails is logged once by `log_storage_failure` (the body of the
-seed's `log_azure_error`). The breaker sits inside the retry loop: each HTTP-level attempt
+original app's `log_azure_error`). The breaker sits inside the retry loop: each HTTP-level attempt
 counts (when it is the service's fault: `CircuitBreaker.counts`). When an attempt's failure
 leaves the breaker open (this one opened it, or another caller did), the loop stops at
 once: no backoff is slept, and the caller gets that failure itself (e.g. the 503), not a
@@ -168,9 +168,11 @@ class ResilientStorageClient(ClosingContextManager):
         cls, client: StorageClient, settings: Settings, **options: Any
     ) -> ResilientStorageClient:
         """Wrap `client` with STORAGE_MAX_RETRIES / STORAGE_RETRY_BASE_DELAY /
-        STORAGE_DEADLINE_SECONDS and the
-        process-wide breaker of its backend (`azure_storage_circuit_breaker` for Azure)."""
-        options.setdefault("breaker", breaker_for_backend(client.backend))
+        STORAGE_DEADLINE_SECONDS and the process-wide breaker of its backend
+        (`azure_storage_circuit_breaker` for Azure), which stays open for
+        STORAGE_BREAKER_RECOVERY_SECONDS (one value per process, like the breaker)."""
+        breaker = options.setdefault("breaker", breaker_for_backend(client.backend))
+        breaker.recovery_timeout = settings.storage_breaker_recovery_seconds
         options.setdefault("max_retries", settings.storage_max_retries)
         options.setdefault("base_delay", settings.storage_retry_base_delay)
         options.setdefault("deadline", settings.storage_deadline_seconds)

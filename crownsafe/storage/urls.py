@@ -144,7 +144,7 @@ def parse_blob_url(url: str, *, kind: Literal["azure", "s3"] | None = None) -> B
 
 
 def is_azure_blob_url(url: str) -> bool:
-    """True for `blob://` URIs and Azure blob URLs (the seed's `_is_azure_blob_url`).
+    """True for `blob://` URIs and Azure blob URLs (the original backend's `_is_azure_blob_url`).
 
     Path-style URLs count only with the emulator account `devstoreaccount1` or an Azure
     SAS in the query, so an ordinary `http://host:8080/a/b/c` link is not taken for a blob.

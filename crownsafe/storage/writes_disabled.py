@@ -1,11 +1,11 @@
 """`WritesDisabledStorageClient`: the Azure client while AZURE_BLOB_ENABLED is false.
 
-The seed's flag says whether crownsafe stores on Azure. With it off, `create_storage_client`
-still builds the Azure client (reads, listings, URLs and read-only SAS keep working) but
-wraps it in this class: every write (`upload_file`, `delete_blob`, `create_container`,
-`delete_container`, a SAS that grants anything but read) raises
-`StorageWritesDisabledError` before any I/O. Code that only wants to know beforehand calls
-`crownsafe.config.storage_writes_enabled(settings)`.
+The migration's feature flag (AZURE_BLOB_ENABLED) says whether crownsafe stores on Azure.
+With it off, `create_storage_client` still builds the Azure client (reads, listings, URLs
+and read-only SAS keep working) but wraps it in this class: every write (`upload_file`,
+`delete_blob`, `create_container`, `delete_container`, a SAS that grants anything but read)
+raises `StorageWritesDisabledError` before any I/O. Code that only wants to know beforehand
+calls `crownsafe.config.storage_writes_enabled(settings)`.
 """
 
 from __future__ import annotations

@@ -31,9 +31,9 @@ QUEUE = "crownsafe-images"
 
 def create_celery(settings: Settings) -> Celery:
     if not settings.broker_url:
-        from crownsafe.errors import StorageConfigError
+        from crownsafe.errors import WorkerConfigError
 
-        raise StorageConfigError(
+        raise WorkerConfigError(
             "no Celery broker is configured",
             hint="set REDIS_URL (or CELERY_BROKER_URL) to redis://host:port/db",
         )

@@ -63,7 +63,8 @@ def thumbnail_name(job_id: str) -> str:
 
 
 def download_from_blob_storage(storage: StorageClient, blob_name: str) -> bytes:
-    """The seed's name (was `download_from_s3`): the blob's bytes from the configured backend."""
+    """The original backend's name (was `download_from_s3`): the blob's bytes from the
+    configured backend."""
     return storage.download_blob(blob_name)
 
 

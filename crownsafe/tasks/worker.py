@@ -15,8 +15,8 @@ from celery.signals import worker_process_init
 
 from crownsafe.api._logging import configure_logging
 from crownsafe.config import load_settings
+from crownsafe.cutover.factory import create_app_storage
 from crownsafe.db.session import make_engine, make_session_factory
-from crownsafe.storage.factory import create_storage_client
 from crownsafe.tasks.celery_app import PROCESS_IMAGE, create_celery
 from crownsafe.tasks.image_job import JobContext, fail_job, process_image
 
@@ -32,9 +32,7 @@ def context() -> JobContext:
     global _context
     if _context is None:
         engine = make_engine(settings.database_url.get(), pool_size=2, max_overflow=2)
-        _context = JobContext(
-            settings, create_storage_client(settings), make_session_factory(engine)
-        )
+        _context = JobContext(settings, create_app_storage(settings), make_session_factory(engine))
     return _context
 
 

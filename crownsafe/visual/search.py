@@ -2,8 +2,8 @@
 
 The URL forms are those the product has stored over time: `blob://container/name` (new
 rows), Azure blob URLs (after the move), and S3 object URLs (rows written before it);
-`crownsafe.storage.urls` parses all of them. The seed's `_is_azure_blob_url` and its S3
-counterpart are thin names over that module, kept so callers read like the seed.
+`crownsafe.storage.urls` parses all of them. The original backend's `_is_azure_blob_url` and its S3
+counterpart are thin names over that module, kept so callers read like the original backend.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ __all__ = [
 
 
 def _is_azure_blob_url(url: str) -> bool:
-    """The seed's name: `blob://` URIs and Azure blob URLs."""
+    """The original backend's name: `blob://` URIs and Azure blob URLs."""
     return is_azure_blob_url(url)
 
 

@@ -7,15 +7,14 @@ Profiles: the default "quick" measures objects up to 10 MiB with time-boxed loop
 
 pytest-benchmark does the timing (`--benchmark-json`, raw samples kept with
 `--benchmark-save-data`); the regression gate itself is `harness.bench.gate`.
+SIGINT/SIGTERM stop the child pytest, whose teardown stops its services; exit 130/143.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +37,8 @@ from harness.progress import ReportLogFollower, StageView
 from harness.runfolder import reports_root, resolve_run_dir, write_file
 from harness.runfolder.bench import GateFile
 from harness.services.base import PROVISION_MODES
+from harness.settings import read_settings
+from harness.stopping import Interrupted, exit_status, run_child, stop_on_signals
 
 __all__ = ["baseline_file", "configure_parser", "main", "register", "run"]
 
@@ -47,7 +48,7 @@ def baseline_file() -> Path:
     return reports_root() / "baseline" / "benchmarks.json"
 
 
-def _load_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> dict[str, Any]:
     target = path / "benchmarks.json" if path.is_dir() else path
     try:
         data = json.loads(target.read_text("utf-8"))
@@ -100,12 +101,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--full",
         action="store_true",
-        help="the full profile: adds 100 MiB objects and longer loops (default: quick)",
+        help="the full level: adds 100 MiB objects and longer loops (default: quick)",
     )
     parser.add_argument(
         "--provision",
         choices=PROVISION_MODES,
-        default=os.environ.get("HARNESS_PROVISION", "local"),
+        default=read_settings().provision,
         help="how the benchmark run gets its services (local: its own, Azurite on disk)",
     )
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -136,9 +137,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _command(args: argparse.Namespace) -> int:
-    """The sub-command: `run` with a live progress view of the benchmarks on a terminal."""
+    """The sub-command: `run` with a live progress view of the benchmarks on a terminal.
+    SIGINT/SIGTERM stop the child pytest (its teardown stops its services): exit 130/143."""
     console = Console(stderr=True)
-    return run(args, view=StageView(_stderr_line, console) if console.is_terminal else None)
+    try:
+        with stop_on_signals():
+            return run(args, view=StageView(_stderr_line, console) if console.is_terminal else None)
+    except Interrupted as interrupted:
+        code = exit_status(interrupted)
+        _stderr_line(f"bench: {interrupted}: the benchmark run was stopped (exit {code})")
+        return code
 
 
 def _stderr_line(text: str) -> None:
@@ -166,7 +174,7 @@ def _run_benchmarks(
         "-q",
         f"--backends={backends}",
         f"--provision={provision}",
-        f"--bench-profile={profile}",
+        f"--bench-level={profile}",
         f"--run-dir={run_dir}",
         "--benchmark-save-data",
         f"--benchmark-json={run_dir / 'benchmarks.json'}",
@@ -175,7 +183,7 @@ def _run_benchmarks(
         *extra,
     ]
     if view is None:
-        return subprocess.run(cmd, check=False).returncode
+        return run_child(cmd).returncode
     # On a terminal: one live stage with the counts of benchmarks passed and failed as they
     # come (from pytest's report log); the child's own output goes to logs/benchmarks.log
     # and its tail is shown when it fails.
@@ -183,11 +191,11 @@ def _run_benchmarks(
     report_log.unlink(missing_ok=True)
     output = logs / "benchmarks.log"
     with (
-        view.stage(1, 1, "benchmarks", f"pytest benchmarks ({profile} profile)"),
+        view.stage(1, 1, "benchmarks", f"pytest benchmarks ({profile} level)"),
         ReportLogFollower(report_log, view.counts) as follower,
         output.open("w", encoding="utf-8") as out,
     ):
-        code = subprocess.run(cmd, stdout=out, stderr=out, check=False).returncode
+        code = run_child(cmd, stdout=out, stderr=out).returncode
     view.print_line(f"    benchmarks: {follower.counts.line()} (output: {output})")
     if code != 0:
         tail = output.read_text("utf-8", errors="replace").splitlines()[-40:]
@@ -254,7 +262,7 @@ def _run_and_gate(
     if status != 0:
         print(f"bench: pytest exited {status}; see the output above", file=sys.stderr)
         return status
-    current = _load_json(run_dir)
+    current = _read_json(run_dir)
     baseline_path: Path | None = args.baseline or (
         baseline_file() if baseline_file().exists() else None
     )
@@ -264,7 +272,7 @@ def _run_and_gate(
         floor = args.noise_floor if args.noise_floor is not None else aa_noise_floor(aa)
         report = find_regressions(
             samples_by_name(current),
-            samples_by_name(_load_json(baseline_path)),
+            samples_by_name(_read_json(baseline_path)),
             threshold=args.threshold,
             noise_floor=floor if floor is not None else DEFAULT_NOISE_FLOOR,
             baseline_label=str(baseline_path),

@@ -1,11 +1,11 @@
 """Monthly cost of a workload on S3 and on Azure Blob, from a price table in a data file.
 
-The price table (`harness/bench/prices.toml`, package data) carries the seed's figures as
-defaults, each with its source. The model prices storage (steady state: what `retention`
-days of uploads occupy), egress, write and read requests, and the request amplification
-of large uploads: an object above the single-put threshold costs one request per block or
-part plus the commit (Azure: Put Block x n + Put Block List) or the create and complete
-calls (S3: CreateMultipartUpload + UploadPart x n + CompleteMultipartUpload). The
+The price table (`harness/bench/prices.toml`, package data) carries the migration write-up's
+figures as defaults, each with its source. The model prices storage (steady state: what
+`retention` days of uploads occupy), egress, write and read requests, and the request
+amplification of large uploads: an object above the single-put threshold costs one request
+per block or part plus the commit (Azure: Put Block x n + Put Block List) or the create and
+complete calls (S3: CreateMultipartUpload + UploadPart x n + CompleteMultipartUpload). The
 thresholds match crownsafe's clients (16 MiB single put; 4 MiB blocks, 8 MiB parts).
 """
 
@@ -31,8 +31,8 @@ __all__ = [
     "UploadPlan",
     "WorkloadProfile",
     "compare_providers",
-    "load_prices",
     "monthly_cost",
+    "read_prices",
     "write_requests_per_upload",
 ]
 
@@ -115,7 +115,7 @@ class MonthlyCost:
         return self.storage_usd + self.egress_usd + self.write_usd + self.read_usd
 
 
-def load_prices(path: Path | None = None) -> dict[str, ProviderPrices]:
+def read_prices(path: Path | None = None) -> dict[str, ProviderPrices]:
     """Read the price table (default: the packaged `harness/bench/prices.toml`)."""
     if path is None:
         text = resources.files("harness.bench").joinpath("prices.toml").read_text("utf-8")
@@ -181,7 +181,7 @@ def compare_providers(
     plans: Mapping[str, UploadPlan] = UPLOAD_PLANS,
 ) -> list[MonthlyCost]:
     """The monthly cost of `profile` on every provider that has both prices and a plan."""
-    table = prices if prices is not None else load_prices()
+    table = prices if prices is not None else read_prices()
     return [monthly_cost(profile, table[key], plans[key]) for key in table if key in plans]
 
 

@@ -21,7 +21,7 @@ __all__ = [
     "DEFAULT_NOISE_FLOOR",
     "DEFAULT_THRESHOLD",
     "GateRegression",
-    "GateReport",
+    "GateResult",
     "aa_noise_floor",
     "find_regressions",
     "samples_by_name",
@@ -41,7 +41,7 @@ class GateRegression:
 
 
 @dataclass
-class GateReport:
+class GateResult:
     baseline: str
     threshold: float
     noise_floor: float
@@ -90,9 +90,9 @@ def find_regressions(
     noise_floor: float = DEFAULT_NOISE_FLOOR,
     baseline_label: str = "",
     seed: int = 0,
-) -> GateReport:
+) -> GateResult:
     """Operations slower than the baseline beyond the threshold and the noise floor."""
-    report = GateReport(baseline_label, threshold, noise_floor)
+    report = GateResult(baseline_label, threshold, noise_floor)
     rng = np.random.default_rng(seed)
     limit = 1.0 + max(threshold, noise_floor)
     for name in sorted(baseline):

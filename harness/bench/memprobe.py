@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,29 +23,30 @@ from pathlib import Path
 from crownsafe.config import BACKENDS
 from crownsafe.storage.base import StorageClient
 from harness.bench.rss import PeakRss
+from harness.settings import read_settings
 
 __all__ = ["build_client", "main"]
 
 
 def build_client(backend: str, container: str) -> StorageClient:
     """crownsafe's bare client for the service named by the HARNESS_* variables."""
-    env = os.environ
+    settings = read_settings()
     if backend == "azure":
         from crownsafe.storage.azure import AzureBlobStorageClient
 
         return AzureBlobStorageClient(
             container,
-            connection_string=env["HARNESS_AZURE_CONNECTION_STRING"],
-            connection_verify=env.get("HARNESS_AZURE_CONNECTION_VERIFY") or None,
+            connection_string=settings.azure_connection_string,
+            connection_verify=settings.azure_connection_verify or None,
         )
     from crownsafe.storage.s3 import S3StorageClient
 
     return S3StorageClient(
         container,
-        endpoint_url=env["HARNESS_S3_ENDPOINT_URL"],
-        region=env.get("HARNESS_S3_REGION") or None,
-        access_key_id=env["HARNESS_S3_ACCESS_KEY_ID"],
-        secret_access_key=env["HARNESS_S3_SECRET_ACCESS_KEY"],
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region or None,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
     )
 
 

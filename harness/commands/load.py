@@ -29,6 +29,7 @@ from harness.loadtest.options import (
     BACKEND_CHOICES,
     DEFAULT_SLO_FILE,
     DEFAULT_SOAK_BOUND_MIB_PER_H,
+    MIN_STEP_USERS,
     SOAK_BOUND_VARIABLE,
     LoadOptions,
     LoadUsageError,
@@ -164,7 +165,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--iterations", type=int, help="plain run that stops after this many requests"
     )
     what.add_argument(
-        "--step", help="step load: user counts held one after the other, e.g. 10,20,40 (10 or more)"
+        "--step",
+        help="step load: user counts held one after the other, e.g. 10,20,40 (each "
+        f"{MIN_STEP_USERS} or more: the users' weights add up to {MIN_STEP_USERS}, so fewer "
+        "leave a kind of user out)",
     )
     what.add_argument(
         "--step-seconds", type=float, help="seconds each step holds its users (default 15)"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import os
 import sys
 from pathlib import Path
 
@@ -30,7 +29,8 @@ def _write(path: str, text: str) -> None:
 def _predeploy(args: argparse.Namespace) -> int:
     from harness.predeploy import EXIT_CANNOT_RUN, EXIT_USAGE, Options, run_predeploy
     from harness.predeploy.checks import ALL_CHECKS, check_ids
-    from harness.predeploy.output import junit_xml, print_table, report_json
+    from harness.predeploy.output import junit_xml, print_table, result_json
+    from harness.settings import process_environment
 
     ids = check_ids()
     unknown = [p for p in args.skip if not any(fnmatch.fnmatchcase(i, p) for i in ids)]
@@ -45,12 +45,12 @@ def _predeploy(args: argparse.Namespace) -> int:
         skip=tuple(args.skip),
         dry_run=args.dry_run,
     )
-    report = run_predeploy(ALL_CHECKS, os.environ, options)
+    report = run_predeploy(ALL_CHECKS, process_environment(), options)
     try:
         if args.json != "-":
             print_table(report, sys.stdout)
         if args.json is not None:
-            _write(args.json, report_json(report))
+            _write(args.json, result_json(report))
         if args.junit_xml:
             _write(args.junit_xml, junit_xml(report))
     except OSError as exc:

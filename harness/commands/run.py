@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,11 +15,12 @@ from crownsafe.cli_output import json_stdout
 from crownsafe.config import BACKENDS
 from harness.commands.arguments import backend_list, non_negative_int
 from harness.progress import StageView
-from harness.report.profile import DEFAULT_PROFILE, ProfileError, load_profile
+from harness.report.profile import DEFAULT_PROFILE, ProfileError, read_run_profile
 from harness.runfolder import resolve_run_dir
 from harness.runfolder.summary import RunSummaryFile
 from harness.services.base import PROVISION_MODES, ProvisionMode
 from harness.stages import DEFAULT_STAGES, STAGES, RunContext, run_stages
+from harness.stopping import Interrupted, exit_status, stop_on_signals
 
 __all__ = ["register"]
 
@@ -58,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         _say(f"run folder: {run_dir}")
         try:
-            load_profile(args.profile or DEFAULT_PROFILE)
+            read_run_profile(args.profile or DEFAULT_PROFILE)
         except ProfileError as exc:
             _say(f"run: {exc}")
             if out.enabled:
@@ -71,12 +73,27 @@ def _run(args: argparse.Namespace) -> int:
             mode=cast(ProvisionMode, args.provision),
             workers=args.workers,
             pytest_args=list(args.pytest_args),
-            bench_profile="full" if args.full else "quick",
+            bench_level="full" if args.full else "quick",
             run_profile=args.profile,
             print=_say,
             view=StageView(_say, Console(stderr=args.json)),
         )
-        code = run_stages(context, args.stages)
+        try:
+            with stop_on_signals():
+                code = run_stages(context, args.stages)
+        except Interrupted as interrupted:
+            code = exit_status(interrupted)
+            _say(f"run: {interrupted}: its children and services were stopped (exit {code})")
+            if out.enabled:
+                out.emit(
+                    {
+                        "outcome": "interrupted",
+                        "exit_code": code,
+                        "signal": signal.Signals(interrupted.signum).name,
+                        "run_dir": str(run_dir),
+                    }
+                )
+            return code
         if out.enabled:
             out.emit((run_dir / RunSummaryFile.FILE).read_text("utf-8"))
     return code
@@ -91,7 +108,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "folder, render its HTML report and print a summary; the verdict is the last lines "
         "before the report's path. Exit codes: 0 ready, 1 not ready (a stage or test failed, "
         "data was lost, a goal, SLO or regression check failed), 3 incomplete (something "
-        "the run profile requires was not assessed, e.g. --backends azure), 2 usage error.",
+        "the run profile requires was not assessed, e.g. --backends azure), 2 usage error, "
+        "130 / 143 stopped by SIGINT / SIGTERM (its child processes and services stopped "
+        "first).",
     )
     run.add_argument(
         "--backends",
@@ -120,7 +139,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--full",
         action="store_true",
-        help="benchmarks in the full profile (100 MiB objects, longer loops; default quick)",
+        help="benchmarks at the full level (100 MiB objects, longer loops; default quick)",
     )
     run.add_argument(
         "--json",
@@ -129,7 +148,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "view and the suites' output go to stderr). Keys (docs/run-folder/summary.schema."
         "json): schema_version, outcome, exit_code, profile, reasons, missing, stages, "
         "suites, run_dir, report; a usage error prints outcome 'usage error', exit_code 2, "
-        "error",
+        "error; a run stopped by a signal prints outcome 'interrupted', exit_code 130 or "
+        "143, signal, run_dir",
     )
     run.add_argument(
         "--profile",

@@ -17,6 +17,7 @@ from crownsafe.redaction import redact
 from harness.commands.arguments import non_negative_float, service_list
 from harness.services.base import PROVISION_MODES, ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, start_services
+from harness.settings import process_environment
 
 if TYPE_CHECKING:
     from harness.commands.app_up import RunningApp
@@ -64,10 +65,10 @@ def _provision_storage(services: ProvisionedServices) -> dict[str, str]:
     from the environment, else the defaults) and return the variables that name them."""
     from harness.fixtures.storage import build_storage_client
 
-    defaults = Settings()
+    defaults, env = Settings(), process_environment()
     names = {
-        "azure": os.environ.get("AZURE_STORAGE_CONTAINER") or defaults.azure_storage_container,
-        "s3": os.environ.get("S3_BUCKET") or defaults.s3_bucket,
+        "azure": env.get("AZURE_STORAGE_CONTAINER") or defaults.azure_storage_container,
+        "s3": env.get("S3_BUCKET") or defaults.s3_bucket,
     }
     exports: dict[str, str] = {}
     for backend, variable in (("azure", "AZURE_STORAGE_CONTAINER"), ("s3", "S3_BUCKET")):

@@ -8,8 +8,8 @@ environment (or `--secret-env NAME`); the token is printed alone on stdout, so
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from dataclasses import replace
 
 from crownsafe.cli_arguments import positive_float, positive_int
 
@@ -36,16 +36,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     from crownsafe.api.auth import mint_token
-    from crownsafe.config import SecretStr, Settings
+    from crownsafe.config import SecretStr, load_settings
+    from crownsafe.errors import ConfigError
+    from harness.settings import process_environment
 
-    secret = os.environ.get(args.secret_env, "")
+    secret = process_environment().get(args.secret_env, "")
     if not secret:
         print(f"token: {args.secret_env} is not set; export the API's signing key", file=sys.stderr)
         return 2
-    issuer = os.environ.get("JWT_ISSUER", "crownsafe")
     try:
-        token = mint_token(args.user, Settings(jwt_secret=SecretStr(secret), jwt_issuer=issuer),
-                           args.ttl)  # fmt: skip
+        settings = replace(load_settings(), jwt_secret=SecretStr(secret))
+        token = mint_token(args.user, settings, args.ttl)
+    except ConfigError as exc:
+        print(f"token: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         print(f"token: {exc}", file=sys.stderr)
         return 2

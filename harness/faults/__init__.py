@@ -24,16 +24,14 @@ faults and counters (see `open_fault_proxy`).
 
 from __future__ import annotations
 
-import os
-
 from harness.faults.http import Flavor, HttpFault, classify, error_response, parse_request_head
 from harness.faults.proxy import FaultProxyServer, Proxy, ProxyStats, RequestRecord, ToxicTarget
 from harness.faults.toxics import TOXIC_ATTRIBUTES, Toxic, ToxicError, make_toxic
 from harness.faults.toxiproxy import RemoteProxy, ToxiproxyClient, ToxiproxyError
+from harness.settings import read_settings
 
 __all__ = [
     "TOXIC_ATTRIBUTES",
-    "TOXIPROXY_URL_ENV",
     "FaultProxyServer",
     "HttpFault",
     "Proxy",
@@ -52,8 +50,6 @@ __all__ = [
     "parse_request_head",
 ]
 
-TOXIPROXY_URL_ENV = "HARNESS_TOXIPROXY_URL"
-
 
 def open_fault_proxy(
     server: FaultProxyServer,
@@ -68,7 +64,7 @@ def open_fault_proxy(
     `toxiproxy_url` defaults to `$HARNESS_TOXIPROXY_URL`. With it, the chain is
     client -> built-in proxy (HTTP faults, counters) -> Toxiproxy (toxics) -> upstream.
     """
-    url = toxiproxy_url if toxiproxy_url is not None else os.environ.get(TOXIPROXY_URL_ENV)
+    url = toxiproxy_url if toxiproxy_url is not None else read_settings().toxiproxy_url
     target: tuple[str, int] = upstream
     remote: RemoteProxy | None = None
     if url:

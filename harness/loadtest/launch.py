@@ -22,8 +22,10 @@ from pathlib import Path
 
 from harness.loadtest.options import LoadOptions
 from harness.services.base import ServiceProcess
+from harness.settings import process_environment
 
 __all__ = [
+    "WEB_AUTOQUIT_S",
     "LocustFiles",
     "LocustProcess",
     "locust_argv",
@@ -34,6 +36,8 @@ __all__ = [
 ]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+WEB_AUTOQUIT_S = 5
+"""With --web: seconds the UI stays up after the run ended (its last figures), then quit."""
 
 
 def locust_version() -> str:
@@ -95,7 +99,11 @@ def locust_argv(options: LoadOptions, backend: str, host: str, files: LocustFile
     argv += ["--csv", str(files.csv_prefix), "--csv-full-history", "--html", str(files.html)]
     argv += ["--logfile", str(files.log), "--only-summary"]
     if options.web:
+        # the UI to watch the run, started at once and ended like a headless run: without
+        # --autostart locust ignores --run-time (and a step plan) and waits for a click,
+        # and without --autoquit it keeps serving the UI after the run until SIGINT
         argv += ["--web-host", "127.0.0.1", "--web-port", str(options.web_port)]
+        argv += ["--autostart", "--autoquit", str(WEB_AUTOQUIT_S)]
     else:
         argv += ["--headless"]
     if options.steps:
@@ -130,10 +138,11 @@ def worker_argv(options: LoadOptions) -> list[str]:
 def locust_env(jwt_secret: str, backend: str | None = None) -> dict[str, str]:
     """The locust processes' environment: ours plus JWT_SECRET and the repository on the
     import path (no proxy variables: the app is reached directly)."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
+    ours = process_environment()
+    env = {k: v for k, v in ours.items() if k.lower() not in ("http_proxy", "https_proxy")}
     env["JWT_SECRET"] = jwt_secret
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPOSITORY), os.environ.get("PYTHONPATH", "")) if p
+        p for p in (str(REPOSITORY), ours.get("PYTHONPATH", "")) if p
     )
     env["PYTHONUNBUFFERED"] = "1"
     if backend:

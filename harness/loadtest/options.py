@@ -7,7 +7,6 @@ that cannot work raises `LoadUsageError` naming the option and the fix (exit 2).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,11 +16,14 @@ from urllib.parse import urlsplit
 
 from crownsafe.config import BACKENDS
 from harness.runfolder.load import LoadMode
+from harness.settings import default_of, process_environment, read_settings
 
 __all__ = [
     "BACKEND_CHOICES",
     "DEFAULT_SLO_FILE",
     "DEFAULT_SOAK_BOUND_MIB_PER_H",
+    "MIN_STEP_USERS",
+    "MIX",
     "SOAK_BOUND_VARIABLE",
     "LoadOptions",
     "LoadUsageError",
@@ -30,10 +32,15 @@ __all__ = [
 ]
 
 BACKEND_CHOICES = (*BACKENDS, "both")
+MIX = {"readers": 4, "uploaders": 3, "sharers": 2, "reporters": 1}
+"""The locust users' weights (load/scenarios/*.py); a test checks they match."""
+MIN_STEP_USERS = sum(MIX.values())
+"""Fewest users of a step: with fewer, locust leaves a family of the mix without a user
+and its endpoints are never measured, so the knee would not cover the whole mix."""
 DEFAULT_SLO_FILE = Path("load/slos.toml")
-DEFAULT_SOAK_BOUND_MIB_PER_H = 64.0
 SOAK_BOUND_VARIABLE = "HARNESS_LOAD_SOAK_BOUND_MIB_PER_H"
 """Overrides the default of `--soak-bound` (MiB of RSS growth per hour)."""
+DEFAULT_SOAK_BOUND_MIB_PER_H = float(default_of(SOAK_BOUND_VARIABLE))
 
 Role = Literal["all", "master", "worker"]
 
@@ -192,6 +199,14 @@ def _steps(text: str | None) -> tuple[int, ...]:
         )
     if list(users) != sorted(set(users)):
         raise LoadUsageError(f"--step {text!r}: the user counts must increase step by step")
+    if users[0] < MIN_STEP_USERS:
+        mix = ", ".join(f"{family} {weight}" for family, weight in MIX.items())
+        raise LoadUsageError(
+            f"--step {text!r}: the first step has {users[0]} users, fewer than the "
+            f"{MIN_STEP_USERS} the mix ({mix}) needs to give every family a user; start at "
+            f"{MIN_STEP_USERS} or more, e.g. --step {MIN_STEP_USERS},{2 * MIN_STEP_USERS},"
+            f"{4 * MIN_STEP_USERS}"
+        )
     return users
 
 
@@ -199,9 +214,9 @@ def _soak_bound(args: argparse.Namespace, environ: Mapping[str, str]) -> float:
     if args.soak_bound is not None:
         bound = float(args.soak_bound)
     else:
-        raw = environ.get(SOAK_BOUND_VARIABLE)
+        raw = read_settings(environ).load_soak_bound
         try:
-            bound = float(raw) if raw else DEFAULT_SOAK_BOUND_MIB_PER_H
+            bound = float(raw)
         except ValueError:
             raise LoadUsageError(
                 f"{SOAK_BOUND_VARIABLE}={raw!r} is not a number of MiB per hour"
@@ -228,7 +243,7 @@ def parse_options(
     args: argparse.Namespace, environ: Mapping[str, str] | None = None
 ) -> LoadOptions:
     """Validate the parsed arguments; LoadUsageError says what is wrong and the fix."""
-    env = os.environ if environ is None else environ
+    env = process_environment() if environ is None else environ
     mode = _mode(args)
     role = _role(args)
     host, secret = _external(args, env)

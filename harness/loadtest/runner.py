@@ -198,12 +198,14 @@ def run_backend(
             raise RuntimeError("locust did not start")
         sampler = ProcessSampler(_roles(target, proc.pid)).start()
         if options.web:
-            say(f"    locust UI: http://127.0.0.1:{options.web_port}  (Ctrl-C ends the run)")
+            say(
+                f"    locust UI: http://127.0.0.1:{options.web_port} (the run ends after its "
+                "duration or last step; Ctrl-C ends it sooner)"
+            )
         try:
             outcome.locust_exit = _wait(proc, options, files, backend, console, say)
         except Interrupted as exc:
-            if not options.web:
-                interrupted = exc
+            interrupted = exc
         finally:
             with signals_deferred():
                 proc.stop()

@@ -1,9 +1,9 @@
 """The command's verdict over its backends: exit code, breach lines, the summary table.
 
-Exit 0 only when every backend ran, every SLO held (a step load: a knee was found; its
-overall SLOs mix the steps and do not gate), a soak
-stayed within its bound and no request failed; 1 on a breach (each breached SLO named with
-its measured value); 2 a usage error (also an SLO file locust refused); 3 could not run.
+What breaks a run is the run folder's rule (`harness.runfolder.load.LoadRun.
+broken_promises`, the same the report applies). Exit 0 only when every backend ran and
+no run broke a promise; 1 on a breach (each named with its measured value); 2 a usage
+error (also an SLO file locust refused); 3 could not run.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from rich.table import Table
 
 from harness.loadtest.runner import BackendOutcome
-from harness.runfolder.load import LoadEndpoint, LoadRun, SloResult
+from harness.runfolder.load import LoadRun
 
 __all__ = [
     "EXIT_BREACH",
@@ -30,50 +30,10 @@ __all__ = [
 EXIT_OK, EXIT_BREACH, EXIT_USAGE, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
 
 
-def _aggregated(run: LoadRun) -> LoadEndpoint | None:
-    return next((e for e in run.endpoints if e.name == "Aggregated"), None)
-
-
-def _measured(slo: SloResult) -> str:
-    if slo.measured is None:
-        return "no requests"
-    return f"{slo.measured:.4g}"
-
-
 def breaches(run: LoadRun) -> list[str]:
-    """One line per broken promise of one run: SLOs (with the measured value), failed
-    requests, a step load without a knee, a soak over its bound."""
-    lines: list[str] = []
-    for slo in run.slos:
-        # a step load gates on its knee: the overall SLOs mix all steps (load/README.md)
-        if not slo.passed and not run.steps:
-            lines.append(f"{run.backend}: SLO breached: {slo.name} (measured {_measured(slo)})")
-    if run.steps and (run.knee is None or run.knee.step is None):
-        reason = run.knee.reason if run.knee else "no knee"
-        lines.append(f"{run.backend}: no step held every SLO ({reason})")
-    elif run.steps and not run.passed:
-        lines.append(f"{run.backend}: step load failed: {run.knee.reason if run.knee else ''}")
-    total = _aggregated(run)
-    if total is not None and total.failures:
-        lines.append(f"{run.backend}: {total.failures} of {total.requests} requests failed")
-    if run.soak is not None and not run.soak.passed:
-        growth = ", ".join(
-            f"{who} {value:.1f} MiB/h"
-            for who, value in (
-                ("app", run.soak.app_growth_mib_per_h),
-                ("worker", run.soak.worker_growth_mib_per_h),
-            )
-            if value is not None
-        )
-        lines.append(
-            f"{run.backend}: soak: memory grows {growth or 'unmeasured'} "
-            f"(bound {run.soak.bound_mib_per_h:g} MiB/h)"
-        )
-    if not lines and not run.passed:
-        lines.append(
-            f"{run.backend}: run did not pass ({'; '.join(run.notes) or 'see locust.log'})"
-        )
-    return lines
+    """One line per broken promise of one run: the run folder's one rule
+    (`LoadRun.broken_promises`), which the report's verdict reads too."""
+    return run.broken_promises()
 
 
 def exit_code(outcomes: Sequence[BackendOutcome]) -> int:
@@ -101,9 +61,13 @@ def summary_table(outcomes: Sequence[BackendOutcome]) -> Table:
         if run is None:
             table.add_row(outcome.backend, "-", *["-"] * 8, "could not run", style="red")
             continue
-        total = _aggregated(run) or LoadEndpoint(name="Aggregated")
-        overall = [s for s in run.slos if s.step is None]
-        held = sum(s.passed for s in overall)
+        total = run.total()
+        if run.steps:  # a step load is judged per step: how many steps held their SLOs
+            held_steps = sum(step.slos_passed for step in run.steps)
+            slos = f"{held_steps}/{len(run.steps)} steps"
+        else:
+            overall = [s for s in run.slos if s.step is None]
+            slos = f"{sum(s.passed for s in overall)}/{len(overall)}"
         knee = "-"
         if run.knee is not None:
             knee = f"{run.knee.users} users" if run.knee.users is not None else "none"
@@ -118,7 +82,7 @@ def summary_table(outcomes: Sequence[BackendOutcome]) -> Table:
             _fmt(total.rps),
             _fmt(total.p95_ms),
             _fmt(total.p99_ms),
-            f"{held}/{len(overall)}",
+            slos,
             knee,
             _fmt(app.peak_rss_mib if app else None, " MiB"),
             "breached" if bad else "passed",

@@ -1,5 +1,5 @@
-"""`crownsafe-harness predeploy`: the seed's Pre-Deployment Checklist as one command CI
-can trust and that is safe to run against production.
+"""`crownsafe-harness predeploy`: the migration write-up's Pre-Deployment Checklist as one
+command CI can trust and that is safe to run against production.
 
 It reads the application's own settings (`crownsafe.config.load_settings`), runs named
 checks (`harness.predeploy.checks`), writes only uniquely named probe blobs under
@@ -14,7 +14,7 @@ from harness.predeploy.model import (
     EXIT_OK,
     EXIT_USAGE,
     CheckResult,
-    PredeployReport,
+    PredeployResult,
 )
 from harness.predeploy.runner import run_predeploy
 
@@ -25,6 +25,6 @@ __all__ = [
     "EXIT_USAGE",
     "CheckResult",
     "Options",
-    "PredeployReport",
+    "PredeployResult",
     "run_predeploy",
 ]

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from harness.settings import read_settings
+
 __all__ = ["PAUSE_FILE_ENV", "Interrupted", "pause_point", "signals_deferred", "signals_raise"]
 
 PAUSE_FILE_ENV = "HARNESS_PREDEPLOY_PAUSE_FILE"
@@ -59,7 +61,7 @@ def signals_deferred() -> Iterator[list[int]]:
 
 def pause_point(environ: Mapping[str, str], probe_name: str, *, poll_s: float = 0.05) -> None:
     """The test-only pause (see the module docstring); returns at once when unset."""
-    raw = environ.get(PAUSE_FILE_ENV, "")
+    raw = read_settings(environ).predeploy_pause_file
     if not raw:
         return
     release = Path(raw)

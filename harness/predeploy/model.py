@@ -1,7 +1,8 @@
-"""What a pre-deployment run is made of: checks, their outcomes, the report, the exit code.
+"""What a pre-deployment run is made of: checks, their outcomes, the result, the exit code.
 
-The report (`PredeployReport`) is the one shape every output reads: the table, `--json`
-(a published JSON Schema, `docs/predeploy/report.schema.json`) and the JUnit XML. The exit
+The result (`PredeployResult`; "report" in this repository means the HTML run report) is
+the one shape every output reads: the table, `--json`
+(a published JSON Schema, `docs/predeploy/result.schema.json`) and the JUnit XML. The exit
 code is decided once, in `decide_outcome`, and the outputs only show it.
 """
 
@@ -26,7 +27,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "Outcome",
-    "PredeployReport",
+    "PredeployResult",
     "RunOutcome",
     "Status",
     "decide_outcome",
@@ -99,7 +100,7 @@ class CheckResult(BaseModel):
     writes: str = Field(default="", description="what the check writes to storage, if anything")
 
 
-class PredeployReport(BaseModel):
+class PredeployResult(BaseModel):
     """The result of one `crownsafe-harness predeploy` run (the `--json` document)."""
 
     schema_version: Literal[1] = 1

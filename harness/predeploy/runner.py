@@ -21,7 +21,7 @@ from harness.predeploy.model import (
     Check,
     CheckResult,
     Outcome,
-    PredeployReport,
+    PredeployResult,
     Status,
     decide_outcome,
     failed,
@@ -112,7 +112,7 @@ def run_predeploy(
     environ: Mapping[str, str],
     options: Options,
     on_result: ResultHook | None = None,
-) -> PredeployReport:
+) -> PredeployResult:
     """The whole run: checks (or the plan), probe clean-up in `finally`, the report."""
     started, began = datetime.now(UTC), time.perf_counter()
     ctx = Context(environ=environ, options=options)
@@ -144,7 +144,7 @@ def run_predeploy(
     counts: dict[Status, int] = {s: 0 for s in ("passed", "failed", "skipped", "planned")}
     for result in results:
         counts[result.status] += 1
-    return PredeployReport(
+    return PredeployResult(
         started_at=started,
         duration_s=round(time.perf_counter() - began, 3),
         backend=ctx.settings.storage_backend if ctx.settings else None,

@@ -17,6 +17,7 @@ from harness.report.analysis import analyse
 from harness.report.findings import Findings, Verdict
 from harness.report.inputs import ReportInput, read_inputs
 from harness.report.render import render, write_page
+from harness.report.verdict import verdict_lines
 from harness.report.view import Page, view
 
 __all__ = [
@@ -57,11 +58,3 @@ def build_report(
 
 def render_run(run_dir: Path, baseline: Path | None = None, out: Path | None = None) -> Path:
     return build_report(run_dir, baseline, out).path
-
-
-def verdict_lines(verdict: Verdict) -> list[str]:
-    """The verdict as the console's last lines: outcome, then why."""
-    lines = [f"verdict: {verdict.outcome.upper()} (run profile {verdict.profile})"]
-    lines += [f"  - {reason}" for reason in verdict.reasons]
-    lines += [f"  - {missing}" for missing in verdict.missing]
-    return lines

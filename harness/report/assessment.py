@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from harness.report.findings import AssessedItem, ItemStatus
 from harness.report.labels import fmt
-from harness.report.loadfindings import LoadRunFindings, judged, load_findings
+from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, SuiteRequirement
 from harness.runfolder import RunData
 from harness.runfolder.suites import FAILED_OUTCOMES
@@ -130,36 +130,39 @@ def _load_detail(found: list[LoadRunFindings]) -> str:
     parts = []
     for f in found:
         run, total = f.run, f.total
-        if judged(run):
+        if f.judged:
             whole = [s for s in run.slos if s.step is None]
             parts.append(
                 f"{run.mode} run: {sum(s.passed for s in whole)} of {len(whole)} SLOs met, "
                 f"{total.failures:,} of {total.requests:,} requests failed"
             )
+        elif f.reasons:
+            parts.append("step search: failed (" + "; ".join(f.reasons) + ")")
         elif f.generator_limited:
-            parts.append("step search (shown, not judged): no knee, the generator was the limit")
+            parts.append("step search (judged on its knee): the generator was the limit")
         elif f.knee is not None:
             parts.append(
-                f"step search (shown, not judged): knee at {f.knee.users} users "
+                f"step search (judged on its knee): knee at {f.knee.users} users "
                 f"({fmt(f.knee.rps)} req/s)"
             )
         else:
-            parts.append("step search (shown, not judged): no step held its SLOs")
+            parts.append("step search (judged on its knee): no knee")
     return "; ".join(parts) or "no load run"
 
 
 def _load(
     run: RunData, backends: list[str], found: list[LoadRunFindings] | None
 ) -> list[AssessedItem]:
-    """One item per backend: a judged load run with its SLOs evaluated, none missed, no
-    failed request (step searches are shown, never judged)."""
+    """One item per backend: assessed when a judged run (not a step search) had its SLOs
+    evaluated there; failed when any load run there broke a promise
+    (`LoadRun.broken_promises`: a step search without a knee too)."""
     found = load_findings(run) if found is None else found
     names = backends or sorted({f.backend for f in found}) or ["any"]
     items = []
     for backend in names:
         mine = [f for f in found if f.backend == backend or backend == "any"]
         ran = any(f.judged and any(s.step is None for s in f.run.slos) for f in mine)
-        failed = any(f.reasons for f in mine if f.judged)
+        failed = any(f.reasons for f in mine)
         detail = _load_detail(mine) if run.load is not None else "no load.json"
         items.append(
             AssessedItem(
@@ -195,6 +198,8 @@ def assess(
                 f"{len(mig.sections)} sections" if mig else "no migration.json",
             )
         )
+    if profile.cutover.required:
+        items.append(_cutover(run))
     bench = profile.benchmarks
     for comparison in bench.goals:
         items.append(_goal(run, comparison, bench.backends, bench.undecided_fails))
@@ -205,3 +210,18 @@ def assess(
     if profile.load.required:
         items += _load(run, profile.load.backends, load)
     return items
+
+
+def _cutover(run: RunData) -> AssessedItem:
+    drill = run.cutover
+    if drill is None:
+        return AssessedItem("live cut-over drill", (), (), "not assessed", "no cutover.json")
+    broken = drill.broken_promises()
+    phases = " -> ".join(p.phase for p in drill.phases) or "no phase"
+    return AssessedItem(
+        "live cut-over drill",
+        (),
+        ("azure",),
+        "failed" if broken else "passed",
+        f"{drill.objects_seeded} objects, {phases}",
+    )

@@ -18,6 +18,8 @@ from typing import Any
 
 from playwright.sync_api import ConsoleMessage, Error, Request, sync_playwright
 
+from harness.settings import read_settings
+
 __all__ = ["CHROMIUM_ARGS", "BrowserMissingError", "PageCheck", "check_page", "find_chromium"]
 
 INSTALL_HINT = (
@@ -71,7 +73,7 @@ class PageCheck:
 
 def find_chromium() -> str:
     for candidate in (
-        os.environ.get("CHROMIUM"),
+        read_settings().chromium,
         "chromium",
         "chromium-browser",
         "google-chrome",

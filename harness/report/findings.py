@@ -35,7 +35,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SeedRow:
-    """One row of the seed's "Performance Benchmarks" table (its estimates, in ms)."""
+    """One row of the migration write-up's "Performance Benchmarks" table (its estimates, in ms)."""
 
     label: str
     operation: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.report.profile import RunProfile, load_profile
-from harness.runfolder import RunData, load_run
+from harness.report.profile import RunProfile, read_run_profile
+from harness.runfolder import RunData, read_run
 
 __all__ = ["ReportInput", "read_inputs"]
 
@@ -24,7 +24,7 @@ def read_inputs(
     """The run folder, the optional baseline folder (every file validated) and the run
     profile (`None`: the default profile; ProfileError when it does not exist or parse)."""
     return ReportInput(
-        run=load_run(Path(run_dir)),
-        baseline=load_run(Path(baseline)) if baseline is not None else None,
-        profile=load_profile(profile) if profile is not None else None,
+        run=read_run(Path(run_dir)),
+        baseline=read_run(Path(baseline)) if baseline is not None else None,
+        profile=read_run_profile(profile) if profile is not None else None,
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from crownsafe.config import BACKENDS
+from harness.numbers import fmt
+from harness.runfolder import RunData
 from harness.runfolder.bench import MemoryPoint, OverheadRatio
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "fmt",
     "memory_label",
     "op_label",
+    "ordered_ratios",
     "ratio_label",
     "row_label",
     "size_label",
@@ -39,17 +40,6 @@ COMPARISON_LABELS = {
     "crownsafe_vs_raw": "crownsafe / raw SDK",
     "resilient_vs_bare": "resilient / bare client",
 }
-
-
-def fmt(value: float | None, digits: int = 3) -> str:
-    """A number with `digits` significant digits, no exponent for ordinary magnitudes."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    if value == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(value)))
-    decimals = max(0, digits - 1 - magnitude)
-    return f"{value:,.{decimals}f}"
 
 
 def size_label(size: int | None) -> str:
@@ -83,3 +73,12 @@ def ratio_label(r: OverheadRatio) -> str:
 
 def memory_label(p: MemoryPoint) -> str:
     return f"{BACKEND_LABELS.get(p.backend, p.backend)} {op_label(p.operation, p.size_bytes)}"
+
+
+def ordered_ratios(run: RunData) -> list[OverheadRatio]:
+    """bench/ratios.json entries: crownsafe vs SDK first, then by backend, op and size."""
+    order = {name: i for i, name in enumerate(COMPARISON_LABELS)}
+    return sorted(
+        run.bench.ratios,
+        key=lambda r: (order.get(r.comparison, len(order)), r.backend, r.operation, r.size_bytes),
+    )

@@ -9,10 +9,9 @@ Rules (docs/report.md says them in prose):
   own start). At or above the limit, or when the
   load stage itself flagged `generator_saturated`, the generator was the bottleneck: the
   throughput is the generator's, so no knee is reported.
-- A step run searches for the knee: steps above it miss their SLOs by design, so its
-  per-step SLOs and failures never make a run not ready. Every other run (duration,
-  iterations, soak) is judged: a missed SLO, a failed request, a soak growing faster than
-  its bound, or a run the load stage marked failed makes the run not ready.
+- What makes a run not ready is not decided here: the reasons are the run folder's one
+  rule, `LoadRun.broken_promises` (harness/runfolder/load.py), which the load command's
+  exit code reads too.
 """
 
 from __future__ import annotations
@@ -21,22 +20,18 @@ from dataclasses import dataclass, field
 
 from harness.report.labels import fmt
 from harness.runfolder import RunData
-from harness.runfolder.load import Knee, LoadEndpoint, LoadRun, LoadStep, SloResult
+from harness.runfolder.load import AGGREGATED, Knee, LoadEndpoint, LoadRun, LoadStep
 
 __all__ = [
     "AGGREGATED",
     "GENERATOR_LIMIT",
     "GeneratorLoad",
     "LoadRunFindings",
-    "judged",
     "load_findings",
-    "slo_text",
 ]
 
 GENERATOR_LIMIT = 0.5
-AGGREGATED = "Aggregated"
 MODE_ORDER = ("duration", "iterations", "step", "soak")
-UNITS = {"p95_ms": " ms", "p99_ms": " ms", "error_ratio": "", "min_rps": " req/s"}
 
 
 @dataclass(frozen=True)
@@ -80,34 +75,11 @@ class LoadRunFindings:
 
     @property
     def judged(self) -> bool:
-        return judged(self.run)
+        return self.run.judged_on_slos
 
     @property
     def label(self) -> str:
         return f"{self.run.mode} run on {self.run.backend}"
-
-
-def judged(run: LoadRun) -> bool:
-    """Whether the run's SLOs and failures count for the verdict (not a knee search)."""
-    return run.mode != "step"
-
-
-def slo_text(s: SloResult) -> str:
-    measured = "no requests" if s.measured is None else f"{fmt(s.measured)}{UNITS[s.metric]}"
-    return f"{s.name}, measured {measured}"
-
-
-def _total(run: LoadRun) -> LoadEndpoint:
-    """The Aggregated row, else the endpoints summed (percentiles unknown)."""
-    for e in run.endpoints:
-        if e.name == AGGREGATED:
-            return e
-    return LoadEndpoint(
-        name=AGGREGATED,
-        requests=sum(e.requests for e in run.endpoints),
-        failures=sum(e.failures for e in run.endpoints),
-        rps=sum(e.rps for e in run.endpoints),
-    )
 
 
 def _knee_step(run: LoadRun) -> LoadStep | None:
@@ -145,37 +117,6 @@ def _generator(run: LoadRun, step: LoadStep | None) -> GeneratorLoad | None:
     return None if peak is None else GeneratorLoad(peak, capacity, "at its peak")
 
 
-def _judge(f: LoadRunFindings) -> None:
-    run, where = f.run, f"{f.run.mode} run"
-    missed = [s for s in run.slos if not s.passed and s.step is None]
-    f.reasons += [f"load SLO missed on {run.backend}: {slo_text(s)} ({where})" for s in missed]
-    if f.total.failures:
-        failing = ", ".join(
-            f"{e.name} {e.failures}" for e in run.endpoints if e.failures and e.name != AGGREGATED
-        )
-        f.reasons.append(
-            f"load on {run.backend}: {f.total.failures:,} of {f.total.requests:,} requests "
-            f"failed ({where}{': ' + failing if failing else ''})"
-        )
-    soak = run.soak
-    if soak is not None and not soak.passed:
-        growth = ", ".join(
-            f"{role} {fmt(g)} MiB/h"
-            for role, g in (
-                ("app", soak.app_growth_mib_per_h),
-                ("worker", soak.worker_growth_mib_per_h),
-            )
-            if g is not None
-        )
-        f.reasons.append(
-            f"soak on {run.backend}: memory grows {growth or 'beyond its bound'} "
-            f"(bound {fmt(soak.bound_mib_per_h)} MiB/h over {soak.duration_s / 3600:.2g} h)"
-        )
-    if not run.passed and not f.reasons:
-        why = "; ".join(run.notes) or "see load.json"
-        f.reasons.append(f"load {where} on {run.backend} did not pass: {why}")
-
-
 def _findings(run: LoadRun) -> LoadRunFindings:
     step = _knee_step(run)
     generator = _generator(run, step)
@@ -185,7 +126,7 @@ def _findings(run: LoadRun) -> LoadRunFindings:
     knee = run.knee if run.knee is not None and run.knee.step is not None else None
     f = LoadRunFindings(
         run=run,
-        total=_total(run),
+        total=run.total(),
         generator=generator,
         generator_limited=limited,
         knee=None if limited else knee,
@@ -201,8 +142,7 @@ def _findings(run: LoadRun) -> LoadRunFindings:
     elif run.mode == "step" and knee is None:
         reason = f" ({run.knee.reason})" if run.knee and run.knee.reason else ""
         f.notes.append(f"load {f.label}: no step held its SLOs, so there is no knee{reason}")
-    if judged(run):
-        _judge(f)
+    f.reasons += run.broken_promises()
     return f
 
 

@@ -21,7 +21,7 @@ __all__ = [
     "ProfileError",
     "RunProfile",
     "available_profiles",
-    "load_profile",
+    "read_run_profile",
 ]
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
@@ -47,6 +47,12 @@ class MigrationRequirement(_Strict):
     required: bool = True
 
 
+class CutoverRequirement(_Strict):
+    required: bool = Field(
+        False, description="cutover.json: the live S3 -> Azure cut-over drill (harness.cutover)"
+    )
+
+
 class BenchmarkRequirement(_Strict):
     backends: list[str] = Field(default_factory=list)
     goals: list[str] = Field(default_factory=list)
@@ -70,6 +76,7 @@ class RunProfile(_Strict):
     suites: list[SuiteRequirement] = Field(default_factory=list)
     resilience: ResilienceRequirement | None = None
     migration: MigrationRequirement = Field(default_factory=MigrationRequirement)
+    cutover: CutoverRequirement = Field(default_factory=CutoverRequirement)
     benchmarks: BenchmarkRequirement = Field(default_factory=BenchmarkRequirement)
     load: LoadRequirement = Field(default_factory=LoadRequirement)
 
@@ -82,7 +89,7 @@ def available_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
 
 
-def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> RunProfile:
+def read_run_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> RunProfile:
     """A bundled profile by name (`default`, `contract`) or a TOML file by path."""
     text = str(name_or_path)
     path = Path(text) if text.endswith(".toml") or "/" in text else PROFILE_DIR / f"{text}.toml"

@@ -8,12 +8,12 @@
   pydantic rather than dataclasses: validation with located errors and JSON Schema
   generation come with it, so the schema in `docs/run-folder/` cannot drift from the code.
 - `io`: validated reads, atomic writes, locked merges (several processes write at once).
-- `folder.load_run`: the whole folder, validated; bad files become named problems.
+- `folder.read_run`: the whole folder, validated; bad files become named problems.
 
 The folder layout, file by file, is in `docs/run-folder.md`.
 """
 
-from harness.runfolder.folder import BenchData, RunData, load_run
+from harness.runfolder.folder import BenchData, RunData, read_run
 from harness.runfolder.io import RunFileError, merge_points, read_file, update_file, write_file
 from harness.runfolder.paths import RUN_DIR_VARIABLE, new_run_dir, reports_root, resolve_run_dir
 
@@ -22,10 +22,10 @@ __all__ = [
     "BenchData",
     "RunData",
     "RunFileError",
-    "load_run",
     "merge_points",
     "new_run_dir",
     "read_file",
+    "read_run",
     "reports_root",
     "resolve_run_dir",
     "update_file",

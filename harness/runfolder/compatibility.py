@@ -18,6 +18,7 @@ __all__ = [
     "CellStatus",
     "CompatibilityFile",
     "GapNote",
+    "GapOccurrence",
     "MatrixCell",
     "MatrixTarget",
 ]
@@ -34,9 +35,10 @@ class MatrixTarget(_Model):
     name: str = Field(description="backend:implementation, e.g. s3:localstack")
     backend: str
     description: str
-    profile: str = Field(description="the gap profile file used ('' when none)")
+    profile: str = Field(description="the known-gaps file file used ('' when none)")
     scope: Literal["contract", "security"] = Field(
-        description="contract: every promise ran on it; security: only the security ones"
+        description="contract: every promise ran on it; security: only the SAS promises (the "
+        "tests marked `sas`, run on --sas-targets)"
     )
 
 
@@ -47,6 +49,17 @@ class GapNote(_Model):
     evidence: str
     seen: str
     mode: Literal["harmless", "unsafe"]
+    intermittent: bool = Field(
+        default=False,
+        description="the gap shows only in some runs: a pass is not 'gap closed'",
+    )
+
+
+class GapOccurrence(_Model):
+    """How often an intermittent gap showed in this run's tests of one cell."""
+
+    shown: int = Field(ge=0, description="tests that failed the documented way")
+    ran: int = Field(ge=0, description="tests that ran (passed or failed the documented way)")
 
 
 class MatrixCell(_Model):
@@ -56,6 +69,9 @@ class MatrixCell(_Model):
     tests: list[str] = Field(default_factory=list, description="node ids behind this cell")
     detail: str = Field(default="", description="why (failure, skip reason); no secrets")
     gap: GapNote | None = None
+    occurrence: GapOccurrence | None = Field(
+        default=None, description="an intermittent gap: in how many of its tests it showed"
+    )
 
 
 class CompatibilityFile(RunFile):

@@ -3,7 +3,7 @@
 Written by the contract suite (`GapRecorder` in suites/contract/helpers.py; every xdist
 worker merges into it under the run folder's lock), one entry per test x backend. It is
 for behaviour that is not a plain known gap (e.g. moto's intermittent 500s on racing PUTs
-of one key, tolerated and asserted as typed errors); known gaps live in the gap profiles
+of one key, tolerated and asserted as typed errors); known gaps live in the known-gaps files
 and in compatibility.json.
 """
 

@@ -1,4 +1,4 @@
-"""Load a whole run folder into validated models: `load_run(path) -> RunData`.
+"""Read a whole run folder into validated models: `read_run(path) -> RunData`.
 
 Every file present is validated against its model. A file that cannot be read or does not
 match its schema is never silently left out: it becomes a `RunFileError` in
@@ -33,6 +33,7 @@ from harness.runfolder.benchmarks import BenchmarkEntry, BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, Check, SecurityChecksFile
 from harness.runfolder.compatibility import CompatibilityFile
 from harness.runfolder.contract_gaps import ContractGapsFile
+from harness.runfolder.cutover import CutoverFile
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.io import RunFileError, read_file
 from harness.runfolder.load import LoadFile
@@ -42,7 +43,7 @@ from harness.runfolder.services import ServicesFile
 from harness.runfolder.suites import SuiteFile
 from harness.runfolder.workload import WorkloadFile
 
-__all__ = ["BenchData", "RunData", "load_run"]
+__all__ = ["BenchData", "RunData", "read_run"]
 
 F = TypeVar("F", bound=RunFile)
 
@@ -86,6 +87,7 @@ class RunData:
     bench: BenchData = field(default_factory=BenchData)
     resilience: ResilienceFile | None = None
     migration: MigrationFile | None = None
+    cutover: CutoverFile | None = None
     load: LoadFile | None = None
     checks: dict[str, list[Check]] = field(default_factory=dict)
     workload: WorkloadFile | None = None
@@ -105,7 +107,7 @@ def _optional(run: RunData, model: type[F], relative: str | None = None) -> F | 
         return None
 
 
-def _load_bench(run: RunData) -> BenchData:
+def _read_bench(run: RunData) -> BenchData:
     bench = BenchData()
     if benchmarks := _optional(run, BenchmarksFile):
         bench.benchmarks, bench.machine_info = benchmarks.benchmarks, benchmarks.machine_info
@@ -127,7 +129,7 @@ def _load_bench(run: RunData) -> BenchData:
     return bench
 
 
-def load_run(path: Path) -> RunData:
+def read_run(path: Path) -> RunData:
     """Load and validate every file present in the run folder `path`."""
     run = RunData(path=Path(path))
     if not run.path.is_dir():
@@ -140,9 +142,10 @@ def load_run(path: Path) -> RunData:
         suite = _optional(run, SuiteFile, f"suites/{suite_file.name}")
         if suite is not None:
             run.suites.append(suite)
-    run.bench = _load_bench(run)
+    run.bench = _read_bench(run)
     run.resilience = _optional(run, ResilienceFile)
     run.migration = _optional(run, MigrationFile)
+    run.cutover = _optional(run, CutoverFile)
     run.load = _optional(run, LoadFile)
     for name, model in (("api", ApiChecksFile), ("security", SecurityChecksFile)):
         if checks := _optional(run, model):

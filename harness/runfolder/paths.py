@@ -2,7 +2,7 @@
 
 Precedence: an explicit path (`--run-dir`), then `HARNESS_RUN_DIR`, then a new
 `<reports root>/runs/<UTC timestamp>` with `<reports root>/latest` pointing at it. The
-reports root is `HARNESS_REPORTS_DIR` or `./reports`. Nothing here changes `os.environ`:
+reports root is `HARNESS_REPORTS_DIR` or `./reports`. Nothing here changes the environment:
 a caller that starts a child process passes the folder on explicitly.
 """
 
@@ -13,14 +13,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.settings import read_settings
+
 __all__ = ["RUN_DIR_VARIABLE", "new_run_dir", "reports_root", "resolve_run_dir"]
 
 RUN_DIR_VARIABLE = "HARNESS_RUN_DIR"
 
 
 def reports_root(environ: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    return Path(env.get("HARNESS_REPORTS_DIR") or Path.cwd() / "reports")
+    return read_settings(environ).reports_root
 
 
 def new_run_dir(root: Path | None = None, *, now: datetime | None = None) -> Path:
@@ -49,10 +50,10 @@ def resolve_run_dir(
     environ: Mapping[str, str] | None = None,
 ) -> Path:
     """The run folder to write into (created when missing), by the precedence above."""
-    env = os.environ if environ is None else environ
-    named = explicit or env.get(RUN_DIR_VARIABLE)
+    settings = read_settings(environ)
+    named = explicit or settings.run_dir
     if named:
         path = Path(named).resolve()
         path.mkdir(parents=True, exist_ok=True)
         return path
-    return new_run_dir(reports_root(env))
+    return new_run_dir(settings.reports_root)

@@ -19,6 +19,7 @@ from harness.runfolder.benchmarks import BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, SecurityChecksFile
 from harness.runfolder.compatibility import CompatibilityFile
 from harness.runfolder.contract_gaps import ContractGapsFile
+from harness.runfolder.cutover import CutoverFile
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.load import LoadFile
 from harness.runfolder.migration import MigrationFile
@@ -45,6 +46,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     ApiBenchFile,
     ResilienceFile,
     MigrationFile,
+    CutoverFile,
     LoadFile,
     ApiChecksFile,
     SecurityChecksFile,

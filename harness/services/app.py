@@ -59,7 +59,7 @@ class AppService(ManagedService):
                 "the API has no container image; it runs as a local process",
                 "use --provision local (or external with HARNESS_APP_URL)",
             )
-        if self.mode == "external" and not self._environ.get("HARNESS_APP_URL"):
+        if self.mode == "external" and not self.settings.app_url:
             raise ServiceStartError(
                 self.name, "--provision external needs HARNESS_APP_URL", "set HARNESS_APP_URL"
             )
@@ -105,5 +105,5 @@ class AppService(ManagedService):
         self.url = f"http://127.0.0.1:{self.port}"
 
     def _start_external(self) -> None:
-        self.url = self._environ["HARNESS_APP_URL"].rstrip("/")
+        self.url = self.settings.app_url.rstrip("/")
         probe_http(f"{self.url}/health")

@@ -13,7 +13,6 @@ through the crownsafe client whose behaviour the suites test.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -33,6 +32,7 @@ from harness.services.readiness import (
     start_container,
     wait_or_fail,
 )
+from harness.settings import HarnessSettings, read_settings
 
 __all__ = [
     "AZURITE_DOCKER_IMAGE",
@@ -54,11 +54,11 @@ _EXTERNAL_FIX = (
 )
 
 
-def find_azurite_binary(environ: Mapping[str, str] | None = None) -> Path | None:
+def find_azurite_binary(settings: HarnessSettings | None = None) -> Path | None:
     """`HARNESS_AZURITE_BIN`, else node_modules/.bin/azurite-blob in the cwd or the repo root."""
-    env = os.environ if environ is None else environ
-    if env.get("HARNESS_AZURITE_BIN"):
-        return Path(env["HARNESS_AZURITE_BIN"])
+    configured = (settings or read_settings()).azurite_bin
+    if configured:
+        return Path(configured)
     repo_root = Path(__file__).resolve().parents[2]
     for root in (Path.cwd(), repo_root):
         candidate = root / "node_modules" / ".bin" / "azurite-blob"
@@ -151,7 +151,7 @@ class AzuriteService(ManagedService):
                     "Node.js is not installed (Azurite runs on Node 20+)",
                     "install Node.js 20 and npm, then run `make bootstrap`",
                 )
-            binary = find_azurite_binary(self._environ)
+            binary = find_azurite_binary(self.settings)
             if binary is None or not binary.exists():
                 raise ServiceStartError(
                     self.name, "node_modules/.bin/azurite-blob is missing", _BOOTSTRAP_FIX
@@ -228,7 +228,7 @@ class AzuriteService(ManagedService):
         self._set_endpoint("127.0.0.1", self.port)
 
     def _argv(self, port: int, log_dir: Path) -> list[str]:
-        binary = find_azurite_binary(self._environ)
+        binary = find_azurite_binary(self.settings)
         argv = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port)]
         argv += ["--silent", "--disableTelemetry", "--skipApiVersionCheck"]
         if self.in_memory:
@@ -293,8 +293,8 @@ class AzuriteService(ManagedService):
     def _read_external(self) -> dict[str, str]:
         """The external account as connection-string parts (upper-cased keys), plus
         CONNECTION_STRING when one was given."""
-        env = self._environ
-        connection_string = env.get("HARNESS_AZURE_CONNECTION_STRING", "").strip()
+        settings = self.settings
+        connection_string = settings.azure_connection_string
         if connection_string:
             parts = _parse_connection_string(connection_string)
             if not parts.get("ACCOUNTNAME") and not parts.get("BLOBENDPOINT"):
@@ -304,14 +304,14 @@ class AzuriteService(ManagedService):
                     _EXTERNAL_FIX,
                 )
             return {**parts, "CONNECTION_STRING": connection_string}
-        account_url = env.get("HARNESS_AZURE_ACCOUNT_URL", "").strip().rstrip("/")
-        account_key = env.get("HARNESS_AZURE_ACCOUNT_KEY", "").strip()
+        account_url = settings.azure_account_url.rstrip("/")
+        account_key = settings.azure_account_key
         if not (account_url and account_key):
             raise ServiceStartError(
                 self.name, "--provision external has no Azure account to use", _EXTERNAL_FIX
             )
         url = urlsplit(account_url)
-        name = env.get("HARNESS_AZURE_ACCOUNT_NAME", "").strip()
+        name = settings.azure_account_name
         if not name:
             path_name = url.path.strip("/").split("/")[0]
             name = path_name or (url.hostname or "").split(".")[0]
@@ -330,6 +330,6 @@ class AzuriteService(ManagedService):
         url = urlsplit(self.blob_endpoint)
         self.host = url.hostname or ""
         self.port = url.port or (443 if url.scheme == "https" else 80)
-        verify = self._environ.get("HARNESS_AZURE_CONNECTION_VERIFY", "").strip()
+        verify = self.settings.azure_connection_verify
         self.cert_path = Path(verify) if verify else None
         wait_or_fail(self, f"{self.blob_endpoint} does not answer", _EXTERNAL_FIX)

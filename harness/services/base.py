@@ -19,6 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, get_args
 
+from harness.settings import process_environment, read_settings
+
 __all__ = [
     "PROVISION_MODES",
     "ManagedService",
@@ -157,7 +159,10 @@ class ManagedService(Service):
         super().__init__(mode)
         self.log_dir = log_dir
         self.ready_timeout = ready_timeout
-        self._environ = os.environ if environ is None else environ
+        # `_environ` is what child processes get; the harness's own settings come from it
+        # once, through harness.settings.
+        self._environ = process_environment() if environ is None else environ
+        self.settings = read_settings(self._environ)
         self.host = ""
         self.port = 0
         self.log_path: Path | None = None

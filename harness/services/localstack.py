@@ -13,7 +13,6 @@ are measured in docs/emulators.md.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Mapping
 from http.client import HTTPConnection, HTTPException
@@ -28,6 +27,7 @@ from harness.services.readiness import (
     wait_or_fail,
 )
 from harness.services.s3 import S3Service
+from harness.settings import HarnessSettings, process_environment, read_settings
 
 __all__ = [
     "LOCALSTACK_ACCESS_KEY",
@@ -64,11 +64,11 @@ _BOOT = (
 _OWN_VARIABLES = ("TMPDIR", "SERVICES", "DEBUG", "LS_LOG", "PERSISTENCE", "DOCKER_HOST")
 
 
-def find_localstack_python(environ: Mapping[str, str] | None = None) -> Path | None:
+def find_localstack_python(settings: HarnessSettings | None = None) -> Path | None:
     """`HARNESS_LOCALSTACK_PYTHON`, else `.venv-localstack/bin/python` in the cwd or repo."""
-    env = os.environ if environ is None else environ
-    if env.get("HARNESS_LOCALSTACK_PYTHON"):
-        return Path(env["HARNESS_LOCALSTACK_PYTHON"])
+    configured = (settings or read_settings()).localstack_python
+    if configured:
+        return Path(configured)
     repo_root = Path(__file__).resolve().parents[2]
     for root in (Path.cwd(), repo_root):
         candidate = root / _VENV / "bin" / "python"
@@ -87,7 +87,7 @@ def localstack_environment(
     ignores GATEWAY_LISTEN's host and binds 0.0.0.0; DNS_ADDRESS=0 or it serves DNS on port
     53; TMPDIR is dropped (LocalStack reads it as a deprecated setting of its own).
     """
-    env = {k: v for k, v in (os.environ if base is None else base).items()}
+    env = dict(process_environment() if base is None else base)
     for name in _OWN_VARIABLES:
         env.pop(name, None)
     listen = f"127.0.0.1:{port}"
@@ -156,13 +156,13 @@ class LocalStackService(S3Service):
     def check_prerequisites(self) -> None:
         """Raise ServiceStartError if this mode cannot work here (cheap, no I/O to services)."""
         if self.mode == "local":
-            python = find_localstack_python(self._environ)
+            python = find_localstack_python(self.settings)
             if python is None or not python.exists():
                 raise ServiceStartError(
                     self.name, f"no LocalStack Python found ({python or _VENV})", _BOOTSTRAP_FIX
                 )
         elif self.mode == "external":
-            if not self._environ.get("HARNESS_LOCALSTACK_ENDPOINT_URL", "").strip():
+            if not self.settings.localstack_endpoint_url:
                 raise ServiceStartError(
                     self.name, "HARNESS_LOCALSTACK_ENDPOINT_URL is unset", _EXTERNAL_FIX
                 )
@@ -173,7 +173,7 @@ class LocalStackService(S3Service):
         probe_health(self.endpoint_url)
 
     def _start_local(self) -> None:
-        python = find_localstack_python(self._environ)
+        python = find_localstack_python(self.settings)
         assert python is not None  # check_prerequisites ran
         self._workdir = Path(tempfile.mkdtemp(prefix="crownsafe-localstack-"))
         self.storage_dir = self._workdir / "s3-storage"
@@ -195,7 +195,7 @@ class LocalStackService(S3Service):
     def _start_docker(self) -> None:
         from testcontainers.community.localstack import LocalStackContainer
 
-        image = self._environ.get("HARNESS_LOCALSTACK_IMAGE", LOCALSTACK_DOCKER_IMAGE)
+        image = self.settings.localstack_image or LOCALSTACK_DOCKER_IMAGE
         container = LocalStackContainer(image=image, region_name=self.region).with_services("s3")
         for key, value in docker_environment().items():
             container.with_env(key, value)
@@ -213,7 +213,7 @@ class LocalStackService(S3Service):
         wait_or_fail(self, "the LocalStack container does not answer", "check `docker logs`")
 
     def _start_external(self) -> None:
-        self._set_endpoint(self._environ["HARNESS_LOCALSTACK_ENDPOINT_URL"].strip())
+        self._set_endpoint(self.settings.localstack_endpoint_url)
         wait_or_fail(self, f"{self.endpoint_url} does not answer", _EXTERNAL_FIX)
 
     def stop(self) -> None:

@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from crownsafe.db.session import normalize_database_url
 from harness.services.base import ProvisionMode, Service, ServiceStartError, free_port, tail
+from harness.settings import read_settings
 
 __all__ = ["EXTERNAL_URL_ENV", "PostgresService", "find_pg_bindir"]
 
@@ -47,7 +48,7 @@ _SERVER_OPTIONS = (
 
 def find_pg_bindir() -> Path | None:
     """The newest /usr/lib/postgresql/<v>/bin with initdb and pg_ctl (or HARNESS_PG_BIN)."""
-    override = os.environ.get("HARNESS_PG_BIN")
+    override = read_settings().pg_bin
     candidates = [override] if override else []
 
     def version(path: str) -> tuple[int, ...]:
@@ -224,7 +225,7 @@ class PostgresService(Service):
             self._dir = None
 
     def _start_external(self) -> None:
-        raw = self.external_url or os.environ.get(EXTERNAL_URL_ENV, "")
+        raw = self.external_url or read_settings().postgres_url
         if not raw:
             raise ServiceStartError(
                 "postgres",
@@ -277,7 +278,7 @@ def _libpq_url(url: str) -> str:
 def _docker_socket_answers() -> None:
     """Connect to the engine's socket ourselves first (closing it properly): the Docker
     SDK leaks its socket when the connect fails, which pytest reports as an error."""
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    host = read_settings().docker_host
     parsed = urlsplit(host)
     if parsed.scheme in ("unix", ""):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:

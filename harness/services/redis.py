@@ -66,7 +66,7 @@ class RedisService(ManagedService):
         self.url = ""
 
     def _binary(self) -> str | None:
-        return self._environ.get("HARNESS_REDIS_SERVER") or shutil.which("redis-server")
+        return self.settings.redis_server or shutil.which("redis-server")
 
     def check_prerequisites(self) -> None:
         """Raise ServiceStartError if this mode cannot work here (cheap, no I/O to services)."""
@@ -151,7 +151,7 @@ class RedisService(ManagedService):
         wait_or_fail(self, "the Redis container does not answer PING", "check `docker logs`")
 
     def _read_external(self) -> str:
-        url = self._environ.get("HARNESS_REDIS_URL", "").strip()
+        url = self.settings.redis_url
         if not url.startswith(("redis://", "rediss://")):
             raise ServiceStartError(
                 self.name,

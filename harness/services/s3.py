@@ -9,7 +9,6 @@ PID, werkzeug's per-request log silenced). `external` reads `HARNESS_S3_ENDPOINT
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -110,7 +109,7 @@ class S3Service(ManagedService):
         self._workdir = Path(tempfile.mkdtemp(prefix="crownsafe-moto-"))
         log_dir = self.log_dir or self._workdir
         log_dir.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MOTO_")}
+        env = {k: v for k, v in self._environ.items() if not k.startswith("MOTO_")}
         self._process, port = launch_local(
             self.name,
             lambda p: [sys.executable, "-c", _MOTO_BOOT, "-H", "127.0.0.1", "-p", str(p)],
@@ -136,7 +135,7 @@ class S3Service(ManagedService):
     def _start_docker(self) -> None:
         from testcontainers.community.localstack import LocalStackContainer
 
-        image = self._environ.get("HARNESS_LOCALSTACK_IMAGE", LOCALSTACK_DOCKER_IMAGE)
+        image = self.settings.localstack_image or LOCALSTACK_DOCKER_IMAGE
         container = LocalStackContainer(image=image, region_name=self.region).with_services("s3")
         self._container = start_container(
             self.name,
@@ -149,10 +148,11 @@ class S3Service(ManagedService):
         wait_or_fail(self, "the LocalStack container does not answer", "check `docker logs`")
 
     def _read_external(self) -> tuple[str, str, str, str]:
-        env = self._environ
-        values = tuple(
-            env.get(f"HARNESS_S3_{name}", "").strip()
-            for name in ("ENDPOINT_URL", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
+        settings = self.settings
+        values = (
+            settings.s3_endpoint_url,
+            settings.s3_access_key_id,
+            settings.s3_secret_access_key,
         )
         missing = [
             f"HARNESS_S3_{name}"
@@ -167,7 +167,7 @@ class S3Service(ManagedService):
                 f"--provision external has no S3 endpoint to use ({', '.join(missing)} unset)",
                 _EXTERNAL_FIX,
             )
-        region = env.get("HARNESS_S3_REGION", "").strip() or self.region
+        region = settings.s3_region or self.region
         return values[0], values[1], values[2], region
 
     def _start_external(self) -> None:

@@ -1,7 +1,7 @@
-"""Targets: the service implementations the contract runs on, their gap profiles, and the
+"""Targets: the service implementations the contract runs on, their known-gaps files, and the
 compatibility matrix (promise x target) the run writes as `compatibility.json`."""
 
-from harness.targets._gaps import Gap, GapProfile, GapProfileError, builtin_profile, load_profile
+from harness.targets._gaps import Gap, KnownGaps, KnownGapsError, builtin_gaps, read_known_gaps
 from harness.targets._parametrize import parametrize_targets, promise_of
 from harness.targets._registry import (
     TARGETS,
@@ -16,17 +16,17 @@ from harness.targets._services import record_services
 __all__ = [
     "TARGETS",
     "Gap",
-    "GapProfile",
-    "GapProfileError",
+    "KnownGaps",
+    "KnownGapsError",
     "Target",
     "TargetSelection",
     "build_target_service",
-    "builtin_profile",
+    "builtin_gaps",
     "default_target",
-    "load_profile",
     "parametrize_targets",
     "parse_targets",
     "promise_of",
+    "read_known_gaps",
     "record_services",
     "selection_of",
 ]

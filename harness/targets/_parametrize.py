@@ -29,7 +29,7 @@ def parametrize_targets(metafunc: pytest.Metafunc) -> None:
     definition = metafunc.definition
     targets = selection.for_test(
         contract=definition.get_closest_marker("contract") is not None,
-        security=definition.get_closest_marker("security") is not None,
+        sas=definition.get_closest_marker("sas") is not None,
     )
     params = [
         pytest.param(

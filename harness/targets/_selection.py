@@ -1,4 +1,4 @@
-"""Which targets this session runs, from --targets, --security-targets and --gap-profile.
+"""Which targets this session runs, from --targets, --sas-targets and --known-gaps.
 
 Computed once in `pytest_configure` (on the controller and on every xdist worker alike,
 from the same options) and kept in the config's stash.
@@ -6,7 +6,6 @@ from the same options) and kept in the config's stash.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -15,7 +14,8 @@ import pytest
 
 from harness.plugin import selected_backends
 from harness.services.base import ProvisionMode
-from harness.targets._gaps import GapProfile, GapProfileError, builtin_profile, load_profile
+from harness.settings import read_settings
+from harness.targets._gaps import KnownGaps, KnownGapsError, builtin_gaps, read_known_gaps
 from harness.targets._registry import TARGETS, Target, default_target, parse_targets
 
 __all__ = ["TargetSelection", "add_target_options", "selection_of"]
@@ -25,7 +25,8 @@ _KEY = pytest.StashKey["TargetSelection"]()
 
 @dataclass(frozen=True)
 class TargetSelection:
-    """`full` targets run the whole contract; `security` ones only tests marked security.
+    """`full` targets run the whole contract; `sas` ones only the tests marked `sas` (the
+    SAS / presigned-URL promises).
 
     `primary` is the first full target of each backend: the one `storage_services` holds,
     and the only one tests outside the contract suite run on.
@@ -33,8 +34,8 @@ class TargetSelection:
 
     provision: ProvisionMode
     full: tuple[Target, ...]
-    security: tuple[Target, ...] = ()
-    profiles: dict[str, GapProfile] = field(default_factory=dict)
+    sas: tuple[Target, ...] = ()
+    gaps: dict[str, KnownGaps] = field(default_factory=dict)
 
     @property
     def primary(self) -> dict[str, Target]:
@@ -46,37 +47,39 @@ class TargetSelection:
     def is_primary(self, target: Target) -> bool:
         return self.primary.get(target.backend) == target
 
-    def for_test(self, *, contract: bool, security: bool) -> list[Target]:
+    def for_test(self, *, contract: bool, sas: bool) -> list[Target]:
         if not contract:
             return list(self.primary.values())
-        extra = [t for t in self.security if security and t not in self.full]
+        extra = [t for t in self.sas if sas and t not in self.full]
         return [*self.full, *extra]
 
-    def profile(self, target: Target) -> GapProfile:
-        return self.profiles.get(target.name) or GapProfile(target=target.name)
+    def gaps_of(self, target: Target) -> KnownGaps:
+        return self.gaps.get(target.name) or KnownGaps(target=target.name)
 
 
 def add_target_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("crownsafe", "Crown Safe harness")
+    settings = read_settings()
     group.addoption(
         "--targets",
-        default=os.environ.get("HARNESS_TARGETS", ""),
+        default=settings.targets,
         help=f"comma-separated targets to run the contract on: {', '.join(TARGETS)} "
         "(a bare backend means its default target); overrides --backends "
         "(default: $HARNESS_TARGETS, else the default target of each of --backends)",
     )
     group.addoption(
-        "--security-targets",
-        default=os.environ.get("HARNESS_SECURITY_TARGETS", "auto"),
-        help="extra targets for the tests marked `security` only; 'auto' (default): "
-        "s3:localstack with --provision local when s3 is tested; 'none' turns it off",
+        "--sas-targets",
+        default=settings.sas_targets,
+        help="extra targets for the tests marked `sas` (SAS / presigned-URL promises) only; "
+        "'auto' (default): s3:localstack with --provision local when s3 is tested; 'none' "
+        "turns it off",
     )
     group.addoption(
-        "--gap-profile",
+        "--known-gaps",
         action="append",
         default=[],
         metavar="PATH",
-        help="a gap profile (TOML) for one target; replaces that target's built-in profile",
+        help="a known-gaps file (TOML) for one target; replaces that target's built-in one",
     )
 
 
@@ -98,30 +101,30 @@ def _compute(config: pytest.Config) -> TargetSelection:
             config.option.backends = ",".join(dict.fromkeys(t.backend for t in full))
         else:
             full = [default_target(b, provision) for b in selected_backends(config)]
-        security = _security_targets(config, provision, full)
+        sas = _sas_targets(config, provision, full)
     except (ValueError, KeyError) as exc:
-        raise pytest.UsageError(f"--targets / --security-targets: {exc}") from None
+        raise pytest.UsageError(f"--targets / --sas-targets: {exc}") from None
     if not full:
         raise pytest.UsageError("--targets: no target given")
-    profiles = {t.name: builtin_profile(t.name) for t in (*full, *security)}
-    for path in config.getoption("gap_profile") or []:
+    gaps = {t.name: builtin_gaps(t.name) for t in (*full, *sas)}
+    for path in config.getoption("known_gaps") or []:
         try:
-            profile = load_profile(Path(path))
-        except GapProfileError as exc:
+            known = read_known_gaps(Path(path))
+        except KnownGapsError as exc:
             raise pytest.UsageError(str(exc)) from None
-        if profile.target not in TARGETS:
+        if known.target not in TARGETS:
             raise pytest.UsageError(
-                f"gap profile {path} names target {profile.target!r}: use one of "
+                f"known-gaps file {path} names target {known.target!r}: use one of "
                 f"{', '.join(TARGETS)}"
             )
-        profiles[profile.target] = profile
-    return TargetSelection(provision, tuple(full), tuple(security), profiles)
+        gaps[known.target] = known
+    return TargetSelection(provision, tuple(full), tuple(sas), gaps)
 
 
-def _security_targets(
+def _sas_targets(
     config: pytest.Config, provision: ProvisionMode, full: list[Target]
 ) -> list[Target]:
-    raw = str(config.getoption("security_targets") or "auto").strip().lower()
+    raw = str(config.getoption("sas_targets") or "auto").strip().lower()
     if raw == "none":
         return []
     if raw == "auto":

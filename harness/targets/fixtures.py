@@ -18,6 +18,7 @@ from harness.services.provision import ProvisionedServices, start_services
 from harness.targets._registry import TARGETS, Target, build_target_service
 from harness.targets._selection import TargetSelection, selection_of
 from harness.targets._services import record_services
+from harness.targets.watch import watch_of
 
 __all__ = ["TargetPool", "storage_target", "target_pool", "target_services"]
 
@@ -73,8 +74,15 @@ def target_pool(request: pytest.FixtureRequest, run_dir: Path) -> Iterator[Targe
 def target_services(
     request: pytest.FixtureRequest, storage_target: Target, target_pool: TargetPool
 ) -> ProvisionedServices:
-    """The started services of this test's target (see the module docstring)."""
+    """The started services of this test's target (see the module docstring); where the
+    target listens goes to the watch of targets that stop answering (harness.targets.watch)."""
     if selection_of(request.config).is_primary(storage_target):
         services: ProvisionedServices = request.getfixturevalue("storage_services")
-        return services
-    return target_pool.get(storage_target)
+    else:
+        services = target_pool.get(storage_target)
+    if storage_target.backend in services:
+        service = services.services[storage_target.backend]
+        describe = getattr(service, "describe", None)
+        if callable(describe):
+            watch_of(request.config).saw(storage_target.name, str(describe()))
+    return services

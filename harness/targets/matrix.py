@@ -3,7 +3,8 @@
 
 `build_matrix` turns the outcomes into cells; every (promise, target) pair of the run has
 exactly one cell, so a promise a target did not run shows as `not_run` instead of being
-absent; when several tests make one cell, the worst decides.
+absent; when several tests make one cell, the worst decides. A cell of an intermittent gap
+counts in how many of its tests the gap showed (`occurrence`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from harness.runfolder.compatibility import (
     CellStatus,
     CompatibilityFile,
     GapNote,
+    GapOccurrence,
     MatrixCell,
     MatrixTarget,
 )
@@ -50,6 +52,8 @@ class Outcome(_Model):
     status: CellStatus
     detail: str = ""
     gap: GapNote | None = None
+    gap_shown: bool | None = None
+    """For a test of an intermittent gap that ran: whether the gap showed (None otherwise)."""
 
 
 def build_matrix(
@@ -91,6 +95,8 @@ def _cell(promise: str, target: MatrixTarget, found: list[Outcome]) -> MatrixCel
         )
         return MatrixCell(promise=promise, target=target.name, status="not_run", detail=why)
     worst = max(found, key=lambda o: _SEVERITY[o.status])
+    ran = [o.gap_shown for o in found if o.gap_shown is not None]
+    occurrence = GapOccurrence(shown=sum(ran), ran=len(ran)) if ran else None
     return MatrixCell(
         promise=promise,
         target=target.name,
@@ -98,4 +104,5 @@ def _cell(promise: str, target: MatrixTarget, found: list[Outcome]) -> MatrixCel
         tests=sorted(o.nodeid for o in found),
         detail=worst.detail,
         gap=worst.gap,
+        occurrence=occurrence,
     )

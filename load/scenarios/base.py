@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +25,8 @@ from locust import FastHttpUser, between
 from locust.env import Environment
 
 from crownsafe.api.auth import mint_token
-from crownsafe.config import SecretStr, Settings
+from crownsafe.config import Settings, load_settings
+from crownsafe.errors import ConfigError
 from crownsafe.redaction import redact
 
 __all__ = [
@@ -50,16 +50,18 @@ _counter = itertools.count()
 
 
 def token_settings() -> Settings:
-    """What `mint_token` needs: JWT_SECRET (required) and JWT_ISSUER from the environment."""
-    secret = os.environ.get("JWT_SECRET", "")
-    if not secret:
+    """What `mint_token` needs: JWT_SECRET (required) and JWT_ISSUER, as the app reads
+    them (`crownsafe.config.load_settings`). RuntimeError says what is wrong."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise RuntimeError(str(exc)) from None
+    if not settings.jwt_secret:
         raise RuntimeError(
             "JWT_SECRET is not set: export the app's JWT_SECRET (crownsafe-harness services "
             "up --with-app prints it) so each virtual user can mint its own token"
         )
-    return Settings(
-        jwt_secret=SecretStr(secret), jwt_issuer=os.environ.get("JWT_ISSUER", "crownsafe")
-    )
+    return settings
 
 
 def _next_user_id(environment: Environment) -> int:

@@ -18,7 +18,7 @@ from harness.fixtures.api import ApiStack
 REPO = Path(__file__).resolve().parents[2]
 IMAGES = REPO / "fixtures" / "images"
 SCANS = REPO / "fixtures" / "scans"
-REPORT_SCHEMA = REPO / "docs" / "report.schema.json"
+REPORT_SCHEMA = REPO / "docs" / "risk-report.schema.json"
 
 
 class NotYet(AssertionError):

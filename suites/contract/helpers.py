@@ -170,7 +170,7 @@ class GapRecorder:
     """Collects facts a target showed instead of a promise into the run folder.
 
     For behaviour that is not a plain known gap (e.g. moto's intermittent 500s on racing
-    PUTs, tolerated and asserted as typed errors); known gaps live in the gap profiles.
+    PUTs, tolerated and asserted as typed errors); known gaps live in the known-gaps files.
 
     Each record is merged into `<run_dir>/contract_gaps.json` (`ContractGapsFile`) by
     `update_file`, under its lock, so xdist workers sharing one run folder do not lose

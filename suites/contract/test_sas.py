@@ -3,7 +3,7 @@
 Every refusal is asserted as a 403 with the service's error code, on every target. Azurite
 and LocalStack (the `s3:localstack` target, on by default for these tests) enforce them.
 moto checks none of them (docs/emulators.md): on moto the refusals are known gaps of its
-gap profile (harness/targets/profiles/s3-moto.toml), and what can be checked without the
+known-gaps file (harness/targets/gaps/s3-moto.toml), and what can be checked without the
 server is still asserted first on every S3 target: the URL's X-Amz-* parameters and its
 SigV4 signature, recomputed by the suite, bound to exactly one method.
 """
@@ -19,12 +19,13 @@ import pytest
 import requests
 
 from crownsafe.config import Settings
+from crownsafe.errors import InvalidSasRequestError
 from crownsafe.storage.base import StorageClient
 from harness.services.provision import ProvisionedServices
 
 from .sigv4 import parse_sas_time, presigned_methods, query_params, sigv4_resign
 
-pytestmark = [pytest.mark.contract, pytest.mark.security]
+pytestmark = [pytest.mark.contract, pytest.mark.sas]
 
 HTTP_TIMEOUT = 30
 SIGNATURE_MISMATCH = {
@@ -290,3 +291,43 @@ def test_sas_https_only_off_emulator(
     assert urlsplit(url).scheme == "https"
     if backend == "azure":
         assert query_params(url)["spr"] == "https"
+
+
+# -- SAS requests: one expiry range and one typed error for bad arguments ----------------
+
+
+@pytest.mark.parametrize("hours", [169, 10000])
+def test_sas_expiry_over_168_hours_is_refused(
+    storage_client: StorageClient, backend_name: str, hours: float
+) -> None:
+    """Both backends refuse a SAS/presigned URL living longer than 168 h (SigV4's 7 days)."""
+    with pytest.raises(InvalidSasRequestError, match="168"):
+        storage_client.generate_sas_url("sas/long.txt", expiry_hours=hours)
+
+
+@pytest.mark.parametrize("hours", [0, -2])
+def test_sas_expiry_must_be_positive(
+    storage_client: StorageClient, backend_name: str, hours: float
+) -> None:
+    """Both backends refuse an expiry of zero or less with the same typed error."""
+    with pytest.raises(InvalidSasRequestError, match="greater than 0"):
+        storage_client.generate_sas_url("sas/now.txt", expiry_hours=hours)
+
+
+def test_sas_expiry_of_exactly_168_hours_is_accepted(
+    storage_client: StorageClient, backend_name: str
+) -> None:
+    """The documented maximum itself signs on both backends, and the URL reads the blob."""
+    storage_client.upload_file("sas/week.txt", b"seven days")
+    url = storage_client.generate_sas_url("sas/week.txt", expiry_hours=168)
+    assert url.startswith(storage_client.get_blob_url("sas/week.txt"))
+
+
+def test_unknown_sas_permission_is_a_typed_error(
+    storage_client: StorageClient, backend_name: str
+) -> None:
+    """A permission letter neither backend knows raises InvalidSasRequestError (a ValueError)."""
+    with pytest.raises(InvalidSasRequestError) as caught:
+        storage_client.generate_sas_url("sas/perm.txt", permission="q")
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.backend == backend_name and caught.value.hint

@@ -45,13 +45,15 @@ def test_all_models_register_on_metadata(
 
 
 def test_history_is_the_documented_chain(alembic_runner: MigrationContext) -> None:
-    """The history is S3-era schema -> the seed's rename (b8c97058b7e6) -> progress table
-    -> the API's share/report/image-result columns."""
+    """The history is S3-era schema -> the original backend's column rename (b8c97058b7e6)
+    -> progress table -> the API's share/report/image-result columns -> the cut-over phase
+    log."""
     assert alembic_runner.history.revisions == [
         "base",
         "5e3a1c9d2f47",
         "b8c97058b7e6",
         "c4d2e8f1a7b3",
         "d7a1f3b5c9e2",
+        "e2b6c0d4a9f1",
         "heads",
     ]

@@ -1,5 +1,6 @@
 """The object migration's rules, in process against the real emulators and PostgreSQL:
-dry run, metadata-key collisions, changed sources, the run lock and the CLI's report."""
+dry run (it says "would", counts what the real run then does, and copies nothing),
+metadata-key collisions, changed sources, the run lock and the CLI's tally."""
 
 from __future__ import annotations
 
@@ -171,8 +172,8 @@ def test_cli_refuses_a_second_run_of_the_same_migration(
         source.container_name,
         "--target-container",
         target.container_name,
-        "--report",
-        str(tmp_path / "report.json"),
+        "--tally",
+        str(tmp_path / "tally.json"),
     ]
     holder = Ledger(engine, source.container_name, target.container_name)
     holder.acquire()
@@ -196,3 +197,71 @@ def test_source_listing_matches_seed(storage_services: Any, pair: Any) -> None:
         Bucket=source.container_name, Key=OBJECTS[0].key
     )
     assert head["Metadata"] == {"content-lang": "fr"}
+
+
+# 7 objects; 5 carry a metadata key Azure refuses ("content-lang"), 2 do not.
+DRY_RUN_OBJECTS = [
+    SeedObject(
+        f"dry/{i}.jpg", 50 + i, "image/jpeg", {"content-lang": "fr"} if i < 5 else {"owner": "a"}
+    )
+    for i in range(7)
+]
+
+
+def _migrator_without_rows(
+    services: Any, engine: Engine, bucket: str, container: str, *, dry_run: bool
+) -> ObjectMigrator:
+    return ObjectMigrator(
+        MigrationOptions(bucket, container, workers=2, dry_run=dry_run, rewrite_urls=False),
+        engine,
+        lambda: build_storage_client(services, "s3", bucket, read_legacy_keys=True),
+        lambda: build_storage_client(services, "azure", container),
+        out=io.StringIO(),
+    )
+
+
+def test_dry_run_counts_what_the_real_run_does_and_copies_nothing(
+    storage_services: Any, engine: Engine, make_storage_client: Any
+) -> None:
+    """Dry run: marked dry_run, would_copy 7 / would_rename_metadata_keys 5, copied 0 and
+    an empty target; the real run afterwards copies 7 and renames keys on 5."""
+    source: StorageClient = make_storage_client("s3")
+    target: StorageClient = make_storage_client("azure")
+    put_objects(storage_services.s3, source.container_name, DRY_RUN_OBJECTS)
+    bucket, container = source.container_name, target.container_name
+
+    dry = (
+        _migrator_without_rows(storage_services, engine, bucket, container, dry_run=True)
+        .run()
+        .to_dict()
+    )
+    print(
+        {
+            k: dry.get(k)
+            for k in (
+                "dry_run",
+                "copied",
+                "would_copy",
+                "metadata_keys_renamed",
+                "would_rename_metadata_keys",
+            )
+        }
+    )
+    assert dry["dry_run"] is True
+    assert list(target.iter_blobs()) == [], "a dry run must not copy"
+    assert (dry["copied"], dry["metadata_keys_renamed"]) == (0, 0)
+    assert (dry["would_copy"], dry["would_rename_metadata_keys"]) == (7, 5)
+    assert dry["would_copy_bytes"] == sum(obj.size for obj in DRY_RUN_OBJECTS)
+
+    real = (
+        _migrator_without_rows(storage_services, engine, bucket, container, dry_run=False)
+        .run()
+        .to_dict()
+    )
+    assert real["dry_run"] is False and real["ok"] is True
+    assert (real["copied"], real["metadata_keys_renamed"]) == (
+        dry["would_copy"],
+        dry["would_rename_metadata_keys"],
+    )
+    assert (real["would_copy"], real["would_rename_metadata_keys"]) == (0, 0)
+    assert len(list(target.iter_blobs())) == 7

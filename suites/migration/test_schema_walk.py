@@ -64,7 +64,7 @@ def test_walk_keeps_every_row_and_checksum(
         "content_snapshot": SNAPSHOTS,
         "image_jobs": JOBS,
     }
-    assert presigned_before > 0, "the seed must hold presigned URLs to prove they are dropped"
+    assert presigned_before > 0, "the seeded rows must hold presigned URLs, to see them dropped"
 
     steps: list[dict[str, Any]] = []
     for label, action, revision, generation in WALK:

@@ -158,7 +158,7 @@ def test_benchmark_stage_runs_bench_with_the_run_folder_and_profile(
 
     monkeypatch.setattr("harness.bench.command.main", fake_bench)
     ctx = _context(tmp_path, [])
-    ctx.bench_profile = "full" if full else "quick"
+    ctx.bench_level = "full" if full else "quick"
     result = stages.STAGES["benchmarks"].run(ctx)
     assert result.ok and ("full" if full else "quick") in result.detail
     assert seen == [
@@ -287,7 +287,7 @@ def test_bench_passes_the_run_folder_to_the_child_pytest(
         calls.append((cmd, kwargs))
         return subprocess.CompletedProcess(cmd, 0)
 
-    monkeypatch.setattr("harness.bench.command.subprocess.run", fake_run)
+    monkeypatch.setattr("harness.bench.command.run_child", fake_run)
     before = dict(os.environ)
     argv = ["bench", "--run-dir", str(run_dir), "--baseline", str(baseline), "--", "-k", "up"]
     assert cli.main(argv) == 0

@@ -1,7 +1,7 @@
 """The LocalStack provider as a real process: loopback only, its files in its work folder,
 its start-up time and memory in services.json.
 
-Uses the session's LocalStack (the one the security promises run on, same xdist group),
+Uses the session's LocalStack (the one the SAS promises run on, same xdist group),
 so it costs no extra start where loadgroup works (see docs/emulators.md on xdist).
 """
 

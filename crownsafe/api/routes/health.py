@@ -1,7 +1,8 @@
-"""Health: `/health` (the API's own dependencies) and the seed's `/health/azure-storage`.
+"""Health: `/health` (the API's own dependencies) and the original backend's
+`/health/azure-storage`.
 
 `/health` checks PostgreSQL and Redis, which every request path needs. The storage
-account is checked by `/health/azure-storage` (the seed's `list_blobs(max_results=1)`,
+account is checked by `/health/azure-storage` (the original backend's `list_blobs(max_results=1)`,
 for whichever backend is configured, and the storage circuit breaker's state) so that a
 storage outage, which uploads already answer with 503 + Retry-After, does not make an
 orchestrator restart healthy API

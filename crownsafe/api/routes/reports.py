@@ -1,4 +1,4 @@
-"""Risk reports for a scan in PDF, HTML or JSON (the seed's risk report generator).
+"""Risk reports for a scan in PDF, HTML or JSON (the original backend's risk report generator).
 
 With `AZURE_BLOB_ENABLED=true` the report is uploaded with `_upload_to_azure_blob` (to the
 configured backend, Azure or S3), recorded as a `content_snapshot` row of kind `report`,
@@ -25,7 +25,7 @@ from crownsafe.api.schemas import ReportIn, ReportOut
 from crownsafe.api.state import ApiState, get_state, in_thread
 from crownsafe.db.models import ContentSnapshot
 from crownsafe.db.session import session_scope
-from crownsafe.reports.generator import _upload_to_azure_blob, render
+from crownsafe.risk_reports.generator import _upload_to_azure_blob, render
 
 __all__ = ["router"]
 

@@ -15,7 +15,7 @@ from crownsafe.api.schemas import FindingIn, ScanIn, ScanList, ScanOut
 from crownsafe.api.state import ApiState, get_state, in_thread
 from crownsafe.db.models import ContentSnapshot, ScanHistory
 from crownsafe.db.session import session_scope
-from crownsafe.reports.document import risk_level
+from crownsafe.risk_reports.document import risk_level
 from crownsafe.storage.urls import to_blob_uri
 
 __all__ = ["ScanId", "router", "scan_out"]

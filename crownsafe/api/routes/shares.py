@@ -29,7 +29,7 @@ from crownsafe.api.schemas import ShareIn, ShareOut, ShareResolved
 from crownsafe.api.state import ApiState, get_state, in_thread
 from crownsafe.db.models import ContentSnapshot
 from crownsafe.db.session import session_scope
-from crownsafe.reports.generator import render
+from crownsafe.risk_reports.generator import render
 
 __all__ = ["router"]
 

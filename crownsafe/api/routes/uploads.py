@@ -22,8 +22,9 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from crownsafe.api._owned import owned_job
+from crownsafe.api._upload_core import StoredUpload
 from crownsafe.api._upload_raw import RAW_CONTENT_TYPES, is_raw_upload, stream_raw_upload
-from crownsafe.api._upload_stream import StoredUpload, stream_upload
+from crownsafe.api._upload_stream import stream_upload
 from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import ApiError, responses
 from crownsafe.api.schemas import JobOut, UploadOut

@@ -1,6 +1,7 @@
 """How the Azure client authenticates and signs SAS URLs: pure logic, no azure.storage.blob.
 
-- `resolve_azure_auth`: explicit arguments first, then `Settings`; a missing or
+- `resolve_azure_auth`: explicit arguments first, then `Settings` by the credential rule
+  (`crownsafe.storage.credentials`, shared with the factory's check); a missing or
   contradictory configuration is a `StorageConfigError` naming the variables to set.
 - `parse_sas_permission`, `sas_protocol`, `sas_window`: least-privilege SAS parameters.
 - `UserDelegationKeyCache`: the managed-identity SAS signing key, fetched once, shared
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 from crownsafe.config import SecretStr, Settings, load_settings
 from crownsafe.errors import StorageConfigError
+from crownsafe.storage.credentials import azure_account_url, choose_azure_credential
 from crownsafe.storage.sas import bad_sas_request, validate_sas_expiry
 
 if TYPE_CHECKING:
@@ -50,11 +52,6 @@ DELEGATION_KEY_MAX_LIFETIME = timedelta(days=7)
 SAS_PERMISSION_LETTERS = "racwdxytmei"
 """Blob SAS permission letters in the order the service requires."""
 
-_SETUP_HINT = (
-    "set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_URL (or "
-    "AZURE_STORAGE_ACCOUNT_NAME) with AZURE_STORAGE_ACCOUNT_KEY, or AZURE_STORAGE_ACCOUNT_URL "
-    "with AZURE_USE_MANAGED_IDENTITY=true"
-)
 _EMULATOR_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _EMULATOR_ACCOUNT = "devstoreaccount1"
 
@@ -174,7 +171,7 @@ def resolve_azure_auth(
         return _from_connection_string(connection_string)
     if account_url or account_key or credential is not None:
         cfg = settings if settings is not None else load_settings()
-        url = account_url or cfg.azure_storage_account_url or _url_from_name(cfg)
+        url = account_url or azure_account_url(cfg)
         if not url:
             raise StorageConfigError(
                 "an account key or credential was given without the account URL",
@@ -195,27 +192,12 @@ def resolve_azure_auth(
             "AZURE_USE_MANAGED_IDENTITY=true",
         )
     cfg = settings if settings is not None else load_settings()
-    if cfg.azure_storage_connection_string:
+    choice = choose_azure_credential(cfg)
+    if choice.source == "connection_string":
         return _from_connection_string(cfg.azure_storage_connection_string.get())
-    url = cfg.azure_storage_account_url or _url_from_name(cfg)
-    if url and cfg.azure_storage_account_key:
-        return _key_auth(url, cfg.azure_storage_account_key.get(), cfg)
-    if url and cfg.azure_use_managed_identity:
-        return _token_auth(url, credential_factory(), owns=True, cfg=cfg)
-    if url:
-        raise StorageConfigError(
-            "AZURE_STORAGE_ACCOUNT_URL is set but no way to authenticate is configured",
-            backend="azure",
-            hint="set AZURE_STORAGE_ACCOUNT_KEY, or AZURE_USE_MANAGED_IDENTITY=true",
-        )
-    raise StorageConfigError(
-        "no Azure Storage account is configured", backend="azure", hint=_SETUP_HINT
-    )
-
-
-def _url_from_name(cfg: Settings) -> str:
-    name = cfg.azure_storage_account_name
-    return f"https://{name}.blob.core.windows.net" if name else ""
+    if choice.source == "account_key":
+        return _key_auth(choice.account_url, cfg.azure_storage_account_key.get(), cfg)
+    return _token_auth(choice.account_url, credential_factory(), owns=True, cfg=cfg)
 
 
 def _key_auth(url: str, key: str, cfg: Settings) -> AzureAuth:

@@ -1,4 +1,4 @@
-"""Configuration checks (seed checklist step 1): the settings load, the required variables
+"""Configuration checks (Pre-Deployment Checklist step 1): the settings load, the required variables
 are present and well formed (only their shape is shown), the backend flags agree, and the
 storage endpoint is HTTPS unless it is a loopback emulator. No I/O."""
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from crownsafe.config import Settings, load_settings
-from crownsafe.errors import StorageConfigError
+from crownsafe.errors import ConfigError, StorageConfigError
 from crownsafe.storage.factory import check_storage_settings
 from harness.predeploy.context import Context
 from harness.predeploy.endpoints import storage_endpoint
@@ -23,14 +23,14 @@ __all__ = ["CHECKS", "load_settings_quietly"]
 def load_settings_quietly(environ: Mapping[str, str]) -> Settings | None:
     try:
         return load_settings(environ)
-    except StorageConfigError:
+    except ConfigError:
         return None
 
 
 def _settings_load(ctx: Context) -> Outcome:
     try:
         ctx.settings = load_settings(ctx.environ)
-    except StorageConfigError as exc:
+    except ConfigError as exc:
         return failed(f"the settings do not load: {exc.reason}", exc.hint)
     return passed(f"settings loaded (STORAGE_BACKEND: {ctx.settings.storage_backend})")
 
@@ -102,8 +102,8 @@ def _backend_consistent(ctx: Context) -> Outcome:
     enabled = settings.azure_blob_enabled
     if settings.storage_backend == "azure" and not enabled:
         return failed(
-            "STORAGE_BACKEND is azure but AZURE_BLOB_ENABLED is false: the seed's flag keeps "
-            "Azure uploads off",
+            "STORAGE_BACKEND is azure but AZURE_BLOB_ENABLED is false: the migration's feature "
+            "flag keeps Azure uploads off",
             "set AZURE_BLOB_ENABLED=true (or STORAGE_BACKEND=s3)",
         )
     if settings.storage_backend == "s3" and enabled:

@@ -1,4 +1,4 @@
-"""Database checks (seed checklist step 2): PostgreSQL answers, and its schema is at the
+"""Database checks (Pre-Deployment Checklist step 2): PostgreSQL answers, and its schema is at the
 Alembic head. The revisions are read with Alembic's own APIs (`MigrationContext` for the
 database, `ScriptDirectory` for the code), so "at head" means what `alembic current` and
 `alembic heads` would print; nothing is ever migrated from here."""

@@ -1,4 +1,4 @@
-"""SAS / presigned URL checks (seed checklist step 5), over plain HTTP with no SDK: a read
+"""SAS / presigned URL checks (Pre-Deployment Checklist step 5), over plain HTTP with no SDK: a read
 URL fetches the probe byte-exact, the probe's plain URL is refused, and the read URL is
 refused for a write. The URLs are secrets: their query is added to the redactor at once.
 

@@ -1,4 +1,4 @@
-"""Storage checks (seed checklist steps 3-4): the service answers and accepts the
+"""Storage checks (Pre-Deployment Checklist steps 3-4): the service answers and accepts the
 credentials, the container exists and is private (by its settings and by an anonymous
 HTTP request), stale probes of killed runs are removed, and a probe blob makes a
 byte-exact upload / download / delete round trip, from bytes and through the streamed

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from harness.predeploy.model import PredeployReport
+from harness.predeploy.model import PredeployResult
 
 __all__ = ["junit_xml"]
 
 
-def junit_xml(report: PredeployReport) -> str:
+def junit_xml(report: PredeployResult) -> str:
     suite = ET.Element(
         "testsuite",
         {

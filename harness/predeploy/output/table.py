@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from harness.predeploy.model import PredeployReport
+from harness.predeploy.model import PredeployResult
 
 __all__ = ["print_table", "render_table"]
 
 _LABELS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "planned": "PLAN"}
 
 
-def render_table(report: PredeployReport) -> str:
+def render_table(report: PredeployResult) -> str:
     width = max([len("CHECK"), *(len(check.id) for check in report.checks)])
     lines = [f"crownsafe predeploy: {report.target}", f"{'STATUS':<6}  {'CHECK':<{width}}  DETAIL"]
     for check in report.checks:
@@ -30,7 +30,7 @@ def render_table(report: PredeployReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_table(report: PredeployReport, stream: TextIO) -> None:
+def print_table(report: PredeployResult, stream: TextIO) -> None:
     """On a terminal a rich table (colours); elsewhere (CI logs, pipes) the plain text."""
     if not stream.isatty():
         stream.write(render_table(report))

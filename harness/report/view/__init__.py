@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from harness.report.findings import SEED_ROWS, Findings, Verdict
 from harness.report.labels import MIB
 from harness.report.view import figures, sections, tables
+from harness.report.view.cutover import CutoverSection, cutover_section
 from harness.report.view.load import LoadSection, load_section
 from harness.report.view.model import Cell, Figure, Table
 
@@ -42,6 +43,7 @@ class Page:
     price_table: Table
     resilience: list[Table]
     migration: list[Table]
+    cutover: CutoverSection | None
     load: LoadSection | None
     checks: list[Table]
     suites: list[Table]
@@ -103,6 +105,7 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         price_table=tables.price_table(findings.costs.prices),
         resilience=sections.resilience_tables(run),
         migration=sections.generic_tables(migration, "Migration"),
+        cutover=cutover_section(run.cutover),
         load=load_section(run, findings.load),
         checks=sections.check_tables(run),
         suites=sections.suite_tables(run),

@@ -10,7 +10,6 @@ from harness.report.labels import BACKENDS, fmt
 from harness.report.loadfindings import (
     GENERATOR_LIMIT,
     MODE_ORDER,
-    UNITS,
     LoadRunFindings,
 )
 from harness.report.view.load_figures import (
@@ -23,6 +22,7 @@ from harness.report.view.load_figures import (
 )
 from harness.report.view.model import Cell, Figure, Table
 from harness.runfolder import RunData
+from harness.runfolder.load import UNITS, LoadStep
 
 __all__ = ["LoadMode", "LoadSection", "load_section"]
 
@@ -71,6 +71,9 @@ def _result_cell(f: LoadRunFindings) -> Cell:
     if f.judged:
         ok = f.run.passed and not f.reasons
         return Cell("passed", "pass") if ok else Cell("failed", "fail")
+    if f.reasons:
+        found = f.run.knee is not None and f.run.knee.step is not None
+        return Cell("failed: " + ("knee below the minimum" if found else "no knee"), "fail")
     if f.generator_limited:
         return Cell("no knee: the generator was the bottleneck", "warn")
     if f.knee is not None:
@@ -216,7 +219,7 @@ def _steps_table(found: Sequence[LoadRunFindings]) -> Table:
                     fmt(s.rps),
                     f"{ms(s.p95_ms)} / {ms(s.p99_ms)}",
                     f"{s.error_ratio:.2%}",
-                    Cell("held", "pass") if s.slos_passed else Cell("missed", "fail"),
+                    _step_slos(s),
                     Cell(
                         "n/a" if share is None else f"{share:.0%}",
                         "fail" if share is not None and share >= GENERATOR_LIMIT else "",
@@ -225,6 +228,13 @@ def _steps_table(found: Sequence[LoadRunFindings]) -> Table:
                 ]
             )
     return table
+
+
+def _step_slos(step: LoadStep) -> Cell:
+    unmeasured = f"; not measured: {', '.join(step.not_measured)}" if step.not_measured else ""
+    if step.slos_passed:
+        return Cell("held" + unmeasured, "pass")
+    return Cell("missed" + unmeasured, "fail")
 
 
 def _knee_table(found: Sequence[LoadRunFindings]) -> Table:

@@ -272,6 +272,12 @@ def _cell_reason(cell: MatrixCell) -> str:
     """Why a cell is what it is: a gap's behaviour and date, else the recorded detail (a
     failure, a skip reason such as "not selected: this target runs the security promises
     only" or "unsafe known gap ..."); "" for a kept promise."""
+    if cell.gap and cell.occurrence is not None:
+        shown, ran = cell.occurrence.shown, cell.occurrence.ran
+        return (
+            f"intermittent: {cell.gap.behaviour}; showed in {shown} of {ran} "
+            f"test{'s' if ran != 1 else ''} this run; seen {cell.gap.seen}"
+        )
     if cell.gap and cell.status in ("known_gap", "gap_closed"):
         return f"{cell.gap.behaviour}; seen {cell.gap.seen}"
     if cell.status == "kept":

@@ -21,6 +21,7 @@ __all__ = [
     "HLine",
     "RatioRow",
     "Series",
+    "VLine",
     "bar_chart",
     "fmt",
     "line_chart",
@@ -321,6 +322,15 @@ class Series:
 
 
 @dataclass(frozen=True)
+class VLine:
+    """A vertical marker on a time chart (a phase change, a fault) with its label."""
+
+    value: float
+    label: str
+    colour: str = "#555"
+
+
+@dataclass(frozen=True)
 class HLine:
     """A horizontal reference line (a limit, a threshold) with its label."""
 
@@ -359,6 +369,7 @@ def time_chart(
     x_label: str = "seconds since the start",
     *,
     hlines: Sequence[HLine] = (),
+    vlines: Sequence[VLine] = (),
     width: int = 640,
     height: int = 300,
 ) -> str:
@@ -367,7 +378,7 @@ def time_chart(
     as their envelope (`envelope`)."""
     left, right, top, bottom = 60, 16, 46, 48
     plot_w, plot_h = width - left - right, height - top - bottom
-    xs = [x for s in series for x, _ in s.points]
+    xs = [x for s in series for x, _ in s.points] + [v.value for v in vlines]
     ys = [y for s in series for _, y in s.points] + [h.value for h in hlines]
     xstep = nice_max(max(xs or [0]) / 6)
     xmax = xstep * max(1, math.ceil(max(xs or [0]) / xstep - 1e-9))
@@ -418,6 +429,15 @@ def time_chart(
                     f"<title>{escape(f'{s.name}, {fmt(x)} s: {fmt(y)} {unit}')}</title>"
                     "</circle>"
                 )
+    for row, v in enumerate(sorted(vlines, key=lambda v: v.value)):
+        label_y = top + 10 + 12 * (row % 2)
+        parts.append(
+            f'<line x1="{px(v.value):.1f}" y1="{top}" x2="{px(v.value):.1f}" y2="{base_y}" '
+            f'stroke="{v.colour}" stroke-width="1" stroke-dasharray="3 3">'
+            f"<title>{escape(f'{v.label} at {fmt(v.value)} s')}</title></line>"
+            f'<text x="{px(v.value) + 3:.1f}" y="{label_y}" font-size="10" fill="{v.colour}" '
+            f'stroke="#fff" stroke-width="3" paint-order="stroke">{escape(v.label)}</text>'
+        )
     for h in hlines:
         parts.append(
             f'<line x1="{left}" y1="{py(h.value):.1f}" x2="{width - right}" '

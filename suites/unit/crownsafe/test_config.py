@@ -127,7 +127,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def test_env_example_lists_every_setting() -> None:
-    """.env.example names every Settings variable, the seed's four first, and parses."""
+    """.env.example names every Settings variable, the original backend's four first, and parses."""
     lines = (REPO / ".env.example").read_text().splitlines()
     values = dict(
         line.split("=", 1) for line in lines if line and not line.startswith("#") and "=" in line

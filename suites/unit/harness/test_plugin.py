@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -30,20 +31,37 @@ def test_suite_is_the_first_folder_under_suites(nodeid: str, suite: str) -> None
 
 
 @pytest.mark.parametrize(
-    ("nodeid", "backend"),
+    ("params", "backend"),
     [
-        ("m.py::t[azure]", "azure"),
-        ("m.py::t[s3]", "s3"),
-        ("m.py::t[1KiB-s3]", "s3"),
-        ("m.py::t[azure-0]", "azure"),
-        ("m.py::t", None),
-        ("m.py::t[s3x]", None),
-        ("m.py::t[azurex-1]", None),
+        ({"storage_target": "azure:azurite"}, "azure"),
+        ({"storage_target": "s3:moto"}, "s3"),
+        ({"size": 1024, "storage_target": "s3:localstack"}, "s3"),
+        ({"backend_name": "azure", "n": 0}, "azure"),
+        (None, None),
+        ({"name": "s3x"}, None),
+        ({"bucket": "amzn-s3-demo-bucket", "reason": "reserved prefix"}, None),
+        ({"form": "azure", "storage_target": "s3:moto"}, "s3"),
+        ({"client": "s3", "hours": 1}, "s3"),
+    ],
+    ids=[
+        "azure",
+        "s3",
+        "size-then-target",
+        "own-parameter",
+        "none",
+        "lookalike",
+        "id-mentions-s3",
+        "target-wins",
+        "parametrized-fixture",
     ],
 )
-def test_backend_comes_from_the_parameter_id(nodeid: str, backend: str | None) -> None:
-    """Only a whole 'azure'/'s3' id part names the backend."""
-    assert backend_of(nodeid) == backend
+def test_backend_comes_from_the_test_s_parameters(
+    params: dict[str, object] | None, backend: str | None
+) -> None:
+    """The target's backend, else a parameter whose value is a backend, never the id's
+    text ('[amzn-s3-demo-bucket-reserved prefix]' is not an S3 test)."""
+    item = SimpleNamespace(callspec=SimpleNamespace(params=params)) if params else SimpleNamespace()
+    assert backend_of(item) == backend  # type: ignore[arg-type]
 
 
 def test_suite_record_and_summary_table(tmp_path: Path) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from harness.runfolder.load import LoadStep, SloResult
-from load.steps import StepError, find_knee, parse_steps, plan_steps, users_at
+from load.steps import (
+    StepError,
+    coverage_notes,
+    find_knee,
+    parse_steps,
+    plan_steps,
+    users_at,
+)
 
 
 def test_parse_steps_reads_comma_separated_counts() -> None:
@@ -84,3 +91,43 @@ def test_a_lower_step_that_failed_is_mentioned() -> None:
     knee = find_knee([step(0, 5, False), step(1, 10, True), step(2, 20, False)], [breach(0)])
     assert knee.step == 1 and "lower steps [0]" in knee.reason
     assert find_knee([], []).reason == "no step was completed"
+
+
+def _unmeasured(index: int, users: int, *names: str) -> LoadStep:
+    start = 15.0 * index + 3
+    return LoadStep(index=index, users=users, start_s=start, end_s=start + 12, rps=10.0,
+                    slos_passed=True, not_measured=list(names))  # fmt: skip
+
+
+def test_coverage_notes_say_nothing_when_every_step_measured_everything() -> None:
+    plan = plan_steps((10, 20), 15, 3)
+    assert coverage_notes([_unmeasured(0, 10), _unmeasured(1, 20)], plan, {"GET /a": 5}) == []
+
+
+def test_a_rare_endpoint_gets_a_step_length_that_measures_it() -> None:
+    # 10 + 20 users x 15 s = 450 user-seconds; 9 requests: 0.02 per user-second. At the
+    # 10-user step a 12 s window expects 2.4 (< 5); 5 need 25 s, + 3 s warm-up -> 30 s.
+    plan = plan_steps((10, 20), 15, 3)
+    steps = [_unmeasured(0, 10, "GET /shares/[token] (revoked)"), _unmeasured(1, 20)]
+    notes = coverage_notes(steps, plan, {"GET /shares/[token] (revoked)": 9})
+    assert notes[0] == (
+        "not measured in a step (no request inside its window, so not judged there): "
+        "step 0 (10 users): GET /shares/[token] (revoked)"
+    )
+    assert notes[1] == (
+        "the step windows (12 s measured per step) are too short to measure the whole mix: "
+        "GET /shares/[token] (revoked) needs about 25 s to expect 5 requests in every "
+        "window; try --step-seconds 30"
+    )
+
+
+def test_a_bursty_endpoint_is_not_given_a_longer_step_that_would_not_help() -> None:
+    # POST /scans: 90 requests, all in the users' first tasks; its average rate expected
+    # 0.2 x 20 x 12 = 48 in step 1's window, where none came
+    plan = plan_steps((10, 20), 15, 3)
+    steps = [_unmeasured(0, 10), _unmeasured(1, 20, "POST /scans", "GET /never")]
+    notes = coverage_notes(steps, plan, {"POST /scans": 90})
+    assert notes[1] == "GET /never: no request in the whole run, so no step can judge it"
+    assert "POST /scans: 90 requests in the run but none inside the window of step 1" in notes[2]
+    assert "a longer step does not spread; a plain run (--duration) judges it" in notes[2]
+    assert len(notes) == 3

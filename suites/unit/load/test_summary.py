@@ -6,9 +6,15 @@ from datetime import UTC, datetime
 
 from harness.runfolder.load import Knee, LoadRun, SloResult
 from load.evaluate import EndpointStats, evaluate
-from load.slo_file import AGGREGATED, Slo
+from load.slo_file import AGGREGATED, Slo, parse_slos
 from load.steps import find_knee, plan_steps
-from load.summary import endpoint_records, history_points, step_record, step_verdict
+from load.summary import (
+    endpoint_records,
+    history_points,
+    judge_steps,
+    step_record,
+    step_verdict,
+)
 
 START = datetime(2026, 1, 2, 3, 4, 0, tzinfo=UTC).timestamp()
 
@@ -109,3 +115,53 @@ def test_a_step_load_passes_on_its_knee_not_on_the_whole_run() -> None:
     assert "0 of 1 held; breached: Aggregated p95_ms <= 2000: measured 2500" in notes[1]
     assert step_verdict(knee, 40, [whole_run(True)])[0] is False
     assert step_verdict(Knee(step=None, users=None, rps=None), 0, [])[0] is False
+
+
+SLO_FILE = parse_slos(
+    {
+        "endpoints": {
+            AGGREGATED: {"p95_ms": 2000, "min_rps": 1.0},
+            "POST /scans": {"p95_ms": 3000},
+            "POST /uploads": {"p95_ms": 3000},
+        }
+    }
+)
+
+
+def test_an_endpoint_without_a_request_in_a_step_is_not_measured_there_not_breached() -> None:
+    """The README's `--step 10,20,40` failed by luck: POST /scans (a user's first tasks)
+    had no request inside a later step's window, and that alone breached the step."""
+    plan = plan_steps((10, 20, 40), 15, 3)
+    windows = [
+        {
+            "POST /scans": stats("/scans", "POST", 9, 200),
+            "POST /uploads": stats("/uploads", "POST", 40, 300),
+            AGGREGATED: stats(AGGREGATED, "", 49, 300),
+        },
+        {
+            "POST /uploads": stats("/uploads", "POST", 80, 500),
+            AGGREGATED: stats(AGGREGATED, "", 80, 500),
+        },
+        {
+            "POST /uploads": stats("/uploads", "POST", 90, 3500),
+            AGGREGATED: stats(AGGREGATED, "", 90, 900),
+        },
+    ]
+    steps, results = judge_steps(list(zip(plan, windows, strict=True)), SLO_FILE)
+    assert [(s.slos_passed, s.not_measured) for s in steps] == [
+        (True, []),
+        (True, ["POST /scans"]),
+        (False, ["POST /scans"]),
+    ]
+    assert not any(r.endpoint == "POST /scans" and r.step != 0 for r in results)
+    knee = find_knee(steps, results)
+    assert (knee.step, knee.users) == (1, 20)
+    assert "POST /uploads p95_ms <= 3000: measured 3500" in knee.reason
+
+
+def test_a_step_in_which_no_request_completed_breaches() -> None:
+    [window] = plan_steps((10,), 15, 3)
+    steps, results = judge_steps([(window, {})], SLO_FILE)
+    assert steps[0].slos_passed is False
+    assert {(r.endpoint, r.measured, r.passed) for r in results} == {(AGGREGATED, None, False)}
+    assert steps[0].not_measured == ["POST /scans", "POST /uploads"]

@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 from pypdf import PdfReader
 
-from crownsafe.reports import build_document, render_html, render_json, render_pdf, risk_level
+from crownsafe.risk_reports import build_document, render_html, render_json, render_pdf, risk_level
 
 SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[4] / "docs" / "report.schema.json").read_text()
+    (Path(__file__).resolve().parents[4] / "docs" / "risk-report.schema.json").read_text()
 )
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

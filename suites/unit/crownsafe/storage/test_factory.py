@@ -12,7 +12,6 @@ import pytest
 
 from crownsafe.config import SecretStr, Settings
 from crownsafe.errors import StorageConfigError
-from crownsafe.storage import factory
 from crownsafe.storage.base import StorageClient
 from crownsafe.storage.factory import check_storage_settings, create_storage_client
 
@@ -155,22 +154,28 @@ def test_resilient_wrap_follows_the_flag_and_the_setting(
     assert isinstance(create_storage_client(on, resilient=False), FakeClient)
 
 
-def test_missing_resilient_module_gives_the_bare_client(
+def test_a_missing_resilient_module_fails_and_never_gives_a_bare_client(
     fake_azure: list[FakeClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Asked for resilience, the factory never hands out a client without it."""
     monkeypatch.setitem(sys.modules, RESILIENT, None)
-    client: object = create_storage_client(AZURE, resilient=True)
-    assert client is fake_azure[-1] and not fake_azure[-1].closed
+    with pytest.raises(ImportError):
+        create_storage_client(AZURE, resilient=True)
+    assert fake_azure[-1].closed
 
 
-def test_other_import_errors_propagate_and_close_the_client(
+def test_a_wrapper_that_cannot_be_built_closes_the_client(
     fake_azure: list[FakeClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(name: str) -> types.ModuleType:
-        raise ImportError("No module named 'tenacity'", name="tenacity")
+    class Broken:
+        @classmethod
+        def from_settings(cls, inner: object, settings: Settings) -> object:
+            raise ValueError("no breaker for this backend")
 
-    monkeypatch.setattr(factory, "importlib", types.SimpleNamespace(import_module=broken))
-    with pytest.raises(ImportError, match="tenacity"):
+    module = types.ModuleType(RESILIENT)
+    module.ResilientStorageClient = Broken  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, RESILIENT, module)
+    with pytest.raises(ValueError, match="no breaker"):
         create_storage_client(AZURE, resilient=True)
     assert fake_azure[-1].closed
 

@@ -1,4 +1,5 @@
-"""AZURE_BLOB_ENABLED (the seed's flag): Azure storage takes writes only when it is true."""
+"""AZURE_BLOB_ENABLED (the migration's feature flag): Azure storage takes writes only when
+it is true."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def test_live_bench_counts_the_benchmarks_and_keeps_the_output_in_a_log(
         kwargs["stdout"].write("the child's own output\n")
         return subprocess.CompletedProcess(cmd, exit_code)
 
-    monkeypatch.setattr(command.subprocess, "run", child)
+    monkeypatch.setattr(command, "run_child", child)
     lines: list[str] = []
     console = Console(file=io.StringIO(), force_terminal=True)
     view = StageView(lines.append, console)
@@ -44,7 +44,7 @@ def test_live_bench_counts_the_benchmarks_and_keeps_the_output_in_a_log(
         tmp_path, "s3", [], profile="quick", provision="local", view=view
     )
     assert code == exit_code and len(seen) == 1
-    assert lines[0].startswith("==> [1/1] benchmarks: pytest benchmarks (quick profile)")
+    assert lines[0].startswith("==> [1/1] benchmarks: pytest benchmarks (quick level)")
     assert "benchmarks: 1 passed, 1 failed, 0 errors, 0 skipped" in lines[1]
     log = tmp_path / "logs" / "benchmarks.log"
     assert log.read_text() == "the child's own output\n"
@@ -63,7 +63,7 @@ def test_without_a_view_the_child_writes_straight_through(
         calls.append((cmd, kwargs))
         return subprocess.CompletedProcess(cmd, 0)
 
-    monkeypatch.setattr(command.subprocess, "run", child)
+    monkeypatch.setattr(command, "run_child", child)
     assert command._run_benchmarks(tmp_path, "s3", [], profile="quick", provision="local") == 0
     [(cmd, kwargs)] = calls
     assert not any(a.startswith("--report-log=") for a in cmd)

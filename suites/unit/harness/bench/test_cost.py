@@ -13,7 +13,7 @@ from harness.bench.cost import MIB
 
 
 def test_packaged_price_table_has_the_seeds_figures_with_sources() -> None:
-    prices = cost.load_prices()
+    prices = cost.read_prices()
     s3, azure = prices["s3"], prices["azure"]
     assert (s3.storage_gb_month, azure.storage_gb_month) == (0.023, 0.0208)
     assert (s3.egress_gb, azure.egress_gb) == (0.09, 0.087)
@@ -28,7 +28,7 @@ def test_price_table_missing_a_price_says_which(tmp_path: Path) -> None:
     table = tmp_path / "prices.toml"
     table.write_text("[providers.x]\nstorage_gb_month = 1\negress_gb = 1\nwrite_ops_per_10k = 1\n")
     with pytest.raises(ValueError, match="'x' lacks 'read_ops_per_10k'"):
-        cost.load_prices(table)
+        cost.read_prices(table)
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_seed_reference_scenario_reproduces_the_seeds_bill() -> None:
     s3, azure = bills["s3"], bills["azure"]
     assert s3.stored_gb == pytest.approx(1024)
     assert s3.storage_usd == pytest.approx(23.55, abs=0.005)
-    # The seed prints $20.85 for Azure's 1 TB, which is 2.1% below its own $0.0208/GB.
+    # The write-up prints $20.85 for Azure's 1 TB, which is 2.1% below its own $0.0208/GB.
     assert azure.storage_usd == pytest.approx(21.30, abs=0.005)
     assert (s3.egress_usd, azure.egress_usd) == (pytest.approx(9.00), pytest.approx(8.70))
     assert (s3.write_usd, azure.write_usd) == (pytest.approx(5.00), pytest.approx(5.00))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from harness.loadtest.generator import apply_generator_cpu, generator_capacity_percent
 from harness.loadtest.progress import last_aggregated
@@ -12,7 +13,7 @@ from harness.loadtest.record import merge_runs, write_load_file
 from harness.loadtest.runner import BackendOutcome, locust_start_epoch, workers_connected
 from harness.loadtest.sampling import series_window_mean
 from harness.loadtest.soak import growth_mib_per_hour, soak_result
-from harness.loadtest.verdict import breaches, exit_code
+from harness.loadtest.verdict import breaches, exit_code, summary_table
 from harness.runfolder.io import read_file
 from harness.runfolder.load import (
     Knee,
@@ -145,30 +146,46 @@ def _slo(passed: bool, measured: float | None = 900.0, step: int | None = None) 
 
 def test_breaches_name_the_slo_and_its_measured_value() -> None:
     run = _run(passed=False, slos=[_slo(False), _slo(True, 10)])
-    assert breaches(run) == ["azure: SLO breached: GET /scans p95_ms <= 800 (measured 900)"]
-    assert "no requests" in breaches(_run(passed=False, slos=[_slo(False, None)]))[0]
+    assert breaches(run) == [
+        "load SLO missed on azure: GET /scans p95_ms <= 800, measured 900 ms (duration run)"
+    ]
+    assert "measured no requests" in breaches(_run(passed=False, slos=[_slo(False, None)]))[0]
 
 
 def test_failed_requests_are_a_breach_even_when_slos_hold() -> None:
     total = LoadEndpoint(name="Aggregated", requests=100, failures=1)
     assert breaches(_run(endpoints=[total], slos=[_slo(True, 10)])) == [
-        "azure: 1 of 100 requests failed"
+        "load on azure: 1 of 100 requests failed (duration run)"
     ]
 
 
 def test_step_load_without_a_knee_is_a_breach_step_slos_are_not() -> None:
     run = _run(
+        mode="step",
         passed=False,
         steps=[_step(0, 0, 9)],
         slos=[_slo(False, step=0)],
         knee=Knee(step=None, users=None, rps=None, reason="step 0 broke GET /scans"),
     )
-    assert breaches(run) == ["azure: no step held every SLO (step 0 broke GET /scans)"]
+    assert breaches(run) == [
+        "load step run on azure: no step held every SLO (step 0 broke GET /scans)"
+    ]
     held = run.model_copy(
         update={"passed": True, "knee": Knee(step=0, users=5, rps=1, reason="ok")}
     )
     overall_breached = held.model_copy(update={"slos": [_slo(False)]})
     assert breaches(overall_breached) == []
+    # requests failing above the knee are the search going past capacity, not a breach
+    failing = held.model_copy(
+        update={"endpoints": [LoadEndpoint(name="Aggregated", requests=100, failures=9)]}
+    )
+    assert breaches(failing) == []
+    below_minimum = held.model_copy(
+        update={"passed": False, "notes": ["step load: passes with a knee of at least 10 users"]}
+    )
+    assert breaches(below_minimum) == [
+        "load step run on azure did not pass: step load: passes with a knee of at least 10 users"
+    ]
 
 
 def test_exit_codes() -> None:
@@ -217,3 +234,16 @@ def test_workers_connected_is_the_most_the_master_saw() -> None:
 def test_history_points_stay_validated() -> None:
     with pytest.raises(ValueError):
         LoadPoint.model_validate({"t_s": 1, "users": 1, "rps": 1, "oops": 1})
+
+
+def test_the_table_counts_the_steps_that_held_for_a_step_load() -> None:
+    """A step load's table said "SLOs 0/0" (its whole-run SLOs are not kept)."""
+    run = _run(
+        mode="step",
+        steps=[_step(0, 0, 9), _step(1, 15, 24)],
+        knee=Knee(step=0, users=5, rps=1.0, reason="ok"),
+    )
+    run.steps[1].slos_passed = False
+    console = Console(width=200, record=True)
+    console.print(summary_table([BackendOutcome("azure", run=run)]))
+    assert "1/2 steps" in console.export_text()

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import socket
+import subprocess
+import time
 from pathlib import Path
 
+import pytest
+
 from harness.cli import build_parser
-from harness.loadtest.launch import LocustFiles, locust_argv, locust_env, shown_command, worker_argv
+from harness.loadtest.launch import (
+    WEB_AUTOQUIT_S,
+    LocustFiles,
+    locust_argv,
+    locust_env,
+    shown_command,
+    worker_argv,
+)
 from harness.loadtest.options import LoadOptions, parse_options
 
 SECRET = "s3cr3t-" + "x" * 30
@@ -54,6 +66,28 @@ def test_web_ui_replaces_headless(tmp_path: Path) -> None:
     )
     assert "--headless" not in argv
     assert (_value(argv, "--web-host"), _value(argv, "--web-port")) == ("127.0.0.1", "9999")
+    assert "--autostart" in argv and _value(argv, "--autoquit") == str(WEB_AUTOQUIT_S)
+
+
+@pytest.mark.slow
+def test_the_web_ui_run_stops_at_its_duration(tmp_path: Path) -> None:
+    """`load --web --duration 15s` ran on until SIGINT: locust ignores --run-time unless
+    the test starts by itself. A real locust (against a closed port: every request fails
+    fast) must quit by itself after its duration and write its summary."""
+    files = LocustFiles(tmp_path, "azure", "duration")
+    files.folder.mkdir(parents=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = _options("--web", "--web-port", str(port), "--duration", "3s", "--users", "1")
+    argv = locust_argv(options, "azure", "http://127.0.0.1:9", files)
+    started = time.monotonic()
+    done = subprocess.run(
+        argv, env=locust_env(SECRET, "azure"), capture_output=True, text=True, timeout=120,
+        check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert time.monotonic() - started < 3 + WEB_AUTOQUIT_S + 60, done.stderr[-2000:]
+    assert files.summary.is_file(), done.stderr[-2000:]
 
 
 def test_master_and_worker_command_lines() -> None:

@@ -32,7 +32,7 @@ def test_load_stage_runs_the_load_command_into_the_run_folder(
         assert kwargs["env"]["HARNESS_RUN_DIR"] == str(tmp_path / "run")
         return subprocess.CompletedProcess(command, code, json.dumps({"breaches": breaches}))
 
-    monkeypatch.setattr("harness.stages.subprocess.run", fake_run)
+    monkeypatch.setattr("harness.stages.run_child", fake_run)
     lines: list[str] = []
     result = stages.STAGES["load"].run(_ctx(tmp_path, lines))
     assert result.ok is ok and f"load exit {code}" in result.detail

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from harness.cli import build_parser
-from harness.loadtest.options import LoadUsageError, parse_duration, parse_options
+from harness.loadtest.options import (
+    MIN_STEP_USERS,
+    MIX,
+    LoadUsageError,
+    parse_duration,
+    parse_options,
+)
 
 SLO = "load/slos.toml"
 
@@ -41,8 +49,8 @@ def test_backends_repeat_and_both_dedupe_in_order() -> None:
 
 
 def test_step_and_soak_set_the_mode() -> None:
-    step = parse_options(_namespace("--step", "5,10,20", "--step-seconds", "8"), {})
-    assert (step.mode, step.steps, step.step_seconds) == ("step", (5, 10, 20), 8.0)
+    step = parse_options(_namespace("--step", "10,20,40", "--step-seconds", "8"), {})
+    assert (step.mode, step.steps, step.step_seconds) == ("step", (10, 20, 40), 8.0)
     soak = parse_options(_namespace("--soak", "1h30m", "--soak-bound", "12"), {})
     assert (soak.mode, soak.duration_s, soak.soak_bound_mib_per_h) == ("soak", 5400.0, 12.0)
 
@@ -63,10 +71,11 @@ def test_external_host_takes_the_secret_from_the_environment() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--duration", "20s", "--step", "5,10"], "exclude each other"),
+        (["--duration", "20s", "--step", "10,20"], "exclude each other"),
         (["--duration", "soon"], "is not a duration"),
         (["--duration", "0s"], "is not a duration"),
         (["--step", "10,5"], "must increase"),
+        (["--step", "5,10,20"], "the first step has 5 users, fewer than the 10 the mix"),
         (["--step", "a,b"], "not a list of user counts"),
         (["--step-seconds", "5"], "only applies to a step load"),
         (["--soak-bound", "5"], "only applies to a soak"),
@@ -103,3 +112,31 @@ def test_parse_duration_accepts_locust_timespans() -> None:
 
 def test_the_default_slo_file_is_the_repository_one() -> None:
     assert Path(SLO).is_file(), "run the unit tests from the repository root"
+
+
+def test_help_and_parser_agree_on_the_fewest_users_of_a_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`load --help` said 10 or more while 5 was accepted: both read MIN_STEP_USERS now."""
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["load", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    stated = re.search(r"e\.g\. 10,20,40 \(each (\d+) or more", shown)
+    assert stated is not None, shown
+    least = int(stated.group(1))
+    assert parse_options(_namespace("--step", f"{least},{least * 2}"), {}).steps[0] == least
+    with pytest.raises(LoadUsageError, match="the first step has"):
+        parse_options(_namespace("--step", f"{least - 1},{least * 2}"), {})
+
+
+def test_the_mix_is_the_scenarios_weights() -> None:
+    weights = {}
+    for path in sorted(Path("load/scenarios").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    target = item.targets[0] if isinstance(item, ast.Assign) else None
+                    if isinstance(target, ast.Name) and target.id == "weight":
+                        weights[node.name] = ast.literal_eval(item.value)
+    assert sorted(weights.values(), reverse=True) == sorted(MIX.values(), reverse=True)
+    assert sum(weights.values()) == MIN_STEP_USERS

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import jsonschema
 
-from harness.predeploy.model import CheckResult, PredeployReport
-from harness.predeploy.output import junit_xml, print_table, report_json
-from harness.predeploy.output.json_report import schema_text
+from harness.predeploy.model import CheckResult, PredeployResult
+from harness.predeploy.output import junit_xml, print_table, result_json
+from harness.predeploy.output.json_result import schema_text
 
-SCHEMA = Path(__file__).resolve().parents[4] / "docs" / "predeploy" / "report.schema.json"
+SCHEMA = Path(__file__).resolve().parents[4] / "docs" / "predeploy" / "result.schema.json"
 
 
-def _report() -> PredeployReport:
+def _report() -> PredeployResult:
     checks = [
         CheckResult(id="config.a", area="config", title="a", status="passed", message="ok"),
         CheckResult(
@@ -30,7 +30,7 @@ def _report() -> PredeployReport:
         ),
         CheckResult(id="sas.c", area="sas", title="c", status="skipped", message="emulator gap"),
     ]
-    return PredeployReport(
+    return PredeployResult(
         started_at=datetime(2026, 12, 1, tzinfo=UTC),
         duration_s=1.5,
         backend="azure",
@@ -56,11 +56,11 @@ def test_junit_has_one_testcase_per_check_with_failure_and_skipped() -> None:
 
 
 def test_json_matches_the_published_schema() -> None:
-    assert SCHEMA.read_text() == schema_text(), "regenerate docs/predeploy/report.schema.json"
-    document = json.loads(report_json(_report()))
+    assert SCHEMA.read_text() == schema_text(), "regenerate docs/predeploy/result.schema.json"
+    document = json.loads(result_json(_report()))
     jsonschema.validate(document, json.loads(SCHEMA.read_text()))
     assert document["schema_version"] == 1
-    assert PredeployReport.model_validate(document) == _report()
+    assert PredeployResult.model_validate(document) == _report()
 
 
 def test_plain_table_shows_the_hint_and_the_exit_code() -> None:

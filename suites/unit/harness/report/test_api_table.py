@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.report.analysis import _api_figures
+from harness.report.verdict import _api_figures
 from harness.report.view.tables import api_table
 from harness.runfolder.bench import ApiBenchFile, ApiBenchResult
 

@@ -24,6 +24,7 @@ SECTIONS = [
     "Cost per month",
     "Resilience under injected faults",
     "Migration",
+    "Live cut-over (S3 -> Azure under load)",
     "Load",
     "Suite results",
     "Compatibility matrix",

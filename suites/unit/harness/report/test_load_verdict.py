@@ -17,9 +17,9 @@ import pytest
 
 from harness.report import analyse, build_report, read_inputs
 from harness.report.loadfindings import GENERATOR_LIMIT, load_findings
-from harness.report.profile import ProfileError, load_profile
+from harness.report.profile import ProfileError, read_run_profile
 from harness.report.view.svg import Series, envelope, time_chart
-from harness.runfolder import load_run
+from harness.runfolder import read_run
 
 GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 
@@ -145,6 +145,7 @@ def test_a_saturated_generator_is_named_instead_of_a_knee(tmp_path: Path) -> Non
     assert "40 users, 148 req/s (step 3)" in knees[0]
     assert 'class="fail">not reported: the generator was the bottleneck<' in knees[1]
     assert "no knee: the generator was the bottleneck" in rows(section, "Load runs")[3]
+    assert analyse(read_inputs(run)).verdict.reasons == []
     step_chart = section[section.index('aria-labelledby="load-steps-rps-t') :].split("</svg>")[0]
     assert step_chart.count(">knee</text>") == 1  # Azure's only
     assert "No knee for S3: the load generator was the bottleneck." in step_chart
@@ -164,7 +165,7 @@ def test_the_generator_figure_decides_even_when_the_flag_is_not_set(tmp_path: Pa
             r["generator_saturated"] = False
 
     edit_load(run, unflag)
-    found = {(f.backend, f.run.mode): f for f in load_findings(load_run(run))}
+    found = {(f.backend, f.run.mode): f for f in load_findings(read_run(run))}
     s3 = found["s3", "step"]
     assert s3.generator is not None and s3.generator.share >= GENERATOR_LIMIT
     assert s3.generator_limited and s3.knee is None
@@ -178,7 +179,7 @@ def test_the_flag_alone_also_withholds_the_knee(tmp_path: Path) -> None:
         data["runs"][2]["generator_saturated"] = True  # Azure's step run, generator at 29%
 
     edit_load(run, flag)
-    azure = next(f for f in load_findings(load_run(run)) if f.run.mode == "step")
+    azure = next(f for f in load_findings(read_run(run)) if f.run.mode == "step")
     assert azure.generator is not None and azure.generator.share < GENERATOR_LIMIT
     assert azure.generator_limited and azure.knee is None
 
@@ -204,7 +205,7 @@ def test_load_on_one_backend_only_is_incomplete_on_the_other(tmp_path: Path) -> 
     assert '<th scope="col">S3</th>' not in section
 
 
-def test_a_step_search_alone_is_shown_but_never_judged(tmp_path: Path) -> None:
+def test_a_step_search_with_a_knee_breaks_nothing_and_assesses_no_slo(tmp_path: Path) -> None:
     """Steps above the knee miss their SLOs and fail requests by design: that is neither
     a failure nor an assessment of the SLOs."""
     run = golden(tmp_path, "full_pass")
@@ -215,6 +216,21 @@ def test_a_step_search_alone_is_shown_but_never_judged(tmp_path: Path) -> None:
     assert azure.status == "not assessed" and "knee at 40 users" in azure.detail
 
 
+def test_a_step_search_without_a_knee_is_not_ready_in_the_report_too(tmp_path: Path) -> None:
+    run = golden(tmp_path, "full_pass")
+
+    def no_knee(data: dict[str, Any]) -> None:
+        step = data["runs"][3]  # S3's step run
+        step["knee"] = {"step": None, "users": None, "rps": None, "reason": "step 0 broke"}
+        step["passed"] = False
+
+    edit_load(run, no_knee)
+    verdict = analyse(read_inputs(run)).verdict
+    assert verdict.outcome == "not ready"
+    assert verdict.reasons == ["load step run on s3: no step held every SLO (step 0 broke)"]
+    assert item(run, S3).status == "failed" and item(run, AZURE).status == "passed"
+
+
 def test_the_contract_profile_does_not_ask_for_load(tmp_path: Path) -> None:
     verdict = analyse(read_inputs(golden(tmp_path, "minimal"), profile="contract")).verdict
     assert verdict.outcome == "ready"
@@ -222,12 +238,12 @@ def test_the_contract_profile_does_not_ask_for_load(tmp_path: Path) -> None:
 
 
 def test_the_default_profile_requires_load_on_both_backends(tmp_path: Path) -> None:
-    profile = load_profile()
+    profile = read_run_profile()
     assert profile.load.required and profile.load.backends == ["azure", "s3"]
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\n[load]\nrequired = true\nbackend = ["azure"]\n')
     with pytest.raises(ProfileError, match=r"load\.backend: Extra inputs are not permitted"):
-        load_profile(bad)
+        read_run_profile(bad)
 
 
 def test_envelope_thins_long_series_but_keeps_every_spike() -> None:

@@ -14,7 +14,8 @@ import pytest
 from crownsafe.redaction import MARKER
 from harness.cli import main as cli_main
 from harness.report import analysis, render_run
-from harness.runfolder import load_run
+from harness.report.verdict import verdict as judge
+from harness.runfolder import read_run
 
 GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 SECTIONS = (
@@ -176,7 +177,7 @@ def test_baseline_comparison_flags_a_slowed_run(tmp_path: Path) -> None:
 
 def test_a_run_against_itself_has_no_regression(tmp_path: Path) -> None:
     run = golden(tmp_path, "full_pass")
-    rows = analysis.baseline_rows(load_run(run), load_run(run))
+    rows = analysis.baseline_rows(read_run(run), read_run(run))
     assert len(rows) == 48
     assert not any(r.regression for r in rows)
     assert all(r.comparison and r.comparison.verdict == "same" for r in rows)
@@ -185,10 +186,10 @@ def test_a_run_against_itself_has_no_regression(tmp_path: Path) -> None:
 def test_malformed_files_are_named_problems_never_silently_left_out(tmp_path: Path) -> None:
     """Every unreadable or schema-invalid file is named, with its first error, and makes
     the run not ready; the report still renders what the other files hold."""
-    assert load_run(tmp_path / "absent").problems
-    empty = load_run(tmp_path)
+    assert read_run(tmp_path / "absent").problems
+    empty = read_run(tmp_path)
     assert not empty.suites and empty.bench.empty() and empty.resilience is None
-    verdict = analysis.verdict(empty)
+    verdict = judge(empty)
     assert verdict.outcome == "incomplete" and "nothing ran" in verdict.notes[-1]
     (tmp_path / "suites").mkdir()
     (tmp_path / "suites" / "odd.json").write_text(json.dumps({"tests": ["x", {"outcome": 3}]}))
@@ -196,7 +197,7 @@ def test_malformed_files_are_named_problems_never_silently_left_out(tmp_path: Pa
     (tmp_path / "resilience.json").write_text("{not json")
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "paired.json").write_text("[1, 2]")
-    run = load_run(tmp_path)
+    run = read_run(tmp_path)
     named = {p.relative: p.problem for p in run.problems}
     assert set(named) == {
         "suites/odd.json",
@@ -206,7 +207,7 @@ def test_malformed_files_are_named_problems_never_silently_left_out(tmp_path: Pa
     }
     assert named["suites/odd.json"].startswith("does not match its schema: suite: Field required")
     assert named["resilience.json"].startswith("not JSON")
-    verdict = analysis.verdict(run)
+    verdict = judge(run)
     assert not verdict.ready
     assert any(r.startswith("resilience.json: not JSON") for r in verdict.reasons)
     assert render_run(tmp_path).is_file()

@@ -15,7 +15,7 @@ import pytest
 from harness.bench import command as bench
 from harness.cli import main as cli_main
 from harness.report import analyse, build_report, read_inputs
-from harness.report.profile import ProfileError, load_profile
+from harness.report.profile import ProfileError, read_run_profile
 
 GOLDEN = Path(__file__).resolve().parents[4] / "fixtures" / "golden_runs"
 
@@ -35,7 +35,7 @@ def golden(tmp_path: Path, name: str) -> Path:
         ("azure_roundtrip_only", "incomplete", 3),
         ("corrupt_contract", "not ready", 1),
         ("no_suites", "incomplete", 3),
-        ("generator_saturated", "incomplete", 3),
+        ("generator_saturated", "incomplete", 3),  # load only: nothing else assessed
     ],
 )
 def test_each_golden_run_gets_its_designed_verdict_and_exit_code(
@@ -101,7 +101,7 @@ def test_undecided_goals_are_shown_with_their_floor_and_fail_only_when_the_profi
     goal = next(i for i in default.items if i.label.startswith("benchmark goal crownsafe_vs_raw"))
     assert goal.status == "undecided" and re.search(r"floor \d+\.\d%", goal.detail)
     assert any("undecided" in n for n in default.notes)
-    strict = load_profile().model_dump() | {"name": "strict"}
+    strict = read_run_profile().model_dump() | {"name": "strict"}
     strict["benchmarks"]["undecided_fails"] = True
     path = tmp_path / "strict.toml"
     path.write_text(_toml(strict))
@@ -129,7 +129,7 @@ def test_an_unknown_profile_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(ProfileError, match="pass one of contract, default"):
-        load_profile("nightly")
+        read_run_profile("nightly")
     assert cli_main(["report", str(golden(tmp_path, "minimal")), "--profile", "nightly"]) == 2
     assert "run profile 'nightly' not found" in capsys.readouterr().out
 

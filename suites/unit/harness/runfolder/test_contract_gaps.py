@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.runfolder import RunFileError, load_run, read_file, update_file
+from harness.runfolder import RunFileError, read_file, read_run, update_file
 from harness.runfolder.contract_gaps import ContractGap, ContractGapsFile
 from harness.runfolder.registry import model_for
 
@@ -51,7 +51,7 @@ def test_a_later_record_of_the_same_test_and_backend_replaces_it_and_order_is_st
         ("test_racing", "s3"),
     ]
     assert gaps[2].fact == "moto answered 1 of 8"
-    assert load_run(tmp_path).contract_gaps == ContractGapsFile(gaps=gaps)
+    assert read_run(tmp_path).contract_gaps == ContractGapsFile(gaps=gaps)
 
 
 def test_a_hand_edited_entry_is_named_as_a_problem(tmp_path: Path) -> None:
@@ -59,4 +59,4 @@ def test_a_hand_edited_entry_is_named_as_a_problem(tmp_path: Path) -> None:
     (tmp_path / "contract_gaps.json").write_text(json.dumps(bad))
     with pytest.raises(RunFileError, match=r"contract_gaps\.json: does not match its schema"):
         read_file(tmp_path, "contract_gaps.json", ContractGapsFile)
-    assert [p.relative for p in load_run(tmp_path).problems] == ["contract_gaps.json"]
+    assert [p.relative for p in read_run(tmp_path).problems] == ["contract_gaps.json"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from harness.runfolder import RunFileError, load_run, merge_points, read_file, write_file
+from harness.runfolder import RunFileError, merge_points, read_file, read_run, write_file
 from harness.runfolder.bench import PairedFile, PairedSamples
 from harness.runfolder.jsonschema import SCHEMA_DIR, render, schema_documents, schema_file_name
 from harness.runfolder.registry import FILE_MODELS, model_for
@@ -34,7 +34,7 @@ def test_every_golden_run_loads_through_the_schema() -> None:
     runs = [run for run in GOLDEN.iterdir() if run.is_dir()]
     assert {r.name for r in runs} >= {"full_pass", "not_ready", "minimal"}
     for run in runs:
-        problems = {(run.name, p.relative) for p in load_run(run).problems}
+        problems = {(run.name, p.relative) for p in read_run(run).problems}
         assert problems == {key for key in DELIBERATELY_BROKEN if key[0] == run.name}
 
 

@@ -51,7 +51,7 @@ def test_docker_image_is_the_local_version_with_signatures_checked() -> None:
 def test_missing_venv_says_how_to_fix_it(tmp_path: Path) -> None:
     missing = tmp_path / "nothing" / "python"
     service = LocalStackService("local", environ={"HARNESS_LOCALSTACK_PYTHON": str(missing)})
-    assert find_localstack_python(service._environ) == missing
+    assert find_localstack_python(service.settings) == missing
     with pytest.raises(ServiceStartError, match="Fix: run `make bootstrap`"):
         service.start()
     assert not service.started and service.pid is None

@@ -1,4 +1,4 @@
-"""Target names, defaults per provision mode, test ids, and the built-in gap profiles."""
+"""Target names, defaults per provision mode, test ids, and the built-in known-gaps files."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from harness.services.localstack import LocalStackService
 from harness.services.s3 import S3Service
 from harness.targets import (
     TARGETS,
-    GapProfileError,
+    KnownGapsError,
     build_target_service,
-    builtin_profile,
+    builtin_gaps,
     default_target,
-    load_profile,
     parse_targets,
+    read_known_gaps,
 )
-from harness.targets._gaps import PROFILE_DIR
+from harness.targets._gaps import GAPS_DIR
 
 
 def test_bare_backends_mean_the_default_target_of_the_mode() -> None:
@@ -58,16 +58,16 @@ def test_each_target_gets_its_provider_in_the_right_mode(tmp_path: Path) -> None
     assert type(external) is S3Service and external.mode == "external"
 
 
-@pytest.mark.parametrize("path", sorted(PROFILE_DIR.glob("*.toml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(GAPS_DIR.glob("*.toml")), ids=lambda p: p.stem)
 def test_builtin_profiles_are_valid_and_named_after_their_target(path: Path) -> None:
-    profile = load_profile(path)
+    profile = read_known_gaps(path)
     assert profile.target in TARGETS
     assert path.stem == profile.target.replace(":", "-")
-    assert builtin_profile(profile.target).source == f"harness/targets/profiles/{path.name}"
+    assert builtin_gaps(profile.target).source == f"harness/targets/gaps/{path.name}"
 
 
 def test_moto_profile_lists_the_presign_refusals_it_does_not_make() -> None:
-    promises = {gap.promise for gap in builtin_profile("s3:moto").gaps}
+    promises = {gap.promise for gap in builtin_gaps("s3:moto").gaps}
     assert {
         "test_read_only_sas_cannot_write",
         "test_write_only_sas_cannot_read",
@@ -75,11 +75,11 @@ def test_moto_profile_lists_the_presign_refusals_it_does_not_make() -> None:
         "test_tampered_sas_rejected",
         "test_sas_for_one_blob_cannot_read_another",
     } <= promises
-    assert not builtin_profile("s3:external").gaps, "no built-in profile: no known gaps"
+    assert not builtin_gaps("s3:external").gaps, "no built-in profile: no known gaps"
 
 
 def test_gap_match_decides_what_counts_as_the_known_gap() -> None:
-    gap = builtin_profile("s3:moto").gap_for("test_tampered_sas_rejected")
+    gap = builtin_gaps("s3:moto").gap_for("test_tampered_sas_rejected")
     assert gap is not None
     assert gap.explains("AssertionError: [s3] expected 403, got 200: <xml/>")
     assert not gap.explains("AssertionError: [s3] expected 403, got 500: InternalError")
@@ -100,7 +100,7 @@ def test_gap_match_decides_what_counts_as_the_known_gap() -> None:
             "seen=2026-01-01\n" * 2,
             "listed twice",
         ),
-        ("target = [", "gap profile"),
+        ("target = [", "known-gaps file"),
     ],
     ids=["missing-field", "future-version", "bad-regex", "repeated", "not-toml"],
 )
@@ -109,6 +109,6 @@ def test_broken_profiles_name_the_file_and_the_problem(
 ) -> None:
     path = tmp_path / "mine.toml"
     path.write_text(text)
-    with pytest.raises(GapProfileError, match=problem) as caught:
-        load_profile(path)
+    with pytest.raises(KnownGapsError, match=problem) as caught:
+        read_known_gaps(path)
     assert str(path) in str(caught.value)

@@ -1,4 +1,4 @@
-"""The targets plugin end to end (pytester): a hand-made gap profile, every cell status.
+"""The targets plugin end to end (pytester): a hand-made known-gaps file, every cell status.
 
 The demo tests only take `backend_name`, so no service is started: what is tested is the
 plugin's bookkeeping, in a real pytest run (serial and under xdist, where only the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +104,9 @@ def test_hand_made_profile_gives_every_cell_status(
         *parallel,
         "--targets",
         "s3:moto",
-        "--security-targets",
+        "--sas-targets",
         "none",
-        "--gap-profile",
+        "--known-gaps",
         str(demo / "moto-gaps.toml"),
         "--run-dir",
         str(run_dir),
@@ -158,7 +159,7 @@ def test_a_broken_profile_is_a_usage_error(pytester: pytest.Pytester, demo: Path
     """A profile with an unknown field stops the run before any test, naming the file."""
     bad = demo / "bad.toml"
     bad.write_text('target = "s3:moto"\n[[gap]]\npromise = "x"\nwhen = "yesterday"\n')
-    result = pytester.runpytest_subprocess("--gap-profile", str(bad), "-p", "no:xdist")
+    result = pytester.runpytest_subprocess("--known-gaps", str(bad), "-p", "no:xdist")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "bad.toml" in result.stderr.str()
 
@@ -168,7 +169,7 @@ SCOPES = textwrap.dedent(
     import pytest
 
     @pytest.mark.contract
-    @pytest.mark.security
+    @pytest.mark.sas
     def test_presign(backend_name):
         pass
 
@@ -208,7 +209,7 @@ SCOPES = textwrap.dedent(
             },
         ),
         (
-            ["--backends", "azure", "--security-targets", "none"],
+            ["--backends", "azure", "--sas-targets", "none"],
             {"test_presign[azure]", "test_listing[azure]", "test_not_contract[azure]"},
         ),
     ],
@@ -217,11 +218,176 @@ SCOPES = textwrap.dedent(
 def test_which_tests_run_on_which_targets(
     pytester: pytest.Pytester, args: list[str], expected: set[str]
 ) -> None:
-    """Security tests also on LocalStack; extra targets only for the contract."""
-    pytester.makeini(
-        "[pytest]\naddopts = -p no:locust\nmarkers =\n    contract: c\n    security: s\n"
-    )
+    """SAS tests also on LocalStack; extra targets only for the contract."""
+    pytester.makeini("[pytest]\naddopts = -p no:locust\nmarkers =\n    contract: c\n    sas: s\n")
     pytester.makepyfile(test_scopes=SCOPES)
     result = pytester.runpytest_subprocess("--collect-only", "-q", "-p", "no:xdist", *args)
     ids = {line.split("::")[1] for line in result.stdout.lines if "::" in line}
     assert ids == expected
+
+
+PARAMETRIZED = textwrap.dedent(
+    """
+    import pytest
+
+    pytestmark = pytest.mark.contract
+
+    @pytest.mark.parametrize("size", ["1KiB", "1MiB"])
+    def test_sized(backend_name, size):
+        \"\"\"A promise checked at two sizes: broken at both.\"\"\"
+        assert False, f"[s3] {size}: expected 403, got 200"
+
+    @pytest.mark.parametrize("round", ["first", "second"])
+    def test_racy(backend_name, round):
+        \"\"\"Concurrent overwrites: the target tears one now and then.\"\"\"
+        assert round == "first", "[s3] torn object: 2 writers mixed"
+
+    def test_kept(backend_name):
+        \"\"\"A promise kept.\"\"\"
+    """
+)
+
+COVERING = textwrap.dedent(
+    """
+    schema_version = 1
+    target = "s3:moto"
+
+    [[gap]]
+    promise = "test_sized"
+    behaviour = "answers 200 instead of 403"
+    evidence = "seen by hand"
+    seen = 2026-12-01
+    match = "expected 403, got 200"
+
+    [[gap]]
+    promise = "test_racy"
+    behaviour = "concurrent overwrites of one key are torn in about one run of three"
+    evidence = "seen by hand"
+    seen = 2026-12-02
+    match = "torn object"
+    intermittent = true
+    """
+)
+
+
+@pytest.fixture
+def parametrized(pytester: pytest.Pytester) -> Path:
+    pytester.makeini(
+        "[pytest]\naddopts = -p no:locust\nmarkers =\n    contract: c\n    promise(id): p\n"
+    )
+    pytester.makepyfile(test_params=PARAMETRIZED)
+    (pytester.path / "gaps.toml").write_text(COVERING)
+    return pytester.path
+
+
+def _run(pytester: pytest.Pytester, where: Path, profile: Path, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        "--targets", "s3:moto", "--sas-targets", "none", "--known-gaps", str(profile),
+        "--run-dir", str(where / "run"), "-rA", *args,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("parallel", [["-p", "no:xdist"], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_bare_entry_covers_every_parameter_and_an_intermittent_gap_may_pass(
+    pytester: pytest.Pytester, parametrized: Path, parallel: list[str]
+) -> None:
+    """`test_sized` covers [1KiB] and [1MiB]; the racy gap that did not show is an XPASS,
+    not "gap closed", and the matrix says in how many tests it showed."""
+    result = _run(pytester, parametrized, parametrized / "gaps.toml", *parallel)
+    result.assert_outcomes(passed=1, xfailed=3, xpassed=1)
+    output = result.stdout.str()
+    assert "gap closed" not in output
+    assert "intermittent known gap on s3:moto did not show this time" in output
+    matrix: dict[str, Any] = json.loads((parametrized / "run" / "compatibility.json").read_text())
+    cells = {c["promise"]: c for c in matrix["cells"]}
+    assert {p: c["status"] for p, c in cells.items()} == {
+        "test_sized[1KiB]": "known_gap",
+        "test_sized[1MiB]": "known_gap",
+        "test_racy[first]": "known_gap",
+        "test_racy[second]": "known_gap",
+        "test_kept": "kept",
+    }
+    assert cells["test_racy[first]"]["occurrence"] == {"shown": 0, "ran": 1}
+    assert cells["test_racy[second]"]["occurrence"] == {"shown": 1, "ran": 1}
+    assert cells["test_racy[second]"]["gap"]["intermittent"] is True
+    assert cells["test_sized[1KiB]"]["occurrence"] is None
+    assert cells["test_sized[1KiB]"]["gap"]["intermittent"] is False
+    suite = json.loads((parametrized / "run" / "suites" / "other.json").read_text())
+    outcomes = {t["nodeid"].split("::")[1]: t["outcome"] for t in suite["tests"]}
+    assert outcomes["test_racy[s3-first]"] == "xpassed"
+
+
+@pytest.mark.parametrize("parallel", [["-p", "no:xdist"], ["-n", "2"]], ids=["serial", "xdist"])
+def test_an_entry_that_matches_no_test_is_an_error_naming_it(
+    pytester: pytest.Pytester, parametrized: Path, parallel: list[str]
+) -> None:
+    profile = parametrized / "typo.toml"
+    profile.write_text(
+        COVERING.replace('promise = "test_sized"', 'promise = "test_sizes"')
+        + '\n[[gap]]\npromise = "test_kept[2MiB]"\nbehaviour = "b"\nevidence = "e"\n'
+        "seen = 2026-12-01\n"
+    )
+    result = _run(pytester, parametrized, profile, *parallel)
+    output = result.stdout.str()
+    assert result.ret != pytest.ExitCode.OK
+    for entry in ("test_sizes", "test_kept[2MiB]"):
+        assert f"entry promise = {entry!r} (target s3:moto) matches no contract test" in output
+    assert "'test_racy'" not in output
+    assert str(profile) in output
+    if parallel[0] == "-p":  # serially the run stops before its tests
+        assert result.ret == pytest.ExitCode.INTERRUPTED
+        assert "passed" not in output.splitlines()[-1]
+
+
+def test_a_run_of_chosen_tests_does_not_judge_entries_for_the_others(
+    pytester: pytest.Pytester, parametrized: Path
+) -> None:
+    """`pytest file::test_kept` collects one test: the other entries may well match."""
+    result = _run(
+        pytester,
+        parametrized,
+        parametrized / "gaps.toml",
+        "-p",
+        "no:xdist",
+        "test_params.py::test_kept",
+    )
+    result.assert_outcomes(passed=1)
+    assert "matches no contract test" not in result.stdout.str()
+
+
+def test_deselected_tests_still_count_as_matches(
+    pytester: pytest.Pytester, parametrized: Path
+) -> None:
+    result = _run(
+        pytester, parametrized, parametrized / "gaps.toml", "-p", "no:xdist", "-k", "kept"
+    )
+    result.assert_outcomes(passed=1, deselected=4)
+    assert "matches no contract test" not in result.stdout.str()
+
+
+def test_an_unsafe_gap_cannot_be_intermittent(
+    pytester: pytest.Pytester, parametrized: Path
+) -> None:
+    profile = parametrized / "both.toml"
+    profile.write_text(
+        COVERING.replace("intermittent = true", 'intermittent = true\nmode = "unsafe"')
+    )
+    result = _run(pytester, parametrized, profile, "-p", "no:xdist")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "an unsafe gap is never run, so it cannot be intermittent" in result.stderr.str()
+
+
+def test_every_built_in_gap_entry_names_a_contract_promise(pytester: pytest.Pytester) -> None:
+    """The built-in known-gaps files given as --known-gaps to a collection of the contract: an
+    entry left behind by a renamed test is the same collection error a user's typo is."""
+    root = Path(__file__).resolve().parents[4]
+    profiles = sorted((root / "harness" / "targets" / "gaps").glob("*.toml"))
+    targets = ",".join(tomllib.loads(p.read_text())["target"] for p in profiles)
+    args = [str(root / "suites" / "contract"), "--collect-only", "-q", "-p", "no:xdist"]
+    args += ["--targets", targets, "--sas-targets", "none"]
+    args += ["--run-dir", str(pytester.path / "run"), f"--rootdir={root}"]
+    for profile in profiles:
+        args += ["--known-gaps", str(profile)]
+    result = pytester.runpytest_subprocess(*args)
+    assert "matches no contract test" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]

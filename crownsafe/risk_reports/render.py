@@ -1,4 +1,4 @@
-"""Render a `ReportDocument` as PDF (reportlab), HTML (Jinja2, autoescaped) or JSON.
+"""Render a `RiskReportDocument` as PDF (reportlab), HTML (Jinja2, autoescaped) or JSON.
 
 User-supplied text (product names, findings) reaches the HTML only through Jinja2's
 autoescaping and the PDF only through reportlab's escaped Paragraph markup.
@@ -16,26 +16,26 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from crownsafe.reports.document import ReportDocument
+from crownsafe.risk_reports.document import RiskReportDocument
 
 __all__ = ["render_html", "render_json", "render_pdf"]
 
 _env = Environment(
-    loader=PackageLoader("crownsafe.reports", "templates"),
+    loader=PackageLoader("crownsafe.risk_reports", "templates"),
     autoescape=select_autoescape(["html", "j2"], default=True),
 )
 
 
-def render_json(document: ReportDocument) -> bytes:
+def render_json(document: RiskReportDocument) -> bytes:
     return json.dumps(document.to_json(), indent=2, sort_keys=True).encode()
 
 
-def render_html(document: ReportDocument) -> bytes:
+def render_html(document: RiskReportDocument) -> bytes:
     template = _env.get_template("report.html.j2")
     return template.render(report=document.to_json()).encode()
 
 
-def render_pdf(document: ReportDocument) -> bytes:
+def render_pdf(document: RiskReportDocument) -> bytes:
     styles = getSampleStyleSheet()
     out = io.BytesIO()
     pdf = SimpleDocTemplate(

@@ -1,11 +1,11 @@
-"""The options of an object migration and the report it ends with."""
+"""The options of an object migration and the tally of counts it ends with."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["MigrationOptions", "MigrationReport"]
+__all__ = ["MigrationOptions", "MigrationTally"]
 
 MiB = 1024 * 1024
 
@@ -34,7 +34,7 @@ class MigrationOptions:
 
 
 @dataclass
-class MigrationReport:
+class MigrationTally:
     """Counts of one run. `ok` is true when every listed object ends verified.
 
     A dry run (`dry_run=True`) changes nothing: its `copied`, `copied_bytes` and

@@ -1,6 +1,6 @@
 """The report's one data model; every format renders this and nothing else.
 
-The JSON rendering of it is published as a JSON Schema (`docs/report.schema.json`,
+The JSON rendering of it is published as a JSON Schema (`docs/risk-report.schema.json`,
 `schema_version` 1), so consumers can validate what they download.
 """
 
@@ -15,15 +15,15 @@ __all__ = [
     "REPORT_FORMATS",
     "REPORT_SCHEMA_VERSION",
     "Finding",
-    "ReportDocument",
-    "ReportFormat",
+    "RiskReportDocument",
+    "RiskReportFormat",
     "build_document",
     "risk_level",
 ]
 
 REPORT_SCHEMA_VERSION = 1
-ReportFormat = Literal["pdf", "html", "json"]
-REPORT_FORMATS: tuple[ReportFormat, ...] = ("pdf", "html", "json")
+RiskReportFormat = Literal["pdf", "html", "json"]
+REPORT_FORMATS: tuple[RiskReportFormat, ...] = ("pdf", "html", "json")
 
 
 def risk_level(score: float) -> str:
@@ -46,7 +46,7 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class ReportDocument:
+class RiskReportDocument:
     report_id: str
     generated_at: datetime
     scan_id: int
@@ -59,7 +59,7 @@ class ReportDocument:
     scanned_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form (what docs/report.schema.json describes)."""
+        """The JSON form (what docs/risk-report.schema.json describes)."""
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
             "report_id": self.report_id,
@@ -85,7 +85,7 @@ def build_document(
     scan_type: str,
     scanned_at: datetime,
     result: Mapping[str, Any],
-) -> ReportDocument:
+) -> RiskReportDocument:
     """A document from a scan row's columns and its `result` JSON (barcode, score, findings)."""
     score = float(result.get("risk_score", 0.0))
     findings = [
@@ -98,7 +98,7 @@ def build_document(
         for f in result.get("findings", [])
     ]
     barcode = result.get("barcode")
-    return ReportDocument(
+    return RiskReportDocument(
         report_id=report_id,
         generated_at=generated_at,
         scan_id=scan_id,

@@ -1,0 +1,95 @@
+"""What the cut-over's migrating client costs a read (issue: the live cut-over).
+
+Two comparisons, each timed in ONE interleaved loop (`harness.bench.interleaved`: one call
+of every implementation per round, order rotating) with an A/A pair for its noise floor,
+1 KiB objects on Azurite and moto:
+
+    fallback_vs_s3      a read in `azure-reads` of an object only S3 has (Azure answers
+                        404, then S3 is read) against a direct S3 read.
+                        Goal: ops/s >= 0.5x, i.e. at most twice the direct latency.
+    migrating_vs_azure  a read in `azure-reads` of a copied object (Azure answers)
+                        against a direct Azure read. Goal: ops/s >= 0.95x (at most ~1.05x
+                        the latency).
+
+A/A pairs: direct S3 read twice (fallback), direct Azure read twice (migrating). Entries go
+to `bench/ratios.json` under backend "azure" (the cut-over's target); under
+`--benchmark-disable` (make test) the loops run a few rounds and only the plumbing is
+checked, never a speed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import pytest
+from bench_support import KIB, payload_bytes, profile
+
+from crownsafe.cutover.client import MigratingStorageClient
+from crownsafe.cutover.phases import MigrationPhase
+from crownsafe.storage.base import StorageClient
+from harness import bench
+from harness.bench import overhead
+from harness.bench.overhead import RatioGoal
+from harness.runfolder import merge_points
+from harness.runfolder.bench import RatiosFile
+
+ROUNDS = {"smoke": (4, 8, 8, 0.0), "quick": (20, 200, 1200, 12.0), "full": (40, 800, 6000, 60.0)}
+FALLBACK = RatioGoal(
+    "fallback_vs_s3", "migrating", "direct", 0.5, "cut-over: a fallback read <= 2x a direct S3 read"
+)
+COPIED = RatioGoal(
+    "migrating_vs_azure",
+    "migrating",
+    "direct",
+    0.95,
+    "cut-over: a read of a copied object <= ~1.05x a direct Azure read",
+)
+
+
+@pytest.mark.parametrize(
+    ("comparison", "holder"), [(FALLBACK, "s3"), (COPIED, "azure")], ids=["fallback", "copied"]
+)
+def test_migrating_read_cost(
+    request: pytest.FixtureRequest,
+    make_storage_client: Callable[..., StorageClient],
+    comparison: RatioGoal,
+    holder: str,
+    run_dir: Path,
+) -> None:
+    """A read through the migrating client against the direct read of the store that has
+    the object, interleaved, with an A/A pair of the direct read."""
+    run_profile = profile(request.config)
+    warmup, least, most, budget_s = ROUNDS[run_profile]
+    azure, s3 = make_storage_client("azure"), make_storage_client("s3")
+    direct = azure if holder == "azure" else s3
+    migrating = MigratingStorageClient(azure, s3, lambda: MigrationPhase.AZURE_READS)
+    data = payload_bytes(KIB)
+    direct.upload_file("cutover/blob.bin", data)
+    calls = {
+        "direct": partial(direct.download_blob, "cutover/blob.bin"),
+        "migrating": partial(migrating.download_blob, "cutover/blob.bin"),
+        "direct_again": partial(direct.download_blob, "cutover/blob.bin"),
+    }
+    assert {name: call() == data for name, call in calls.items()} == dict.fromkeys(calls, True)
+    assert azure.blob_exists("cutover/blob.bin") is (holder == "azure")
+    samples = bench.interleaved(calls, least, warmup=warmup, budget_s=budget_s, max_rounds=most)
+    entry = overhead.ratio_entry(
+        comparison,
+        samples,
+        ("direct", "direct_again"),
+        backend="azure",
+        operation="download",
+        size_bytes=KIB,
+        warmup=warmup,
+        measured=run_profile != "smoke",
+    )
+    path = merge_points(run_dir, RatiosFile, [{**entry, "profile": run_profile, "emulator": True}])
+    print(f"[cut-over] {comparison.name}: {entry['ratio']:.3f}x ({entry['verdict']})")
+    stored = json.loads(path.read_text("utf-8"))["comparisons"]
+    mine = [e for e in stored if e["comparison"] == comparison.name]
+    assert len(mine) == 1 and mine[0]["goal"] == comparison.goal
+    assert 0 < mine[0]["ci_low"] <= mine[0]["ratio"] <= mine[0]["ci_high"]
+    assert run_profile != "smoke" or mine[0]["verdict"] == "undecided"

@@ -1,0 +1,57 @@
+"""The `suites` stage of `crownsafe-harness run` runs the suites its run profile names."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import stages
+from harness.report.profile import read_run_profile
+from harness.stages import RunContext, suite_paths
+
+
+def test_the_default_profile_s_suites_are_the_run_s_suites() -> None:
+    """One list: the default run profile's `[[suites]]`, in its order."""
+    names = [suite.name for suite in read_run_profile("default").suites]
+    assert suite_paths(None, ["azure", "s3"]) == tuple(f"suites/{n}" for n in names)
+    assert suite_paths("contract", ["azure", "s3"]) == ("suites/contract",)
+
+
+def test_the_migration_suite_needs_both_backends() -> None:
+    assert "suites/migration" not in suite_paths("default", ["s3"])
+    assert "suites/migration" in suite_paths("default", ["s3", "azure"])
+
+
+def test_the_stage_runs_the_profile_s_suites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("contract", "unit"):
+        (tmp_path / "suites" / name).mkdir(parents=True)
+    profile = tmp_path / "mine.toml"
+    profile.write_text('name = "mine"\n[[suites]]\nname = "unit"\n[migration]\nrequired = false\n')
+    seen: list[list[str]] = []
+
+    def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        seen.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr("harness.stages.subprocess.run", fake_run)
+    ctx = RunContext(
+        root=tmp_path, run_dir=tmp_path / "run", backends=["azure", "s3"], mode="external",
+        workers=0, run_profile=str(profile), print=lambda line: None,
+    )  # fmt: skip
+    assert stages.STAGES["suites"].run(ctx).ok
+    (command,) = seen
+    assert "suites/unit" in command and "suites/contract" not in command
+
+
+def test_a_profile_whose_suites_do_not_exist_fails_the_stage_naming_them(tmp_path: Path) -> None:
+    ctx = RunContext(
+        root=tmp_path, run_dir=tmp_path / "run", backends=["azure", "s3"], mode="external",
+        run_profile="contract", print=lambda line: None,
+    )  # fmt: skip
+    result = stages.STAGES["suites"].run(ctx)
+    assert not result.ok and "suites/contract" in result.detail
