@@ -18,6 +18,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "/suites/api/" not in f"/{item.nodeid}" and not item.nodeid.startswith("suites/api"):
             continue
         item.add_marker(pytest.mark.api)
-        backend = backend_of(item.nodeid)
+        backend = backend_of(item)
         if backend is not None:
             item.add_marker(pytest.mark.xdist_group(f"api-{backend}"))
