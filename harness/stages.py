@@ -250,9 +250,7 @@ def _cutover(ctx: RunContext) -> StageResult:
     ctx.print("    $ " + shlex.join(["crownsafe-harness", *command[3:]]))
     output = logs / "cutover.log"
     with output.open("w", encoding="utf-8") as out:
-        done = subprocess.run(
-            command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out, check=False
-        )
+        done = run_child(command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out)
     for line in output.read_text("utf-8", errors="replace").splitlines()[-12:]:
         ctx.print(f"    {line}")
     meaning = {0: "nothing lost, no failed request", 1: "not ready", 3: "could not run"}

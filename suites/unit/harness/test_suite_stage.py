@@ -38,7 +38,7 @@ def test_the_stage_runs_the_profile_s_suites(
         seen.append(command)
         return subprocess.CompletedProcess(command, 0)
 
-    monkeypatch.setattr("harness.stages.subprocess.run", fake_run)
+    monkeypatch.setattr("harness.stages.run_child", fake_run)
     ctx = RunContext(
         root=tmp_path, run_dir=tmp_path / "run", backends=["azure", "s3"], mode="external",
         workers=0, run_profile=str(profile), print=lambda line: None,
