@@ -103,6 +103,8 @@ lint: bootstrap
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
+# HYPOTHESIS_PROFILE=ci: Hypothesis' full example count (conftest.py; a plain pytest uses dev).
+test: export HYPOTHESIS_PROFILE ?= ci
 test: bootstrap lint
 	$(call run_pytest,suites,$(BIN)/pytest suites -n $(PYTEST_WORKERS) --dist loadgroup -p no:locust --run-dir $(TEST_RUN_DIR) --junit-xml $(TEST_RUN_DIR)/junit/suites.xml)
 	$(call run_pytest,benchmarks,$(BIN)/pytest benchmarks -p no:xdist -p no:locust --benchmark-disable --run-dir $(TEST_RUN_DIR) --junit-xml $(TEST_RUN_DIR)/junit/benchmarks.xml)

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from bench_support import KIB, payload_bytes, profile
+from bench_support import KIB, level, payload_bytes
 
 from crownsafe.cutover.client import MigratingStorageClient
 from crownsafe.cutover.phases import MigrationPhase
@@ -61,8 +61,8 @@ def test_migrating_read_cost(
 ) -> None:
     """A read through the migrating client against the direct read of the store that has
     the object, interleaved, with an A/A pair of the direct read."""
-    run_profile = profile(request.config)
-    warmup, least, most, budget_s = ROUNDS[run_profile]
+    bench_level = level(request.config)
+    warmup, least, most, budget_s = ROUNDS[bench_level]
     azure, s3 = make_storage_client("azure"), make_storage_client("s3")
     direct = azure if holder == "azure" else s3
     migrating = MigratingStorageClient(azure, s3, lambda: MigrationPhase.AZURE_READS)
@@ -84,12 +84,12 @@ def test_migrating_read_cost(
         operation="download",
         size_bytes=KIB,
         warmup=warmup,
-        measured=run_profile != "smoke",
+        measured=bench_level != "smoke",
     )
-    path = merge_points(run_dir, RatiosFile, [{**entry, "profile": run_profile, "emulator": True}])
+    path = merge_points(run_dir, RatiosFile, [{**entry, "profile": bench_level, "emulator": True}])
     print(f"[cut-over] {comparison.name}: {entry['ratio']:.3f}x ({entry['verdict']})")
     stored = json.loads(path.read_text("utf-8"))["comparisons"]
     mine = [e for e in stored if e["comparison"] == comparison.name]
     assert len(mine) == 1 and mine[0]["goal"] == comparison.goal
     assert 0 < mine[0]["ci_low"] <= mine[0]["ratio"] <= mine[0]["ci_high"]
-    assert run_profile != "smoke" or mine[0]["verdict"] == "undecided"
+    assert bench_level != "smoke" or mine[0]["verdict"] == "undecided"

@@ -81,6 +81,7 @@ class S3Limits:
 class _Counts:
     forwarded: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
+    cut_puts_seen: int = 0
     cut_puts_stored: int = 0
     lock: threading.Condition = field(default_factory=threading.Condition)
 
@@ -199,21 +200,35 @@ class LimitedS3Service(Service):
         with self._counts.lock:
             return self._counts.cut_puts_stored
 
-    def wait_for_cut_puts(self, count: int, timeout: float = 10.0) -> bool:
-        """Wait until `count` cut PUTs were stored (the proxy sees a hang-up after the
-        client does); False if `timeout` passed first."""
+    @property
+    def cut_puts_seen(self) -> int:
+        """How many PUTs (objects or parts) arrived cut short, stored or not: a cut part
+        of a multipart upload the client aborted meanwhile is refused upstream."""
+        with self._counts.lock:
+            return self._counts.cut_puts_seen
+
+    def wait_for_cut_puts(self, count: int, timeout: float = 10.0, *, stored: bool = True) -> bool:
+        """Wait until `count` cut PUTs were stored (or, `stored=False`, seen: the proxy
+        sees a hang-up after the client does); False if `timeout` passed first."""
         with self._counts.lock:
             return self._counts.lock.wait_for(
-                lambda: self._counts.cut_puts_stored >= count, timeout
+                lambda: (
+                    (self._counts.cut_puts_stored if stored else self._counts.cut_puts_seen)
+                    >= count
+                ),
+                timeout,
             )
 
     def _count(self, kind: Literal["forwarded", "refused"], operation: str) -> None:
         with self._counts.lock:
             getattr(self._counts, kind)[operation] += 1
 
-    def _count_cut(self) -> None:
+    def _count_cut(self, *, stored: bool) -> None:
         with self._counts.lock:
-            self._counts.cut_puts_stored += 1
+            if stored:
+                self._counts.cut_puts_stored += 1
+            else:
+                self._counts.cut_puts_seen += 1
             self._counts.lock.notify_all()
 
 
@@ -256,6 +271,7 @@ class _LimitedHandler(BaseHTTPRequestHandler):
             if limits.store_cut_puts and self.command == "PUT" and operation in (
                 "put_object", "upload_part"
             ):  # fmt: skip
+                self.owner._count_cut(stored=False)
                 self._forward(operation, self._as_plain(cut.received), cut=True)
             return
         if operation in limits.unsupported:
@@ -345,7 +361,7 @@ class _LimitedHandler(BaseHTTPRequestHandler):
             self.owner._count("forwarded", operation)
             if cut:
                 if 200 <= response.status < 300:
-                    self.owner._count_cut()
+                    self.owner._count_cut(stored=True)
                 return
             self.send_response(response.status, response.reason)
             for name, value in response.getheaders():

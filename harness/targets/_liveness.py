@@ -1,13 +1,14 @@
 """A target that stops answering mid-run: said once, and the rest of its tests not run.
 
-When a test of a target fails (setup or call), the target's endpoint is probed with one TCP
-connect. Refused (or no answer within `PROBE_TIMEOUT_S`) means the target is down: that
-test (the one that was running when it stopped) keeps its failure and says so, and every
-later test of the target is skipped at setup, "not run: <target> stopped answering (...)
-during <test>". The results then show one cause instead of dozens of connection errors;
-a failing teardown on a down target is a consequence, not an error of its own.
+When a test of a target fails (setup, call or teardown), the target's endpoint is probed
+with one TCP connect. Refused (or no answer within `PROBE_TIMEOUT_S`) means the target is
+down. A failed test body (the test that was running when it stopped) keeps its failure and
+says so, and every later test of the target is skipped at setup, "not run: <target>
+stopped answering (...) during <test>"; a setup that fails on a down target is not run
+either, and a teardown that fails on one is a consequence, not an error of its own. The
+results then show one cause instead of dozens of connection errors.
 
-xdist workers talk to the same outside service: the first one to see it down claims a
+xdist workers talk to the same outside service: the first test body to see it down claims a
 file (created exclusively) in a folder the controller hands every worker, so across
 workers exactly one test is named, and a worker whose own test failed because of it
 reports that test as not run too. Only a *shared* target (one outside service for every
@@ -76,7 +77,8 @@ class Down:
 
     def reason(self) -> str:
         """The skip reason of the target's later tests."""
-        return f"not run: {self.target} stopped answering ({self.why}) during {self.during}"
+        during = f" during {self.during}" if self.during else ""
+        return f"not run: {self.target} stopped answering ({self.why}){during}"
 
     def headline(self) -> str:
         """What the test that was running says, and the run's summary line."""
@@ -124,27 +126,39 @@ class TargetWatch:
 
     def known_down(self, target: str) -> Down | None:
         """Before a test: the target was seen down here or by another worker."""
-        if target in self.down:
-            return self.down[target]
+        seen_here = self.down.get(target)
+        if seen_here is not None and seen_here.during:
+            return seen_here
         path = self._file(target)
-        down = self._read(path) if path is not None else None
-        if down is not None:
-            self.down[target] = down
-        return down
+        claimed = self._read(path) if path is not None else None
+        if claimed is not None:
+            self.down[target] = claimed
+            return claimed
+        return seen_here
 
-    def after_failure(self, target: str, nodeid: str) -> tuple[Down, bool] | None:
+    def after_failure(
+        self, target: str, nodeid: str, *, claim: bool = True
+    ) -> tuple[Down, bool] | None:
         """After a failed test: None if the target still answers, else (why, first), where
-        `first` says this test is the one that was running when it stopped."""
+        `first` says this test is the one that was running when it stopped.
+
+        Only a failed test body claims (`claim=True`). A setup or teardown that fails on a
+        down target (`claim=False`) only notes it here, unnamed: under xdist it may run
+        while another worker's test is the one that met the stop, and that test, failing a
+        moment later, must still be the one named."""
         earlier = self.known_down(target)
-        if earlier is not None:
+        if earlier is not None and (earlier.during or not claim):
             return earlier, earlier.during == nodeid
         endpoint = self.endpoints.get(target)
         path = self._file(target)
         if endpoint is None or path is None:
             return None
-        why = self.probe(endpoint)
+        why = earlier.why if earlier is not None else self.probe(endpoint)
         if why is None:
             return None
+        if not claim:
+            self.down[target] = Down(target, str(endpoint), why, "")
+            return self.down[target], False
         seen = Down(target, str(endpoint), why, nodeid)
         self.shared_dir.mkdir(parents=True, exist_ok=True)
         # written whole, then linked: the claim and its content appear at once

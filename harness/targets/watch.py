@@ -2,9 +2,9 @@
 its tests are not run (loaded by harness.targets.plugin).
 
 - the `target_services` fixture tells the watch where each target listens;
-- a failed setup or call probes the target: the first test to find it down keeps its
-  failure with a section saying so; a test of another worker that failed because of it
-  becomes "not run";
+- a failed setup, call or teardown probes the target: the first test body to find it down
+  keeps its failure with a section saying so; a setup that failed on it, or a test of
+  another worker that failed because of it, becomes "not run";
 - later tests of a down target are skipped at setup with the reason, before any fixture
   talks to it; a teardown that fails on a down target is not an error of its own;
 - the terminal summary says, once per target, which test was running when it stopped and
@@ -95,17 +95,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if target is None or not report.failed:
         return report
     watch = watch_of(item.config)
-    if report.when == "teardown":
-        down = watch.down.get(target)
-        if down is not None:
-            report.outcome = "passed"
-            report.sections.append(
-                (f"teardown on a stopped target ({target})", report.longreprtext)
-            )
-            report.longrepr = None
-        return report
-    seen = watch.after_failure(target, item.nodeid)
+    seen = watch.after_failure(target, item.nodeid, claim=report.when == "call")
     if seen is None:
+        return report
+    if report.when == "teardown":
+        report.outcome = "passed"
+        report.sections.append((f"teardown on a stopped target ({target})", report.longreprtext))
+        report.longrepr = None
         return report
     down, first = seen
     if first:
@@ -125,9 +121,9 @@ class DownSummary:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
-            if key == _DOWN_PROP:
+            if key == _DOWN_PROP:  # the named test wins over an unnamed sighting
                 down = Down(**json.loads(str(value)))
-                self.down.setdefault(down.target, down)
+                self.down[down.target] = down
             elif key == _NOT_RUN_PROP:
                 down = Down(**json.loads(str(value)))
                 self.down.setdefault(down.target, down)
@@ -137,7 +133,8 @@ class DownSummary:
         for target, down in self.down.items():
             skipped = len(self.not_run.get(target, ()))
             terminalreporter.write_sep("=", f"{target} stopped answering", red=True, bold=True)
+            during = f" during {down.during}" if down.during else ""
             terminalreporter.write_line(
-                f"{target} stopped answering ({down.why}) during {down.during}; "
+                f"{target} stopped answering ({down.why}){during}; "
                 f"{skipped} of its tests were not run"
             )

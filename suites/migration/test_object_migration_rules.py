@@ -184,7 +184,7 @@ def test_cli_refuses_a_second_run_of_the_same_migration(
         holder.release()
     assert main([*args, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed == json.loads((tmp_path / "report.json").read_text())
+    assert printed == json.loads((tmp_path / "tally.json").read_text())
     assert printed["exit_code"] == 0
     assert (printed["copied"], printed["mismatches"], printed["ok"]) == (3, 0, True)
 

@@ -208,6 +208,7 @@ def test_every_command_module_is_registered() -> None:
         "predeploy",
         "token",
         "load",
+        "cutover",
     ]
 
 

@@ -10,6 +10,7 @@ outside moto shared by two xdist workers (`--provision external --targets s3:ext
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,8 @@ def test_its_own_emulator_stops(pytester: pytest.Pytester, inner: Path) -> None:
 def test_an_outside_service_stops_under_xdist(
     pytester: pytest.Pytester, inner: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two workers share it: one test is named, every other one passed or was not run."""
+    """Two workers share it: one test is named, every other one passed or was not run; a
+    teardown or setup on the other worker that meets the stop is no error."""
     with S3Service("local", log_dir=tmp_path / "moto") as outside:
         for name, value in outside.harness_env().items():
             monkeypatch.setenv(name, value)
@@ -123,9 +125,13 @@ def test_an_outside_service_stops_under_xdist(
     assert outcomes.get("skipped", 0) >= 1, output
     assert outcomes.get("passed", 0) + outcomes["skipped"] == 1 + LATER
     assert "s3:external stopped answering during this test" in output
-    summary = f"during test_inner.py::test_b_stops_the_target[s3]; {outcomes['skipped']} of its"
+    # Across workers the test named is the first test body to meet the stop: test_b
+    # almost always, but another worker's test may be mid-call at that moment.
+    failed = re.findall(r"^FAILED (test_inner\.py::\S+)", output, re.M)
+    assert len(failed) == 1, output
+    summary = f"during {failed[0]}; {outcomes['skipped']} of its"
     assert output.count(summary) == 1, output
     cells = _cells(run_dir)
     not_run = [c for c in cells.values() if c["status"] == "not_run"]
     assert len(not_run) == outcomes["skipped"]
-    assert all("test_b_stops_the_target" in c["detail"] for c in not_run)
+    assert all("s3:external stopped answering" in c["detail"] for c in not_run)

@@ -260,8 +260,8 @@ def test_overhead_section_shows_goal_ci_noise_floor_and_verdict(tmp_path: Path) 
         "Data behind: ops/s ratio crownsafe / raw SDK, goal &gt;= 0.95 "
         "(issue 2: &gt;= 0.95x the raw SDK)"
     )
-    assert "resilient / bare client, goal &gt;= 0.95 (issue 3: &lt;= 5% cost)" in resilient
-    for table in (sdk, resilient):
+    assert "resilient / bare client, goal &gt;= 0.98 (issue 19: &lt;= 2% cost)" in resilient
+    for table, goal in ((sdk, "0.95"), (resilient, "0.98")):
         rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
         assert len(rows) == 8
         assert rows[0].startswith("<td>Azure Download 1 KiB</td>")
@@ -269,7 +269,7 @@ def test_overhead_section_shows_goal_ci_noise_floor_and_verdict(tmp_path: Path) 
             assert re.search(r"<td>[01]\.\d+ \[[01]\.\d+, [01]\.\d+\]</td>", row), row
             assert re.search(r"<td>\d\.\d%</td>", row), "noise floor column"
             assert '<td class="pass">met</td>' in row
-            assert "CI low &gt;= goal 0.95 - noise floor" in row
+            assert f"CI low &gt;= goal {goal} - noise floor" in row
     memory_rows = re.findall(r"<tr>(.*?)</tr>", memory, re.S)[1:]
     assert len(memory_rows) == 2
     assert all("&lt; 64 MiB" in r and ">met<" in r for r in memory_rows)
@@ -281,7 +281,7 @@ def test_goal_not_met_makes_the_run_not_ready_and_undecided_is_a_note(tmp_path: 
     verdict = _section(html, "verdict", "overhead")
     assert (
         "performance goal S3 Upload 1 KiB: crownsafe / raw SDK &gt;= 0.95x not met: "
-        "0.756x, CI [0.742, 0.767]: CI high &lt; goal 0.95 - noise floor 2.3%"
+        "0.760x, CI [0.752, 0.766]: CI high &lt; goal 0.95 - noise floor 1.6%"
     ) in verdict
     assert "memory goal for a streamed S3 Upload 64 MiB not met: +70.0 MiB &gt;= 64 MiB" in verdict
     assert "performance goal Azure Download 1 KiB: crownsafe / raw SDK &gt;= 0.95x undecided" in (
