@@ -48,8 +48,10 @@ help:
 bootstrap: system-packages python-env node-env localstack-env
 
 # redis-server and PostgreSQL are needed by some suites, Node.js by Azurite, openssl for
-# Azurite over HTTPS, Chromium to check the HTML report in a real browser. As root with apt-get they are installed; otherwise the exact command
-# is printed (Node.js is required, the others only by the suites that use them).
+# Azurite over HTTPS, Chromium to check the HTML report in a real browser, promtool (Debian's
+# prometheus package) to check the alert rules and the metrics. As root with apt-get they are installed; otherwise the exact command
+# is printed (Node.js is required, the others only by the suites that use them). Debian's
+# prometheus package would start its service on install where services may start; nothing here needs it.
 system-packages:
 	@missing=""; \
 	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
@@ -58,6 +60,7 @@ system-packages:
 	  || missing="$$missing postgresql"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	$(PYTHON) -c 'import ensurepip' >/dev/null 2>&1 || test -x $(BIN)/python || missing="$$missing python3-venv"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
