@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -73,6 +73,14 @@ class ApiMetrics:
             "Uploads by outcome (stored, too_large, unsupported_type, invalid, failed)",
             ["outcome"],
             registry=self.registry,
+        )
+        self.backend_info = Gauge(
+            "crownsafe_storage_backend_info",
+            "Always 1, labelled with the app's configured storage backend (STORAGE_BACKEND): "
+            "alert rules join it to name the backend of the app's own metrics",
+            ["backend"],
+            registry=self.registry,
+            multiprocess_mode="max",
         )
         self._extra: list[Collector] = []
 

@@ -1,5 +1,9 @@
 """promtool, Prometheus' own checker, on what Crown Safe ships to Prometheus: a real
-scrape of the metrics registries after storage calls (`promtool check metrics`).
+scrape of the metrics registries after storage calls (`promtool check metrics`), and the
+alert rules of deploy/prometheus/ (`promtool check rules`, `promtool test rules`: `make
+test` runs them too; here their result also lands in the JUnit file, which Debian 12's
+promtool 2.42 cannot write itself). The rules' own shape (severity, `for:`, a summary
+naming the backend, a firing and a quiet case each) is checked on the YAML.
 
 promtool comes with Debian's `prometheus` package, which `make bootstrap` installs; a
 machine without it fails these tests (an unchecked scrape proves nothing), never skips.
@@ -9,8 +13,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from prometheus_client import CollectorRegistry
 
 from crownsafe.api.metrics import ApiMetrics
@@ -55,3 +62,62 @@ def test_promtool_check_metrics_passes_on_a_real_scrape() -> None:
     report = (done.stdout + done.stderr).decode(errors="replace")
     assert done.returncode == 0, f"promtool check metrics failed:\n{report}"
     assert not report.strip(), f"promtool found problems:\n{report}"
+
+
+RULES_DIR = Path(__file__).resolve().parents[3] / "deploy" / "prometheus"
+
+
+def rule_files() -> list[Path]:
+    found = sorted(RULES_DIR.glob("*.rules.yml"))
+    assert found, f"no alert rules in {RULES_DIR}"
+    return found
+
+
+def alerting_rules() -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for path in rule_files():
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            rules += [rule for rule in group["rules"] if "alert" in rule]
+    return rules
+
+
+def run_promtool(*args: str) -> str:
+    done = subprocess.run(
+        [promtool(), *args], capture_output=True, timeout=120, cwd=RULES_DIR, text=True
+    )
+    report = done.stdout + done.stderr
+    assert done.returncode == 0, f"promtool {' '.join(args)} failed:\n{report}"
+    return report
+
+
+def test_promtool_check_rules_passes() -> None:
+    report = run_promtool("check", "rules", *(p.name for p in rule_files()))
+    assert f"SUCCESS: {len(alerting_rules())} rules found" in report, report
+
+
+def test_promtool_rule_unit_tests_pass() -> None:
+    tests = sorted(p.name for p in RULES_DIR.glob("*.test.yml"))
+    assert tests, f"no promtool rule tests in {RULES_DIR}"
+    assert "SUCCESS" in run_promtool("test", "rules", *tests)
+
+
+def test_every_rule_has_severity_for_and_a_summary_naming_the_backend() -> None:
+    for rule in alerting_rules():
+        name = rule["alert"]
+        assert rule.get("labels", {}).get("severity") in {"warning", "critical"}, name
+        assert rule.get("for"), f"{name} has no for: window"
+        assert "{{ $labels.backend }}" in rule["annotations"]["summary"], name
+
+
+def test_every_rule_is_tested_firing_and_quiet() -> None:
+    """Each alert has a promtool case expecting it to fire and one expecting silence."""
+    cases: dict[str, set[bool]] = {}
+    for path in RULES_DIR.glob("*.test.yml"):
+        for test in yaml.safe_load(path.read_text())["tests"]:
+            for case in test.get("alert_rule_test", []):
+                cases.setdefault(case["alertname"], set()).add(bool(case.get("exp_alerts")))
+    for rule in alerting_rules():
+        seen = cases.get(rule["alert"])
+        assert seen == {True, False}, (
+            f"{rule['alert']}: needs a firing and a quiet case, has {seen}"
+        )
