@@ -36,20 +36,23 @@ define run_pytest
 	exit $$rc
 endef
 
-.PHONY: help bootstrap system-packages python-env node-env localstack-env lint test run unit contract clean distclean
+.PHONY: help bootstrap system-packages python-env node-env localstack-env lint rules test run unit contract clean distclean
 
 help:
 	@echo "make run        bootstrap, services, the run profile's suites, quick benchmarks, load, HTML report"
 	@echo "make test       bootstrap, lint, pytest suites (xdist), benchmarks once (no timing)"
 	@echo "make bootstrap  venvs (.venv, .venv-localstack), npm ci, system packages (apt-get when root)"
 	@echo "make lint       ruff check, ruff format --check, mypy"
+	@echo "make rules      promtool check rules + test rules on deploy/prometheus/"
 	@echo "make clean      caches; make distclean also removes .venv, node_modules, runs"
 
 bootstrap: system-packages python-env node-env localstack-env
 
 # redis-server and PostgreSQL are needed by some suites, Node.js by Azurite, openssl for
-# Azurite over HTTPS, Chromium to check the HTML report in a real browser. As root with apt-get they are installed; otherwise the exact command
-# is printed (Node.js is required, the others only by the suites that use them).
+# Azurite over HTTPS, Chromium to check the HTML report in a real browser, promtool (Debian's
+# prometheus package) to check the alert rules and the metrics. As root with apt-get they are installed; otherwise the exact command
+# is printed (Node.js is required, the others only by the suites that use them). Debian's
+# prometheus package would start its service on install where services may start; nothing here needs it.
 system-packages:
 	@missing=""; \
 	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
@@ -58,6 +61,7 @@ system-packages:
 	  || missing="$$missing postgresql"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	$(PYTHON) -c 'import ensurepip' >/dev/null 2>&1 || test -x $(BIN)/python || missing="$$missing python3-venv"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -105,10 +109,29 @@ lint: bootstrap
 
 # HYPOTHESIS_PROFILE=ci: Hypothesis' full example count (conftest.py; a plain pytest uses dev).
 test: export HYPOTHESIS_PROFILE ?= ci
-test: bootstrap lint
+test: bootstrap lint rules
 	$(call run_pytest,suites,$(BIN)/pytest suites -n $(PYTEST_WORKERS) --dist loadgroup -p no:locust --run-dir $(TEST_RUN_DIR) --junit-xml $(TEST_RUN_DIR)/junit/suites.xml)
 	$(call run_pytest,benchmarks,$(BIN)/pytest benchmarks -p no:xdist -p no:locust --benchmark-disable --run-dir $(TEST_RUN_DIR) --junit-xml $(TEST_RUN_DIR)/junit/benchmarks.xml)
 	@echo "make test: passed (results in $(TEST_RUN_DIR))"
+
+# The alert rules of deploy/prometheus/: promtool checks them and runs their unit tests.
+# promtool writes JUnit (--junit) from Prometheus 2.45 on; Debian 12's 2.42 cannot, so its
+# result reaches JUnit through suites/unit/deploy/test_promtool.py (suites.xml).
+RULE_FILES := $(wildcard deploy/prometheus/*.rules.yml)
+RULE_TESTS := $(wildcard deploy/prometheus/*.test.yml)
+
+rules: system-packages
+	@echo "==> deploy/prometheus (promtool)"
+	@command -v promtool >/dev/null 2>&1 || { echo "make: promtool is missing: run make bootstrap (Debian's prometheus package)"; exit 1; }
+	promtool check rules $(RULE_FILES)
+	@if promtool test rules --help 2>&1 | grep -q -- '--junit'; then \
+	  mkdir -p $(TEST_RUN_DIR)/junit; \
+	  echo "promtool test rules --junit=$(TEST_RUN_DIR)/junit/rules.xml $(RULE_TESTS)"; \
+	  promtool test rules --junit=$(TEST_RUN_DIR)/junit/rules.xml $(RULE_TESTS); \
+	else \
+	  echo "promtool test rules $(RULE_TESTS)"; \
+	  promtool test rules $(RULE_TESTS); \
+	fi
 
 run: bootstrap
 	$(BIN)/crownsafe-harness run $(RUN_ARGS)

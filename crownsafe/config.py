@@ -149,6 +149,7 @@ class Settings:
     storage_resilient: bool = True
     storage_migration_phase: str = ""
     storage_migration_phase_ttl: float = 2.0
+    storage_quota_bytes: int = 0
     database_url: SecretStr = field(default_factory=lambda: SecretStr(""))
     redis_url: str = ""
     jwt_secret: SecretStr = field(default_factory=lambda: SecretStr(""))
@@ -225,6 +226,11 @@ def validate_settings(settings: Settings) -> Settings:
             backend="azure",
             hint="copy the key again from the portal (Storage account > Access keys) or "
             "`az storage account keys list`, without quotes or spaces",
+        )
+    if settings.storage_quota_bytes < 0:
+        raise StorageConfigError(
+            f"STORAGE_QUOTA_BYTES={settings.storage_quota_bytes} is negative",
+            hint="set STORAGE_QUOTA_BYTES to the storage quota in bytes, or 0 for none",
         )
     _check_migration_phase(settings)
     return settings

@@ -65,6 +65,7 @@ def _build_state(
     enqueue: Callable[[str], None] | None,
 ) -> ApiState:
     metrics = ApiMetrics()
+    metrics.backend_info.labels(settings.storage_backend).set(1)
     counters = (
         CutoverCounters(metrics.registry) if settings.storage_migration_phase.strip() else None
     )

@@ -5,6 +5,8 @@ counted where they are recorded, in PostgreSQL, by a collector that reads
 `image_jobs` per status at scrape time, so the numbers are right whichever worker ran a
 job. With several uvicorn workers set PROMETHEUS_MULTIPROC_DIR (empty, per start) and
 the request metrics of all workers are merged (prometheus-client's multiprocess mode).
+The storage layer's metrics (`crownsafe.storage.metrics`, process-wide like the circuit
+breakers they watch) are served beside the app's own; every name is in docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+
+from crownsafe.storage.metrics import StorageMetrics, storage_metrics
 
 __all__ = ["ApiMetrics", "JobStatusCollector"]
 
@@ -42,8 +46,9 @@ class JobStatusCollector(Collector):
 
 
 class ApiMetrics:
-    def __init__(self) -> None:
+    def __init__(self, storage: StorageMetrics | None = None) -> None:
         self.registry = CollectorRegistry()
+        self.storage = storage if storage is not None else storage_metrics()
         self.requests = Counter(
             "crownsafe_http_requests",
             "HTTP requests by method, route template and status",
@@ -69,6 +74,14 @@ class ApiMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.backend_info = Gauge(
+            "crownsafe_storage_backend_info",
+            "Always 1, labelled with the app's configured storage backend (STORAGE_BACKEND): "
+            "alert rules join it to name the backend of the app's own metrics",
+            ["backend"],
+            registry=self.registry,
+            multiprocess_mode="max",
+        )
         self._extra: list[Collector] = []
 
     def add_collector(self, collector: Collector) -> None:
@@ -79,9 +92,9 @@ class ApiMetrics:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            text = generate_latest(registry)  # every process's values, storage's included
         else:
-            registry = self.registry
-        text = generate_latest(registry)
+            text = generate_latest(self.registry) + generate_latest(self.storage.registry)
         if self._extra:
             extra = CollectorRegistry()
             for collector in self._extra:

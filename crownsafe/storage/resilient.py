@@ -38,6 +38,7 @@ What is retried, per operation:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -72,6 +73,7 @@ from crownsafe.storage.base import (
     StorageClient,
     UploadData,
 )
+from crownsafe.storage.metrics import ClientMetrics, StorageMetrics, storage_metrics
 
 if TYPE_CHECKING:
     from crownsafe.config import Settings
@@ -121,6 +123,22 @@ class _Stats:
             self._ops.clear()
 
 
+def _size_of(data: UploadData, length: int | None) -> int | None:
+    """The bytes an upload of `data` sent (None when that cannot be known cheaply)."""
+    if length is not None:
+        return length
+    if isinstance(data, bytes | bytearray):
+        return len(data)
+    if isinstance(data, memoryview):
+        return data.nbytes
+    if isinstance(data, str | os.PathLike):
+        try:
+            return os.path.getsize(data)
+        except OSError:
+            return None
+    return None
+
+
 class _GiveUp(Exception):
     """Carries an error out of the retry loop without retrying it."""
 
@@ -146,6 +164,7 @@ class ResilientStorageClient(ClosingContextManager):
         rng: Any = None,
         deadline: float | None = DEFAULT_DEADLINE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        metrics: StorageMetrics | None = None,
     ) -> None:
         self.inner = inner
         self.backend = inner.backend
@@ -162,6 +181,10 @@ class ResilientStorageClient(ClosingContextManager):
             clock=clock,
         )
         self._stats = _Stats()
+        self._clock = clock
+        exported = metrics if metrics is not None else storage_metrics()
+        exported.watch_breaker(self.breaker, self.backend)
+        self._metrics: ClientMetrics = exported.for_client(self.backend)
 
     @classmethod
     def from_settings(
@@ -173,6 +196,8 @@ class ResilientStorageClient(ClosingContextManager):
         STORAGE_BREAKER_RECOVERY_SECONDS (one value per process, like the breaker)."""
         breaker = options.setdefault("breaker", breaker_for_backend(client.backend))
         breaker.recovery_timeout = settings.storage_breaker_recovery_seconds
+        metrics = options.get("metrics") or storage_metrics()
+        metrics.set_quota(client.backend, settings.storage_quota_bytes)
         options.setdefault("max_retries", settings.storage_max_retries)
         options.setdefault("base_delay", settings.storage_retry_base_delay)
         options.setdefault("deadline", settings.storage_deadline_seconds)
@@ -222,17 +247,19 @@ class ResilientStorageClient(ClosingContextManager):
                     raise _GiveUp(exc) from None
                 raise
 
+        began = self._clock()
         token = enter_correlation()
         try:
             result = self.retry.call(attempt)
         except _GiveUp as give_up:
-            return self._failed(operation, blob_name, give_up.error, attempts, record)
+            return self._failed(operation, blob_name, give_up.error, attempts, record, began)
         except Exception as exc:
-            return self._failed(operation, blob_name, exc, attempts, record)
+            return self._failed(operation, blob_name, exc, attempts, record, began)
         finally:
             exit_correlation(token)
         if record:
             self._stats.record(operation, attempts, ok=True)
+            self._metrics.record(operation, self._clock() - began, attempts, None)
         return result
 
     def _breaker_stopped(
@@ -254,10 +281,17 @@ class ResilientStorageClient(ClosingContextManager):
         )
 
     def _failed(
-        self, operation: str, blob_name: str | None, exc: BaseException, attempts: int, record: bool
+        self,
+        operation: str,
+        blob_name: str | None,
+        exc: BaseException,
+        attempts: int,
+        record: bool,
+        began: float,
     ) -> NoReturn:
         if record:
             self._stats.record(operation, attempts, ok=False)
+            self._metrics.record(operation, self._clock() - began, attempts, exc)
         log_storage_failure(exc, operation=operation, blob_name=blob_name)
         raise exc
 
@@ -276,6 +310,7 @@ class ResilientStorageClient(ClosingContextManager):
         before_retry: Callable[[], None] | None = None
         after_failure = None
         body: Any = data
+        sent: Callable[[], int | None] = functools.partial(_size_of, data, length)
         if type(data) is not bytes and not isinstance(
             data, bytes | bytearray | memoryview | str | os.PathLike
         ):
@@ -285,8 +320,14 @@ class ResilientStorageClient(ClosingContextManager):
                 def before_retry() -> None:
                     data.seek(start)
 
+                def sent() -> int | None:
+                    return length if length is not None else data.tell() - start
+
             else:
                 guard = body = ReadGuard(data)
+
+                def sent() -> int | None:
+                    return guard.consumed
 
                 def after_failure(exc: BaseException, _: int) -> BaseException | None:
                     if guard.consumed and is_retryable(exc):
@@ -302,7 +343,7 @@ class ResilientStorageClient(ClosingContextManager):
                         )
                     return None
 
-        return self._run(
+        url = self._run(
             "upload_file",
             blob_name,
             self.inner.upload_file,
@@ -316,13 +357,24 @@ class ResilientStorageClient(ClosingContextManager):
             # only when given: an inner client written before `length` still works
             **cast(dict[str, Any], {"length": length} if length is not None else {}),
         )
+        size = sent()
+        if size:
+            self._metrics.uploaded.inc(size)
+        return url
 
     # -- downloads ----------------------------------------------------------------------
 
     def download_blob(self, blob_name: str) -> bytes:
-        return self._run("download_blob", blob_name, self.inner.download_blob, blob_name)
+        data = self._run("download_blob", blob_name, self.inner.download_blob, blob_name)
+        self._metrics.downloaded.inc(len(data))
+        return data
 
     def download_to(self, blob_name: str, file: BinaryIO | os.PathLike[str] | str) -> int:
+        written = self._download_to(blob_name, file)
+        self._metrics.downloaded.inc(written)
+        return written
+
+    def _download_to(self, blob_name: str, file: BinaryIO | os.PathLike[str] | str) -> int:
         if isinstance(file, str | os.PathLike):
             return self._run("download_to", blob_name, self.inner.download_to, blob_name, file)
         if is_seekable(file):
@@ -373,6 +425,8 @@ class ResilientStorageClient(ClosingContextManager):
     ) -> Iterator[bytes]:
         if head is None:
             return
+        downloaded = self._metrics.downloaded
+        downloaded.inc(len(head))
         yield head
         while True:
             with correlation_scope(cid):
@@ -383,6 +437,7 @@ class ResilientStorageClient(ClosingContextManager):
                     raise
             if chunk is None:
                 return
+            downloaded.inc(len(chunk))
             yield chunk
 
     # -- listing ------------------------------------------------------------------------

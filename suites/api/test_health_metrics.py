@@ -6,7 +6,7 @@ import re
 
 from harness.fixtures.api import ApiStack
 
-from .helpers import create_scan
+from .helpers import create_scan, image, upload
 
 
 def test_health_is_open_and_healthy(api_stack: ApiStack) -> None:
@@ -47,6 +47,32 @@ def test_metrics_by_route_template(api_stack: ApiStack) -> None:
     assert "crownsafe_http_request_duration_seconds_bucket" in text
     assert "crownsafe_upload_bytes_total" in text
     assert f"/scans/{scan['id']}" not in text
+
+
+def test_metrics_show_the_storage_layer_after_an_upload(api_stack: ApiStack) -> None:
+    """The storage metrics (docs/metrics.md) are on the app's own /metrics, over HTTP."""
+    client = api_stack.client(user_id=603)
+    data = image("small.png")
+    assert upload(client, data, filename="m.png", content_type="image/png").status_code == 202
+    text = client.get("/metrics").text
+    backend = api_stack.backend
+
+    def sample(name: str, labels: str) -> float:
+        found = re.search(rf"^{name}\{{{labels}\}} (\S+)$", text, re.MULTILINE)
+        assert found, f"no {name}{{{labels}}} in /metrics"
+        return float(found.group(1))
+
+    ok = f'backend="{backend}",operation="upload_file",outcome="success"'
+    assert sample("crownsafe_storage_operations_total", ok) >= 1
+    assert sample("crownsafe_storage_bytes_total", f'backend="{backend}",direction="upload"') >= (
+        len(data)
+    )
+    duration = f'backend="{backend}",operation="upload_file"'
+    assert sample("crownsafe_storage_operation_duration_seconds_count", duration) >= 1
+    assert (
+        sample("crownsafe_storage_circuit_breaker_state", f'backend="{backend}",breaker="[^"]+"')
+        == 0
+    )
 
 
 def test_cors_allows_blob_origins_and_configured_only(api_stack: ApiStack) -> None:
