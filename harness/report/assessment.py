@@ -8,7 +8,7 @@ them failed. Missing results are "not assessed", never "passed".
 from __future__ import annotations
 
 from harness.report.findings import AssessedItem, ItemStatus
-from harness.report.labels import fmt
+from harness.report.labels import fmt, ordered_ratios
 from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, SuiteRequirement
 from harness.runfolder import RunData
@@ -67,7 +67,7 @@ def _resilience(run: RunData, backends: list[str]) -> AssessedItem:
 def _goal(
     run: RunData, comparison: str, backends: list[str], undecided_fails: bool
 ) -> AssessedItem:
-    entries = [r for r in run.bench.ratios if r.comparison == comparison and r.measured]
+    entries = [r for r in ordered_ratios(run) if r.comparison == comparison and r.measured]
     label = (
         f"benchmark goal {comparison} (>= {entries[0].goal:g}x)"
         if entries

@@ -6,6 +6,7 @@ must call each of them as designed.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -89,13 +90,13 @@ def test_undecided_goals_are_shown_with_their_floor_and_fail_only_when_the_profi
     tmp_path: Path,
 ) -> None:
     run = golden(tmp_path, "full_pass")
-    ratios = (run / "bench" / "ratios.json").read_text()
-    first_met = ratios.index('"verdict": "met"')
-    (run / "bench" / "ratios.json").write_text(
-        ratios[:first_met]
-        + '"verdict": "undecided"'
-        + ratios[first_met + len('"verdict": "met"') :]
-    )
+    # Undecided by its numbers (the verdict stored in the file is not read: the one goal
+    # rule, harness.bench.overhead.decide, judges every entry): a floor of 6% is wider
+    # than the 5% the 0.95 goal allows.
+    data = json.loads((run / "bench" / "ratios.json").read_text())
+    first = next(e for e in data["comparisons"] if e["comparison"] == "crownsafe_vs_raw")
+    first["noise_floor"] = 0.06
+    (run / "bench" / "ratios.json").write_text(json.dumps(data))
     default = analyse(read_inputs(run)).verdict
     assert default.outcome == "ready"
     goal = next(i for i in default.items if i.label.startswith("benchmark goal crownsafe_vs_raw"))
