@@ -195,3 +195,20 @@ def test_a_missed_api_goal_makes_the_run_not_ready_and_is_shown_per_backend(
     html = report.path.read_text("utf-8")
     assert "The API under load, per backend" in html
     assert html.count('class="fail">not met<') >= 1
+
+
+def test_goal_summaries_name_how_many_and_which() -> None:
+    """ "8 measured ratios: met, not met" said neither how many nor which."""
+    items = {i.label: i for i in analyse(read_inputs(GOLDEN / "not_ready")).verdict.items}
+    sdk = items["benchmark goal crownsafe_vs_raw (>= 0.95x)"].detail
+    assert re.fullmatch(
+        r"6 of 8 met; not met: S3 Upload 1 KiB 0\.\d{3}x; "
+        r"undecided: Azure Download 1 KiB 0\.\d{3}x \(floor 7\.7%\)",
+        sdk,
+    ), sdk
+    memory = items["memory goal: streamed upload RSS below its size"].detail
+    assert memory.startswith("1 of 2 met; not met: S3 Upload 64 MiB +70.0 MiB"), memory
+    api = next(i for label, i in items.items() if label.startswith("API goals")).detail
+    assert api.startswith("5 of 6 met; not met: concurrent uploads 10 MiB [s3]"), api
+    passing = {i.label: i for i in analyse(read_inputs(GOLDEN / "full_pass")).verdict.items}
+    assert passing["benchmark goal crownsafe_vs_raw (>= 0.95x)"].detail == "8 of 8 met"
