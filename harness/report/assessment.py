@@ -41,6 +41,8 @@ def _suite(run: RunData, need: SuiteRequirement) -> AssessedItem:
     detail = f"{len(ran)} tests ran, {len(failed)} failed"
     if skipped := sum(1 for t in suite.tests if t.outcome == "skipped"):
         detail += f", {skipped} skipped"
+    if gaps := sum(1 for t in suite.tests if t.outcome == "xfailed"):
+        detail += f", {gaps} known gap{'s' if gaps != 1 else ''}"
     required = tuple(need.backends) or ("any",)
     return AssessedItem(
         label, tuple(need.backends), assessed, _status(required, assessed, bool(failed)), detail

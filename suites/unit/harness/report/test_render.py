@@ -365,3 +365,27 @@ def test_a_reason_every_not_run_cell_of_a_target_shares_is_said_once(tmp_path: P
     assert f"s3:localstack: not run = {escape(scope)}" in section
     assert f'class="muted" title="{escape(scope)}">not run<' in section
     assert f">not run ({escape(scope)})<" not in section
+
+
+def test_known_gaps_have_one_name_and_one_count_everywhere(tmp_path: Path) -> None:
+    """Six xfails were "6 skipped" in one line, 0 in the summary table and "Other 6" in the
+    report: they are "known gap", counted the same in the suite table, the assessed
+    table and the notes."""
+    run = golden(tmp_path, "full_pass")
+    path = run / "suites" / "contract.json"
+    data = json.loads(path.read_text())
+    for test in [t for t in data["tests"] if t["backend"] == "s3"][:6]:
+        test["outcome"] = "xfailed"
+    path.write_text(json.dumps(data))
+    html = render_run(run).read_text("utf-8")
+    suites = _section(html, "suites", "compatibility")
+    assert '<th scope="col">Known gap</th>' in suites
+    assert '<th scope="col">Other</th>' not in suites
+    row = re.search(r"<tr><td>contract</td><td>s3</td>(.*?)</tr>", suites, re.S)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+    assert cells[:4] == ["38", "0", "0", "6"], cells  # passed, failed, skipped, known gap
+    verdict = _section(html, "verdict", "overhead")
+    assert "88 tests ran, 0 failed, 6 known gaps" in verdict
+    assert "6 known gap(s) in suite contract" in verdict
+    assert "6 skipped" not in html and "skipped test(s) in suite contract" not in verdict
