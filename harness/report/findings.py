@@ -86,6 +86,11 @@ class OpStats:
         faster = "Azure" if self.comparison.verdict == "faster" else "S3"
         return f"{faster} faster"
 
+    @property
+    def floor_text(self) -> str:
+        """The floor this call was made against, and where it came from."""
+        return f"noise floor {self.noise_floor:.1%}, {self.noise_source}"
+
 
 @dataclass(frozen=True)
 class BaselineRow:

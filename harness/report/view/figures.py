@@ -40,10 +40,15 @@ def est_ms(e: Estimate | None) -> str:
 
 
 def finding_cell(row: OpStats) -> Cell:
+    """The call with its reason and the noise floor it was made against (every call shows
+    its floor, so two tables can never judge one comparison by different floors unseen)."""
     c = row.comparison
     if c is None:
         return Cell(row.finding, "muted")
-    return Cell(f"{row.finding} ({c.reason})", "" if c.verdict == "same" else "strong")
+    reason = c.reason.split(" and exceeds the noise floor")[0].split(": within the A/A")[0]
+    return Cell(
+        f"{row.finding} ({reason}; {row.floor_text})", "" if c.verdict == "same" else "strong"
+    )
 
 
 def ratio_cell(row: OpStats) -> str:
@@ -79,7 +84,8 @@ def latency_figure(chart_id: str, title: str, rows: list[OpStats]) -> Figure:
     )
     for r in rows:
         finding = Cell(
-            r.finding, "strong" if r.comparison and r.comparison.verdict != "same" else ""
+            f"{r.finding} ({r.floor_text})" if r.comparison else r.finding,
+            "strong" if r.comparison and r.comparison.verdict != "same" else "",
         )
         table.rows.append(
             [

@@ -389,3 +389,25 @@ def test_known_gaps_have_one_name_and_one_count_everywhere(tmp_path: Path) -> No
     assert "88 tests ran, 0 failed, 6 known gaps" in verdict
     assert "6 known gap(s) in suite contract" in verdict
     assert "6 skipped" not in html and "skipped test(s) in suite contract" not in verdict
+
+
+def test_each_comparison_uses_its_own_operations_noise_floor(tmp_path: Path) -> None:
+    """Upload 1 KiB has no bench/aa.json run, but the overhead loop's A/A pair measured it;
+    the Azure/S3 call uses that floor (the larger of the two backends'), not the run's
+    largest, and every call shows its floor."""
+    run = read_run(golden(tmp_path, "full_pass"))
+    rows = {(r.operation, r.size_bytes): r for r in analysis.op_stats(run)}
+    upload = rows["upload", 1024]
+    own = max(
+        r.noise_floor for r in run.bench.ratios if (r.operation, r.size_bytes) == ("upload", 1024)
+    )
+    assert upload.noise_floor == pytest.approx(own)
+    assert upload.noise_source.startswith("A/A of this operation")
+    head = rows["head", None]  # measured by no A/A pair at all: the run's largest, said so
+    assert head.noise_source.startswith("largest A/A in run (no A/A pair for this operation")
+    html = render_run(run.path).read_text("utf-8")
+    seed = _section(html, "seed", "operations")
+    findings = re.findall(r"<td class=\"[^\"]*\">((?:Azure|S3) faster[^<]*|no diff[^<]*)", seed)
+    assert len(findings) == 4
+    for finding in findings:
+        assert re.search(r"noise floor \d+\.\d%, (A/A of this|largest A/A)", finding), finding
