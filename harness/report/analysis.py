@@ -200,7 +200,7 @@ def _sweeps(run: RunData) -> list[Sweep]:
             )
             for backend, pts in by_backend.items()
         }
-        sweeps.append(Sweep(operation, size, points, {b: int(k) for b, k in knees.items()}))
+        sweeps.append(Sweep(operation, size, points, knees))
     return sweeps
 
 

@@ -103,12 +103,14 @@ class BaselineRow:
 
 @dataclass
 class Sweep:
-    """A concurrency sweep of one operation and size: its points and each backend's knee."""
+    """A concurrency sweep of one operation and size: its points and each backend's knee
+    (`stats.knee`: the fewest workers reaching 90% of the best throughput seen, or not
+    reached when the sweep still grew at its last step)."""
 
     operation: str
     size_bytes: int
     points: list[SweepPoint]
-    knees: dict[str, int]
+    knees: dict[str, stats.Knee]
 
 
 @dataclass

@@ -48,7 +48,7 @@ class SuiteFile(RunFile):
         for t in self.tests:
             if backend is not None and (t.backend or "-") != backend:
                 continue
-            key = "failed" if t.outcome in FAILED_OUTCOMES else t.outcome
+            key: str = "failed" if t.outcome in FAILED_OUTCOMES else t.outcome
             key = "known_gap" if key == "xfailed" else key
             counts[key if key in counts else "other"] += 1
         return counts

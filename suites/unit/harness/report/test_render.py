@@ -411,3 +411,25 @@ def test_each_comparison_uses_its_own_operations_noise_floor(tmp_path: Path) -> 
     assert len(findings) == 4
     for finding in findings:
         assert re.search(r"noise floor \d+\.\d%, (A/A of this|largest A/A)", finding), finding
+
+
+def test_the_sweep_knee_is_90_percent_of_the_best_and_says_when_not_reached(
+    tmp_path: Path,
+) -> None:
+    run = golden(tmp_path, "full_pass")
+    path = run / "bench" / "concurrency.json"
+    data = json.loads(path.read_text())
+    for p in data["points"]:  # Azure 1 KiB: still growing at 64 workers (+20%)
+        if (p["backend"], p["size_bytes"]) == ("azure", 1024) and p["workers"] == 64:
+            p["ops_per_s"] = round(1200.0 * 1.2, 2)
+    path.write_text(json.dumps(data))
+    html = render_run(run).read_text("utf-8")
+    section = _section(html, "operations", "overhead")
+    assert (
+        "Azure: knee not reached: still growing at its last step (best 1,440 ops/s" in (section)
+        or "Azure: knee not reached: still growing at its last step (best 1440 ops/s" in section
+    )
+    # S3 1 KiB: 300, 780, 900, 870 ops/s: 780 is 87% of 900, so the knee is 16 workers
+    assert "S3: knee at 16 workers (900 ops/s, &gt;= 90% of the best 900 ops/s at 16 workers)" in (
+        section
+    )
