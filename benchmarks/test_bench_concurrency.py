@@ -58,7 +58,10 @@ def test_upload_concurrency_sweep(
     )
     merge_points(run_dir, ConcurrencyFile, points)
     knee = stats.knee([p.workers for p in points], [p.ops_per_s for p in points])
-    print(f"[{backend_name}] upload {sweep_size} B: knee at {knee} workers; "
+    where = (
+        f"knee at {knee.workers} workers" if knee.reached else "knee not reached (still growing)"
+    )
+    print(f"[{backend_name}] upload {sweep_size} B: {where}, best at {knee.best_workers}; "
           + ", ".join(f"{p.workers}w {p.ops_per_s:.0f} ops/s" for p in points))  # fmt: skip
     assert all(p.ops_per_s > 0 for p in points)
     slots = max(p.workers for p in points)

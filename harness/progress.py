@@ -24,7 +24,12 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["ReportLogFollower", "StageView", "TestCounts", "summary"]
+__all__ = ["SUMMARY_COLUMNS", "ReportLogFollower", "StageView", "TestCounts", "summary"]
+
+
+SUMMARY_COLUMNS = ("suite", "backend", "passed", "failed", "error", "skipped", "known gap")
+"""The summary table's columns; "known gap" counts the xfails (a test that failed the way
+its target's known-gaps file documents), under the name the report gives them."""
 
 
 @dataclass
@@ -42,13 +47,15 @@ class TestCounts:
         seen = self.outcomes.get(nodeid)
         if outcome == "failed":
             self.outcomes[nodeid] = "failed" if when == "call" else "error"
+        elif outcome == "skipped" and report.get("wasxfail") is not None:
+            self.outcomes[nodeid] = "known gap"  # an xfail: the report's name for it
         elif outcome == "skipped" and seen is None:
             self.outcomes[nodeid] = "skipped"
         elif when == "call" and outcome == "passed" and seen is None:
             self.outcomes[nodeid] = "passed"
 
     def totals(self) -> dict[str, int]:
-        counts = dict.fromkeys(("passed", "failed", "error", "skipped"), 0)
+        counts = dict.fromkeys(("passed", "failed", "error", "skipped", "known gap"), 0)
         for outcome in self.outcomes.values():
             counts[outcome] += 1
         return counts
@@ -60,7 +67,8 @@ class TestCounts:
                 f"{t[k]} {label}"
                 for k, label in (("passed", "passed"), ("failed", "failed"), ("error", "errors"))
             )
-            + f", {t['skipped']} skipped"
+            + f", {t['skipped']} skipped, {t['known gap']} known gap"
+            + ("s" if t["known gap"] != 1 else "")
         )
 
 
@@ -157,15 +165,12 @@ class StageView:
 def summary(rows: list[dict[str, Any]], console: Console) -> None:
     """The results per suite and backend as a rich table."""
     table = Table(title="Results per suite and backend")
-    for column in ("suite", "backend", "passed", "failed", "error", "skipped"):
+    for column in SUMMARY_COLUMNS:
         table.add_column(column, justify="left" if column in ("suite", "backend") else "right")
     for row in rows:
         bad = row.get("failed", 0) or row.get("error", 0)
         table.add_row(
-            *(
-                str(row.get(c, 0))
-                for c in ("suite", "backend", "passed", "failed", "error", "skipped")
-            ),
+            *(str(row.get(c, 0)) for c in SUMMARY_COLUMNS),
             style="red" if bad else None,
         )
     console.print(table)

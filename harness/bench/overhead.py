@@ -12,16 +12,21 @@ raw SDK call against itself on a second client, in the same loop):
 `harness.bench.stats.noise_floor`, the largest distance from 1 its CI reaches.
 
 Goal verdict, for a goal g (0.95 = "at least 95% of the reference's ops/s", i.e. at
-most 5% cost), CI [low, high] and noise floor f:
+most 5% cost), point estimate r, CI [low, high] and noise floor f. The one rule, used by
+the bench gate, the console summary and the report alike (`goal_verdict`, and `decide`
+/ `judged` for entries already in a run folder, so an entry written under an older rule
+is judged by this one wherever it is read):
 
-- "met": low >= g - f, and f < 1 - g. At 95% confidence the ratio is not below the
-  goal by more than what this run can tell apart from nothing (two identical clients
-  already differ by up to f). The second condition keeps a noisy run from passing:
-  when identical clients differ by as much as the whole margin the goal allows, the
-  run cannot resolve the goal, and the verdict is "undecided" instead.
 - "not met": high < g - f. Below the goal by more than the noise, at 95% confidence.
-- "undecided": anything else (the CI straddles g - f, the floor is too wide, or the run
-  was a smoke run of a few rounds under --benchmark-disable, which is never a verdict).
+- "undecided" (floor): f >= 1 - g. When identical clients differ by as much as the whole
+  margin the goal allows, the run cannot resolve the goal.
+- "met": r >= g and low >= g - f. The point estimate reaches the goal, and at 95%
+  confidence the ratio is not below the goal by more than what this run can tell apart
+  from nothing (two identical clients already differ by up to f).
+- "undecided" (point estimate below goal): low >= g - f but r < g. A ratio measured
+  below its goal is never "met", however close: the CI only says it may not be worse.
+- "undecided": anything else (the CI straddles g - f, or the run was a smoke run of a few
+  rounds under --benchmark-disable, which is never a verdict).
 
 Memory verdict: a streamed upload of S bytes must raise the process's peak RSS by less
 than S (issue 2: 64 MiB). "met"/"not met" for measured runs; a smoke run (small S under
@@ -43,8 +48,10 @@ __all__ = [
     "COMPARISONS",
     "GoalDecision",
     "RatioGoal",
+    "decide",
     "goal_verdict",
     "goals_not_met",
+    "judged",
     "memory_entry",
     "ratio_entry",
     "summary_lines",
@@ -92,11 +99,38 @@ def goal_verdict(
             f"{where}: A/A noise floor {noise_floor:.1%} is not below the {1 - goal:.0%} "
             "the goal allows; this run cannot resolve the goal",
         )
+    if ratio.low >= bar and ratio.value < goal:
+        return GoalDecision(
+            "undecided",
+            f"{where}: point estimate below goal {goal:g} (CI low >= goal - noise floor "
+            f"{noise_floor:.1%} = {bar:.3f}, so not shown to miss it either)",
+        )
     if ratio.low >= bar:
         return GoalDecision(
-            "met", f"{where}: CI low >= goal {goal:g} - noise floor {noise_floor:.1%}"
+            "met",
+            f"{where}: >= goal {goal:g} and CI low >= goal {goal:g} - noise floor "
+            f"{noise_floor:.1%}",
         )
     return GoalDecision("undecided", f"{where}: CI straddles goal - noise floor = {bar:.3f}")
+
+
+def decide(entry: OverheadRatio) -> GoalDecision:
+    """The verdict for one stored `bench/ratios.json` entry, by today's rule (not the
+    verdict written into the file, which an older harness may have decided otherwise)."""
+    estimate = stats.Estimate(entry.ratio, entry.ci_low, entry.ci_high, entry.confidence)
+    return goal_verdict(estimate, entry.goal, entry.noise_floor, measured=entry.measured)
+
+
+def judged(entries: Sequence[OverheadRatio]) -> list[OverheadRatio]:
+    """`entries` with their verdict and reason from `decide`: what every reader of
+    `bench/ratios.json` (bench gate, console summary, report) works from."""
+    out = []
+    for entry in entries:
+        decision = decide(entry)
+        out.append(
+            entry.model_copy(update={"verdict": decision.verdict, "reason": decision.reason})
+        )
+    return out
 
 
 def _rounded(samples: Sequence[float]) -> list[float]:
@@ -198,7 +232,7 @@ def _measured_files(
 
     ratios, memory = read(RatiosFile), read(MemoryFile)
     return (
-        ratios.comparisons if isinstance(ratios, RatiosFile) else [],
+        judged(ratios.comparisons) if isinstance(ratios, RatiosFile) else [],
         memory.points if isinstance(memory, MemoryFile) else [],
         problems,
     )

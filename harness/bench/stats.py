@@ -25,6 +25,7 @@ __all__ = [
     "Comparison",
     "Difference",
     "Estimate",
+    "Knee",
     "Percentiles",
     "cliffs_delta",
     "compare",
@@ -293,19 +294,42 @@ def compare(
     )
 
 
-def knee(workers: Sequence[int], throughput: Sequence[float], min_gain: float = 0.10) -> int:
-    """The worker count after which adding workers stops helping.
+KNEE_SHARE = 0.90
+"""The knee is the fewest workers reaching this share of the best throughput seen."""
+STILL_GROWING = 0.10
+"""A sweep whose last step is its best and gained at least this much over the step before
+is still growing: its knee is "not reached"."""
 
-    Walks the sweep in worker order and returns the last count whose step up from the
-    previous one still gained at least `min_gain` (relative); the first count if the
-    very first step already gains less.
-    """
+
+@dataclass(frozen=True)
+class Knee:
+    """Where a concurrency sweep stops paying: `workers` is the fewest workers reaching 90%
+    of the best throughput seen (`best_*`), or None when the sweep was still growing at its
+    last step (`reached` False): the capacity lies beyond the sweep."""
+
+    workers: int | None
+    throughput: float | None
+    best_workers: int
+    best_throughput: float
+    reached: bool
+
+
+def knee(
+    workers: Sequence[int],
+    throughput: Sequence[float],
+    share: float = KNEE_SHARE,
+    growing: float = STILL_GROWING,
+) -> Knee:
+    """The fewest workers reaching `share` of the best throughput seen, with the best beside
+    it; "not reached" when the last step is the best and gained >= `growing` over the one
+    before (a first-step-that-gains-little rule stops at a plateau the sweep climbs out
+    of, and a reader takes that knee for the capacity)."""
     if len(workers) != len(throughput) or not workers:
         raise ValueError("knee: need equally long, non-empty workers and throughput")
     points = sorted(zip(workers, throughput, strict=True))
-    best_w, best_t = points[0]
-    for w, t in points[1:]:
-        if t < best_t * (1.0 + min_gain):
-            break
-        best_w, best_t = w, t
-    return int(best_w)
+    best_w, best_t = max(points, key=lambda p: (p[1], -p[0]))
+    last_w, last_t = points[-1]
+    if len(points) > 1 and last_w == best_w and last_t >= points[-2][1] * (1.0 + growing):
+        return Knee(None, None, int(best_w), float(best_t), reached=False)
+    w, t = next(p for p in points if p[1] >= share * best_t)
+    return Knee(int(w), float(t), int(best_w), float(best_t), reached=True)

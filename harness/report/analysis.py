@@ -2,7 +2,9 @@
 
 Pure functions of the loaded run (no HTML here). Benchmark samples for an operation come
 from the paired, interleaved samples (`bench/paired.json`) when present, else from
-pytest-benchmark's raw data; the noise floor comes from the A/A runs (`bench/aa.json`),
+pytest-benchmark's raw data; the noise floor of a comparison is its own operation's A/A
+pairs (`bench/aa.json`, and the overhead loop's two raw clients in `bench/ratios.json`),
+the run's largest A/A floor only for an operation no A/A pair measured (labelled so),
 else an assumed default that the report labels as such.
 """
 
@@ -72,21 +74,34 @@ def op_keys(run: RunData, impl: str = "crownsafe") -> list[tuple[str, int | None
 
 
 def aa_floors(run: RunData) -> Floors:
-    """The A/A noise floor per (operation, size): the largest over its A/A runs."""
+    """The A/A noise floor per (operation, size): the largest over the operation's own A/A
+    pairs, on either backend: the `bench/aa.json` runs and the overhead loop's pair of two
+    raw SDK clients (`bench/ratios.json`), which measure the same operation at the same
+    size. An Azure/S3 comparison is as noisy as its noisier side, hence the largest."""
     floors: Floors = {}
+
+    def add(key: tuple[str, int | None], floor: float) -> None:
+        floors[key] = max(floors.get(key, 0.0), floor)
+
     for a in run.bench.aa:
         if len(a.first_s) >= 2 and len(a.second_s) >= 2:
-            key = (a.operation, a.size_bytes)
-            floors[key] = max(floors.get(key, 0.0), stats.noise_floor(a.first_s, a.second_s))
+            add((a.operation, a.size_bytes), stats.noise_floor(a.first_s, a.second_s))
+    for r in run.bench.ratios:
+        if r.aa_first_s or r.noise_floor > 0:
+            add((r.operation, r.size_bytes), r.noise_floor)
     return floors
 
 
 def noise_floor_for(floors: Floors, operation: str, size: int | None) -> tuple[float, str]:
-    """(floor, where it came from): this operation's A/A runs, else all A/A, else assumed."""
+    """(floor, where it came from): this operation's own A/A pairs; only where it has none,
+    the run's largest A/A floor (and the source says so); else an assumed default."""
     if (operation, size) in floors:
         return floors[operation, size], "A/A of this operation"
     if floors:
-        return max(floors.values()), "largest A/A in run"
+        return (
+            max(floors.values()),
+            "largest A/A in run (no A/A pair for this operation)",
+        )
     return DEFAULT_NOISE_FLOOR, "assumed (no A/A data in this run)"
 
 
@@ -185,7 +200,7 @@ def _sweeps(run: RunData) -> list[Sweep]:
             )
             for backend, pts in by_backend.items()
         }
-        sweeps.append(Sweep(operation, size, points, {b: int(k) for b, k in knees.items()}))
+        sweeps.append(Sweep(operation, size, points, knees))
     return sweeps
 
 

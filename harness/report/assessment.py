@@ -8,10 +8,11 @@ them failed. Missing results are "not assessed", never "passed".
 from __future__ import annotations
 
 from harness.report.findings import AssessedItem, ItemStatus
-from harness.report.labels import fmt
+from harness.report.labels import fmt, memory_label, ordered_ratios, row_label, size_label
 from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, SuiteRequirement
 from harness.runfolder import RunData
+from harness.runfolder.bench import ApiBenchResult
 from harness.runfolder.suites import FAILED_OUTCOMES
 
 __all__ = ["assess"]
@@ -40,6 +41,8 @@ def _suite(run: RunData, need: SuiteRequirement) -> AssessedItem:
     detail = f"{len(ran)} tests ran, {len(failed)} failed"
     if skipped := sum(1 for t in suite.tests if t.outcome == "skipped"):
         detail += f", {skipped} skipped"
+    if gaps := sum(1 for t in suite.tests if t.outcome == "xfailed"):
+        detail += f", {gaps} known gap{'s' if gaps != 1 else ''}"
     required = tuple(need.backends) or ("any",)
     return AssessedItem(
         label, tuple(need.backends), assessed, _status(required, assessed, bool(failed)), detail
@@ -64,10 +67,22 @@ def _resilience(run: RunData, backends: list[str]) -> AssessedItem:
     )
 
 
+def tally(total: int, not_met: list[str], undecided: list[str], noun: str = "met") -> str:
+    """ "7 of 8 met; not met: Azure Upload 1 KiB 0.904x; undecided: ...": how many, and
+    which ones were not met or left undecided (a summary that names neither is no use)."""
+    met = total - len(not_met) - len(undecided)
+    parts = [f"{met} of {total} {noun}"]
+    if not_met:
+        parts.append("not met: " + ", ".join(not_met))
+    if undecided:
+        parts.append("undecided: " + ", ".join(undecided))
+    return "; ".join(parts)
+
+
 def _goal(
     run: RunData, comparison: str, backends: list[str], undecided_fails: bool
 ) -> AssessedItem:
-    entries = [r for r in run.bench.ratios if r.comparison == comparison and r.measured]
+    entries = [r for r in ordered_ratios(run) if r.comparison == comparison and r.measured]
     label = (
         f"benchmark goal {comparison} (>= {entries[0].goal:g}x)"
         if entries
@@ -79,23 +94,20 @@ def _goal(
     status = _status(tuple(backends), assessed, failed)
     if status == "passed" and "undecided" in verdicts:
         status = "undecided"
-    floors = ", ".join(
-        f"{r.backend} {r.operation} floor {r.noise_floor:.1%}"
-        for r in entries
-        if r.verdict == "undecided"
-    )
     detail = (
-        f"{len(entries)} measured ratios: " + ", ".join(sorted(verdicts))
+        tally(
+            len(entries),
+            [f"{row_label(r)} {r.ratio:.3f}x" for r in entries if r.verdict == "not met"],
+            [
+                f"{row_label(r)} {r.ratio:.3f}x (floor {r.noise_floor:.1%})"
+                for r in entries
+                if r.verdict == "undecided"
+            ],
+        )
         if entries
         else "not measured (smoke or absent)"
     )
-    return AssessedItem(
-        label,
-        tuple(backends),
-        assessed,
-        status,
-        f"{detail}{'; undecided: ' + floors if floors else ''}",
-    )
+    return AssessedItem(label, tuple(backends), assessed, status, detail)
 
 
 def _memory(run: RunData, backends: list[str], undecided_fails: bool) -> AssessedItem:
@@ -106,7 +118,16 @@ def _memory(run: RunData, backends: list[str], undecided_fails: bool) -> Assesse
     status = _status(tuple(backends), assessed, failed)
     if status == "passed" and "undecided" in verdicts:
         status = "undecided"
-    detail = "; ".join(p.reason for p in points) or "not measured (smoke or absent)"
+    detail = (
+        tally(
+            len(points),
+            [f"{memory_label(p)} {p.reason}" for p in points if p.verdict == "not met"],
+            [f"{memory_label(p)} {p.reason}" for p in points if p.verdict == "undecided"],
+        )
+        + "".join(f"; met: {memory_label(p)} {p.reason}" for p in points if p.verdict == "met")
+        if points
+        else "not measured (smoke or absent)"
+    )
     return AssessedItem(
         "memory goal: streamed upload RSS below its size", tuple(backends), assessed, status, detail
     )
@@ -116,7 +137,7 @@ def _api(run: RunData, backends: list[str]) -> AssessedItem:
     goals = [r for r in run.bench.api if r.measured and r.goal_met is not None]
     assessed = tuple(sorted({r.backend for r in goals}))
     missed = [r for r in goals if not r.goal_met]
-    detail = f"{len(goals)} measured goals, {len(missed)} missed" if goals else "not measured"
+    detail = tally(len(goals), [_api_name(r) for r in missed], []) if goals else "not measured"
     return AssessedItem(
         "API goals: upload >= 0.8x direct; 16 uploads: RSS +<100 MiB, /health p99 <100 ms",
         tuple(backends),
@@ -124,6 +145,13 @@ def _api(run: RunData, backends: list[str]) -> AssessedItem:
         _status(tuple(backends), assessed, bool(missed)),
         detail,
     )
+
+
+def _api_name(r: ApiBenchResult) -> str:
+    """e.g. "concurrent uploads 10 MiB [s3]"."""
+    size = f" {size_label(r.size_bytes)}" if r.size_bytes else ""
+    mode = f" ({r.mode})" if r.mode else ""
+    return f"{r.test.replace('_', ' ')}{size}{mode} [{r.backend}]"
 
 
 def _load_detail(found: list[LoadRunFindings]) -> str:

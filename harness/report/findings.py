@@ -86,6 +86,11 @@ class OpStats:
         faster = "Azure" if self.comparison.verdict == "faster" else "S3"
         return f"{faster} faster"
 
+    @property
+    def floor_text(self) -> str:
+        """The floor this call was made against, and where it came from."""
+        return f"noise floor {self.noise_floor:.1%}, {self.noise_source}"
+
 
 @dataclass(frozen=True)
 class BaselineRow:
@@ -98,12 +103,14 @@ class BaselineRow:
 
 @dataclass
 class Sweep:
-    """A concurrency sweep of one operation and size: its points and each backend's knee."""
+    """A concurrency sweep of one operation and size: its points and each backend's knee
+    (`stats.knee`: the fewest workers reaching 90% of the best throughput seen, or not
+    reached when the sweep still grew at its last step)."""
 
     operation: str
     size_bytes: int
     points: list[SweepPoint]
-    knees: dict[str, int]
+    knees: dict[str, stats.Knee]
 
 
 @dataclass

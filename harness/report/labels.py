@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crownsafe.config import BACKENDS
+from harness.bench.overhead import judged
 from harness.numbers import fmt
 from harness.runfolder import RunData
 from harness.runfolder.bench import MemoryPoint, OverheadRatio
@@ -76,9 +77,11 @@ def memory_label(p: MemoryPoint) -> str:
 
 
 def ordered_ratios(run: RunData) -> list[OverheadRatio]:
-    """bench/ratios.json entries: crownsafe vs SDK first, then by backend, op and size."""
+    """bench/ratios.json entries, judged by the one goal rule (`harness.bench.overhead.
+    decide`, not the verdict stored in the file): crownsafe vs SDK first, then by backend,
+    op and size."""
     order = {name: i for i, name in enumerate(COMPARISON_LABELS)}
     return sorted(
-        run.bench.ratios,
+        judged(run.bench.ratios),
         key=lambda r: (order.get(r.comparison, len(order)), r.backend, r.operation, r.size_bytes),
     )

@@ -76,9 +76,11 @@ def _failures(
             if failed:
                 where = f" [{backend}]" if backend != "-" else ""
                 reasons.append(f"{failed} failed test(s) in suite {suite.suite}{where}")
-        skipped = suite.counts()["skipped"]
-        if skipped:
-            notes.append(f"{skipped} skipped test(s) in suite {suite.suite}")
+        totals = suite.counts()
+        if totals["skipped"]:
+            notes.append(f"{totals['skipped']} skipped test(s) in suite {suite.suite}")
+        if totals["known_gap"]:
+            notes.append(f"{totals['known_gap']} known gap(s) in suite {suite.suite}")
     res = run.resilience
     if res is not None:
         if res.lost:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from harness.bench.stats import Estimate
+from harness.bench.stats import Estimate, Knee
 from harness.report import labels as lb
 from harness.report.findings import CostFindings, OpStats, Sweep
 from harness.report.view.model import Cell, Figure, Table
@@ -15,6 +15,7 @@ __all__ = [
     "cost_figure",
     "est_ms",
     "finding_cell",
+    "knee_text",
     "latency_figure",
     "ms",
     "percentile_figures",
@@ -40,10 +41,15 @@ def est_ms(e: Estimate | None) -> str:
 
 
 def finding_cell(row: OpStats) -> Cell:
+    """The call with its reason and the noise floor it was made against (every call shows
+    its floor, so two tables can never judge one comparison by different floors unseen)."""
     c = row.comparison
     if c is None:
         return Cell(row.finding, "muted")
-    return Cell(f"{row.finding} ({c.reason})", "" if c.verdict == "same" else "strong")
+    reason = c.reason.split(" and exceeds the noise floor")[0].split(": within the A/A")[0]
+    return Cell(
+        f"{row.finding} ({reason}; {row.floor_text})", "" if c.verdict == "same" else "strong"
+    )
 
 
 def ratio_cell(row: OpStats) -> str:
@@ -79,7 +85,8 @@ def latency_figure(chart_id: str, title: str, rows: list[OpStats]) -> Figure:
     )
     for r in rows:
         finding = Cell(
-            r.finding, "strong" if r.comparison and r.comparison.verdict != "same" else ""
+            f"{r.finding} ({r.floor_text})" if r.comparison else r.finding,
+            "strong" if r.comparison and r.comparison.verdict != "same" else "",
         )
         table.rows.append(
             [
@@ -156,38 +163,72 @@ def percentile_figures(rows: list[OpStats]) -> list[Figure]:
     return figures
 
 
+def knee_text(knee: Knee, unit: str) -> str:
+    """e.g. "knee at 16 workers (500 ops/s, >= 90% of the best: 535 ops/s at 64 workers)"."""
+    best = f"best {fmt(knee.best_throughput)} {unit} at {knee.best_workers} workers"
+    if not knee.reached:
+        return f"knee not reached: still growing at its last step ({best})"
+    return f"knee at {knee.workers} workers ({fmt(knee.throughput)} {unit}, >= 90% of the {best})"
+
+
 def sweep_figures(sweeps: list[Sweep]) -> list[Figure]:
     figures = []
     for i, sweep in enumerate(sweeps):
         by_bytes = sweep.size_bytes >= lb.MIB
         unit = "MiB/s" if by_bytes else "ops/s"
+        scale = 1e6 / lb.MIB if by_bytes else 1.0
         lines: dict[str, list[tuple[float, float]]] = {}
         for p in sweep.points:
-            value = p.mb_per_s * 1e6 / lb.MIB if by_bytes else p.ops_per_s
+            value = p.mb_per_s * scale if by_bytes else p.ops_per_s
             lines.setdefault(BACKEND_LABELS.get(p.backend, p.backend), []).append(
                 (p.workers, value)
             )
-        knees = {BACKEND_LABELS.get(b, b): float(k) for b, k in sweep.knees.items()}
+        knees = {
+            BACKEND_LABELS.get(b, b): float(k.workers)
+            for b, k in sweep.knees.items()
+            if k.workers is not None
+        }
         title = f"Concurrency sweep: {lb.op_label(sweep.operation, sweep.size_bytes)} ({unit})"
+        shown = {
+            b: Knee(
+                k.workers,
+                None if k.throughput is None else k.throughput * scale,
+                k.best_workers,
+                k.best_throughput * scale,
+                k.reached,
+            )
+            for b, k in sweep.knees.items()
+        }
+        note = "; ".join(
+            f"{BACKEND_LABELS.get(b, b)}: {knee_text(k, unit)}" for b, k in sorted(shown.items())
+        )
         svg = line_chart(
             f"sweep-{i}",
             title,
-            f"{title}; a ring marks each backend's knee.",
+            f"{title}; a ring marks each backend's knee (the fewest workers reaching 90% of "
+            f"its best throughput). {note}.",
             lines,
             unit,
             "workers",
             markers=knees,
         )
-        table = Table(f"Data behind: {title}", ["Backend", "Workers", "ops/s", "MB/s", "Knee"])
+        table = Table(
+            f"Data behind: {title}", ["Backend", "Workers", "ops/s", "MB/s", "Knee"], note=note
+        )
         for p in sorted(sweep.points, key=lambda q: (q.backend, q.workers)):
-            knee = sweep.knees.get(p.backend) == p.workers
+            k = sweep.knees.get(p.backend)
+            marks = []
+            if k is not None and k.workers == p.workers:
+                marks.append("knee")
+            if k is not None and k.best_workers == p.workers:
+                marks.append("best" if k.reached else "best (still growing)")
             table.rows.append(
                 [
                     BACKEND_LABELS.get(p.backend, p.backend),
                     str(p.workers),
                     fmt(p.ops_per_s),
                     fmt(p.mb_per_s),
-                    "knee" if knee else "",
+                    ", ".join(marks),
                 ]
             )
         figures.append(Figure(Markup(svg), table))

@@ -146,13 +146,17 @@ def suite_tables(run: RunData) -> list[Table]:
         return []
     summary = Table(
         "Suite results per suite and backend",
-        ["Suite", "Backend", "Passed", "Failed", "Skipped", "Other", "Result"],
+        ["Suite", "Backend", "Passed", "Failed", "Skipped", "Known gap", "Result"],
+        note="Known gap: a test that failed the way its target's known-gaps file documents "
+        "(an xfail); counted once here, in what was assessed and in the notes.",
     )
     failures = Table("Failed tests", ["Suite", "Test", "Backend", "Message"])
     for suite in run.suites:
         for backend in suite.backend_names():
             n = suite.counts(backend)
             result = Cell("FAIL", "fail") if n["failed"] else Cell("pass", "pass")
+            if n["other"]:  # an XPASS: an intermittent known gap that did not show
+                result = Cell(f"{result.text} ({n['other']} known gap(s) passed)", result.cls)
             summary.rows.append(
                 [
                     suite.suite,
@@ -160,7 +164,7 @@ def suite_tables(run: RunData) -> list[Table]:
                     str(n["passed"]),
                     Cell(str(n["failed"]), "fail" if n["failed"] else ""),
                     str(n["skipped"]),
-                    str(n["other"]),
+                    str(n["known_gap"]),
                     result,
                 ]
             )

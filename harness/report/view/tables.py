@@ -74,7 +74,9 @@ def stats_table(rows: list[OpStats]) -> Table:
     table = Table(
         "Azure against S3 per operation: ratio of medians with 95% bootstrap CI, Mann-Whitney "
         "U p-value, Cliff's delta; a difference is called only when the CI excludes 1 and "
-        "the ratio exceeds the A/A noise floor",
+        "the ratio exceeds the noise floor of that operation's own A/A pairs (the larger of "
+        "its two backends'; the run's largest A/A floor only where no A/A pair measured it, "
+        "as the Noise floor column says)",
         [
             "Operation",
             "n (Azure / S3)",

@@ -10,6 +10,7 @@ import pytest
 
 from harness.bench import overhead
 from harness.bench.stats import Estimate
+from harness.runfolder.bench import OverheadRatio
 
 GOAL = 0.95
 
@@ -22,7 +23,9 @@ def est(value: float, low: float, high: float) -> Estimate:
     ("ratio", "floor", "verdict"),
     [
         (est(0.99, 0.97, 1.01), 0.02, "met"),  # CI well above the goal
-        (est(0.95, 0.94, 0.96), 0.02, "met"),  # low 0.94 >= 0.95 - 0.02
+        (est(0.95, 0.94, 0.96), 0.02, "met"),  # exactly at the goal, low 0.94 >= 0.93
+        (est(0.94, 0.931, 0.949), 0.02, "undecided"),  # CI clears 0.93, point below goal
+        (est(0.9499, 0.94, 0.96), 0.02, "undecided"),  # just below the goal
         (est(0.94, 0.92, 0.96), 0.02, "undecided"),  # straddles 0.93
         (est(0.90, 0.88, 0.92), 0.02, "not met"),  # high 0.92 < 0.93
         (est(0.99, 0.97, 1.01), 0.05, "undecided"),  # floor eats the whole 5% margin
@@ -34,6 +37,32 @@ def test_goal_verdict_rules(ratio: Estimate, floor: float, verdict: str) -> None
     got = overhead.goal_verdict(ratio, GOAL, floor)
     assert got.verdict == verdict, got.reason
     assert f"{ratio.value:.3f}x" in got.reason
+
+
+def test_a_point_estimate_below_the_goal_is_never_met() -> None:
+    """0.940 against 0.95 whose CI low cleared goal - floor: undecided, and says why."""
+    got = overhead.goal_verdict(est(0.940, 0.935, 0.946), GOAL, 0.02)
+    assert got.verdict == "undecided"
+    assert "point estimate below goal" in got.reason and "0.940x" in got.reason
+
+
+def test_floor_at_or_above_the_allowed_cost_is_undecided_even_above_the_goal() -> None:
+    got = overhead.goal_verdict(est(1.02, 1.0, 1.04), 0.98, 0.02)
+    assert got.verdict == "undecided" and "cannot resolve" in got.reason
+
+
+def test_decide_rejudges_a_stored_entry() -> None:
+    """A run folder written under the old rule ("met" at 0.940) is judged by today's rule
+    wherever it is read (the bench gate and the report both call `decide`)."""
+    entry = OverheadRatio(
+        backend="azure", operation="upload", size_bytes=1024, comparison="crownsafe_vs_raw",
+        candidate="crownsafe", reference="raw", goal=GOAL, measured=True, ratio=0.940,
+        ci_low=0.935, ci_high=0.946, noise_floor=0.02, verdict="met", reason="old rule",
+    )  # fmt: skip
+    got = overhead.decide(entry)
+    assert got.verdict == "undecided" and "point estimate below goal" in got.reason
+    (judged,) = overhead.judged([entry])
+    assert (judged.verdict, judged.reason) == (got.verdict, got.reason)
 
 
 def test_a_smoke_run_is_never_a_verdict() -> None:

@@ -147,13 +147,24 @@ def test_a_sample_is_never_different_from_itself(xs: list[float], floor: float) 
 
 
 @pytest.mark.parametrize(
-    ("workers", "throughput", "expected"),
+    ("workers", "throughput", "knee", "best"),
     [
-        ([1, 4, 16, 64], [100.0, 300.0, 320.0, 310.0], 4),
-        ([1, 4, 16, 64], [100.0, 300.0, 600.0, 1000.0], 64),
-        ([1, 4, 16, 64], [100.0, 101.0, 250.0, 300.0], 1),
-        ([64, 1, 16, 4], [310.0, 100.0, 500.0, 300.0], 16),
+        ([1, 4, 16, 64], [100.0, 300.0, 320.0, 310.0], 4, 16),  # 300 >= 90% of 320
+        ([1, 4, 16, 64], [100.0, 300.0, 600.0, 1000.0], None, 64),  # still growing
+        ([1, 4, 16, 64], [100.0, 101.0, 250.0, 300.0], None, 64),  # +20% at the last step
+        ([64, 1, 16, 4], [310.0, 100.0, 500.0, 300.0], 16, 16),  # any order
+        # issue 20: Azure 1 KiB uploads were "knee at 4 workers" (366 ops/s) though 64
+        # workers reached 535; the last step gains under 10%, so the knee is reached
+        ([1, 4, 16, 64], [200.0, 366.0, 500.0, 535.0], 16, 64),
+        ([1, 4], [100.0, 109.0], 1, 4),  # last step best but gained < 10%: reached
+        ([8], [50.0], 8, 8),
     ],
 )
-def test_knee(workers: list[int], throughput: list[float], expected: int) -> None:
-    assert stats.knee(workers, throughput) == expected
+def test_knee(workers: list[int], throughput: list[float], knee: int | None, best: int) -> None:
+    """The knee is the fewest workers reaching 90% of the best throughput seen; a sweep
+    whose last step is its best and still gained >= 10% has not reached it."""
+    got = stats.knee(workers, throughput)
+    assert got.workers == knee and got.reached == (knee is not None)
+    assert got.best_workers == best and got.best_throughput == max(throughput)
+    if knee is not None:
+        assert got.throughput is not None and got.throughput >= 0.9 * max(throughput)

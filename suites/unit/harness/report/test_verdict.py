@@ -6,6 +6,7 @@ must call each of them as designed.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -89,13 +90,13 @@ def test_undecided_goals_are_shown_with_their_floor_and_fail_only_when_the_profi
     tmp_path: Path,
 ) -> None:
     run = golden(tmp_path, "full_pass")
-    ratios = (run / "bench" / "ratios.json").read_text()
-    first_met = ratios.index('"verdict": "met"')
-    (run / "bench" / "ratios.json").write_text(
-        ratios[:first_met]
-        + '"verdict": "undecided"'
-        + ratios[first_met + len('"verdict": "met"') :]
-    )
+    # Undecided by its numbers (the verdict stored in the file is not read: the one goal
+    # rule, harness.bench.overhead.decide, judges every entry): a floor of 6% is wider
+    # than the 5% the 0.95 goal allows.
+    data = json.loads((run / "bench" / "ratios.json").read_text())
+    first = next(e for e in data["comparisons"] if e["comparison"] == "crownsafe_vs_raw")
+    first["noise_floor"] = 0.06
+    (run / "bench" / "ratios.json").write_text(json.dumps(data))
     default = analyse(read_inputs(run)).verdict
     assert default.outcome == "ready"
     goal = next(i for i in default.items if i.label.startswith("benchmark goal crownsafe_vs_raw"))
@@ -194,3 +195,20 @@ def test_a_missed_api_goal_makes_the_run_not_ready_and_is_shown_per_backend(
     html = report.path.read_text("utf-8")
     assert "The API under load, per backend" in html
     assert html.count('class="fail">not met<') >= 1
+
+
+def test_goal_summaries_name_how_many_and_which() -> None:
+    """ "8 measured ratios: met, not met" said neither how many nor which."""
+    items = {i.label: i for i in analyse(read_inputs(GOLDEN / "not_ready")).verdict.items}
+    sdk = items["benchmark goal crownsafe_vs_raw (>= 0.95x)"].detail
+    assert re.fullmatch(
+        r"6 of 8 met; not met: S3 Upload 1 KiB 0\.\d{3}x; "
+        r"undecided: Azure Download 1 KiB 0\.\d{3}x \(floor 7\.7%\)",
+        sdk,
+    ), sdk
+    memory = items["memory goal: streamed upload RSS below its size"].detail
+    assert memory.startswith("1 of 2 met; not met: S3 Upload 64 MiB +70.0 MiB"), memory
+    api = next(i for label, i in items.items() if label.startswith("API goals")).detail
+    assert api.startswith("5 of 6 met; not met: concurrent uploads 10 MiB [s3]"), api
+    passing = {i.label: i for i in analyse(read_inputs(GOLDEN / "full_pass")).verdict.items}
+    assert passing["benchmark goal crownsafe_vs_raw (>= 0.95x)"].detail == "8 of 8 met"
