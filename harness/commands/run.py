@@ -156,7 +156,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--profile",
         default=None,
-        help="run profile: what a release decision requires (bundled: default, contract; "
+        help="run profile: what a release decision requires (bundled: default, contract, load; "
         "or a .toml path; default: default, which is what make run runs)",
     )
     run.add_argument(
