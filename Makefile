@@ -1,7 +1,8 @@
 # Crown Safe: the storage backend (crownsafe/) and its verification harness (harness/).
 #
 #   make run    set up what is missing, start the services, run the suites and the quick
-#               benchmarks, write reports/runs/<ts>/index.html and print its path
+#               benchmarks, write reports/runs/<ts>/index.html and print its path; exits 0
+#               when ready, 2 otherwise (the verdict's own code: crownsafe-harness run)
 #   make test   set up what is missing, lint, run every suite and every benchmark once
 #
 # Set-up is idempotent: stamps keyed on the hashes of pyproject.toml + constraints.txt,
@@ -133,8 +134,18 @@ rules: system-packages
 	  promtool test rules $(RULE_TESTS); \
 	fi
 
+# crownsafe-harness run's exit code is the verdict's (0 ready, 1 not ready, 2 usage error,
+# 3 incomplete, 130/143 a signal), but make exits 2 for any failed recipe: `make run` is 0
+# when ready and 2 otherwise. Its last line names the harness's own code; CI that needs it
+# runs $(BIN)/crownsafe-harness run itself (README, "For CI").
 run: bootstrap
-	$(BIN)/crownsafe-harness run $(RUN_ARGS)
+	@echo "$(BIN)/crownsafe-harness run $(RUN_ARGS)"
+	@rc=0; $(BIN)/crownsafe-harness run $(RUN_ARGS) || rc=$$?; \
+	case $$rc in 0) exit 0;; 1) verdict="not ready";; 2) verdict="usage error";; \
+	  3) verdict="incomplete";; 130|143) verdict="stopped by a signal";; *) verdict="failed";; esac; \
+	echo "make run: crownsafe-harness run exited $$rc ($$verdict); make exits 2 for any failed" \
+	  "recipe: for the verdict's own exit code run $(BIN)/crownsafe-harness run"; \
+	exit $$rc
 
 unit: bootstrap
 	$(call run_pytest,suites/unit,$(BIN)/pytest suites/unit -p no:locust)

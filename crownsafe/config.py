@@ -26,6 +26,7 @@ __all__ = [
     "S3ChecksumMode",
     "SecretStr",
     "Settings",
+    "check_jwt_secret",
     "config_error",
     "is_base64_key",
     "load_settings",
@@ -277,7 +278,25 @@ _POSITIVE = (
     "celery_task_time_limit",
     "image_max_pixels",
 )
+# HS256's key must be at least as long as its hash, 256 bits (RFC 7518 section 3.2); in
+# bytes of the UTF-8 encoding, as PyJWT counts it, so our check and PyJWT's agree.
 MIN_JWT_SECRET_LENGTH = 32
+
+
+def check_jwt_secret(secret: str, variable: str = "JWT_SECRET") -> None:
+    """Refuse a non-empty signing key shorter than HS256's minimum, naming `variable`.
+
+    One check for the API's settings, the token minting and `crownsafe-harness token`, so a
+    short key is our ApiConfigError everywhere and never PyJWT's InsecureKeyLengthWarning.
+    The key itself never reaches the message. An empty key is "not set", checked by its users.
+    """
+    size = len(secret.encode())
+    if secret and size < MIN_JWT_SECRET_LENGTH:
+        raise ApiConfigError(
+            f"{variable} is {size} byte{'' if size == 1 else 's'}; HS256 signing needs a key "
+            f"of at least {MIN_JWT_SECRET_LENGTH} bytes (256 bits)",
+            hint=f"set {variable} to a long random value, e.g. `openssl rand -hex 32`",
+        )
 
 
 def _check_api_settings(settings: Settings) -> None:
@@ -296,12 +315,7 @@ def _check_api_settings(settings: Settings) -> None:
             "(else Redis hands a running job to a second worker)",
             hint="lower CELERY_TASK_TIME_LIMIT or raise CELERY_VISIBILITY_TIMEOUT",
         )
-    secret = settings.jwt_secret.get()
-    if secret and len(secret) < MIN_JWT_SECRET_LENGTH:
-        raise ApiConfigError(
-            f"JWT_SECRET is {len(secret)} characters; at least {MIN_JWT_SECRET_LENGTH} are needed",
-            hint="set JWT_SECRET to a long random value, e.g. `openssl rand -hex 32`",
-        )
+    check_jwt_secret(settings.jwt_secret.get())
     for origin in settings.cors_origin_list:
         if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
             raise ApiConfigError(

@@ -44,7 +44,7 @@ from harness.commands import (
     token,
 )
 
-__all__ = ["COMMANDS", "CommandModule", "build_parser", "main"]
+__all__ = ["COMMANDS", "CommandModule", "build_parser", "main", "unrecognized"]
 
 
 class CommandModule(Protocol):
@@ -81,9 +81,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _relax(parser: argparse.ArgumentParser) -> None:
+    """Make every argument of `parser` and of its sub-parsers optional, recursively."""
+    for action in parser._actions:
+        action.required = False
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _relax(child)
+
+
+def unrecognized(argv: Sequence[str]) -> list[str]:
+    """The arguments of `argv` that no parser of the tree knows, in order.
+
+    argparse checks required arguments before it reports unknown ones, so a typo such as
+    `crownsafe-harness --bogus` or `token --bogus` used to be answered with "required:
+    COMMAND" / "required: --user", which names the wrong thing. A probe parse with nothing
+    required finds the unknown arguments first.
+    """
+    probe = build_parser()
+    _relax(probe)
+    _, extras = probe.parse_known_args(list(argv))
+    return extras
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse `argv` (default: sys.argv[1:]) and run the chosen command; its exit status."""
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    """Parse `argv` (default: sys.argv[1:]) and run the chosen command; its exit status.
+
+    An unknown argument is a usage error (exit 2) that names it, before or after the command.
+    """
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    unknown = unrecognized(arguments)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args = parser.parse_args(arguments)
     return int(args.handler(args))
 
 

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crownsafe.api.errors import ApiError
-from crownsafe.config import Settings
+from crownsafe.config import Settings, check_jwt_secret
 
 __all__ = ["ALGORITHM", "CurrentUser", "current_user", "mint_token", "verify_token"]
 
@@ -28,6 +28,7 @@ def _secret(settings: Settings) -> str:
     secret = settings.jwt_secret.get()
     if not secret:
         raise RuntimeError("JWT_SECRET is not set; the API cannot sign or verify tokens")
+    check_jwt_secret(secret)  # Settings built in code skip load_settings' check
     return secret
 
 

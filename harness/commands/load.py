@@ -41,6 +41,7 @@ from harness.loadtest.verdict import EXIT_USAGE, breaches, exit_code, json_summa
 from harness.predeploy.interrupt import Interrupted, signals_raise
 from harness.runfolder.paths import resolve_run_dir
 from harness.services.base import ServiceStartError
+from harness.settings import read_settings
 
 __all__ = ["register"]
 
@@ -69,6 +70,25 @@ def _run_worker(options: LoadOptions) -> int:
     return 0 if code in (0, 1) else code
 
 
+def _render_report(run_dir: Path) -> Path | None:
+    """Render `run_dir/index.html` judged by the `load` run profile (the load run alone).
+
+    `reports/latest` points at a folder this command made; the README sends readers to
+    `reports/latest/index.html`, so the page must exist. Only for a folder of its own: a
+    folder it was given (`run`'s load stage) gets its report from its owner. A page that
+    cannot be rendered is said on stderr; it never changes the load run's exit code.
+    """
+    from harness.report import build_report
+    from harness.runfolder.io import RunFileError
+
+    try:
+        report = build_report(run_dir, profile="load")
+    except (OSError, RunFileError, ValueError) as exc:
+        _err(f"{PROG}: the report could not be rendered: {exc}")
+        return None
+    return report.path
+
+
 def _load(args: argparse.Namespace) -> int:
     try:
         options = parse_options(args)
@@ -77,6 +97,9 @@ def _load(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if options.role == "worker":
         return _run_worker(options)
+    # a folder of its own (not --run-dir, not HARNESS_RUN_DIR): reports/latest moves to it,
+    # so this command renders its report too
+    own_folder = not (options.run_dir or read_settings().run_dir)
     run_dir = resolve_run_dir(options.run_dir)
     console = None if options.json else Console()
     if console is not None and not console.is_terminal:
@@ -120,7 +143,10 @@ def _load(args: argparse.Namespace) -> int:
             machine=machine_description(),
         )
     code = exit_code(outcomes) if interrupted is None else 128 + interrupted.signum
+    report = _render_report(run_dir) if own_folder and load_json is not None else None
     if options.json:
+        if report is not None:
+            _err(f"report: {report}")
         print(
             json.dumps(
                 json_summary(outcomes, code, str(run_dir), str(load_json) if load_json else None),
@@ -138,6 +164,8 @@ def _load(args: argparse.Namespace) -> int:
                 print(f"{outcome.backend}: note: {note}")
     if load_json is not None:
         print(f"load.json: {load_json}")
+        if report is not None:
+            print(f"report: {report}")
     verdict = {0: "passed", 1: "breached", 2: "usage error", 3: "could not run"}
     print(f"load: {verdict.get(code, 'interrupted')}, exit {code}")
     return code

@@ -54,11 +54,8 @@ def _run(args: argparse.Namespace) -> int:
     # and the child pytest's output all go to stderr (crownsafe.cli_output).
     with json_stdout(args.json) as out:
         _say = _printer(to_stderr=args.json)
-        run_dir = resolve_run_dir(args.run_dir)
-        _say(
-            f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}"
-        )
-        _say(f"run folder: {run_dir}")
+        # Usage errors first: a run that cannot start makes no run folder and leaves
+        # reports/latest where it was.
         try:
             read_run_profile(args.profile or DEFAULT_PROFILE)
         except ProfileError as exc:
@@ -66,6 +63,11 @@ def _run(args: argparse.Namespace) -> int:
             if out.enabled:
                 out.emit({"outcome": "usage error", "exit_code": 2, "error": f"run: {exc}"})
             return 2
+        run_dir = resolve_run_dir(args.run_dir)
+        _say(
+            f"crownsafe-harness run: backends {','.join(args.backends)}, provision {args.provision}"
+        )
+        _say(f"run folder: {run_dir}")
         context = RunContext(
             root=_project_root(),
             run_dir=run_dir,
@@ -154,7 +156,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--profile",
         default=None,
-        help="run profile: what a release decision requires (bundled: default, contract; "
+        help="run profile: what a release decision requires (bundled: default, contract, load; "
         "or a .toml path; default: default, which is what make run runs)",
     )
     run.add_argument(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
 from crownsafe.cli_arguments import positive_float, positive_int
 
@@ -36,7 +35,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     from crownsafe.api.auth import mint_token
-    from crownsafe.config import SecretStr, load_settings
+    from crownsafe.config import check_jwt_secret, load_settings, read_dotenv
     from crownsafe.errors import ConfigError
     from harness.settings import process_environment
 
@@ -45,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"token: {args.secret_env} is not set; export the API's signing key", file=sys.stderr)
         return 2
     try:
-        settings = replace(load_settings(), jwt_secret=SecretStr(secret))
+        check_jwt_secret(secret, args.secret_env)
+        # the app's other settings (issuer) as it would load them, with this key as its own
+        settings = load_settings({**read_dotenv(), **process_environment(), "JWT_SECRET": secret})
         token = mint_token(args.user, settings, args.ttl)
     except ConfigError as exc:
         print(f"token: {exc}", file=sys.stderr)

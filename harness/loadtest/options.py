@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from crownsafe.config import BACKENDS
+from crownsafe.config import BACKENDS, check_jwt_secret
+from crownsafe.errors import ConfigError
 from harness.runfolder.load import LoadMode
 from harness.settings import default_of, process_environment, read_settings
 
@@ -158,6 +159,19 @@ def _mode(args: argparse.Namespace) -> LoadMode:
 
 
 def _external(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[str | None, ...]:
+    """(host, secret) of an external app or a worker; a secret too short for HS256 is a
+    usage error here, not a PyJWT warning in every simulated user."""
+    host, secret = _host_and_secret(args, environ)
+    try:
+        check_jwt_secret(secret or "", "--jwt-secret" if args.jwt_secret else "JWT_SECRET")
+    except ConfigError as exc:
+        raise LoadUsageError(str(exc)) from None
+    return host, secret
+
+
+def _host_and_secret(
+    args: argparse.Namespace, environ: Mapping[str, str]
+) -> tuple[str | None, str | None]:
     secret = args.jwt_secret or environ.get("JWT_SECRET") or None
     if args.worker:
         if not secret:

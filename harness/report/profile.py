@@ -90,7 +90,7 @@ def available_profiles() -> list[str]:
 
 
 def read_run_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> RunProfile:
-    """A bundled profile by name (`default`, `contract`) or a TOML file by path."""
+    """A bundled profile by name (`default`, `contract`, `load`) or a TOML file by path."""
     text = str(name_or_path)
     path = Path(text) if text.endswith(".toml") or "/" in text else PROFILE_DIR / f"{text}.toml"
     if not path.is_file():

@@ -140,3 +140,30 @@ def test_sigterm_stops_locust_and_the_stack_and_keeps_what_was_measured(
     run = next(r for r in read_file(run_dir, "load.json", LoadFile).runs if r.backend == "s3")
     assert not run.passed
     assert any("interrupted" in note for note in run.notes), run.notes
+
+
+def test_a_web_run_ends_at_its_duration(
+    load_command_process: Callable[..., subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    """`--web --duration 5s` used to serve locust's UI and run on until SIGINT: it ends by
+    itself now (locust's --autostart --autoquit) and judges its run like a headless one.
+    The wait below only guards against the old hang; it is not a speed assertion."""
+    from harness.services.base import free_port
+
+    run_dir = tmp_path / "run"
+    web = ("--web", "--web-port", str(free_port()))
+    proc = load_command_process("--backend", "s3", *web, "--duration", "5s", "--users", "2")
+    try:
+        stdout, _ = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)  # the command stops locust and its stack on SIGINT
+        stdout, _ = proc.communicate(timeout=120)
+        pytest.fail(f"load --web --duration 5s was still running after 180 s:\n{stdout[-3000:]}")
+    # judged (0 held, 1 breached: 2 users for 5 s need not meet every SLO), not interrupted
+    assert proc.returncode in (0, 1), stdout[-4000:]
+    assert stdout.strip().splitlines()[-1].startswith("load: "), stdout[-4000:]
+    run = next(r for r in read_file(run_dir, "load.json", LoadFile).runs if r.backend == "s3")
+    assert run.passed == (proc.returncode == 0), stdout[-4000:]
+    assert not any("interrupted" in note for note in run.notes), run.notes
+    assert (run_dir / "load" / "s3" / "duration" / "locust.html").is_file()
+    assert _holding(run_dir) == []

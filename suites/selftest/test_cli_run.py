@@ -307,3 +307,25 @@ def test_migrate_objects_runs_the_products_command(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert cli.main(["migrate-objects", "--database-url", "sqlite:///x.db", "--dry-run"]) == 2
     assert "crownsafe needs PostgreSQL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["table", "json"])
+def test_an_unknown_profile_is_a_usage_error_that_leaves_no_run_folder(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    json_flag: list[str],
+) -> None:
+    """Usage errors are found before the run folder is made: no empty folder, `latest` kept."""
+    monkeypatch.delenv("HARNESS_RUN_DIR", raising=False)
+    monkeypatch.setenv("HARNESS_REPORTS_DIR", str(tmp_path))
+    earlier = tmp_path / "runs" / "earlier"
+    earlier.mkdir(parents=True)
+    (tmp_path / "latest").symlink_to(Path("runs") / "earlier")
+    assert cli.main(["run", "--profile", "nosuch", *json_flag]) == 2
+    captured = capsys.readouterr()
+    assert "nosuch" in captured.out + captured.err
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["earlier"]
+    assert (tmp_path / "latest").resolve() == earlier.resolve()
+    if json_flag:
+        assert json.loads(captured.out)["exit_code"] == 2

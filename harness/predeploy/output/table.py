@@ -13,7 +13,8 @@ __all__ = ["print_table", "render_table"]
 _LABELS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "planned": "PLAN"}
 
 
-def render_table(report: PredeployResult) -> str:
+def render_table(report: PredeployResult, reason: str | None = None) -> str:
+    """The table; its last line is the outcome and the exit code (with `reason`, why)."""
     width = max([len("CHECK"), *(len(check.id) for check in report.checks)])
     lines = [f"crownsafe predeploy: {report.target}", f"{'STATUS':<6}  {'CHECK':<{width}}  DETAIL"]
     for check in report.checks:
@@ -21,19 +22,19 @@ def render_table(report: PredeployResult) -> str:
         if check.status == "failed" and check.hint:
             lines.append(f"{'':<6}  {'':<{width}}  fix: {check.hint}")
     counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
-    lines.append(
-        f"predeploy: {report.outcome} ({counts}) in {report.duration_s:.2f} s, "
-        f"exit {report.exit_code}"
-    )
     if report.probes_left:
         lines.append(f"predeploy: probe blobs NOT deleted: {', '.join(report.probes_left)}")
+    lines.append(
+        f"predeploy: {report.outcome} ({counts}) in {report.duration_s:.2f} s, "
+        f"exit {report.exit_code}" + (f": {reason}" if reason else "")
+    )
     return "\n".join(lines) + "\n"
 
 
-def print_table(report: PredeployResult, stream: TextIO) -> None:
+def print_table(report: PredeployResult, stream: TextIO, reason: str | None = None) -> None:
     """On a terminal a rich table (colours); elsewhere (CI logs, pipes) the plain text."""
     if not stream.isatty():
-        stream.write(render_table(report))
+        stream.write(render_table(report, reason))
         return
     from rich.console import Console
     from rich.table import Table
@@ -48,4 +49,5 @@ def print_table(report: PredeployResult, stream: TextIO) -> None:
         table.add_row(label, check.id, detail, end_section=False)
     console = Console(file=stream, highlight=False)
     console.print(table, markup=True)
-    console.print(render_table(report).splitlines()[-1], markup=False)
+    for line in render_table(report, reason).splitlines()[-2 if report.probes_left else -1 :]:
+        console.print(line, markup=False)

@@ -10,6 +10,13 @@ from crownsafe.objects import cli as objects_cli
 from harness import cli
 
 CASES = [
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--bogus", "run"], "unrecognized arguments: --bogus"),
+    (["run", "--bogus"], "unrecognized arguments: --bogus"),
+    (["token", "--bogus"], "unrecognized arguments: --bogus"),
+    (["token", "--user", "1", "--bogus=3"], "unrecognized arguments: --bogus=3"),
+    (["services", "--bogus"], "unrecognized arguments: --bogus"),
+    (["services", "up", "--bogus"], "unrecognized arguments: --bogus"),
     (["bench", "--nonsense"], "unrecognized arguments: --nonsense"),
     (["bench", "--backends", "gcs"], "argument --backends: use a comma-separated subset"),
     (["bench", "--threshold", "-1"], "argument --threshold: must be a number of 0 or more"),
@@ -46,3 +53,15 @@ def test_the_products_tool_refuses_the_same_values() -> None:
     with pytest.raises(SystemExit) as caught:
         objects_cli.main(["--workers", "0"])
     assert caught.value.code == 2
+
+
+def test_a_missing_argument_is_still_named_when_nothing_is_unknown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The unknown-option check comes first, but a bare command still asks for what it needs."""
+    for argv, message in (([], "required: COMMAND"), (["token"], "required: --user")):
+        with pytest.raises(SystemExit) as caught:
+            cli.main(argv)
+        err = capsys.readouterr().err
+        assert caught.value.code == 2, err
+        assert message in err, err

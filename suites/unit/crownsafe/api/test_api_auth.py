@@ -37,6 +37,14 @@ def test_bad_tokens_are_401(token: str) -> None:
     assert token not in caught.value.message
 
 
+def test_a_short_key_is_a_config_error_not_a_pyjwt_warning() -> None:
+    """Settings built in code skip load_settings' check; minting still refuses the key."""
+    from crownsafe.errors import ApiConfigError
+
+    with pytest.raises(ApiConfigError, match="at least 32 bytes"):
+        mint_token(1, Settings(jwt_secret=SecretStr("k" * 31)))
+
+
 def test_expired_token_says_so() -> None:
     old = mint_token(7, SETTINGS, ttl=60, now=datetime.now(UTC) - timedelta(hours=1))
     with pytest.raises(ApiError, match="expired"):

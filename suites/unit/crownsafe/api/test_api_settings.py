@@ -54,6 +54,15 @@ def test_bad_values_name_the_variable(
     assert not secret or secret not in str(caught.value)
 
 
+def test_the_jwt_secret_minimum_is_hs256s_32_bytes() -> None:
+    """Counted in bytes, as PyJWT and RFC 7518 count it: the two checks always agree."""
+    assert load_settings({"JWT_SECRET": "é" * 16}).jwt_secret.get() == "é" * 16
+    with pytest.raises(ApiConfigError) as caught:
+        load_settings({"JWT_SECRET": "k" * 31})
+    assert "JWT_SECRET is 31 bytes" in str(caught.value)
+    assert "at least 32 bytes" in str(caught.value)
+
+
 def test_an_api_without_jwt_secret_is_an_api_config_error() -> None:
     from crownsafe.api.app import create_app
 

@@ -84,6 +84,7 @@ def test_external_host_takes_the_secret_from_the_environment() -> None:
         (["--host", "api.example.com"], "is not a base URL"),
         (["--host", "http://api.example.com"], "needs the app's JWT secret"),
         (["--jwt-secret", "x"], "only goes with --host"),
+        (["--host", "http://a.example", "--jwt-secret", "x"], "--jwt-secret is 1 byte; HS256"),
         (["--master"], "--master needs --expect-workers"),
         (["--master", "--expect-workers", "2"], "needs --host URL"),
         (["--worker", "--master-host", "h"], "--worker needs the app's JWT secret"),

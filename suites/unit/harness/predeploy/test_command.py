@@ -37,3 +37,27 @@ def test_settings_that_do_not_load_exit_4(
     assert "STORAGE_BACKEND" in first["hint"]
     assert {c["status"] for c in report["checks"][1:]} == {"skipped"}
     assert "a-secret-key-value" not in junit.read_text()
+
+
+@pytest.mark.parametrize("flag", ["--json", "--junit-xml"])
+def test_an_output_that_cannot_be_written_is_exit_4_and_the_last_line_says_so(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table's last line is the true exit code and why, not the checks' "exit 0"; the
+    other output file, written, carries the same exit code."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    bad = str(blocker / "x.out")
+    other = "--junit-xml" if flag == "--json" else "--json"
+    good = tmp_path / "good.out"
+    assert main(["predeploy", "--dry-run", flag, bad, other, str(good)]) == 4
+    captured = capsys.readouterr()
+    last = captured.out.strip().splitlines()[-1]
+    assert "exit 4" in last and "exit 0" not in last.split("exit 4")[0], last
+    assert f"cannot write {flag} {bad}" in last, last
+    assert f"cannot write {flag} {bad}" in captured.err
+    text = good.read_text(encoding="utf-8")
+    if other == "--json":
+        assert json.loads(text)["exit_code"] == 4
+    else:
+        assert '<property name="exit_code" value="4"' in text, text
