@@ -167,6 +167,7 @@ class Settings:
     celery_task_time_limit: int = 300
     image_max_pixels: int = 40_000_000
     job_gate_dir: str = ""
+    log_format: str = ""
 
     @property
     def broker_url(self) -> str:
@@ -269,6 +270,9 @@ def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+LOG_FORMATS = ("", "json", "text")
+"""LOG_FORMAT's values (any case); empty: text on a terminal, JSON otherwise."""
+
 _POSITIVE = (
     "upload_max_bytes",
     "upload_slots",
@@ -316,6 +320,12 @@ def _check_api_settings(settings: Settings) -> None:
             hint="lower CELERY_TASK_TIME_LIMIT or raise CELERY_VISIBILITY_TIMEOUT",
         )
     check_jwt_secret(settings.jwt_secret.get())
+    if settings.log_format not in LOG_FORMATS:
+        raise ApiConfigError(
+            f"LOG_FORMAT={settings.log_format!r} is not a log format",
+            hint="set LOG_FORMAT to json (one JSON object per line, for a log pipeline) or "
+            "text (for a terminal), or leave it empty (text on a terminal, JSON otherwise)",
+        )
     for origin in settings.cors_origin_list:
         if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
             raise ApiConfigError(
@@ -378,6 +388,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[f.name] = SecretStr(raw)
         else:
             values[f.name] = raw.strip()
+    if "log_format" in values:
+        values["log_format"] = str(values["log_format"]).lower()
     backend = str(values.get("storage_backend", "azure")).lower()
     if backend not in BACKENDS:
         raise StorageConfigError(

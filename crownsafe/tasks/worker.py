@@ -40,7 +40,7 @@ def context() -> JobContext:
 def _fresh_process(**_: Any) -> None:
     global _context
     _context = None
-    configure_logging(stream=sys.__stderr__)
+    configure_logging(stream=sys.__stderr__, fmt=settings.log_format)
 
 
 @app.task(name=PROCESS_IMAGE, bind=True)  # type: ignore[untyped-decorator]
