@@ -151,6 +151,7 @@ class Settings:
     storage_migration_phase: str = ""
     storage_migration_phase_ttl: float = 2.0
     storage_quota_bytes: int = 0
+    storage_usage_interval_seconds: float = 300.0
     database_url: SecretStr = field(default_factory=lambda: SecretStr(""))
     redis_url: str = ""
     jwt_secret: SecretStr = field(default_factory=lambda: SecretStr(""))
@@ -233,6 +234,13 @@ def validate_settings(settings: Settings) -> Settings:
         raise StorageConfigError(
             f"STORAGE_QUOTA_BYTES={settings.storage_quota_bytes} is negative",
             hint="set STORAGE_QUOTA_BYTES to the storage quota in bytes, or 0 for none",
+        )
+    if settings.storage_usage_interval_seconds < 0:
+        raise StorageConfigError(
+            f"STORAGE_USAGE_INTERVAL_SECONDS={settings.storage_usage_interval_seconds:g} is "
+            "negative",
+            hint="set STORAGE_USAGE_INTERVAL_SECONDS to the seconds between measurements of "
+            "the storage used (default 300), or 0 to measure nothing",
         )
     _check_migration_phase(settings)
     return settings

@@ -17,7 +17,8 @@ from crownsafe.api._logging import configure_logging
 from crownsafe.config import load_settings
 from crownsafe.cutover.factory import create_app_storage
 from crownsafe.db.session import make_engine, make_session_factory
-from crownsafe.tasks.celery_app import PROCESS_IMAGE, create_celery
+from crownsafe.storage.usage import measure_storage_usage
+from crownsafe.tasks.celery_app import MEASURE_STORAGE_USAGE, PROCESS_IMAGE, create_celery
 from crownsafe.tasks.image_job import JobContext, fail_job, process_image
 
 __all__ = ["app", "context"]
@@ -55,3 +56,9 @@ def process_image_task(self: Any, job_id: str) -> str:
         log.exception("job %s: unexpected %s", job_id, type(exc).__name__)
         fail_job(context(), job_id, f"internal error ({type(exc).__name__})")
         return "failed"
+
+
+@app.task(name=MEASURE_STORAGE_USAGE)  # type: ignore[untyped-decorator]
+def measure_storage_usage_task() -> int:
+    """Beat's periodic task: the container's total size into crownsafe_storage_used_bytes."""
+    return measure_storage_usage(context().storage).used_bytes
