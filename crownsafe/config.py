@@ -169,6 +169,7 @@ class Settings:
     image_max_pixels: int = 40_000_000
     job_gate_dir: str = ""
     log_format: str = ""
+    worker_metrics_port: int = 0
 
     @property
     def broker_url(self) -> str:
@@ -328,6 +329,12 @@ def _check_api_settings(settings: Settings) -> None:
             hint="lower CELERY_TASK_TIME_LIMIT or raise CELERY_VISIBILITY_TIMEOUT",
         )
     check_jwt_secret(settings.jwt_secret.get())
+    if not 0 <= settings.worker_metrics_port <= 65535:
+        raise WorkerConfigError(
+            f"WORKER_METRICS_PORT={settings.worker_metrics_port} is not a port",
+            hint="set WORKER_METRICS_PORT to a TCP port (1-65535) for the worker's /metrics, "
+            "or 0 for none",
+        )
     if settings.log_format not in LOG_FORMATS:
         raise ApiConfigError(
             f"LOG_FORMAT={settings.log_format!r} is not a log format",
