@@ -151,6 +151,7 @@ class Settings:
     storage_migration_phase: str = ""
     storage_migration_phase_ttl: float = 2.0
     storage_quota_bytes: int = 0
+    storage_usage_interval_seconds: float = 300.0
     database_url: SecretStr = field(default_factory=lambda: SecretStr(""))
     redis_url: str = ""
     jwt_secret: SecretStr = field(default_factory=lambda: SecretStr(""))
@@ -167,6 +168,8 @@ class Settings:
     celery_task_time_limit: int = 300
     image_max_pixels: int = 40_000_000
     job_gate_dir: str = ""
+    log_format: str = ""
+    worker_metrics_port: int = 0
 
     @property
     def broker_url(self) -> str:
@@ -233,6 +236,13 @@ def validate_settings(settings: Settings) -> Settings:
             f"STORAGE_QUOTA_BYTES={settings.storage_quota_bytes} is negative",
             hint="set STORAGE_QUOTA_BYTES to the storage quota in bytes, or 0 for none",
         )
+    if settings.storage_usage_interval_seconds < 0:
+        raise StorageConfigError(
+            f"STORAGE_USAGE_INTERVAL_SECONDS={settings.storage_usage_interval_seconds:g} is "
+            "negative",
+            hint="set STORAGE_USAGE_INTERVAL_SECONDS to the seconds between measurements of "
+            "the storage used (default 300), or 0 to measure nothing",
+        )
     _check_migration_phase(settings)
     return settings
 
@@ -268,6 +278,9 @@ def _check_migration_phase(settings: Settings) -> None:
 def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
+
+LOG_FORMATS = ("", "json", "text")
+"""LOG_FORMAT's values (any case); empty: text on a terminal, JSON otherwise."""
 
 _POSITIVE = (
     "upload_max_bytes",
@@ -316,6 +329,18 @@ def _check_api_settings(settings: Settings) -> None:
             hint="lower CELERY_TASK_TIME_LIMIT or raise CELERY_VISIBILITY_TIMEOUT",
         )
     check_jwt_secret(settings.jwt_secret.get())
+    if not 0 <= settings.worker_metrics_port <= 65535:
+        raise WorkerConfigError(
+            f"WORKER_METRICS_PORT={settings.worker_metrics_port} is not a port",
+            hint="set WORKER_METRICS_PORT to a TCP port (1-65535) for the worker's /metrics, "
+            "or 0 for none",
+        )
+    if settings.log_format not in LOG_FORMATS:
+        raise ApiConfigError(
+            f"LOG_FORMAT={settings.log_format!r} is not a log format",
+            hint="set LOG_FORMAT to json (one JSON object per line, for a log pipeline) or "
+            "text (for a terminal), or leave it empty (text on a terminal, JSON otherwise)",
+        )
     for origin in settings.cors_origin_list:
         if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
             raise ApiConfigError(
@@ -378,6 +403,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[f.name] = SecretStr(raw)
         else:
             values[f.name] = raw.strip()
+    if "log_format" in values:
+        values["log_format"] = str(values["log_format"]).lower()
     backend = str(values.get("storage_backend", "azure")).lower()
     if backend not in BACKENDS:
         raise StorageConfigError(

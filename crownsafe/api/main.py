@@ -1,7 +1,8 @@
 """The uvicorn entry point: `uvicorn --factory crownsafe.api.main:app_from_env`.
 
 Settings come from the environment (`crownsafe.config.load_settings`); log lines carry
-the correlation id and pass through the one redactor.
+the correlation id and pass through the one redactor, as JSON unless LOG_FORMAT=text (or
+stderr is a terminal: see `crownsafe.api._logging`).
 """
 
 from __future__ import annotations
@@ -16,5 +17,6 @@ __all__ = ["app_from_env"]
 
 
 def app_from_env() -> FastAPI:
-    configure_logging()
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(fmt=settings.log_format)
+    return create_app(settings)

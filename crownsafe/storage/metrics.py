@@ -122,6 +122,14 @@ class StorageMetrics:
             registry=self.registry,
             multiprocess_mode="max",
         )
+        self.used = Gauge(
+            "crownsafe_storage_used_bytes",
+            "Total size of the configured container's blobs, measured by the worker's "
+            "periodic task (STORAGE_USAGE_INTERVAL_SECONDS)",
+            ["backend"],
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
         self._lock = threading.Lock()
         self._clients: dict[str, ClientMetrics] = {}
         self._watched: weakref.WeakSet[CircuitBreaker] = weakref.WeakSet()
@@ -155,6 +163,10 @@ class StorageMetrics:
         """Export STORAGE_QUOTA_BYTES (0: no quota, nothing exported)."""
         if quota_bytes > 0:
             self.quota.labels(backend).set(quota_bytes)
+
+    def set_used(self, backend: str, used_bytes: int) -> None:
+        """Export one measurement of the container's size (`crownsafe.storage.usage`)."""
+        self.used.labels(backend).set(used_bytes)
 
 
 class ClientMetrics:

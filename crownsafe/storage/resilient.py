@@ -5,7 +5,14 @@ Every operation runs as::
     correlation scope -> retry (tenacity, backoff + jitter) -> circuit breaker -> inner call
 
 and a call that finally fails is logged once by `log_storage_failure` (the body of the
-original app's `log_azure_error`). The breaker sits inside the retry loop: each HTTP-level attempt
+original app's `log_azure_error`). Every logical call, success or failure, also makes one
+INFO record on `OPERATION_LOGGER` (`crownsafe.storage.operations`): event
+`storage_operation` with backend, container, operation, blob_name, size_bytes,
+duration_seconds (the metrics' own measurement), outcome, attempts, error and the call's
+correlation id, emitted inside the call's correlation scope; as JSON under LOG_FORMAT=json
+(`crownsafe.jsonlog`). Nothing is built when INFO is off for that logger.
+
+The breaker sits inside the retry loop: each HTTP-level attempt
 counts (when it is the service's fault: `CircuitBreaker.counts`). When an attempt's failure
 leaves the breaker open (this one opened it, or another caller did), the loop stops at
 once: no backoff is slept, and the caller gets that failure itself (e.g. the 503), not a
@@ -73,14 +80,22 @@ from crownsafe.storage.base import (
     StorageClient,
     UploadData,
 )
-from crownsafe.storage.metrics import ClientMetrics, StorageMetrics, storage_metrics
+from crownsafe.storage.metrics import (
+    ClientMetrics,
+    StorageMetrics,
+    error_label,
+    storage_metrics,
+)
 
 if TYPE_CHECKING:
     from crownsafe.config import Settings
 
-__all__ = ["OperationStats", "ResilientStorageClient"]
+__all__ = ["OPERATION_LOGGER", "OperationStats", "ResilientStorageClient"]
 
 logger = logging.getLogger("crownsafe.resilience.retry")
+OPERATION_LOGGER = "crownsafe.storage.operations"
+"""The logger of the one line per storage call (INFO)."""
+_operations = logging.getLogger(OPERATION_LOGGER)
 R = TypeVar("R")
 DEFAULT_DEADLINE_SECONDS = 60.0
 """The overall deadline of one logical call (attempts + backoff), as STORAGE_DEADLINE_SECONDS."""
@@ -137,6 +152,14 @@ def _size_of(data: UploadData, length: int | None) -> int | None:
         except OSError:
             return None
     return None
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def _blob_size(info: BlobInfo) -> int | None:
+    return info.size
 
 
 class _GiveUp(Exception):
@@ -224,8 +247,10 @@ class ResilientStorageClient(ClosingContextManager):
         before_retry: Callable[[], None] | None = None,
         after_failure: Callable[[BaseException, int], BaseException | None] | None = None,
         record: bool = True,
+        size: Callable[[R], int | None] | None = None,
         **kwargs: Any,
     ) -> R:
+        """Run one logical call; `size` gives the bytes its result moved (for the log)."""
         attempts = 0
 
         def attempt() -> R:
@@ -255,12 +280,56 @@ class ResilientStorageClient(ClosingContextManager):
             return self._failed(operation, blob_name, give_up.error, attempts, record, began)
         except Exception as exc:
             return self._failed(operation, blob_name, exc, attempts, record, began)
+        else:
+            if record:
+                seconds = self._clock() - began
+                self._stats.record(operation, attempts, ok=True)
+                self._metrics.record(operation, seconds, attempts, None)
+                if _operations.isEnabledFor(logging.INFO):
+                    moved = size(result) if size is not None else None
+                    self._log_operation(operation, blob_name, seconds, attempts, None, moved)
+            return result
         finally:
             exit_correlation(token)
-        if record:
-            self._stats.record(operation, attempts, ok=True)
-            self._metrics.record(operation, self._clock() - began, attempts, None)
-        return result
+
+    def _log_operation(
+        self,
+        operation: str,
+        blob_name: str | None,
+        seconds: float,
+        attempts: int,
+        error: BaseException | None,
+        size: int | None,
+    ) -> None:
+        """The call's one structured line (inside its correlation scope)."""
+        outcome = "success" if error is None else "error"
+        failure = error_label(error) if error is not None else None
+        cid = get_correlation_id()
+        _operations.info(
+            "storage %s %s: backend=%s container=%s blob=%r size=%s duration=%.3fs attempts=%d%s",
+            operation,
+            outcome,
+            self.backend,
+            self.container_name,
+            blob_name,
+            size,
+            seconds,
+            attempts,
+            f" error={failure}" if failure else "",
+            extra={
+                "event": "storage_operation",
+                "backend": self.backend,
+                "container": self.container_name,
+                "operation": operation,
+                "blob_name": blob_name,
+                "size_bytes": size,
+                "duration_seconds": seconds,
+                "outcome": outcome,
+                "attempts": attempts,
+                "error": failure,
+                "correlation_id": cid,
+            },
+        )
 
     def _breaker_stopped(
         self, operation: str, blob_name: str | None, attempts: int, exc: BaseException
@@ -290,8 +359,11 @@ class ResilientStorageClient(ClosingContextManager):
         began: float,
     ) -> NoReturn:
         if record:
+            seconds = self._clock() - began
             self._stats.record(operation, attempts, ok=False)
-            self._metrics.record(operation, self._clock() - began, attempts, exc)
+            self._metrics.record(operation, seconds, attempts, exc)
+            if _operations.isEnabledFor(logging.INFO):
+                self._log_operation(operation, blob_name, seconds, attempts, exc, None)
         log_storage_failure(exc, operation=operation, blob_name=blob_name)
         raise exc
 
@@ -354,6 +426,7 @@ class ResilientStorageClient(ClosingContextManager):
             overwrite,
             before_retry=before_retry,
             after_failure=after_failure,
+            size=lambda _url: sent(),
             # only when given: an inner client written before `length` still works
             **cast(dict[str, Any], {"length": length} if length is not None else {}),
         )
@@ -365,7 +438,7 @@ class ResilientStorageClient(ClosingContextManager):
     # -- downloads ----------------------------------------------------------------------
 
     def download_blob(self, blob_name: str) -> bytes:
-        data = self._run("download_blob", blob_name, self.inner.download_blob, blob_name)
+        data = self._run("download_blob", blob_name, self.inner.download_blob, blob_name, size=len)
         self._metrics.downloaded.inc(len(data))
         return data
 
@@ -376,7 +449,9 @@ class ResilientStorageClient(ClosingContextManager):
 
     def _download_to(self, blob_name: str, file: BinaryIO | os.PathLike[str] | str) -> int:
         if isinstance(file, str | os.PathLike):
-            return self._run("download_to", blob_name, self.inner.download_to, blob_name, file)
+            return self._run(
+                "download_to", blob_name, self.inner.download_to, blob_name, file, size=_identity
+            )
         if is_seekable(file):
             start = file.tell()
 
@@ -391,6 +466,7 @@ class ResilientStorageClient(ClosingContextManager):
                 blob_name,
                 file,
                 before_retry=rewind,
+                size=_identity,
             )
         guard = WriteGuard(file)
 
@@ -404,6 +480,7 @@ class ResilientStorageClient(ClosingContextManager):
             blob_name,
             guard,
             after_failure=after_failure,
+            size=_identity,
         )
 
     def iter_blob_chunks(
@@ -495,7 +572,9 @@ class ResilientStorageClient(ClosingContextManager):
         return self._run("blob_exists", blob_name, self.inner.blob_exists, blob_name)
 
     def head_object(self, blob_name: str) -> BlobInfo:
-        return self._run("head_object", blob_name, self.inner.head_object, blob_name)
+        return self._run(
+            "head_object", blob_name, self.inner.head_object, blob_name, size=_blob_size
+        )
 
     def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
         attempts = 0

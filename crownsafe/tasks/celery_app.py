@@ -15,17 +15,32 @@
   upload unprocessed for an hour after a crash; 15 min bounds that while leaving 3x
   headroom over the time limit. Redelivery happens at the first sweep after the timeout
   (`restore_interval`).
+- `beat_schedule`: `MEASURE_STORAGE_USAGE` every STORAGE_USAGE_INTERVAL_SECONDS (default
+  300; 0 = never), the storage-used gauge of the quota alert (`crownsafe.storage.usage`).
+  Beat sends it: run one `celery -A crownsafe.tasks.worker beat` beside the workers (or
+  one worker with `-B`); a run that waited longer than one interval expires unrun.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
 
 from celery import Celery
 
 from crownsafe.config import Settings
 
-__all__ = ["PROCESS_IMAGE", "QUEUE", "create_celery", "enqueue_image_job", "restore_interval"]
+__all__ = [
+    "MEASURE_STORAGE_USAGE",
+    "PROCESS_IMAGE",
+    "QUEUE",
+    "create_celery",
+    "enqueue_image_job",
+    "restore_interval",
+]
 
 PROCESS_IMAGE = "crownsafe.process_image"
+MEASURE_STORAGE_USAGE = "crownsafe.measure_storage_usage"
 QUEUE = "crownsafe-images"
 
 
@@ -59,8 +74,23 @@ def create_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         enable_utc=True,
+        beat_schedule=beat_schedule(settings),
     )
     return app
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The periodic tasks: the storage-usage measurement, unless its interval is 0."""
+    interval = settings.storage_usage_interval_seconds
+    if interval <= 0:
+        return {}
+    return {
+        "storage-usage": {
+            "task": MEASURE_STORAGE_USAGE,
+            "schedule": timedelta(seconds=interval),
+            "options": {"expires": interval},
+        }
+    }
 
 
 def restore_interval(visibility_timeout: int) -> int:

@@ -12,7 +12,7 @@ from crownsafe.errors import InvalidSasRequestError, StorageError
 from crownsafe.resilience import CircuitBreaker
 from crownsafe.storage.azure import AzureBlobStorageClient
 from crownsafe.storage.base import StorageClient
-from crownsafe.storage.resilient import ResilientStorageClient
+from crownsafe.storage.resilient import OPERATION_LOGGER, ResilientStorageClient
 from crownsafe.storage.s3 import S3StorageClient
 from crownsafe.storage.sas import SAS_MAX_EXPIRY_HOURS
 
@@ -92,8 +92,12 @@ def test_a_bad_sas_request_logs_a_warning_without_traceback_and_never_trips_the_
             resilient.generate_sas_url("a/b.txt", expiry_hours=10000)
         with pytest.raises(InvalidSasRequestError):
             resilient.generate_sas_url("a/b.txt", permission="q")
-    records = [r for r in caplog.records if r.name.startswith("crownsafe")]
-    assert records, "the failure is logged once per call"
+    ops = [r for r in caplog.records if r.name == OPERATION_LOGGER]
+    assert [(r.levelno, r.__dict__["outcome"]) for r in ops] == [(logging.INFO, "error")] * 2
+    records = [
+        r for r in caplog.records if r.name.startswith("crownsafe") and r.name != OPERATION_LOGGER
+    ]
+    assert len(records) == 2, "the failure is logged once per call"
     for record in records:
         assert record.levelno == logging.WARNING, (record.levelname, record.getMessage())
         assert record.exc_info is None and "Traceback" not in record.getMessage()
