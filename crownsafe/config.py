@@ -170,6 +170,10 @@ class Settings:
     job_gate_dir: str = ""
     log_format: str = ""
     worker_metrics_port: int = 0
+    rate_limit_uploads: str = "120/minute"
+    rate_limit_shares: str = "60/minute"
+    rate_limit_unauthenticated: str = "120/minute"
+    rate_limit_storage: str = "redis"
 
     @property
     def broker_url(self) -> str:
@@ -351,6 +355,39 @@ def _check_api_settings(settings: Settings) -> None:
         raise ApiConfigError(
             "TRUSTED_HOSTS is empty",
             hint="list the host names the API answers to, e.g. api.example",
+        )
+    _check_rate_limits(settings)
+
+
+RATE_LIMIT_STORAGES = ("redis", "memory")
+
+
+def _check_rate_limits(settings: Settings) -> None:
+    """RATE_LIMIT_* parse (limits' notation or off) and name a known counter storage."""
+    from limits import parse
+
+    for name in ("rate_limit_uploads", "rate_limit_shares", "rate_limit_unauthenticated"):
+        value = str(getattr(settings, name)).strip()
+        env = name.upper()
+        if not value or value.lower() == "off":
+            continue
+        try:
+            amount = parse(value).amount
+        except ValueError:
+            amount = 0
+        if amount < 1:
+            raise config_error(
+                env,
+                f"{env}={value!r} is not a rate limit",
+                hint=f"set {env} to COUNT/PERIOD (e.g. 120/minute; PERIOD second, minute, "
+                "hour or day, COUNT 1 or more), or off",
+            )
+    if settings.rate_limit_storage not in RATE_LIMIT_STORAGES:
+        raise config_error(
+            "RATE_LIMIT_STORAGE",
+            f"RATE_LIMIT_STORAGE={settings.rate_limit_storage!r} is not a counter storage",
+            hint="set RATE_LIMIT_STORAGE to redis (REDIS_URL, shared by every API process) "
+            "or memory (one process's counters: tests only)",
         )
 
 

@@ -22,6 +22,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from crownsafe.api.errors import install_error_handlers
 from crownsafe.api.metrics import ApiMetrics, JobStatusCollector
 from crownsafe.api.middleware import CORRELATION_HEADER, CorrelationIdMiddleware, MetricsMiddleware
+from crownsafe.api.ratelimit import build_rate_limiter
 from crownsafe.api.routes import ROUTERS
 from crownsafe.api.state import ApiState, utc_now
 from crownsafe.config import Settings
@@ -105,6 +106,7 @@ def _build_state(
         metrics=metrics,
         clock=clock or utc_now,
         closers=closers,
+        rate_limiter=build_rate_limiter(settings),
     )
     state.metrics.add_collector(JobStatusCollector(lambda: job_counts(state)))
     return state

@@ -59,6 +59,7 @@ _CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
+    429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
 }
@@ -72,6 +73,7 @@ _DESCRIPTIONS = {
     413: "Body larger than the upload limit",
     415: "The bytes are not a JPEG, PNG or WebP image",
     422: "The request is not valid",
+    429: "Over a rate limit (per user, or per client IP without a valid token); see Retry-After",
     503: "A dependency (storage, database, Redis) is unavailable; see Retry-After",
 }
 

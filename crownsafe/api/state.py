@@ -23,7 +23,7 @@ from crownsafe.config import Settings
 from crownsafe.storage.base import StorageClient
 
 if TYPE_CHECKING:
-    pass
+    from crownsafe.api.ratelimit import RateLimiter
 
 __all__ = ["ApiState", "get_state", "in_thread", "utc_now"]
 
@@ -50,6 +50,7 @@ class ApiState:
     upload_slots: anyio.Semaphore | None = None
     closers: list[Callable[[], Any]] = field(default_factory=list)
     health_cache: HealthCache = field(default_factory=HealthCache)
+    rate_limiter: RateLimiter | None = None
 
     @property
     def container(self) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from crownsafe.api._owned import owned_scan, scan_document, share_by_token
 from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import ApiError, responses
+from crownsafe.api.ratelimit import limited_user
 from crownsafe.api.routes.scans import ScanId
 from crownsafe.api.schemas import ShareIn, ShareOut, ShareResolved
 from crownsafe.api.state import ApiState, get_state, in_thread
@@ -36,6 +37,7 @@ __all__ = ["router"]
 log = logging.getLogger("crownsafe.api.shares")
 router = APIRouter(tags=["shares"])
 State = Annotated[ApiState, Depends(get_state)]
+SharingUser = Annotated[int, Depends(limited_user("shares"))]
 Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 
 
@@ -82,10 +84,10 @@ def _create(state: ApiState, user_id: int, scan_id: int, body: ShareIn) -> Share
     "/scans/{scan_id}/shares",
     status_code=201,
     response_model=ShareOut,
-    responses=responses(400, 401, 404, 422, 503),
+    responses=responses(400, 401, 404, 422, 429, 503),
 )
 async def create_share(
-    scan_id: ScanId, body: ShareIn, request: Request, user: CurrentUser, state: State
+    scan_id: ScanId, body: ShareIn, request: Request, user: SharingUser, state: State
 ) -> ShareOut:
     """Share one of your scans as a JSON or PDF snapshot behind an expiring link."""
     share = await in_thread(_create, state, user, scan_id, body)

@@ -27,6 +27,7 @@ from crownsafe.api._upload_raw import RAW_CONTENT_TYPES, is_raw_upload, stream_r
 from crownsafe.api._upload_stream import stream_upload
 from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import ApiError, responses
+from crownsafe.api.ratelimit import limited_user
 from crownsafe.api.schemas import JobOut, UploadOut
 from crownsafe.api.state import ApiState, get_state, in_thread
 from crownsafe.db.models import ImageJob
@@ -40,6 +41,7 @@ log = logging.getLogger("crownsafe.api.uploads")
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 State = Annotated[ApiState, Depends(get_state)]
 JobId = Annotated[uuid.UUID, Path()]
+UploadingUser = Annotated[int, Depends(limited_user("uploads"))]
 UPLOAD_BODY_SCHEMA: dict[str, Any] = {
     "required": True,
     "description": "The image as the multipart field `file`, or as the raw body "
@@ -107,9 +109,9 @@ def _commit(state: ApiState, job_id: uuid.UUID, user_id: int, stored: StoredUplo
     status_code=202,
     response_model=UploadOut,
     openapi_extra={"requestBody": UPLOAD_BODY_SCHEMA},
-    responses=responses(400, 401, 411, 413, 415, 422, 503),
+    responses=responses(400, 401, 411, 413, 415, 422, 429, 503),
 )
-async def upload_image(request: Request, user: CurrentUser, state: State) -> JSONResponse:
+async def upload_image(request: Request, user: UploadingUser, state: State) -> JSONResponse:
     """Upload a JPEG, PNG or WebP image for processing: the multipart field `file`, or the
     raw body (Content-Type image/jpeg, image/png, image/webp or application/octet-stream,
     Content-Length required: 411 without)."""

@@ -20,6 +20,14 @@ def test_the_default_profile_s_suites_are_the_run_s_suites() -> None:
     assert suite_paths("contract", ["azure", "s3"]) == ("suites/contract",)
 
 
+def test_the_default_profile_requires_the_security_suite_on_both_backends() -> None:
+    """`make run` runs suites/security (issue 21): the profile names it, on Azure and S3."""
+    suites = {suite.name: suite for suite in read_run_profile("default").suites}
+    assert "security" in suites
+    assert sorted(suites["security"].backends) == ["azure", "s3"]
+    assert "suites/security" in suite_paths(None, ["azure", "s3"])
+
+
 def test_the_migration_suite_needs_both_backends() -> None:
     assert "suites/migration" not in suite_paths("default", ["s3"])
     assert "suites/migration" in suite_paths("default", ["s3", "azure"])
