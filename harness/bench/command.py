@@ -37,7 +37,14 @@ from harness.progress import ReportLogFollower, StageView
 from harness.report.findings import Verdict
 from harness.report.profile import DEFAULT_PROFILE, ProfileError, read_run_profile
 from harness.report.verdict import goal_findings, verdict, verdict_lines
-from harness.runfolder import latest_run_dir, read_run, reports_root, resolve_run_dir, write_file
+from harness.runfolder import (
+    RunData,
+    latest_run_dir,
+    read_run,
+    reports_root,
+    resolve_run_dir,
+    write_file,
+)
 from harness.runfolder.bench import GateFile
 from harness.services.base import PROVISION_MODES
 from harness.settings import read_settings
@@ -103,8 +110,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--profile",
         default=None,
         help="run profile the verdict is judged by (bundled: default, contract, load, bench; "
-        "or a .toml path). Default: default with --gate-only (as report and run), bench when "
-        "the benchmarks run here (nothing required, everything measured judged)",
+        "or a .toml path). Default: default with --gate-only, which judges the whole folder "
+        "(as report and run); bench when the benchmarks run here, which judges the benchmark "
+        "files they wrote (nothing required, everything measured judged)",
     )
     parser.add_argument(
         "--backends",
@@ -320,8 +328,10 @@ def _run_and_gate(
     _regression_gate(args, run_dir, document)
     # The verdict is the report's (harness/report/verdict.py), read after the gate wrote
     # bench/gate.json: `report` and `run` judge this folder by the same rules and files.
-    judged = verdict(read_run(run_dir), profile)
-    document["goals_not_met"] = goal_findings(read_run(run_dir))[0]
+    # --gate-only judges the whole folder, as they do; a bench run judges what it wrote.
+    run = read_run(run_dir)
+    judged = verdict(run if args.gate_only else _benchmarks_only(run), profile)
+    document["goals_not_met"] = goal_findings(run)[0]
     document["verdict"] = {"exit_code": judged.exit_code, **_verdict_record(judged)}
     for goal in document["goals_not_met"]:
         print(f"GOAL NOT MET {goal}", file=sys.stderr)
@@ -334,6 +344,18 @@ def _run_and_gate(
         print(f"bench: baseline saved to {target}")
     print(f"bench: results in {run_dir}")
     return judged.exit_code
+
+
+def _benchmarks_only(run: RunData) -> RunData:
+    """The folder as far as a bench run wrote it: its benchmark files (and their problems).
+    `run`'s benchmarks stage runs bench into the folder its suites wrote first; their
+    failures are the run's reasons (its summary and report name them), not this stage's."""
+    mine = [
+        p
+        for p in run.problems
+        if p.relative == "benchmarks.json" or p.relative.startswith("bench/")
+    ]
+    return RunData(path=run.path, bench=run.bench, problems=mine)
 
 
 def _verdict_record(judged: Verdict) -> dict[str, Any]:

@@ -337,6 +337,22 @@ def test_bench_passes_the_run_folder_to_the_child_pytest(
     assert "env" not in kwargs
 
 
+def test_bench_in_a_shared_run_folder_is_judged_on_its_benchmarks_alone(
+    gated_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run's benchmarks stage runs bench into the folder the suites wrote first: a failed
+    suite test is the run's reason, not the benchmarks stage's; --gate-only (the whole
+    folder, as the report) names it."""
+    run_dir, baseline = gated_run
+    _write_suite(run_dir, "failed")
+    monkeypatch.setattr(
+        "harness.bench.command.run_child", lambda cmd, **_: subprocess.CompletedProcess(cmd, 0)
+    )
+    assert cli.main(["bench", "--run-dir", str(run_dir), "--baseline", str(baseline)]) == 0
+    gate = ["bench", "--gate-only", "--run-dir", str(run_dir), "--baseline", str(baseline)]
+    assert cli.main([*gate, "--profile", "bench"]) == 1
+
+
 def test_migrate_objects_runs_the_products_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
