@@ -397,7 +397,7 @@ def _summary(
         reasons=verdict.reasons,
         missing=verdict.missing,
         stages=[StageRecord(**vars(o)) for o in ctx.outcomes],
-        suites=[SuiteRow(**row) for row in rows],
+        suites=[SuiteRow(**{k.replace(" ", "_"): v for k, v in row.items()}) for row in rows],
         run_dir=str(ctx.run_dir),
         report=str(ctx.report_path) if ctx.report_path else None,
     )

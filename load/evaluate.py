@@ -3,11 +3,12 @@
 `EndpointStats` holds what locust measured for one stats entry: counts, throughput and
 the percentiles locust computed from its response-time histogram (never averages).
 
-An endpoint that saw no request: over a whole run its SLOs are not met (`measured` None:
-a scenario that silently stopped calling it is a broken load test). Inside one step's
-window it is *not measured* (`evaluate_step`): a short window can miss a rare request
-by chance, so that step is not judged on it (but a step in which no request at all
-completed, the Aggregated row empty, breaches).
+An endpoint that saw no request is *not measured*, never breached: inside one step's
+window (`evaluate_step`) a short window can miss a rare request by chance; over a whole
+run (`evaluate_run`) a random mix can miss a rare endpoint the same way in a short run.
+Its SLOs are then not judged, and the run's notes name it. What cannot be waved through
+is nothing at all: a step in which no request completed (the Aggregated row empty), and a
+run in which no endpoint got a request, breach every SLO ("no requests").
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "breach_lines",
     "endpoint_key",
     "evaluate",
+    "evaluate_run",
     "evaluate_step",
     "measure",
 ]
@@ -105,6 +107,19 @@ def evaluate_step(
     judged = [s for s in slos if s.endpoint in seen or s.endpoint == AGGREGATED]
     unseen = sorted({s.endpoint for s in slos} - seen - {AGGREGATED})
     return StepEvaluation(evaluate(judged, stats, step=step), unseen)
+
+
+def evaluate_run(slos: Iterable[Slo], stats: Mapping[str, EndpointStats]) -> StepEvaluation:
+    """A whole plain run (or soak): the SLOs of the endpoints that got a request, the
+    others listed as not measured; when no endpoint got any request, every SLO is judged
+    (and breached: "no requests"), since nothing was measured at all."""
+    slos = list(slos)
+    seen = {key for key, s in stats.items() if s.requests and key != AGGREGATED}
+    if not seen:
+        return StepEvaluation(evaluate(slos, stats), [])
+    judged = [s for s in slos if s.endpoint in seen or s.endpoint == AGGREGATED]
+    unseen = sorted({s.endpoint for s in slos} - seen - {AGGREGATED})
+    return StepEvaluation(evaluate(judged, stats), unseen)
 
 
 def _shown(value: float | None) -> str:

@@ -26,7 +26,7 @@ from locust.runners import MasterRunner, Runner, WorkerRunner
 from locust.stats import RequestStats, StatsEntry, calculate_response_time_percentile
 
 from harness.runfolder.load import LoadRun, LoadStep, SloResult
-from load.evaluate import EndpointStats, breach_lines, endpoint_key, evaluate
+from load.evaluate import EndpointStats, breach_lines, endpoint_key, evaluate_run
 from load.histogram import EntrySnapshot, window_stats
 from load.recorder import StepRecorder
 from load.scenarios.base import token_settings
@@ -218,7 +218,8 @@ def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
     stats = environment.stats
     overall = {s.key: s for s in (entry_stats(e) for e in [*stats.entries.values(), stats.total])}
     notes: list[str] = []
-    results = evaluate(slos.for_endpoints(k for k, s in overall.items() if s.requests), overall)
+    whole = evaluate_run(slos.for_endpoints(k for k, s in overall.items() if s.requests), overall)
+    results = whole.results
     steps, step_results = _steps(slos, notes)
     notes += coverage_notes(steps, _RUN.plan, {k: s.requests for k, s in overall.items()})
     knee = find_knee(steps, step_results) if _RUN.plan else None
@@ -227,6 +228,11 @@ def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
         notes += verdict_notes
     else:
         passed = all(r.passed for r in results)
+    if whole.not_measured and knee is None:
+        notes.append(
+            "not measured (no request in the whole run, so its SLOs were not judged): "
+            f"{', '.join(whole.not_measured)}; a longer run (--duration) measures it"
+        )
     if not stats.total.num_requests:
         passed = False
         notes.append("no request was made: nothing was measured, so nothing passed")
@@ -252,6 +258,7 @@ def build_summary(environment: Environment) -> tuple[LoadRun, list[str]]:
         steps=steps,
         knee=knee,
         notes=notes,
+        not_measured=whole.not_measured if knee is None else [],
     )
     if knee is None:
         return run, breach_lines(results)

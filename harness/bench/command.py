@@ -34,13 +34,25 @@ from harness.bench.gate import (
 )
 from harness.commands.arguments import backend_list, non_negative_float
 from harness.progress import ReportLogFollower, StageView
-from harness.runfolder import reports_root, resolve_run_dir, write_file
+from harness.report.findings import Verdict
+from harness.report.profile import DEFAULT_PROFILE, ProfileError, read_run_profile
+from harness.report.verdict import goal_findings, verdict, verdict_lines
+from harness.runfolder import (
+    RunData,
+    latest_run_dir,
+    read_run,
+    reports_root,
+    resolve_run_dir,
+    write_file,
+)
 from harness.runfolder.bench import GateFile
 from harness.services.base import PROVISION_MODES
 from harness.settings import read_settings
 from harness.stopping import Interrupted, exit_status, run_child, stop_on_signals
 
-__all__ = ["baseline_file", "configure_parser", "main", "register", "run"]
+BENCH_PROFILE = "bench"
+
+__all__ = ["BenchUsageError", "baseline_file", "configure_parser", "main", "register", "run"]
 
 
 def baseline_file() -> Path:
@@ -88,9 +100,19 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gate-only",
         action="store_true",
-        help="do not run; check the run folder's results: exit 1 when a benchmark regressed "
-        "against the baseline or a measured goal (bench/ratios.json, bench/memory.json) "
-        "was not met; undecided goals do not fail",
+        help="do not run; judge an existing run folder (--run-dir, $HARNESS_RUN_DIR, else the "
+        "latest under the reports root; never a new one) with the report's verdict: exit 0 "
+        "ready, 1 not ready (a benchmark regressed against the baseline, a ratio, memory or "
+        "API goal not met, or anything else the report would name), 3 incomplete; the same "
+        "verdict and reasons as `report` and `run` give that folder",
+    )
+    parser.add_argument(
+        "--profile",
+        default=None,
+        help="run profile the verdict is judged by (bundled: default, contract, load, bench; "
+        "or a .toml path). Default: default with --gate-only, which judges the whole folder "
+        "(as report and run); bench when the benchmarks run here, which judges the benchmark "
+        "files they wrote (nothing required, everything measured judged)",
     )
     parser.add_argument(
         "--backends",
@@ -117,15 +139,19 @@ JSON_SCHEMA_VERSION = 1
 JSON_HELP = (
     "print one JSON object on stdout at the end, nothing else (the benchmarks' output and "
     "the verdict lines go to stderr). Keys: schema_version (1), outcome (passed / failed / "
-    "error), exit_code, run_dir, profile (quick / full), ran (false with --gate-only), "
+    "incomplete / error), exit_code, run_dir, profile (quick / full), ran (false with "
+    "--gate-only), "
     "pytest_exit_code (null with --gate-only), gate (null without a baseline, else "
     "baseline, threshold, noise_floor, compared, regressions (name, baseline_median_s, "
     "median_s, ratio, reason), missing, passed), goals (one per goal: kind ratio or "
     "memory, backend, operation, size_bytes, the measured value (ratio with ci_low, "
     "ci_high, noise_floor; or peak_rss_increase_bytes), the goal (goal or goal_bytes), "
-    "measured, verdict met / not met / undecided, reason), goals_not_met (messages), "
+    "measured, verdict met / not met / undecided, reason), goals_not_met (the verdict's "
+    "goal reasons: ratio, memory and API goals), verdict (outcome ready / not ready / "
+    "incomplete, exit_code, profile, reasons, missing, notes: the report's), "
     "problems (result files that did not validate), baseline_saved (path or null), "
-    "error (null, or why nothing could be gated)"
+    "error (null, or why nothing could be gated); a usage error (no run folder, an unknown "
+    "profile) is outcome 'usage error', exit_code 2, error"
 )
 
 
@@ -218,6 +244,11 @@ def run(args: argparse.Namespace, view: StageView | None = None) -> int:
         }
         try:
             status = _run_and_gate(args, document, view)
+        except BenchUsageError as exc:
+            print(exc, file=sys.stderr)
+            if out.enabled:
+                out.emit({**document, "outcome": "usage error", "exit_code": 2, "error": str(exc)})
+            return 2
         except SystemExit as exc:
             if not out.enabled:
                 raise
@@ -229,25 +260,57 @@ def run(args: argparse.Namespace, view: StageView | None = None) -> int:
             if document["error"] is not None or (pytest_code or 0) >= 2:
                 document["outcome"] = "error"
             else:
-                document["outcome"] = "failed" if status else "passed"
+                outcomes = {0: "passed", 3: "incomplete"}
+                document["outcome"] = outcomes.get(status, "failed")
             document["exit_code"] = status
             out.emit(document)
     return status
 
 
+class BenchUsageError(Exception):
+    """Arguments that parse but cannot be used: no run folder to gate, an unknown profile."""
+
+
+def _gated_run_dir(explicit: Path | None) -> Path:
+    """The existing run folder `--gate-only` judges: --run-dir, $HARNESS_RUN_DIR, else the
+    latest one. It never makes a folder nor moves `latest`: gating an empty folder it had
+    just made judged nothing."""
+    named = explicit or read_settings().run_dir
+    if named:
+        path = Path(named).resolve()
+        if not path.is_dir():
+            raise BenchUsageError(
+                f"bench: --gate-only: {path} is not a run folder (expected "
+                "reports/runs/<timestamp>)"
+            )
+        return path
+    latest = latest_run_dir()
+    if latest is None:
+        raise BenchUsageError(
+            f"bench: --gate-only: no run folder under {reports_root() / 'runs'} to gate; pass "
+            "--run-dir reports/runs/<timestamp>, or run `crownsafe-harness bench` (or run) first"
+        )
+    return latest
+
+
 def _run_and_gate(
     args: argparse.Namespace, document: dict[str, Any], view: StageView | None
 ) -> int:
-    run_dir = resolve_run_dir(args.run_dir)
+    # Usage errors first: a bench that cannot be judged makes no run folder.
+    profile_name = args.profile or (DEFAULT_PROFILE if args.gate_only else BENCH_PROFILE)
+    try:
+        profile = read_run_profile(profile_name)
+    except ProfileError as exc:
+        raise BenchUsageError(f"bench: {exc}") from None
+    run_dir = _gated_run_dir(args.run_dir) if args.gate_only else resolve_run_dir(args.run_dir)
     document["run_dir"] = str(run_dir)
-    profile = document["profile"]
     status = 0
     if not args.gate_only:
         status = _run_benchmarks(
             run_dir,
             ",".join(args.backends),
             args.pytest_args,
-            profile=profile,
+            profile=document["profile"],
             provision=args.provision,
             view=view,
         )
@@ -262,39 +325,17 @@ def _run_and_gate(
     if status != 0:
         print(f"bench: pytest exited {status}; see the output above", file=sys.stderr)
         return status
-    current = _read_json(run_dir)
-    baseline_path: Path | None = args.baseline or (
-        baseline_file() if baseline_file().exists() else None
-    )
-    if baseline_path is not None:
-        aa_path = run_dir / "bench" / "aa.json"
-        aa = json.loads(aa_path.read_text("utf-8")) if aa_path.is_file() else None
-        floor = args.noise_floor if args.noise_floor is not None else aa_noise_floor(aa)
-        report = find_regressions(
-            samples_by_name(current),
-            samples_by_name(_read_json(baseline_path)),
-            threshold=args.threshold,
-            noise_floor=floor if floor is not None else DEFAULT_NOISE_FLOOR,
-            baseline_label=str(baseline_path),
-        )
-        write_file(run_dir, GateFile.model_validate(report.to_json()))
-        document["gate"] = report.to_json()
-        for reg in report.regressions:
-            print(f"REGRESSION {reg.name}: {reg.reason}", file=sys.stderr)
-        print(
-            f"bench: gate {'passed' if report.passed else 'FAILED'}: {report.compared} "
-            f"compared, {len(report.regressions)} regressed (baseline {baseline_path})"
-        )
-        status = 0 if report.passed else 1
-    else:
-        print("bench: no baseline yet (use --save-baseline to store this run as one)")
-    missed = overhead.goals_not_met(run_dir)
-    document["goals_not_met"] = missed
-    for goal in missed:
+    _regression_gate(args, run_dir, document)
+    # The verdict is the report's (harness/report/verdict.py), read after the gate wrote
+    # bench/gate.json: `report` and `run` judge this folder by the same rules and files.
+    # --gate-only judges the whole folder, as they do; a bench run judges what it wrote.
+    run = read_run(run_dir)
+    judged = verdict(run if args.gate_only else _benchmarks_only(run), profile)
+    document["goals_not_met"] = goal_findings(run)[0]
+    document["verdict"] = {"exit_code": judged.exit_code, **_verdict_record(judged)}
+    for goal in document["goals_not_met"]:
         print(f"GOAL NOT MET {goal}", file=sys.stderr)
-    if missed:
-        print(f"bench: {len(missed)} measured goal(s) not met")
-        status = 1
+    print("\n".join(verdict_lines(judged)))
     if args.save_baseline:
         target = baseline_file()
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -302,7 +343,63 @@ def _run_and_gate(
         document["baseline_saved"] = str(target)
         print(f"bench: baseline saved to {target}")
     print(f"bench: results in {run_dir}")
-    return status
+    return judged.exit_code
+
+
+def _benchmarks_only(run: RunData) -> RunData:
+    """The folder as far as a bench run wrote it: its benchmark files (and their problems).
+    `run`'s benchmarks stage runs bench into the folder its suites wrote first; their
+    failures are the run's reasons (its summary and report name them), not this stage's."""
+    mine = [
+        p
+        for p in run.problems
+        if p.relative == "benchmarks.json" or p.relative.startswith("bench/")
+    ]
+    return RunData(path=run.path, bench=run.bench, problems=mine)
+
+
+def _verdict_record(judged: Verdict) -> dict[str, Any]:
+    return {
+        "outcome": judged.outcome,
+        "profile": judged.profile,
+        "reasons": judged.reasons,
+        "missing": judged.missing,
+        "notes": judged.notes,
+    }
+
+
+def _regression_gate(args: argparse.Namespace, run_dir: Path, document: dict[str, Any]) -> None:
+    """Compare the run's benchmarks with the baseline and write bench/gate.json (which the
+    verdict reads). A folder without benchmarks.json has nothing to compare, unless a
+    --baseline was asked for explicitly (then it is an error, as before)."""
+    baseline_path: Path | None = args.baseline or (
+        baseline_file() if baseline_file().exists() else None
+    )
+    if baseline_path is None:
+        print("bench: no baseline yet (use --save-baseline to store this run as one)")
+        return
+    if args.baseline is None and not (run_dir / "benchmarks.json").is_file():
+        print(f"bench: {run_dir} holds no benchmarks.json: nothing to compare with the baseline")
+        return
+    current = _read_json(run_dir)
+    aa_path = run_dir / "bench" / "aa.json"
+    aa = json.loads(aa_path.read_text("utf-8")) if aa_path.is_file() else None
+    floor = args.noise_floor if args.noise_floor is not None else aa_noise_floor(aa)
+    report = find_regressions(
+        samples_by_name(current),
+        samples_by_name(_read_json(baseline_path)),
+        threshold=args.threshold,
+        noise_floor=floor if floor is not None else DEFAULT_NOISE_FLOOR,
+        baseline_label=str(baseline_path),
+    )
+    write_file(run_dir, GateFile.model_validate(report.to_json()))
+    document["gate"] = report.to_json()
+    for reg in report.regressions:
+        print(f"REGRESSION {reg.name}: {reg.reason}", file=sys.stderr)
+    print(
+        f"bench: gate {'passed' if report.passed else 'FAILED'}: {report.compared} "
+        f"compared, {len(report.regressions)} regressed (baseline {baseline_path})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -73,7 +73,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--profile",
         default=None,
         help="run profile that says what a release decision requires: a bundled name "
-        "(default, contract, load) or a .toml path (default: default)",
+        "(default, contract, load, bench) or a .toml path (default: default)",
     )
     report.add_argument(
         "--json",

@@ -156,8 +156,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--profile",
         default=None,
-        help="run profile: what a release decision requires (bundled: default, contract, load; "
-        "or a .toml path; default: default, which is what make run runs)",
+        help="run profile: what a release decision requires (bundled: default, contract, load, "
+        "bench; or a .toml path; default: default, which is what make run runs)",
     )
     run.add_argument(
         "pytest_args", nargs="*", help="extra pytest arguments for the suites (after --)"

@@ -142,6 +142,11 @@ def _findings(run: LoadRun) -> LoadRunFindings:
     elif run.mode == "step" and knee is None:
         reason = f" ({run.knee.reason})" if run.knee and run.knee.reason else ""
         f.notes.append(f"load {f.label}: no step held its SLOs, so there is no knee{reason}")
+    if run.not_measured:
+        f.notes.append(
+            f"load {f.label}: not measured (no request in the whole run, so its SLOs were not "
+            f"judged): {', '.join(run.not_measured)}; a longer run (--duration) measures it"
+        )
     f.reasons += run.broken_promises()
     return f
 

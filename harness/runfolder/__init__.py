@@ -15,13 +15,20 @@ The folder layout, file by file, is in `docs/run-folder.md`.
 
 from harness.runfolder.folder import BenchData, RunData, read_run
 from harness.runfolder.io import RunFileError, merge_points, read_file, update_file, write_file
-from harness.runfolder.paths import RUN_DIR_VARIABLE, new_run_dir, reports_root, resolve_run_dir
+from harness.runfolder.paths import (
+    RUN_DIR_VARIABLE,
+    latest_run_dir,
+    new_run_dir,
+    reports_root,
+    resolve_run_dir,
+)
 
 __all__ = [
     "RUN_DIR_VARIABLE",
     "BenchData",
     "RunData",
     "RunFileError",
+    "latest_run_dir",
     "merge_points",
     "new_run_dir",
     "read_file",

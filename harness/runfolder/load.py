@@ -164,6 +164,12 @@ class LoadRun(Record):
     soak: SoakResult | None = None
     files: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    not_measured: list[str] = Field(
+        default_factory=list,
+        description="a plain run or soak: endpoints of the SLO file that got no request in "
+        "the whole run while others did, so their SLOs were not judged (a random mix can "
+        "miss a rare endpoint in a short run); a step load lists them per step instead",
+    )
 
     @property
     def judged_on_slos(self) -> bool:

@@ -15,7 +15,13 @@ from pathlib import Path
 
 from harness.settings import read_settings
 
-__all__ = ["RUN_DIR_VARIABLE", "new_run_dir", "reports_root", "resolve_run_dir"]
+__all__ = [
+    "RUN_DIR_VARIABLE",
+    "latest_run_dir",
+    "new_run_dir",
+    "reports_root",
+    "resolve_run_dir",
+]
 
 RUN_DIR_VARIABLE = "HARNESS_RUN_DIR"
 
@@ -57,3 +63,16 @@ def resolve_run_dir(
         path.mkdir(parents=True, exist_ok=True)
         return path
     return new_run_dir(settings.reports_root)
+
+
+def latest_run_dir(root: Path | None = None) -> Path | None:
+    """The newest existing run folder, for a command that reads one and must never make
+    one (`bench --gate-only`): where `<root>/latest` points, else the last of
+    `<root>/runs/*` by name (UTC timestamps sort in time order); None when there is none."""
+    root = root or reports_root()
+    latest = root / "latest"
+    if latest.is_dir():
+        return latest.resolve()
+    runs = root / "runs"
+    folders = sorted(p for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []
+    return folders[-1].resolve() if folders else None

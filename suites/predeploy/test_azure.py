@@ -65,6 +65,7 @@ def test_happy_path_exits_0_and_writes_one_testcase_per_check(
     assert skipped == {"redis.reachable", "api.health"}, statuses
     assert statuses["sas.read-refuses-write"] == "passed"  # Azurite enforces SAS permissions
     assert statuses["storage.anonymous-list-refused"] == "passed"
+    assert statuses["storage.credentials-verified"] == "passed"  # Azurite checks the key
     cases = run.junit().findall("./testsuite/testcase")
     assert [case.get("name") for case in cases] == check_ids()
     assert len(run.junit().findall(".//skipped")) == 2 and not run.junit().findall(".//failure")

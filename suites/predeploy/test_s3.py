@@ -1,11 +1,13 @@
 """`crownsafe-harness predeploy` with STORAGE_BACKEND=s3 against moto's server.
 
-moto verifies no presigned signature and enforces no bucket ACL on unsigned listings, so
-those two checks must report the emulator gap (skipped) here; everything else is asserted.
+moto verifies no presigned signature, enforces no bucket ACL on unsigned listings and (with
+its auth off, as it starts) checks no credentials, so those three checks must report the
+emulator gap (skipped) here; everything else is asserted.
 """
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +65,9 @@ def test_s3_happy_path_reports_moto_gaps_as_skipped(moto: S3Service, tmp_path: P
     assert gap["status"] == "skipped"
     assert "moto does not verify presigned signatures" in gap["message"]
     assert run.status("storage.anonymous-list-refused") == "skipped"
+    unchecked = run.check("storage.credentials-verified")
+    assert unchecked["status"] == "skipped"
+    assert "moto does not check credentials" in unchecked["message"]
     for check_id in (
         "storage.round-trip",
         "storage.streamed-round-trip",
@@ -82,8 +87,9 @@ def test_s3_happy_path_reports_moto_gaps_as_skipped(moto: S3Service, tmp_path: P
     assert_no_secret(run, [])
 
 
-def _turn_on_auth(moto: S3Service) -> tuple[str, str]:
-    """An IAM user's key pair, then moto's signature checks on (they start off)."""
+def _turn_on_auth(moto: S3Service, *, allow_s3: bool = False) -> tuple[str, str]:
+    """An IAM user's key pair (allowed every S3 action with `allow_s3`), then moto's
+    signature checks on (they start off)."""
     iam = boto3.client(
         "iam",
         endpoint_url=moto.endpoint_url,
@@ -92,6 +98,14 @@ def _turn_on_auth(moto: S3Service) -> tuple[str, str]:
         aws_secret_access_key=moto.secret_access_key,
     )
     iam.create_user(UserName="predeploy")
+    if allow_s3:
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+        }
+        iam.put_user_policy(
+            UserName="predeploy", PolicyName="s3", PolicyDocument=json.dumps(policy)
+        )
     key = iam.create_access_key(UserName="predeploy")["AccessKey"]
     iam.close()
     request = urllib.request.Request(
@@ -115,6 +129,38 @@ def test_s3_wrong_secret_fails_storage_reachable(moto: S3Service, tmp_path: Path
     message = run.check("storage.reachable")["message"]
     assert "SignatureDoesNotMatch" in message and "403" in message
     assert_no_secret(run, [wrong_secret, real_secret])
+
+
+def test_s3_wrong_credentials_on_moto_are_reported_as_unverifiable(
+    moto: S3Service, tmp_path: Path
+) -> None:
+    """moto (auth off) answers any key pair: predeploy cannot tell wrong credentials, and
+    says so (storage.credentials-verified skipped with moto's gap), instead of passing
+    silently; the wrong secret is not shown."""
+    wrong_id, wrong_secret = "AKIAWRONGWRONGWRONG0", "x" * 40
+    run = run_predeploy(s3_env(moto, wrong_id, wrong_secret), tmp_path, "--skip", "database.*")
+    assert run.returncode == 0, run.stdout + run.stderr
+    gap = run.check("storage.credentials-verified")
+    assert gap["status"] == "skipped", gap
+    assert "moto does not check credentials" in gap["message"]
+    assert "AWS_ACCESS_KEY_ID" in gap["message"]
+    assert "accepted the credentials" not in run.check("storage.reachable")["message"]
+    assert "SKIP    storage.credentials-verified" in run.stdout
+    assert_no_secret(run, [wrong_secret])
+
+
+def test_s3_credentials_verified_where_the_service_checks_them(
+    moto: S3Service, tmp_path: Path
+) -> None:
+    """moto with its auth on refuses a made-up key pair: the configured pair's answer then
+    proves it, and the check passes."""
+    key_id, secret = _turn_on_auth(moto, allow_s3=True)
+    run = run_predeploy(s3_env(moto, key_id, secret), tmp_path, "--skip", "database.*")
+    assert run.status("storage.reachable") == "passed", run.check("storage.reachable")
+    checked = run.check("storage.credentials-verified")
+    assert checked["status"] == "passed", checked
+    assert "refused" in checked["message"]
+    assert_no_secret(run, [secret])
 
 
 def test_s3_public_acl_fails_container_private(moto: S3Service, tmp_path: Path) -> None:

@@ -211,7 +211,8 @@ def test_services_up_json_with_app_gives_a_url_and_a_token_that_work() -> None:
 def _benchmarks(median: float) -> dict[str, Any]:
     samples = [median, median * 1.01, median * 0.99] * 5
     stats = {"median": median, "data": samples}
-    return {"benchmarks": [{"fullname": "benchmarks/x.py::test_a[s3]", "stats": stats}]}
+    entry = {"name": "test_a[s3]", "fullname": "benchmarks/x.py::test_a[s3]", "stats": stats}
+    return {"benchmarks": [entry]}
 
 
 def test_bench_json_gate_only_on_a_golden_run_reports_gate_and_goals(tmp_path: Path) -> None:
@@ -252,11 +253,36 @@ def test_bench_json_names_a_regression_and_fails(tmp_path: Path) -> None:
     assert "REGRESSION" in result.stderr
 
 
-def test_bench_json_without_results_is_an_error_object(tmp_path: Path) -> None:
+def test_bench_json_on_an_empty_folder_is_the_reports_incomplete(tmp_path: Path) -> None:
+    """Nothing in the folder: the report's verdict (incomplete, exit 3, what is missing)."""
     result = _harness("bench", "--gate-only", "--json", "--run-dir", str(tmp_path))
+    document = _one_object(result.stdout)
+    assert (result.returncode, document["outcome"]) == (3, "incomplete")
+    assert document["verdict"]["outcome"] == "incomplete" and document["verdict"]["missing"]
+
+
+def test_bench_json_with_a_baseline_and_no_results_is_an_error_object(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(_benchmarks(0.001)))
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    result = _harness(
+        "bench", "--gate-only", "--json", "--run-dir", str(run_dir), "--baseline", str(baseline)
+    )
     document = _one_object(result.stdout)
     assert (result.returncode, document["outcome"]) == (1, "error")
     assert "cannot read benchmark JSON" in document["error"]
+
+
+def test_bench_json_without_a_run_folder_is_a_usage_error_object(tmp_path: Path) -> None:
+    result = _harness("bench", "--gate-only", "--json", "--run-dir", str(tmp_path / "nosuch"))
+    document = _one_object(result.stdout)
+    assert (result.returncode, document["outcome"], document["exit_code"]) == (
+        2,
+        "usage error",
+        2,
+    )
+    assert "is not a run folder" in document["error"]
 
 
 def test_report_json_usage_error_is_an_error_object(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ import pytest
 
 from harness import cli, stages
 from harness.stages import RunContext, Stage, StageResult, run_stages
+
+GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden_runs"
 
 
 def _context(tmp_path: Path, lines: list[str], profile: str | None = "contract") -> RunContext:
@@ -243,7 +246,8 @@ def test_help_of_each_command_prints_its_full_help(
 
 def _benchmark_json() -> dict[str, Any]:
     stats = {"median": 0.01, "data": [0.01, 0.011, 0.0105]}
-    return {"benchmarks": [{"fullname": "benchmarks/x.py::test_a[s3]", "stats": stats}]}
+    entry = {"name": "test_a[s3]", "fullname": "benchmarks/x.py::test_a[s3]", "stats": stats}
+    return {"benchmarks": [entry]}
 
 
 @pytest.fixture
@@ -261,21 +265,54 @@ def test_bench_does_not_change_the_callers_environment(gated_run: tuple[Path, Pa
     run_dir, baseline = gated_run
     before = dict(os.environ)
     argv = ["bench", "--gate-only", "--run-dir", str(run_dir), "--baseline", str(baseline)]
+    argv += ["--profile", "bench"]  # the folder holds benchmarks only
     assert cli.main(argv) == 0
     assert dict(os.environ) == before
     assert json.loads((run_dir / "bench" / "gate.json").read_text())["passed"] is True
 
 
-def test_bench_without_run_dir_makes_one_without_changing_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_bench_gate_only_without_run_dir_gates_the_latest_folder_and_makes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("HARNESS_RUN_DIR", raising=False)
     monkeypatch.setenv("HARNESS_REPORTS_DIR", str(tmp_path))
+    older, newest = tmp_path / "runs" / "20260101T000000Z", tmp_path / "runs" / "20260102T000000Z"
+    older.mkdir(parents=True)
+    shutil.copytree(GOLDEN / "not_ready", newest)
     before = dict(os.environ)
-    with pytest.raises(SystemExit, match="cannot read benchmark JSON"):
-        cli.main(["bench", "--gate-only"])
+    assert cli.main(["bench", "--gate-only"]) == 1
     assert dict(os.environ) == before
-    assert len(list((tmp_path / "runs").iterdir())) == 1
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [older.name, newest.name]
+    assert not (tmp_path / "latest").exists()
+    out = capsys.readouterr().out
+    assert f"bench: results in {newest}" in out and "verdict: NOT READY" in out
+
+
+def test_bench_gate_only_follows_latest_and_leaves_it_where_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("HARNESS_RUN_DIR", raising=False)
+    monkeypatch.setenv("HARNESS_REPORTS_DIR", str(tmp_path))
+    shutil.copytree(GOLDEN / "full_pass", tmp_path / "runs" / "a")
+    (tmp_path / "runs" / "b").mkdir()
+    (tmp_path / "latest").symlink_to("runs/a")
+    assert cli.main(["bench", "--gate-only"]) == 0
+    assert os.readlink(tmp_path / "latest") == "runs/a"
+    assert f"bench: results in {tmp_path / 'runs' / 'a'}" in capsys.readouterr().out
+
+
+def test_bench_gate_only_without_any_run_folder_is_a_usage_error_and_makes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("HARNESS_RUN_DIR", raising=False)
+    monkeypatch.setenv("HARNESS_REPORTS_DIR", str(tmp_path))
+    assert cli.main(["bench", "--gate-only"]) == 2
+    assert list(tmp_path.iterdir()) == []
+    err = capsys.readouterr().err
+    assert "no run folder under" in err and "--run-dir" in err
+    assert cli.main(["bench", "--gate-only", "--run-dir", str(tmp_path / "nosuch")]) == 2
+    assert not (tmp_path / "nosuch").exists()
+    assert "is not a run folder" in capsys.readouterr().err
 
 
 def test_bench_passes_the_run_folder_to_the_child_pytest(
@@ -298,6 +335,22 @@ def test_bench_passes_the_run_folder_to_the_child_pytest(
     assert f"--run-dir={run_dir}" in cmd
     assert cmd[-2:] == ["-k", "up"]
     assert "env" not in kwargs
+
+
+def test_bench_in_a_shared_run_folder_is_judged_on_its_benchmarks_alone(
+    gated_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run's benchmarks stage runs bench into the folder the suites wrote first: a failed
+    suite test is the run's reason, not the benchmarks stage's; --gate-only (the whole
+    folder, as the report) names it."""
+    run_dir, baseline = gated_run
+    _write_suite(run_dir, "failed")
+    monkeypatch.setattr(
+        "harness.bench.command.run_child", lambda cmd, **_: subprocess.CompletedProcess(cmd, 0)
+    )
+    assert cli.main(["bench", "--run-dir", str(run_dir), "--baseline", str(baseline)]) == 0
+    gate = ["bench", "--gate-only", "--run-dir", str(run_dir), "--baseline", str(baseline)]
+    assert cli.main([*gate, "--profile", "bench"]) == 1
 
 
 def test_migrate_objects_runs_the_products_command(

@@ -102,6 +102,7 @@ from crownsafe.storage.base import (
     normalize_etag,
     utc_timestamp,
 )
+from crownsafe.storage.cors import CorsRule
 from crownsafe.storage.naming import validate_blob_name, validate_container_name, validate_metadata
 
 if TYPE_CHECKING:
@@ -537,6 +538,17 @@ class AzureBlobStorageClient(ClosingContextManager):
             return []
         reach = "the listing and every blob" if level == "container" else "every blob"
         return [f"container public access level {level!r}: anyone can read {reach}"]
+
+    def cors_rules(self) -> list[CorsRule]:
+        """The account's Blob service CORS rules (`get_service_properties()['cors']`): CORS
+        is an account setting, not the container's. Not part of `StorageClient`: the
+        pre-deployment checks ask it."""
+        with self._mapped("get_service_properties"):
+            properties = self._service.get_service_properties(**self._call_options())
+        return [
+            CorsRule.of(rule.allowed_origins, rule.allowed_methods, rule.allowed_headers)
+            for rule in properties.get("cors") or []
+        ]
 
     def close(self) -> None:
         self._whole_reads.close()

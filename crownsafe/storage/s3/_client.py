@@ -70,6 +70,7 @@ from crownsafe.storage.base import (
     normalize_etag,
     utc_timestamp,
 )
+from crownsafe.storage.cors import CorsRule
 from crownsafe.storage.naming import (
     validate_blob_name,
     validate_bucket_name,
@@ -548,6 +549,21 @@ class S3StorageClient(ClosingContextManager):
             if group in _PUBLIC_GROUPS:
                 grants.append(f"the ACL grants {grant.get('Permission', '?')} to {group}")
         return grants
+
+    def cors_rules(self) -> list[CorsRule]:
+        """The bucket's CORS rules (`get_bucket_cors`; none configured: []). Not part of
+        `StorageClient`: the pre-deployment checks ask it."""
+        try:
+            with self._sdk("get_bucket_cors"):
+                got = self._client.get_bucket_cors(Bucket=self.container_name)
+        except BlobNotFoundError as exc:
+            if exc.error_code != "NoSuchCORSConfiguration":
+                raise
+            return []
+        return [
+            CorsRule.of(r.get("AllowedOrigins"), r.get("AllowedMethods"), r.get("AllowedHeaders"))
+            for r in got.get("CORSRules", [])
+        ]
 
 
 def _write_chunks(chunks: Iterator[bytes], file: BinaryIO) -> int:

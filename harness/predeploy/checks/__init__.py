@@ -3,7 +3,7 @@ services). Ids are stable: CI, the JSON and the JUnit file refer to them."""
 
 from __future__ import annotations
 
-from harness.predeploy.checks import config, database, sas, services, storage
+from harness.predeploy.checks import config, cors, database, sas, services, storage
 from harness.predeploy.model import Check
 
 __all__ = ["ALL_CHECKS", "check_ids"]
@@ -12,6 +12,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     *config.CHECKS,
     *database.CHECKS,
     *storage.CHECKS,
+    *cors.CHECKS,
     *sas.CHECKS,
     *services.CHECKS,
 )

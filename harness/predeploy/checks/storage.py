@@ -8,12 +8,16 @@ an S3-compatible service that stores botocore's aws-chunked framing as data fail
 
 from __future__ import annotations
 
+import base64
 import io
+import re
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, cast
 
-from crownsafe.errors import BlobNotFoundError, StorageIntegrityError
+from crownsafe.config import SecretStr, Settings
+from crownsafe.errors import BlobNotFoundError, StorageAuthError, StorageIntegrityError
 from harness.predeploy.context import Context
 from harness.predeploy.endpoints import container_url, is_emulator
 from harness.predeploy.http import request
@@ -39,7 +43,75 @@ def _reachable(ctx: Context) -> Outcome:
             "the service answered and accepted the credentials; the container does not "
             "exist (see storage.container-exists)"
         )
-    return passed(f"list_blobs(max_results=1) answered ({len(found)} blob(s))")
+    return passed(
+        f"list_blobs(max_results=1) answered ({len(found)} blob(s)); whether the service "
+        "checked the credentials: storage.credentials-verified"
+    )
+
+
+def _forged(settings: Settings) -> Settings | None:
+    """The same settings with made-up credentials of the same shape (None: a managed
+    identity, which has no key to make up)."""
+    if settings.storage_backend == "s3":
+        key_id = "AKIA" + secrets.token_hex(8).upper()
+        return replace(
+            settings,
+            aws_access_key_id=key_id,
+            aws_secret_access_key=SecretStr(secrets.token_urlsafe(30)),
+        )
+    made_up = base64.b64encode(secrets.token_bytes(64)).decode()
+    if settings.azure_storage_connection_string:
+        forged = re.sub(
+            r"(?i)(AccountKey=)[^;]*",
+            lambda m: m.group(1) + made_up,
+            settings.azure_storage_connection_string.get(),
+        )
+        return replace(settings, azure_storage_connection_string=SecretStr(forged))
+    if settings.azure_storage_account_key:
+        return replace(settings, azure_storage_account_key=SecretStr(made_up))
+    return None
+
+
+def _credentials_verified(ctx: Context) -> Outcome:
+    """storage.reachable's answer proves the configured credentials only if the service
+    checks credentials at all: list once more with a made-up key of the same shape. moto
+    (auth off, as it starts) answers any key, so there a wrong key cannot be told."""
+    settings = ctx.require_settings()
+    forged = _forged(settings)
+    if forged is None:
+        return passed("managed identity: Azure AD issues and checks its token (no key to forge)")
+    from crownsafe.storage.factory import create_storage_client
+
+    client = create_storage_client(forged, resilient=False)
+    try:
+        client.list_blobs(max_results=1)
+    except BlobNotFoundError:
+        pass  # past the credentials to the container lookup: as good as answered
+    except StorageAuthError as exc:
+        return passed(
+            f"a listing signed with a made-up key was refused ({type(exc).__name__}), so the "
+            "configured credentials' answer (storage.reachable) proves them"
+        )
+    finally:
+        client.close()
+    variables = (
+        "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+        if settings.storage_backend == "s3"
+        else "the account key"
+    )
+    if is_emulator(settings):
+        service = "moto" if settings.storage_backend == "s3" else "this emulator"
+        return skipped(
+            f"known emulator gap: {service} does not check credentials (a listing signed "
+            f"with a made-up key was answered), so wrong {variables} cannot be told here; "
+            "the real service refuses them (403)"
+        )
+    kind = "bucket" if settings.storage_backend == "s3" else "container"
+    return failed(
+        "a listing signed with a made-up key was answered: the endpoint does not check "
+        f"credentials, so anyone can read the {kind}",
+        "check the endpoint is the real service, not a proxy that signs or skips the check",
+    )
 
 
 def _container_exists(ctx: Context) -> Outcome:
@@ -183,6 +255,12 @@ CHECKS = (
         "storage reachable (list_blobs max_results=1)",
         _reachable,
         needs=("config.required-variables",),
+    ),
+    Check(
+        "storage.credentials-verified",
+        "the service refuses made-up credentials (so the configured ones are checked)",
+        _credentials_verified,
+        needs=("storage.reachable",),
     ),
     Check(
         "storage.container-exists",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from load.evaluate import EndpointStats, breach_lines, evaluate, measure
+from load.evaluate import EndpointStats, breach_lines, evaluate, evaluate_run, measure
 from load.slo_file import AGGREGATED, Slo
 
 
@@ -66,3 +66,32 @@ def test_breach_lines_name_the_measured_value_and_the_step() -> None:
     assert breach_lines(results) == [
         "SLO breached [step 1]: POST /uploads p95_ms <= 800: measured 1234"
     ]
+
+
+RUN_SLOS = [
+    Slo("POST /uploads", "p95_ms", 800),
+    Slo("POST /scans", "p95_ms", 800),
+    Slo(AGGREGATED, "error_ratio", 0.01),
+]
+
+
+def test_a_plain_run_lists_an_endpoint_nobody_called_as_not_measured_not_breached() -> None:
+    observed = {"POST /uploads": stats(p95_ms=100), AGGREGATED: stats(AGGREGATED, "")}
+    judged = evaluate_run(RUN_SLOS, observed)
+    assert judged.not_measured == ["POST /scans"]
+    assert [(r.endpoint, r.passed) for r in judged.results] == [
+        ("POST /uploads", True),
+        (AGGREGATED, True),
+    ]
+    assert breach_lines(judged.results) == []
+
+
+def test_a_plain_run_in_which_no_endpoint_got_a_request_breaches_every_slo() -> None:
+    for observed in ({}, {"POST /uploads": stats(requests=0), AGGREGATED: stats(requests=0)}):
+        judged = evaluate_run(RUN_SLOS, observed)
+        assert judged.not_measured == []
+        assert [(r.endpoint, r.measured, r.passed) for r in judged.results] == [
+            ("POST /uploads", None, False),
+            ("POST /scans", None, False),
+            (AGGREGATED, None, False),
+        ]

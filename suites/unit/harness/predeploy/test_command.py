@@ -61,3 +61,11 @@ def test_an_output_that_cannot_be_written_is_exit_4_and_the_last_line_says_so(
         assert json.loads(text)["exit_code"] == 4
     else:
         assert '<property name="exit_code" value="4"' in text, text
+
+
+def test_the_readme_table_lists_every_check() -> None:
+    from harness.predeploy.checks import check_ids
+
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text("utf-8")
+    missing = [i for i in check_ids() if f"| `{i}` |" not in readme]
+    assert missing == [], f"README's predeploy table lacks {missing}"

@@ -298,3 +298,22 @@ def test_an_slo_nobody_exercised_is_missed_with_no_requests(tmp_path: Path) -> N
         "(duration run)"
     ]
     assert 'class="fail">no requests: missed<' in load_html(run)
+
+
+def test_an_endpoint_a_plain_run_never_called_is_a_note_not_a_reason(tmp_path: Path) -> None:
+    """load --duration: a rare endpoint the random mix missed is 'not measured' (its SLOs
+    not judged), named in the verdict's notes; the run stays ready."""
+    run = golden(tmp_path, "full_pass")
+    SHARES = "GET /api/v1/shares/{token}"
+
+    def drop_scans(data: dict[str, Any]) -> None:
+        for r in data["runs"]:
+            if r["mode"] == "duration" and r["backend"] == "azure":
+                r["slos"] = [s for s in r["slos"] if s["endpoint"] != SHARES]
+                r["not_measured"] = [SHARES]
+
+    edit_load(run, drop_scans)
+    verdict = analyse(read_inputs(run)).verdict
+    assert verdict.outcome == "ready", verdict.reasons
+    [note] = [n for n in verdict.notes if "not measured" in n]
+    assert "duration run on azure" in note and SHARES in note

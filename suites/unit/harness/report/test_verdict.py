@@ -129,7 +129,7 @@ def _toml(profile: dict[str, object]) -> str:
 def test_an_unknown_profile_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(ProfileError, match="pass one of contract, default"):
+    with pytest.raises(ProfileError, match="pass one of bench, contract, default"):
         read_run_profile("nightly")
     assert cli_main(["report", str(golden(tmp_path, "minimal")), "--profile", "nightly"]) == 2
     assert "run profile 'nightly' not found" in capsys.readouterr().out
@@ -163,7 +163,8 @@ def test_bench_gate_only_fails_when_a_measured_goal_is_not_met(
     assert bench.main(["--gate-only", "--run-dir", str(met), "--baseline", str(met)]) == 0
     assert bench.main(["--gate-only", "--run-dir", str(missed), "--baseline", str(met)]) == 1
     err = capsys.readouterr().err
-    assert "GOAL NOT MET [s3] upload 1024 B crownsafe_vs_raw" in err
+    assert "GOAL NOT MET performance goal S3 Upload 1 KiB: crownsafe / raw SDK" in err, err
+    assert "GOAL NOT MET API goal" in err  # the API goals are the verdict's too
 
 
 def test_report_json_is_the_verdict_for_machines(
