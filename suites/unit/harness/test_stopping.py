@@ -27,10 +27,19 @@ CHILD = """
 import os, signal, subprocess, sys, time
 from pathlib import Path
 out = Path(sys.argv[1])
-grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+up = out.with_name("grandchild-up")
+grandchild = subprocess.Popen(
+    [sys.executable, "-c", "import sys, time; open(sys.argv[1], 'w').close(); time.sleep(120)",
+     str(up)]
+)
+while not up.exists():  # "ready" only once the grandchild is past its start-up
+    time.sleep(0.01)
 def stop(signum, frame):
-    grandchild.terminate()
-    grandchild.wait()
+    try:  # the group's own signal ends it; terminate() only if it did not
+        grandchild.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        grandchild.terminate()
+        grandchild.wait()
     out.write_text(f"{signal.Signals(signum).name} {grandchild.returncode}")
     sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
