@@ -25,10 +25,10 @@ from typing import Any
 from crownsafe.config import BACKENDS
 from harness.progress import SUMMARY_COLUMNS, ReportLogFollower, StageView, summary
 from harness.report import analyse, build_report, read_inputs, verdict_lines
-from harness.report.findings import EXIT_CODES, Verdict
+from harness.report.findings import Verdict
 from harness.report.profile import DEFAULT_PROFILE, read_run_profile
 from harness.runfolder import read_run, write_file
-from harness.runfolder.summary import RunSummaryFile, StageRecord, SuiteRow
+from harness.runfolder.summary import RunSummaryFile, StageRecord, StagesFile, SuiteRow
 from harness.services.base import ProvisionMode, ServiceStartError
 from harness.services.provision import ProvisionedServices, build_service, start_services
 from harness.settings import process_environment
@@ -358,6 +358,7 @@ def run_stages(ctx: RunContext, names: list[str]) -> int:
                 raise
             took = time.perf_counter() - began
             ctx.outcomes.append(StageOutcome(name, result.ok, round(took, 3), result.detail))
+            _record_stages(ctx)
             status = "ok" if result.ok else "FAILED"
             ctx.print(f"<== {name} {status} in {took:.2f} s: {result.detail}")
             if not result.ok:
@@ -382,9 +383,16 @@ def run_stages(ctx: RunContext, names: list[str]) -> int:
         ctx.print(line)
     if ctx.report_path is not None:
         ctx.print(f"report: {ctx.report_path}")
-    code = EXIT_CODES["not ready"] if failed else verdict.exit_code
+    code = verdict.exit_code
     write_file(ctx.run_dir, _summary(ctx, verdict, rows, code))
     return code
+
+
+def _record_stages(ctx: RunContext) -> None:
+    """stages.json after each stage: the judge names a failed stage (one verdict for the
+    report stage, `report` and `bench --gate-only` later, and the summary)."""
+    records = [StageRecord(**vars(o)) for o in ctx.outcomes]
+    write_file(ctx.run_dir, StagesFile(stages=records))
 
 
 def _summary(

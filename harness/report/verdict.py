@@ -95,6 +95,8 @@ def _failures(
         reasons += run.migration.broken_promises()
     if run.cutover is not None:
         reasons += run.cutover.broken_promises()
+    if run.stages is not None:
+        reasons += run.stages.broken_promises()
     goal_reasons, goal_notes = goal_findings(run)
     reasons += goal_reasons
     if profile.benchmarks.undecided_fails:

@@ -41,6 +41,7 @@ from harness.runfolder.migration import MigrationFile
 from harness.runfolder.resilience import ResilienceFile
 from harness.runfolder.services import ServicesFile
 from harness.runfolder.suites import SuiteFile
+from harness.runfolder.summary import StagesFile
 from harness.runfolder.workload import WorkloadFile
 
 __all__ = ["BenchData", "RunData", "read_run"]
@@ -88,6 +89,7 @@ class RunData:
     resilience: ResilienceFile | None = None
     migration: MigrationFile | None = None
     cutover: CutoverFile | None = None
+    stages: StagesFile | None = None
     load: LoadFile | None = None
     checks: dict[str, list[Check]] = field(default_factory=dict)
     workload: WorkloadFile | None = None
@@ -146,6 +148,7 @@ def read_run(path: Path) -> RunData:
     run.resilience = _optional(run, ResilienceFile)
     run.migration = _optional(run, MigrationFile)
     run.cutover = _optional(run, CutoverFile)
+    run.stages = _optional(run, StagesFile)
     run.load = _optional(run, LoadFile)
     for name, model in (("api", ApiChecksFile), ("security", SecurityChecksFile)):
         if checks := _optional(run, model):

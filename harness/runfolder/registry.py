@@ -26,7 +26,7 @@ from harness.runfolder.migration import MigrationFile
 from harness.runfolder.resilience import ResilienceFile
 from harness.runfolder.services import ServicesFile
 from harness.runfolder.suites import SuiteFile
-from harness.runfolder.summary import RunSummaryFile
+from harness.runfolder.summary import RunSummaryFile, StagesFile
 from harness.runfolder.workload import WorkloadFile
 
 __all__ = ["FILE_MODELS", "model_for"]
@@ -52,6 +52,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     SecurityChecksFile,
     WorkloadFile,
     RunSummaryFile,
+    StagesFile,
     CompatibilityFile,
     ContractGapsFile,
 )

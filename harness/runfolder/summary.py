@@ -12,7 +12,7 @@ from pydantic import Field
 
 from harness.runfolder._base import Record, RunFile
 
-__all__ = ["RunSummaryFile", "StageRecord", "SuiteRow"]
+__all__ = ["RunSummaryFile", "StageRecord", "StagesFile", "SuiteRow"]
 
 
 class StageRecord(Record):
@@ -20,6 +20,24 @@ class StageRecord(Record):
     ok: bool
     seconds: float
     detail: str = ""
+
+
+class StagesFile(RunFile):
+    """`stages.json`: the stages of `crownsafe-harness run` that have ended, written after
+    each one, so the judge (and so the report stage, `report` and `bench --gate-only`)
+    sees a stage that failed without leaving a result file of its own."""
+
+    FILE = "stages.json"
+
+    stages: list[StageRecord] = Field(default_factory=list)
+
+    def broken_promises(self) -> list[str]:
+        """One reason per failed stage."""
+        return [
+            f"stage {s.name} failed: {s.detail}" if s.detail else f"stage {s.name} failed"
+            for s in self.stages
+            if not s.ok
+        ]
 
 
 class SuiteRow(Record):

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from harness import stages
+from harness.report import build_report
 from harness.report.profile import read_run_profile
+from harness.runfolder.io import read_file
+from harness.runfolder.summary import RunSummaryFile
 from harness.stages import RunContext, suite_paths
 
 
@@ -63,3 +66,31 @@ def test_a_profile_whose_suites_do_not_exist_fails_the_stage_naming_them(tmp_pat
     )  # fmt: skip
     result = stages.STAGES["suites"].run(ctx)
     assert not result.ok and "suites/contract" in result.detail
+
+
+def test_a_failed_stage_is_a_reason_of_the_one_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stage that fails without a result file of its own (here: one that raises) is in
+    stages.json, so the report stage's verdict, `report` later and summary.json agree:
+    not ready, naming the stage (summary.json once said "ready" with exit 1)."""
+    profile = tmp_path / "none.toml"
+    profile.write_text('name = "none"\n[migration]\nrequired = false\n')
+
+    def broken(ctx: RunContext) -> stages.StageResult:
+        raise RuntimeError("the load generator could not start")
+
+    monkeypatch.setitem(stages.STAGES, "load", stages.Stage("load", "fails", broken))
+    ctx = RunContext(
+        root=tmp_path, run_dir=tmp_path / "run", backends=["azure", "s3"], mode="external",
+        workers=0, run_profile=str(profile), print=lambda line: None,
+    )  # fmt: skip
+    ctx.run_dir.mkdir()
+    code = stages.run_stages(ctx, ["load", "report"])
+    reason = "stage load failed: RuntimeError: the load generator could not start"
+    summary = read_file(ctx.run_dir, RunSummaryFile.FILE, RunSummaryFile)
+    assert (code, summary.outcome, summary.exit_code) == (1, "not ready", 1)
+    assert reason in summary.reasons
+    assert ctx.verdict is not None and reason in ctx.verdict.reasons
+    again = build_report(ctx.run_dir, profile=str(profile)).findings.verdict
+    assert (again.outcome, again.reasons) == (summary.outcome, summary.reasons)
