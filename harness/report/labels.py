@@ -11,6 +11,7 @@ from harness.runfolder.bench import MemoryPoint, OverheadRatio
 __all__ = [
     "BACKENDS",
     "BACKEND_LABELS",
+    "BENCH_NAMES",
     "COMPARISON_LABELS",
     "KIB",
     "MIB",
@@ -58,10 +59,21 @@ def size_label(size: int | None) -> str:
 OP_VARIANTS = {"migrate-objects-1-worker": ("migrate-objects", "1 worker")}
 
 
+# Benchmarks that record no `extra_info["operation"]` and so are named after their test
+# function (benchmarks/test_bench_api.py): what each one measures.
+BENCH_NAMES = {
+    "test_api_upload_vs_direct": "Upload through the API",
+    "test_share_resolution_vs_health": "Share-link resolution",
+    "test_concurrent_uploads_memory_and_health": "Concurrent API uploads",
+}
+
+
 def readable(operation: str) -> str:
     """A name for an operation the report has no label for: a benchmark without
-    `extra_info["operation"]` is named after its test function, which is no reader's name
-    (`test_share_resolution_vs_health` -> "Share resolution vs health")."""
+    `extra_info["operation"]` is named after its test function, which is no reader's name:
+    its name in BENCH_NAMES, else its words (`test_list_all` -> "List all")."""
+    if operation in BENCH_NAMES:
+        return BENCH_NAMES[operation]
     if not operation.startswith("test_"):
         return operation
     words = operation.removeprefix("test_").replace("_", " ").strip()

@@ -22,12 +22,18 @@ def split_long(
     than `factor` times the median of the others' values (exactly `factor` times stays):
     each is judged against the others, not against a median it pulls up itself, so two
     long operations among eight short ones both go. One item alone has no others and stays;
-    a fast item among slow ones stays too (only bars far above the rest flatten a chart)."""
+    a fast item among slow ones stays too (only bars far above the rest flatten a chart),
+    and so does a long item more than `factor` times below the longest (it would be a flat
+    bar on the long chart: exactly `factor` times below still goes)."""
     values = [value(i) for i in items]
-    regular: list[T] = []
-    long: list[T] = []
-    for n, item in enumerate(items):
+    flags = []
+    for n in range(len(items)):
         others = values[:n] + values[n + 1 :]
-        is_long = bool(others) and values[n] > factor * statistics.median(others)
-        (long if is_long else regular).append(item)
+        flags.append(bool(others) and values[n] > factor * statistics.median(others))
+    longest = max((v for v, f in zip(values, flags, strict=True) if f), default=0.0)
+    # The long chart must fit its bars too: an item 10x the short ones but more than 10x
+    # below the longest (65 ms list among 2 ms heads and 6 s migrations) stays with the rest.
+    flags = [f and v * factor >= longest for v, f in zip(values, flags, strict=True)]
+    regular = [i for i, f in zip(items, flags, strict=True) if not f]
+    long = [i for i, f in zip(items, flags, strict=True) if f]
     return regular, long

@@ -17,7 +17,9 @@ def test_labels_are_readable_names_not_test_functions() -> None:
         op_label("migrate-objects-1-worker", 256 * 1024, objects=2000)
         == "migrate-objects 2,000 objects, 1 worker"
     )
-    assert op_label("test_share_resolution_vs_health", None) == "Share resolution vs health"
+    assert op_label("test_share_resolution_vs_health", None) == "Share-link resolution"
+    assert op_label("test_api_upload_vs_direct", 1024 * 1024) == "Upload through the API 1 MiB"
+    assert op_label("test_list_all_versions", None) == "List all versions"
 
 
 @pytest.mark.parametrize("width", [240.0, 58.0, 45.0])

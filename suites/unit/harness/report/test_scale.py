@@ -39,3 +39,17 @@ def test_a_short_operation_among_long_ones_is_not_what_moves() -> None:
 def test_order_is_kept_on_both_charts() -> None:
     values = {"x": 900.0, "a": 1.0, "y": 800.0, "b": 2.0, "c": 1.5, "d": 1.0}
     assert names(values) == (["a", "b", "c", "d"], ["x", "y"])
+
+
+def test_a_middling_operation_stays_when_the_long_chart_would_flatten_it() -> None:
+    """A real run: List 100 blobs (65 ms) is over 10x the 2-3 ms operations but 95x below
+    the 6 s migration; on the long chart it would be a flat bar, so it stays."""
+    values = {"head": 1.9, "up": 2.6, "del": 2.5, "down": 3.7, "list": 65.1, "mig": 6190.0}
+    assert names(values) == (["head", "up", "del", "down", "list"], ["mig"])
+
+
+def test_a_long_operation_exactly_ten_times_below_the_longest_still_goes() -> None:
+    values = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0, "mid": 100.0, "top": 1000.0}
+    assert names(values) == (["a", "b", "c", "d"], ["mid", "top"])
+    values["mid"] = 99.99
+    assert names(values) == (["a", "b", "c", "d", "mid"], ["top"])
