@@ -105,12 +105,22 @@ def noise_floor_for(floors: Floors, operation: str, size: int | None) -> tuple[f
     return DEFAULT_NOISE_FLOOR, "assumed (no A/A data in this run)"
 
 
+def objects_in(run: RunData, operation: str, size: int | None) -> int | None:
+    """How many objects one round of this benchmark handles (`extra_info["objects"]`, as
+    the object-migration benchmark records), or None for a one-object operation."""
+    for b in run.bench.benchmarks:
+        count = b.extra_info.get("objects")
+        if b.operation == operation and b.size_bytes == size and isinstance(count, int):
+            return count
+    return None
+
+
 def op_stats(run: RunData) -> list[OpStats]:
     """Per operation: median + CI and percentiles per backend, and Azure vs S3."""
     rows = []
     floors = aa_floors(run)
     for operation, size in op_keys(run):
-        row = OpStats(operation, size, op_label(operation, size))
+        row = OpStats(operation, size, op_label(operation, size, objects_in(run, operation, size)))
         row.noise_floor, row.noise_source = noise_floor_for(floors, operation, size)
         got: dict[str, SampleSet] = {}
         for backend in BACKENDS:

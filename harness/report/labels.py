@@ -11,17 +11,20 @@ from harness.runfolder.bench import MemoryPoint, OverheadRatio
 __all__ = [
     "BACKENDS",
     "BACKEND_LABELS",
+    "BENCH_NAMES",
     "COMPARISON_LABELS",
     "KIB",
     "MIB",
     "OP_LABELS",
     "OP_ORDER",
+    "OP_VARIANTS",
     "comparison_label",
     "fmt",
     "memory_label",
     "op_label",
     "ordered_ratios",
     "ratio_label",
+    "readable",
     "row_label",
     "size_label",
 ]
@@ -52,9 +55,38 @@ def size_label(size: int | None) -> str:
     return f"{size} B"
 
 
-def op_label(operation: str, size: int | None) -> str:
-    name = OP_LABELS.get(operation, operation)
-    return f"{name} {size_label(size)}".strip()
+# Benchmark operations that are another operation run a different way: (operation, how).
+OP_VARIANTS = {"migrate-objects-1-worker": ("migrate-objects", "1 worker")}
+
+
+# Benchmarks that record no `extra_info["operation"]` and so are named after their test
+# function (benchmarks/test_bench_api.py): what each one measures.
+BENCH_NAMES = {
+    "test_api_upload_vs_direct": "Upload through the API",
+    "test_share_resolution_vs_health": "Share-link resolution",
+    "test_concurrent_uploads_memory_and_health": "Concurrent API uploads",
+}
+
+
+def readable(operation: str) -> str:
+    """A name for an operation the report has no label for: a benchmark without
+    `extra_info["operation"]` is named after its test function, which is no reader's name:
+    its name in BENCH_NAMES, else its words (`test_list_all` -> "List all")."""
+    if operation in BENCH_NAMES:
+        return BENCH_NAMES[operation]
+    if not operation.startswith("test_"):
+        return operation
+    words = operation.removeprefix("test_").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def op_label(operation: str, size: int | None, objects: int | None = None) -> str:
+    """e.g. "Upload 1 KiB"; a benchmark over many objects is named by their count, not by
+    one object's size ("migrate-objects 2,000 objects, 1 worker")."""
+    base, how = OP_VARIANTS.get(operation, (operation, ""))
+    name = OP_LABELS.get(base) or readable(base)
+    amount = f"{objects:,} objects" if objects else size_label(size)
+    return ", ".join(p for p in (f"{name} {amount}".strip(), how) if p)
 
 
 def comparison_label(r: OverheadRatio) -> str:

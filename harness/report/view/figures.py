@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from markupsafe import Markup
 
 from harness.bench.stats import Estimate, Knee
 from harness.report import labels as lb
 from harness.report.findings import CostFindings, OpStats, Sweep
 from harness.report.view.model import Cell, Figure, Table
+from harness.report.view.scale import split_long
 from harness.report.view.svg import Bar, RatioRow, bar_chart, fmt, line_chart, ratio_chart
 from harness.runfolder.bench import OverheadRatio
 
@@ -134,33 +137,45 @@ def throughput_figure(chart_id: str, operation: str, rows: list[OpStats]) -> Fig
 
 
 def percentile_figures(rows: list[OpStats]) -> list[Figure]:
+    """Per backend, p50/p90/p99 per operation; operations whose median is more than 10x
+    the others' (`scale.split_long`, e.g. a 4 s whole-bucket migration beside 2 ms
+    uploads) on a second chart, "long operations", so each axis fits its bars."""
     small = [r for r in rows if (r.size_bytes or 0) <= lb.MIB and r.pct]
     figures = []
     for b in BACKENDS:
         have = [r for r in small if b in r.pct]
-        if not have:
-            continue
-        title = f"Latency percentiles, {BACKEND_LABELS[b]} (ms)"
-        values = {
-            (r.label, p): Bar(getattr(r.pct[b], p) * 1000)
-            for r in have
-            for p in ("p50", "p90", "p99")
-        }
-        svg = bar_chart(
-            f"pct-{b}",
-            title,
-            f"{title}: p50, p90 and p99 per operation.",
-            [r.label for r in have],
-            ["p50", "p90", "p99"],
-            values,
-            "ms",
-        )
-        table = Table(f"Data behind: {title}", ["Operation", "p50", "p90", "p99", "samples"])
-        for r in have:
-            p = r.pct[b]
-            table.rows.append([r.label, ms(p.p50), ms(p.p90), ms(p.p99), str(p.n)])
-        figures.append(Figure(Markup(svg), table))
+        regular, long = split_long(have, _p50_of(b))
+        for suffix, part, what in (("", regular, ""), ("-long", long, ": long operations")):
+            if part:
+                figures.append(_percentile_figure(f"pct-{b}{suffix}", b, what, part))
     return figures
+
+
+def _p50_of(backend: str) -> Callable[[OpStats], float]:
+    return lambda r: r.pct[backend].p50
+
+
+def _percentile_figure(chart_id: str, backend: str, what: str, rows: list[OpStats]) -> Figure:
+    title = f"Latency percentiles, {BACKEND_LABELS[backend]}{what} (ms)"
+    values = {
+        (r.label, p): Bar(getattr(r.pct[backend], p) * 1000)
+        for r in rows
+        for p in ("p50", "p90", "p99")
+    }
+    svg = bar_chart(
+        chart_id,
+        title,
+        f"{title}: p50, p90 and p99 per operation.",
+        [r.label for r in rows],
+        ["p50", "p90", "p99"],
+        values,
+        "ms",
+    )
+    table = Table(f"Data behind: {title}", ["Operation", "p50", "p90", "p99", "samples"])
+    for r in rows:
+        p = r.pct[backend]
+        table.rows.append([r.label, ms(p.p50), ms(p.p90), ms(p.p99), str(p.n)])
+    return Figure(Markup(svg), table)
 
 
 def knee_text(knee: Knee, unit: str) -> str:

@@ -16,6 +16,7 @@ from html import escape
 from harness.report.labels import fmt
 
 __all__ = [
+    "LABEL_CHAR_W",
     "PALETTE",
     "Bar",
     "HLine",
@@ -23,6 +24,7 @@ __all__ = [
     "Series",
     "VLine",
     "bar_chart",
+    "category_lines",
     "fmt",
     "line_chart",
     "nice_max",
@@ -50,6 +52,59 @@ class Bar:
     value: float
     low: float | None = None
     high: float | None = None
+
+
+# The widest a character of an 11 px system-ui label is taken to be (digits and lowercase
+# are ~6 px; a little over, so an estimate never lets two labels touch).
+LABEL_CHAR_W = 6.6
+LABEL_LINE_H = 13
+
+
+def _words(text: str) -> list[str]:
+    """Words, a number kept with a short unit after it ("1 KiB", "100 MiB" stay whole)."""
+    words: list[str] = []
+    for word in text.split():
+        if words and words[-1].replace(",", "").isdigit() and len(words[-1]) + len(word) < 8:
+            words[-1] += f" {word}"
+        else:
+            words.append(word)
+    return words
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(separator before, piece): words, and hyphenated words split after each hyphen."""
+    pieces: list[tuple[str, str]] = []
+    for word in _words(text):
+        parts = word.split("-")
+        for i, part in enumerate(parts):
+            piece = part + ("-" if i < len(parts) - 1 else "")
+            if piece:
+                pieces.append(("" if i else " ", piece))
+    return pieces
+
+
+def _wrap(text: str, max_chars: int) -> list[str]:
+    lines: list[str] = []
+    for sep, piece in _tokens(text):
+        while len(piece) > max_chars:  # only when the chart could not widen enough
+            lines.append(piece[:max_chars])
+            sep, piece = "", piece[max_chars:]
+        if lines and len(lines[-1]) + len(sep) + len(piece) <= max_chars:
+            lines[-1] += (sep if lines[-1] else "") + piece
+        else:
+            lines.append(piece)
+    return lines or [""]
+
+
+def category_lines(categories: Sequence[str], column: float) -> list[list[str]]:
+    """Each category label wrapped to lines no wider than its `column` (px): at spaces,
+    after hyphens, and inside a word only if one word is wider than the column."""
+    max_chars = max(1, math.floor(column / LABEL_CHAR_W))
+    return [_wrap(c, max_chars) for c in categories]
+
+
+def _widest_piece(categories: Sequence[str]) -> int:
+    return max((len(p) for c in categories for _, p in _tokens(c)), default=0)
 
 
 def _tick(x: float) -> str:
@@ -85,7 +140,7 @@ def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list
 def _legend(names: Sequence[str], width: int) -> list[str]:
     parts, x = [], width - 8
     for i, name in reversed(list(enumerate(names))):
-        x -= 14 + 7 * len(name)
+        x -= 20 + 7 * len(name)
         parts.append(f'<rect x="{x}" y="26" width="10" height="10" fill="{_colour(name, i)}"/>')
         parts.append(f'<text x="{x + 14}" y="35" font-size="11" fill="#111">{escape(name)}</text>')
     return parts
@@ -121,9 +176,18 @@ def bar_chart(
     width: int = 640,
     height: int = 300,
 ) -> str:
-    """Grouped bars: one group per category, one bar per series, whiskers for CIs."""
+    """Grouped bars: one group per category, one bar per series, whiskers for CIs.
+    Category labels wrap to their column; a word wider than its column widens the chart,
+    and labels of more than two lines make it taller, so labels never run into each other."""
     left, right, top, bottom = 60, 10, 46, 48
+    n = max(len(categories), 1)
+    width = max(width, math.ceil(left + right + n * (_widest_piece(categories) * LABEL_CHAR_W)))
     plot_w, plot_h = width - left - right, height - top - bottom
+    wrapped = category_lines(categories, plot_w / n)
+    extra = max((len(lines) for lines in wrapped), default=1) - 2
+    if extra > 0:
+        height += LABEL_LINE_H * extra
+        bottom += LABEL_LINE_H * extra
     highest = max([b.high if b.high is not None else b.value for b in values.values()] or [0])
     ymax = nice_max(highest)
     parts = _open(chart_id, title, desc, width, height) + _legend(series, width)
@@ -137,10 +201,9 @@ def bar_chart(
 
     for ci, cat in enumerate(categories):
         gx = left + ci * group_w
-        first, _, rest = cat.partition(" ")
-        for line, text in enumerate(t for t in (first, rest) if t):
+        for line, text in enumerate(wrapped[ci]):
             parts.append(
-                f'<text x="{gx + group_w / 2:.1f}" y="{base_y + 15 + 13 * line}" '
+                f'<text x="{gx + group_w / 2:.1f}" y="{base_y + 15 + LABEL_LINE_H * line}" '
                 f'font-size="11" text-anchor="middle" fill="#111">{escape(text)}</text>'
             )
         for si, name in enumerate(series):

@@ -178,7 +178,7 @@ def test_baseline_comparison_flags_a_slowed_run(tmp_path: Path) -> None:
 def test_a_run_against_itself_has_no_regression(tmp_path: Path) -> None:
     run = golden(tmp_path, "full_pass")
     rows = analysis.baseline_rows(read_run(run), read_run(run))
-    assert len(rows) == 48
+    assert len(rows) == 48 + 3  # the storage benchmarks and the three object-migration ones
     assert not any(r.regression for r in rows)
     assert all(r.comparison and r.comparison.verdict == "same" for r in rows)
 
@@ -433,3 +433,33 @@ def test_the_sweep_knee_is_90_percent_of_the_best_and_says_when_not_reached(
     assert "S3: knee at 16 workers (900 ops/s, &gt;= 90% of the best 900 ops/s at 16 workers)" in (
         section
     )
+
+
+def _svg(html: str, chart_id: str) -> str:
+    start = html.index(f'aria-labelledby="{chart_id}-t ')
+    return html[start : html.index("</svg>", start)]
+
+
+def _axis_max(svg: str) -> float:
+    ticks = re.findall(r'text-anchor="end" fill="#333">([\d,.]+)</text>', svg)
+    return max(float(t.replace(",", "")) for t in ticks)
+
+
+def test_long_operations_get_their_own_latency_chart(tmp_path: Path) -> None:
+    """Issue 20: 3-5 s object-migration bars set the Azure percentile chart's axis and
+    flattened every storage operation; now storage operations set it, and the migration
+    has a chart of its own."""
+    html, _ = rendered(tmp_path, "full_pass")
+    rows = analysis.op_stats(read_run(GOLDEN / "full_pass"))
+    storage = [r for r in rows if not r.operation.startswith("migrate") and "azure" in r.pct]
+    slowest_storage_ms = 1000 * max(
+        r.pct["azure"].p99 for r in storage if (r.size_bytes or 0) <= 1024 * 1024
+    )
+    azure = _svg(html, "pct-azure")
+    assert slowest_storage_ms < _axis_max(azure) <= 2.5 * slowest_storage_ms
+    assert _axis_max(azure) < 100
+    assert "migrate-objects" not in azure
+    long = _svg(html, "pct-azure-long")
+    assert "migrate-objects" in long and "Upload" not in long
+    assert _axis_max(long) >= 4000
+    assert "pct-s3-long" not in html
