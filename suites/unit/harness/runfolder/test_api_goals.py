@@ -44,9 +44,7 @@ def test_the_aim_is_shown_not_gated() -> None:
 def test_wall_ratio_at_exactly_its_fraction_of_the_ceiling_is_met() -> None:
     assert _upload(ratio=0.54, cpu_ceiling=0.6).missed_goals() == []
     missed = _upload(ratio=0.539, cpu_ceiling=0.6).missed_goals()
-    assert missed == [
-        "wall ratio 0.539x (60.0 vs 100.0 MB/s) < 0.9 x its CPU ceiling 0.6x = 0.54x"
-    ]
+    assert missed == ["wall ratio 0.539x (60.0 vs 100.0 MB/s) < 0.9 x its CPU ceiling 0.6x = 0.54x"]
 
 
 def test_the_old_08x_goal_is_gone_a_05x_wall_ratio_under_a_055x_ceiling_is_met() -> None:
