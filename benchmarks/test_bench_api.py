@@ -2,8 +2,15 @@
 
 - `test_api_upload_vs_direct`: one image upload through the API (`mode` multipart, or
   raw: the body is the file, with a Content-Length; both streamed into storage)
-  interleaved ABBA with the same bytes uploaded by the storage client directly; MB/s of
-  each and their ratio (goal: API >= 0.8x direct), one result per mode.
+  interleaved ABBA with the same bytes uploaded by the storage client directly: MB/s of
+  each and their ratio. Then CPU, in blocks interleaved three ways (API, direct, and the
+  floor: `harness.services.floor_app`, an empty app on the same server and settings that
+  reads and discards the same bodies sent the same way): the app's CPU per MiB against
+  the floor's (goal <= 2x, aim 1.5x), and the CPU of all measured processes (this one,
+  the app, the emulator, PostgreSQL, Redis) per MiB direct / through the API, the
+  ceiling the wall ratio can reach when every process is CPU-bound (goal: the wall ratio
+  >= 0.9x that ceiling). One result per mode. (An API >= 0.8x direct goal was withdrawn
+  by issue 19: on 2 shared cores ~0.6x is the ceiling; docs/api.md.)
 - `test_concurrent_uploads_memory_and_health`: 16 concurrent 10 MB uploads while a
   client in its own process (`harness.bench.probe`: the 16 upload threads of this process
   would otherwise delay its timings with their GIL) polls `/health`; the app process's
@@ -21,6 +28,7 @@ throughput payloads are not images a worker could process).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -37,14 +45,18 @@ import pytest
 from bench_support import MIB, measuring
 
 from harness import bench
+from harness.bench.cputime import interleaved_cpu, tree_cpu_seconds
 from harness.runfolder import merge_points
-from harness.runfolder.bench import ApiBenchFile
+from harness.runfolder.bench import ApiBenchFile, ApiBenchResult
+from harness.services.floor_app import FloorAppService
 from harness.services.postgres import PostgresService
 from harness.services.provision import ProvisionedServices
 from harness.services.redis import RedisService
 from harness.services.stack import ApiStack, start_api_stack
 
-GOAL_RATIO = 0.8
+GOAL_FLOOR_RATIO = 2.0
+AIM_FLOOR_RATIO = 1.5
+GOAL_CEILING_FRACTION = 0.9
 GOAL_RSS_MIB = 100
 GOAL_P99_S = 0.100
 _JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
@@ -67,6 +79,14 @@ def bench_stacks(
     yield started
     for stack in started.values():
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def floor_app(run_dir: Path) -> Iterator[FloorAppService]:
+    """The floor: an empty ASGI app on uvicorn, started as the real app is."""
+    service = FloorAppService(log_dir=run_dir / "logs" / "bench-api").start()
+    yield service
+    service.stop()
 
 
 @pytest.fixture
@@ -108,17 +128,44 @@ def _mbps(size: int, samples: list[float]) -> float:
     return size / MIB / statistics.median(samples)
 
 
+def _cpu_meters(
+    stack: ApiStack,
+    floor: FloorAppService,
+    services: ProvisionedServices,
+    postgres: PostgresService,
+    redis: RedisService,
+) -> dict[str, Callable[[], float]]:
+    """CPU-seconds readers of every process an upload touches that runs here: this one
+    (the client), the app, the floor app, the emulator, PostgreSQL and Redis (a service
+    in a container or elsewhere has no pid here and is left out of both sides alike)."""
+    emulator = services.azure if stack.backend == "azure" else services.s3
+    pids = {
+        "client": os.getpid(), "app": stack.app.pid, "floor": floor.pid,
+        "emulator": emulator.pid, "postgres": postgres.pid, "redis": redis.pid,
+    }  # fmt: skip
+    return {name: (lambda pid=pid: tree_cpu_seconds(pid)) for name, pid in pids.items() if pid}
+
+
 @pytest.mark.parametrize("mode", ["multipart", "raw"])
 @pytest.mark.parametrize("upload_size", [MIB, 10 * MIB], ids=["1MiB", "10MiB"])
 def test_api_upload_vs_direct(
     benchmark: Any, request: pytest.FixtureRequest, stack: ApiStack, upload_size: int,
-    mode: str, run_dir: Path,
+    mode: str, run_dir: Path, floor_app: FloorAppService,
+    storage_services: ProvisionedServices, postgres_service: PostgresService,
+    redis_service: RedisService,
 ) -> None:  # fmt: skip
-    """Upload through the API (multipart or raw body) vs the storage client directly."""
+    """Upload through the API (multipart or raw body) vs the storage client directly,
+    and its CPU per MiB against the floor's."""
     size = upload_size
-    rounds = (20 if size == MIB else 10) if measuring(request.config) else 2
+    measured = measuring(request.config)
+    rounds = (20 if size == MIB else 10) if measured else 2
+    # CPU is counted in 10 ms ticks: blocks of calls, six rounds (one balanced cycle)
+    cpu_rounds, per_block = (6, 16 if size == MIB else 4) if measured else (1, 1)
     data = _payload(size)
     client = stack.client(user_id=1)
+    floor_client = httpx.Client(
+        base_url=floor_app.url, headers=dict(client.headers), timeout=60.0, trust_env=False
+    )
     counter = iter(range(10**9))
     calls: dict[str, Callable[[], object]] = {
         "api": lambda: _upload(client, data, mode),
@@ -127,18 +174,40 @@ def test_api_upload_vs_direct(
     samples = bench.interleaved(calls, rounds)
     api, direct = _mbps(size, samples["api"]), _mbps(size, samples["direct"])
     ratio = api / direct
+    meters = _cpu_meters(stack, floor_app, storage_services, postgres_service, redis_service)
+    with floor_client:
+        _upload(floor_client, data, mode)  # warm-up: the floor's first request
+        cpu = interleaved_cpu(
+            {**calls, "floor": lambda: _upload(floor_client, data, mode)},
+            meters, cpu_rounds, per_block,
+        )  # fmt: skip
+    mib = cpu_rounds * per_block * size / MIB
+    app_ms, floor_ms = cpu["api"]["app"] * 1000 / mib, cpu["floor"]["floor"] * 1000 / mib
+    shared = [m for m in meters if m != "floor"]
+    api_all = sum(cpu["api"][m] for m in shared) * 1000 / mib
+    direct_all = sum(cpu["direct"][m] for m in shared) * 1000 / mib
     entry = {
         "test": "upload_vs_direct", "backend": stack.backend, "size_bytes": size, "mode": mode,
         "api_mb_s": round(api, 2), "direct_mb_s": round(direct, 2), "ratio": round(ratio, 3),
-        "goal_ratio": GOAL_RATIO, "goal_met": ratio >= GOAL_RATIO, "rounds": rounds,
-        "measured": measuring(request.config),
+        "app_cpu_ms_per_mib": round(app_ms, 3), "floor_cpu_ms_per_mib": round(floor_ms, 3),
+        "floor_ratio": round(app_ms / floor_ms, 3) if floor_ms > 0 else None,
+        "goal_floor_ratio": GOAL_FLOOR_RATIO, "aim_floor_ratio": AIM_FLOOR_RATIO,
+        "api_cpu_ms_per_mib": round(api_all, 3), "direct_cpu_ms_per_mib": round(direct_all, 3),
+        "cpu_ceiling": round(direct_all / api_all, 3) if api_all > 0 else None,
+        "goal_ceiling_fraction": GOAL_CEILING_FRACTION, "cpu_calls": cpu_rounds * per_block,
+        "rounds": rounds, "measured": measured,
     }  # fmt: skip
+    entry["goal_met"] = not ApiBenchResult.model_validate(entry).missed_goals()
     _record(run_dir, entry)
     benchmark.extra_info.update(entry)
     benchmark.pedantic(_upload, args=(client, data, mode), rounds=max(1, rounds // 2), iterations=1)
     print(f"[{stack.backend}] {size // MIB} MiB {mode}: API {api:.1f} MB/s, "
-          f"direct {direct:.1f} MB/s, ratio {ratio:.2f} (goal >= {GOAL_RATIO})")  # fmt: skip
+          f"direct {direct:.1f} MB/s, ratio {ratio:.2f} (CPU ceiling {entry['cpu_ceiling']}, "
+          f"goal >= {GOAL_CEILING_FRACTION}x it); app {app_ms:.2f} vs floor {floor_ms:.2f} CPU "
+          f"ms/MiB = {entry['floor_ratio']}x (goal <= {GOAL_FLOOR_RATIO}x, "
+          f"aim {AIM_FLOOR_RATIO}x)")  # fmt: skip
     assert len(samples["api"]) == len(samples["direct"]) == rounds
+    assert set(meters) >= {"client", "app", "floor"}, f"CPU meters: {sorted(meters)}"
 
 
 class _Peak:

@@ -22,7 +22,6 @@ from harness.report.labels import memory_label, ordered_ratios, ratio_label
 from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, read_run_profile
 from harness.runfolder import RunData
-from harness.runfolder.bench import ApiBenchResult
 
 __all__ = ["goal_findings", "verdict", "verdict_lines"]
 
@@ -39,10 +38,11 @@ def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
         elif r.measured and r.verdict == "undecided":
             notes.append(f"{what} undecided: {r.reason}")
     for a in run.bench.api:
-        if a.measured and a.goal_met is False:
+        missed = a.missed_goals() if a.measured else []
+        if missed:
             size = f" {a.size_bytes // 2**20} MiB" if a.size_bytes else ""
             size += f" {a.mode}" if a.mode else ""
-            reasons.append(f"API goal {a.test}{size} [{a.backend}] not met: {_api_figures(a)}")
+            reasons.append(f"API goal {a.test}{size} [{a.backend}] not met: {'; '.join(missed)}")
     for p in run.bench.memory:
         what = f"memory goal for a streamed {memory_label(p)}"
         if p.measured and p.verdict == "not met":
@@ -50,18 +50,6 @@ def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
         elif p.measured and p.verdict == "undecided":
             notes.append(f"{what} undecided: {p.reason}")
     return reasons, notes
-
-
-def _api_figures(a: ApiBenchResult) -> str:
-    if a.test == "upload_vs_direct":
-        return (
-            f"{a.api_mb_s} MB/s through the API vs {a.direct_mb_s} direct = {a.ratio}x "
-            f"< {a.goal_ratio}x"
-        )
-    return (
-        f"app RSS +{a.app_peak_rss_growth_mib} MiB (goal < {a.goal_rss_mib}), "
-        f"/health p99 {a.health_p99_ms} ms (goal < {a.goal_p99_ms})"
-    )
 
 
 def _failures(

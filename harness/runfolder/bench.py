@@ -194,8 +194,35 @@ class ApiBenchResult(Record):
     goal_met: bool | None = Field(None, description="null where the test has no goal")
     api_mb_s: float | None = None
     direct_mb_s: float | None = None
-    ratio: float | None = None
-    goal_ratio: float | None = None
+    ratio: float | None = Field(
+        None, description="upload_vs_direct: API MB/s / direct MB/s (wall time, interleaved)"
+    )
+    app_cpu_ms_per_mib: float | None = Field(
+        None, description="CPU ms per MiB of the app's process tree for POST /uploads"
+    )
+    floor_cpu_ms_per_mib: float | None = Field(
+        None,
+        description="CPU ms per MiB of the floor app (harness/services/floor_app.py: same "
+        "server and settings, reads and discards the body) for the same bodies",
+    )
+    floor_ratio: float | None = Field(None, description="app CPU per MiB / the floor's")
+    goal_floor_ratio: float | None = Field(None, description="goal: floor_ratio at most this")
+    aim_floor_ratio: float | None = Field(None, description="the aim shown beside it (no gate)")
+    api_cpu_ms_per_mib: float | None = Field(
+        None, description="CPU ms per MiB of all measured processes, upload through the API"
+    )
+    direct_cpu_ms_per_mib: float | None = Field(
+        None, description="CPU ms per MiB of all measured processes, direct upload"
+    )
+    cpu_ceiling: float | None = Field(
+        None,
+        description="direct CPU / API CPU: the wall ratio this machine allows when every "
+        "process is CPU-bound",
+    )
+    goal_ceiling_fraction: float | None = Field(
+        None, description="goal: ratio at least this fraction of cpu_ceiling"
+    )
+    cpu_calls: int | None = Field(None, description="uploads of each kind the CPU figures sum")
     uploads: int | None = None
     seconds: float | None = None
     aggregate_mb_s: float | None = None
@@ -208,6 +235,39 @@ class ApiBenchResult(Record):
     goal_p99_ms: float | None = None
     share_rps: float | None = None
     health_rps: float | None = None
+
+    def missed_goals(self) -> list[str]:
+        """Each goal this result misses, with its numbers (empty: all met, or no goal).
+
+        upload_vs_direct: the app's CPU per MiB at most `goal_floor_ratio` x the floor's,
+        and the wall ratio to the direct client at least `goal_ceiling_fraction` of its CPU
+        ceiling (direct CPU / API CPU). The other tests: their recorded `goal_met`."""
+        if self.test != "upload_vs_direct":
+            return [] if self.goal_met is not False else [self._other_figures()]
+        floor, goal = self.floor_ratio, self.goal_floor_ratio
+        ratio, ceiling, fraction = self.ratio, self.cpu_ceiling, self.goal_ceiling_fraction
+        if floor is None or goal is None or ratio is None or ceiling is None or not fraction:
+            return ["no CPU measurement against the floor (rerun benchmarks/test_bench_api.py)"]
+        missed = []
+        if floor > goal:
+            missed.append(
+                f"app CPU {self.app_cpu_ms_per_mib} ms/MiB = {floor}x the floor's "
+                f"{self.floor_cpu_ms_per_mib} ms/MiB > {goal:g}x"
+            )
+        if ratio < fraction * ceiling - 1e-9:
+            missed.append(
+                f"wall ratio {ratio}x ({self.api_mb_s} vs {self.direct_mb_s} MB/s) < "
+                f"{fraction:g} x its CPU ceiling {ceiling}x = {round(fraction * ceiling, 3)}x"
+            )
+        return missed
+
+    def _other_figures(self) -> str:
+        if self.test == "concurrent_uploads":
+            return (
+                f"app RSS +{self.app_peak_rss_growth_mib} MiB (goal < {self.goal_rss_mib}), "
+                f"/health p99 {self.health_p99_ms} ms (goal < {self.goal_p99_ms})"
+            )
+        return "goal not met"
 
 
 class ApiBenchFile(PointsFile):

@@ -36,6 +36,8 @@ class AppService(ManagedService):
     """uvicorn serving `crownsafe.api.main:app_from_env`; `url` is its base URL."""
 
     name = "app"
+    target: tuple[str, ...] = ("--factory", "crownsafe.api.main:app_from_env")
+    """uvicorn's app argument(s); a subclass serving another app changes only this."""
 
     def __init__(
         self,
@@ -71,7 +73,7 @@ class AppService(ManagedService):
         return self.url
 
     def _argv(self, port: int) -> list[str]:
-        argv = [sys.executable, "-m", "uvicorn", "--factory", "crownsafe.api.main:app_from_env"]
+        argv = [sys.executable, "-m", "uvicorn", *self.target]
         argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(self.workers)]
         return [*argv, "--no-server-header", "--timeout-graceful-shutdown", "5"]
 

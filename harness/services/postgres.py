@@ -87,6 +87,17 @@ class PostgresService(Service):
         self._container: Any = None
         self._created: list[str] = []
 
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's pid when this service runs it here (its backends are its
+        children: benchmarks count their CPU); None in docker or external mode."""
+        if self._dir is None:
+            return None
+        try:
+            return int((self._dir / "data" / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     # lifecycle -----------------------------------------------------------------------
     def start(self) -> Self:
         began = time.perf_counter()

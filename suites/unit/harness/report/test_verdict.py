@@ -190,7 +190,10 @@ def test_a_missed_api_goal_makes_the_run_not_ready_and_is_shown_per_backend(
     report = build_report(golden(tmp_path, "not_ready"))
     verdict = report.findings.verdict
     assert any(
-        r.startswith("API goal concurrent_uploads 10 MiB [s3] not met: app RSS +171.0 MiB")
+        r.startswith(
+            "API goal upload_vs_direct 10 MiB raw [s3] not met: app CPU 3.12 ms/MiB = 2.6x "
+            "the floor's 1.2 ms/MiB > 2x"
+        )
         for r in verdict.reasons
     )
     html = report.path.read_text("utf-8")
@@ -210,6 +213,6 @@ def test_goal_summaries_name_how_many_and_which() -> None:
     memory = items["memory goal: streamed upload RSS below its size"].detail
     assert memory.startswith("1 of 2 met; not met: S3 Upload 64 MiB +70.0 MiB"), memory
     api = next(i for label, i in items.items() if label.startswith("API goals")).detail
-    assert api.startswith("5 of 6 met; not met: concurrent uploads 10 MiB [s3]"), api
+    assert api.startswith("9 of 10 met; not met: upload vs direct 10 MiB (raw) [s3]"), api
     passing = {i.label: i for i in analyse(read_inputs(GOLDEN / "full_pass")).verdict.items}
     assert passing["benchmark goal crownsafe_vs_raw (>= 0.95x)"].detail == "8 of 8 met"
