@@ -79,14 +79,7 @@ def test_azure_account_cors(
             "CORS_ORIGINS": APP,
         }
     )
-    run = run_predeploy(env, tmp_path, *SKIPS)
-    check = run.check("storage.cors")
-    assert check["status"] == expected, check
-    assert text in check["message"]
-    assert run.returncode == (0 if expected == "passed" else 1), run.stdout + run.stderr
-    if expected == "failed":
-        assert run.failed_ids() == ["storage.cors"]
-        assert "az storage cors" in check["hint"]
+    _assert_cors_check(env, tmp_path, expected, text, fix="az storage cors")
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -125,14 +118,7 @@ def test_s3_bucket_cors(moto: S3Service, tmp_path: Path, case: str) -> None:
             "CORS_ORIGINS": APP,
         }
     )
-    run = run_predeploy(env, tmp_path, *SKIPS)
-    check = run.check("storage.cors")
-    assert check["status"] == expected, check
-    assert text in check["message"]
-    assert run.returncode == (0 if expected == "passed" else 1), run.stdout + run.stderr
-    if expected == "failed":
-        assert run.failed_ids() == ["storage.cors"]
-        assert "put-bucket-cors" in check["hint"]
+    _assert_cors_check(env, tmp_path, expected, text, fix="put-bucket-cors")
 
 
 def test_s3_bucket_without_cors_fails_a_configured_origin(moto: S3Service, tmp_path: Path) -> None:
@@ -161,3 +147,18 @@ def test_s3_bucket_without_cors_fails_a_configured_origin(moto: S3Service, tmp_p
     run = run_predeploy(env, tmp_path, *SKIPS)
     assert run.status("storage.cors") == "failed"
     assert "0 rule(s)" in run.check("storage.cors")["message"]
+
+
+def _assert_cors_check(
+    env: dict[str, str], tmp_path: Path, expected: str, text: str, *, fix: str
+) -> None:
+    """predeploy's storage.cors says `expected` with `text`; a failure alone fails the
+    run and its hint gives the service's own command (`fix`)."""
+    run = run_predeploy(env, tmp_path, *SKIPS)
+    check = run.check("storage.cors")
+    assert check["status"] == expected, check
+    assert text in check["message"]
+    assert run.returncode == (0 if expected == "passed" else 1), run.stdout + run.stderr
+    if expected == "failed":
+        assert run.failed_ids() == ["storage.cors"]
+        assert fix in check["hint"]

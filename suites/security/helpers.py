@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from harness.fixtures.api import ApiStack
 
@@ -76,25 +74,3 @@ def storage_secret(stack: ApiStack) -> str:
         if "=" in part
     )
     return parts["AccountKey"]
-
-
-def sample_scan() -> dict[str, Any]:
-    path = Path(__file__).resolve().parents[2] / "fixtures" / "scans" / "relaxer_high_risk.json"
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
-
-
-class NotYet(AssertionError):
-    """A polled condition does not hold yet."""
-
-
-def poll(check: Callable[[], None], *, timeout: float = 15.0, interval: float = 0.2) -> None:
-    """Call `check` until it stops raising NotYet (tenacity's wait, never a bare sleep)."""
-    for attempt in Retrying(
-        stop=stop_after_delay(timeout),
-        wait=wait_fixed(interval),
-        retry=retry_if_exception_type(NotYet),
-        reraise=True,
-    ):
-        with attempt:
-            check()

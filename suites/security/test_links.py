@@ -14,11 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from api.helpers import NotYet, poll, sample_scan
 from contract.sigv4 import parse_sas_time, presigned_methods, query_params, sigv4_presign_signature
 
 from harness.fixtures.api import ApiStack
 
-from .helpers import NotYet, poll, sample_scan, storage_secret
+from .helpers import storage_secret
 
 USER = 9131
 
