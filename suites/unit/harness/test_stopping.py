@@ -27,13 +27,11 @@ CHILD = """
 import os, signal, subprocess, sys, time
 from pathlib import Path
 out = Path(sys.argv[1])
-up = out.with_name("grandchild-up")
 grandchild = subprocess.Popen(
-    [sys.executable, "-c", "import sys, time; open(sys.argv[1], 'w').close(); time.sleep(120)",
-     str(up)]
+    [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(120)"],
+    stdout=subprocess.PIPE,
 )
-while not up.exists():  # "ready" only once the grandchild is past its start-up
-    time.sleep(0.01)
+grandchild.stdout.readline()  # "ready" only once the grandchild is past its start-up
 def stop(signum, frame):
     try:  # the group's own signal ends it; terminate() only if it did not
         grandchild.wait(timeout=10)
@@ -44,7 +42,9 @@ def stop(signum, frame):
     sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
 signal.signal(signal.SIGINT, stop)
-Path(sys.argv[2]).write_text(str(grandchild.pid))
+draft = Path(sys.argv[2] + ".draft")  # renamed: "ready" never seen half-written
+draft.write_text(str(grandchild.pid))
+draft.rename(sys.argv[2])
 time.sleep(120)
 """
 
