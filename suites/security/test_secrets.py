@@ -10,11 +10,12 @@ signature and the Authorization value (`harness.logscan`'s patterns and literals
 from __future__ import annotations
 
 import jwt
+from api.helpers import sample_scan
 
 from harness.fixtures.api import ApiStack
 from harness.logscan import find_secrets
 
-from .helpers import raw_text, sample_scan, storage_secret
+from .helpers import raw_text, storage_secret
 
 USER = 9141
 
