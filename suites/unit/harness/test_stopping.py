@@ -24,11 +24,11 @@ from harness.stopping import (
 )
 
 CHILD = """
-import os, signal, subprocess, sys, time
+import os, signal, subprocess, sys
 from pathlib import Path
 out = Path(sys.argv[1])
 grandchild = subprocess.Popen(
-    [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(120)"],
+    [sys.executable, "-c", "import signal; print('up', flush=True); signal.pause()"],
     stdout=subprocess.PIPE,
 )
 grandchild.stdout.readline()  # "ready" only once the grandchild is past its start-up
@@ -45,7 +45,7 @@ signal.signal(signal.SIGINT, stop)
 draft = Path(sys.argv[2] + ".draft")  # renamed: "ready" never seen half-written
 draft.write_text(str(grandchild.pid))
 draft.rename(sys.argv[2])
-time.sleep(120)
+signal.pause()  # until the signal under test
 """
 
 
