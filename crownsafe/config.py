@@ -7,6 +7,7 @@ Secrets are kept in `SecretStr` fields whose repr and str never show the value.
 from __future__ import annotations
 
 import binascii
+import ipaddress
 import math
 import os
 from base64 import b64decode
@@ -158,6 +159,7 @@ class Settings:
     jwt_issuer: str = "crownsafe"
     cors_origins: str = ""
     trusted_hosts: str = "localhost,127.0.0.1"
+    trusted_proxies: str = ""
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_slots: int = 8
     share_ttl_seconds: int = 7 * 24 * 3600
@@ -189,6 +191,11 @@ class Settings:
     def trusted_host_list(self) -> list[str]:
         """TRUSTED_HOSTS split on commas."""
         return _split_list(self.trusted_hosts)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """TRUSTED_PROXIES split on commas: the proxies whose X-Forwarded-For is believed."""
+        return _split_list(self.trusted_proxies)
 
     @property
     def container(self) -> str:
@@ -356,6 +363,15 @@ def _check_api_settings(settings: Settings) -> None:
             "TRUSTED_HOSTS is empty",
             hint="list the host names the API answers to, e.g. api.example",
         )
+    for proxy in settings.trusted_proxy_list:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ApiConfigError(
+                f"TRUSTED_PROXIES entry {proxy!r} is not an IP address or network",
+                hint="list your reverse proxies' addresses or CIDR networks, comma-separated "
+                "(e.g. 10.0.0.0/8), or leave it empty to use each connection's own address",
+            ) from None
     _check_rate_limits(settings)
 
 

@@ -9,6 +9,7 @@ crownsafe-harness migrate-objects [--dry-run] [--json] ...  (-> crownsafe.object
 crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (harness.predeploy)
 crownsafe-harness load [--backend azure|s3|both] [--duration 20s] ...  (harness.loadtest)
 crownsafe-harness cutover [--objects 2000] [--json]   (harness.cutover: the live cut-over drill)
+crownsafe-harness audit [--user ID] [--blob NAME] [--operation OP] [--since 2h] [--json]
 
 `--json` means one JSON object on stdout and nothing else (crownsafe.cli_output); each
 command's `--help` lists its keys. Shared argument types: harness.commands.arguments.
@@ -34,6 +35,7 @@ from typing import Protocol
 
 from harness.bench import command as bench
 from harness.commands import (
+    audit,
     cutover,
     load,
     migrate_objects,
@@ -64,6 +66,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     token,
     load,
     cutover,
+    audit,
 )
 
 

@@ -1,6 +1,7 @@
 """`create_app(settings)`: the Crown Safe API as one FastAPI app.
 
-Middleware, outermost first: correlation id -> metrics -> CORS -> trusted hosts -> routes.
+Middleware, outermost first: [proxy headers, only with TRUSTED_PROXIES] -> correlation id ->
+metrics -> CORS -> trusted hosts -> routes.
 CORS allows the original backend's `https://<account>.blob.core.windows.net` origins plus
 CORS_ORIGINS, nothing else; TrustedHostMiddleware allows TRUSTED_HOSTS. Every route but
 `/health*` requires a bearer token (`crownsafe.api.auth`).
@@ -18,6 +19,7 @@ import redis
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from crownsafe.api.errors import install_error_handlers
 from crownsafe.api.metrics import ApiMetrics, JobStatusCollector
@@ -158,4 +160,7 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(CorrelationIdMiddleware)
+    if settings.trusted_proxy_list:
+        # outermost: every layer below (rate limits, audit) sees the forwarded client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crownsafe.api.health_cache import HealthCache
 from crownsafe.api.metrics import ApiMetrics
+from crownsafe.audit import AuditTrail
 from crownsafe.config import Settings
 from crownsafe.storage.base import StorageClient
 
@@ -51,6 +52,13 @@ class ApiState:
     closers: list[Callable[[], Any]] = field(default_factory=list)
     health_cache: HealthCache = field(default_factory=HealthCache)
     rate_limiter: RateLimiter | None = None
+    audit: AuditTrail = field(init=False)
+
+    def __post_init__(self) -> None:
+        failures = self.metrics.audit_write_failures
+        self.audit = AuditTrail(
+            self.sessions, on_write_failure=lambda operation: failures.labels(operation).inc()
+        )
 
     @property
     def container(self) -> str:

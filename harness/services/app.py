@@ -75,7 +75,10 @@ class AppService(ManagedService):
     def _argv(self, port: int) -> list[str]:
         argv = [sys.executable, "-m", "uvicorn", *self.target]
         argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(self.workers)]
-        return [*argv, "--no-server-header", "--timeout-graceful-shutdown", "5"]
+        # --no-proxy-headers: the app applies TRUSTED_PROXIES itself; uvicorn's default
+        # would believe X-Forwarded-For from any loopback peer (every local client)
+        argv += ["--no-server-header", "--no-proxy-headers"]
+        return [*argv, "--timeout-graceful-shutdown", "5"]
 
     def _process_env(self) -> dict[str, str]:
         env = {k: v for k, v in self._environ.items() if not k.startswith("PROMETHEUS_")}
