@@ -55,11 +55,12 @@ UPLOAD_BODY_SCHEMA: dict[str, Any] = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {"file": {"type": "string", "format": "binary", "minLength": 1}},
             }
         },
         **{
-            media: {"schema": {"type": "string", "format": "binary"}} for media in RAW_CONTENT_TYPES
+            media: {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+            for media in RAW_CONTENT_TYPES
         },
     },
 }
