@@ -9,6 +9,7 @@ crownsafe-harness migrate-objects [--dry-run] [--json] ...  (-> crownsafe.object
 crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (harness.predeploy)
 crownsafe-harness load [--backend azure|s3|both] [--duration 20s] ...  (harness.loadtest)
 crownsafe-harness cutover [--objects 2000] [--json]   (harness.cutover: the live cut-over drill)
+crownsafe-harness inspect-url URL [--json]   (what a SAS / presigned URL grants; our key signed it?)
 crownsafe-harness audit [--user ID] [--blob NAME] [--operation OP] [--since 2h] [--json]
 
 `--json` means one JSON object on stdout and nothing else (crownsafe.cli_output); each
@@ -37,6 +38,7 @@ from harness.bench import command as bench
 from harness.commands import (
     audit,
     cutover,
+    inspect_url,
     load,
     migrate_objects,
     predeploy,
@@ -67,6 +69,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     load,
     cutover,
     audit,
+    inspect_url,
 )
 
 

@@ -120,3 +120,17 @@ def test_share_link_is_refused_after_expiry(api_stack: ApiStack) -> None:
     else:
         assert int(query_params(url)["X-Amz-Expires"]) <= 1
         assert presigned_methods(url, storage_secret(api_stack)) == {"GET"}
+
+
+def test_a_revoked_share_link_stops_working_at_once(api_stack: ApiStack) -> None:
+    """Revoking a share deletes its snapshot: a storage URL handed out before the
+    revocation, still inside its own lifetime, reads nothing from that moment, on both
+    backends (the object is gone, whatever the URL's signature says)."""
+    client = api_stack.client(user_id=USER + 3)
+    resolved = _resolved(client, _scan(client))
+    with _raw() as raw:
+        assert raw.get(resolved["url"]).status_code == 200
+        assert client.delete(f"/shares/{resolved['token']}").status_code == 204
+        after = raw.get(resolved["url"])
+    assert after.status_code == 404, after.text[:300]  # gone, not merely refused
+    assert client.get(f"/shares/{resolved['token']}").status_code == 410

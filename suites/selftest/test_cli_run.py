@@ -213,6 +213,7 @@ def test_every_command_module_is_registered() -> None:
         "load",
         "cutover",
         "audit",
+        "inspect-url",
     ]
 
 
