@@ -176,6 +176,8 @@ class Settings:
     rate_limit_shares: str = "60/minute"
     rate_limit_unauthenticated: str = "120/minute"
     rate_limit_storage: str = "redis"
+    sas_cache: str = "off"
+    sas_cache_min_lifetime_seconds: int = 60
 
     @property
     def broker_url(self) -> str:
@@ -373,8 +375,20 @@ def _check_api_settings(settings: Settings) -> None:
                 "(e.g. 10.0.0.0/8), or leave it empty to use each connection's own address",
             ) from None
     _check_rate_limits(settings)
+    if settings.sas_cache not in SAS_CACHE_MODES:
+        raise ApiConfigError(
+            f"SAS_CACHE={settings.sas_cache!r} is not a cache mode",
+            hint="set SAS_CACHE to off (the default: minting a URL is faster than a Redis "
+            "round trip, see docs/security.md) or redis",
+        )
+    if settings.sas_cache_min_lifetime_seconds < 1:
+        raise ApiConfigError(
+            f"SAS_CACHE_MIN_LIFETIME_SECONDS={settings.sas_cache_min_lifetime_seconds} is below 1",
+            hint="set it to the seconds a cached URL must still have left when served (60)",
+        )
 
 
+SAS_CACHE_MODES = ("off", "redis")
 RATE_LIMIT_STORAGES = ("redis", "memory")
 
 

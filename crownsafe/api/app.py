@@ -32,6 +32,7 @@ from crownsafe.cutover.counters import CutoverCounters
 from crownsafe.cutover.factory import create_app_storage
 from crownsafe.db.session import make_engine, make_session_factory
 from crownsafe.storage.base import StorageClient
+from crownsafe.storage.sas_cache import SasUrlCache
 
 __all__ = ["AZURE_BLOB_ORIGIN_REGEX", "create_app", "job_counts"]
 
@@ -109,6 +110,13 @@ def _build_state(
         clock=clock or utc_now,
         closers=closers,
         rate_limiter=build_rate_limiter(settings),
+        sas_cache=SasUrlCache(
+            redis_client,
+            namespace=settings.container,
+            min_lifetime_s=settings.sas_cache_min_lifetime_seconds,
+        )
+        if settings.sas_cache == "redis"
+        else None,
     )
     state.metrics.add_collector(JobStatusCollector(lambda: job_counts(state)))
     return state

@@ -189,7 +189,7 @@ def _job(state: ApiState, actor: Actor, job_id: uuid.UUID) -> JobOut:
         thumbnail = job.thumbnail_name if job.status == "completed" else None
     if thumbnail:
         seconds = state.settings.sas_ttl_seconds
-        out.thumbnail_url = state.storage.generate_sas_url(thumbnail, expiry_hours=seconds / 3600)
+        out.thumbnail_url = state.read_url(thumbnail, seconds)
         state.audit.record(
             audit_event(state, actor, "sas_issued", "ok", thumbnail,
                         detail={"permission": "r", "seconds": seconds, "job_id": str(job_id)})
@@ -225,6 +225,7 @@ async def delete_upload(
     """Delete one of your uploads and its thumbnail."""
     names = await in_thread(_delete, state, actor_of(request, user), job_id)
     for name in names:
+        await in_thread(state.forget_urls, name)
         try:
             await in_thread(state.storage.delete_blob, name, missing_ok=True)
         except Exception as exc:
