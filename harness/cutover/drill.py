@@ -363,6 +363,13 @@ def run_drill(
         ended = time.time()
         locust.stop()
         sampler.stop()
+        fallbacks_counted = sampler.fallback_reads()
+        with engine.connect() as conn:
+            fallbacks_audited = int(
+                conn.execute(
+                    text("SELECT count(*) FROM blob_audit_log WHERE operation = 'fallback_read'")
+                ).scalar_one()
+            )
         requests = read_records(records)
         outage = FaultWindow(
             kind="azure down",
@@ -398,6 +405,8 @@ def run_drill(
             fallback_quiet_s=options.quiet_s,
             backfill_objects_per_s=round(len(objects) / copy_seconds, 1),
             alone_objects_per_s=alone_rate,
+            fallback_reads_counted=int(fallbacks_counted),
+            fallback_reads_audited=fallbacks_audited,
             seconds=round(time.time() - began, 1),
             sabotage=options.sabotage,
         )

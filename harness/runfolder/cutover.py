@@ -96,6 +96,12 @@ class CutoverFile(RunFile):
         description="the same objects copied by migrate-objects alone after the drill (no "
         "load, an empty container), in the same run",
     )
+    fallback_reads_counted: int | None = Field(
+        None, description="the app's crownsafe_cutover_fallback_reads_total at the end"
+    )
+    fallback_reads_audited: int | None = Field(
+        None, description="blob_audit_log rows of operation fallback_read at the end"
+    )
     seconds: float = 0.0
     sabotage: str = Field("", description="a fault in the mode itself, set by a test only")
 
@@ -149,6 +155,11 @@ class CutoverFile(RunFile):
                     )
         if not self.phases or self.phases[-1].phase != "azure-only":
             problems.append("cut-over: the drill did not reach azure-only")
+        counted, audited = self.fallback_reads_counted, self.fallback_reads_audited
+        if counted is not None and audited is not None and counted != audited:
+            problems.append(
+                f"cut-over: {counted} fallback reads counted but {audited} in the audit trail"
+            )
         return problems
 
     def _excused(self, phase: str, endpoint: str) -> int:
