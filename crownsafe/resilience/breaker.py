@@ -263,7 +263,20 @@ class CircuitBreaker(CallDecorator):
     # -- calling ------------------------------------------------------------------------
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run `fn(*args, **kwargs)` under the breaker."""
+        """Run `fn(*args, **kwargs)` under the breaker.
+
+        Hot path: a CLOSED breaker with no failure since the last success admits and
+        records without its lock (see `_closed_generation` and `_record_success`).
+        """
+        generation = self._closed_generation()
+        if generation is not None:
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                self._record_exception(_Permit(generation, trial=False), exc)
+                raise
+            self._record_success(generation)
+            return result
         permit = self._acquire()
         try:
             result = fn(*args, **kwargs)
@@ -285,6 +298,35 @@ class CircuitBreaker(CallDecorator):
             raise
         self._record(permit, success=True)
         return result
+
+    # -- the lock-free hot path ---------------------------------------------------------
+
+    def _closed_generation(self) -> int | None:
+        """The generation a call is admitted in when the breaker is CLOSED, else None
+        (the caller takes the locked `_acquire`).
+
+        Read without the lock: the generation first, then the state. `_transition` writes
+        the state before it bumps the generation, so a CLOSED read here either belongs to
+        that generation or the generation is already stale, and a stale permit's outcome
+        is ignored, exactly like a slow call admitted just before a transition.
+        """
+        generation = self._generation
+        if self._state is CircuitState.CLOSED:
+            return generation
+        return None
+
+    def _record_success(self, generation: int) -> None:
+        """A success of a call admitted CLOSED in `generation`.
+
+        Without the lock when nothing but the window changes (no failure since the last
+        success, same generation): `deque.append` is atomic, and a success racing a
+        concurrent failure's record is then counted as if it had come just before it (the
+        locked path would order the two the other way; either order is a valid history).
+        """
+        if self._consecutive_failures or generation != self._generation:
+            self._record(_Permit(generation, trial=False), success=True)
+        else:
+            self._window.append(True)
 
     # -- bookkeeping (all under the lock) -----------------------------------------------
 
