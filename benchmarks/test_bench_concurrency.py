@@ -1,9 +1,18 @@
-"""Concurrency sweep: uploads through crownsafe's client at 1, 4, 16 and 64 workers.
+"""Concurrency sweeps through crownsafe's client at 1, 4, 16 and 64 workers (threads).
 
-Gives ops/s and MB/s per size and backend, and the knee (the worker count after which
-more workers gain less than 10%), into `bench/concurrency.json`. One client is shared
-by all workers, as an application would share it. Under `--benchmark-disable` the sweep
-is 1 and 4 workers with a few operations each.
+`test_upload_concurrency_sweep`: ops/s and MB/s per size and backend, and the knee (the
+worker count after which more workers gain less than 10%), into `bench/concurrency.json`.
+One client is shared by all workers, as an application would share it.
+
+`test_pool_size_sweep` (issue 19, the seed's Phase 4.3 "connection pooling"): 1 KiB
+uploads and downloads at 1, 4, 16 and 64 workers against clients whose connection pool
+(`max_connections`, STORAGE_MAX_CONNECTIONS) holds 4, 10, 32 or 64 connections, into
+`bench/pool.json`; the default pool size was chosen from it (docs/s3-compatible.md,
+"Connection pool"). Per worker count the pool sizes run one after another, their order
+reversed at every other worker count so no pool size always runs first or warm.
+
+Under `--benchmark-disable` (make test) the sweeps are 1 and 4 workers with a few
+operations each (the pool sweep: pool sizes 4 and 10, a few seconds in all).
 """
 
 from __future__ import annotations
@@ -12,16 +21,34 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from bench_support import KIB, MIB, measuring, payload_bytes
+from bench_support import KIB, MIB, level, measuring, payload_bytes
 
 from crownsafe.storage.base import StorageClient
 from harness import bench
 from harness.bench import stats
 from harness.runfolder import merge_points
-from harness.runfolder.bench import ConcurrencyFile
+from harness.runfolder.bench import ConcurrencyFile, PoolFile, PoolPoint
 
 WORKERS = (1, 4, 16, 64)
 SMOKE_WORKERS = (1, 4)
+POOL_SIZES = {"smoke": (4, 10), "quick": (4, 10, 32, 64), "full": (4, 10, 32, 64)}
+POOL_WORKERS = {"smoke": SMOKE_WORKERS, "quick": WORKERS, "full": WORKERS}
+
+
+def pool_ops(bench_level: str) -> Callable[[int], int]:
+    """Operations per pool-sweep point: every worker makes at least 3 (quick) or 8 (full)."""
+    if bench_level == "smoke":
+        return lambda w: 2 * w
+    if bench_level == "quick":
+        return lambda w: max(120, 3 * w)
+    return lambda w: max(400, 8 * w)
+
+
+def pool_orders(workers: tuple[int, ...], pools: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(workers, pool size) in measuring order: pools ascending, then descending, ..."""
+    return [
+        (w, pool) for i, w in enumerate(workers) for pool in (pools if i % 2 == 0 else pools[::-1])
+    ]
 
 
 def ops_per_point(size: int, measure: bool) -> Callable[[int], int]:
@@ -68,3 +95,71 @@ def test_upload_concurrency_sweep(
     stored = {b.name for b in client.list_blobs(prefix="sweep/")}
     assert stored == {f"sweep/{s:02d}.bin" for s in range(slots)}
     assert client.download_blob("sweep/00.bin") == data
+
+
+@pytest.mark.parametrize("operation", ["upload", "download"])
+def test_pool_size_sweep(
+    request: pytest.FixtureRequest,
+    make_storage_client: Callable[..., StorageClient],
+    backend_name: str,
+    operation: str,
+    run_dir: Path,
+) -> None:
+    """1 KiB ops/s per (pool size, workers); every operation lands or is read intact."""
+    bench_level = level(request.config)
+    pools, workers = POOL_SIZES[bench_level], POOL_WORKERS[bench_level]
+    owner = make_storage_client(backend_name)
+    clients = {
+        pool: make_storage_client(
+            backend_name, container=owner.container_name, max_connections=pool
+        )
+        for pool in pools
+    }
+    assert {pool: getattr(c, "max_connections", None) for pool, c in clients.items()} == {
+        pool: pool for pool in pools
+    }
+    data = payload_bytes(KIB)
+    slots = max(workers)
+    if operation == "download":
+        for slot in range(slots):
+            owner.upload_file(f"pool/{slot:02d}.bin", data)
+    points: list[PoolPoint] = []
+    for w, pool in pool_orders(workers, pools):
+        client = clients[pool]
+
+        def op(slot: int, i: int, client: StorageClient = client) -> None:
+            if operation == "upload":
+                client.upload_file(f"pool/{slot:02d}.bin", data)
+            elif client.download_blob(f"pool/{slot:02d}.bin") != data:
+                raise AssertionError(f"pool/{slot:02d}.bin came back different")
+
+        [swept] = bench.sweep(
+            op, [w], pool_ops(bench_level), backend=backend_name, operation=operation,
+            size_bytes=KIB,
+        )  # fmt: skip
+        points.append(
+            PoolPoint(
+                backend=backend_name,
+                operation=operation,
+                size_bytes=KIB,
+                max_connections=pool,
+                workers=w,
+                ops=swept.ops,
+                seconds=swept.seconds,
+                ops_per_s=swept.ops_per_s,
+                measured=bench_level != "smoke",
+            )
+        )
+    merge_points(run_dir, PoolFile, points)
+    for pool in pools:
+        line = ", ".join(
+            f"{p.workers}w {p.ops_per_s:.0f}"
+            for p in sorted(points, key=lambda q: q.workers)
+            if p.max_connections == pool
+        )
+        print(f"[{backend_name}] {operation} 1 KiB, pool {pool}: {line} ops/s")
+    assert len(points) == len(pools) * len(workers)
+    assert all(p.ops_per_s > 0 and p.ops == pool_ops(bench_level)(p.workers) for p in points)
+    stored = {b.name for b in owner.list_blobs(prefix="pool/")}
+    assert stored == {f"pool/{s:02d}.bin" for s in range(slots)}
+    assert owner.download_blob("pool/00.bin") == data

@@ -9,14 +9,17 @@ Cheap per call: a client resolves its label children once (`ClientMetrics.operat
 caches them per operation name), so a call costs a dict lookup, a counter increment and a
 histogram observation, and those two go straight to the children's value objects
 (`fast_inc`, `fast_observe`: the public `inc`/`observe` first check that the metric is a
-labelled child, walk the buckets in Python and look for exemplars; about half the
-wrapper's per-call cost, issue 19). When an installed prometheus-client lacks those
-internals they fall back to the public methods. Process-wide like the breakers: `storage_metrics()` is this
-process's instance on its own registry (`crownsafe.api.metrics.ApiMetrics` serves it on
-`/metrics`); tests build a `StorageMetrics` on a fresh `CollectorRegistry`. Under
-prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR set before the import)
-every value is written to the shared directory whatever the registry, and the gauges merge
-by their maximum (any process whose breaker is open shows the breaker open).
+labelled child, walk the buckets in Python and look for exemplars: the largest part of
+the wrapper's per-call cost before issue 19). When an installed prometheus-client lacks
+those internals they fall back to the public methods; under multiprocess mode the value
+objects are the shared-file ones, so the fast path writes there too.
+
+Process-wide like the breakers: `storage_metrics()` is this process's instance on its own
+registry (`crownsafe.api.metrics.ApiMetrics` serves it on `/metrics`); tests build a
+`StorageMetrics` on a fresh `CollectorRegistry`. Under prometheus-client's multiprocess
+mode (PROMETHEUS_MULTIPROC_DIR set before the import) every value is written to the shared
+directory whatever the registry, and the gauges merge by their maximum (any process whose
+breaker is open shows the breaker open).
 """
 
 from __future__ import annotations
