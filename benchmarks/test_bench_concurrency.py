@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 from bench_support import KIB, MIB, level, measuring, payload_bytes
 
+from crownsafe.resilience import CircuitBreaker
 from crownsafe.storage.base import StorageClient
+from crownsafe.storage.resilient import ResilientStorageClient
 from harness import bench
 from harness.bench import stats
 from harness.runfolder import merge_points
@@ -97,6 +99,12 @@ def test_upload_concurrency_sweep(
     assert client.download_blob("sweep/00.bin") == data
 
 
+def retries_so_far(client: ResilientStorageClient, call: str) -> int:
+    """Attempts beyond the first of `call` made by `client` so far."""
+    counts = client.stats().get(call, {})
+    return counts.get("attempts", 0) - counts.get("calls", 0)
+
+
 @pytest.mark.parametrize("operation", ["upload", "download"])
 def test_pool_size_sweep(
     request: pytest.FixtureRequest,
@@ -109,16 +117,22 @@ def test_pool_size_sweep(
     bench_level = level(request.config)
     pools, workers = POOL_SIZES[bench_level], POOL_WORKERS[bench_level]
     owner = make_storage_client(backend_name)
-    clients = {
+    bare = {
         pool: make_storage_client(
             backend_name, container=owner.container_name, max_connections=pool
         )
         for pool in pools
     }
-    assert {pool: getattr(c, "max_connections", None) for pool, c in clients.items()} == {
+    assert {pool: getattr(c, "max_connections", None) for pool, c in bare.items()} == {
         pool: pool for pool in pools
     }
+    # as the factory builds it: a connection reset under load is retried, and counted
+    clients = {
+        pool: ResilientStorageClient(c, breaker=CircuitBreaker(f"pool-{backend_name}-{pool}"))
+        for pool, c in bare.items()
+    }
     data = payload_bytes(KIB)
+    call = "upload_file" if operation == "upload" else "download_blob"
     slots = max(workers)
     if operation == "download":
         for slot in range(slots):
@@ -127,12 +141,13 @@ def test_pool_size_sweep(
     for w, pool in pool_orders(workers, pools):
         client = clients[pool]
 
-        def op(slot: int, i: int, client: StorageClient = client) -> None:
+        def op(slot: int, i: int, client: ResilientStorageClient = client) -> None:
             if operation == "upload":
                 client.upload_file(f"pool/{slot:02d}.bin", data)
             elif client.download_blob(f"pool/{slot:02d}.bin") != data:
                 raise AssertionError(f"pool/{slot:02d}.bin came back different")
 
+        before = retries_so_far(client, call)
         [swept] = bench.sweep(
             op, [w], pool_ops(bench_level), backend=backend_name, operation=operation,
             size_bytes=KIB,
@@ -147,6 +162,7 @@ def test_pool_size_sweep(
                 ops=swept.ops,
                 seconds=swept.seconds,
                 ops_per_s=swept.ops_per_s,
+                retries=retries_so_far(client, call) - before,
                 measured=bench_level != "smoke",
             )
         )
@@ -157,7 +173,8 @@ def test_pool_size_sweep(
             for p in sorted(points, key=lambda q: q.workers)
             if p.max_connections == pool
         )
-        print(f"[{backend_name}] {operation} 1 KiB, pool {pool}: {line} ops/s")
+        retried = sum(p.retries for p in points if p.max_connections == pool)
+        print(f"[{backend_name}] {operation} 1 KiB, pool {pool}: {line} ops/s; {retried} retries")
     assert len(points) == len(pools) * len(workers)
     assert all(p.ops_per_s > 0 and p.ops == pool_ops(bench_level)(p.workers) for p in points)
     stored = {b.name for b in owner.list_blobs(prefix="pool/")}

@@ -1,9 +1,15 @@
 """The connection pool settings every storage client takes: `max_connections` and
 `connect_timeout` (STORAGE_MAX_CONNECTIONS, STORAGE_CONNECT_TIMEOUT_SECONDS).
 
-One rule for the Azure and S3 clients (and any later client), SDK-free: a keyword the
-caller gives wins, else the setting; both are checked here, so a bad value is a
-`StorageConfigError` naming the keyword and the variable before any SDK object is built.
+One rule for the Azure and S3 clients (and any later client), SDK-free, checked here so a
+bad value is a `StorageConfigError` naming the keyword and the variable before any SDK
+object is built:
+
+- `max_connections`: the keyword, else STORAGE_MAX_CONNECTIONS; never below the client's
+  `max_concurrency` (the parts or blocks one upload sends at once, each on a connection).
+- `connect_timeout`: the keyword, else the client's `timeout` (its per-request timeout,
+  which used to cover connecting too, so a caller passing only `timeout` keeps what it
+  had). The factory passes STORAGE_CONNECT_TIMEOUT_SECONDS and STORAGE_TIMEOUT_SECONDS.
 What the two SDKs do with them: Azure's requests transport sizes its per-host pool
 (`pool_maxsize`) and takes the connect timeout per request; botocore takes
 `max_pool_connections` and `connect_timeout` in its `Config`. In both, callers beyond
@@ -23,12 +29,15 @@ __all__ = ["pool_options"]
 
 
 def pool_options(
-    connect_timeout: float | None, max_connections: int | None, settings: Settings
+    connect_timeout: float | None,
+    max_connections: int | None,
+    settings: Settings,
+    *,
+    timeout: float,
+    max_concurrency: int = 1,
 ) -> tuple[float, int]:
-    """(connect timeout in seconds, pool size): the given values, else the settings'."""
-    timeout = (
-        settings.storage_connect_timeout_seconds if connect_timeout is None else connect_timeout
-    )
+    """(connect timeout in seconds, pool size) of a client (see the module docstring)."""
+    timeout = timeout if connect_timeout is None else connect_timeout
     size = settings.storage_max_connections if max_connections is None else max_connections
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise StorageConfigError(
@@ -49,4 +58,4 @@ def pool_options(
             hint=f"pass max_connections (or set STORAGE_MAX_CONNECTIONS) to a whole number from "
             f"{low} to {high}",
         )
-    return float(timeout), size
+    return float(timeout), max(size, max_concurrency)

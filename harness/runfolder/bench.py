@@ -60,8 +60,9 @@ class ConcurrencyFile(PointsFile):
 
 
 class PoolPoint(Record):
-    """Throughput of one storage client with a connection pool of `max_connections`
-    (STORAGE_MAX_CONNECTIONS) under `workers` concurrent callers (threads)."""
+    """Throughput of one storage client (resilient, as the factory builds it) with a
+    connection pool of `max_connections` (STORAGE_MAX_CONNECTIONS) under `workers`
+    concurrent callers (threads)."""
 
     backend: str
     operation: str
@@ -71,6 +72,8 @@ class PoolPoint(Record):
     ops: int
     seconds: float
     ops_per_s: float
+    retries: int = 0
+    """Attempts beyond the first (the client is the resilient one the factory builds)."""
     measured: bool = True
 
 

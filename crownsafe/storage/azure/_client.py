@@ -182,7 +182,11 @@ class AzureBlobStorageClient(ClosingContextManager):
         timeout_s = float(timeout if timeout is not None else cfg.storage_timeout_seconds)
         self._timeout = timeout_s
         self._connect_timeout, self.max_connections = pool_options(
-            connect_timeout, max_connections, cfg
+            connect_timeout,
+            max_connections,
+            cfg,
+            timeout=timeout_s,
+            max_concurrency=self._max_concurrency,
         )
         verify = (
             connection_verify

@@ -199,7 +199,13 @@ class S3StorageClient(ClosingContextManager):
             )
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
-        connect_s, self.max_connections = pool_options(connect_timeout, max_connections, settings)
+        connect_s, self.max_connections = pool_options(
+            connect_timeout,
+            max_connections,
+            settings,
+            timeout=timeout,
+            max_concurrency=max(1, int(max_concurrency)),
+        )
         checksums = request_checksums or settings.s3_request_checksums
         if checksums not in S3_REQUEST_CHECKSUM_MODES:
             raise StorageConfigError(
