@@ -8,8 +8,9 @@ One client is shared by all workers, as an application would share it.
 uploads and downloads at 1, 4, 16 and 64 workers against clients whose connection pool
 (`max_connections`, STORAGE_MAX_CONNECTIONS) holds 4, 10, 32 or 64 connections, into
 `bench/pool.json`; the default pool size was chosen from it (docs/s3-compatible.md,
-"Connection pool"). Per worker count the pool sizes run one after another, their order
-reversed at every other worker count so no pool size always runs first or warm.
+"Connection pool"). Every (pool size, workers) point is measured once per round (3 rounds
+at the quick level), the pool sizes' order alternating, and its ops/s is the median of its
+rounds: on a shared machine a burst of other work then moves one round, not the verdict.
 
 Under `--benchmark-disable` (make test) the sweeps are 1 and 4 workers with a few
 operations each (the pool sweep: pool sizes 4 and 10, a few seconds in all).
@@ -17,6 +18,7 @@ operations each (the pool sweep: pool sizes 4 and 10, a few seconds in all).
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from crownsafe.storage.resilient import ResilientStorageClient
 from harness import bench
 from harness.bench import stats
 from harness.runfolder import merge_points
-from harness.runfolder.bench import ConcurrencyFile, PoolFile, PoolPoint
+from harness.runfolder.bench import ConcurrencyFile, PoolFile, PoolPoint, SweepPoint
 
 WORKERS = (1, 4, 16, 64)
 SMOKE_WORKERS = (1, 4)
@@ -37,20 +39,29 @@ POOL_SIZES = {"smoke": (4, 10), "quick": (4, 10, 32, 64), "full": (4, 10, 32, 64
 POOL_WORKERS = {"smoke": SMOKE_WORKERS, "quick": WORKERS, "full": WORKERS}
 
 
+POOL_ROUNDS = {"smoke": 1, "quick": 3, "full": 5}
+
+
 def pool_ops(bench_level: str) -> Callable[[int], int]:
-    """Operations per pool-sweep point: every worker makes at least 3 (quick) or 8 (full)."""
+    """Operations per pool-sweep point and round: every worker makes at least 2."""
     if bench_level == "smoke":
         return lambda w: 2 * w
     if bench_level == "quick":
-        return lambda w: max(120, 3 * w)
-    return lambda w: max(400, 8 * w)
+        return lambda w: max(40, 2 * w)
+    return lambda w: max(150, 4 * w)
 
 
-def pool_orders(workers: tuple[int, ...], pools: tuple[int, ...]) -> list[tuple[int, int]]:
-    """(workers, pool size) in measuring order: pools ascending, then descending, ..."""
-    return [
-        (w, pool) for i, w in enumerate(workers) for pool in (pools if i % 2 == 0 else pools[::-1])
-    ]
+def pool_orders(
+    workers: tuple[int, ...], pools: tuple[int, ...], rounds: int
+) -> list[tuple[int, int]]:
+    """(workers, pool size) in measuring order: every point once per round, the pool sizes
+    ascending, then descending at the next worker count, the rounds alternating too, so
+    drift and warm-up hit every pool size alike."""
+    order = []
+    for r in range(rounds):
+        for i, w in enumerate(workers):
+            order += [(w, pool) for pool in (pools if (i + r) % 2 == 0 else pools[::-1])]
+    return order
 
 
 def ops_per_point(size: int, measure: bool) -> Callable[[int], int]:
@@ -137,8 +148,10 @@ def test_pool_size_sweep(
     if operation == "download":
         for slot in range(slots):
             owner.upload_file(f"pool/{slot:02d}.bin", data)
-    points: list[PoolPoint] = []
-    for w, pool in pool_orders(workers, pools):
+    rounds = POOL_ROUNDS[bench_level]
+    measured: dict[tuple[int, int], list[SweepPoint]] = {}
+    retries: dict[tuple[int, int], int] = {}
+    for w, pool in pool_orders(workers, pools, rounds):
         client = clients[pool]
 
         def op(slot: int, i: int, client: ResilientStorageClient = client) -> None:
@@ -148,24 +161,29 @@ def test_pool_size_sweep(
                 raise AssertionError(f"pool/{slot:02d}.bin came back different")
 
         before = retries_so_far(client, call)
-        [swept] = bench.sweep(
-            op, [w], pool_ops(bench_level), backend=backend_name, operation=operation,
-            size_bytes=KIB,
-        )  # fmt: skip
-        points.append(
-            PoolPoint(
-                backend=backend_name,
-                operation=operation,
+        measured.setdefault((pool, w), []).extend(
+            bench.sweep(
+                op, [w], pool_ops(bench_level), backend=backend_name, operation=operation,
                 size_bytes=KIB,
-                max_connections=pool,
-                workers=w,
-                ops=swept.ops,
-                seconds=swept.seconds,
-                ops_per_s=swept.ops_per_s,
-                retries=retries_so_far(client, call) - before,
-                measured=bench_level != "smoke",
             )
+        )  # fmt: skip
+        retries[pool, w] = retries.get((pool, w), 0) + retries_so_far(client, call) - before
+    points = [
+        PoolPoint(
+            backend=backend_name,
+            operation=operation,
+            size_bytes=KIB,
+            max_connections=pool,
+            workers=w,
+            rounds=len(runs),
+            ops=sum(r.ops for r in runs),
+            seconds=round(sum(r.seconds for r in runs), 6),
+            ops_per_s=round(statistics.median(r.ops_per_s for r in runs), 3),
+            retries=retries[pool, w],
+            measured=bench_level != "smoke",
         )
+        for (pool, w), runs in sorted(measured.items())
+    ]
     merge_points(run_dir, PoolFile, points)
     for pool in pools:
         line = ", ".join(
@@ -176,7 +194,12 @@ def test_pool_size_sweep(
         retried = sum(p.retries for p in points if p.max_connections == pool)
         print(f"[{backend_name}] {operation} 1 KiB, pool {pool}: {line} ops/s; {retried} retries")
     assert len(points) == len(pools) * len(workers)
-    assert all(p.ops_per_s > 0 and p.ops == pool_ops(bench_level)(p.workers) for p in points)
+    assert all(
+        p.ops_per_s > 0
+        and p.rounds == rounds
+        and p.ops == rounds * pool_ops(bench_level)(p.workers)
+        for p in points
+    )
     stored = {b.name for b in owner.list_blobs(prefix="pool/")}
     assert stored == {f"pool/{s:02d}.bin" for s in range(slots)}
     assert owner.download_blob("pool/00.bin") == data

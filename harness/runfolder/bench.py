@@ -69,6 +69,9 @@ class PoolPoint(Record):
     size_bytes: int
     max_connections: int
     workers: int
+    rounds: int = 1
+    """Times the point was measured (interleaved with the other points); `ops` and
+    `seconds` are totals over the rounds, `ops_per_s` the median of the rounds'."""
     ops: int
     seconds: float
     ops_per_s: float

@@ -400,15 +400,19 @@ def pool_figures(points: list[PoolPoint]) -> list[Figure]:
             "workers",
         )
         table = Table(
-            f"Data behind: {title}", ["Pool size", "Workers", "Operations", "ops/s", ""], note=note
+            f"Data behind: {title}",
+            ["Pool size", "Workers", "Rounds", "Operations", "ops/s (median)", "Retries", ""],
+            note=note,
         )
         for p in sorted(pts, key=lambda q: (q.max_connections, q.workers)):
             table.rows.append(
                 [
                     str(p.max_connections),
                     str(p.workers),
+                    str(p.rounds),
                     str(p.ops),
                     fmt(p.ops_per_s),
+                    str(p.retries),
                     "best" if best[p.workers] is p else "",
                 ]
             )
