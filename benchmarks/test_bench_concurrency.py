@@ -7,7 +7,7 @@ One client is shared by all workers, as an application would share it.
 `test_pool_size_sweep` (issue 19, the seed's Phase 4.3 "connection pooling"): 1 KiB
 uploads and downloads at 1, 4, 16 and 64 workers against clients whose connection pool
 (`max_connections`, STORAGE_MAX_CONNECTIONS) holds 4, 10, 32 or 64 connections, into
-`bench/pool.json`; the default pool size was chosen from it (docs/s3-compatible.md,
+`bench/pool.json`; the default pool size was chosen from it (docs/storage-performance.md,
 "Connection pool"). Every (pool size, workers) point is measured once per round (3 rounds
 at the quick level), the pool sizes' order alternating, and its ops/s is the median of its
 rounds: on a shared machine a burst of other work then moves one round, not the verdict.

@@ -259,7 +259,7 @@ MAX_CONNECTIONS_RANGE = (1, 1024)
 """STORAGE_MAX_CONNECTIONS must lie in this range (inclusive): the connections each storage
 client keeps open for reuse (Azure: requests' pool_maxsize; S3: botocore's
 max_pool_connections). More callers than connections still work: the extra connections are
-opened per request and closed after it (docs/s3-compatible.md, "Connection pool")."""
+opened per request and closed after it (docs/storage-performance.md, "Connection pool")."""
 
 
 def _check_connection_pool(settings: Settings) -> None:

@@ -42,7 +42,9 @@ The stop is `stop_after_attempt(...) | StopAtDeadline(...)`: tenacity's own
 `stop_after_delay` measures from tenacity's start (after our first attempt on the sync
 path) on `time.monotonic`, which a test cannot move, hence the small strategy below.
 In sync code the first attempt runs before tenacity is involved (the happy path costs a
-function call); tenacity drives the retries.
+function call); tenacity drives the retries. `RetryPolicy.retry_after(first, at, fn)` is
+that second half on its own, for a caller that makes attempt 1 itself (the resilient
+client does: its happy path then builds nothing for the retries at all).
 """
 
 from __future__ import annotations

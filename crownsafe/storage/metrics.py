@@ -93,7 +93,7 @@ def fast_observe(child: Histogram) -> Callable[[float], None]:
     def observe(amount: float) -> None:
         add(amount)
         index = bisect_left(edges, amount)
-        if index < last:
+        if index < last and amount <= edges[index]:  # False for a NaN, as upstream
             incs[index](1)
 
     return observe

@@ -14,7 +14,7 @@ What the two SDKs do with them: Azure's requests transport sizes its per-host po
 (`pool_maxsize`) and takes the connect timeout per request; botocore takes
 `max_pool_connections` and `connect_timeout` in its `Config`. In both, callers beyond
 the pool are not blocked: an extra connection is opened for the request and closed after.
-The default pool size is the one the pool benchmark chose (docs/s3-compatible.md,
+The default pool size is the one the pool benchmark chose (docs/storage-performance.md,
 "Connection pool").
 """
 
