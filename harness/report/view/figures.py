@@ -369,7 +369,7 @@ def pool_figures(points: list[PoolPoint]) -> list[Figure]:
     groups: dict[tuple[str, str, int], list[PoolPoint]] = {}
     for p in points:
         groups.setdefault((p.backend, p.operation, p.size_bytes), []).append(p)
-    order = {b: i for i, b in enumerate(BACKENDS)}
+    order: dict[str, int] = {b: i for i, b in enumerate(BACKENDS)}
     figures = []
     for (backend, operation, size), pts in sorted(
         groups.items(), key=lambda item: (order.get(item[0][0], 99), item[0][1:])
