@@ -12,6 +12,7 @@ from harness.runfolder.bench import (
     GateFile,
     MemoryFile,
     PairedFile,
+    PoolFile,
     RatiosFile,
     RssFile,
 )
@@ -37,6 +38,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     SuiteFile,
     BenchmarksFile,
     ConcurrencyFile,
+    PoolFile,
     PairedFile,
     AAFile,
     RssFile,
