@@ -28,13 +28,13 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, Engine, event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from crownsafe.correlation import get_correlation_id
-from crownsafe.db.models import BlobAuditLog
+from crownsafe.db.models import AuditOperation, AuditOutcome, BlobAuditLog
 from crownsafe.db.session import session_scope
 
 __all__ = [
@@ -48,18 +48,8 @@ __all__ = [
 
 log = logging.getLogger("crownsafe.audit")
 
-Operation = Literal[
-    "upload",
-    "download",
-    "delete",
-    "sas_issued",
-    "share_created",
-    "share_resolved",
-    "share_revoked",
-    "report_generated",
-    "fallback_read",
-]
-Outcome = Literal["ok", "refused", "failed"]
+Operation = AuditOperation
+Outcome = AuditOutcome
 
 WRITE_OPERATIONS: frozenset[str] = frozenset(
     {"upload", "delete", "share_created", "share_revoked", "report_generated"}

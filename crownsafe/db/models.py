@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -42,6 +42,8 @@ __all__ = [
     "IMAGE_JOB_STATUSES",
     "MIGRATION_STATUSES",
     "SNAPSHOT_KINDS",
+    "AuditOperation",
+    "AuditOutcome",
     "Base",
     "BlobAuditLog",
     "ContentSnapshot",
@@ -63,7 +65,7 @@ IMAGE_JOB_STATUSES = ("queued", "processing", "completed", "failed")
 SNAPSHOT_KINDS = ("share", "report")
 MIGRATION_STATUSES = ("pending", "copying", "verified", "failed")
 CUTOVER_PHASES = ("dual-write", "backfill", "azure-reads", "azure-only")
-AUDIT_OPERATIONS = (
+AuditOperation = Literal[
     "upload",
     "download",
     "delete",
@@ -73,8 +75,10 @@ AUDIT_OPERATIONS = (
     "share_revoked",
     "report_generated",
     "fallback_read",
-)
-AUDIT_OUTCOMES = ("ok", "refused", "failed")
+]
+AuditOutcome = Literal["ok", "refused", "failed"]
+AUDIT_OPERATIONS: tuple[str, ...] = get_args(AuditOperation)
+AUDIT_OUTCOMES: tuple[str, ...] = get_args(AuditOutcome)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -141,6 +141,18 @@ def _azure_object(url: str) -> tuple[str, str, str]:
     return segments[0], segments[1] if len(segments) > 1 else "", "/".join(segments[2:])
 
 
+def _located(kind: str, url: str, container: str, name: str) -> dict[str, Any]:
+    """The fields that say which object: the URL without its query (no signature)."""
+    return {"kind": kind, "url": urlsplit(url)._replace(query="").geturl(),
+            "container": container, "blob_name": name}  # fmt: skip
+
+
+def _window(start: datetime | None, expiry: datetime, now: datetime) -> dict[str, Any]:
+    """The fields that say when: start, expiry, expired at `now`, seconds left."""
+    return {"start": start, "expiry": expiry, "expired": now >= expiry,
+            "remaining_seconds": round((expiry - now).total_seconds(), 1)}  # fmt: skip
+
+
 def _inspect_s3(url: str, params: dict[str, str], secret_key: str | None, now: datetime
                 ) -> UrlInspection:  # fmt: skip
     signed_at = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
@@ -167,15 +179,9 @@ def _inspect_s3(url: str, params: dict[str, str], secret_key: str | None, now: d
                 else "no method's signature matches: tampered, or another key signed it"
             )
     return UrlInspection(
-        kind="s3-presigned",
-        url=urlsplit(url)._replace(query="").geturl(),
-        container=bucket,
-        blob_name=key,
+        **_located("s3-presigned", url, bucket, key),
         permissions=methods,
-        start=signed_at,
-        expiry=expiry,
-        expired=now >= expiry,
-        remaining_seconds=round((expiry - now).total_seconds(), 1),
+        **_window(signed_at, expiry, now),
         signature=verdict,
         signature_detail=detail,
         extra={"region": params["X-Amz-Credential"].split("/")[2]},
@@ -237,15 +243,9 @@ def _inspect_azure(url: str, params: dict[str, str], account_key: str | None, no
                 else "tampered, or another key signed it"
             )
     return UrlInspection(
-        kind="azure-sas",
-        url=urlsplit(url)._replace(query="").geturl(),
-        container=container,
-        blob_name=name,
+        **_located("azure-sas", url, container, name),
         permissions=[_AZURE_LETTERS.get(c, c) for c in params.get("sp", "")],
-        start=_sas_time(params["st"]) if params.get("st") else None,
-        expiry=expiry,
-        expired=now >= expiry,
-        remaining_seconds=round((expiry - now).total_seconds(), 1),
+        **_window(_sas_time(params["st"]) if params.get("st") else None, expiry, now),
         signature=verdict,
         signature_detail=detail,
         extra={k: params[k] for k in ("sv", "sr", "spr") if k in params},
