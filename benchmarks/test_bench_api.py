@@ -83,10 +83,24 @@ def bench_stacks(
 
 @pytest.fixture(scope="module")
 def floor_app(run_dir: Path) -> Iterator[FloorAppService]:
-    """The floor: an empty ASGI app on uvicorn, started as the real app is."""
-    service = FloorAppService(log_dir=run_dir / "logs" / "bench-api").start()
-    yield service
-    service.stop()
+    """The floors: an empty ASGI app on uvicorn, started as the real app is, and the
+    discard sink its forwarding floor sends to (`harness.bench.sink`, its own process)."""
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "harness.bench.sink"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert sink.stdout is not None
+        port = int(sink.stdout.readline())
+        service = FloorAppService(
+            log_dir=run_dir / "logs" / "bench-api", settings_env={"FLOOR_SINK": f"127.0.0.1:{port}"}
+        ).start()
+        try:
+            yield service
+        finally:
+            service.stop()
+    finally:
+        sink.communicate(input="", timeout=30)
 
 
 @pytest.fixture
@@ -159,13 +173,17 @@ def test_api_upload_vs_direct(
     size = upload_size
     measured = measuring(request.config)
     rounds = (20 if size == MIB else 10) if measured else 2
-    # CPU is counted in 10 ms ticks: blocks of calls, six rounds (one balanced cycle)
-    cpu_rounds, per_block = (6, 16 if size == MIB else 4) if measured else (1, 1)
+    # CPU is counted in 10 ms ticks: blocks of calls, eight rounds (two balanced cycles)
+    cpu_rounds, per_block = (8, 16 if size == MIB else 4) if measured else (1, 1)
     data = _payload(size)
     client = stack.client(user_id=1)
     floor_client = httpx.Client(
         base_url=floor_app.url, headers=dict(client.headers), timeout=60.0, trust_env=False
     )
+    forward_client = httpx.Client(
+        base_url=f"{floor_app.url}/forward", headers=dict(client.headers), timeout=60.0,
+        trust_env=False,
+    )  # fmt: skip
     counter = iter(range(10**9))
     calls: dict[str, Callable[[], object]] = {
         "api": lambda: _upload(client, data, mode),
@@ -175,14 +193,18 @@ def test_api_upload_vs_direct(
     api, direct = _mbps(size, samples["api"]), _mbps(size, samples["direct"])
     ratio = api / direct
     meters = _cpu_meters(stack, floor_app, storage_services, postgres_service, redis_service)
-    with floor_client:
-        _upload(floor_client, data, mode)  # warm-up: the floor's first request
+    with floor_client, forward_client:
+        _upload(floor_client, data, mode)  # warm-up: the floors' first requests
+        _upload(forward_client, data, mode)
         cpu = interleaved_cpu(
-            {**calls, "floor": lambda: _upload(floor_client, data, mode)},
+            {**calls, "floor": lambda: _upload(floor_client, data, mode),
+             "forward": lambda: _upload(forward_client, data, mode)},
             meters, cpu_rounds, per_block,
         )  # fmt: skip
-    mib = cpu_rounds * per_block * size / MIB
+    calls_each = cpu_rounds * per_block
+    mib = calls_each * size / MIB
     app_ms, floor_ms = cpu["api"]["app"] * 1000 / mib, cpu["floor"]["floor"] * 1000 / mib
+    forward_ms = cpu["forward"]["floor"] * 1000 / mib
     shared = [m for m in meters if m != "floor"]
     api_all = sum(cpu["api"][m] for m in shared) * 1000 / mib
     direct_all = sum(cpu["direct"][m] for m in shared) * 1000 / mib
@@ -191,6 +213,9 @@ def test_api_upload_vs_direct(
         "api_mb_s": round(api, 2), "direct_mb_s": round(direct, 2), "ratio": round(ratio, 3),
         "app_cpu_ms_per_mib": round(app_ms, 3), "floor_cpu_ms_per_mib": round(floor_ms, 3),
         "floor_ratio": round(app_ms / floor_ms, 3) if floor_ms > 0 else None,
+        "forward_cpu_ms_per_mib": round(forward_ms, 3),
+        "forward_ratio": round(app_ms / forward_ms, 3) if forward_ms > 0 else None,
+        "app_cpu_ms_per_upload": round(cpu["api"]["app"] * 1000 / calls_each, 3),
         "goal_floor_ratio": GOAL_FLOOR_RATIO, "aim_floor_ratio": AIM_FLOOR_RATIO,
         "api_cpu_ms_per_mib": round(api_all, 3), "direct_cpu_ms_per_mib": round(direct_all, 3),
         "cpu_ceiling": round(direct_all / api_all, 3) if api_all > 0 else None,

@@ -206,6 +206,17 @@ class ApiBenchResult(Record):
         "server and settings, reads and discards the body) for the same bodies",
     )
     floor_ratio: float | None = Field(None, description="app CPU per MiB / the floor's")
+    forward_cpu_ms_per_mib: float | None = Field(
+        None,
+        description="CPU ms per MiB of the forwarding floor (the floor app sending each body "
+        "on to a loopback discard sink as it arrives: receive + forward, nothing else)",
+    )
+    forward_ratio: float | None = Field(
+        None, description="app CPU per MiB / the forwarding floor's"
+    )
+    app_cpu_ms_per_upload: float | None = Field(
+        None, description="CPU ms of the app's process tree per upload (the same figure per call)"
+    )
     goal_floor_ratio: float | None = Field(None, description="goal: floor_ratio at most this")
     aim_floor_ratio: float | None = Field(None, description="the aim shown beside it (no gate)")
     api_cpu_ms_per_mib: float | None = Field(

@@ -19,6 +19,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from sqlalchemy import insert
 from fastapi.responses import JSONResponse
 
 from crownsafe.api._owned import owned_job
@@ -42,6 +43,7 @@ router = APIRouter(prefix="/uploads", tags=["uploads"])
 State = Annotated[ApiState, Depends(get_state)]
 JobId = Annotated[uuid.UUID, Path()]
 UploadingUser = Annotated[int, Depends(limited_user("uploads"))]
+_INSERT_JOB = insert(ImageJob.__table__)
 UPLOAD_BODY_SCHEMA: dict[str, Any] = {
     "required": True,
     "description": "The image as the multipart field `file`, or as the raw body "
@@ -64,17 +66,20 @@ UPLOAD_BODY_SCHEMA: dict[str, Any] = {
 
 def _record(state: ApiState, job_id: uuid.UUID, user_id: int, name: str, kind: ImageKind,
             size: int) -> None:  # fmt: skip
-    with session_scope(state.sessions) as session:
-        session.add(
-            ImageJob(
-                id=job_id,
-                user_id=user_id,
-                status="queued",
-                blob_container=state.container,
-                blob_name=name,
-                content_type=kind.content_type,
-                size_bytes=size,
-            )
+    """One INSERT in its own transaction, without the ORM's unit of work (the row is new
+    and nothing reads it back here: the ORM's flush cost ~1 ms of the upload's CPU)."""
+    with state.engine.begin() as connection:
+        connection.execute(
+            _INSERT_JOB,
+            {
+                "id": job_id,
+                "user_id": user_id,
+                "status": "queued",
+                "blob_container": state.container,
+                "blob_name": name,
+                "content_type": kind.content_type,
+                "size_bytes": size,
+            },
         )
 
 
