@@ -47,7 +47,7 @@ from bench_support import MIB, measuring
 from harness import bench
 from harness.bench.cputime import interleaved_cpu, tree_cpu_seconds
 from harness.runfolder import merge_points
-from harness.runfolder.bench import ApiBenchFile, ApiBenchResult
+from harness.runfolder.bench import ApiBenchFile, ApiBenchResult, split_cpu
 from harness.services.floor_app import FloorAppService
 from harness.services.postgres import PostgresService
 from harness.services.provision import ProvisionedServices
@@ -56,6 +56,13 @@ from harness.services.stack import ApiStack, start_api_stack
 
 GOAL_FLOOR_RATIO = 2.0
 AIM_FLOOR_RATIO = 1.5
+AIM_FIXED_MS = 5.0
+"""Aim for the app's fixed CPU per upload (not gated): py-spy's share of what every upload
+must do (the storage request ~1.7 ms, the row ~1 ms, the message ~0.5 ms, rate limit and
+token ~0.5 ms, routing and the answer ~0.5 ms); no floor measures it (docs/api.md)."""
+_PER_UPLOAD_MS: dict[tuple[str, str, int], dict[str, float]] = {}
+"""CPU ms per upload of app, floor and forwarding floor, by (backend, mode, size), kept
+across this module's cases so the larger size can be split against the smaller."""
 GOAL_CEILING_FRACTION = 0.9
 GOAL_RSS_MIB = 100
 GOAL_P99_S = 0.100
@@ -160,8 +167,11 @@ def _cpu_meters(
     return {name: (lambda pid=pid: tree_cpu_seconds(pid)) for name, pid in pids.items() if pid}
 
 
+_SIZES = (MIB, 10 * MIB)
+
+
 @pytest.mark.parametrize("mode", ["multipart", "raw"])
-@pytest.mark.parametrize("upload_size", [MIB, 10 * MIB], ids=["1MiB", "10MiB"])
+@pytest.mark.parametrize("upload_size", _SIZES, ids=["1MiB", "10MiB"])
 def test_api_upload_vs_direct(
     benchmark: Any, request: pytest.FixtureRequest, stack: ApiStack, upload_size: int,
     mode: str, run_dir: Path, floor_app: FloorAppService,
@@ -216,21 +226,42 @@ def test_api_upload_vs_direct(
         "forward_cpu_ms_per_mib": round(forward_ms, 3),
         "forward_ratio": round(app_ms / forward_ms, 3) if forward_ms > 0 else None,
         "app_cpu_ms_per_upload": round(cpu["api"]["app"] * 1000 / calls_each, 3),
-        "goal_floor_ratio": GOAL_FLOOR_RATIO, "aim_floor_ratio": AIM_FLOOR_RATIO,
+        "goal_floor_ratio": None, "aim_floor_ratio": AIM_FLOOR_RATIO,
         "api_cpu_ms_per_mib": round(api_all, 3), "direct_cpu_ms_per_mib": round(direct_all, 3),
         "cpu_ceiling": round(direct_all / api_all, 3) if api_all > 0 else None,
         "goal_ceiling_fraction": GOAL_CEILING_FRACTION, "cpu_calls": cpu_rounds * per_block,
         "rounds": rounds, "measured": measured,
     }  # fmt: skip
+    meter_of = {"api": "app", "floor": "floor", "forward": "floor"}
+    per_upload = {k: cpu[k][m] * 1000 / calls_each for k, m in meter_of.items()}
+    _PER_UPLOAD_MS[stack.backend, mode, size] = per_upload
+    smaller = [k for k in _PER_UPLOAD_MS if k[:2] == (stack.backend, mode) and k[2] < size]
+    if size == max(_SIZES):
+        entry["goal_floor_ratio"] = GOAL_FLOOR_RATIO  # the per-MiB part is gated
+        entry["aim_fixed_ms"] = AIM_FIXED_MS
+    if size == max(_SIZES) and smaller:
+        small = max(smaller)
+        entry["split_from_bytes"] = small[2]
+        parts = {
+            name: split_cpu(small[2] / MIB, _PER_UPLOAD_MS[small][k], size / MIB, per_upload[k])
+            for k, name in (("api", "app"), ("floor", "floor"), ("forward", "forward"))
+        }  # fmt: skip
+        for name, (fixed, per_mib) in parts.items():
+            entry[f"{name}_fixed_ms"] = round(fixed, 3)
+            entry[f"{name}_per_mib_ms"] = round(per_mib, 3)
+        if parts["floor"][1] > 0:
+            entry["per_mib_ratio"] = round(parts["app"][1] / parts["floor"][1], 3)
     entry["goal_met"] = not ApiBenchResult.model_validate(entry).missed_goals()
     _record(run_dir, entry)
     benchmark.extra_info.update(entry)
     benchmark.pedantic(_upload, args=(client, data, mode), rounds=max(1, rounds // 2), iterations=1)
     print(f"[{stack.backend}] {size // MIB} MiB {mode}: API {api:.1f} MB/s, "
           f"direct {direct:.1f} MB/s, ratio {ratio:.2f} (CPU ceiling {entry['cpu_ceiling']}, "
-          f"goal >= {GOAL_CEILING_FRACTION}x it); app {app_ms:.2f} vs floor {floor_ms:.2f} CPU "
-          f"ms/MiB = {entry['floor_ratio']}x (goal <= {GOAL_FLOOR_RATIO}x, "
-          f"aim {AIM_FLOOR_RATIO}x)")  # fmt: skip
+          f"goal >= {GOAL_CEILING_FRACTION}x it); app {app_ms:.2f} vs floor {floor_ms:.2f} "
+          f"(forwarding {forward_ms:.2f}) CPU ms/MiB = {entry['floor_ratio']}x; per MiB beyond "
+          f"the fixed part: {entry.get('per_mib_ratio')}x the floor's (goal <= "
+          f"{GOAL_FLOOR_RATIO}x, aim {AIM_FLOOR_RATIO}x), fixed {entry.get('app_fixed_ms')} ms "
+          f"per upload (aim {AIM_FIXED_MS})")  # fmt: skip
     assert len(samples["api"]) == len(samples["direct"]) == rounds
     assert set(meters) >= {"client", "app", "floor"}, f"CPU meters: {sorted(meters)}"
 

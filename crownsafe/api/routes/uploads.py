@@ -19,8 +19,8 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from sqlalchemy import insert
 from fastapi.responses import JSONResponse
+from sqlalchemy import insert
 
 from crownsafe.api._owned import owned_job
 from crownsafe.api._upload_core import StoredUpload
@@ -43,7 +43,7 @@ router = APIRouter(prefix="/uploads", tags=["uploads"])
 State = Annotated[ApiState, Depends(get_state)]
 JobId = Annotated[uuid.UUID, Path()]
 UploadingUser = Annotated[int, Depends(limited_user("uploads"))]
-_INSERT_JOB = insert(ImageJob.__table__)
+_INSERT_JOB = insert(ImageJob)
 UPLOAD_BODY_SCHEMA: dict[str, Any] = {
     "required": True,
     "description": "The image as the multipart field `file`, or as the raw body "
