@@ -20,11 +20,11 @@ Two floors, by path:
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from harness.services.app import AppService
+from harness.settings import process_environment
 
 __all__ = ["FloorAppService", "app"]
 
@@ -38,7 +38,7 @@ _idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 async def _sink() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     if _idle:
         return _idle.pop()
-    host, _, port = os.environ["FLOOR_SINK"].rpartition(":")
+    host, _, port = process_environment()["FLOOR_SINK"].rpartition(":")
     return await asyncio.open_connection(host, int(port))
 
 
