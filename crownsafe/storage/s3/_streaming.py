@@ -147,6 +147,8 @@ def _own_framing(request: Any, **_: Any) -> None:
     headers = request.headers
     if stream is None or "X-Amz-Trailer" not in headers:
         return
+    if "X-Amz-Decoded-Content-Length" not in headers:
+        return  # no length to frame with: botocore's own framing stays
     body = AwsChunkedBody(
         stream, int(headers["X-Amz-Decoded-Content-Length"]), headers["X-Amz-Trailer"]
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import zlib
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,62 @@ def test_a_stream_that_ends_early_raises_instead_of_sending_a_short_chunk() -> N
 def test_a_negative_length_is_refused() -> None:
     with pytest.raises(ValueError, match="length must be >= 0"):
         AwsChunkedBody(Crc32Reader(io.BytesIO()), -1, NAME)
+
+
+def test_a_streamed_put_goes_with_our_framing_and_a_content_length() -> None:
+    """The botocore hooks (`prepare`) swap botocore's chunked wrapper for AwsChunkedBody:
+    the request leaves with a Content-Length (the encoded length), no Transfer-Encoding,
+    the trailer headers botocore set, and a body that decodes to the data and its CRC32.
+    (Captured at `before-send`; nothing goes over the network.)"""
+    import boto3
+    from botocore.awsrequest import AWSResponse
+    from botocore.config import Config
+
+    from crownsafe.storage.s3._streaming import prepare, streaming_config
+
+    config = streaming_config(
+        Config(signature_version="s3v4", retries={"total_max_attempts": 1}), path_style=True
+    )
+    client = prepare(
+        boto3.client(
+            "s3",
+            endpoint_url="http://127.0.0.1:9",
+            region_name="us-east-1",
+            aws_access_key_id="k",
+            aws_secret_access_key="s",
+            config=config,
+        )
+    )
+    sent: list[Any] = []
+
+    def capture(request: Any, **_: Any) -> AWSResponse:
+        sent.append(request)
+        return AWSResponse(request.url, 200, {"ETag": '"e"'}, _Raw())
+
+    client.meta.events.register("before-send.s3.PutObject", capture)
+    data = bytes(range(256)) * 8192 + b"tail"  # 2 MiB and 4 bytes: three chunks
+    client.put_object(
+        Bucket="b", Key="k", Body=Crc32Reader(_Pieces(data, 65536)),  # type: ignore[arg-type]
+        ContentLength=len(data), ChecksumAlgorithm="CRC32",
+    )  # fmt: skip
+    (request,) = sent
+    assert isinstance(request.body, AwsChunkedBody)
+    assert "Transfer-Encoding" not in request.headers
+    wire = b"".join(bytes(piece) for piece in request.body)
+    headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+    assert int(headers["Content-Length"]) == len(wire)
+    assert headers["X-Amz-Decoded-Content-Length"] == str(len(data))
+    assert headers["Content-Encoding"] == "aws-chunked"
+    decoded, trailer, sizes = _decode(wire)
+    assert decoded == data and sizes == [2**20, 2**20, 4]
+    assert trailer == {NAME: base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()}
+
+
+class _Raw:
+    """The raw response botocore reads an empty 200 from."""
+
+    def stream(self, **_: Any) -> Any:
+        return iter([b""])
+
+    def read(self, *_: Any) -> bytes:
+        return b""
