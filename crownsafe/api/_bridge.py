@@ -1,7 +1,8 @@
 """A blocking file-like reader for a worker thread, fed from the event loop.
 
 The storage clients are synchronous and read their upload body with `read(n)` (Azure's
-SDK, one block at a time) or `readinto(buffer)` (crownsafe's S3 part buffers). The
+SDK, one block at a time), `readinto(buffer)` (crownsafe's S3 part buffers) or `read1(n)`
+(S3's streamed body: the chunks as they arrived, never joined). The
 request body arrives as async chunks. `StreamBridge` joins the two through a buffer
 guarded by one `threading.Condition`:
 
@@ -162,6 +163,29 @@ class StreamBridge:
         if len(pieces) == 1 and isinstance(pieces[0].obj, bytes) and len(pieces[0].obj) == total:
             return pieces[0].obj
         return b"".join(pieces)
+
+    def read1(self, size: int = -1, /) -> bytes:
+        """What is buffered, up to `size` bytes (at least one unless at the end), without
+        joining: one network chunk as it arrived (the same bytes object, no copy) or the
+        first `size` bytes of it. For a reader that sends the pieces on (S3's streamed
+        body, `crownsafe.storage.s3._streaming`). An empty buffer is waited on until
+        `MIN_READ_BYTES` (or `size`, or the end) arrived: one wake-up per that many bytes."""
+        with self._cond:
+            self._check()
+            if not self._buffered:  # woken once per MIN_READ_BYTES, not once per chunk
+                self._wait_for(min(self._min_read, size if size > 0 else self._min_read))
+            if not self._chunks:
+                return b""
+            chunk = self._chunks[0]
+            if 0 <= size < len(chunk):
+                self._chunks[0] = chunk[size:]
+                chunk = chunk[:size]
+            else:
+                self._chunks.popleft()
+            self._taken(len(chunk))
+        if isinstance(chunk.obj, bytes) and len(chunk.obj) == len(chunk):
+            return chunk.obj
+        return chunk.tobytes()
 
     def readinto(self, buffer: Any, /) -> int:
         """Copy what is buffered (at least `MIN_READ_BYTES` or to the end) into `buffer`."""

@@ -88,7 +88,9 @@ class ApiState:
             close()
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
+    """The app's state (async: FastAPI runs a plain `def` dependency in a worker thread,
+    a thread hop per request for a dictionary lookup)."""
     state: ApiState = request.app.state.api
     return state
 

@@ -31,6 +31,12 @@ class ReadGuard:
         self.consumed += len(data)
         return data
 
+    def read1(self, size: int = -1, /) -> bytes:
+        """The stream's `read1` when it has one (its pieces as they are), else `read`."""
+        data = getattr(self._stream, "read1", self._stream.read)(size) or b""
+        self.consumed += len(data)
+        return data
+
     def readinto(self, buffer: Any, /) -> int:
         """Fill `buffer` with the stream's `readinto` when it has one (no extra copy)."""
         readinto = getattr(self._stream, "readinto", None)
@@ -143,6 +149,13 @@ class ExactLengthReader:
             raise
 
     def read(self, size: int | None = -1, /) -> bytes:
+        return self._read(self._stream.read, size)
+
+    def read1(self, size: int = -1, /) -> bytes:
+        """As `read`, through the stream's `read1` when it has one (pieces, not joined)."""
+        return self._read(getattr(self._stream, "read1", self._stream.read), size)
+
+    def _read(self, read: Any, size: int | None) -> bytes:
         left = self.length - self.consumed
         if left <= 0:
             return b""
@@ -150,7 +163,7 @@ class ExactLengthReader:
         out: list[bytes] = []
 
         def fill(n: int) -> int:
-            data = self._stream.read(n) or b""
+            data = read(n) or b""
             out.append(data)
             return len(data)
 

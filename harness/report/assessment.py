@@ -143,7 +143,8 @@ def _api(run: RunData, backends: list[str]) -> AssessedItem:
     missed = [r for r in goals if r.missed_goals()]
     detail = tally(len(goals), [_api_name(r) for r in missed], []) if goals else "not measured"
     return AssessedItem(
-        "API goals: upload app CPU/MiB <= 2x the floor's, wall ratio >= 0.9x its CPU ceiling; "
+        "API goals: upload app CPU per MiB beyond its fixed part <= 2x the floor's, wall "
+        "ratio >= 0.9x its CPU ceiling; "
         "16 uploads: RSS +<100 MiB, /health p99 <100 ms",
         tuple(backends),
         assessed,

@@ -341,6 +341,11 @@ class _CountingReader:
         self.consumed += len(data)
         return data
 
+    def read1(self, size: int = -1, /) -> bytes:
+        data = getattr(self._stream, "read1", self._stream.read)(size) or b""
+        self.consumed += len(data)
+        return data
+
     def readinto(self, buffer: memoryview, /) -> int | None:
         if self._readinto is None:
             data = self.read(len(buffer))

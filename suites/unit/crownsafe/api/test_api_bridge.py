@@ -27,10 +27,20 @@ def _readinto_all(bridge: StreamBridge, size: int) -> bytes:
     return bytes(out)
 
 
+def _read1_all(bridge: StreamBridge, size: int) -> bytes:
+    pieces = []
+    while piece := bridge.read1(size):
+        assert len(piece) <= size
+        pieces.append(piece)
+    return b"".join(pieces)
+
+
 CHUNKS = [bytes([i]) * (1000 + i) for i in range(50)]
 
 
-@pytest.mark.parametrize("reader", [_read_all, _readinto_all], ids=["read", "readinto"])
+@pytest.mark.parametrize(
+    "reader", [_read_all, _readinto_all, _read1_all], ids=["read", "readinto", "read1"]
+)
 @pytest.mark.parametrize("size", [1, 700, 4096, 10**6])
 def test_thread_reads_exactly_what_was_fed(reader: object, size: int) -> None:
     async def main() -> bytes:
@@ -133,3 +143,24 @@ def test_bad_limits_are_refused() -> None:
             StreamBridge(high_water=0)
 
     anyio.run(main)
+
+
+def test_read1_hands_out_the_fed_chunks_themselves() -> None:
+    """No join and no copy: the bytes objects that were fed (S3's streamed body sends them
+    as they are); a smaller `size` splits one."""
+
+    async def main() -> list[bytes]:
+        bridge = StreamBridge(high_water=10**6, min_read=1)
+        for chunk in CHUNKS[:3]:
+            await bridge.feed(chunk)
+        await bridge.finish()
+        got = [bridge.read1(10**6), bridge.read1(10), bridge.read1(10**6), bridge.read1(10**6)]
+        got.append(bridge.read1(10**6))
+        bridge.close()
+        return got
+
+    first, head, rest, third, end = anyio.run(main)
+    assert first is CHUNKS[0]
+    assert (head, rest) == (CHUNKS[1][:10], CHUNKS[1][10:])
+    assert third is CHUNKS[2]
+    assert end == b""
