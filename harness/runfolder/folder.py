@@ -33,6 +33,7 @@ from harness.runfolder.benchmarks import BenchmarkEntry, BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, Check, SecurityChecksFile
 from harness.runfolder.compatibility import CompatibilityFile
 from harness.runfolder.contract_gaps import ContractGapsFile
+from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.cutover import CutoverFile
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.io import RunFileError, read_file
@@ -89,6 +90,7 @@ class RunData:
     resilience: ResilienceFile | None = None
     migration: MigrationFile | None = None
     cutover: CutoverFile | None = None
+    alerts: AlertsFile | None = None
     stages: StagesFile | None = None
     load: LoadFile | None = None
     checks: dict[str, list[Check]] = field(default_factory=dict)
@@ -148,6 +150,7 @@ def read_run(path: Path) -> RunData:
     run.resilience = _optional(run, ResilienceFile)
     run.migration = _optional(run, MigrationFile)
     run.cutover = _optional(run, CutoverFile)
+    run.alerts = _optional(run, AlertsFile)
     run.stages = _optional(run, StagesFile)
     run.load = _optional(run, LoadFile)
     for name, model in (("api", ApiChecksFile), ("security", SecurityChecksFile)):

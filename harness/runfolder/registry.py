@@ -15,6 +15,7 @@ from harness.runfolder.bench import (
     RatiosFile,
     RssFile,
 )
+from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.benchmarks import BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, SecurityChecksFile
 from harness.runfolder.compatibility import CompatibilityFile
@@ -47,6 +48,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     ResilienceFile,
     MigrationFile,
     CutoverFile,
+    AlertsFile,
     LoadFile,
     ApiChecksFile,
     SecurityChecksFile,
