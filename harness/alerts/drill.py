@@ -140,6 +140,7 @@ FAULTS: dict[str, Fault] = {
             _latency_on,
             lambda p, o: p.remove_toxic("drill-latency"),
             tail=lambda o: o.latency_ms / 1000,
+            onset=lambda o: o.latency_ms / 1000,
         ),
     )
 }
@@ -266,18 +267,24 @@ def _backend_drill(
         drill.phases.append(
             FaultPhase(fault="clean", started_s=0.0, cleared_s=now(), ended_s=now())
         )
-        longest = max((r.range_s for r in rules), default=0.0)
+
+        def longest(alerts: tuple[str, ...]) -> float:
+            return max((r.range_s for r in rules if r.alert in alerts), default=0.0)
+
         for name in options.faults:
             fault = FAULTS[name]
             label = _fault_label(fault, options)
+            onset = fault.onset(options)
             allowance = max(
-                drill.allowance(a, options.scrape_interval, options.tolerance_s)
+                drill.allowance(a, options.scrape_interval, options.tolerance_s, onset)
                 for a in fault.expected
             )
-            resolve_within = (
-                longest + fault.tail(options) + 2 * options.scrape_interval + options.tolerance_s
-            )
-            _wait(quiet, resolve_within)
+            # the expected alerts must resolve within their windows after the fault's
+            # tail; before the next fault, the consequences must be quiet too
+            margin = fault.tail(options) + 2 * options.scrape_interval + options.tolerance_s
+            resolve_within = margin + longest(fault.expected)
+            settle = margin + longest(fault.expected + fault.tolerated) + 5
+            _wait(quiet, settle)
             started = now()
             if options.sabotage != "no-inject":
                 fault.inject(proxy, options)
@@ -297,7 +304,7 @@ def _backend_drill(
             if options.sabotage != "no-inject":
                 fault.clear(proxy, options)
             say(f"alert drill [{backend}]: {label} from {started:.1f} s to {cleared:.1f} s")
-            _wait(quiet, resolve_within + 5)
+            _wait(quiet, settle)
             drill.phases.append(
                 FaultPhase(
                     fault=label,
@@ -306,6 +313,7 @@ def _backend_drill(
                     ended_s=now(),
                     expected=list(fault.expected),
                     tolerated=list(fault.tolerated),
+                    onset_s=onset,
                     resolve_within_s=round(resolve_within, 3),
                 )
             )

@@ -8,9 +8,10 @@ seconds since that backend's drill began. `broken_promises` is the one rule for 
 the drill not ready, read by the report and the `alerts` command alike:
 
 - a fault's expected alert fires (with its `backend` label) within its allowance after the
-  fault began: the rule's `for:` plus the longest range its expression reads (a rate over
-  a window sees a fault fully only a window later) plus two scrape intervals plus the
-  stated tolerance, all compressed like the rules;
+  fault began: the fault's onset (a slow call is counted only when it ends), the longest
+  range the rule's expression reads (a rate over a window sees a fault fully only a window
+  later), its `for:`, two scrape intervals and the stated tolerance (rule times compressed
+  like the rules);
 - that alert resolves after the fault cleared (not before), within the phase's
   `resolve_within_s`;
 - no alert fires on the clean phase, and none fires on a fault that neither calls for it
@@ -19,11 +20,13 @@ the drill not ready, read by the report and the `alerts` command alike:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from pydantic import Field
 
 from harness.runfolder._base import Record, RunFile
 
-__all__ = ["AlertSpan", "AlertsFile", "BackendDrill", "FaultPhase", "RuleTiming"]
+__all__ = ["AlertSpan", "AlertsFile", "BackendDrill", "FaultPhase", "Judgement", "RuleTiming"]
 
 
 class RuleTiming(Record):
@@ -41,6 +44,11 @@ class FaultPhase(Record):
     tolerated: list[str] = Field(
         default_factory=list,
         description="alerts that may fire as a consequence of the fault (not required)",
+    )
+    onset_s: float = Field(
+        0.0,
+        description="how long the fault takes to reach a metric at all (a slow call is "
+        "counted when it ends: the latency fault's delay)",
     )
     resolve_within_s: float = Field(
         0.0, description="how long after clearing the expected alerts may take to resolve"
@@ -69,11 +77,12 @@ class BackendDrill(Record):
     poll_errors: list[str] = Field(default_factory=list)
     error: str = Field("", description="why the drill could not run on this backend")
 
-    def allowance(self, alert: str, scrape_s: float, tolerance_s: float) -> float:
-        """Seconds after a fault began within which `alert` must be firing."""
+    def allowance(self, alert: str, scrape_s: float, tolerance_s: float, onset_s: float) -> float:
+        """Seconds after a fault began within which `alert` must be firing: the fault's
+        onset, the longest range the rule reads, its for:, two scrapes, the tolerance."""
         rule = next((r for r in self.rules if r.alert == alert), None)
         wait = (rule.for_s + rule.range_s) if rule is not None else 0.0
-        return wait + 2 * scrape_s + tolerance_s
+        return onset_s + wait + 2 * scrape_s + tolerance_s
 
     def phase_at(self, t: float) -> FaultPhase | None:
         """The phase whose window [started_s, ended_s] holds `t` (None: between phases)."""
@@ -89,6 +98,23 @@ class BackendDrill(Record):
             and s.firing_s is not None
             and phase.started_s <= s.firing_s <= phase.ended_s
         ]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One rule on one phase of one backend: what the phase asks of it (`role`: expected,
+    tolerated or quiet), what Prometheus showed (seconds after the fault began and after
+    it cleared) and what is wrong with that (empty: nothing)."""
+
+    backend: str
+    fault: str
+    alert: str
+    role: str
+    fired_after_s: float | None = None
+    resolved_after_s: float | None = None
+    allowed_s: float = 0.0
+    resolve_allowed_s: float = 0.0
+    problems: tuple[str, ...] = ()
 
 
 class AlertsFile(RunFile):
@@ -108,57 +134,81 @@ class AlertsFile(RunFile):
         if not self.drills:
             problems.append("alerts: the outage drill ran on no backend")
         for drill in self.drills:
-            problems += self._drill_problems(drill)
+            where = f"[{drill.backend}]"
+            if drill.error:
+                problems.append(f"alerts {where}: the drill could not run: {drill.error}")
+                continue
+            if not any(p.fault == "clean" for p in drill.phases):
+                problems.append(f"alerts {where}: no clean phase ran")
+            for judgement in self.judge(drill):
+                problems += judgement.problems
         return problems
 
-    def _drill_problems(self, drill: BackendDrill) -> list[str]:
-        where = f"[{drill.backend}]"
-        if drill.error:
-            return [f"alerts {where}: the drill could not run: {drill.error}"]
-        problems: list[str] = []
+    def judge(self, drill: BackendDrill) -> list[Judgement]:
+        """Every rule of `drill` on every phase: each expected alert, and each alert that
+        fired (tolerated or not)."""
+        judgements: list[Judgement] = []
+        names = [r.alert for r in drill.rules] or sorted({s.alert for s in drill.alerts})
         for phase in drill.phases:
-            for span in drill.alerts:
-                if span.firing_s is None or not phase.started_s <= span.firing_s <= phase.ended_s:
-                    continue
-                if span.alert not in phase.expected and span.alert not in phase.tolerated:
-                    what = "the clean load" if phase.fault == "clean" else f"fault {phase.fault}"
-                    problems.append(
-                        f"alerts {where}: {span.alert} fired on {what} "
-                        f"(at {span.firing_s - phase.started_s:.1f} s), which does not call for it"
-                    )
-            for alert in phase.expected:
-                problems += self._expected(drill, phase, alert, where)
-        if not any(p.fault == "clean" for p in drill.phases):
-            problems.append(f"alerts {where}: no clean phase ran")
-        return problems
+            for alert in names:
+                if alert in phase.expected:
+                    judgements.append(self._expected(drill, phase, alert))
+                else:
+                    judgements.append(self._unexpected(drill, phase, alert))
+        return judgements
 
-    def _expected(
-        self, drill: BackendDrill, phase: FaultPhase, alert: str, where: str
-    ) -> list[str]:
+    def _unexpected(self, drill: BackendDrill, phase: FaultPhase, alert: str) -> Judgement:
+        role = "tolerated" if alert in phase.tolerated else "quiet"
         spans = drill.spans(alert, phase)
-        allowed = drill.allowance(alert, self.scrape_interval_s, self.tolerance_s)
+        first = min((s.firing_s for s in spans if s.firing_s is not None), default=None)
+        fired = None if first is None else round(first - phase.started_s, 3)
+        problems: tuple[str, ...] = ()
+        if fired is not None and role == "quiet":
+            what = "the clean load" if phase.fault == "clean" else f"fault {phase.fault}"
+            problems = (
+                f"alerts [{drill.backend}]: {alert} fired on {what} (at {fired:.1f} s), "
+                "which does not call for it",
+            )
+        return Judgement(drill.backend, phase.fault, alert, role, fired, problems=problems)
+
+    def _expected(self, drill: BackendDrill, phase: FaultPhase, alert: str) -> Judgement:
+        where = f"[{drill.backend}]"
+        spans = drill.spans(alert, phase)
+        allowed = drill.allowance(alert, self.scrape_interval_s, self.tolerance_s, phase.onset_s)
+        base = Judgement(
+            drill.backend,
+            phase.fault,
+            alert,
+            "expected",
+            allowed_s=round(allowed, 3),
+            resolve_allowed_s=phase.resolve_within_s,
+        )
         if not spans:
-            return [f"alerts {where}: {alert} did not fire on fault {phase.fault}"]
+            problem = f"alerts {where}: {alert} did not fire on fault {phase.fault}"
+            return replace(base, problems=(problem,))
         first = min(spans, key=lambda s: s.firing_s or 0.0)
-        took = (first.firing_s or 0.0) - phase.started_s
+        last = max(spans, key=lambda s: s.firing_s or 0.0)
+        took = round((first.firing_s or 0.0) - phase.started_s, 3)
+        resolved = None if last.resolved_s is None else round(last.resolved_s - phase.cleared_s, 3)
         problems: list[str] = []
         if took > allowed:
             problems.append(
                 f"alerts {where}: {alert} fired {took:.1f} s after fault {phase.fault} began "
                 f"(allowed {allowed:.1f} s)"
             )
-        last = max(spans, key=lambda s: s.firing_s or 0.0)
         if any(s.resolved_s is not None and s.resolved_s < phase.cleared_s for s in spans):
             problems.append(
                 f"alerts {where}: {alert} resolved while fault {phase.fault} was still on"
             )
-        if last.resolved_s is None:
+        if resolved is None:
             problems.append(
                 f"alerts {where}: {alert} did not resolve after fault {phase.fault} cleared"
             )
-        elif last.resolved_s - phase.cleared_s > phase.resolve_within_s:
+        elif resolved > phase.resolve_within_s:
             problems.append(
-                f"alerts {where}: {alert} resolved {last.resolved_s - phase.cleared_s:.1f} s "
-                f"after fault {phase.fault} cleared (allowed {phase.resolve_within_s:.1f} s)"
+                f"alerts {where}: {alert} resolved {resolved:.1f} s after fault {phase.fault} "
+                f"cleared (allowed {phase.resolve_within_s:.1f} s)"
             )
-        return problems
+        return replace(
+            base, fired_after_s=took, resolved_after_s=resolved, problems=tuple(problems)
+        )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.runfolder._base import RunFile
+from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.bench import (
     AAFile,
     AARun,
@@ -33,7 +34,6 @@ from harness.runfolder.benchmarks import BenchmarkEntry, BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, Check, SecurityChecksFile
 from harness.runfolder.compatibility import CompatibilityFile
 from harness.runfolder.contract_gaps import ContractGapsFile
-from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.cutover import CutoverFile
 from harness.runfolder.environment import EnvironmentFile
 from harness.runfolder.io import RunFileError, read_file

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatch
 
 from harness.runfolder._base import RunFile
+from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.bench import (
     AAFile,
     ApiBenchFile,
@@ -15,7 +16,6 @@ from harness.runfolder.bench import (
     RatiosFile,
     RssFile,
 )
-from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.benchmarks import BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, SecurityChecksFile
 from harness.runfolder.compatibility import CompatibilityFile
