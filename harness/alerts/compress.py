@@ -150,4 +150,5 @@ def compress_rules(text: str, factor: float, *, evaluation_interval: float) -> s
     header = (
         f"# Compressed copy for the alert drill: every duration / {factor:g} (harness.alerts)\n"
     )
-    return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000)
+    body: str = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000)
+    return header + body

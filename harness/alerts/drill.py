@@ -100,6 +100,7 @@ class Fault:
     inject: Callable[[Proxy, AlertDrillOptions], None]
     clear: Callable[[Proxy, AlertDrillOptions], None]
     tail: Callable[[AlertDrillOptions], float] = field(default=lambda o: o.breaker_recovery_s)
+    onset: Callable[[AlertDrillOptions], float] = field(default=lambda o: 0.0)
 
 
 def _every_503_on(proxy: Proxy, options: AlertDrillOptions) -> None:

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 from crownsafe.cli_output import json_stdout
+from crownsafe.config import BACKENDS
 from harness.commands.arguments import backend_list
 from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.paths import resolve_run_dir
@@ -82,8 +83,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--backends",
         type=backend_list,
-        default=["azure", "s3"],
-        help="comma-separated backends to drill, one after the other (azure,s3)",
+        default=list(BACKENDS),
+        help=f"comma-separated backends to drill, one after the other ({','.join(BACKENDS)})",
     )
     parser.add_argument(
         "--factor",
