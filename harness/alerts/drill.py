@@ -255,7 +255,7 @@ def _backend_drill(
         origin = time.time()
         watch = AlertWatch(prometheus.url, origin, options.poll_interval).start()
         stack.callback(watch.stop)
-        drill = BackendDrill(backend=backend, rules=rules)
+        drill = BackendDrill(backend=backend, rules=rules, setup_s=round(origin - began, 1))
 
         def now() -> float:
             return round(time.time() - origin, 3)
@@ -318,6 +318,7 @@ def _backend_drill(
                     resolve_within_s=round(resolve_within, 3),
                 )
             )
+        drill.phases_s = now()
         watch.stop()
         load.stop()
         drill.alerts = watch.spans()
@@ -375,7 +376,10 @@ def run_alert_drill(
         except TimeoutError as exc:
             drill = BackendDrill(backend=backend, rules=rules, error=str(exc))
         result.drills.append(drill)
-        say(f"alert drill [{backend}]: {drill.seconds:.0f} s")
+        say(
+            f"alert drill [{backend}]: {drill.seconds:.0f} s ({drill.setup_s:.0f} s to start, "
+            f"{drill.phases_s:.0f} s of phases, the rest to stop)"
+        )
     result.seconds = round(time.time() - began, 1)
     (run_dir / AlertsFile.FILE).write_text(result.model_dump_json(indent=2) + "\n", "utf-8")
     return result

@@ -67,7 +67,11 @@ class AlertSpan(Record):
 
 class BackendDrill(Record):
     backend: str
-    seconds: float = 0.0
+    seconds: float = Field(0.0, description="the whole drill on this backend, start to stop")
+    setup_s: float = Field(
+        0.0, description="database, app, worker and Prometheus up, targets scraped"
+    )
+    phases_s: float = Field(0.0, description="the clean load and every fault, to the last quiet")
     uploads: int = 0
     upload_failures: int = 0
     phases: list[FaultPhase] = Field(default_factory=list)

@@ -21,6 +21,8 @@ from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from harness.services.base import ManagedService, ProvisionMode, ServiceStartError
 from harness.services.readiness import NotReadyError, launch_local
 
@@ -86,19 +88,32 @@ def prometheus_config(
     }
 
 
-def probe_ready(port: int, timeout: float = 2.0) -> None:
-    """Raise NotReadyError unless Prometheus on `port` answers 200 on `/-/ready`."""
+def _get(port: int, path: str, timeout: float) -> tuple[int, bytes]:
     connection = HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", "/-/ready")
+        connection.request("GET", path)
         response = connection.getresponse()
-        response.read()
+        return response.status, response.read()
     except (OSError, HTTPException) as exc:
         raise NotReadyError(f"127.0.0.1:{port} does not answer: {exc}") from None
     finally:
         connection.close()
-    if response.status != 200:
-        raise NotReadyError(f"/-/ready answered {response.status}")
+
+
+def probe_ready(port: int, rule_groups: int = 0, timeout: float = 2.0) -> None:
+    """Raise NotReadyError unless Prometheus on `port` answers 200 on `/-/ready` and, when
+    `rule_groups` > 0, lists that many rule groups (they load a moment after /-/ready)."""
+    status, _ = _get(port, "/-/ready", timeout)
+    if status != 200:
+        raise NotReadyError(f"/-/ready answered {status}")
+    if rule_groups:
+        _, body = _get(port, "/api/v1/rules", timeout)
+        try:
+            groups = len(json.loads(body)["data"]["groups"])
+        except (ValueError, KeyError, TypeError):
+            groups = 0
+        if groups < rule_groups:
+            raise NotReadyError(f"{groups} of {rule_groups} rule groups loaded")
 
 
 class PrometheusService(ManagedService):
@@ -127,7 +142,9 @@ class PrometheusService(ManagedService):
         self.url = ""
 
     def _binary(self) -> str | None:
-        return self.settings.prometheus_bin or shutil.which("prometheus")
+        return self.settings.prometheus_bin or shutil.which(
+            "prometheus", path=self._environ.get("PATH")
+        )
 
     def check_prerequisites(self) -> None:
         """Raise ServiceStartError if this cannot work here (cheap, no I/O to services)."""
@@ -149,7 +166,16 @@ class PrometheusService(ManagedService):
         return self.url
 
     def probe(self) -> None:
-        probe_ready(self.port)
+        probe_ready(self.port, self._rule_groups())
+
+    def _rule_groups(self) -> int:
+        """How many rule groups the rule files declare (Prometheus must list them all)."""
+        total = 0
+        for path in self.rule_files:
+            document = yaml.safe_load(path.read_text("utf-8"))
+            if isinstance(document, dict):
+                total += len(document.get("groups") or [])
+        return total
 
     def _write_config(self, workdir: Path) -> Path:
         credentials: dict[str, Path] = {}
@@ -178,6 +204,7 @@ class PrometheusService(ManagedService):
         config = self._write_config(self._workdir)
         binary = str(self._binary())
         data = str(self._workdir / "data")
+        groups = self._rule_groups()
 
         def argv(port: int) -> list[str]:
             return [
@@ -193,7 +220,7 @@ class PrometheusService(ManagedService):
             self.name,
             argv,
             lambda p: log_dir / f"prometheus-{p}.log",
-            probe_ready,
+            lambda p: probe_ready(p, groups),
             timeout=self.ready_timeout,
             fix="read the Prometheus log below (a configuration error names the line)",
         )

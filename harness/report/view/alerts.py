@@ -96,6 +96,11 @@ def _figure(drill: BackendDrill, chart_id: str) -> Figure:
     return Figure(Markup(svg), table)
 
 
+def _s(seconds: float) -> str:
+    """Seconds to a tenth: the drill's polls are a quarter second apart."""
+    return f"{seconds:.1f}"
+
+
 def _cell(j: Judgement) -> Cell:
     if j.role == "expected":
         if j.fired_after_s is None:
@@ -104,12 +109,12 @@ def _cell(j: Judgement) -> Cell:
             resolved = (
                 "never resolved"
                 if j.resolved_after_s is None
-                else f"resolved {fmt(j.resolved_after_s)} s after clearing "
-                f"(<= {fmt(j.resolve_allowed_s)})"
+                else f"resolved {_s(j.resolved_after_s)} s after clearing "
+                f"(<= {_s(j.resolve_allowed_s)})"
             )
-            text = f"fired after {fmt(j.fired_after_s)} s (<= {fmt(j.allowed_s)}); {resolved}"
+            text = f"fired after {_s(j.fired_after_s)} s (<= {_s(j.allowed_s)}); {resolved}"
     else:
-        text = "quiet" if j.fired_after_s is None else f"fired after {fmt(j.fired_after_s)} s"
+        text = "quiet" if j.fired_after_s is None else f"fired after {_s(j.fired_after_s)} s"
     cls = "fail" if j.problems else ("pass" if j.role == "expected" else "")
     return Cell(f"{_ROLE[j.role]}: {text}", cls, "; ".join(j.problems))
 
@@ -161,7 +166,9 @@ def alerts_section(result: AlertsFile | None) -> AlertsSection | None:
             AlertsBackend(
                 drill.backend,
                 f"{drill.uploads} uploads ({drill.upload_failures} failed during the faults), "
-                f"{drill.polls} polls of Prometheus, {fmt(drill.seconds)} s.",
+                f"{drill.polls} polls of Prometheus; {fmt(drill.seconds)} s in all "
+                f"({fmt(drill.setup_s)} s to start the stack and Prometheus, "
+                f"{fmt(drill.phases_s)} s of phases).",
                 _figure(drill, f"alerts-{drill.backend}"),
                 _table(result, drill),
             )
