@@ -128,7 +128,7 @@ def _table(result: AlertsFile, drill: BackendDrill) -> Table:
         rows.append([alert, *(_cell(by_fault[f]) if f in by_fault else "" for f in faults)])
     timings = {r.alert: r for r in drill.rules}
     note = "; ".join(
-        f"{a}: for {fmt(timings[a].for_s)} s, range {fmt(timings[a].range_s)} s"
+        f"{a}: for {timings[a].for_s:g} s, range {timings[a].range_s:g} s"
         for a in _rows(drill)
         if a in timings
     )
@@ -146,9 +146,9 @@ def alerts_section(result: AlertsFile | None) -> AlertsSection | None:
         return None
     summary = (
         f"Rules of {result.rule_file or 'deploy/prometheus/'} with every duration divided by "
-        f"{fmt(result.factor)}; Prometheus scraped every {fmt(result.scrape_interval_s)} s and "
-        f"evaluated every {fmt(result.evaluation_interval_s)} s; tolerance "
-        f"{fmt(result.tolerance_s)} s; {fmt(result.seconds)} s in all."
+        f"{result.factor:g}; Prometheus scraped every {result.scrape_interval_s:g} s and "
+        f"evaluated every {result.evaluation_interval_s:g} s; tolerance "
+        f"{result.tolerance_s:g} s; {_s(result.seconds)} s in all."
     )
     backends = []
     for drill in result.drills:
