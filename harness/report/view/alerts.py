@@ -165,7 +165,7 @@ def alerts_section(result: AlertsFile | None) -> AlertsSection | None:
         backends.append(
             AlertsBackend(
                 drill.backend,
-                f"{drill.uploads} uploads ({drill.upload_failures} failed during the faults), "
+                f"{drill.uploads} uploads ({drill.upload_failures} failed), "
                 f"{drill.polls} polls of Prometheus; {fmt(drill.seconds)} s in all "
                 f"({fmt(drill.setup_s)} s to start the stack and Prometheus, "
                 f"{fmt(drill.phases_s)} s of phases).",
