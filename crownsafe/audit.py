@@ -12,9 +12,9 @@ What happens when the row cannot be written is decided by the kind of operation:
 - a **write** (upload, delete, share created or revoked, report generated) adds its row in
   the same transaction as the operation's own rows (`AuditTrail.add`): no audit row, no
   operation. The route then undoes what it stored and answers 503;
-- a **read** (SAS issued, share resolved, download) goes on when its row cannot be
-  written (`AuditTrail.record`): the line is still logged, with `audit_row: false`, at
-  WARNING, and `on_write_failure` counts it (the API's
+- a **read** (SAS issued, share resolved, download, a cut-over fallback read) goes on
+  when its row cannot be written (`AuditTrail.record`): the line is still logged, with
+  `audit_row: false`, at WARNING, and `on_write_failure` counts it (the API's
   `crownsafe_audit_write_failures_total`). Refusing a read because the trail is down would
   turn a database hiccup into an outage for every reader.
 
@@ -25,11 +25,12 @@ The log line of a row added inside a transaction is written when that transactio
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from crownsafe.correlation import get_correlation_id
@@ -56,6 +57,7 @@ Operation = Literal[
     "share_resolved",
     "share_revoked",
     "report_generated",
+    "fallback_read",
 ]
 Outcome = Literal["ok", "refused", "failed"]
 
@@ -63,7 +65,9 @@ WRITE_OPERATIONS: frozenset[str] = frozenset(
     {"upload", "delete", "share_created", "share_revoked", "report_generated"}
 )
 """Refused when their row cannot be written (the row shares the operation's transaction)."""
-READ_OPERATIONS: frozenset[str] = frozenset({"download", "sas_issued", "share_resolved"})
+READ_OPERATIONS: frozenset[str] = frozenset(
+    {"download", "sas_issued", "share_resolved", "fallback_read"}
+)
 """Go on when their row cannot be written (logged, counted)."""
 
 _PENDING = "crownsafe.audit.pending"
@@ -84,19 +88,23 @@ class AuditEvent:
     detail: Mapping[str, Any] | None = None
     correlation_id: str | None = field(default_factory=get_correlation_id)
 
+    def values(self) -> dict[str, Any]:
+        """The row's columns."""
+        return {
+            "operation": self.operation,
+            "outcome": self.outcome,
+            "blob_name": self.blob_name,
+            "container": self.container,
+            "backend": self.backend,
+            "user_id": self.user_id,
+            "client_ip": self.client_ip,
+            "correlation_id": self.correlation_id,
+            "size_bytes": self.size_bytes,
+            "detail": dict(self.detail) if self.detail else None,
+        }
+
     def row(self) -> BlobAuditLog:
-        return BlobAuditLog(
-            operation=self.operation,
-            outcome=self.outcome,
-            blob_name=self.blob_name,
-            container=self.container,
-            backend=self.backend,
-            user_id=self.user_id,
-            client_ip=self.client_ip,
-            correlation_id=self.correlation_id,
-            size_bytes=self.size_bytes,
-            detail=dict(self.detail) if self.detail else None,
-        )
+        return BlobAuditLog(**self.values())
 
 
 def _emit(audit: AuditEvent, *, row_written: bool) -> None:
@@ -136,6 +144,17 @@ class AuditTrail:
         operation."""
         session.add(audit.row())
         session.info.setdefault(_PENDING, []).append(audit)
+
+    @contextmanager
+    def writing(self, engine: Engine, *audits: AuditEvent) -> Iterator[Connection]:
+        """A transaction on `engine` (SQLAlchemy Core, no ORM unit of work) that inserts
+        `audits`' rows after the block's own statements; their lines are logged once it
+        has committed. The write path of a hot route (an upload's job row)."""
+        with engine.begin() as connection:
+            yield connection
+            connection.execute(insert(BlobAuditLog), [a.values() for a in audits])
+        for audit in audits:
+            _emit(audit, row_written=True)
 
     def record(self, audit: AuditEvent) -> bool:
         """Write `audit`'s row in a transaction of its own; False (logged at WARNING, and

@@ -10,6 +10,7 @@ crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (har
 crownsafe-harness load [--backend azure|s3|both] [--duration 20s] ...  (harness.loadtest)
 crownsafe-harness cutover [--objects 2000] [--json]   (harness.cutover: the live cut-over drill)
 crownsafe-harness alerts [--backends azure,s3] [--json]  (harness.alerts: the outage drill)
+crownsafe-harness inspect-url URL [--json]   (what a SAS / presigned URL grants; our key signed it?)
 crownsafe-harness audit [--user ID] [--blob NAME] [--operation OP] [--since 2h] [--json]
 
 `--json` means one JSON object on stdout and nothing else (crownsafe.cli_output); each
@@ -39,6 +40,7 @@ from harness.commands import (
     alerts,
     audit,
     cutover,
+    inspect_url,
     load,
     migrate_objects,
     predeploy,
@@ -70,6 +72,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     cutover,
     alerts,
     audit,
+    inspect_url,
 )
 
 

@@ -72,6 +72,7 @@ AUDIT_OPERATIONS = (
     "share_resolved",
     "share_revoked",
     "report_generated",
+    "fallback_read",
 )
 AUDIT_OUTCOMES = ("ok", "refused", "failed")
 

@@ -217,6 +217,7 @@ def test_every_command_module_is_registered() -> None:
         "cutover",
         "alerts",
         "audit",
+        "inspect-url",
     ]
 
 

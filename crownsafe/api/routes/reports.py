@@ -86,7 +86,7 @@ def _create(state: ApiState, actor: Actor, scan_id: int, body: ReportIn) -> Repo
         state.storage.delete_blob(stored.blob_name, missing_ok=True)
         raise
     seconds = state.settings.sas_ttl_seconds
-    url = state.storage.generate_sas_url(stored.blob_name, expiry_hours=seconds / 3600)
+    url = state.read_url(stored.blob_name, seconds)
     return ReportOut(
         report_id=report_id,
         format=body.format,

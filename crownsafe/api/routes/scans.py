@@ -124,6 +124,7 @@ def _delete(state: ApiState, actor: Actor, scan_id: int) -> list[str]:
 def _delete_blobs(state: ApiState, names: list[str]) -> None:
     """Rows go first, blobs after: a failure here leaves an orphan blob for the sweep."""
     for name in names:
+        state.forget_urls(name)
         try:
             state.storage.delete_blob(name, missing_ok=True)
         except Exception as exc:

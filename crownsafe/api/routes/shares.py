@@ -126,7 +126,7 @@ def _resolve(state: ApiState, actor: Actor, token: str) -> ShareResolved:
         size, digest = share.size_bytes or 0, share.sha256 or ""
         owner, share_id = share.user_id, share.id
     seconds = max(1.0, min(float(state.settings.sas_ttl_seconds), remaining))
-    url = state.storage.generate_sas_url(blob_name, expiry_hours=seconds / 3600, permission="r")
+    url = state.read_url(blob_name, seconds)
     detail = {"owner_user_id": owner, "share_id": share_id, "permission": "r", "seconds": seconds}
     state.audit.record(audit_event(state, actor, "share_resolved", "ok", blob_name, size=size,
                                    detail=detail))  # fmt: skip
@@ -182,6 +182,7 @@ async def revoke_share(token: Token, request: Request, user: CurrentUser, state:
     """Revoke one of your share links; the snapshot is deleted (idempotent)."""
     blob_name = await in_thread(_revoke, state, actor_of(request, user), token)
     if blob_name:
+        await in_thread(state.forget_urls, blob_name)
         try:
             await in_thread(state.storage.delete_blob, blob_name, missing_ok=True)
         except Exception as exc:

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import insert
 
 from crownsafe.api._audit import Actor, actor_of, audit_event
 from crownsafe.api._owned import owned_job
@@ -45,6 +46,7 @@ router = APIRouter(prefix="/uploads", tags=["uploads"])
 State = Annotated[ApiState, Depends(get_state)]
 JobId = Annotated[uuid.UUID, Path()]
 UploadingUser = Annotated[int, Depends(limited_user("uploads"))]
+_INSERT_JOB = insert(ImageJob)
 UPLOAD_BODY_SCHEMA: dict[str, Any] = {
     "required": True,
     "description": "The image as the multipart field `file`, or as the raw body "
@@ -55,11 +57,12 @@ UPLOAD_BODY_SCHEMA: dict[str, Any] = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {"file": {"type": "string", "format": "binary", "minLength": 1}},
             }
         },
         **{
-            media: {"schema": {"type": "string", "format": "binary"}} for media in RAW_CONTENT_TYPES
+            media: {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+            for media in RAW_CONTENT_TYPES
         },
     },
 }
@@ -67,23 +70,23 @@ UPLOAD_BODY_SCHEMA: dict[str, Any] = {
 
 def _record(state: ApiState, job_id: uuid.UUID, actor: Actor, name: str, kind: ImageKind,
             size: int) -> None:  # fmt: skip
-    with session_scope(state.sessions) as session:
-        session.add(
-            ImageJob(
-                id=job_id,
-                user_id=actor.user_id,
-                status="queued",
-                blob_container=state.container,
-                blob_name=name,
-                content_type=kind.content_type,
-                size_bytes=size,
-            )
+    """The job row and the upload's audit row: one transaction of two Core INSERTs (no ORM
+    unit of work: its flush cost ~1 ms of the upload's CPU; nothing reads the rows back)."""
+    detail = {"job_id": str(job_id), "content_type": kind.content_type}
+    uploaded = audit_event(state, actor, "upload", "ok", name, size=size, detail=detail)
+    with state.audit.writing(state.engine, uploaded) as connection:
+        connection.execute(
+            _INSERT_JOB,
+            {
+                "id": job_id,
+                "user_id": actor.user_id,
+                "status": "queued",
+                "blob_container": state.container,
+                "blob_name": name,
+                "content_type": kind.content_type,
+                "size_bytes": size,
+            },
         )
-        state.audit.add(
-            session,
-            audit_event(state, actor, "upload", "ok", name, size=size,
-                        detail={"job_id": str(job_id), "content_type": kind.content_type}),
-        )  # fmt: skip
 
 
 def _forget(state: ApiState, job_id: uuid.UUID, name: str) -> None:
@@ -188,7 +191,7 @@ def _job(state: ApiState, actor: Actor, job_id: uuid.UUID) -> JobOut:
         thumbnail = job.thumbnail_name if job.status == "completed" else None
     if thumbnail:
         seconds = state.settings.sas_ttl_seconds
-        out.thumbnail_url = state.storage.generate_sas_url(thumbnail, expiry_hours=seconds / 3600)
+        out.thumbnail_url = state.read_url(thumbnail, seconds)
         state.audit.record(
             audit_event(state, actor, "sas_issued", "ok", thumbnail,
                         detail={"permission": "r", "seconds": seconds, "job_id": str(job_id)})
@@ -224,6 +227,7 @@ async def delete_upload(
     """Delete one of your uploads and its thumbnail."""
     names = await in_thread(_delete, state, actor_of(request, user), job_id)
     for name in names:
+        await in_thread(state.forget_urls, name)
         try:
             await in_thread(state.storage.delete_blob, name, missing_ok=True)
         except Exception as exc:

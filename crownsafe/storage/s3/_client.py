@@ -77,6 +77,7 @@ from crownsafe.storage.naming import (
     validate_metadata,
     validate_s3_key,
 )
+from crownsafe.storage.pool import pool_options
 from crownsafe.storage.s3._bucket import empty_bucket
 from crownsafe.storage.s3._errors import SDK_ERRORS, map_s3_error, raised_while_parsing
 from crownsafe.storage.s3._presign import object_url, presign_expiry_seconds, presign_method
@@ -164,6 +165,8 @@ class S3StorageClient(ClosingContextManager):
         secret_access_key: str | SecretStr | None = None,
         settings: Settings | None = None,
         timeout: float = 30.0,
+        connect_timeout: float | None = None,
+        max_connections: int | None = None,
         multipart_threshold: int = 16 * MiB,
         part_size: int = 8 * MiB,
         max_concurrency: int = 4,
@@ -196,6 +199,13 @@ class S3StorageClient(ClosingContextManager):
             )
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
+        connect_s, self.max_connections = pool_options(
+            connect_timeout,
+            max_connections,
+            settings,
+            timeout=timeout,
+            max_concurrency=max(1, int(max_concurrency)),
+        )
         checksums = request_checksums or settings.s3_request_checksums
         if checksums not in S3_REQUEST_CHECKSUM_MODES:
             raise StorageConfigError(
@@ -214,9 +224,9 @@ class S3StorageClient(ClosingContextManager):
             signature_version="s3v4",
             region_name=self.region,
             retries={"total_max_attempts": 1, "mode": "standard"},
-            connect_timeout=timeout,
+            connect_timeout=connect_s,
             read_timeout=timeout,
-            max_pool_connections=max(10, max_concurrency * 2),
+            max_pool_connections=self.max_connections,
             s3={"addressing_style": "path"} if self.endpoint_url else None,
         )
         if self.request_checksums == "when_required":

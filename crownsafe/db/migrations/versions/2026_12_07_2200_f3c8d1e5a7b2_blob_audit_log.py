@@ -1,7 +1,8 @@
 """Blob audit log: the append-only trail of blob operations.
 
 `blob_audit_log` gets one row per blob operation of the API (upload, delete, SAS issued,
-share created / resolved / revoked, report generated; see crownsafe.audit). The database
+share created / resolved / revoked, report generated; during the live cut-over each
+fallback read from S3; see crownsafe.audit). The database
 itself keeps it append-only: row triggers refuse UPDATE and DELETE and a statement
 trigger refuses TRUNCATE, for every role, whatever the client. Only the table's owner
 can disable a trigger, so a deployment that must keep the trail even from the app runs
@@ -28,7 +29,7 @@ depends_on: str | Sequence[str] | None = None
 
 OPERATIONS = (
     "'upload', 'download', 'delete', 'sas_issued', 'share_created', 'share_resolved', "
-    "'share_revoked', 'report_generated'"
+    "'share_revoked', 'report_generated', 'fallback_read'"
 )
 OUTCOMES = "'ok', 'refused', 'failed'"
 
