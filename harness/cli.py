@@ -9,6 +9,7 @@ crownsafe-harness migrate-objects [--dry-run] [--json] ...  (-> crownsafe.object
 crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (harness.predeploy)
 crownsafe-harness load [--backend azure|s3|both] [--duration 20s] ...  (harness.loadtest)
 crownsafe-harness cutover [--objects 2000] [--json]   (harness.cutover: the live cut-over drill)
+crownsafe-harness alerts [--backends azure,s3] [--json]  (harness.alerts: the outage drill)
 crownsafe-harness inspect-url URL [--json]   (what a SAS / presigned URL grants; our key signed it?)
 crownsafe-harness audit [--user ID] [--blob NAME] [--operation OP] [--since 2h] [--json]
 
@@ -36,6 +37,7 @@ from typing import Protocol
 
 from harness.bench import command as bench
 from harness.commands import (
+    alerts,
     audit,
     cutover,
     inspect_url,
@@ -68,6 +70,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     token,
     load,
     cutover,
+    alerts,
     audit,
     inspect_url,
 )

@@ -99,6 +99,12 @@ SETTINGS: tuple[Setting, ...] = (
         "redis_server", "HARNESS_REDIS_SERVER", "", "the `redis-server` binary (default: PATH)"
     ),
     Setting(
+        "prometheus_bin",
+        "HARNESS_PROMETHEUS",
+        "",
+        "the `prometheus` server binary of the alert drill (default: PATH)",
+    ),
+    Setting(
         "pg_bin",
         "HARNESS_PG_BIN",
         "",
@@ -185,6 +191,7 @@ class HarnessSettings:
     toxiproxy_url: str
     azurite_bin: str
     redis_server: str
+    prometheus_bin: str
     pg_bin: str
     localstack_python: str
     localstack_image: str

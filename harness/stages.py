@@ -3,7 +3,8 @@
 bootstrap check -> services (started once, in parallel) -> suites (pytest on the suites the
 run profile names, pointed at those services with --provision external) -> benchmarks
 (`crownsafe-harness bench`, quick level: its own services, Azurite on disk) -> load
-(`crownsafe-harness load`, a short plain run per backend on its own stack, 20 s) -> report
+(`crownsafe-harness load`, a short plain run per backend on its own stack, 20 s) -> alerts
+(`crownsafe-harness alerts`, the outage drill per backend) -> cutover -> report
 -> summary ending with the report's path. A later stage is one more `Stage` in `STAGES`;
 `--stages` picks which run.
 """
@@ -234,6 +235,25 @@ def _load(ctx: RunContext) -> StageResult:
     return StageResult(done.returncode == 0, detail)
 
 
+def _alerts(ctx: RunContext) -> StageResult:
+    """`crownsafe-harness alerts` in a child process (its own services, app, worker and
+    Prometheus per backend): writes alerts.json into the run folder."""
+    logs = ctx.run_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "harness.cli", "alerts", "--run-dir", str(ctx.run_dir)]
+    command += ["--backends", ",".join(ctx.backends)]
+    ctx.print("    $ " + shlex.join(["crownsafe-harness", *command[3:]]))
+    output = logs / "alerts.log"
+    with output.open("w", encoding="utf-8") as out:
+        done = run_child(command, cwd=ctx.root, env=ctx.child_env(), stdout=out, stderr=out)
+    for line in output.read_text("utf-8", errors="replace").splitlines()[-14:]:
+        ctx.print(f"    {line}")
+    meaning = {0: "every fault raised its alerts, none on the clean load", 1: "not ready"}
+    meaning[3] = "could not run"
+    detail = f"alerts exit {done.returncode} ({meaning.get(done.returncode, 'see logs')})"
+    return StageResult(done.returncode == 0, detail)
+
+
 CUTOVER_OBJECTS = 2000
 """Legacy objects the run's cut-over drill seeds (`crownsafe-harness cutover --objects`)."""
 
@@ -272,6 +292,7 @@ STAGES: dict[str, Stage] = {
         Stage("suites", "the suites the run profile names (pytest)", _suites),
         Stage("benchmarks", "benchmarks (pytest-benchmark, no xdist)", _benchmarks),
         Stage("load", "short locust load per backend (crownsafe-harness load)", _load),
+        Stage("alerts", "outage drill: alert rules seen firing by a real Prometheus", _alerts),
         Stage("cutover", "live S3 -> Azure cut-over drill under load", _cutover),
         Stage("report", "render the HTML report", _report),
     )
@@ -282,6 +303,7 @@ DEFAULT_STAGES = (
     "suites",
     "benchmarks",
     "load",
+    "alerts",
     "cutover",
     "report",
 )

@@ -234,6 +234,8 @@ def assess(
         )
     if profile.cutover.required:
         items.append(_cutover(run))
+    if profile.alerts.required:
+        items += _alerts(run, profile.alerts.backends)
     bench = profile.benchmarks
     for comparison in bench.goals:
         items.append(_goal(run, comparison, bench.backends, bench.undecided_fails))
@@ -243,6 +245,36 @@ def assess(
         items.append(_api(run, bench.backends))
     if profile.load.required:
         items += _load(run, profile.load.backends, load)
+    return items
+
+
+def _alerts(run: RunData, backends: list[str]) -> list[AssessedItem]:
+    """One item per required backend (one for any backend when none is named): the outage
+    drill ran there, and its faults raised their alerts and nothing else."""
+    label = "outage drill{}: alerts fire on their faults, none on the clean load"
+    drills = {d.backend: d for d in run.alerts.drills} if run.alerts is not None else {}
+    problems = run.alerts.broken_promises() if run.alerts is not None else []
+    items = []
+    for backend in backends or ["any"]:
+        ran = [d for b, d in drills.items() if backend in (b, "any") and not d.error]
+        where = "" if backend == "any" else f" on {backend}"
+        if not ran:
+            detail = "no alerts.json" if run.alerts is None else f"no drill{where}"
+            items.append(AssessedItem(label.format(where), (backend,), (), "not assessed", detail))
+            continue
+        tags = {f"[{d.backend}]" for d in ran}
+        failed = [p for p in problems if any(t in p for t in tags)]
+        seen = sum(1 for d in ran for s in d.alerts if s.firing_s is not None)
+        items.append(
+            AssessedItem(
+                label.format(where),
+                (backend,),
+                (backend,),
+                "failed" if failed else "passed",
+                f"{sum(len(d.phases) for d in ran)} phases, {seen} alerts fired, "
+                f"{len(failed)} problem(s)",
+            )
+        )
     return items
 
 

@@ -53,6 +53,15 @@ class CutoverRequirement(_Strict):
     )
 
 
+class AlertsRequirement(_Strict):
+    required: bool = Field(
+        False, description="alerts.json: the outage drill (harness.alerts), per backend"
+    )
+    backends: list[str] = Field(
+        default_factory=list, description="backends the drill must have run on; empty: any"
+    )
+
+
 class BenchmarkRequirement(_Strict):
     backends: list[str] = Field(default_factory=list)
     goals: list[str] = Field(default_factory=list)
@@ -77,6 +86,7 @@ class RunProfile(_Strict):
     resilience: ResilienceRequirement | None = None
     migration: MigrationRequirement = Field(default_factory=MigrationRequirement)
     cutover: CutoverRequirement = Field(default_factory=CutoverRequirement)
+    alerts: AlertsRequirement = Field(default_factory=AlertsRequirement)
     benchmarks: BenchmarkRequirement = Field(default_factory=BenchmarkRequirement)
     load: LoadRequirement = Field(default_factory=LoadRequirement)
 

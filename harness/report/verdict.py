@@ -6,7 +6,8 @@ run-folder models where a command must apply them too (`LoadRun.broken_promises`
 `MigrationFile.broken_promises`); here they are gathered against the run profile:
 
 - *not ready*: a run-folder file that does not validate, a failed test, a lost upload or
-  an unbounded retry under faults, a migration promise broken, a measured goal not met
+  an unbounded retry under faults, a migration promise broken, an alert that did not fire
+  on its fault of the outage drill (or fired on its clean load), a measured goal not met
   (or undecided, when the profile says so), a benchmark regression, a load run that broke
   a promise, a failed check;
 - *incomplete*: nothing of the above, but an item the profile requires was not assessed
@@ -83,6 +84,8 @@ def _failures(
         reasons += run.migration.broken_promises()
     if run.cutover is not None:
         reasons += run.cutover.broken_promises()
+    if run.alerts is not None:
+        reasons += run.alerts.broken_promises()
     if run.stages is not None:
         reasons += run.stages.broken_promises()
     goal_reasons, goal_notes = goal_findings(run)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.runfolder._base import RunFile
+from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.bench import (
     AAFile,
     AARun,
@@ -93,6 +94,7 @@ class RunData:
     resilience: ResilienceFile | None = None
     migration: MigrationFile | None = None
     cutover: CutoverFile | None = None
+    alerts: AlertsFile | None = None
     stages: StagesFile | None = None
     load: LoadFile | None = None
     checks: dict[str, list[Check]] = field(default_factory=dict)
@@ -154,6 +156,7 @@ def read_run(path: Path) -> RunData:
     run.resilience = _optional(run, ResilienceFile)
     run.migration = _optional(run, MigrationFile)
     run.cutover = _optional(run, CutoverFile)
+    run.alerts = _optional(run, AlertsFile)
     run.stages = _optional(run, StagesFile)
     run.load = _optional(run, LoadFile)
     for name, model in (("api", ApiChecksFile), ("security", SecurityChecksFile)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatch
 
 from harness.runfolder._base import RunFile
+from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.bench import (
     AAFile,
     ApiBenchFile,
@@ -49,6 +50,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     ResilienceFile,
     MigrationFile,
     CutoverFile,
+    AlertsFile,
     LoadFile,
     ApiChecksFile,
     SecurityChecksFile,

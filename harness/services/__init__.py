@@ -3,8 +3,9 @@
 One provider per module, all with `start() -> Self`, `stop()` and the context manager of
 `base`: `azurite` (Azure Blob), `s3` (moto or LocalStack) and `localstack`,
 `s3_limited` (moto behind a proxy that behaves like a limited S3-compatible service), `redis`,
-`postgres`, `app` (the API under uvicorn), `worker` (a Celery worker) and `stack` (an API
-stack: container, database, app, worker). `provision` starts several in parallel and
+`postgres`, `app` (the API under uvicorn), `worker` (a Celery worker), `prometheus` (a
+Prometheus server for the outage drill) and `stack` (an API stack: container, database,
+app, worker). `provision` starts several in parallel and
 times them; `readiness` holds the polling they share. Nothing is imported here, so the
 package stays cheap to import.
 """
@@ -17,6 +18,7 @@ __all__ = [
     "base",
     "localstack",
     "postgres",
+    "prometheus",
     "provision",
     "readiness",
     "redis",

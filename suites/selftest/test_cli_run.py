@@ -138,13 +138,16 @@ def test_a_stage_that_crashes_is_reported_not_raised(
     assert any("<== crash FAILED" in line and "renderer exploded" in line for line in lines)
 
 
-def test_default_run_measures_benchmarks_load_and_the_cutover_then_writes_the_report() -> None:
+def test_default_run_measures_benchmarks_load_alerts_and_the_cutover_then_writes_the_report() -> (
+    None
+):
     assert stages.DEFAULT_STAGES == (
         "bootstrap",
         "services",
         "suites",
         "benchmarks",
         "load",
+        "alerts",
         "cutover",
         "report",
     )
@@ -212,6 +215,7 @@ def test_every_command_module_is_registered() -> None:
         "token",
         "load",
         "cutover",
+        "alerts",
         "audit",
         "inspect-url",
     ]

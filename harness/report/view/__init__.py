@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from harness.report.findings import SEED_ROWS, Findings, Verdict
 from harness.report.labels import MIB
 from harness.report.view import figures, sections, tables
+from harness.report.view.alerts import AlertsSection, alerts_section
 from harness.report.view.cutover import CutoverSection, cutover_section
 from harness.report.view.load import LoadSection, load_section
 from harness.report.view.model import Cell, Figure, Table
@@ -45,6 +46,7 @@ class Page:
     resilience: list[Table]
     migration: list[Table]
     cutover: CutoverSection | None
+    alerts: AlertsSection | None
     load: LoadSection | None
     checks: list[Table]
     suites: list[Table]
@@ -108,6 +110,7 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         resilience=sections.resilience_tables(run),
         migration=sections.generic_tables(migration, "Migration"),
         cutover=cutover_section(run.cutover),
+        alerts=alerts_section(run.alerts),
         load=load_section(run, findings.load),
         checks=sections.check_tables(run),
         suites=sections.suite_tables(run),

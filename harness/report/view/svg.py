@@ -18,10 +18,13 @@ from harness.report.labels import fmt
 __all__ = [
     "LABEL_CHAR_W",
     "PALETTE",
+    "SPAN_COLOURS",
+    "Band",
     "Bar",
     "HLine",
     "RatioRow",
     "Series",
+    "Span",
     "VLine",
     "bar_chart",
     "category_lines",
@@ -29,6 +32,7 @@ __all__ = [
     "line_chart",
     "nice_max",
     "ratio_chart",
+    "span_chart",
     "time_chart",
 ]
 
@@ -512,6 +516,110 @@ def time_chart(
             f'paint-order="stroke">{escape(h.label)}</text>'
         )
     parts.append(
+        f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" stroke="#333"/></svg>'
+    )
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded stretch of the x axis across every row (an injected fault)."""
+
+    start: float
+    end: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """A bar on one row of a span chart, from `start` to `end`; `kind` picks its colour
+    (one of SPAN_COLOURS) and `tip` is its tooltip."""
+
+    row: str
+    start: float
+    end: float
+    kind: str
+    tip: str
+
+
+SPAN_COLOURS: Mapping[str, str] = {"pending": "#c77700", "firing": "#b00020"}
+BAND_FILL = "#dde7f3"
+
+
+def span_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    rows: Sequence[str],
+    spans: Sequence[Span],
+    bands: Sequence[Band],
+    x_label: str,
+    *,
+    width: int = 720,
+) -> str:
+    """A timeline: one row per name (labels on the left), bars for the spans, shaded
+    bands for the faults, labelled above the plot. Every bar and band has a tooltip."""
+    row_h, top, bottom = 22, 62, 40
+    left = 16 + math.ceil(LABEL_CHAR_W * max((len(r) for r in rows), default=4))
+    right = 16
+    height = top + row_h * max(len(rows), 1) + bottom
+    plot_w = width - left - right
+    ends = [s.end for s in spans] + [b.end for b in bands]
+    xstep = nice_max(max(ends or [1.0]) / 6)
+    xmax = xstep * max(1, math.ceil(max(ends or [1.0]) / xstep - 1e-9))
+    base_y = top + row_h * max(len(rows), 1)
+
+    def px(x: float) -> float:
+        return left + plot_w * max(0.0, min(x, xmax)) / xmax
+
+    parts = _open(chart_id, title, desc, width, height)
+    lx = width - 8
+    legend = [("fault", BAND_FILL), ("firing", SPAN_COLOURS["firing"])]
+    legend.append(("pending", SPAN_COLOURS["pending"]))
+    for name, colour in legend:
+        lx -= 24 + 7 * len(name)
+        parts.append(
+            f'<rect x="{lx}" y="26" width="12" height="10" fill="{colour}"/>'
+            f'<text x="{lx + 16}" y="35" font-size="11" fill="#111">{name}</text>'
+        )
+    for i, band in enumerate(bands):
+        x0, x1 = px(band.start), px(band.end)
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{top}" width="{max(x1 - x0, 1.0):.1f}" '
+            f'height="{base_y - top}" fill="{BAND_FILL}">'
+            f"<title>{escape(f'{band.label}: {fmt(band.start)} s to {fmt(band.end)} s')}</title>"
+            f'</rect><text x="{x0 + 2:.1f}" y="{top - 6 - 11 * (i % 2)}" font-size="10" '
+            f'fill="#1f3f66">{escape(band.label)}</text>'
+        )
+    for index, row in enumerate(rows):
+        y = top + row_h * index
+        parts.append(
+            f'<text x="{left - 6}" y="{y + row_h / 2 + 4:.1f}" font-size="11" '
+            f'text-anchor="end" fill="#111">{escape(row)}</text>'
+            f'<line x1="{left}" y1="{y + row_h:.1f}" x2="{width - right}" y2="{y + row_h:.1f}" '
+            f'stroke="#eee"/>'
+        )
+    index_of = {row: i for i, row in enumerate(rows)}
+    for span in spans:
+        if span.row not in index_of:
+            continue
+        y = top + row_h * index_of[span.row] + 5
+        x0, x1 = px(span.start), px(span.end)
+        colour = SPAN_COLOURS.get(span.kind, "#37474f")
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 2.0):.1f}" '
+            f'height="{row_h - 10}" fill="{colour}"><title>{escape(span.tip)}</title></rect>'
+        )
+    for k in range(round(xmax / xstep) + 1):
+        x = xstep * k
+        parts.append(
+            f'<line x1="{px(x):.1f}" y1="{base_y}" x2="{px(x):.1f}" y2="{base_y + 4}" '
+            f'stroke="#333"/><text x="{px(x):.1f}" y="{base_y + 16}" font-size="11" '
+            f'text-anchor="middle" fill="#111">{_tick(x)}</text>'
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.0f}" y="{height - 8}" font-size="11" '
+        f'text-anchor="middle" fill="#333">{escape(x_label)}</text>'
         f'<line x1="{left}" y1="{base_y}" x2="{width - right}" y2="{base_y}" stroke="#333"/></svg>'
     )
     return "".join(parts)

@@ -25,6 +25,7 @@ SECTIONS = [
     "Resilience under injected faults",
     "Migration",
     "Live cut-over (S3 -> Azure under load)",
+    "Alerts (outage drill)",
     "Load",
     "Suite results",
     "Compatibility matrix",
