@@ -14,8 +14,8 @@ bounded concurrency. Shared by the Azure (blocks) and S3 (parts) async clients.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from typing import Any, BinaryIO, TypeVar
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from crownsafe.errors import (
     NonRetryableUploadError,
@@ -25,7 +25,14 @@ from crownsafe.errors import (
     UploadLengthMismatchError,
 )
 
-__all__ = ["Blocks", "is_streamed_source", "send_bounded", "unretryable"]
+__all__ = [
+    "BlockSource",
+    "Blocks",
+    "ReadParts",
+    "is_streamed_source",
+    "send_bounded",
+    "unretryable",
+]
 
 R = TypeVar("R")
 
@@ -40,6 +47,22 @@ def is_streamed_source(data: object) -> bool:
         return not bool(getattr(data, "seekable", lambda: False)())
     except (OSError, ValueError):
         return True
+
+
+class BlockSource(Protocol):
+    async def next(self) -> bytes | None: ...
+
+
+class ReadParts:
+    """Blocks from views that read on demand (`crownsafe.storage.s3._parts.PartBody`s
+    over bytes, a file or a seekable stream): each is read when it is about to be sent."""
+
+    def __init__(self, parts: Iterator[Any]) -> None:
+        self._parts = parts
+
+    async def next(self) -> bytes | None:
+        part = next(self._parts, None)
+        return None if part is None else bytes(part.read())
 
 
 class Blocks:
@@ -121,7 +144,7 @@ class Blocks:
 
 
 async def send_bounded(
-    blocks: Blocks,
+    blocks: BlockSource,
     send: Callable[[int, bytes], Awaitable[R]],
     limit: int,
     *,

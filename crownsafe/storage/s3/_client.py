@@ -118,7 +118,7 @@ def _new_client(
         )
 
 
-def _add_correlation_header(request: Any, **_: Any) -> None:
+def add_correlation_header(request: Any, **_: Any) -> None:
     """botocore `before-send` hook: tag the outgoing request with the correlation id."""
     correlation_id = get_correlation_id()
     if correlation_id and correlation_id.isascii() and correlation_id.isprintable():
@@ -202,7 +202,7 @@ class S3StorageClient(ClosingContextManager):
         except SDK_ERRORS as exc:
             raise map_s3_error(exc, operation="connect", secrets=(self._secret,)) from exc
         client.meta.events.register(
-            "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
+            "before-send.s3", add_correlation_header, unique_id="crownsafe-correlation-id"
         )
         return client
 
