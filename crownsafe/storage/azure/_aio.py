@@ -79,7 +79,7 @@ def _default_async_credential() -> Any:
     return DefaultAzureCredential()
 
 
-class PooledAioHttpTransport(AioHttpTransport):
+class PooledAioHttpTransport(AioHttpTransport):  # type: ignore[misc]
     """azure-core's aiohttp transport with a bounded connection pool.
 
     The session is made when the transport opens (inside the event loop, as aiohttp
@@ -91,7 +91,11 @@ class PooledAioHttpTransport(AioHttpTransport):
         self._max_connections = max_connections
 
     async def open(self) -> None:
-        if self.session is None and self._session_owner and not self._has_been_opened:
+        if (
+            getattr(self, "session", None) is None
+            and self._session_owner
+            and not self._has_been_opened
+        ):
             self.session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
                 trust_env=self._use_env_settings,
@@ -265,15 +269,13 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
             check_length("azure", name, size, length)
             await self._put(name, reader, size, options)
         elif is_streamed_source(data):
-            await self._put_streamed(
-                name, cast(AsyncIterable[bytes] | BinaryIO, data), options, length
-            )
+            await self._put_streamed(name, data, options, length)
         elif callable(getattr(data, "read", None)):
             stream = cast(IO[bytes], data)
-            size = remaining_length(stream)
-            if size is not None:
-                check_length("azure", name, size, length)
-            await self._put(name, stream, size if size is not None else length, options)
+            known = remaining_length(stream)
+            if known is not None:
+                check_length("azure", name, known, length)
+            await self._put(name, stream, known if known is not None else length, options)
         else:
             raise TypeError(
                 "upload_file takes bytes, a path, a binary stream or an async iterable of "

@@ -226,9 +226,7 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
                 check_length("s3", key, size, length)
                 await self._upload_seekable(key, file, 0, size, extra)
         elif is_streamed_source(data):
-            await self._upload_streamed(
-                key, cast(AsyncIterable[bytes] | BinaryIO, data), extra, length
-            )
+            await self._upload_streamed(key, data, extra, length)
         elif callable(getattr(data, "read", None)):
             stream = cast(BinaryIO, data)
             start = stream.tell()

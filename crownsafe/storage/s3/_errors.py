@@ -150,9 +150,16 @@ def s3_errors(
     `transport_errors` are more exception types that mean the connection failed (the
     async client's aiohttp errors while a body is read): they map as `ConnectionError`.
     """
+    caught: tuple[type[BaseException], ...] = (
+        *SDK_ERRORS,
+        ResponseParserError,
+        KeyError,
+        ValueError,
+        *transport_errors,
+    )
     try:
         yield
-    except (*SDK_ERRORS, ResponseParserError, KeyError, ValueError, *transport_errors) as exc:
+    except caught as exc:
         if isinstance(exc, ValueError) and not raised_while_parsing(exc):
             raise
         if transport_errors and isinstance(exc, transport_errors):

@@ -99,7 +99,6 @@ def resolve_s3_setup(
             hint="set S3_REQUEST_CHECKSUMS to when_supported or when_required",
         )
     region_name = region or settings.aws_region or "us-east-1"
-    endpoint = endpoint or None
     config = Config(
         signature_version="s3v4",
         region_name=region_name,
@@ -121,7 +120,7 @@ def resolve_s3_setup(
     return S3Setup(
         bucket=validate_bucket_name(bucket_name or settings.s3_bucket),
         region=region_name,
-        endpoint_url=endpoint,
+        endpoint_url=endpoint or None,
         access_key_id=key_id or None,
         secret=secret_value or None,
         request_checksums=checksums,
