@@ -38,6 +38,7 @@ from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from crownsafe.config import Settings, load_settings
 from crownsafe.errors import BlobConflictError, BlobNotFoundError, StorageConfigError, StorageError
+from crownsafe.storage._aiohttp import one_attempt
 from crownsafe.storage._async_stream import Blocks, is_streamed_source, send_bounded, unretryable
 from crownsafe.storage._guards import check_length
 from crownsafe.storage.async_base import AsyncClosingContextManager, AsyncUploadData
@@ -79,11 +80,23 @@ def _default_async_credential() -> Any:
     return DefaultAzureCredential()
 
 
+LARGE_BODY = 1024 * 1024
+"""aiohttp's limit for a raw bytes body (its TOO_LARGE_BYTES_BODY) before it warns."""
+SEND_SLICE = 256 * 1024
+
+
+async def _slices(view: memoryview) -> AsyncIterator[memoryview]:
+    for offset in range(0, len(view), SEND_SLICE):
+        yield view[offset : offset + SEND_SLICE]
+
+
 class PooledAioHttpTransport(AioHttpTransport):  # type: ignore[misc]
-    """azure-core's aiohttp transport with a bounded connection pool.
+    """azure-core's aiohttp transport with a bounded connection pool and one attempt.
 
     The session is made when the transport opens (inside the event loop, as aiohttp
-    requires), with a connector of at most `max_connections` connections.
+    requires), with a connector of at most `max_connections` connections. aiohttp sends
+    an idempotent request (GET, HEAD, PUT, DELETE) a second time when its connection is
+    reset: a retry below the resilience layer, turned off (`_aiohttp.one_attempt`).
     """
 
     def __init__(self, *, max_connections: int, **options: Any) -> None:
@@ -102,7 +115,16 @@ class PooledAioHttpTransport(AioHttpTransport):  # type: ignore[misc]
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
             )
+            one_attempt(self.session)
         await super().open()
+
+    def _get_request_data(self, request: Any) -> Any:
+        """A body of bytes over 1 MiB goes as an async iterable of views: aiohttp warns
+        (ResourceWarning) about larger raw bytes; the Content-Length the SDK set is kept."""
+        data = super()._get_request_data(request)
+        if isinstance(data, bytes | bytearray) and len(data) > LARGE_BODY:
+            return _slices(memoryview(data))
+        return data
 
 
 class AsyncAzureBlobStorageClient(AsyncClosingContextManager):

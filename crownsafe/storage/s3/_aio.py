@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import aiohttp
+from aiobotocore.config import AioConfig
+from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
 
 from crownsafe.config import S3ChecksumMode, SecretStr, Settings
@@ -48,6 +50,7 @@ from crownsafe.errors import (
     StorageError,
     StorageIntegrityError,
 )
+from crownsafe.storage._aiohttp import one_attempt
 from crownsafe.storage._async_stream import (
     Blocks,
     BlockSource,
@@ -86,6 +89,14 @@ MiB = 1024 * 1024
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientError, asyncio.TimeoutError)
 _session_lock = threading.Lock()
 _sessions: list[AioSession] = []
+
+
+class OneAttemptHTTPSession(AIOHTTPSession):  # type: ignore[misc]
+    """aiobotocore's aiohttp session without aiohttp's second attempt of an idempotent
+    request on a reset connection (`crownsafe.storage._aiohttp.one_attempt`)."""
+
+    async def _get_session(self, proxy_url: str | None) -> aiohttp.ClientSession:
+        return one_attempt(await super()._get_session(proxy_url))
 
 
 def _session() -> AioSession:
@@ -167,7 +178,10 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
                             endpoint_url=setup.endpoint_url,
                             aws_access_key_id=setup.access_key_id,
                             aws_secret_access_key=setup.secret,
-                            config=setup.config,
+                            config=AioConfig(
+                                http_session_cls=OneAttemptHTTPSession,
+                                **setup.config_options,
+                            ),
                         )
                     )
                 except SDK_ERRORS as exc:

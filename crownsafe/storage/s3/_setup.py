@@ -9,6 +9,7 @@ path-style addressing for a custom endpoint, and the checksum mode.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.config import Config
@@ -48,6 +49,8 @@ class S3Setup:
     secret: str | None = field(repr=False)
     request_checksums: S3ChecksumMode
     config: Config = field(repr=False)
+    config_options: dict[str, Any] = field(repr=False)
+    """The keyword arguments of `config` (for aiobotocore's `AioConfig`)."""
 
 
 def resolve_s3_setup(
@@ -99,24 +102,20 @@ def resolve_s3_setup(
             hint="set S3_REQUEST_CHECKSUMS to when_supported or when_required",
         )
     region_name = region or settings.aws_region or "us-east-1"
-    config = Config(
-        signature_version="s3v4",
-        region_name=region_name,
-        retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=connect_timeout if connect_timeout is not None else timeout,
-        read_timeout=timeout,
-        max_pool_connections=max_pool_connections,
-        s3={"addressing_style": "path"} if endpoint else None,
-    )
+    options: dict[str, Any] = {
+        "signature_version": "s3v4",
+        "region_name": region_name,
+        "retries": {"total_max_attempts": 1, "mode": "standard"},
+        "connect_timeout": connect_timeout if connect_timeout is not None else timeout,
+        "read_timeout": timeout,
+        "max_pool_connections": max_pool_connections,
+        "s3": {"addressing_style": "path"} if endpoint else None,
+    }
     if checksums == "when_required":
         # botocore's default ("when_supported") stays implicit: set explicitly it also
         # makes every part carry an explicit ChecksumAlgorithm (slower through a proxy)
-        config = config.merge(
-            Config(
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            )
-        )
+        options["request_checksum_calculation"] = "when_required"
+        options["response_checksum_validation"] = "when_required"
     return S3Setup(
         bucket=validate_bucket_name(bucket_name or settings.s3_bucket),
         region=region_name,
@@ -124,5 +123,6 @@ def resolve_s3_setup(
         access_key_id=key_id or None,
         secret=secret_value or None,
         request_checksums=checksums,
-        config=config,
+        config=Config(**options),
+        config_options=options,
     )
