@@ -148,7 +148,7 @@ async def send_bounded(
     send: Callable[[int, bytes], Awaitable[R]],
     limit: int,
     *,
-    first: list[bytes] = [],  # noqa: B006 - read only
+    first: Sequence[bytes] = (),
 ) -> list[R]:
     """Send `first`, then the rest of `blocks`, numbered from 1, at most `limit` at once.
 
@@ -160,30 +160,28 @@ async def send_bounded(
     async def numbered(number: int, block: bytes) -> tuple[int, R]:
         return number, await send(number, block)
 
-    async def collect(wait_all: bool) -> None:
+    async def collect() -> None:
+        """Wait for one to finish (a failure is raised at once, the rest cancelled)."""
         nonlocal in_flight
-        done, in_flight = await asyncio.wait(
-            in_flight,
-            return_when=asyncio.ALL_COMPLETED if wait_all else asyncio.FIRST_COMPLETED,
-        )
+        done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
-            number, result = task.result()
-            results[number] = result
+            finished, result = task.result()
+            results[finished] = result
 
     number = 0
     try:
         queued = list(first)
         while True:
             while len(in_flight) >= limit:
-                await collect(wait_all=False)
+                await collect()
             block = queued.pop(0) if queued else await blocks.next()
             if block is None:
                 break
             number += 1
             in_flight.add(asyncio.ensure_future(numbered(number, block)))
             del block
-        if in_flight:
-            await collect(wait_all=True)
+        while in_flight:
+            await collect()
     except BaseException:
         for task in in_flight:
             task.cancel()
