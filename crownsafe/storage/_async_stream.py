@@ -14,7 +14,7 @@ bounded concurrency. Shared by the Azure (blocks) and S3 (parts) async clients.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, BinaryIO, Protocol, TypeVar
 
 from crownsafe.errors import (
