@@ -8,6 +8,7 @@ from harness.runfolder._base import RunFile
 from harness.runfolder.bench import (
     AAFile,
     ApiBenchFile,
+    AsyncClientsFile,
     ConcurrencyFile,
     GateFile,
     MemoryFile,
@@ -40,6 +41,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     PairedFile,
     AAFile,
     RssFile,
+    AsyncClientsFile,
     RatiosFile,
     MemoryFile,
     GateFile,

@@ -10,11 +10,14 @@ The package's face: it names what its private modules define. The module map:
 - `_errors`: every SDK exception mapped to a typed `StorageError`.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crownsafe.storage.azure._auth import parse_connection_string
 from crownsafe.storage.azure._client import AzureBlobStorageClient
 from crownsafe.storage.azure._transfer import CorrelationIdPolicy
+
+if TYPE_CHECKING:
+    from crownsafe.storage.azure._aio import AsyncAzureBlobStorageClient
 
 __all__ = [
     "AsyncAzureBlobStorageClient",

@@ -10,10 +10,13 @@ The package's face: it names what its private modules define. The module map:
 - `_presign`, `_bucket`, `_errors`: presigned URLs, emptying a bucket, typed errors.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crownsafe.storage.s3._client import S3StorageClient
 from crownsafe.storage.s3._errors import map_s3_error
+
+if TYPE_CHECKING:
+    from crownsafe.storage.s3._aio import AsyncS3StorageClient
 
 __all__ = ["AsyncS3StorageClient", "S3StorageClient", "map_s3_error"]
 
