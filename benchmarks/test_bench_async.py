@@ -14,8 +14,10 @@ decision whether the API should move to them:
 - the two paths alternate ABBA per round in one loop (`bench.interleaved`), so drift and
   load fall on both alike.
 
-Into `bench/async.json` (`AsyncClientsFile`): samples per path; the printed ratio is
-median(thread) / median(async) with its bootstrap CI (> 1: the async client is faster).
+Into `bench/async.json` (`AsyncClientsFile`): wall-time samples per path and the
+benchmark process's CPU seconds per call (all its threads: `time.process_time`); the
+printed ratio is median(thread) / median(async) with its bootstrap CI (> 1: the async
+client is faster). The emulator's own CPU is not counted (another process).
 Under `--benchmark-disable` each case runs 3 rounds.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -102,17 +105,26 @@ def test_async_client_against_the_thread_bridge(
                     "async": _batch(by_loop, concurrency),
                     "thread": _batch(by_thread, concurrency),
                 }
+                cpu = dict.fromkeys(paths, 0.0)
+                calls = dict.fromkeys(paths, 0)
                 samples = bench.interleaved(
-                    {key: functools.partial(_run, loop, batch) for key, batch in paths.items()},
+                    {
+                        key: functools.partial(_run, loop, batch, cpu, calls, key, concurrency)
+                        for key, batch in paths.items()
+                    },
                     _rounds(request, size, concurrency),
                 )
                 point = {"backend": backend_name, "operation": operation, "size_bytes": size,
                          "concurrency": concurrency, "async_s": samples["async"],
-                         "thread_s": samples["thread"]}  # fmt: skip
+                         "thread_s": samples["thread"],
+                         "async_cpu_s_per_call": cpu["async"] / calls["async"],
+                         "thread_cpu_s_per_call": cpu["thread"] / calls["thread"]}  # fmt: skip
                 points.append(point)
                 ratio = stats.ratio_of_medians(samples["thread"], samples["async"])
                 print(f"[{backend_name}] {operation} {size} B x{concurrency}: thread/async "
-                      f"{ratio.value:.3f} [{ratio.low:.3f}, {ratio.high:.3f}]")  # fmt: skip
+                      f"{ratio.value:.3f} [{ratio.low:.3f}, {ratio.high:.3f}], CPU per call "
+                      f"async {point['async_cpu_s_per_call'] * 1e3:.2f} ms, thread "
+                      f"{point['thread_cpu_s_per_call'] * 1e3:.2f} ms")  # fmt: skip
             if operation == "download":
                 assert loop.run_until_complete(aclient.download_blob(name)) == data
             else:
@@ -126,5 +138,16 @@ def test_async_client_against_the_thread_bridge(
     assert all(len(p["async_s"]) == len(p["thread_s"]) > 0 for p in points)
 
 
-def _run(loop: asyncio.AbstractEventLoop, batch: Callable[[], Any]) -> None:
+def _run(
+    loop: asyncio.AbstractEventLoop,
+    batch: Callable[[], Any],
+    cpu: dict[str, float],
+    calls: dict[str, int],
+    key: str,
+    concurrency: int,
+) -> None:
+    """Run one batch; add the process's CPU time (every thread) to `cpu[key]`."""
+    began = time.process_time()
     loop.run_until_complete(batch())
+    cpu[key] += time.process_time() - began
+    calls[key] += concurrency

@@ -102,6 +102,10 @@ class AsyncVsThread(Record):
     concurrency: int
     async_s: list[float] = Field(default_factory=list)
     thread_s: list[float] = Field(default_factory=list)
+    async_cpu_s_per_call: float | None = None
+    """The benchmark process's CPU seconds (all threads) per call, over every timed and
+    warm-up batch: what the path costs, less sensitive to other load than wall time."""
+    thread_cpu_s_per_call: float | None = None
 
 
 class AsyncClientsFile(PointsFile):
