@@ -82,6 +82,9 @@ def test_async_client_against_the_thread_bridge(
     loop = asyncio.new_event_loop()
     points: list[dict[str, Any]] = []
     try:
+        # both clients connected and their SDK models loaded before anything is measured
+        assert loop.run_until_complete(aclient.blob_exists("async-bench/none")) is False
+        assert sync.blob_exists("async-bench/none") is False
         for size in SIZES:
             data = payload_bytes(size)
             name = f"async-bench/{operation}-{size}"
