@@ -17,10 +17,11 @@ What is its own:
   one of declared `length` up to `multipart_threshold` is read whole and sent in one PUT
   (its length is checked before anything is sent, so a short or long source stores
   nothing). Any failure aborts the multipart upload;
-- what the service stored is checked as the sync client does where the response says:
-  a CRC32 in the response must be the CRC32 of the bytes sent, else the object is
-  removed (PutObject) or never completed (a part) and `StorageIntegrityError` is raised.
-  A PutObject whose response carries no checksum is checked by size with a HEAD;
+- what the service stored is checked by the sync transport's rule: a checksum in the
+  response confirms the one botocore sent; without one (with S3_REQUEST_CHECKSUMS=
+  when_supported) the stored size is read back (HEAD for a PutObject, ListParts before
+  the complete), and a mismatch removes the object or never completes the upload, with
+  `StorageIntegrityError`;
 - `delete_container` empties and deletes the bucket with the sync client's code
   (`_bucket.empty_bucket`) in a worker thread: it is rare and has many fallbacks.
 """
@@ -32,7 +33,6 @@ import logging
 import os
 import tempfile
 import threading
-import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from contextlib import AbstractContextManager, AsyncExitStack
 from pathlib import Path
@@ -78,7 +78,6 @@ from crownsafe.storage.s3._errors import SDK_ERRORS, map_s3_error, s3_errors
 from crownsafe.storage.s3._parts import bytes_parts, plan_part_size, region_parts, stream_reader
 from crownsafe.storage.s3._presign import object_url, presign_expiry_seconds, presign_method
 from crownsafe.storage.s3._setup import S3Setup, plain_endpoint, resolve_s3_setup
-from crownsafe.storage.s3._transport import crc32_base64
 from crownsafe.storage.s3._upload import UploadLimits
 
 __all__ = ["AsyncS3StorageClient"]
@@ -86,6 +85,7 @@ __all__ = ["AsyncS3StorageClient"]
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
+_CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientError, asyncio.TimeoutError)
 _session_lock = threading.Lock()
 _sessions: list[AioSession] = []
@@ -304,13 +304,9 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
             await self._check_put(key, response, body)
 
     async def _check_put(self, key: str, response: Mapping[str, Any], body: bytes) -> None:
-        """The sync transport's rule: the service's CRC32, else its stored size by HEAD."""
-        stored_crc = response.get("ChecksumCRC32")
-        if stored_crc is not None:
-            sent = crc32_base64(zlib.crc32(body))
-            if stored_crc != sent:
-                await self._remove_bad(key)
-                raise _mismatch(key, f"CRC32 {stored_crc}, not the {sent} of the bytes sent")
+        """The sync transport's rule: a CRC32 in the response is the service's confirmation
+        of the checksum botocore sent; without one, the stored size is read by a HEAD."""
+        if response.get("ChecksumCRC32") is not None:
             return
         client = await self._sdk_client()
         with self._sdk("upload_file", key):
@@ -346,6 +342,8 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
             )
             upload_id = created["UploadId"]
 
+        unconfirmed: dict[int, int] = {}
+
         async def send(number: int, body: bytes) -> dict[str, Any]:
             with self._sdk("upload_file", key):
                 response = await client.upload_part(
@@ -356,17 +354,16 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
                     Body=body,
                 )
                 entry: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
-            stored_crc = response.get("ChecksumCRC32")
-            if stored_crc is not None:
-                sent = crc32_base64(zlib.crc32(body))
-                if stored_crc != sent:
-                    raise _mismatch(
-                        key, f"CRC32 {stored_crc} for part {number}, not the {sent} sent"
-                    )
+            if self.request_checksums == "when_supported" and not any(
+                name in response for name in _CHECKSUM_KEYS
+            ):
+                unconfirmed[number] = len(body)
             return entry
 
         try:
             completed = await send_bounded(parts, send, self._limits.max_concurrency, first=first)
+            if unconfirmed:
+                await self._check_part_sizes(key, upload_id, unconfirmed)
             condition = {"IfNoneMatch": if_none_match} if if_none_match else {}
             with self._sdk("upload_file", key):
                 done = await client.complete_multipart_upload(
@@ -381,6 +378,22 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
         except BaseException:
             await asyncio.shield(self._abort(key, upload_id))
             raise
+
+    async def _check_part_sizes(self, key: str, upload_id: str, sizes: Mapping[int, int]) -> None:
+        """Parts the service sent no checksum for: their stored sizes from ListParts (the
+        sync transport's rule); a mismatch is never completed."""
+        client = await self._sdk_client()
+        with self._sdk("upload_file", key):
+            listed = await client.list_parts(
+                Bucket=self.container_name, Key=key, UploadId=upload_id, MaxParts=1000
+            )
+        stored = {int(p["PartNumber"]): int(p["Size"]) for p in listed.get("Parts", [])}
+        for number, size in sorted(sizes.items()):
+            if number not in stored and listed.get("IsTruncated"):
+                continue  # beyond the first page: left unchecked rather than re-listed
+            if stored.get(number) != size:
+                got = "no part" if number not in stored else f"{stored[number]} bytes"
+                raise _mismatch(key, f"{got} for part {number}, not the {size} bytes sent")
 
     async def _abort(self, key: str, upload_id: str) -> None:
         try:
