@@ -336,6 +336,10 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
         client = await self._sdk_client()
         if_none_match = extra.get("IfNoneMatch")
         fields = {k: v for k, v in extra.items() if k != "IfNoneMatch"}
+        if self.request_checksums == "when_supported":
+            # as the sync transport (and boto3's transfer manager): botocore adds a CRC32
+            # to every part anyway, so the upload is created with that algorithm
+            fields["ChecksumAlgorithm"] = "CRC32"
         with self._sdk("upload_file", key):
             created = await client.create_multipart_upload(
                 Bucket=self.container_name, Key=key, **fields
@@ -354,6 +358,7 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
                     Body=body,
                 )
                 entry: dict[str, Any] = {"PartNumber": number, "ETag": response["ETag"]}
+            entry.update({name: response[name] for name in _CHECKSUM_KEYS if name in response})
             if self.request_checksums == "when_supported" and not any(
                 name in response for name in _CHECKSUM_KEYS
             ):
