@@ -7,6 +7,7 @@ Secrets are kept in `SecretStr` fields whose repr and str never show the value.
 from __future__ import annotations
 
 import binascii
+import ipaddress
 import math
 import os
 from base64 import b64decode
@@ -145,6 +146,8 @@ class Settings:
     storage_max_retries: int = 3
     storage_retry_base_delay: float = 1.0
     storage_timeout_seconds: float = 30.0
+    storage_connect_timeout_seconds: float = 30.0
+    storage_max_connections: int = 10
     storage_deadline_seconds: float = 60.0
     storage_breaker_recovery_seconds: float = 60.0
     storage_resilient: bool = True
@@ -158,6 +161,7 @@ class Settings:
     jwt_issuer: str = "crownsafe"
     cors_origins: str = ""
     trusted_hosts: str = "localhost,127.0.0.1"
+    trusted_proxies: str = ""
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_slots: int = 8
     share_ttl_seconds: int = 7 * 24 * 3600
@@ -174,6 +178,8 @@ class Settings:
     rate_limit_shares: str = "60/minute"
     rate_limit_unauthenticated: str = "120/minute"
     rate_limit_storage: str = "redis"
+    sas_cache: str = "off"
+    sas_cache_min_lifetime_seconds: int = 60
 
     @property
     def broker_url(self) -> str:
@@ -189,6 +195,11 @@ class Settings:
     def trusted_host_list(self) -> list[str]:
         """TRUSTED_HOSTS split on commas."""
         return _split_list(self.trusted_hosts)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """TRUSTED_PROXIES split on commas: the proxies whose X-Forwarded-For is believed."""
+        return _split_list(self.trusted_proxies)
 
     @property
     def container(self) -> str:
@@ -235,6 +246,7 @@ def validate_settings(settings: Settings) -> Settings:
             hint="copy the key again from the portal (Storage account > Access keys) or "
             "`az storage account keys list`, without quotes or spaces",
         )
+    _check_connection_pool(settings)
     if settings.storage_quota_bytes < 0:
         raise StorageConfigError(
             f"STORAGE_QUOTA_BYTES={settings.storage_quota_bytes} is negative",
@@ -249,6 +261,33 @@ def validate_settings(settings: Settings) -> Settings:
         )
     _check_migration_phase(settings)
     return settings
+
+
+DEFAULT_CONNECT_TIMEOUT = Settings.storage_connect_timeout_seconds
+MAX_CONNECTIONS_RANGE = (1, 1024)
+"""STORAGE_MAX_CONNECTIONS must lie in this range (inclusive): the connections each storage
+client keeps open for reuse (Azure: requests' pool_maxsize; S3: botocore's
+max_pool_connections). More callers than connections still work: the extra connections are
+opened per request and closed after it (docs/storage-performance.md, "Connection pool")."""
+
+
+def _check_connection_pool(settings: Settings) -> None:
+    """STORAGE_MAX_CONNECTIONS and STORAGE_CONNECT_TIMEOUT_SECONDS, checked at load time."""
+    low, high = MAX_CONNECTIONS_RANGE
+    if not low <= settings.storage_max_connections <= high:
+        raise StorageConfigError(
+            f"STORAGE_MAX_CONNECTIONS={settings.storage_max_connections} is out of range: "
+            f"allowed {low}..{high} (connections kept open per storage client)",
+            hint=f"set STORAGE_MAX_CONNECTIONS to a whole number from {low} to {high} "
+            f"(default {Settings.storage_max_connections})",
+        )
+    timeout = settings.storage_connect_timeout_seconds
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise StorageConfigError(
+            f"STORAGE_CONNECT_TIMEOUT_SECONDS={timeout!r} is out of range",
+            hint="set STORAGE_CONNECT_TIMEOUT_SECONDS to the seconds a new connection may take "
+            f"to open, a number greater than 0 (default {DEFAULT_CONNECT_TIMEOUT:g})",
+        )
 
 
 MIGRATION_PHASES = ("dual-write", "backfill", "azure-reads", "azure-only", "live")
@@ -356,9 +395,30 @@ def _check_api_settings(settings: Settings) -> None:
             "TRUSTED_HOSTS is empty",
             hint="list the host names the API answers to, e.g. api.example",
         )
+    for proxy in settings.trusted_proxy_list:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ApiConfigError(
+                f"TRUSTED_PROXIES entry {proxy!r} is not an IP address or network",
+                hint="list your reverse proxies' addresses or CIDR networks, comma-separated "
+                "(e.g. 10.0.0.0/8), or leave it empty to use each connection's own address",
+            ) from None
     _check_rate_limits(settings)
+    if settings.sas_cache not in SAS_CACHE_MODES:
+        raise ApiConfigError(
+            f"SAS_CACHE={settings.sas_cache!r} is not a cache mode",
+            hint="set SAS_CACHE to off (the default: minting a URL is faster than a Redis "
+            "round trip, see docs/security.md) or redis",
+        )
+    if settings.sas_cache_min_lifetime_seconds < 1:
+        raise ApiConfigError(
+            f"SAS_CACHE_MIN_LIFETIME_SECONDS={settings.sas_cache_min_lifetime_seconds} is below 1",
+            hint="set it to the seconds a cached URL must still have left when served (60)",
+        )
 
 
+SAS_CACHE_MODES = ("off", "redis")
 RATE_LIMIT_STORAGES = ("redis", "memory")
 
 

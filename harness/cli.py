@@ -9,6 +9,8 @@ crownsafe-harness migrate-objects [--dry-run] [--json] ...  (-> crownsafe.object
 crownsafe-harness predeploy [--json [PATH]] [--junit-xml PATH] [--dry-run]  (harness.predeploy)
 crownsafe-harness load [--backend azure|s3|both] [--duration 20s] ...  (harness.loadtest)
 crownsafe-harness cutover [--objects 2000] [--json]   (harness.cutover: the live cut-over drill)
+crownsafe-harness inspect-url URL [--json]   (what a SAS / presigned URL grants; our key signed it?)
+crownsafe-harness audit [--user ID] [--blob NAME] [--operation OP] [--since 2h] [--json]
 
 `--json` means one JSON object on stdout and nothing else (crownsafe.cli_output); each
 command's `--help` lists its keys. Shared argument types: harness.commands.arguments.
@@ -34,7 +36,9 @@ from typing import Protocol
 
 from harness.bench import command as bench
 from harness.commands import (
+    audit,
     cutover,
+    inspect_url,
     load,
     migrate_objects,
     predeploy,
@@ -64,6 +68,8 @@ COMMANDS: tuple[CommandModule, ...] = (
     token,
     load,
     cutover,
+    audit,
+    inspect_url,
 )
 
 

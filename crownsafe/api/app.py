@@ -1,6 +1,7 @@
 """`create_app(settings)`: the Crown Safe API as one FastAPI app.
 
-Middleware, outermost first: correlation id -> metrics -> CORS -> trusted hosts -> routes.
+Middleware, outermost first: [proxy headers, only with TRUSTED_PROXIES] -> correlation id ->
+metrics -> CORS -> trusted hosts -> routes.
 CORS allows the original backend's `https://<account>.blob.core.windows.net` origins plus
 CORS_ORIGINS, nothing else; TrustedHostMiddleware allows TRUSTED_HOSTS. Every route but
 `/health*` requires a bearer token (`crownsafe.api.auth`).
@@ -8,6 +9,7 @@ CORS_ORIGINS, nothing else; TrustedHostMiddleware allows TRUSTED_HOSTS. Every ro
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -18,6 +20,7 @@ import redis
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from crownsafe.api.errors import install_error_handlers
 from crownsafe.api.metrics import ApiMetrics, JobStatusCollector
@@ -25,11 +28,13 @@ from crownsafe.api.middleware import CORRELATION_HEADER, CorrelationIdMiddleware
 from crownsafe.api.ratelimit import build_rate_limiter
 from crownsafe.api.routes import ROUTERS
 from crownsafe.api.state import ApiState, utc_now
+from crownsafe.audit import AuditEvent
 from crownsafe.config import Settings
 from crownsafe.cutover.counters import CutoverCounters
 from crownsafe.cutover.factory import create_app_storage
 from crownsafe.db.session import make_engine, make_session_factory
 from crownsafe.storage.base import StorageClient
+from crownsafe.storage.sas_cache import SasUrlCache
 
 __all__ = ["AZURE_BLOB_ORIGIN_REGEX", "create_app", "job_counts"]
 
@@ -107,9 +112,35 @@ def _build_state(
         clock=clock or utc_now,
         closers=closers,
         rate_limiter=build_rate_limiter(settings),
+        sas_cache=SasUrlCache(
+            redis_client,
+            namespace=settings.container,
+            min_lifetime_s=settings.sas_cache_min_lifetime_seconds,
+        )
+        if settings.sas_cache == "redis"
+        else None,
     )
     state.metrics.add_collector(JobStatusCollector(lambda: job_counts(state)))
+    if counters is not None:
+        counters.add_fallback_listener(functools.partial(_audit_fallback, state))
     return state
+
+
+def _audit_fallback(state: ApiState, operation: str, blob_name: str) -> None:
+    """One `fallback_read` audit row per read served from S3 during the cut-over (the
+    request's correlation id links it to the request's own row and user)."""
+    state.audit.record(
+        AuditEvent(
+            operation="fallback_read",
+            outcome="ok",
+            blob_name=blob_name,
+            user_id=None,
+            client_ip=None,
+            container=state.container,
+            backend="s3",
+            detail={"storage_operation": operation},
+        )
+    )
 
 
 def create_app(
@@ -158,4 +189,7 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(CorrelationIdMiddleware)
+    if settings.trusted_proxy_list:
+        # outermost: every layer below (rate limits, audit) sees the forwarded client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from crownsafe.correlation import get_correlation_id
 from crownsafe.errors import (
@@ -33,6 +34,7 @@ __all__ = [
     "ApiError",
     "ErrorBody",
     "ErrorDetail",
+    "allowed_methods",
     "error_response",
     "install_error_handlers",
     "responses",
@@ -135,6 +137,26 @@ def _retry_after(exc: Exception) -> int:
     return DEFAULT_RETRY_AFTER_S
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route fully takes on this path, for a 405's `Allow`.
+
+    Starlette's own 405 names the methods of the first route whose path matched, so a path
+    served by two routes (GET and POST /scans) answered `Allow: POST` alone. Each method is
+    tried against the app's routes through their public `matches` (FastAPI's included
+    routers answer FULL or NONE, never PARTIAL)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+               for route in routes)
+    ]  # fmt: skip
+    return ", ".join(allowed)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every exception type to the one error shape."""
 
@@ -145,7 +167,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         message = exc.detail if isinstance(exc.detail, str) else _CODES.get(exc.status_code, "")
-        return error_response(exc.status_code, message, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return error_response(exc.status_code, message, headers=headers or None)
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -74,6 +74,13 @@ class ApiMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.audit_write_failures = Counter(
+            "crownsafe_audit_write_failures",
+            "Audit rows of reads (SAS issued, share resolved) that could not be written; the "
+            "read went on and its audit line was logged at WARNING (crownsafe.audit)",
+            ["operation"],
+            registry=self.registry,
+        )
         self.backend_info = Gauge(
             "crownsafe_storage_backend_info",
             "Always 1, labelled with the app's configured storage backend (STORAGE_BACKEND): "

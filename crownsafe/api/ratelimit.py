@@ -3,7 +3,8 @@
 Why: any valid token could upload without limit, and a client could try tokens without
 limit. Each request to a limited route is counted (fixed windows of the `limits`
 library): with a valid token against its user (the JWT subject), without one against its
-client IP (the socket's peer; `X-Forwarded-For` is not trusted) before its 401. Counters
+client IP (the connection's peer, or the client a TRUSTED_PROXIES proxy names in
+`X-Forwarded-For`) before its 401. Counters
 live in Redis (`REDIS_URL`, limits' asyncio storage), so every uvicorn worker and every
 API process shares one budget; `RATE_LIMIT_STORAGE=memory` keeps them in the process, for
 tests only. Keys carry the container, so deployments sharing one Redis keep their own

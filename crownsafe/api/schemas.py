@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "FindingIn",
@@ -31,8 +31,11 @@ ScanType = Literal["barcode", "visual", "ingredient"]
 _STRICT = ConfigDict(extra="forbid")
 
 
-def _storable(value: str) -> str:
-    """PostgreSQL text cannot hold NUL, and UTF-8 cannot hold lone surrogates."""
+def _storable(value: object) -> object:
+    """PostgreSQL text cannot hold NUL, and UTF-8 cannot hold lone surrogates (run before
+    the type and pattern checks, so the client reads this message, not the pattern)."""
+    if not isinstance(value, str):
+        return value  # the str check that follows names the type
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     try:
@@ -42,7 +45,9 @@ def _storable(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_storable)]
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$"), BeforeValidator(_storable)]
+"""Free text: the schema says "no NUL" (pattern) as the validator does, so a client reading
+the OpenAPI document learns what PostgreSQL refuses."""
 
 
 class FindingIn(BaseModel):
@@ -152,10 +157,11 @@ class JobOut(BaseModel):
 
 class SearchIn(BaseModel):
     model_config = _STRICT
-    image_url: Text = Field(
+    image_url: Annotated[str, BeforeValidator(_storable)] = Field(
         min_length=1,
         max_length=4096,
-        pattern=r"^(blob|s3|https?)://[^\s]+$",
+        pattern=r"^(blob://[a-z0-9][a-z0-9-]{1,61}[a-z0-9]|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+        r"|https?://[^/\s\x00]+)/[^\s\x00]+$",
         description="blob://container/name, an Azure blob URL, or an S3 object URL",
     )
     limit: int = Field(default=5, ge=1, le=50)

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crownsafe.api.health_cache import HealthCache
 from crownsafe.api.metrics import ApiMetrics
+from crownsafe.audit import AuditTrail
 from crownsafe.config import Settings
 from crownsafe.storage.base import StorageClient
+from crownsafe.storage.sas_cache import SasUrlCache
 
 if TYPE_CHECKING:
     from crownsafe.api.ratelimit import RateLimiter
@@ -51,10 +53,35 @@ class ApiState:
     closers: list[Callable[[], Any]] = field(default_factory=list)
     health_cache: HealthCache = field(default_factory=HealthCache)
     rate_limiter: RateLimiter | None = None
+    audit: AuditTrail = field(init=False)
+    sas_cache: SasUrlCache | None = None
+
+    def __post_init__(self) -> None:
+        failures = self.metrics.audit_write_failures
+        self.audit = AuditTrail(
+            self.sessions, on_write_failure=lambda operation: failures.labels(operation).inc()
+        )
 
     @property
     def container(self) -> str:
         return self.storage.container_name
+
+    def read_url(self, blob_name: str, seconds: float) -> str:
+        """A read-only URL of `blob_name` living `seconds` (from SAS_CACHE when it is on)."""
+
+        def mint() -> str:
+            return self.storage.generate_sas_url(
+                blob_name, expiry_hours=seconds / 3600, permission="r"
+            )
+
+        if self.sas_cache is None:
+            return mint()
+        return self.sas_cache.get_or_mint(blob_name, "r", seconds, mint)
+
+    def forget_urls(self, blob_name: str) -> None:
+        """Drop `blob_name`'s cached URLs (it was deleted, or its share revoked)."""
+        if self.sas_cache is not None:
+            self.sas_cache.drop(blob_name)
 
     def close(self) -> None:
         for close in reversed(self.closers):

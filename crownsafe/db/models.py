@@ -5,6 +5,7 @@ share-results API) with the uploaded image's URL; `content_snapshot` is a stored
 fetched content (report sources) with its object location; `image_jobs` are the
 background image-processing jobs of the visual upload endpoints. `object_migration` is
 the progress ledger of `crownsafe-migrate-objects` (one row per copied S3 object).
+`blob_audit_log` is the append-only audit trail of blob operations (crownsafe.audit).
 The Alembic revisions in `crownsafe/db/migrations` produce exactly this DDL (checked by
 pytest-alembic's `test_model_definitions_match_ddl`).
 """
@@ -35,11 +36,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AUDIT_OPERATIONS",
+    "AUDIT_OUTCOMES",
     "CUTOVER_PHASES",
     "IMAGE_JOB_STATUSES",
     "MIGRATION_STATUSES",
     "SNAPSHOT_KINDS",
     "Base",
+    "BlobAuditLog",
     "ContentSnapshot",
     "ImageJob",
     "ObjectMigration",
@@ -59,6 +63,18 @@ IMAGE_JOB_STATUSES = ("queued", "processing", "completed", "failed")
 SNAPSHOT_KINDS = ("share", "report")
 MIGRATION_STATUSES = ("pending", "copying", "verified", "failed")
 CUTOVER_PHASES = ("dual-write", "backfill", "azure-reads", "azure-only")
+AUDIT_OPERATIONS = (
+    "upload",
+    "download",
+    "delete",
+    "sas_issued",
+    "share_created",
+    "share_resolved",
+    "share_revoked",
+    "report_generated",
+    "fallback_read",
+)
+AUDIT_OUTCOMES = ("ok", "refused", "failed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -190,3 +206,34 @@ class StorageMigrationPhase(Base):
     phase: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BlobAuditLog(Base):
+    """One blob operation: who did what to which blob, from where, and how it ended.
+
+    Append-only: triggers of the revision that creates it refuse UPDATE, DELETE and
+    TRUNCATE in the database itself, whatever the client (see crownsafe.audit)."""
+
+    __tablename__ = "blob_audit_log"
+    __table_args__ = (
+        CheckConstraint(_in("operation", AUDIT_OPERATIONS), name="operation"),
+        CheckConstraint(_in("outcome", AUDIT_OUTCOMES), name="outcome"),
+        Index("ix_blob_audit_log_user_id_occurred_at", "user_id", "occurred_at"),
+        Index("ix_blob_audit_log_blob_name", "blob_name"),
+        Index("ix_blob_audit_log_operation_occurred_at", "operation", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
+    operation: Mapped[str] = mapped_column(String(24))
+    outcome: Mapped[str] = mapped_column(String(16))
+    blob_name: Mapped[str | None] = mapped_column(String(1024))
+    container: Mapped[str | None] = mapped_column(String(63))
+    backend: Mapped[str | None] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    correlation_id: Mapped[str | None] = mapped_column(String(128))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -27,8 +27,11 @@ frees its trial slot.
 A call's outcome is recorded only if the breaker is still in the state generation the call
 was admitted in, so a slow call that started before a transition cannot flip the new state.
 The lock is held only for bookkeeping (never around the call), which makes the breaker
-safe under threads and in asyncio code (`call_async`). Listeners run after the lock is
-released; a listener that raises is logged and ignored.
+safe under threads and in asyncio code (`call_async`). The sync `call` of a CLOSED breaker
+with no failure since its last success takes no lock at all (admission reads the
+generation, then the state; the success is one atomic `deque.append`): that is every call
+of a healthy service, and the resilient client's per-call cost (issue 19). Listeners run
+after the lock is released; a listener that raises is logged and ignored.
 """
 
 from __future__ import annotations
@@ -263,7 +266,20 @@ class CircuitBreaker(CallDecorator):
     # -- calling ------------------------------------------------------------------------
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run `fn(*args, **kwargs)` under the breaker."""
+        """Run `fn(*args, **kwargs)` under the breaker.
+
+        Hot path: a CLOSED breaker with no failure since the last success admits and
+        records without its lock (see `_closed_generation` and `_record_success`).
+        """
+        generation = self._closed_generation()
+        if generation is not None:
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                self._record_exception(_Permit(generation, trial=False), exc)
+                raise
+            self._record_success(generation)
+            return result
         permit = self._acquire()
         try:
             result = fn(*args, **kwargs)
@@ -285,6 +301,35 @@ class CircuitBreaker(CallDecorator):
             raise
         self._record(permit, success=True)
         return result
+
+    # -- the lock-free hot path ---------------------------------------------------------
+
+    def _closed_generation(self) -> int | None:
+        """The generation a call is admitted in when the breaker is CLOSED, else None
+        (the caller takes the locked `_acquire`).
+
+        Read without the lock: the generation first, then the state. `_transition` writes
+        the state before it bumps the generation, so a CLOSED read here either belongs to
+        that generation or the generation is already stale, and a stale permit's outcome
+        is ignored, exactly like a slow call admitted just before a transition.
+        """
+        generation = self._generation
+        if self._state is CircuitState.CLOSED:
+            return generation
+        return None
+
+    def _record_success(self, generation: int) -> None:
+        """A success of a call admitted CLOSED in `generation`.
+
+        Without the lock when nothing but the window changes (no failure since the last
+        success, same generation): `deque.append` is atomic, and a success racing a
+        concurrent failure's record is then counted as if it had come just before it (the
+        locked path would order the two the other way; either order is a valid history).
+        """
+        if self._consecutive_failures or generation != self._generation:
+            self._record(_Permit(generation, trial=False), success=True)
+        else:
+            self._window.append(True)
 
     # -- bookkeeping (all under the lock) -----------------------------------------------
 

@@ -42,7 +42,9 @@ The stop is `stop_after_attempt(...) | StopAtDeadline(...)`: tenacity's own
 `stop_after_delay` measures from tenacity's start (after our first attempt on the sync
 path) on `time.monotonic`, which a test cannot move, hence the small strategy below.
 In sync code the first attempt runs before tenacity is involved (the happy path costs a
-function call); tenacity drives the retries.
+function call); tenacity drives the retries. `RetryPolicy.retry_after(first, at, fn)` is
+that second half on its own, for a caller that makes attempt 1 itself (the resilient
+client does: its happy path then builds nothing for the retries at all).
 """
 
 from __future__ import annotations
@@ -186,7 +188,8 @@ class RetryPolicy(CallDecorator):
             raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
         self.max_retries = max_retries
         self.deadline = deadline
-        self._clock = clock
+        self.clock = clock
+        """The clock of the deadline (seconds, monotonic; injectable for tests)."""
         self.backoff = Backoff(base_delay, max_delay, _jitter_fraction(jitter))
         self._sleep = sleep
         self._rng: RandomSource = rng if rng is not None else random.Random()
@@ -227,26 +230,41 @@ class RetryPolicy(CallDecorator):
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         if self.deadline is None:
-            return self._call(None, fn, *args, **kwargs)
-        at = self._clock() + self.deadline
-        token = enter_deadline(at, self._clock)
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                return self.retry_after(exc, None, fn, *args, **kwargs)
+        at = self.clock() + self.deadline
+        token = enter_deadline(at, self.clock)
         try:
-            return self._call(at, fn, *args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                return self.retry_after(exc, at, fn, *args, **kwargs)
         finally:
             exit_deadline(token)
 
-    def _call(
-        self, at: float | None, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
+    def retry_after(
+        self,
+        first: Exception,
+        at: float | None,
+        fn: Callable[P, R],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            if self.max_retries == 0 or not self._retry_on(exc):
-                raise
-            first = exc
-        began = self._clock() if at is None else at - (self.deadline or 0.0)
+        """Attempts 2 .. max_retries + 1 of a call whose first attempt raised `first`.
+
+        For a caller that makes attempt 1 itself (the resilient client's hot path does, so
+        a call that succeeds at once costs no tenacity set-up at all). `at` is the call's
+        deadline on `self.clock` (None without one; the caller holds the deadline scope
+        open around both). Re-raises `first` when it is not retried.
+        """
+        if self.max_retries == 0 or not self._retry_on(first):
+            raise first
+        began = self.clock() if at is None else at - (self.deadline or 0.0)
         delay = self.delay_for(1, first)
-        if at is not None and self._clock() + delay >= at:
+        if at is not None and self.clock() + delay >= at:
             self._log_deadline(1, first, delay, fn)
             raise self._gave_up(first, 1, began, deadline_delay=delay) from first
         self._log(1, first, delay, fn)
@@ -256,7 +274,7 @@ class RetryPolicy(CallDecorator):
             rest = self._sync_rest.copy()
         else:
             stop = tenacity.stop_after_attempt(max(1, self.max_retries)) | StopAtDeadline(
-                at, self._clock, lambda state: ended.note(self._log_deadline_state(state, 1))
+                at, self.clock, lambda state: ended.note(self._log_deadline_state(state, 1))
             )
             rest = self._sync_rest.copy(stop=stop)
         try:
@@ -271,19 +289,19 @@ class RetryPolicy(CallDecorator):
         self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         if self.deadline is None:
-            began = self._clock()
+            began = self.clock()
             retrying = self._async.copy()
             try:
                 result: R = await retrying(fn, *args, **kwargs)
             except Exception as exc:
                 raise self._async_failure(exc, retrying, began, None) from exc
             return result
-        at = self._clock() + self.deadline
+        at = self.clock() + self.deadline
         ended = _DeadlineStop()
         stop = tenacity.stop_after_attempt(self.max_retries + 1) | StopAtDeadline(
-            at, self._clock, lambda state: ended.note(self._log_deadline_state(state, 0))
+            at, self.clock, lambda state: ended.note(self._log_deadline_state(state, 0))
         )
-        token = enter_deadline(at, self._clock)
+        token = enter_deadline(at, self.clock)
         retrying = self._async.copy(stop=stop)
         try:
             result = await retrying(fn, *args, **kwargs)
@@ -315,7 +333,7 @@ class RetryPolicy(CallDecorator):
         `deadline_delay` is the backoff that would have ended past the deadline (None when
         the attempts ran out). Carries the last failure's service fields and Retry-After.
         """
-        elapsed = max(0.0, self._clock() - began)
+        elapsed = max(0.0, self.clock() - began)
         operation = getattr(last, "operation", None) or self.operation
         if deadline_delay is not None:
             stopped_by = "deadline"

@@ -40,7 +40,9 @@ def create_storage_client(
     """The client for `settings.storage_backend` (default settings: `load_settings()`).
 
     `client_options` go to the backend client's constructor (e.g. `block_size` and
-    `max_concurrency` for Azure, `part_size` for S3: what bounds a streamed upload's memory).
+    `max_concurrency` for Azure, `part_size` for S3: what bounds a streamed upload's memory;
+    `max_connections` and `connect_timeout`, else STORAGE_MAX_CONNECTIONS and
+    STORAGE_CONNECT_TIMEOUT_SECONDS: the connection pool, `crownsafe.storage.pool`).
     With `resilient` (default `settings.storage_resilient`) the client is wrapped in
     `crownsafe.storage.resilient.ResilientStorageClient`.
     """
@@ -49,6 +51,9 @@ def create_storage_client(
 
         settings = load_settings()
     check_storage_settings(settings)
+    # the pool: STORAGE_MAX_CONNECTIONS / STORAGE_CONNECT_TIMEOUT_SECONDS unless given
+    client_options.setdefault("max_connections", settings.storage_max_connections)
+    client_options.setdefault("connect_timeout", settings.storage_connect_timeout_seconds)
     client: StorageClient
     if settings.storage_backend == "azure":
         from crownsafe.storage.azure import AzureBlobStorageClient

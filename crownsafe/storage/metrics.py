@@ -7,19 +7,28 @@ labels and meanings are listed in docs/metrics.md.
 
 Cheap per call: a client resolves its label children once (`ClientMetrics.operation`
 caches them per operation name), so a call costs a dict lookup, a counter increment and a
-histogram observation. Process-wide like the breakers: `storage_metrics()` is this
-process's instance on its own registry (`crownsafe.api.metrics.ApiMetrics` serves it on
-`/metrics`); tests build a `StorageMetrics` on a fresh `CollectorRegistry`. Under
-prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR set before the import)
-every value is written to the shared directory whatever the registry, and the gauges merge
-by their maximum (any process whose breaker is open shows the breaker open).
+histogram observation, and those two go straight to the children's value objects
+(`fast_inc`, `fast_observe`: the public `inc`/`observe` first check that the metric is a
+labelled child, walk the buckets in Python and look for exemplars: the largest part of
+the wrapper's per-call cost before issue 19). When an installed prometheus-client lacks
+those internals they fall back to the public methods; under multiprocess mode the value
+objects are the shared-file ones, so the fast path writes there too.
+
+Process-wide like the breakers: `storage_metrics()` is this process's instance on its own
+registry (`crownsafe.api.metrics.ApiMetrics` serves it on `/metrics`); tests build a
+`StorageMetrics` on a fresh `CollectorRegistry`. Under prometheus-client's multiprocess
+mode (PROMETHEUS_MULTIPROC_DIR set before the import) every value is written to the shared
+directory whatever the registry, and the gauges merge by their maximum (any process whose
+breaker is open shows the breaker open).
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from typing import NamedTuple
+from bisect import bisect_left
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -33,6 +42,8 @@ __all__ = [
     "OperationMetrics",
     "StorageMetrics",
     "error_label",
+    "fast_inc",
+    "fast_observe",
     "storage_metrics",
 ]
 
@@ -53,13 +64,51 @@ def error_label(exc: BaseException) -> str:
     return type(exc).__name__ if isinstance(exc, StorageError) else "unexpected"
 
 
+def fast_inc(child: Counter) -> Callable[[float], None]:
+    """`child.inc` without its per-call checks: the bound `inc` of the child's value
+    object (a labelled child is always observable; amounts here are never negative)."""
+    inc = getattr(getattr(child, "_value", None), "inc", None)
+    return inc if callable(inc) else child.inc
+
+
+def fast_observe(child: Histogram) -> Callable[[float], None]:
+    """`child.observe` with the bucket found by bisection on the value objects (the same
+    bucket: the first upper bound >= the amount; a NaN lands in none, as upstream)."""
+    total: Any = getattr(child, "_sum", None)
+    buckets: Any = getattr(child, "_buckets", None)
+    bounds: Any = getattr(child, "_upper_bounds", None)
+    if not (
+        callable(getattr(total, "inc", None))
+        and isinstance(buckets, list)
+        and isinstance(bounds, list | tuple)
+        and len(buckets) == len(bounds)
+        and all(callable(getattr(b, "inc", None)) for b in buckets)
+    ):
+        return child.observe
+    add = total.inc
+    incs = [bucket.inc for bucket in buckets]
+    edges = [float(b) for b in bounds]
+    last = len(edges)
+
+    def observe(amount: float) -> None:
+        add(amount)
+        index = bisect_left(edges, amount)
+        if index < last and amount <= edges[index]:  # False for a NaN, as upstream
+            incs[index](1)
+
+    return observe
+
+
 class OperationMetrics(NamedTuple):
-    """The label children of one (backend, operation), resolved once."""
+    """The label children of one (backend, operation), resolved once, and the fast
+    increments of the two every successful call makes."""
 
     succeeded: Counter
     failed: Counter
     duration: Histogram
     retries: Counter
+    count_success: Callable[[float], None]
+    observe_duration: Callable[[float], None]
 
 
 class StorageMetrics:
@@ -179,16 +228,22 @@ class ClientMetrics:
         self._errors: dict[tuple[str, str], Counter] = {}
         self.uploaded = metrics.bytes.labels(backend, "upload")
         self.downloaded = metrics.bytes.labels(backend, "download")
+        self.count_uploaded = fast_inc(self.uploaded)
+        self.count_downloaded = fast_inc(self.downloaded)
 
     def operation(self, name: str) -> OperationMetrics:
         found = self._ops.get(name)
         if found is None:
             m, b = self._metrics, self.backend
+            succeeded = m.operations.labels(b, name, "success")
+            duration = m.duration.labels(b, name)
             found = self._ops[name] = OperationMetrics(
-                m.operations.labels(b, name, "success"),
+                succeeded,
                 m.operations.labels(b, name, "error"),
-                m.duration.labels(b, name),
+                duration,
                 m.retries.labels(b, name),
+                fast_inc(succeeded),
+                fast_observe(duration),
             )
         return found
 
@@ -196,12 +251,12 @@ class ClientMetrics:
         self, operation: str, seconds: float, attempts: int, error: BaseException | None
     ) -> None:
         """One finished logical call: its outcome, duration, retries and error class."""
-        op = self.operation(operation)
-        op.duration.observe(seconds)
+        op = self._ops.get(operation) or self.operation(operation)
+        op.observe_duration(seconds)
         if attempts > 1:
             op.retries.inc(attempts - 1)
         if error is None:
-            op.succeeded.inc()
+            op.count_success(1)
             return
         op.failed.inc()
         key = (operation, error_label(error))

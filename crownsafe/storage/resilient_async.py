@@ -115,7 +115,7 @@ class AsyncResilientStorageClient(ResilienceCore[AsyncStorageClient], AsyncClosi
                 failure = self._attempt_failed(operation, blob_name, exc, attempts, after_failure)
                 if failure is exc:
                     raise
-                raise failure from None
+                raise failure from failure.__cause__
 
         began = self._clock()
         token = enter_correlation()
@@ -168,7 +168,7 @@ class AsyncResilientStorageClient(ResilienceCore[AsyncStorageClient], AsyncClosi
         data = await self._run(
             "download_blob", blob_name, self.inner.download_blob, blob_name, size=len
         )
-        self._metrics.downloaded.inc(len(data))
+        self._metrics.count_downloaded(len(data))
         return data
 
     async def download_to(self, blob_name: str, file: BinaryIO | os.PathLike[str] | str) -> int:
@@ -183,7 +183,7 @@ class AsyncResilientStorageClient(ResilienceCore[AsyncStorageClient], AsyncClosi
             after_failure=plan.after_failure,
             size=_identity,
         )
-        self._metrics.downloaded.inc(written)
+        self._metrics.count_downloaded(written)
         return written
 
     async def iter_blob_chunks(
@@ -205,8 +205,8 @@ class AsyncResilientStorageClient(ResilienceCore[AsyncStorageClient], AsyncClosi
     ) -> AsyncIterator[bytes]:
         if head is None:
             return
-        downloaded = self._metrics.downloaded
-        downloaded.inc(len(head))
+        downloaded = self._metrics.count_downloaded
+        downloaded(len(head))
         yield head
         while True:
             with correlation_scope(cid):
@@ -217,7 +217,7 @@ class AsyncResilientStorageClient(ResilienceCore[AsyncStorageClient], AsyncClosi
                     raise
             if chunk is None:
                 return
-            downloaded.inc(len(chunk))
+            downloaded(len(chunk))
             yield chunk
 
     # -- listing ------------------------------------------------------------------------

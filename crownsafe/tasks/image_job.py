@@ -33,12 +33,7 @@ from crownsafe.db.session import session_scope
 from crownsafe.errors import BlobNotFoundError, StorageError
 from crownsafe.storage.base import StorageClient
 from crownsafe.tasks._gate import wait_at_gate
-from crownsafe.visual.processing import (
-    ImageRejectedError,
-    make_thumbnail,
-    perceptual_hash,
-    verify_image,
-)
+from crownsafe.visual.processing import ImageRejectedError, process_image_bytes
 
 __all__ = [
     "JobContext",
@@ -118,13 +113,12 @@ def _run(ctx: JobContext, key: uuid.UUID, job_id: str, blob_name: str) -> str:
     limit = ctx.settings.image_max_pixels
     data = download_from_blob_storage(ctx.storage, blob_name)
     try:
-        image = verify_image(data, max_pixels=limit)
-        thumbnail = make_thumbnail(data, max_pixels=limit)
-        phash = perceptual_hash(data, max_pixels=limit)
+        processed = process_image_bytes(data, max_pixels=limit)
     except ImageRejectedError as exc:
         log.info("job %s: rejected: %s", job_id, exc.reason)
         _finish(ctx, key, {"status": "failed", "error": exc.reason})
         return "failed"
+    image, thumbnail, phash = processed.image, processed.thumbnail, processed.phash
     name = thumbnail_name(job_id)
     ctx.storage.upload_file(
         name,

@@ -18,9 +18,11 @@ from PIL import Image, UnidentifiedImageError
 __all__ = [
     "THUMBNAIL_SIZE",
     "ImageRejectedError",
+    "ProcessedImage",
     "VerifiedImage",
     "make_thumbnail",
     "perceptual_hash",
+    "process_image_bytes",
     "verify_image",
 ]
 
@@ -97,3 +99,25 @@ def make_thumbnail(data: bytes, *, max_pixels: int) -> bytes:
 def perceptual_hash(data: bytes, *, max_pixels: int) -> str:
     """The 64-bit pHash of the image as 16 hex digits (near-identical images differ in few bits)."""
     return str(imagehash.phash(_open(data, max_pixels)))
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    image: VerifiedImage
+    thumbnail: bytes
+    phash: str
+
+
+def process_image_bytes(data: bytes, *, max_pixels: int) -> ProcessedImage:
+    """Verify, thumbnail and hash `data`; every way the bytes can fail is an
+    ImageRejectedError (bad input a user can act on), never an internal error: bytes that
+    pass `verify()` and then fail to decode in full (a polyglot, a damaged scan) too."""
+    image = verify_image(data, max_pixels=max_pixels)
+    try:
+        thumbnail = make_thumbnail(data, max_pixels=max_pixels)
+        phash = perceptual_hash(data, max_pixels=max_pixels)
+    except ImageRejectedError:
+        raise
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageRejectedError(f"the image cannot be decoded ({exc})") from None
+    return ProcessedImage(image, thumbnail, phash)

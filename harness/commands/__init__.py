@@ -7,4 +7,14 @@ The `bench` command lives with the benchmark code, in `harness.bench.command`.
 
 from __future__ import annotations
 
-__all__ = ["app_up", "arguments", "migrate_objects", "report", "run", "services", "token"]
+__all__ = [
+    "app_up",
+    "arguments",
+    "audit",
+    "inspect_url",
+    "migrate_objects",
+    "report",
+    "run",
+    "services",
+    "token",
+]

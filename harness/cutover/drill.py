@@ -92,6 +92,54 @@ class DrillOptions:
     about this long (the drill measures the cut-over, not the breaker's default)."""
     sabotage: str = ""
     """"no-fallback": the app runs azure-only from the start (reads never reach S3)."""
+    compare_alone: bool = True
+    """After the drill, copy the same objects again with `migrate-objects` alone (no load,
+    a fresh container) for the backfill-rate ratio, measured in the same run."""
+
+
+def _copier_alone_rate(
+    copier_argv: list[str],
+    copier_env: dict[str, str],
+    direct: Settings,
+    target: str,
+    objects: int,
+    work: Path,
+    say: Callable[[str], None],
+) -> float:
+    """objects/s of one `migrate-objects` run of the same bucket into an empty container,
+    with the load stopped: the copier's rate on its own, timed like the drill's (process
+    start to exit)."""
+    alone = create_storage_client(
+        load_settings(
+            {
+                "STORAGE_BACKEND": "azure",
+                "AZURE_BLOB_ENABLED": "true",
+                "AZURE_STORAGE_CONNECTION_STRING": direct.azure_storage_connection_string.get(),
+                "AZURE_STORAGE_CONTAINER": target,
+            }
+        ),
+        resilient=False,
+    )
+    try:
+        alone.create_container()
+        argv = [*copier_argv, "--no-rewrite-urls"]
+        argv[argv.index("--target-container") + 1] = target
+        started = time.time()
+        copier = ServiceProcess(argv, work / "copier-alone.log", copier_env).start()
+        try:
+            _wait(lambda: copier.exit_code() is not None, 900, "the copier run alone")
+        finally:
+            copier.stop()
+        seconds = time.time() - started
+        if copier.exit_code() != 0:
+            raise RuntimeError(f"cut-over drill: the copier run alone exited {copier.exit_code()}")
+        rate = round(objects / seconds, 1)
+        say(f"cut-over drill: migrate-objects alone: {rate} objects/s ({seconds:.1f} s)")
+        return rate
+    finally:
+        with suppress(Exception):
+            alone.delete_container()
+        alone.close()
 
 
 class _Sampler:
@@ -315,6 +363,13 @@ def run_drill(
         ended = time.time()
         locust.stop()
         sampler.stop()
+        fallbacks_counted = sampler.fallback_reads()
+        with engine.connect() as conn:
+            fallbacks_audited = int(
+                conn.execute(
+                    text("SELECT count(*) FROM blob_audit_log WHERE operation = 'fallback_read'")
+                ).scalar_one()
+            )
         requests = read_records(records)
         outage = FaultWindow(
             kind="azure down",
@@ -336,6 +391,11 @@ def run_drill(
         faults.append(outage)
         say("cut-over drill: checking every object and row")
         final = check_everything(engine, azure, s3, objects)
+        alone_rate = None
+        if options.compare_alone:
+            alone_rate = _copier_alone_rate(
+                copier_argv, copier_env, direct, f"{container}-alone", len(objects), work, say
+            )
         result = CutoverFile(
             objects_seeded=len(objects),
             phases=phase_windows(marks, ended, origin, requests, sampler.samples),
@@ -344,6 +404,9 @@ def run_drill(
             final=final,
             fallback_quiet_s=options.quiet_s,
             backfill_objects_per_s=round(len(objects) / copy_seconds, 1),
+            alone_objects_per_s=alone_rate,
+            fallback_reads_counted=int(fallbacks_counted),
+            fallback_reads_audited=fallbacks_audited,
             seconds=round(time.time() - began, 1),
             sabotage=options.sabotage,
         )

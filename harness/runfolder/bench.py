@@ -25,6 +25,8 @@ __all__ = [
     "PairedFile",
     "PairedSamples",
     "PointsFile",
+    "PoolFile",
+    "PoolPoint",
     "RatiosFile",
     "RssFile",
     "RssPoint",
@@ -57,6 +59,34 @@ class ConcurrencyFile(PointsFile):
     LIST = "points"
     IDENTITY = ("backend", "operation", "size_bytes", "workers")
     points: list[SweepPoint] = Field(default_factory=list)
+
+
+class PoolPoint(Record):
+    """Throughput of one storage client (resilient, as the factory builds it) with a
+    connection pool of `max_connections` (STORAGE_MAX_CONNECTIONS) under `workers`
+    concurrent callers (threads)."""
+
+    backend: str
+    operation: str
+    size_bytes: int
+    max_connections: int
+    workers: int
+    rounds: int = 1
+    """Times the point was measured (interleaved with the other points); `ops` and
+    `seconds` are totals over the rounds, `ops_per_s` the median of the rounds'."""
+    ops: int
+    seconds: float
+    ops_per_s: float
+    retries: int = 0
+    """Attempts beyond the first (the client is the resilient one the factory builds)."""
+    measured: bool = True
+
+
+class PoolFile(PointsFile):
+    FILE = "bench/pool.json"
+    LIST = "points"
+    IDENTITY = ("backend", "operation", "size_bytes", "max_connections", "workers")
+    points: list[PoolPoint] = Field(default_factory=list)
 
 
 class PairedSamples(Record):

@@ -10,6 +10,8 @@ read by the report and the drill command alike.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from harness.runfolder._base import Record, RunFile
@@ -86,9 +88,32 @@ class CutoverFile(RunFile):
     fallback_quiet_s: float = Field(
         0.0, description="seconds without a fallback read before the fallback was turned off"
     )
-    backfill_objects_per_s: float | None = None
+    backfill_objects_per_s: float | None = Field(
+        None, description="objects / seconds of the drill's copier, under load, killed once"
+    )
+    alone_objects_per_s: float | None = Field(
+        None,
+        description="the same objects copied by migrate-objects alone after the drill (no "
+        "load, an empty container), in the same run",
+    )
+    fallback_reads_counted: int | None = Field(
+        None, description="the app's crownsafe_cutover_fallback_reads_total at the end"
+    )
+    fallback_reads_audited: int | None = Field(
+        None, description="blob_audit_log rows of operation fallback_read at the end"
+    )
     seconds: float = 0.0
     sabotage: str = Field("", description="a fault in the mode itself, set by a test only")
+
+    BACKFILL_GOAL: ClassVar[float] = 0.9
+    """The drill's backfill rate against migrate-objects alone (issue goal, shown)."""
+
+    @property
+    def backfill_ratio(self) -> float | None:
+        """The drill's backfill rate / the copier's rate alone (None unless both ran)."""
+        if not self.backfill_objects_per_s or not self.alone_objects_per_s:
+            return None
+        return round(self.backfill_objects_per_s / self.alone_objects_per_s, 3)
 
     def broken_promises(self) -> list[str]:
         """Zero failed requests outside the injected faults' windows, faults recovered in
@@ -130,6 +155,11 @@ class CutoverFile(RunFile):
                     )
         if not self.phases or self.phases[-1].phase != "azure-only":
             problems.append("cut-over: the drill did not reach azure-only")
+        counted, audited = self.fallback_reads_counted, self.fallback_reads_audited
+        if counted is not None and audited is not None and counted != audited:
+            problems.append(
+                f"cut-over: {counted} fallback reads counted but {audited} in the audit trail"
+            )
         return problems
 
     def _excused(self, phase: str, endpoint: str) -> int:

@@ -24,6 +24,8 @@ from harness.runfolder.bench import (
     OverheadRatio,
     PairedFile,
     PairedSamples,
+    PoolFile,
+    PoolPoint,
     RatiosFile,
     RssFile,
     RssPoint,
@@ -56,6 +58,7 @@ class BenchData:
     benchmarks: list[BenchmarkEntry] = field(default_factory=list)
     machine_info: dict[str, Any] = field(default_factory=dict)
     sweep: list[SweepPoint] = field(default_factory=list)
+    pool: list[PoolPoint] = field(default_factory=list)
     paired: list[PairedSamples] = field(default_factory=list)
     aa: list[AARun] = field(default_factory=list)
     rss: list[RssPoint] = field(default_factory=list)
@@ -68,6 +71,7 @@ class BenchData:
         return not (
             self.benchmarks
             or self.sweep
+            or self.pool
             or self.paired
             or self.aa
             or self.rss
@@ -115,6 +119,8 @@ def _read_bench(run: RunData) -> BenchData:
         bench.benchmarks, bench.machine_info = benchmarks.benchmarks, benchmarks.machine_info
     if sweep := _optional(run, ConcurrencyFile):
         bench.sweep = sweep.points
+    if pool := _optional(run, PoolFile):
+        bench.pool = pool.points
     if paired := _optional(run, PairedFile):
         bench.paired = paired.pairs
     if aa := _optional(run, AAFile):

@@ -13,6 +13,7 @@ from harness.runfolder.bench import (
     GateFile,
     MemoryFile,
     PairedFile,
+    PoolFile,
     RatiosFile,
     RssFile,
 )
@@ -38,6 +39,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     SuiteFile,
     BenchmarksFile,
     ConcurrencyFile,
+    PoolFile,
     PairedFile,
     AAFile,
     RssFile,

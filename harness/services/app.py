@@ -18,7 +18,10 @@ from pathlib import Path
 from harness.services.base import ManagedService, ProvisionMode, ServiceStartError
 from harness.services.readiness import launch_local, probe_http
 
-__all__ = ["AppService"]
+__all__ = ["BOUNDED_HTTP", "AppService"]
+
+BOUNDED_HTTP = "crownsafe.api.server:BoundedHttpToolsProtocol"
+"""uvicorn's httptools protocol with request-head limits (how the app must be served)."""
 
 MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "262144"}
 """glibc settings for the app process: the upload threads allocate block-sized buffers;
@@ -75,7 +78,11 @@ class AppService(ManagedService):
     def _argv(self, port: int) -> list[str]:
         argv = [sys.executable, "-m", "uvicorn", *self.target]
         argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(self.workers)]
-        return [*argv, "--no-server-header", "--timeout-graceful-shutdown", "5"]
+        # --no-proxy-headers: the app applies TRUSTED_PROXIES itself; uvicorn's default
+        # would believe X-Forwarded-For from any loopback peer (every local client).
+        # --http: request heads bounded (431), see crownsafe.api.server
+        argv += ["--no-server-header", "--no-proxy-headers", "--http", BOUNDED_HTTP]
+        return [*argv, "--timeout-graceful-shutdown", "5"]
 
     def _process_env(self) -> dict[str, str]:
         env = {k: v for k, v in self._environ.items() if not k.startswith("PROMETHEUS_")}

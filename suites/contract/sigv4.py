@@ -1,6 +1,7 @@
 """SigV4 presigned URLs and Azure SAS times, checked by the suite itself.
 
-The suite recomputes a presigned URL's signature to prove which method it is bound to
+The suite recomputes a presigned URL's signature (with the product's own SigV4 check,
+`crownsafe.storage.url_inspect`) to prove which method it is bound to
 (on every S3 target, moto included, which verifies none), and re-signs one at a past
 signing time to make a genuinely expired URL: botocore takes its signing time from the
 wall clock and has no clock seam, and waiting out even the shortest expiry (1 s, plus the
@@ -9,10 +10,11 @@ server's clock skew allowance) would be a sleep in a test.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+from crownsafe.storage.url_inspect import sigv4_presign_signature
 
 __all__ = [
     "parse_sas_time",
@@ -30,55 +32,6 @@ def query_params(url: str) -> dict[str, str]:
 def parse_sas_time(value: str) -> datetime:
     """An Azure SAS `st`/`se` value (ISO 8601, UTC, `Z`) as an aware datetime."""
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-
-def sigv4_presign_signature(method: str, url: str, secret_key: str) -> str:
-    """Recompute the SigV4 query signature of a presigned URL as if sent with `method`.
-
-    moto does not verify presigned signatures (docs/emulators.md), so the suite checks them
-    itself on every target: the URL is bound to `method` exactly when this equals its
-    X-Amz-Signature.
-    Only `host` may be a signed header (what botocore signs for a presigned GET/PUT).
-    """
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    params = dict(pairs)
-    signed_headers = params["X-Amz-SignedHeaders"]
-    if signed_headers != "host":
-        raise AssertionError(f"unexpected signed headers {signed_headers!r}: expected 'host'")
-    canonical_query = "&".join(
-        f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
-        for k, v in sorted(pairs)
-        if k != "X-Amz-Signature"
-    )
-    canonical_request = "\n".join(
-        [
-            method,
-            parts.path or "/",
-            canonical_query,
-            f"host:{parts.netloc}\n",
-            signed_headers,
-            "UNSIGNED-PAYLOAD",
-        ]
-    )
-    _key_id, date, region, service, terminator = params["X-Amz-Credential"].split("/")
-    scope = f"{date}/{region}/{service}/{terminator}"
-    string_to_sign = "\n".join(
-        [
-            "AWS4-HMAC-SHA256",
-            params["X-Amz-Date"],
-            scope,
-            hashlib.sha256(canonical_request.encode()).hexdigest(),
-        ]
-    )
-    key = _hmac(f"AWS4{secret_key}".encode(), date)
-    for part in (region, service, terminator):
-        key = _hmac(key, part)
-    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 def sigv4_resign(url: str, secret_key: str, *, signed_at: datetime, expires_s: int) -> str:

@@ -47,7 +47,7 @@ def test_all_models_register_on_metadata(
 def test_history_is_the_documented_chain(alembic_runner: MigrationContext) -> None:
     """The history is S3-era schema -> the original backend's column rename (b8c97058b7e6)
     -> progress table -> the API's share/report/image-result columns -> the cut-over phase
-    log."""
+    log -> the blob audit log."""
     assert alembic_runner.history.revisions == [
         "base",
         "5e3a1c9d2f47",
@@ -55,5 +55,6 @@ def test_history_is_the_documented_chain(alembic_runner: MigrationContext) -> No
         "c4d2e8f1a7b3",
         "d7a1f3b5c9e2",
         "e2b6c0d4a9f1",
+        "f3c8d1e5a7b2",
         "heads",
     ]

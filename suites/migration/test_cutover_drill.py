@@ -30,7 +30,8 @@ def test_the_drill_cuts_over_with_zero_failed_requests_and_nothing_lost(
     tmp_path: Path,
 ) -> None:
     """Every phase walked under load: no failed request outside the outage, every object
-    on Azure with its S3 checksum, every row on Azure, fallback quiet before it went off."""
+    on Azure with its S3 checksum, every row on Azure, fallback quiet before it went off,
+    every fallback read in the audit trail, the copier's rate alone measured."""
     result = run_drill(storage_services, postgres_service, redis_service.url, tmp_path, SMALL)
     assert result.broken_promises() == []
     assert [p.phase for p in result.phases] == [
@@ -43,6 +44,9 @@ def test_the_drill_cuts_over_with_zero_failed_requests_and_nothing_lost(
     assert result.final.rows_still_on_s3 == 0
     legacy = [e for p in result.phases for e in p.endpoints if e.name == "/shares/[token] (legacy)"]
     assert sum(e.requests for e in legacy) > 0
+    assert result.fallback_reads_counted is not None  # often 0 here: the copier is done
+    assert result.fallback_reads_audited == result.fallback_reads_counted
+    assert result.alone_objects_per_s and result.backfill_ratio
     assert CutoverFile.model_validate_json((tmp_path / "cutover.json").read_text()) == result
 
 

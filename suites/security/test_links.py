@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
+import redis
 from api.helpers import NotYet, poll, sample_scan
 from contract.sigv4 import parse_sas_time, presigned_methods, query_params, sigv4_presign_signature
 
-from harness.fixtures.api import ApiStack
+from harness.fixtures.api import ApiStack, ApiStackFactory
 
 from .helpers import storage_secret
 
@@ -120,3 +121,40 @@ def test_share_link_is_refused_after_expiry(api_stack: ApiStack) -> None:
     else:
         assert int(query_params(url)["X-Amz-Expires"]) <= 1
         assert presigned_methods(url, storage_secret(api_stack)) == {"GET"}
+
+
+def test_a_revoked_share_link_stops_working_at_once(api_stack: ApiStack) -> None:
+    """Revoking a share deletes its snapshot: a storage URL handed out before the
+    revocation, still inside its own lifetime, reads nothing from that moment, on both
+    backends (the object is gone, whatever the URL's signature says)."""
+    client = api_stack.client(user_id=USER + 3)
+    resolved = _resolved(client, _scan(client))
+    with _raw() as raw:
+        assert raw.get(resolved["url"]).status_code == 200
+        assert client.delete(f"/shares/{resolved['token']}").status_code == 204
+        after = raw.get(resolved["url"])
+    assert after.status_code == 404, after.text[:300]  # gone, not merely refused
+    assert client.get(f"/shares/{resolved['token']}").status_code == 410
+
+
+def test_with_the_sas_cache_on_a_revoked_share_leaves_no_cached_url(
+    backend_name: str, make_api_stack: ApiStackFactory
+) -> None:
+    """SAS_CACHE=redis: a share resolved twice hands out the cached URL; revoking it drops
+    the cache entry (real Redis), and its link is refused."""
+    stack = make_api_stack(backend_name, worker=False, SAS_CACHE="redis")
+    client = stack.client(user_id=USER + 4)
+    resolved = _resolved(client, _scan(client))
+    again = client.get(f"/shares/{resolved['token']}").json()
+    assert again["url"] == resolved["url"], "the second resolve is served from the cache"
+    blob = urlsplit(resolved["url"]).path.split(f"/{stack.storage.container_name}/", 1)[1]
+    cache = redis.Redis.from_url(stack.env["REDIS_URL"])
+    try:
+        keys = [k.decode() for k in cache.scan_iter(match="crownsafe:sas:*")]
+        assert [k for k in keys if k.endswith(f":r:{unquote(blob)}")], keys
+        assert client.delete(f"/shares/{resolved['token']}").status_code == 204
+        remaining = [k.decode() for k in cache.scan_iter(match="crownsafe:sas:*")]
+        assert not [k for k in remaining if k.endswith(f":r:{unquote(blob)}")], remaining
+    finally:
+        cache.close()
+    assert client.get(f"/shares/{resolved['token']}").status_code == 410

@@ -212,6 +212,8 @@ def test_every_command_module_is_registered() -> None:
         "token",
         "load",
         "cutover",
+        "audit",
+        "inspect-url",
     ]
 
 

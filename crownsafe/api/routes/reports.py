@@ -2,8 +2,9 @@
 
 With `AZURE_BLOB_ENABLED=true` the report is uploaded with `_upload_to_azure_blob` (to the
 configured backend, Azure or S3), recorded as a `content_snapshot` row of kind `report`,
-and returned as a read-only SAS URL. With it off nothing is stored: the report comes back
-in the response body (`stored: false`, base64 for PDF), and the response says so.
+and returned as a read-only SAS URL; its `report_generated` audit row shares the row's
+transaction. With it off nothing is stored: the report comes back in the response body
+(`stored: false`, base64 for PDF), and the response says so.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.exc import IntegrityError
 
+from crownsafe.api._audit import Actor, actor_of, audit_event
 from crownsafe.api._owned import owned_scan, scan_document
 from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import ApiError, responses
@@ -33,8 +35,9 @@ router = APIRouter(tags=["reports"])
 State = Annotated[ApiState, Depends(get_state)]
 
 
-def _create(state: ApiState, user_id: int, scan_id: int, body: ReportIn) -> ReportOut:
+def _create(state: ApiState, actor: Actor, scan_id: int, body: ReportIn) -> ReportOut:
     now = state.clock()
+    user_id = actor.user_id
     report_id = uuid.uuid4().hex
     with session_scope(state.sessions) as session:
         scan = owned_scan(session, user_id, scan_id)
@@ -70,6 +73,12 @@ def _create(state: ApiState, user_id: int, scan_id: int, body: ReportIn) -> Repo
                     kind="report",
                 )
             )
+            generated = audit_event(state, actor, "report_generated", "ok", stored.blob_name,
+                                    size=stored.size,
+                                    detail={"scan_id": scan_id, "format": body.format,
+                                            "permission": "r",
+                                            "seconds": state.settings.sas_ttl_seconds})  # fmt: skip
+            state.audit.add(session, generated)
     except IntegrityError:
         state.storage.delete_blob(stored.blob_name, missing_ok=True)
         raise ApiError(404, f"scan {scan_id} not found") from None
@@ -77,7 +86,7 @@ def _create(state: ApiState, user_id: int, scan_id: int, body: ReportIn) -> Repo
         state.storage.delete_blob(stored.blob_name, missing_ok=True)
         raise
     seconds = state.settings.sas_ttl_seconds
-    url = state.storage.generate_sas_url(stored.blob_name, expiry_hours=seconds / 3600)
+    url = state.read_url(stored.blob_name, seconds)
     return ReportOut(
         report_id=report_id,
         format=body.format,
@@ -98,7 +107,7 @@ def _create(state: ApiState, user_id: int, scan_id: int, body: ReportIn) -> Repo
     responses=responses(400, 401, 404, 422, 503),
 )
 async def create_report(
-    scan_id: ScanId, body: ReportIn, user: CurrentUser, state: State
+    scan_id: ScanId, body: ReportIn, request: Request, user: CurrentUser, state: State
 ) -> ReportOut:
     """Generate a risk report of one of your scans."""
-    return await in_thread(_create, state, user, scan_id, body)
+    return await in_thread(_create, state, actor_of(request, user), scan_id, body)

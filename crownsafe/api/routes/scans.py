@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
+from crownsafe.api._audit import Actor, actor_of, audit_event
 from crownsafe.api._owned import owned_job, owned_scan
 from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import responses
@@ -100,21 +101,30 @@ async def get_scan(scan_id: ScanId, user: CurrentUser, state: State) -> ScanOut:
     return await in_thread(_get, state, user, scan_id)
 
 
-def _delete(state: ApiState, user_id: int, scan_id: int) -> list[str]:
+def _delete(state: ApiState, actor: Actor, scan_id: int) -> list[str]:
+    """The scan, its snapshots' rows and one audit row per snapshot blob in one transaction."""
     with session_scope(state.sessions) as session:
-        scan = owned_scan(session, user_id, scan_id)
-        names = session.scalars(
-            select(ContentSnapshot.blob_name).where(
-                ContentSnapshot.scan_id == scan.id, ContentSnapshot.blob_name.is_not(None)
-            )
-        ).all()
+        scan = owned_scan(session, actor.user_id, scan_id)
+        names = [
+            name
+            for name in session.scalars(
+                select(ContentSnapshot.blob_name).where(
+                    ContentSnapshot.scan_id == scan.id, ContentSnapshot.blob_name.is_not(None)
+                )
+            ).all()
+            if name
+        ]
         session.delete(scan)
-    return [n for n in names if n]
+        for name in names:
+            deleted = audit_event(state, actor, "delete", "ok", name, detail={"scan_id": scan_id})
+            state.audit.add(session, deleted)
+    return names
 
 
 def _delete_blobs(state: ApiState, names: list[str]) -> None:
     """Rows go first, blobs after: a failure here leaves an orphan blob for the sweep."""
     for name in names:
+        state.forget_urls(name)
         try:
             state.storage.delete_blob(name, missing_ok=True)
         except Exception as exc:
@@ -122,8 +132,10 @@ def _delete_blobs(state: ApiState, names: list[str]) -> None:
 
 
 @router.delete("/{scan_id}", status_code=204, responses=responses(401, 404, 422))
-async def delete_scan(scan_id: ScanId, user: CurrentUser, state: State) -> Response:
+async def delete_scan(
+    scan_id: ScanId, request: Request, user: CurrentUser, state: State
+) -> Response:
     """Delete a scan with its shares and reports."""
-    names = await in_thread(_delete, state, user, scan_id)
+    names = await in_thread(_delete, state, actor_of(request, user), scan_id)
     await in_thread(_delete_blobs, state, names)
     return Response(status_code=204)

@@ -65,6 +65,7 @@ from crownsafe.storage.azure._transfer import (
 )
 from crownsafe.storage.base import DEFAULT_CHUNK_SIZE, BlobInfo, SasPermission
 from crownsafe.storage.naming import validate_blob_name, validate_container_name, validate_metadata
+from crownsafe.storage.pool import pool_options
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -148,17 +149,13 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
         max_concurrency: int = 4,
         clock: Callable[[], datetime] = utc_now,
         delegation_key_lifetime: timedelta = timedelta(hours=24),
-        max_connections: int = 10,
-        connect_timeout: float = 30.0,
+        max_connections: int | None = None,
+        connect_timeout: float | None = None,
     ) -> None:
         cfg = settings if settings is not None else load_settings()
         self.container_name = validate_container_name(
             container_name if container_name is not None else cfg.azure_storage_container
         )
-        if max_connections < 1:
-            raise ValueError(f"max_connections must be >= 1, got {max_connections}")
-        if connect_timeout <= 0:
-            raise ValueError(f"connect_timeout must be positive, got {connect_timeout}")
         self._auth: AzureAuth = resolve_azure_auth(
             connection_string=connection_string,
             account_url=account_url,
@@ -172,6 +169,13 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
         self._single_put_threshold = int(single_put_threshold)
         self._block_size = int(block_size)
         self._timeout = float(timeout if timeout is not None else cfg.storage_timeout_seconds)
+        self._connect_timeout, self.max_connections = pool_options(
+            connect_timeout,
+            max_connections,
+            cfg,
+            timeout=self._timeout,
+            max_concurrency=self._max_concurrency,
+        )
         verify = (
             connection_verify
             if connection_verify is not None
@@ -183,17 +187,17 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
             single_put_threshold=single_put_threshold,
             block_size=block_size,
             connection_verify=verify,
+            connect_timeout=self._connect_timeout,
         )
-        options["connection_timeout"] = connect_timeout
         transport_options: dict[str, Any] = {
-            "connection_timeout": connect_timeout,
+            "connection_timeout": self._connect_timeout,
             "read_timeout": self._timeout,
             "connection_data_block_size": RESPONSE_READ_BLOCK,
         }
         if verify is not None:
             transport_options["connection_verify"] = verify
         self._transport = PooledAioHttpTransport(
-            max_connections=max_connections, **transport_options
+            max_connections=self.max_connections, **transport_options
         )
         options["transport"] = self._transport
         self._service: BlobServiceClient = self._build_client(BlobServiceClient, options)
@@ -252,7 +256,7 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
         return azure_errors(operation, blob_name, self.container_name)
 
     def _call_options(self) -> dict[str, Any]:
-        return call_options(self._timeout)
+        return call_options(self._timeout, self._connect_timeout)
 
     # -- uploads ------------------------------------------------------------------------
 

@@ -99,6 +99,7 @@ from crownsafe.storage.base import (
 )
 from crownsafe.storage.cors import CorsRule
 from crownsafe.storage.naming import validate_blob_name, validate_container_name, validate_metadata
+from crownsafe.storage.pool import pool_options
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -153,6 +154,8 @@ class AzureBlobStorageClient(ClosingContextManager):
         settings: Settings | None = None,
         connection_verify: bool | str | None = None,
         timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_connections: int | None = None,
         single_put_threshold: int = 16 * MiB,
         block_size: int = 4 * MiB,
         max_concurrency: int = 4,
@@ -174,6 +177,13 @@ class AzureBlobStorageClient(ClosingContextManager):
         self._max_concurrency = max(1, int(max_concurrency))
         timeout_s = float(timeout if timeout is not None else cfg.storage_timeout_seconds)
         self._timeout = timeout_s
+        self._connect_timeout, self.max_connections = pool_options(
+            connect_timeout,
+            max_connections,
+            cfg,
+            timeout=timeout_s,
+            max_concurrency=self._max_concurrency,
+        )
         verify = (
             connection_verify
             if connection_verify is not None
@@ -185,8 +195,14 @@ class AzureBlobStorageClient(ClosingContextManager):
             single_put_threshold=single_put_threshold,
             block_size=block_size,
             connection_verify=verify,
+            connect_timeout=self._connect_timeout,
         )
-        options["transport"] = shared_transport(timeout=timeout_s, connection_verify=verify)
+        options["transport"] = shared_transport(
+            timeout=timeout_s,
+            connection_verify=verify,
+            connect_timeout=self._connect_timeout,
+            max_connections=self.max_connections,
+        )
         self._service: BlobServiceClient = self._build_client(BlobServiceClient, options)
         self._container: ContainerClient = self._service.get_container_client(self.container_name)
         self._whole_reads: ContainerClient = self._build_client(
@@ -226,7 +242,7 @@ class AzureBlobStorageClient(ClosingContextManager):
 
     def _call_options(self) -> dict[str, Any]:
         """Per-call options; timeouts capped by the time left of the call's deadline."""
-        return call_options(self._timeout)
+        return call_options(self._timeout, self._connect_timeout)
 
     def __repr__(self) -> str:
         return (

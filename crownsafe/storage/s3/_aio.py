@@ -127,8 +127,8 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
         max_concurrency: int = 4,
         read_legacy_keys: bool = False,
         request_checksums: S3ChecksumMode | None = None,
-        max_connections: int = 10,
-        connect_timeout: float = 30.0,
+        max_connections: int | None = None,
+        connect_timeout: float | None = None,
     ) -> None:
         self._read_key = validate_s3_key if read_legacy_keys else validate_blob_name
         self._limits = UploadLimits(multipart_threshold, part_size, max_concurrency)
@@ -141,9 +141,11 @@ class AsyncS3StorageClient(AsyncClosingContextManager):
             settings=settings,
             timeout=timeout,
             request_checksums=request_checksums,
-            max_pool_connections=max_connections,
             connect_timeout=connect_timeout,
+            max_connections=max_connections,
+            max_concurrency=max_concurrency,
         )
+        self.max_connections = self._setup.max_connections
         self._timeout = timeout
         self.container_name = self._setup.bucket
         self.region = self._setup.region

@@ -146,6 +146,8 @@ class S3StorageClient(ClosingContextManager):
         secret_access_key: str | SecretStr | None = None,
         settings: Settings | None = None,
         timeout: float = 30.0,
+        connect_timeout: float | None = None,
+        max_connections: int | None = None,
         multipart_threshold: int = 16 * MiB,
         part_size: int = 8 * MiB,
         max_concurrency: int = 4,
@@ -163,8 +165,11 @@ class S3StorageClient(ClosingContextManager):
             settings=settings,
             timeout=timeout,
             request_checksums=request_checksums,
-            max_pool_connections=max(10, max_concurrency * 2),
+            connect_timeout=connect_timeout,
+            max_connections=max_connections,
+            max_concurrency=max_concurrency,
         )
+        self.max_connections = setup.max_connections
         self.request_checksums: S3ChecksumMode = setup.request_checksums
         self.container_name = setup.bucket
         self.region = setup.region

@@ -23,6 +23,7 @@ from crownsafe.config import (
 )
 from crownsafe.errors import StorageConfigError
 from crownsafe.storage.naming import validate_bucket_name
+from crownsafe.storage.pool import pool_options
 
 __all__ = ["S3Setup", "plain_endpoint", "resolve_s3_setup"]
 
@@ -51,6 +52,7 @@ class S3Setup:
     config: Config = field(repr=False)
     config_options: dict[str, Any] = field(repr=False)
     """The keyword arguments of `config` (for aiobotocore's `AioConfig`)."""
+    max_connections: int
 
 
 def resolve_s3_setup(
@@ -63,9 +65,12 @@ def resolve_s3_setup(
     settings: Settings | None,
     timeout: float,
     request_checksums: S3ChecksumMode | None,
-    max_pool_connections: int,
     connect_timeout: float | None = None,
+    max_connections: int | None = None,
+    max_concurrency: int = 1,
 ) -> S3Setup:
+    """`connect_timeout` / `max_connections`: the keywords, else the settings, by the one
+    pool rule of every client (`crownsafe.storage.pool.pool_options`)."""
     explicit = (bucket_name, endpoint_url, region, access_key_id, secret_access_key)
     if settings is None and any(value is None for value in explicit):
         settings = load_settings()
@@ -89,10 +94,13 @@ def resolve_s3_setup(
         )
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
-    if connect_timeout is not None and connect_timeout <= 0:
-        raise ValueError(f"connect_timeout must be positive, got {connect_timeout}")
-    if max_pool_connections < 1:
-        raise ValueError(f"max_connections must be >= 1, got {max_pool_connections}")
+    connect_s, pool_size = pool_options(
+        connect_timeout,
+        max_connections,
+        settings,
+        timeout=timeout,
+        max_concurrency=max(1, int(max_concurrency)),
+    )
     checksums = request_checksums or settings.s3_request_checksums
     if checksums not in S3_REQUEST_CHECKSUM_MODES:
         raise StorageConfigError(
@@ -106,9 +114,9 @@ def resolve_s3_setup(
         "signature_version": "s3v4",
         "region_name": region_name,
         "retries": {"total_max_attempts": 1, "mode": "standard"},
-        "connect_timeout": connect_timeout if connect_timeout is not None else timeout,
+        "connect_timeout": connect_s,
         "read_timeout": timeout,
-        "max_pool_connections": max_pool_connections,
+        "max_pool_connections": pool_size,
         "s3": {"addressing_style": "path"} if endpoint else None,
     }
     if checksums == "when_required":
@@ -125,4 +133,5 @@ def resolve_s3_setup(
         request_checksums=checksums,
         config=Config(**options),
         config_options=options,
+        max_connections=pool_size,
     )

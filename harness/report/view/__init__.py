@@ -34,6 +34,7 @@ class Page:
     op_figures: list[Figure]
     pct_figures: list[Figure]
     sweep_figures: list[Figure]
+    pool_figures: list[Figure]
     stats_table: Table
     overhead_figures: list[Figure]
     memory_table: Table
@@ -96,6 +97,7 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         op_figures=[f for f in op_figures if f is not None and f.table.rows],
         pct_figures=figures.percentile_figures(rows),
         sweep_figures=figures.sweep_figures(findings.sweeps),
+        pool_figures=figures.pool_figures(run.bench.pool),
         stats_table=tables.stats_table(rows),
         overhead_figures=figures.ratio_figures(findings.ratios),
         memory_table=tables.memory_table(findings.memory),

@@ -177,6 +177,13 @@ def cutover_section(drill: CutoverFile | None) -> CutoverSection | None:
         if drill.backfill_objects_per_s
         else ""
     )
+    ratio = drill.backfill_ratio
+    if ratio is not None:
+        met = "met" if ratio >= drill.BACKFILL_GOAL else "not met"
+        rate += (
+            f" under load, {fmt(drill.alone_objects_per_s)} objects/s for migrate-objects alone "
+            f"on the same objects: {ratio:.2f}x (goal >= {drill.BACKFILL_GOAL}x, {met})"
+        )
     summary = (
         f"{drill.objects_seeded} legacy objects, {phases}, {fmt(drill.seconds)} s in all{rate}."
     )

@@ -12,7 +12,7 @@ from harness.report.findings import CostFindings, OpStats, Sweep
 from harness.report.view.model import Cell, Figure, Table
 from harness.report.view.scale import split_long
 from harness.report.view.svg import Bar, RatioRow, bar_chart, fmt, line_chart, ratio_chart
-from harness.runfolder.bench import OverheadRatio
+from harness.runfolder.bench import OverheadRatio, PoolPoint
 
 __all__ = [
     "cost_figure",
@@ -22,6 +22,7 @@ __all__ = [
     "latency_figure",
     "ms",
     "percentile_figures",
+    "pool_figures",
     "ratio_cell",
     "ratio_figures",
     "sweep_figures",
@@ -355,6 +356,64 @@ def ratio_figures(rows: list[OverheadRatio]) -> list[Figure]:
                     str(r.rounds),
                     verdict_cell(r.verdict, r.measured),
                     r.reason.split(": ", 1)[-1],
+                ]
+            )
+        figures.append(Figure(Markup(svg), table))
+    return figures
+
+
+def pool_figures(points: list[PoolPoint]) -> list[Figure]:
+    """The connection-pool sweep (bench/pool.json): per backend and operation, ops/s over
+    concurrent callers, one line per pool size (STORAGE_MAX_CONNECTIONS), and the table
+    with each worker count's best pool size marked."""
+    groups: dict[tuple[str, str, int], list[PoolPoint]] = {}
+    for p in points:
+        groups.setdefault((p.backend, p.operation, p.size_bytes), []).append(p)
+    order: dict[str, int] = {b: i for i, b in enumerate(BACKENDS)}
+    figures = []
+    for (backend, operation, size), pts in sorted(
+        groups.items(), key=lambda item: (order.get(item[0][0], 99), item[0][1:])
+    ):
+        lines: dict[str, list[tuple[float, float]]] = {}
+        for p in sorted(pts, key=lambda q: (q.max_connections, q.workers)):
+            lines.setdefault(f"pool {p.max_connections}", []).append((p.workers, p.ops_per_s))
+        where = BACKEND_LABELS.get(backend, backend)
+        title = f"Connection pool: {where}, {lb.op_label(operation, size)} (ops/s)"
+        best = {
+            w: max((p for p in pts if p.workers == w), key=lambda q: q.ops_per_s)
+            for w in sorted({p.workers for p in pts})
+        }
+        note = "; ".join(
+            f"{w} workers: best pool {b.max_connections} ({fmt(b.ops_per_s)} ops/s)"
+            for w, b in best.items()
+        )
+        smoke = not all(p.measured for p in pts)
+        if smoke:
+            note += " (smoke run: a few operations per point, a plumbing check, not a speed)"
+        svg = line_chart(
+            f"pool-{backend}-{operation}-{size}",
+            title,
+            f"{title}: ops/s at each number of concurrent callers (threads), one line per "
+            f"connection pool size. {note}.",
+            lines,
+            "ops/s",
+            "workers",
+        )
+        table = Table(
+            f"Data behind: {title}",
+            ["Pool size", "Workers", "Rounds", "Operations", "ops/s (median)", "Retries", ""],
+            note=note,
+        )
+        for p in sorted(pts, key=lambda q: (q.max_connections, q.workers)):
+            table.rows.append(
+                [
+                    str(p.max_connections),
+                    str(p.workers),
+                    str(p.rounds),
+                    str(p.ops),
+                    fmt(p.ops_per_s),
+                    str(p.retries),
+                    "best" if best[p.workers] is p else "",
                 ]
             )
         figures.append(Figure(Markup(svg), table))

@@ -123,22 +123,36 @@ def generic_tables(data: dict[str, Any] | None, title: str) -> list[Table]:
 
 
 def check_tables(run: RunData) -> list[Table]:
-    return [
-        Table(
-            f"{area.upper() if area == 'api' else area.title()} checks",
-            ["Check", "Backend", "Result", "Detail"],
-            [
-                [
-                    c.name,
-                    c.backend,
-                    Cell("passed" if c.passed else "failed", "pass" if c.passed else "fail"),
-                    c.detail,
-                ]
-                for c in checks
-            ],
+    """One table per area (API, security): a row per promise, a column per backend, each
+    cell kept or broken; the detail is the first broken cell's failure, else the promise."""
+    tables = []
+    for area, checks in run.checks.items():
+        backends = list(dict.fromkeys(c.backend for c in checks))
+        by_name: dict[str, dict[str, Any]] = {}
+        for check in checks:
+            by_name.setdefault(check.name, {})[check.backend] = check
+        rows: list[list[Cell | str]] = []
+        for name, cells in by_name.items():
+            broken = [c for c in cells.values() if not c.passed]
+            row: list[Cell | str] = [name]
+            for backend in backends:
+                found = cells.get(backend)
+                if found is None:
+                    row.append(Cell("not run", "muted"))
+                else:
+                    row.append(Cell("kept", "pass") if found.passed else Cell("broken", "fail"))
+            detail = broken[0].detail if broken else next(iter(cells.values())).detail
+            rows.append([*row, detail])
+        kept = sum(c.passed for c in checks)
+        tables.append(
+            Table(
+                f"{area.upper() if area == 'api' else area.title()} promises",
+                ["Promise", *backends, "Detail"],
+                rows,
+                note=f"{kept} of {len(checks)} kept (promise x backend).",
+            )
         )
-        for area, checks in run.checks.items()
-    ]
+    return tables
 
 
 def suite_tables(run: RunData) -> list[Table]:

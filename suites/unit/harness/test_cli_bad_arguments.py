@@ -33,6 +33,9 @@ CASES = [
     (["migrate-objects", "--workers", "-2"], "argument --workers: must be a whole number of 1"),
     (["migrate-objects", "--max-attempts", "0"], "argument --max-attempts: must be a whole"),
     (["migrate-objects", "--progress-every", "x"], "argument --progress-every: must be a whole"),
+    (["audit", "--operation", "peek"], "argument --operation: invalid choice: 'peek'"),
+    (["audit", "--user", "0"], "argument --user: must be a whole number of 1 or more"),
+    (["audit", "--limit", "x"], "argument --limit: must be a whole number of 1 or more"),
 ]
 
 

@@ -137,7 +137,26 @@ def test_factory_passes_container_settings_and_timeout(fake_azure: list[FakeClie
     client: object = create_storage_client(settings)
     assert fake_azure == [client]
     assert fake_azure[0].container_name == "unit-container"
-    assert fake_azure[0].kwargs == {"settings": settings, "timeout": 7.5}
+    assert fake_azure[0].kwargs == {
+        "settings": settings,
+        "timeout": 7.5,
+        "max_connections": 10,
+        "connect_timeout": 30.0,
+    }
+
+
+def test_factory_passes_the_pool_settings_and_lets_a_keyword_win(
+    fake_azure: list[FakeClient],
+) -> None:
+    settings = dataclasses.replace(
+        AZURE, storage_max_connections=32, storage_connect_timeout_seconds=2.5
+    )
+    create_storage_client(settings)
+    create_storage_client(settings, max_connections=4)
+    assert [(c.kwargs["max_connections"], c.kwargs["connect_timeout"]) for c in fake_azure] == [
+        (32, 2.5),
+        (4, 2.5),
+    ]
 
 
 def test_resilient_wrap_follows_the_flag_and_the_setting(

@@ -225,3 +225,57 @@ def test_the_error_label_is_bounded_to_the_typed_errors() -> None:
         deadline=None, elapsed=0.0,
     )) == "StorageGaveUpError"  # fmt: skip
     assert error_label(KeyError("a bug")) == "unexpected"
+
+
+def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in registry.collect()
+        for s in family.samples
+        if not s.name.endswith("_created")
+    }
+
+
+@pytest.mark.parametrize("amount", [0.0, 0.005, 0.0051, 0.3, 60.0, 61.0, float("nan")])
+def test_the_fast_increments_export_what_the_public_methods_export(amount: float) -> None:
+    """fast_observe / fast_inc go to prometheus-client's value objects directly (issue 19):
+    the same buckets (an amount on an edge belongs to that edge's bucket), sum and count."""
+    from prometheus_client import Counter, Histogram
+
+    from crownsafe.storage.metrics import DURATION_BUCKETS, fast_inc, fast_observe
+
+    exported = []
+    for fast in (False, True):
+        registry = CollectorRegistry()
+        histogram = Histogram("h", "h", ["op"], buckets=DURATION_BUCKETS, registry=registry)
+        counter = Counter("c", "c", ["op"], registry=registry)
+        child, tally = histogram.labels("x"), counter.labels("x")
+        observe = fast_observe(child) if fast else child.observe
+        inc = fast_inc(tally) if fast else tally.inc
+        observe(amount)
+        observe(0.02)
+        inc(3)
+        exported.append(_samples(registry))
+    slow, quick = exported
+    assert slow.keys() == quick.keys()
+    for key, value in slow.items():
+        assert value == quick[key] or (value != value and quick[key] != quick[key]), key
+
+
+def test_without_the_value_objects_the_fast_increments_fall_back_to_the_public_methods() -> None:
+    from crownsafe.storage.metrics import fast_inc, fast_observe
+
+    class Plain:
+        def __init__(self) -> None:
+            self.seen: list[float] = []
+
+        def inc(self, amount: float = 1) -> None:
+            self.seen.append(amount)
+
+        def observe(self, amount: float) -> None:
+            self.seen.append(-amount)
+
+    plain = Plain()
+    fast_inc(plain)(2)  # type: ignore[arg-type]
+    fast_observe(plain)(5)  # type: ignore[arg-type]
+    assert plain.seen == [2, -5]

@@ -395,3 +395,61 @@ def test_from_settings_uses_the_settings_and_the_process_breaker() -> None:
     assert (
         ResilientStorageClient.from_settings(fake, settings).breaker is s3_storage_circuit_breaker
     )
+
+
+# -- the hot path (issue 19): attempt 1 runs outside tenacity, with the same scopes ----------
+
+
+def test_a_call_that_succeeds_at_once_runs_in_its_scopes_without_tenacity(
+    client: ResilientStorageClient, fake: FakeStorage
+) -> None:
+    from crownsafe.deadline import time_left
+
+    seen: list[tuple[str | None, float | None]] = []
+    original = fake.upload_file
+
+    def upload(*args: Any, **kwargs: Any) -> str:
+        seen.append((get_correlation_id(), time_left()))
+        return original(*args, **kwargs)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("tenacity was set up for a call that succeeded at once")
+
+    fake.upload_file = upload  # type: ignore[method-assign]
+    client.retry._sync_rest.copy = refuse  # type: ignore[method-assign]
+    client.upload_file("hot", b"body")
+    [(cid, left)] = seen
+    assert cid is not None and get_correlation_id() is None
+    assert left is not None and 0 < left <= 60.0
+    assert client.stats()["upload_file"] == {
+        "calls": 1,
+        "attempts": 1,
+        "succeeded": 1,
+        "failed": 0,
+        "recovered": 0,
+    }
+
+
+def test_a_first_attempt_that_opens_the_breaker_is_the_only_attempt(
+    fake: FakeStorage,
+) -> None:
+    sleeps: list[float] = []
+    breaker = CircuitBreaker("t1", failure_threshold=1, clock=lambda: 0.0)
+    client = ResilientStorageClient(fake, breaker=breaker, max_retries=3, sleep=sleeps.append)
+    fake.fail["upload_file"] = [flaky()]
+    with pytest.raises(StorageUnavailableError) as info:
+        client.upload_file("x", b"body")
+    assert type(info.value) is StorageUnavailableError
+    assert (fake.calls["upload_file"], sleeps, breaker.state) == (1, [], CircuitState.OPEN)
+    assert client.stats()["upload_file"]["failed"] == 1
+
+
+def test_one_correlation_id_spans_the_first_attempt_and_the_retries(
+    client: ResilientStorageClient, fake: FakeStorage
+) -> None:
+    fake.blobs["r"] = b"body"
+    fake.fail["download_blob"] = [flaky(), flaky()]
+    assert client.download_blob("r") == b"body"
+    ids = fake.correlation_ids[-3:]
+    assert len(ids) == 3 and len(set(ids)) == 1 and ids[0] is not None
+    assert client.stats()["download_blob"]["recovered"] == 1

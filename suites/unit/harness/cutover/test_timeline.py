@@ -133,3 +133,16 @@ def test_a_fault_that_never_recovers_lost_objects_and_a_short_walk_are_named() -
         "cut-over: the final object and row check did not run"
         in _drill(final=None).broken_promises()
     )
+
+
+def test_fallback_reads_missing_from_the_audit_trail_are_named() -> None:
+    assert _drill(fallback_reads_counted=12, fallback_reads_audited=12).broken_promises() == []
+    assert _drill(fallback_reads_counted=12, fallback_reads_audited=9).broken_promises() == [
+        "cut-over: 12 fallback reads counted but 9 in the audit trail"
+    ]
+
+
+def test_the_backfill_ratio_needs_both_rates() -> None:
+    assert _drill(backfill_objects_per_s=12.3).backfill_ratio is None
+    both = _drill(backfill_objects_per_s=12.3, alone_objects_per_s=12.8)
+    assert both.backfill_ratio == 0.961

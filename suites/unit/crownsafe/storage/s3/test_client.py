@@ -21,7 +21,7 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 
-from crownsafe.config import SecretStr, load_settings
+from crownsafe.config import SecretStr, Settings, load_settings
 from crownsafe.correlation import CORRELATION_HEADER_S3, correlation_scope
 from crownsafe.errors import (
     BlobConflictError,
@@ -302,7 +302,8 @@ def test_client_config_turns_sdk_retries_off_and_signs_v4() -> None:
         assert config.signature_version == "s3v4"
         assert config.retries == {"total_max_attempts": 1, "mode": "standard"}
         assert (config.connect_timeout, config.read_timeout) == (7.0, 7.0)
-        assert config.max_pool_connections >= 16
+        # STORAGE_MAX_CONNECTIONS' default, but never fewer than one upload's parallel parts
+        assert config.max_pool_connections == max(Settings().storage_max_connections, 8)
         assert config.s3 == {"addressing_style": "path"}
         assert isinstance(client, StorageClient)
         assert (client.backend, client.container_name) == ("s3", "unit-bucket")
