@@ -102,8 +102,9 @@ def create_async_storage_client(
     `settings.storage_backend`, checked by the same rules before any SDK is imported.
 
     `client_options` go to `AsyncAzureBlobStorageClient` / `AsyncS3StorageClient` (e.g.
-    `max_connections`, `connect_timeout`, `block_size`, `part_size`). With `resilient`
-    (default `settings.storage_resilient`) the client is wrapped in
+    `block_size`, `part_size`; `max_connections` and `connect_timeout`, else
+    STORAGE_MAX_CONNECTIONS and STORAGE_CONNECT_TIMEOUT_SECONDS, as the sync clients).
+    With `resilient` (default `settings.storage_resilient`) the client is wrapped in
     `AsyncResilientStorageClient` on the backend's process-wide breaker (the sync clients'
     one); with AZURE_BLOB_ENABLED=false the Azure client refuses writes. The client
     opens its connections in the event loop that first uses it; `await client.close()`.
@@ -113,6 +114,8 @@ def create_async_storage_client(
 
         settings = load_settings()
     check_storage_settings(settings)
+    client_options.setdefault("max_connections", settings.storage_max_connections)
+    client_options.setdefault("connect_timeout", settings.storage_connect_timeout_seconds)
     client: AsyncStorageClient
     if settings.storage_backend == "azure":
         from crownsafe.storage.azure import AsyncAzureBlobStorageClient
