@@ -19,7 +19,7 @@ from typing import Any
 
 from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
 
-__all__ = ["STORAGE_AUDIENCE", "FakeTokenCredential", "make_fake_jwt"]
+__all__ = ["STORAGE_AUDIENCE", "FakeAsyncTokenCredential", "FakeTokenCredential", "make_fake_jwt"]
 
 STORAGE_AUDIENCE = "https://storage.azure.com"
 
@@ -121,3 +121,31 @@ class FakeTokenCredential:
 
     def __repr__(self) -> str:
         return f"FakeTokenCredential(tenant_id={self.tenant_id!r}, test_only=True)"
+
+
+class FakeAsyncTokenCredential:
+    """TEST ONLY: `FakeTokenCredential` as an `AsyncTokenCredential` (what
+    `azure.identity.aio` credentials are) for the async Azure client; `sync` counts."""
+
+    def __init__(self, sync: FakeTokenCredential | None = None) -> None:
+        self.sync = sync or FakeTokenCredential()
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return self.sync.get_token(*scopes, **kwargs)
+
+    async def get_token_info(
+        self, *scopes: str, options: TokenRequestOptions | None = None
+    ) -> AccessTokenInfo:
+        return self.sync.get_token_info(*scopes, options=options)
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> FakeAsyncTokenCredential:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"FakeAsyncTokenCredential({self.sync!r})"

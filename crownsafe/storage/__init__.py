@@ -1,7 +1,8 @@
 """Crown Safe storage: one `StorageClient` contract over Azure Blob and S3.
 
 Importing this package loads no SDK: the Azure and S3 clients are imported by
-`create_storage_client` (or directly from `crownsafe.storage.azure` / `.s3`).
+`create_storage_client` (or directly from `crownsafe.storage.azure` / `.s3`); the async
+clients by `create_async_storage_client` (`crownsafe.storage.async_base`).
 """
 
 from crownsafe.errors import (
@@ -26,7 +27,7 @@ from crownsafe.storage.base import (
     StorageClient,
     UploadData,
 )
-from crownsafe.storage.factory import create_storage_client
+from crownsafe.storage.factory import create_async_storage_client, create_storage_client
 from crownsafe.storage.naming import (
     is_valid_blob_name,
     sanitize_blob_name,
@@ -69,6 +70,7 @@ __all__ = [
     "StorageUnavailableError",
     "UploadData",
     "azure_blob_url",
+    "create_async_storage_client",
     "create_storage_client",
     "is_azure_blob_url",
     "is_s3_url",

@@ -25,8 +25,13 @@ from crownsafe.storage.naming import validate_bucket_name, validate_container_na
 
 if TYPE_CHECKING:
     from crownsafe.config import Settings
+    from crownsafe.storage.async_base import AsyncStorageClient
 
-__all__ = ["check_storage_settings", "create_storage_client"]
+__all__ = [
+    "check_storage_settings",
+    "create_async_storage_client",
+    "create_storage_client",
+]
 
 
 def create_storage_client(
@@ -88,6 +93,57 @@ def _resilient(client: StorageClient, settings: Settings) -> StorageClient:
     except BaseException:
         client.close()
         raise
+
+
+def create_async_storage_client(
+    settings: Settings | None = None, *, resilient: bool | None = None, **client_options: Any
+) -> AsyncStorageClient:
+    """`create_storage_client` for asyncio code: the async client of
+    `settings.storage_backend`, checked by the same rules before any SDK is imported.
+
+    `client_options` go to `AsyncAzureBlobStorageClient` / `AsyncS3StorageClient` (e.g.
+    `block_size`, `part_size`; `max_connections` and `connect_timeout`, else
+    STORAGE_MAX_CONNECTIONS and STORAGE_CONNECT_TIMEOUT_SECONDS, as the sync clients).
+    With `resilient` (default `settings.storage_resilient`) the client is wrapped in
+    `AsyncResilientStorageClient` on the backend's process-wide breaker (the sync clients'
+    one); with AZURE_BLOB_ENABLED=false the Azure client refuses writes. The client
+    opens its connections in the event loop that first uses it; `await client.close()`.
+    """
+    if settings is None:
+        from crownsafe.config import load_settings
+
+        settings = load_settings()
+    check_storage_settings(settings)
+    client_options.setdefault("max_connections", settings.storage_max_connections)
+    client_options.setdefault("connect_timeout", settings.storage_connect_timeout_seconds)
+    client: AsyncStorageClient
+    if settings.storage_backend == "azure":
+        from crownsafe.storage.azure import AsyncAzureBlobStorageClient
+
+        client = AsyncAzureBlobStorageClient(
+            settings.azure_storage_container,
+            settings=settings,
+            timeout=settings.storage_timeout_seconds,
+            **client_options,
+        )
+    else:
+        from crownsafe.storage.s3 import AsyncS3StorageClient
+
+        client = AsyncS3StorageClient(
+            settings.s3_bucket,
+            settings=settings,
+            timeout=settings.storage_timeout_seconds,
+            **client_options,
+        )
+    if settings.storage_resilient if resilient is None else resilient:
+        from crownsafe.storage.resilient_async import AsyncResilientStorageClient
+
+        client = AsyncResilientStorageClient.from_settings(client, settings)
+    if not storage_writes_enabled(settings):
+        from crownsafe.storage.writes_disabled import AsyncWritesDisabledStorageClient
+
+        return AsyncWritesDisabledStorageClient(client)
+    return client
 
 
 def check_storage_settings(settings: Settings) -> None:

@@ -58,7 +58,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Generic, NoReturn, Self, TypeVar, cast
 
 from crownsafe.correlation import (
     correlation_scope,
@@ -97,16 +97,31 @@ from crownsafe.storage.metrics import (
 if TYPE_CHECKING:
     from crownsafe.config import Settings
 
-__all__ = ["OPERATION_LOGGER", "OperationStats", "ResilientStorageClient"]
+__all__ = [
+    "OPERATION_LOGGER",
+    "DownloadPlan",
+    "OperationStats",
+    "ResilienceCore",
+    "ResilientStorageClient",
+    "UploadPlan",
+    "deleted",
+    "download_plan",
+    "read_once_failure",
+    "resume_after",
+    "upload_plan",
+]
 
 logger = logging.getLogger("crownsafe.resilience.retry")
 OPERATION_LOGGER = "crownsafe.storage.operations"
 """The logger of the one line per storage call (INFO)."""
 _operations = logging.getLogger(OPERATION_LOGGER)
 R = TypeVar("R")
+InnerT = TypeVar("InnerT")
 DEFAULT_DEADLINE_SECONDS = 60.0
 """The overall deadline of one logical call (attempts + backoff), as STORAGE_DEADLINE_SECONDS."""
 _DONE = object()
+AfterFailure = Callable[[BaseException, int], BaseException | None]
+"""(error, attempts) -> the error to end the call with instead, or None to go on."""
 
 
 @dataclass
@@ -177,12 +192,119 @@ class _GiveUp(Exception):
         self.error = error
 
 
-class ResilientStorageClient(ClosingContextManager):
-    """A `StorageClient` that adds a circuit breaker, retries and correlation ids."""
+@dataclass
+class UploadPlan:
+    """How one upload is retried: the body to pass, what to do before a retry (rewind a
+    seekable stream), what ends the call after a failure (a read-once source that was
+    partly read) and how many bytes were sent."""
+
+    body: Any
+    sent: Callable[[], int | None]
+    before_retry: Callable[[], None] | None = None
+    after_failure: AfterFailure | None = None
+
+    def count_uploaded(self, metrics: ClientMetrics) -> None:
+        size = self.sent()
+        if size:
+            metrics.count_uploaded(size)
+
+
+def read_once_failure(consumed: Callable[[], int], backend: str, blob_name: str) -> AfterFailure:
+    """`after_failure` of a read-once source: a transient failure after some of it was
+    read becomes `NonRetryableUploadError` (a retry would send a partial body)."""
+
+    def after_failure(exc: BaseException, _: int) -> BaseException | None:
+        read = consumed()
+        if read and is_retryable(exc):
+            return NonRetryableUploadError(
+                f"upload from a non-seekable stream failed after {read} "
+                f"bytes were read, so it cannot be retried: {exc}",
+                backend=backend,
+                operation="upload_file",
+                blob_name=blob_name,
+                status=getattr(exc, "status", None),
+                error_code=getattr(exc, "error_code", None),
+                request_id=getattr(exc, "request_id", None),
+            )
+        return None
+
+    return after_failure
+
+
+def upload_plan(backend: str, blob_name: str, data: Any, length: int | None) -> UploadPlan:
+    """The retry plan of `upload_file(blob_name, data, length=length)` for `UploadData`."""
+    if type(data) is bytes or isinstance(data, bytes | bytearray | memoryview | str | os.PathLike):
+        return UploadPlan(data, functools.partial(_size_of, data, length))
+    if is_seekable(data):
+        start = data.tell()
+
+        def rewind() -> None:
+            data.seek(start)
+
+        def sent() -> int | None:
+            return length if length is not None else data.tell() - start
+
+        return UploadPlan(data, sent, before_retry=rewind)
+    guard = ReadGuard(data)
+
+    def consumed() -> int:
+        return guard.consumed
+
+    return UploadPlan(
+        guard, consumed, after_failure=read_once_failure(consumed, backend, blob_name)
+    )
+
+
+@dataclass
+class DownloadPlan:
+    """How one `download_to` is retried: the target to pass, a rewind before a retry (a
+    seekable stream) or the rule that ends the call once bytes were written (a stream
+    that cannot seek)."""
+
+    target: Any
+    before_retry: Callable[[], None] | None = None
+    after_failure: AfterFailure | None = None
+
+
+def download_plan(file: BinaryIO | os.PathLike[str] | str) -> DownloadPlan:
+    if isinstance(file, str | os.PathLike):
+        return DownloadPlan(file)
+    if is_seekable(file):
+        start = file.tell()
+
+        def rewind() -> None:
+            file.seek(start)
+            file.truncate()
+
+        return DownloadPlan(file, before_retry=rewind)
+    guard = WriteGuard(file)
+
+    def after_failure(exc: BaseException, _: int) -> BaseException | None:
+        return exc if guard.written else None
+
+    return DownloadPlan(guard, after_failure=after_failure)
+
+
+def resume_after(last: str | None, info: BlobInfo) -> bool:
+    """Whether a restarted listing has passed `last`, the name yielded before the failure
+    (both services list in UTF-8 binary order)."""
+    return last is None or info.name > last
+
+
+def deleted(existed: bool, attempts: int) -> bool:
+    """`delete_blob`'s answer: after a retry, a blob found gone was most likely deleted by
+    the earlier attempt whose response was lost."""
+    return existed or attempts > 1
+
+
+class ResilienceCore(Generic[InnerT]):
+    """What the sync and the async resilient clients share: the breaker, the retry policy,
+    the stats, the metrics, the classification of a failed attempt and the log lines.
+    Only the loop that runs one call (`_run`, awaited in the async client) differs."""
 
     def __init__(
         self,
-        inner: StorageClient,
+        inner: InnerT,
         *,
         breaker: CircuitBreaker | None = None,
         retry: RetryPolicy | None = None,
@@ -196,10 +318,11 @@ class ResilientStorageClient(ClosingContextManager):
         clock: Callable[[], float] = time.monotonic,
         metrics: StorageMetrics | None = None,
     ) -> None:
-        self.inner = inner
-        self.backend = inner.backend
-        self.container_name = inner.container_name
-        self.breaker = breaker or CircuitBreaker(f"{inner.backend}-storage")
+        self.inner: InnerT = inner
+        backend: str = getattr(inner, "backend")  # noqa: B009 - both protocols have it
+        self.backend = backend
+        self.container_name: str = getattr(inner, "container_name")  # noqa: B009
+        self.breaker = breaker or CircuitBreaker(f"{backend}-storage")
         self.retry = retry or RetryPolicy(
             max_retries=max_retries,
             base_delay=base_delay,
@@ -217,24 +340,23 @@ class ResilientStorageClient(ClosingContextManager):
         self._metrics: ClientMetrics = exported.for_client(self.backend)
 
     @classmethod
-    def from_settings(
-        cls, client: StorageClient, settings: Settings, **options: Any
-    ) -> ResilientStorageClient:
+    def from_settings(cls, client: InnerT, settings: Settings, **options: Any) -> Self:
         """Wrap `client` with STORAGE_MAX_RETRIES / STORAGE_RETRY_BASE_DELAY /
         STORAGE_DEADLINE_SECONDS and the process-wide breaker of its backend
         (`azure_storage_circuit_breaker` for Azure), which stays open for
         STORAGE_BREAKER_RECOVERY_SECONDS (one value per process, like the breaker)."""
-        breaker = options.setdefault("breaker", breaker_for_backend(client.backend))
+        backend: str = getattr(client, "backend")  # noqa: B009 - both protocols have it
+        breaker = options.setdefault("breaker", breaker_for_backend(backend))
         breaker.recovery_timeout = settings.storage_breaker_recovery_seconds
         metrics = options.get("metrics") or storage_metrics()
-        metrics.set_quota(client.backend, settings.storage_quota_bytes)
+        metrics.set_quota(backend, settings.storage_quota_bytes)
         options.setdefault("max_retries", settings.storage_max_retries)
         options.setdefault("base_delay", settings.storage_retry_base_delay)
         options.setdefault("deadline", settings.storage_deadline_seconds)
         return cls(client, **options)
 
     def __repr__(self) -> str:
-        return f"ResilientStorageClient({self.inner!r}, breaker={self.breaker!r})"
+        return f"{type(self).__name__}({self.inner!r}, breaker={self.breaker!r})"
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Per operation: calls, attempts, succeeded, failed, recovered."""
@@ -243,58 +365,46 @@ class ResilientStorageClient(ClosingContextManager):
     def reset_stats(self) -> None:
         self._stats.reset()
 
-    # -- the one code path --------------------------------------------------------------
-
-    def _run(
+    def _attempt_failed(
         self,
         operation: str,
         blob_name: str | None,
-        fn: Callable[..., R],
-        *args: Any,
-        before_retry: Callable[[], None] | None = None,
-        after_failure: Callable[[BaseException, int], BaseException | None] | None = None,
-        record: bool = True,
-        size: int | Callable[[R], int | None] | None = None,
-        **kwargs: Any,
-    ) -> R:
-        """Run one logical call; `size` is (or gives, from the result) the bytes it moved
-        (for the log).
+        exc: Exception,
+        attempts: int,
+        after_failure: AfterFailure | None,
+    ) -> BaseException:
+        """What a failed attempt raises into the retry loop: `exc` itself (tenacity decides
+        whether to retry it) or a `_GiveUp` that ends the loop with the error it carries
+        (the breaker refused or is open now, or `after_failure` replaced the error)."""
+        if isinstance(exc, CircuitOpenError):
+            return _GiveUp(exc.for_call(operation, blob_name, self.backend))
+        if after_failure is not None:
+            replacement = after_failure(exc, attempts)
+            if replacement is not None:
+                give_up = _GiveUp(replacement)
+                give_up.__cause__ = exc
+                return give_up
+        if self.breaker.counts(exc) and self.breaker.is_open:
+            self._breaker_stopped(operation, blob_name, attempts, exc)
+            return _GiveUp(exc)
+        return exc
 
-        The happy path (attempt 1 succeeds) is straight-line: a clock read, the
-        correlation id and the deadline set, the breaker's lock-free CLOSED path, the
-        call, then the stats and the metric children (dictionary lookups). Nothing is
-        built per call for the retries: `_recover` makes the closure and hands it to the
-        retry policy only after attempt 1 failed.
-        """
-        retry = self.retry
-        clock = retry.clock
-        start = clock()
-        began = start if clock is self._clock else self._clock()
-        deadline = retry.deadline
-        at = None if deadline is None else start + deadline
-        token = enter_correlation()
-        deadline_token = None if at is None else enter_deadline(at, clock)
-        try:
-            try:
-                result = self.breaker.call(fn, *args, **kwargs)
-                attempts = 1
-            except Exception as first:
-                result, attempts = self._recover(
-                    first, operation, blob_name, fn, args, kwargs,
-                    before_retry, after_failure, at, record, began,
-                )  # fmt: skip
-            if record:
-                seconds = self._clock() - began
-                self._stats.record(operation, attempts, ok=True)
-                self._metrics.record(operation, seconds, attempts, None)
-                if _operations.isEnabledFor(logging.INFO):
-                    moved = size(result) if callable(size) else size
-                    self._log_operation(operation, blob_name, seconds, attempts, None, moved)
-            return result
-        finally:
-            if deadline_token is not None:
-                exit_deadline(deadline_token)
-            exit_correlation(token)
+    def _succeeded(
+        self,
+        operation: str,
+        blob_name: str | None,
+        attempts: int,
+        began: float,
+        size: Callable[[Any], int | None] | None,
+        result: Any,
+    ) -> None:
+        """Stats, metrics and the operation's log line of a call that succeeded."""
+        seconds = self._clock() - began
+        self._stats.record(operation, attempts, ok=True)
+        self._metrics.record(operation, seconds, attempts, None)
+        if _operations.isEnabledFor(logging.INFO):
+            moved = size(result) if size is not None else None
+            self._log_operation(operation, blob_name, seconds, attempts, None, moved)
 
     def _recover(
         self,
@@ -317,18 +427,7 @@ class ResilientStorageClient(ClosingContextManager):
 
         def judged(exc: Exception) -> BaseException:
             """What the loop sees of an attempt's failure: `_GiveUp` stops it."""
-            if isinstance(exc, CircuitOpenError):
-                return _GiveUp(exc.for_call(operation, blob_name, self.backend))
-            if after_failure is not None:
-                replacement = after_failure(exc, attempts)
-                if replacement is not None:
-                    give_up = _GiveUp(replacement)
-                    give_up.__cause__ = exc
-                    return give_up
-            if self.breaker.counts(exc) and self.breaker.is_open:
-                self._breaker_stopped(operation, blob_name, attempts, exc)
-                return _GiveUp(exc)
-            return exc
+            return self._attempt_failed(operation, blob_name, exc, attempts, after_failure)
 
         def attempt() -> R:
             nonlocal attempts
@@ -429,6 +528,63 @@ class ResilientStorageClient(ClosingContextManager):
         log_storage_failure(exc, operation=operation, blob_name=blob_name)
         raise exc
 
+
+class ResilientStorageClient(ResilienceCore[StorageClient], ClosingContextManager):
+    """A `StorageClient` that adds a circuit breaker, retries and correlation ids."""
+
+    # -- the one code path --------------------------------------------------------------
+
+    def _run(
+        self,
+        operation: str,
+        blob_name: str | None,
+        fn: Callable[..., R],
+        *args: Any,
+        before_retry: Callable[[], None] | None = None,
+        after_failure: Callable[[BaseException, int], BaseException | None] | None = None,
+        record: bool = True,
+        size: int | Callable[[R], int | None] | None = None,
+        **kwargs: Any,
+    ) -> R:
+        """Run one logical call; `size` is (or gives, from the result) the bytes it moved
+        (for the log).
+
+        The happy path (attempt 1 succeeds) is straight-line: a clock read, the
+        correlation id and the deadline set, the breaker's lock-free CLOSED path, the
+        call, then the stats and the metric children (dictionary lookups). Nothing is
+        built per call for the retries: `_recover` makes the closure and hands it to the
+        retry policy only after attempt 1 failed.
+        """
+        retry = self.retry
+        clock = retry.clock
+        start = clock()
+        began = start if clock is self._clock else self._clock()
+        deadline = retry.deadline
+        at = None if deadline is None else start + deadline
+        token = enter_correlation()
+        deadline_token = None if at is None else enter_deadline(at, clock)
+        try:
+            try:
+                result = self.breaker.call(fn, *args, **kwargs)
+                attempts = 1
+            except Exception as first:
+                result, attempts = self._recover(
+                    first, operation, blob_name, fn, args, kwargs,
+                    before_retry, after_failure, at, record, began,
+                )  # fmt: skip
+            if record:
+                seconds = self._clock() - began
+                self._stats.record(operation, attempts, ok=True)
+                self._metrics.record(operation, seconds, attempts, None)
+                if _operations.isEnabledFor(logging.INFO):
+                    moved = size(result) if callable(size) else size
+                    self._log_operation(operation, blob_name, seconds, attempts, None, moved)
+            return result
+        finally:
+            if deadline_token is not None:
+                exit_deadline(deadline_token)
+            exit_correlation(token)
+
     # -- uploads ------------------------------------------------------------------------
 
     def upload_file(
@@ -450,58 +606,23 @@ class ResilientStorageClient(ClosingContextManager):
             if data:
                 self._metrics.count_uploaded(len(data))
             return url
-        before_retry: Callable[[], None] | None = None
-        after_failure = None
-        body: Any = data
-        sent: Callable[[], int | None] = functools.partial(_size_of, data, length)
-        if not isinstance(data, bytes | bytearray | memoryview | str | os.PathLike):
-            if is_seekable(data):
-                start = data.tell()
-
-                def before_retry() -> None:
-                    data.seek(start)
-
-                def sent() -> int | None:
-                    return length if length is not None else data.tell() - start
-
-            else:
-                guard = body = ReadGuard(data)
-
-                def sent() -> int | None:
-                    return guard.consumed
-
-                def after_failure(exc: BaseException, _: int) -> BaseException | None:
-                    if guard.consumed and is_retryable(exc):
-                        return NonRetryableUploadError(
-                            f"upload from a non-seekable stream failed after {guard.consumed} "
-                            f"bytes were read, so it cannot be retried: {exc}",
-                            backend=self.backend,
-                            operation="upload_file",
-                            blob_name=blob_name,
-                            status=getattr(exc, "status", None),
-                            error_code=getattr(exc, "error_code", None),
-                            request_id=getattr(exc, "request_id", None),
-                        )
-                    return None
-
+        plan = upload_plan(self.backend, blob_name, data, length)
         url = self._run(
             "upload_file",
             blob_name,
             self.inner.upload_file,
             blob_name,
-            body,
+            plan.body,
             content_type,
             metadata,
             overwrite,
-            before_retry=before_retry,
-            after_failure=after_failure,
-            size=lambda _url: sent(),
+            before_retry=plan.before_retry,
+            after_failure=plan.after_failure,
+            size=lambda _url: plan.sent(),
             # only when given: an inner client written before `length` still works
             **cast(dict[str, Any], {"length": length} if length is not None else {}),
         )
-        size = sent()
-        if size:
-            self._metrics.count_uploaded(size)
+        plan.count_uploaded(self._metrics)
         return url
 
     # -- downloads ----------------------------------------------------------------------
@@ -517,38 +638,15 @@ class ResilientStorageClient(ClosingContextManager):
         return written
 
     def _download_to(self, blob_name: str, file: BinaryIO | os.PathLike[str] | str) -> int:
-        if isinstance(file, str | os.PathLike):
-            return self._run(
-                "download_to", blob_name, self.inner.download_to, blob_name, file, size=_identity
-            )
-        if is_seekable(file):
-            start = file.tell()
-
-            def rewind() -> None:
-                file.seek(start)
-                file.truncate()
-
-            return self._run(
-                "download_to",
-                blob_name,
-                self.inner.download_to,
-                blob_name,
-                file,
-                before_retry=rewind,
-                size=_identity,
-            )
-        guard = WriteGuard(file)
-
-        def after_failure(exc: BaseException, _: int) -> BaseException | None:
-            return exc if guard.written else None
-
+        plan = download_plan(file)
         return self._run(
             "download_to",
             blob_name,
             self.inner.download_to,
             blob_name,
-            guard,
-            after_failure=after_failure,
+            plan.target,
+            before_retry=plan.before_retry,
+            after_failure=plan.after_failure,
             size=_identity,
         )
 
@@ -606,7 +704,7 @@ class ResilientStorageClient(ClosingContextManager):
                     state["it"] = fresh
                     if state["last"] is not None:
                         for info in fresh:
-                            if info.name > state["last"]:
+                            if resume_after(state["last"], info):
                                 return info
                         return _DONE
                 return next(state["it"], _DONE)
@@ -657,7 +755,7 @@ class ResilientStorageClient(ClosingContextManager):
                 if attempts > 1:
                     return True  # an earlier attempt whose response was lost deleted it
                 raise
-            return existed or attempts > 1
+            return deleted(existed, attempts)
 
         return self._run("delete_blob", blob_name, delete)
 

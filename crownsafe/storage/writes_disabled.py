@@ -15,6 +15,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, NoReturn
 
 from crownsafe.errors import StorageWritesDisabledError
+from crownsafe.storage.async_base import (
+    AsyncClosingContextManager,
+    AsyncStorageClient,
+    AsyncUploadData,
+)
 from crownsafe.storage.base import (
     DEFAULT_CHUNK_SIZE,
     BlobInfo,
@@ -24,7 +29,21 @@ from crownsafe.storage.base import (
     UploadData,
 )
 
-__all__ = ["WritesDisabledStorageClient"]
+__all__ = ["AsyncWritesDisabledStorageClient", "WritesDisabledStorageClient", "refuse"]
+
+
+def refuse(backend: str, operation: str, blob_name: str | None = None) -> NoReturn:
+    raise StorageWritesDisabledError(
+        f"writes to Azure Blob Storage are off (AZURE_BLOB_ENABLED=false): {operation} "
+        "was refused; reads, listings, URLs and read-only SAS still work",
+        backend=backend,
+        operation=operation,
+        blob_name=blob_name,
+    )
+
+
+def _grants_more_than_read(permission: object) -> bool:
+    return isinstance(permission, str) and bool(set(permission) - {"r"})
 
 
 class WritesDisabledStorageClient(ClosingContextManager):
@@ -42,13 +61,7 @@ class WritesDisabledStorageClient(ClosingContextManager):
         return getattr(self.inner, name)  # stats(), breaker, ... of a resilient inner client
 
     def _refuse(self, operation: str, blob_name: str | None = None) -> NoReturn:
-        raise StorageWritesDisabledError(
-            f"writes to Azure Blob Storage are off (AZURE_BLOB_ENABLED=false): {operation} "
-            "was refused; reads, listings, URLs and read-only SAS still work",
-            backend=self.backend,
-            operation=operation,
-            blob_name=blob_name,
-        )
+        refuse(self.backend, operation, blob_name)
 
     # writes: refused
 
@@ -76,7 +89,7 @@ class WritesDisabledStorageClient(ClosingContextManager):
     def generate_sas_url(
         self, blob_name: str, expiry_hours: float = 24, permission: SasPermission = "r"
     ) -> str:
-        if isinstance(permission, str) and set(permission) - {"r"}:
+        if _grants_more_than_read(permission):
             self._refuse(f"generate_sas_url(permission={permission!r})", blob_name)
         return self.inner.generate_sas_url(blob_name, expiry_hours, permission)
 
@@ -114,3 +127,50 @@ class WritesDisabledStorageClient(ClosingContextManager):
 
     def close(self) -> None:
         self.inner.close()
+
+
+class AsyncWritesDisabledStorageClient(AsyncClosingContextManager):
+    """`WritesDisabledStorageClient` for an `AsyncStorageClient`: the same refusals (before
+    any I/O); every read is the inner client's own coroutine or iterator."""
+
+    def __init__(self, inner: AsyncStorageClient) -> None:
+        self.inner = inner
+        self.backend = inner.backend
+        self.container_name = inner.container_name
+
+    def __repr__(self) -> str:
+        return f"AsyncWritesDisabledStorageClient({self.inner!r})"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)  # the reads, stats(), breaker, ...
+
+    async def upload_file(
+        self,
+        blob_name: str,
+        data: AsyncUploadData,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        overwrite: bool = True,
+        *,
+        length: int | None = None,
+    ) -> str:
+        refuse(self.backend, "upload_file", blob_name)
+
+    async def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
+        refuse(self.backend, "delete_blob", blob_name)
+
+    async def create_container(self, exist_ok: bool = True) -> None:
+        refuse(self.backend, "create_container")
+
+    async def delete_container(self, missing_ok: bool = True) -> None:
+        refuse(self.backend, "delete_container")
+
+    async def generate_sas_url(
+        self, blob_name: str, expiry_hours: float = 24, permission: SasPermission = "r"
+    ) -> str:
+        if _grants_more_than_read(permission):
+            refuse(self.backend, f"generate_sas_url(permission={permission!r})", blob_name)
+        return await self.inner.generate_sas_url(blob_name, expiry_hours, permission)
+
+    async def close(self) -> None:
+        await self.inner.close()

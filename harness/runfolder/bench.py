@@ -13,6 +13,8 @@ from harness.runfolder._base import Record, RunFile
 __all__ = [
     "AAFile",
     "AARun",
+    "AsyncClientsFile",
+    "AsyncVsThread",
     "ConcurrencyFile",
     "GateFile",
     "GateRegression",
@@ -119,6 +121,29 @@ class AAFile(PointsFile):
     LIST = "runs"
     IDENTITY = ("backend", "operation", "size_bytes")
     runs: list[AARun] = Field(default_factory=list)
+
+
+class AsyncVsThread(Record):
+    """The async client and the sync client in a worker thread, interleaved in one loop:
+    seconds per batch of `concurrency` concurrent calls (each key one batch per round)."""
+
+    backend: str
+    operation: str
+    size_bytes: int
+    concurrency: int
+    async_s: list[float] = Field(default_factory=list)
+    thread_s: list[float] = Field(default_factory=list)
+    async_cpu_s_per_call: float | None = None
+    """The benchmark process's CPU seconds (all threads) per call, over every timed and
+    warm-up batch: what the path costs, less sensitive to other load than wall time."""
+    thread_cpu_s_per_call: float | None = None
+
+
+class AsyncClientsFile(PointsFile):
+    FILE = "bench/async.json"
+    LIST = "points"
+    IDENTITY = ("backend", "operation", "size_bytes", "concurrency")
+    points: list[AsyncVsThread] = Field(default_factory=list)
 
 
 class RssPoint(Record):

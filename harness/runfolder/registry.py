@@ -9,6 +9,7 @@ from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.bench import (
     AAFile,
     ApiBenchFile,
+    AsyncClientsFile,
     ConcurrencyFile,
     GateFile,
     MemoryFile,
@@ -43,6 +44,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     PairedFile,
     AAFile,
     RssFile,
+    AsyncClientsFile,
     RatiosFile,
     MemoryFile,
     GateFile,

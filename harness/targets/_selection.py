@@ -36,6 +36,8 @@ class TargetSelection:
     full: tuple[Target, ...]
     sas: tuple[Target, ...] = ()
     gaps: dict[str, KnownGaps] = field(default_factory=dict)
+    apis: tuple[str, ...] = ("sync", "async")
+    """The storage APIs the contract runs on (--storage-apis)."""
 
     @property
     def primary(self) -> dict[str, Target]:
@@ -73,6 +75,12 @@ def add_target_options(parser: pytest.Parser) -> None:
         help="extra targets for the tests marked `sas` (SAS / presigned-URL promises) only; "
         "'auto' (default): s3:localstack with --provision local when s3 is tested; 'none' "
         "turns it off",
+    )
+    group.addoption(
+        "--storage-apis",
+        default="sync,async",
+        help="comma-separated client APIs the contract runs on: sync (the clients), async "
+        "(the async clients, ids ending in -async); default both",
     )
     group.addoption(
         "--known-gaps",
@@ -118,7 +126,19 @@ def _compute(config: pytest.Config) -> TargetSelection:
                 f"{', '.join(TARGETS)}"
             )
         gaps[known.target] = known
-    return TargetSelection(provision, tuple(full), tuple(sas), gaps)
+    apis = tuple(
+        dict.fromkeys(
+            a.strip().lower()
+            for a in str(config.getoption("storage_apis") or "").split(",")
+            if a.strip()
+        )
+    )
+    unknown = [a for a in apis if a not in ("sync", "async")]
+    if unknown or not apis:
+        raise pytest.UsageError(
+            f"--storage-apis: {', '.join(unknown) or 'nothing'} given; use sync, async or both"
+        )
+    return TargetSelection(provision, tuple(full), tuple(sas), gaps, apis)
 
 
 def _sas_targets(

@@ -1,6 +1,8 @@
 """Fixtures for targets (loaded by harness.plugin); all overridable by name.
 
 - `storage_target`: the `Target` of this test (parametrized by the plugin);
+- `storage_api`: "sync" or "async", the client API of a contract test (parametrized with
+  the target; "sync" elsewhere);
 - `target_services`: the started services of that target, a `ProvisionedServices` whose
   `.s3` / `.azure` is the target's service (the session's `storage_services` for the first
   target of a backend, else a service started on first use and kept for the session);
@@ -20,7 +22,7 @@ from harness.targets._selection import TargetSelection, selection_of
 from harness.targets._services import record_services
 from harness.targets.watch import watch_of
 
-__all__ = ["TargetPool", "storage_target", "target_pool", "target_services"]
+__all__ = ["TargetPool", "storage_api", "storage_target", "target_pool", "target_services"]
 
 
 class TargetPool:
@@ -51,7 +53,14 @@ class TargetPool:
 
 
 @pytest.fixture
-def storage_target(request: pytest.FixtureRequest) -> Target:
+def storage_api(request: pytest.FixtureRequest) -> str:
+    """The storage API of this test's clients: "sync", or "async" (the async client behind
+    `harness.fixtures.async_bridge.BlockingStorageClient`); parametrized with the target."""
+    return str(getattr(request, "param", "sync"))
+
+
+@pytest.fixture
+def storage_target(request: pytest.FixtureRequest, storage_api: str) -> Target:
     """The target of this test, e.g. `s3:localstack` (parametrized by the plugin)."""
     name = getattr(request, "param", None)
     if name is None:

@@ -20,7 +20,7 @@ from crownsafe.storage.base import StorageClient
 from harness.services.provision import ProvisionedServices
 from harness.targets import Target
 
-from .helpers import GapRecorder, ResettingListener, closed_port, with_account_key
+from .helpers import GapRecorder, ResettingListener, closed_port
 from .sigv4 import sigv4_resign
 
 
@@ -51,14 +51,15 @@ def secrets(backend_name: str, target_services: ProvisionedServices) -> list[str
 
 
 @pytest.fixture
-def client_at(target_services: ProvisionedServices) -> Iterator[Callable[..., StorageClient]]:
-    """client_at(backend, container, wrong_secret=None, **client_kwargs): a bare client.
+def client_at(
+    target_services: ProvisionedServices, storage_api: str
+) -> Iterator[Callable[..., StorageClient]]:
+    """client_at(backend, container, wrong_secret=None, **client_kwargs): a bare client
+    (of the test's storage API).
 
     Unlike `make_storage_client` it never creates the container (so it can name a missing
     one) and can sign with a wrong account key / secret access key. No network call.
     """
-    from crownsafe.storage.azure import AzureBlobStorageClient
-    from crownsafe.storage.s3 import S3StorageClient
     from harness.fixtures.storage import build_storage_client
 
     made: list[StorageClient] = []
@@ -66,26 +67,14 @@ def client_at(target_services: ProvisionedServices) -> Iterator[Callable[..., St
     def build(
         backend: str, container: str, *, wrong_secret: str | None = None, **client_kwargs: Any
     ) -> StorageClient:
-        client: StorageClient
-        if wrong_secret is None:
-            client = build_storage_client(target_services, backend, container, **client_kwargs)
-        elif backend == "azure":
-            connection_string = with_account_key(
-                target_services.azure.connection_string, wrong_secret
-            )
-            client = AzureBlobStorageClient(
-                container, connection_string=connection_string, **client_kwargs
-            )
-        else:
-            s3 = target_services.s3
-            client = S3StorageClient(
-                container,
-                endpoint_url=s3.endpoint_url,
-                region=s3.region,
-                access_key_id=s3.access_key_id,
-                secret_access_key=wrong_secret,
-                **client_kwargs,
-            )
+        client = build_storage_client(
+            target_services,
+            backend,
+            container,
+            api=storage_api,
+            wrong_secret=wrong_secret,
+            **client_kwargs,
+        )
         made.append(client)
         return client
 

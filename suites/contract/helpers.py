@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pytest
 
 from crownsafe.errors import StorageError
+from harness.fixtures.storage import with_account_key
 from harness.runfolder import read_file, update_file
 from harness.runfolder.contract_gaps import ContractGap, ContractGapsFile
 from harness.targets import Target
@@ -149,13 +150,6 @@ class ResettingListener:
     def close(self) -> None:
         self._sock.close()
         self._thread.join(timeout=5)
-
-
-def with_account_key(connection_string: str, account_key: str) -> str:
-    """The same Azure connection string with another AccountKey."""
-    parts = connection_string.split(";")
-    kept = [part for part in parts if part and not part.lower().startswith("accountkey=")]
-    return ";".join([*kept, f"AccountKey={account_key}"])
 
 
 def assert_no_secret(text: str, secrets: Iterable[str]) -> None:

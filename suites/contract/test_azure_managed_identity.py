@@ -174,3 +174,40 @@ def test_delegation_key_is_cached_and_renewed_for_a_longer_sas(
     for url in urls:
         response = fetch(url, oauth_azurite)
         assert (response.status_code, response.content) == (200, b"cached")
+
+
+@pytest.mark.parametrize("backend", ["azure"])
+def test_async_client_with_an_async_token_credential(
+    backend: str, oauth_azurite: AzuriteService, credential: FakeTokenCredential
+) -> None:
+    """The async client with an async credential (as `azure.identity.aio` gives): bearer
+    round trip, then a user delegation SAS a plain client reads with, its key fetched
+    once for the SAS URLs it covers."""
+    from crownsafe.storage.azure import AsyncAzureBlobStorageClient
+    from harness.fixtures.async_bridge import BlockingStorageClient
+    from harness.identity import FakeAsyncTokenCredential
+
+    client = BlockingStorageClient(
+        AsyncAzureBlobStorageClient(
+            f"mi-async-{uuid.uuid4().hex[:12]}",
+            account_url=oauth_azurite.blob_endpoint,
+            credential=FakeAsyncTokenCredential(credential),
+            connection_verify=str(oauth_azurite.cert_path),
+        )
+    )
+    try:
+        client.create_container()
+        assert client.auth_mode == "token"
+        client.upload_file("mi/async.txt", b"async identity", content_type="text/plain")
+        assert client.download_blob("mi/async.txt") == b"async identity"
+        urls = [client.generate_sas_url("mi/async.txt", expiry_hours=0.5) for _ in range(2)]
+        assert client._delegation_keys.fetch_count == 1
+        for url in urls:
+            response = fetch(url, oauth_azurite)
+            assert (response.status_code, response.content) == (200, b"async identity")
+            assert sas_params(url)["skoid"] == credential.object_id
+        assert credential.calls >= 1
+        assert all(scope == (f"{STORAGE_AUDIENCE}/.default",) for scope in credential.scopes)
+        client.delete_container()
+    finally:
+        client.close()

@@ -12,8 +12,9 @@ Secrets (account keys, connection strings) are held as `SecretStr` and never pri
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
@@ -31,6 +32,7 @@ __all__ = [
     "DELEGATION_KEY_MAX_LIFETIME",
     "SAS_PERMISSION_LETTERS",
     "SAS_START_SKEW",
+    "AsyncUserDelegationKeyCache",
     "AzureAuth",
     "UserDelegationKeyCache",
     "account_name_from_url",
@@ -276,7 +278,68 @@ class _CachedKey(Generic[KeyT]):
     expiry: datetime
 
 
-class UserDelegationKeyCache(Generic[KeyT]):
+class _KeyWindow(Generic[KeyT]):
+    """The renewal rule of a user delegation key, shared by the sync and async caches."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        lifetime: timedelta,
+        margin: timedelta,
+    ) -> None:
+        if lifetime > DELEGATION_KEY_MAX_LIFETIME:
+            raise ValueError("a user delegation key lives at most 7 days")
+        self._clock = clock
+        self._lifetime = lifetime
+        self._margin = margin
+        self._cached: _CachedKey[KeyT] | None = None
+        self.fetch_count = 0
+
+    @property
+    def expiry(self) -> datetime | None:
+        cached = self._cached
+        return cached.expiry if cached else None
+
+    def _lookup(self, sas_expiry: datetime) -> KeyT | _Window:
+        """The cached key if it covers `sas_expiry`, else the (start, expiry) to fetch."""
+        now = self._clock()
+        if sas_expiry > now + DELEGATION_KEY_MAX_LIFETIME:
+            raise ValueError(
+                "a user delegation SAS can be valid for at most 7 days; lower expiry_hours"
+            )
+        cached = self._cached
+        if cached is not None and cached.expiry >= max(sas_expiry, now + self._margin):
+            return cached.key
+        start = now - SAS_START_SKEW
+        expiry = min(max(sas_expiry, now + self._lifetime), now + DELEGATION_KEY_MAX_LIFETIME)
+        return _Window(start, expiry)
+
+    def _store(self, key: KeyT, window: _Window) -> KeyT:
+        self.fetch_count += 1
+        self._cached = _CachedKey(key, window.start, window.expiry)
+        return key
+
+    def clear(self) -> None:
+        self._cached = None
+
+
+class _Window(tuple[datetime, datetime]):
+    """(start, expiry) of a key to fetch (a distinct type: a key may itself be a tuple)."""
+
+    def __new__(cls, start: datetime, expiry: datetime) -> _Window:
+        return super().__new__(cls, (start, expiry))
+
+    @property
+    def start(self) -> datetime:
+        return self[0]
+
+    @property
+    def expiry(self) -> datetime:
+        return self[1]
+
+
+class UserDelegationKeyCache(_KeyWindow[KeyT]):
     """One user delegation key per process, renewed when it would not cover a new SAS.
 
     `get(sas_expiry)` returns a key valid until at least `sas_expiry` and for at least
@@ -293,38 +356,43 @@ class UserDelegationKeyCache(Generic[KeyT]):
         lifetime: timedelta = timedelta(hours=24),
         margin: timedelta = timedelta(minutes=5),
     ) -> None:
-        if lifetime > DELEGATION_KEY_MAX_LIFETIME:
-            raise ValueError("a user delegation key lives at most 7 days")
+        super().__init__(clock=clock, lifetime=lifetime, margin=margin)
         self._fetch = fetch
-        self._clock = clock
-        self._lifetime = lifetime
-        self._margin = margin
         self._lock = threading.Lock()
-        self._cached: _CachedKey[KeyT] | None = None
-        self.fetch_count = 0
-
-    @property
-    def expiry(self) -> datetime | None:
-        cached = self._cached
-        return cached.expiry if cached else None
 
     def get(self, sas_expiry: datetime) -> KeyT:
         with self._lock:
-            now = self._clock()
-            if sas_expiry > now + DELEGATION_KEY_MAX_LIFETIME:
-                raise ValueError(
-                    "a user delegation SAS can be valid for at most 7 days; lower expiry_hours"
-                )
-            cached = self._cached
-            if cached is not None and cached.expiry >= max(sas_expiry, now + self._margin):
-                return cached.key
-            start = now - SAS_START_SKEW
-            expiry = min(max(sas_expiry, now + self._lifetime), now + DELEGATION_KEY_MAX_LIFETIME)
-            key = self._fetch(start, expiry)
-            self.fetch_count += 1
-            self._cached = _CachedKey(key, start, expiry)
-            return key
+            found = self._lookup(sas_expiry)
+            if not isinstance(found, _Window):
+                return found
+            return self._store(self._fetch(found.start, found.expiry), found)
 
     def clear(self) -> None:
         with self._lock:
-            self._cached = None
+            super().clear()
+
+
+class AsyncUserDelegationKeyCache(_KeyWindow[KeyT]):
+    """`UserDelegationKeyCache` for the async client: `await get(sas_expiry)`; concurrent
+    callers of one event loop fetch once (an asyncio lock, made on first use)."""
+
+    def __init__(
+        self,
+        fetch: Callable[[datetime, datetime], Awaitable[KeyT]],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        lifetime: timedelta = timedelta(hours=24),
+        margin: timedelta = timedelta(minutes=5),
+    ) -> None:
+        super().__init__(clock=clock, lifetime=lifetime, margin=margin)
+        self._fetch = fetch
+        self._lock: asyncio.Lock | None = None
+
+    async def get(self, sas_expiry: datetime) -> KeyT:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            found = self._lookup(sas_expiry)
+            if not isinstance(found, _Window):
+                return found
+            return self._store(await self._fetch(found.start, found.expiry), found)

@@ -39,22 +39,19 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from azure.core import MatchConditions
-from azure.core.exceptions import AzureError
 from azure.storage.blob import (
     BlobBlock,
     BlobProperties,
-    BlobSasPermissions,
     BlobServiceClient,
     ContainerClient,
     ContentSettings,
     UserDelegationKey,
-    generate_blob_sas,
 )
 
 from crownsafe.config import Settings, load_settings
@@ -73,13 +70,11 @@ from crownsafe.storage._guards import ExactLengthReader, check_length, surface_f
 from crownsafe.storage.azure._auth import (
     AzureAuth,
     UserDelegationKeyCache,
-    parse_sas_permission,
     resolve_azure_auth,
-    sas_protocol,
-    sas_window,
     utc_now,
 )
-from crownsafe.storage.azure._errors import map_azure_error
+from crownsafe.storage.azure._errors import azure_errors
+from crownsafe.storage.azure._sas import no_signing_key, plan_blob_sas, sign_blob_sas
 from crownsafe.storage.azure._transfer import (
     WHOLE_BLOB_GET_SIZE,
     BufferReader,
@@ -128,7 +123,8 @@ _CALLER_MISTAKES = (
 )
 
 
-def _blob_info(props: BlobProperties) -> BlobInfo:
+def blob_info(props: BlobProperties) -> BlobInfo:
+    """The `BlobInfo` of the SDK's blob properties (sync and async clients alike)."""
     settings = props.content_settings
     md5 = settings.content_md5 if settings is not None else None
     return BlobInfo(
@@ -263,22 +259,8 @@ class AzureBlobStorageClient(ClosingContextManager):
     def auth_mode(self) -> str:
         return self._auth.mode
 
-    @contextmanager
-    def _mapped(self, operation: str, blob_name: str | None = None) -> Iterator[None]:
-        try:
-            yield
-        except StorageError:
-            raise
-        except (AzureError, ConnectionError, TimeoutError) as exc:
-            raise map_azure_error(
-                exc, operation=operation, blob_name=blob_name, container=self.container_name
-            ) from None
-        except (ValueError, KeyError, AttributeError, TypeError) as exc:
-            # Only SDK calls run in these blocks (inputs are validated before): a parse
-            # error here means the service's response was cut short or malformed.
-            raise map_azure_error(
-                exc, operation=operation, blob_name=blob_name, container=self.container_name
-            ) from None
+    def _mapped(self, operation: str, blob_name: str | None = None) -> AbstractContextManager[None]:
+        return azure_errors(operation, blob_name, self.container_name)
 
     def upload_file(
         self,
@@ -433,32 +415,22 @@ class AzureBlobStorageClient(ClosingContextManager):
         self, blob_name: str, expiry_hours: float = 24, permission: SasPermission = "r"
     ) -> str:
         name = validate_blob_name(blob_name)
-        letters = parse_sas_permission(permission)
-        start, expiry = sas_window(self._clock(), expiry_hours)
-        common: dict[str, Any] = {
-            "account_name": self._service.account_name or self._auth.account_name,
-            "container_name": self.container_name,
-            "blob_name": name,
-            "permission": BlobSasPermissions.from_string(letters),
-            "start": start,
-            "expiry": expiry,
-            "protocol": sas_protocol(self.account_url),
-        }
+        plan = plan_blob_sas(
+            account_name=self._service.account_name or self._auth.account_name,
+            container=self.container_name,
+            blob_name=name,
+            permission=permission,
+            now=self._clock(),
+            expiry_hours=expiry_hours,
+            account_url=self.account_url,
+        )
         if self._auth.account_key:
-            token = generate_blob_sas(account_key=self._auth.account_key.get(), **common)
+            token = sign_blob_sas(plan, account_key=self._auth.account_key.get())
         elif self._delegation_keys is not None:
-            key = self._delegation_keys.get(expiry)
-            token = generate_blob_sas(user_delegation_key=key, **common)
+            key = self._delegation_keys.get(plan.expiry)
+            token = sign_blob_sas(plan, delegation_key=key)
         else:
-            raise StorageConfigError(
-                "cannot sign a SAS URL: the connection string carries a SAS token but no "
-                "account key",
-                backend="azure",
-                operation="generate_sas_url",
-                blob_name=name,
-                hint="use a connection string with AccountKey=, an account key, or a managed "
-                "identity (AZURE_USE_MANAGED_IDENTITY=true) for user delegation SAS",
-            )
+            raise no_signing_key(name)
         return f"{self._blob_url(name)}?{token}"
 
     def _fetch_delegation_key(self, start: datetime, expiry: datetime) -> UserDelegationKey:
@@ -476,7 +448,7 @@ class AzureBlobStorageClient(ClosingContextManager):
             props = self._container.get_blob_client(name).get_blob_properties(
                 **self._call_options()
             )
-        return _blob_info(props)
+        return blob_info(props)
 
     def delete_blob(self, blob_name: str, missing_ok: bool = False) -> bool:
         name = validate_blob_name(blob_name)
@@ -517,7 +489,7 @@ class AzureBlobStorageClient(ClosingContextManager):
             ).by_page()
             for page in pages:
                 for props in page:
-                    yield _blob_info(props)
+                    yield blob_info(props)
 
     def get_blob_url(self, blob_name: str) -> str:
         return self._blob_url(validate_blob_name(blob_name))

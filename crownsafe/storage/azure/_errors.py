@@ -21,7 +21,8 @@ fields, which can echo a signature) and then redacted: no query string, no key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from azure.core.exceptions import (
     AzureError,
@@ -48,7 +49,7 @@ from crownsafe.errors import (
 from crownsafe.redaction import redact
 from crownsafe.storage.retry_after import parse_retry_after
 
-__all__ = ["map_azure_error"]
+__all__ = ["azure_errors", "map_azure_error"]
 
 BACKEND = "azure"
 
@@ -195,3 +196,29 @@ def _map_http(
         request_id=headers.get("x-ms-request-id"),
         hint=hint,
     )
+
+
+@contextmanager
+def azure_errors(operation: str, blob_name: str | None, container: str) -> Iterator[None]:
+    """Around SDK calls (sync or awaited): every SDK failure leaves as its typed error.
+
+    Only SDK calls run in these blocks (inputs are validated before), so a ValueError,
+    KeyError, AttributeError or TypeError here means the service's response was cut short
+    or malformed. The sync and the async client share this guard.
+    """
+    try:
+        yield
+    except StorageError:
+        raise
+    except (
+        AzureError,
+        ConnectionError,
+        TimeoutError,
+        ValueError,
+        KeyError,
+        AttributeError,
+        TypeError,
+    ) as exc:
+        raise map_azure_error(
+            exc, operation=operation, blob_name=blob_name, container=container
+        ) from None

@@ -37,29 +37,24 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
-from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
-from botocore.parsers import ResponseParserError
 from botocore.response import StreamingBody
 
 from crownsafe.config import (
-    S3_REQUEST_CHECKSUM_MODES,
     S3ChecksumMode,
     SecretStr,
     Settings,
-    load_settings,
 )
 from crownsafe.correlation import CORRELATION_HEADER_S3, get_correlation_id
 from crownsafe.errors import (
     BlobConflictError,
     BlobNotFoundError,
-    StorageConfigError,
 )
 from crownsafe.storage.base import (
     DEFAULT_CHUNK_SIZE,
@@ -73,14 +68,13 @@ from crownsafe.storage.base import (
 from crownsafe.storage.cors import CorsRule
 from crownsafe.storage.naming import (
     validate_blob_name,
-    validate_bucket_name,
     validate_metadata,
     validate_s3_key,
 )
-from crownsafe.storage.pool import pool_options
 from crownsafe.storage.s3._bucket import empty_bucket
-from crownsafe.storage.s3._errors import SDK_ERRORS, map_s3_error, raised_while_parsing
+from crownsafe.storage.s3._errors import SDK_ERRORS, map_s3_error, s3_errors
 from crownsafe.storage.s3._presign import object_url, presign_expiry_seconds, presign_method
+from crownsafe.storage.s3._setup import plain_endpoint, resolve_s3_setup
 from crownsafe.storage.s3._streaming import LazyStreamingClient, streaming_config
 from crownsafe.storage.s3._transport import ClientUploadTransport
 from crownsafe.storage.s3._upload import Uploader, UploadLimits
@@ -124,24 +118,11 @@ def _new_client(
         )
 
 
-def _add_correlation_header(request: Any, **_: Any) -> None:
+def add_correlation_header(request: Any, **_: Any) -> None:
     """botocore `before-send` hook: tag the outgoing request with the correlation id."""
     correlation_id = get_correlation_id()
     if correlation_id and correlation_id.isascii() and correlation_id.isprintable():
         request.headers[CORRELATION_HEADER_S3] = correlation_id
-
-
-def _plain_endpoint(endpoint_url: str | None) -> str | None:
-    """The endpoint without any user:password part (for repr and URLs)."""
-    if not endpoint_url:
-        return None
-    parts = urlsplit(endpoint_url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return parts._replace(netloc=host).geturl()
 
 
 class S3StorageClient(ClosingContextManager):
@@ -174,70 +155,27 @@ class S3StorageClient(ClosingContextManager):
         request_checksums: S3ChecksumMode | None = None,
     ) -> None:
         self._read_key = validate_s3_key if read_legacy_keys else validate_blob_name
-        explicit = (bucket_name, endpoint_url, region, access_key_id, secret_access_key)
-        if settings is None and any(value is None for value in explicit):
-            settings = load_settings()
-        settings = settings or Settings()
-        secret = (
-            secret_access_key if secret_access_key is not None else settings.aws_secret_access_key
-        )
-        secret_value = secret.get() if isinstance(secret, SecretStr) else secret
-        key_id = access_key_id if access_key_id is not None else settings.aws_access_key_id
-        if bool(key_id) != bool(secret_value):
-            raise StorageConfigError(
-                "only one of the access key id and the secret access key is set",
-                backend="s3",
-                hint="set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither "
-                "(to use the default AWS credential chain)",
-            )
-        endpoint = endpoint_url if endpoint_url is not None else settings.s3_endpoint_url
-        if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
-            raise StorageConfigError(
-                f"S3 endpoint {_plain_endpoint(endpoint)!r} is not an http(s) URL",
-                backend="s3",
-                hint="set S3_ENDPOINT_URL like http://127.0.0.1:9000, or leave it empty for AWS",
-            )
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
-        connect_s, self.max_connections = pool_options(
-            connect_timeout,
-            max_connections,
-            settings,
-            timeout=timeout,
-            max_concurrency=max(1, int(max_concurrency)),
-        )
-        checksums = request_checksums or settings.s3_request_checksums
-        if checksums not in S3_REQUEST_CHECKSUM_MODES:
-            raise StorageConfigError(
-                f"S3 request checksum mode {checksums!r} is not one of "
-                f"{', '.join(S3_REQUEST_CHECKSUM_MODES)}",
-                backend="s3",
-                hint="set S3_REQUEST_CHECKSUMS to when_supported or when_required",
-            )
-        self.request_checksums: S3ChecksumMode = checksums
         limits = UploadLimits(multipart_threshold, part_size, max_concurrency)
-        self.container_name = validate_bucket_name(bucket_name or settings.s3_bucket)
-        self.region = region or settings.aws_region or "us-east-1"
-        self.endpoint_url = endpoint or None
-        self._secret = secret_value or None
-        config = Config(
-            signature_version="s3v4",
-            region_name=self.region,
-            retries={"total_max_attempts": 1, "mode": "standard"},
-            connect_timeout=connect_s,
-            read_timeout=timeout,
-            max_pool_connections=self.max_connections,
-            s3={"addressing_style": "path"} if self.endpoint_url else None,
+        setup = resolve_s3_setup(
+            bucket_name=bucket_name,
+            endpoint_url=endpoint_url,
+            region=region,
+            access_key_id=access_key_id,
+            secret_access_key=secret_access_key,
+            settings=settings,
+            timeout=timeout,
+            request_checksums=request_checksums,
+            connect_timeout=connect_timeout,
+            max_connections=max_connections,
+            max_concurrency=max_concurrency,
         )
-        if self.request_checksums == "when_required":
-            # botocore's default ("when_supported") stays implicit: set explicitly it also
-            # makes every part carry an explicit ChecksumAlgorithm (slower through a proxy)
-            config = config.merge(
-                Config(
-                    request_checksum_calculation="when_required",
-                    response_checksum_validation="when_required",
-                )
-            )
+        self.max_connections = setup.max_connections
+        self.request_checksums: S3ChecksumMode = setup.request_checksums
+        self.container_name = setup.bucket
+        self.region = setup.region
+        self.endpoint_url = setup.endpoint_url
+        self._secret = setup.secret
+        key_id, config, checksums = setup.access_key_id, setup.config, setup.request_checksums
         self._client = self._build_client(key_id, self._secret, config)
         trailer = checksums == "when_supported"
         stream_config = streaming_config(
@@ -269,34 +207,22 @@ class S3StorageClient(ClosingContextManager):
         except SDK_ERRORS as exc:
             raise map_s3_error(exc, operation="connect", secrets=(self._secret,)) from exc
         client.meta.events.register(
-            "before-send.s3", _add_correlation_header, unique_id="crownsafe-correlation-id"
+            "before-send.s3", add_correlation_header, unique_id="crownsafe-correlation-id"
         )
         return client
 
     def __repr__(self) -> str:
         return (
             f"S3StorageClient(bucket={self.container_name!r}, region={self.region!r}, "
-            f"endpoint_url={_plain_endpoint(self.endpoint_url)!r})"
+            f"endpoint_url={plain_endpoint(self.endpoint_url)!r})"
         )
 
     def close(self) -> None:
         self._client.close()
         self._streaming.close()
 
-    @contextmanager
-    def _sdk(self, operation: str, blob_name: str | None = None) -> Iterator[None]:
-        try:
-            yield
-        except (*SDK_ERRORS, ResponseParserError, KeyError, ValueError) as exc:
-            if isinstance(exc, ValueError) and not raised_while_parsing(exc):
-                raise
-            raise map_s3_error(
-                exc,
-                operation=operation,
-                blob_name=blob_name,
-                bucket=self.container_name,
-                secrets=(self._secret,),
-            ) from exc
+    def _sdk(self, operation: str, blob_name: str | None = None) -> AbstractContextManager[None]:
+        return s3_errors(operation, blob_name, self.container_name, (self._secret,))
 
     # uploads
 
@@ -485,7 +411,7 @@ class S3StorageClient(ClosingContextManager):
             self.container_name,
             key,
             region=self.region,
-            endpoint_url=_plain_endpoint(self.endpoint_url),
+            endpoint_url=plain_endpoint(self.endpoint_url),
         )
 
     # the bucket

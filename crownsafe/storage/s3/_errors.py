@@ -7,7 +7,8 @@ exceptions; messages pass through the one redactor, so no signature or key survi
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import (
@@ -50,6 +51,7 @@ __all__ = [
     "error_from_response",
     "map_s3_error",
     "raised_while_parsing",
+    "s3_errors",
 ]
 
 if TYPE_CHECKING:
@@ -131,11 +133,49 @@ def map_s3_error(
     return StorageError(f"S3 request failed: {type(exc).__name__}: {text}", **common)
 
 
+_PARSERS = (os.path.join("botocore", "parsers.py"), os.path.join("aiobotocore", "parsers.py"))
+
+
+@contextmanager
+def s3_errors(
+    operation: str,
+    blob_name: str | None,
+    bucket: str,
+    secrets: tuple[str | None, ...],
+    transport_errors: tuple[type[BaseException], ...] = (),
+) -> Iterator[None]:
+    """Around SDK calls (sync or awaited): every SDK failure leaves as its typed error.
+
+    A ValueError counts only when botocore's (or aiobotocore's) response parser raised it.
+    `transport_errors` are more exception types that mean the connection failed (the
+    async client's aiohttp errors while a body is read): they map as `ConnectionError`.
+    """
+    caught: tuple[type[BaseException], ...] = (
+        *SDK_ERRORS,
+        ResponseParserError,
+        KeyError,
+        ValueError,
+        *transport_errors,
+    )
+    try:
+        yield
+    except caught as exc:
+        if isinstance(exc, ValueError) and not raised_while_parsing(exc):
+            raise
+        if transport_errors and isinstance(exc, transport_errors):
+            failure: BaseException = ConnectionError(f"{type(exc).__name__}: {exc}")
+        else:
+            failure = exc
+        raise map_s3_error(
+            failure, operation=operation, blob_name=blob_name, bucket=bucket, secrets=secrets
+        ) from exc
+
+
 def raised_while_parsing(exc: BaseException) -> bool:
     """Whether botocore's response parser raised `exc` (e.g. a truncated Date header)."""
     tb = exc.__traceback__
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(os.path.join("botocore", "parsers.py")):
+        if tb.tb_frame.f_code.co_filename.endswith(_PARSERS):
             return True
         tb = tb.tb_next
     return False

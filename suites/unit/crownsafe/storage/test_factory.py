@@ -310,3 +310,50 @@ def test_real_resilient_wrapper_is_used_when_present() -> None:
         assert (client.backend, client.container_name) == ("s3", "unit-bucket")
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("settings", [AZURE, S3], ids=["azure", "s3"])
+def test_async_factory_builds_the_async_client_on_the_sync_clients_breaker(
+    settings: Settings,
+) -> None:
+    """create_async_storage_client: the backend's async client behind the async resilient
+    wrapper, on the process-wide breaker the sync client uses (no I/O is made)."""
+    import asyncio
+
+    from crownsafe.resilience import breaker_for_backend
+    from crownsafe.storage.factory import create_async_storage_client
+    from crownsafe.storage.resilient_async import AsyncResilientStorageClient
+
+    client = create_async_storage_client(settings, resilient=True, max_connections=3)
+    assert isinstance(client, AsyncResilientStorageClient)
+    assert type(client.inner).__name__.startswith("Async")
+    assert client.breaker is breaker_for_backend(settings.storage_backend)
+    assert client.container_name == (
+        settings.azure_storage_container if settings is AZURE else settings.s3_bucket
+    )
+    asyncio.run(client.close())
+
+
+def test_async_factory_refuses_writes_when_azure_is_off() -> None:
+    import asyncio
+
+    from crownsafe.errors import StorageWritesDisabledError
+    from crownsafe.storage.factory import create_async_storage_client
+
+    client = create_async_storage_client(dataclasses.replace(AZURE, azure_blob_enabled=False))
+
+    async def upload() -> None:
+        try:
+            await client.upload_file("x.bin", b"x")
+        finally:
+            await client.close()
+
+    with pytest.raises(StorageWritesDisabledError, match="upload_file was refused"):
+        asyncio.run(upload())
+
+
+def test_async_factory_checks_the_settings_first() -> None:
+    from crownsafe.storage.factory import create_async_storage_client
+
+    with pytest.raises(StorageConfigError, match="S3_BUCKET"):
+        create_async_storage_client(dataclasses.replace(S3, s3_bucket=""))

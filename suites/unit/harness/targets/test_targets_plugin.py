@@ -113,7 +113,8 @@ def test_hand_made_profile_gives_every_cell_status(
         "-rA",
     )
     output = result.stdout.str()
-    result.assert_outcomes(passed=2, failed=2, skipped=1, xfailed=1)
+    # every contract test runs on the sync and the async API (ids [s3] and [s3-async])
+    result.assert_outcomes(passed=4, failed=4, skipped=2, xfailed=2)
     assert "known gap on s3:moto (seen 2026-12-01): answers 200 instead of 403" in output
     assert "gap closed: s3:moto now keeps this promise" in output
     assert "does not match its documented behaviour" in output
@@ -135,7 +136,10 @@ def test_hand_made_profile_gives_every_cell_status(
     assert cells["test_known_gap"]["gap"]["evidence"] == "seen by hand"
     assert cells["test_unsafe"]["gap"]["mode"] == "unsafe"
     assert "unsafe known gap" in cells["test_unsafe"]["detail"]
-    assert cells["test_promise_kept"]["tests"] == ["test_demo.py::test_promise_kept[s3]"]
+    assert cells["test_promise_kept"]["tests"] == [
+        "test_demo.py::test_promise_kept[s3-async]",
+        "test_demo.py::test_promise_kept[s3]",
+    ]
     assert matrix["promises"]["test_known_gap"] == "A promise the target breaks the documented way."
     assert matrix["targets"] == [
         {
@@ -212,15 +216,34 @@ SCOPES = textwrap.dedent(
             ["--backends", "azure", "--sas-targets", "none"],
             {"test_presign[azure]", "test_listing[azure]", "test_not_contract[azure]"},
         ),
+        (
+            ["--storage-apis", "sync,async", "--targets", "s3"],
+            {
+                "test_presign[s3]",
+                "test_presign[s3-async]",
+                "test_presign[s3-localstack]",
+                "test_presign[s3-localstack-async]",
+                "test_listing[s3]",
+                "test_listing[s3-async]",
+                "test_not_contract[s3]",
+            },
+        ),
+        (
+            ["--storage-apis", "async", "--backends", "azure", "--sas-targets", "none"],
+            {"test_presign[azure-async]", "test_listing[azure-async]", "test_not_contract[azure]"},
+        ),
     ],
-    ids=["default", "two-s3-targets", "azure-only"],
+    ids=["default", "two-s3-targets", "azure-only", "both-apis", "async-only"],
 )
 def test_which_tests_run_on_which_targets(
     pytester: pytest.Pytester, args: list[str], expected: set[str]
 ) -> None:
-    """SAS tests also on LocalStack; extra targets only for the contract."""
+    """SAS tests also on LocalStack; extra targets only for the contract; the contract's
+    tests once per storage API (the async one's ids end in -async), other tests sync."""
     pytester.makeini("[pytest]\naddopts = -p no:locust\nmarkers =\n    contract: c\n    sas: s\n")
     pytester.makepyfile(test_scopes=SCOPES)
+    if "--storage-apis" not in args:
+        args = ["--storage-apis", "sync", *args]
     result = pytester.runpytest_subprocess("--collect-only", "-q", "-p", "no:xdist", *args)
     ids = {line.split("::")[1] for line in result.stdout.lines if "::" in line}
     assert ids == expected
@@ -283,7 +306,7 @@ def parametrized(pytester: pytest.Pytester) -> Path:
 def _run(pytester: pytest.Pytester, where: Path, profile: Path, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
         "--targets", "s3:moto", "--sas-targets", "none", "--known-gaps", str(profile),
-        "--run-dir", str(where / "run"), "-rA", *args,
+        "--storage-apis", "sync", "--run-dir", str(where / "run"), "-rA", *args,
     )  # fmt: skip
 
 

@@ -35,7 +35,7 @@ from crownsafe.errors import (
     StorageUnavailableError,
 )
 from crownsafe.storage.base import StorageClient
-from crownsafe.storage.s3._client import S3StorageClient, _add_correlation_header
+from crownsafe.storage.s3._client import S3StorageClient, add_correlation_header
 from crownsafe.storage.s3._errors import classify_s3_error, map_s3_error
 from crownsafe.storage.s3._parts import MAX_PARTS, MIN_PART_SIZE, plan_part_size
 from crownsafe.storage.s3._presign import (
@@ -364,14 +364,14 @@ def test_correlation_header_only_inside_a_scope() -> None:
 
     request = Request()
     request.headers = {}
-    _add_correlation_header(request)
+    add_correlation_header(request)
     assert CORRELATION_HEADER_S3 not in request.headers
     with correlation_scope("cid-42"):
-        _add_correlation_header(request)
+        add_correlation_header(request)
     assert request.headers[CORRELATION_HEADER_S3] == "cid-42"
     request.headers = {}
     with correlation_scope("bad\r\nInjected: 1"):
-        _add_correlation_header(request)
+        add_correlation_header(request)
     assert request.headers == {}
 
 
