@@ -35,6 +35,7 @@ def test_contract_teardown_on_a_service_without_listings_or_batch_delete(
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "suites/contract/test_roundtrip.py",
              "suites/contract/test_listing.py", "--targets", "s3:external",
+             "--storage-apis", "sync",
              "--provision", "external", "-p", "no:xdist", "-p", "no:locust",
              "-p", "no:cacheprovider", "-q", f"--report-log={report}",
              "--run-dir", str(tmp_path / "run")],

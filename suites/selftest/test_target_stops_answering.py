@@ -84,7 +84,7 @@ def _cells(run_dir: Path) -> dict[str, dict[str, Any]]:
 def test_its_own_emulator_stops(pytester: pytest.Pytester, inner: Path) -> None:
     run_dir = inner / "run"
     result = pytester.runpytest_subprocess(
-        "-p", "no:xdist", "--targets", "s3:moto", "--sas-targets", "none",
+        "-p", "no:xdist", "--targets", "s3:moto", "--sas-targets", "none", "--storage-apis", "sync",
         "--run-dir", str(run_dir), "-rA",
     )  # fmt: skip
     output = result.stdout.str()
@@ -116,6 +116,7 @@ def test_an_outside_service_stops_under_xdist(
         run_dir = inner / "run"
         result = pytester.runpytest_subprocess(
             "-n", "2", "--provision", "external", "--targets", "s3:external",
+            "--storage-apis", "sync",
             "--sas-targets", "none", "--run-dir", str(run_dir), "-rA",
         )  # fmt: skip
     output = result.stdout.str()
