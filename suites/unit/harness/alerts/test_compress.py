@@ -76,7 +76,7 @@ def test_the_shipped_rules_compress_with_structure_labels_and_thresholds_unchang
     assert timings["CrownsafeUploadFailureRateHigh"].for_s == 2.0
     assert timings["CrownsafeUploadFailureRateHigh"].range_s == 5.0
     assert timings["CrownsafeStorageCircuitBreakerOpen"].for_s == 1.0
-    assert timings["CrownsafeStorageCircuitBreakerOpen"].range_s == 0.0
+    assert timings["CrownsafeStorageCircuitBreakerOpen"].range_s == 1.0  # min_over_time [1m]
     assert timings["CrownsafeImageJobsFailing"].range_s == 15.0
 
 
