@@ -6,12 +6,12 @@ least that long. `drop(blob)` removes a blob's URLs (the API calls it when the b
 deleted or its share revoked). A Redis failure never fails a request: the URL is minted as
 if there were no cache, and the first failure of an outage is logged at WARNING.
 
-Why off by default (`SAS_CACHE=off`): measured by `benchmarks/test_bench_sas_cache.py`, a
-URL with an account key (Azure) or an access key (S3) is a local HMAC of a few tens of
-microseconds, while a cache hit is a Redis round trip: the cache is slower for both (the
-figures and their confidence intervals are in `bench/ratios.json` and docs/security.md).
-What is expensive, the user delegation key under managed identity (an HTTP call to Azure
-AD-authorised storage), is cached regardless, in-process, by the Azure client
+Why off by default (`SAS_CACHE=off`): measured by `benchmarks/test_bench_sas_cache.py`, an
+Azure SAS (account key or user delegation key at hand) is a local HMAC, cheaper than a
+Redis round trip, and the cache lost in every run; for S3 presign two runs disagreed
+(0.1x and 2.1x), so the default stays off until a steady measurement says otherwise
+(docs/security.md has both runs). What is expensive, the user delegation key under
+managed identity, is cached regardless, in-process, by the Azure client
 (`UserDelegationKeyCache`), after which a delegation SAS is a local HMAC too.
 """
 
