@@ -27,7 +27,7 @@ import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from contextlib import AbstractContextManager, suppress
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import aiohttp
@@ -37,7 +37,7 @@ from azure.storage.blob import BlobBlock, ContentSettings, UserDelegationKey
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from crownsafe.config import Settings, load_settings
-from crownsafe.errors import BlobConflictError, BlobNotFoundError, StorageConfigError, StorageError
+from crownsafe.errors import BlobConflictError, BlobNotFoundError, StorageError
 from crownsafe.storage._aiohttp import one_attempt
 from crownsafe.storage._async_stream import Blocks, is_streamed_source, send_bounded, unretryable
 from crownsafe.storage._guards import check_length
@@ -45,6 +45,7 @@ from crownsafe.storage.async_base import AsyncClosingContextManager, AsyncUpload
 from crownsafe.storage.azure._auth import (
     AsyncUserDelegationKeyCache,
     AzureAuth,
+    build_sdk_client,
     resolve_azure_auth,
     utc_now,
 )
@@ -71,8 +72,6 @@ if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
 
 __all__ = ["AsyncAzureBlobStorageClient", "PooledAioHttpTransport"]
-
-ClientT = TypeVar("ClientT", BlobServiceClient, ContainerClient)
 
 
 def _default_async_credential() -> Any:
@@ -200,9 +199,10 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
             max_connections=self.max_connections, **transport_options
         )
         options["transport"] = self._transport
-        self._service: BlobServiceClient = self._build_client(BlobServiceClient, options)
+        self._service: BlobServiceClient = build_sdk_client(self._auth, BlobServiceClient, options)
         self._container: ContainerClient = self._service.get_container_client(self.container_name)
-        self._whole_reads: ContainerClient = self._build_client(
+        self._whole_reads: ContainerClient = build_sdk_client(
+            self._auth,
             ContainerClient,
             {**options, "max_single_get_size": WHOLE_BLOB_GET_SIZE},
             container_name=self.container_name,
@@ -215,27 +215,6 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
             self._delegation_keys = AsyncUserDelegationKeyCache(
                 self._fetch_delegation_key, clock=clock, lifetime=delegation_key_lifetime
             )
-
-    def _build_client(self, kind: type[ClientT], options: dict[str, Any], **names: Any) -> ClientT:
-        auth = self._auth
-        try:
-            if auth.mode == "connection_string":
-                return kind.from_connection_string(auth.connection_string.get(), **names, **options)
-            credential: Any = auth.credential
-            if auth.mode == "account_key":
-                credential = {
-                    "account_name": auth.account_name,
-                    "account_key": auth.account_key.get(),
-                }
-            return kind(auth.account_url, credential=credential, **names, **options)
-        except (ValueError, TypeError) as exc:
-            raise StorageConfigError(
-                f"the Azure client could not be built from the configured {auth.mode} "
-                f"({type(exc).__name__})",
-                backend="azure",
-                operation="connect",
-                hint="check AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT_URL",
-            ) from None
 
     def __repr__(self) -> str:
         return (

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from crownsafe.config import SecretStr, Settings, load_settings
@@ -36,6 +36,7 @@ __all__ = [
     "AzureAuth",
     "UserDelegationKeyCache",
     "account_name_from_url",
+    "build_sdk_client",
     "is_local_emulator",
     "parse_connection_string",
     "parse_sas_permission",
@@ -266,6 +267,38 @@ def sas_window(now: datetime, expiry_hours: float) -> tuple[datetime, datetime]:
     """
     hours = validate_sas_expiry(expiry_hours, backend="azure")
     return now - SAS_START_SKEW, now + timedelta(hours=hours)
+
+
+SdkClientT = TypeVar("SdkClientT")
+
+
+def build_sdk_client(
+    auth: AzureAuth, kind: type[SdkClientT], options: dict[str, Any], **names: Any
+) -> SdkClientT:
+    """An SDK client (`BlobServiceClient` or `ContainerClient`, sync or aio) of `kind` for
+    `auth`: from the connection string, the account key or the token credential. A value
+    the SDK refuses is a `StorageConfigError` naming the settings to check."""
+    factory: Any = kind
+    try:
+        if auth.mode == "connection_string":
+            return cast(
+                SdkClientT,
+                factory.from_connection_string(auth.connection_string.get(), **names, **options),
+            )
+        credential: Any = auth.credential
+        if auth.mode == "account_key":
+            credential = {"account_name": auth.account_name, "account_key": auth.account_key.get()}
+        return cast(
+            SdkClientT, factory(auth.account_url, credential=credential, **names, **options)
+        )
+    except (ValueError, TypeError) as exc:
+        raise StorageConfigError(
+            f"the Azure client could not be built from the configured {auth.mode} "
+            f"({type(exc).__name__})",
+            backend="azure",
+            operation="connect",
+            hint="check AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT_URL",
+        ) from None
 
 
 KeyT = TypeVar("KeyT")

@@ -41,7 +41,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, suppress
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from azure.core import MatchConditions
@@ -62,7 +62,6 @@ from crownsafe.errors import (
     InvalidMetadataError,
     NonRetryableUploadError,
     StorageAuthError,
-    StorageConfigError,
     StorageError,
     UploadLengthMismatchError,
 )
@@ -70,6 +69,7 @@ from crownsafe.storage._guards import ExactLengthReader, check_length, surface_f
 from crownsafe.storage.azure._auth import (
     AzureAuth,
     UserDelegationKeyCache,
+    build_sdk_client,
     resolve_azure_auth,
     utc_now,
 )
@@ -106,7 +106,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AzureBlobStorageClient"]
 
-ClientT = TypeVar("ClientT", BlobServiceClient, ContainerClient)
 
 MAX_STREAMED_BLOCK_BYTES = 4000 * MiB
 """The service's largest block (API version 2019-12-12 on): a known-length stream up to
@@ -203,9 +202,10 @@ class AzureBlobStorageClient(ClosingContextManager):
             connect_timeout=self._connect_timeout,
             max_connections=self.max_connections,
         )
-        self._service: BlobServiceClient = self._build_client(BlobServiceClient, options)
+        self._service: BlobServiceClient = build_sdk_client(self._auth, BlobServiceClient, options)
         self._container: ContainerClient = self._service.get_container_client(self.container_name)
-        self._whole_reads: ContainerClient = self._build_client(
+        self._whole_reads: ContainerClient = build_sdk_client(
+            self._auth,
             ContainerClient,
             {**options, "max_single_get_size": WHOLE_BLOB_GET_SIZE},
             container_name=self.container_name,
@@ -218,27 +218,6 @@ class AzureBlobStorageClient(ClosingContextManager):
             self._delegation_keys = UserDelegationKeyCache(
                 self._fetch_delegation_key, clock=clock, lifetime=delegation_key_lifetime
             )
-
-    def _build_client(self, kind: type[ClientT], options: dict[str, Any], **names: Any) -> ClientT:
-        auth = self._auth
-        try:
-            if auth.mode == "connection_string":
-                return kind.from_connection_string(auth.connection_string.get(), **names, **options)
-            credential: Any = auth.credential
-            if auth.mode == "account_key":
-                credential = {
-                    "account_name": auth.account_name,
-                    "account_key": auth.account_key.get(),
-                }
-            return kind(auth.account_url, credential=credential, **names, **options)
-        except (ValueError, TypeError) as exc:
-            raise StorageConfigError(
-                f"the Azure client could not be built from the configured {auth.mode} "
-                f"({type(exc).__name__})",
-                backend="azure",
-                operation="connect",
-                hint="check AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT_URL",
-            ) from None
 
     def _call_options(self) -> dict[str, Any]:
         """Per-call options; timeouts capped by the time left of the call's deadline."""
