@@ -20,6 +20,7 @@ import httpx
 
 from harness.fixtures.api import ApiStack
 from harness.ratelimit_fields import in_one_window, ratelimit_fields
+from harness.services.app import AppService
 from harness.services.readiness import NotReadyError, wait_until_ready
 from harness.services.redis import RedisService
 from harness.services.stack import start_api_stack
@@ -186,3 +187,25 @@ def test_limits_hold_per_process_through_a_redis_outage(
             assert "Traceback" not in log
         finally:
             stack.stop()
+
+
+def test_two_api_processes_share_one_budget(
+    backend_name: str, make_api_stack: ApiStackFactory, run_dir: Path
+) -> None:
+    """Two API processes on one Redis: requests alternating between them are counted
+    against one budget (5, then 429 from either), the remaining budget falling by one per
+    request whichever process answered."""
+    stack = make_api_stack(backend_name, worker=False, API_REQUESTS_PER_MINUTE="5")
+    with AppService(settings_env=stack.env, log_dir=run_dir / "logs" / "second-app") as second:
+        first_url, second_url = stack.url, second.url
+
+        def attempt(n: int) -> list[httpx.Response]:
+            headers = {"Authorization": f"Bearer {stack.token(9308 + 100 * n)}"}
+            with httpx.Client(headers=headers, trust_env=False, timeout=30) as client:
+                return [client.get(f"{(first_url, second_url)[i % 2]}/scans") for i in range(6)]
+
+        answers = in_one_window(attempt, "requests")
+        assert [a.status_code for a in answers] == [200] * 5 + [429]
+        budgets = [ratelimit_fields(a)[1]["requests"]["r"] for a in answers]
+        assert budgets == [4, 3, 2, 1, 0, 0], "one count across both processes"
+        assert {str(a.url).rsplit("/", 1)[0] for a in answers} == {first_url, second_url}
