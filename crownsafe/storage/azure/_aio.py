@@ -305,6 +305,7 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
         one_shot = length is not None and 0 < length <= self._single_put_threshold
         size = length if one_shot and length is not None else self._block_size
         blocks = Blocks(source, size, length=length, backend="azure", blob_name=name)
+        staged = False
         try:
             first = await blocks.next()
             if first is None:
@@ -315,9 +316,10 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
                 await self._put(name, first, len(first), options)
                 return
             queued = [first] if second is None else [first, second]
+            staged = True
             await self._put_blocks(name, blocks, queued, options)
         except BaseException as err:
-            if blocks.consumed:
+            if staged:
                 await self._discard_staged(name)
             if not isinstance(err, StorageError):
                 raise

@@ -316,6 +316,8 @@ class AzureBlobStorageClient(ClosingContextManager):
                 else:
                     self._put_block(name, counter, exact.length, options)
         except BaseException as err:
+            # every path here stages blocks once bytes were read (the SDK stages a stream
+            # of unknown length even when it is short; a known length is one Put Block)
             if counter.consumed:
                 self._discard_staged(name)
             if not isinstance(err, StorageError):
