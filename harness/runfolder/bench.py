@@ -196,6 +196,12 @@ class OverheadRatio(Record):
     aa_first_s: list[float] = Field(default_factory=list)
     aa_second_s: list[float] = Field(default_factory=list)
     emulator: bool = Field(True, description="measured against an emulator, not a service")
+    ceiling: float | None = Field(
+        None,
+        description="the highest ratio the measured parts allow, measured in the same loop "
+        "(e.g. a fallback read is a miss on one store and then a read on the other: "
+        "direct / (miss + direct)); a goal above it cannot be met on these services",
+    )
 
 
 class RatiosFile(PointsFile):
