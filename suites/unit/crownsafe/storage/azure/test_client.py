@@ -232,8 +232,19 @@ class NonSeekable(io.RawIOBase):
         return len(chunk)
 
 
+def _fail_second_block_then_clean_up(seen: Seen, index: int) -> Reply:
+    if "comp=blocklist" in seen.path:
+        return Reply(201, {"ETag": '"0x8DEMPTY"', "Last-Modified": "Tue, 08 Dec 2026 01:00:00 GMT"})
+    if seen.method == "DELETE":
+        return Reply(202)
+    return _fail_second_block(seen, index)
+
+
 def test_non_seekable_stream_failing_midway_is_not_retryable(serve: Callable[..., Any]) -> None:
-    server, client = serve(_fail_second_block, block_size=MIB, max_concurrency=1)
+    """The failure is final (a partial body is never re-sent), and the block already staged
+    is dropped: an empty block list committed only where no blob exists, then that empty
+    blob deleted only while unchanged (nothing is left, not even an uncommitted blob)."""
+    server, client = serve(_fail_second_block_then_clean_up, block_size=MIB, max_concurrency=1)
     with pytest.raises(NonRetryableUploadError) as caught:
         client.upload_file("pipe.bin", NonSeekable(b"z" * (3 * MIB)))
     error = caught.value
@@ -244,7 +255,12 @@ def test_non_seekable_stream_failing_midway_is_not_retryable(serve: Callable[...
         "srv-InternalError",
     )
     assert "bytes were sent" in str(error)
-    assert len(server.seen) == 2
+    assert [(r.method, "comp=block" in r.path) for r in server.seen[:2]] == [("PUT", True)] * 2
+    commit, delete = server.seen[2:]
+    commit_headers = {k.lower(): v for k, v in commit.headers.items()}
+    delete_headers = {k.lower(): v for k, v in delete.headers.items()}
+    assert "comp=blocklist" in commit.path and commit_headers.get("if-none-match") == "*"
+    assert delete.method == "DELETE" and delete_headers.get("if-match") == '"0x8DEMPTY"'
 
 
 def test_seekable_stream_failure_stays_retryable(serve: Callable[..., Any]) -> None:
