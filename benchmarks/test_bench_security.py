@@ -55,6 +55,7 @@ from sqlalchemy import create_engine, func, select
 from crownsafe.db.models import BlobAuditLog, ImageJob
 from harness import bench
 from harness.bench import overhead
+from harness.bench.cputime import interleaved_cpu, tree_cpu_seconds
 from harness.bench.overhead import RatioGoal, TimeGoal
 from harness.runfolder import merge_points
 from harness.runfolder.bench import AddedTimeFile, RatiosFile
@@ -80,9 +81,12 @@ LIMITED_BY = {"share_create": "shares"}
 rule of its own: whichever limit applies to every request, if any, is recorded)."""
 # (warm-up rounds, least timed rounds, most timed rounds, time budget in s) per level
 SMALL_ROUNDS = {
-    "smoke": (2, 4, 4, 0.0), "quick": (20, 200, 2000, 20.0), "full": (50, 600, 8000, 60.0),
+    "smoke": (2, 4, 4, 0.0), "quick": (20, 200, 2000, 15.0), "full": (50, 600, 8000, 60.0),
 }  # fmt: skip
 UPLOAD_ROUNDS = {"smoke": (1, 2, 2, 0.0), "quick": (2, 20, 200, 30.0), "full": (4, 40, 400, 90.0)}
+# CPU: (rounds, calls per block) per level; each round one block per app, in turn
+SMALL_CPU = {"smoke": (1, 1), "quick": (8, 24), "full": (16, 48)}
+UPLOAD_CPU = {"smoke": (1, 1), "quick": (8, 2), "full": (16, 4)}
 _JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 
 
@@ -93,6 +97,8 @@ class GuardApps:
     stack: ApiStack
     others: dict[str, AppService]
     redis_url: str
+    service_pids: list[int]
+    """The processes every app's requests share here: emulator, PostgreSQL, Redis."""
     _users: Iterator[int] = field(default_factory=lambda: iter(range(1000, 10**6)))
     _clients: list[httpx.Client] = field(default_factory=list)
 
@@ -111,6 +117,11 @@ class GuardApps:
             self._clients.append(client)
             out[app] = (user, client)
         return out
+
+    def pid(self, app: str) -> int:
+        pid = self.stack.app.pid if app == "on" else self.others[app].pid
+        assert pid is not None, f"{app} runs elsewhere: no CPU to read"
+        return pid
 
     def owner_client(self) -> httpx.Client:
         """A client of a new user on `on`, for what the timed requests need beforehand."""
@@ -184,7 +195,9 @@ def guard_apps(
         except BaseException:
             stack.stop()
             raise
-        guard_apps_by_backend[backend_name] = GuardApps(stack, others, redis_service.url)
+        emulator = storage_services.azure if backend_name == "azure" else storage_services.s3
+        pids = [p for p in (emulator.pid, postgres_service.pid, redis_service.pid) if p]
+        guard_apps_by_backend[backend_name] = GuardApps(stack, others, redis_service.url, pids)
     return guard_apps_by_backend[backend_name]
 
 
@@ -285,13 +298,30 @@ def _small_calls(
     return calls, "share_resolved"
 
 
+def _cpu_ms_per_call(
+    apps: GuardApps, calls: dict[str, Callable[[], None]], rounds: int, per_block: int
+) -> dict[str, float]:
+    """CPU ms per request of each app's own process, and of the processes they share
+    (emulator, PostgreSQL, Redis) while that app's blocks ran: what the guards cost in
+    work, which wall time on a shared machine blurs (interleaved blocks, 10 ms ticks)."""
+    meters: dict[str, Callable[[], float]] = {
+        app: partial(tree_cpu_seconds, apps.pid(app)) for app in APPS
+    }
+    meters["services"] = lambda: sum(tree_cpu_seconds(pid) for pid in apps.service_pids)
+    cpu = interleaved_cpu(calls, meters, rounds, per_block)
+    per_call = 1000 / (rounds * per_block)
+    out = {f"cpu_ms_app_{app}": round(cpu[app][app] * per_call, 3) for app in APPS}
+    out |= {f"cpu_ms_services_{app}": round(cpu[app]["services"] * per_call, 3) for app in APPS}
+    return out
+
+
 def _setup(
     apps: GuardApps,
     users: dict[str, int],
     counts: dict[str, int],
     audited: str,
     limited_by: str | None,
-) -> dict[str, int | str | list[str]]:
+) -> dict[str, int | float | str | list[str]]:
     """What the run saw of the sides (each app's user is new to this test); asserts that
     on and on_again audited every request and off none, that off counted nothing, and
     that on counted its requests against `limited_by` (when given)."""
@@ -308,6 +338,13 @@ def _setup(
         **{f"audit_rows_{app}": added[app] for app in APPS},
         **{f"limits_counted_{app}": limits[app] for app in APPS},
     }
+
+
+def _cpu_line(cpu: dict[str, float]) -> str:
+    return "CPU ms per request, app + shared services: " + ", ".join(
+        f"{app} {cpu[f'cpu_ms_app_{app}']:.2f} + {cpu[f'cpu_ms_services_{app}']:.2f}"
+        for app in APPS
+    )
 
 
 @pytest.mark.parametrize("operation", ["share_create", "share_resolve"])
@@ -327,14 +364,15 @@ def test_guards_small_request(
         SMALL, samples, AA, backend=guard_apps.stack.backend, operation=operation,
         size_bytes=None, warmup=warmup, measured=bench_level != "smoke",
     )  # fmt: skip
+    cpu = _cpu_ms_per_call(guard_apps, calls, *SMALL_CPU[bench_level])
     benchmark.pedantic(calls["on"], rounds=max(1, least // 20), iterations=1)
-    entry["setup"] = _setup(guard_apps, users, counts, audited, LIMITED_BY.get(operation))
+    entry["setup"] = _setup(guard_apps, users, counts, audited, LIMITED_BY.get(operation)) | cpu
     merge_points(run_dir, AddedTimeFile, [{**entry, "profile": bench_level, "emulator": True}])
     benchmark.extra_info.update({k: v for k, v in entry.items() if not k.endswith("_s")})
     on_ms, off_ms = entry["candidate_median_s"] * 1000, entry["reference_median_s"] * 1000
     print(f"[guards] {guard_apps.stack.backend} {operation}: on {on_ms:.2f} ms, off "
           f"{off_ms:.2f} ms: {entry['reason']}; limits counted: "
-          f"{entry['setup']['limits_counted_on']}")  # fmt: skip
+          f"{entry['setup']['limits_counted_on']}; {_cpu_line(cpu)}")  # fmt: skip
     assert len(samples["on"]) == len(samples["off"]) >= least
     assert entry["ci_low_s"] <= entry["difference_s"] <= entry["ci_high_s"]
     assert bench_level != "smoke" or entry["verdict"] == "undecided"
@@ -364,8 +402,9 @@ def test_guards_upload(
         UPLOAD, samples, AA, backend=guard_apps.stack.backend, operation="api_upload",
         size_bytes=size, warmup=warmup, measured=bench_level != "smoke",
     )  # fmt: skip
+    cpu = _cpu_ms_per_call(guard_apps, calls, *UPLOAD_CPU[bench_level])
     benchmark.pedantic(calls["on"], rounds=max(1, least // 10), iterations=1)
-    setup = _setup(guard_apps, users, counts, "upload", "uploads")
+    setup = _setup(guard_apps, users, counts, "upload", "uploads") | cpu
     jobs = _rows_by_app(guard_apps.stack.database_url, users, ImageJob)
     merge_points(run_dir, RatiosFile, [{**entry, "profile": bench_level, "emulator": True}])
     benchmark.extra_info.update(
@@ -374,7 +413,7 @@ def test_guards_upload(
     time_ratio = entry["candidate_median_s"] / entry["reference_median_s"]
     print(f"[guards] {guard_apps.stack.backend} {size // MIB} MiB upload: on/off time "
           f"{time_ratio:.3f}x; ops/s {entry['reason']}; limits counted: "
-          f"{setup['limits_counted_on']}")  # fmt: skip
+          f"{setup['limits_counted_on']}; {_cpu_line(cpu)}")  # fmt: skip
     assert jobs == counts, f"every upload of every app wrote its job row: {jobs} vs {counts}"
     assert 0 < entry["ci_low"] <= entry["ratio"] <= entry["ci_high"]
     assert bench_level != "smoke" or entry["verdict"] == "undecided"

@@ -236,7 +236,7 @@ class AddedTime(Record):
     noise_floor_s: float = 0.0
     verdict: GoalVerdict = "undecided"
     reason: str = ""
-    setup: dict[str, int | str | list[str]] = Field(
+    setup: dict[str, int | float | str | list[str]] = Field(
         default_factory=dict,
         description="what the run saw of the two sides (e.g. the rate limits that counted "
         "and the audit rows written by each), so a reader can check they differed as claimed",
