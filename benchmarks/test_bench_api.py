@@ -129,8 +129,11 @@ def stack(
             run_dir / "logs" / "bench-api", worker=False, name="bench",
             UPLOAD_MAX_BYTES=str(11 * MIB),
             # counted as in production (the limiter's cost is part of the upload path) but
-            # never refusing: one bench user uploads far more than 120 a minute
+            # never refusing: one bench user uploads far more than 120 a minute, 1000
+            # requests a minute and 100 MB an hour
             RATE_LIMIT_UPLOADS="1000000/minute",
+            API_REQUESTS_PER_MINUTE="100000000",
+            UPLOAD_BYTES_PER_HOUR=str(10**15),
         )  # fmt: skip
     return bench_stacks[backend_name]
 

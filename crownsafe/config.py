@@ -178,6 +178,8 @@ class Settings:
     rate_limit_shares: str = "60/minute"
     rate_limit_unauthenticated: str = "120/minute"
     rate_limit_storage: str = "redis"
+    api_requests_per_minute: str = "1000"
+    upload_bytes_per_hour: str = "100000000"
     sas_cache: str = "off"
     sas_cache_min_lifetime_seconds: int = 60
 
@@ -423,25 +425,21 @@ RATE_LIMIT_STORAGES = ("redis", "memory")
 
 
 def _check_rate_limits(settings: Settings) -> None:
-    """RATE_LIMIT_* parse (limits' notation or off) and name a known counter storage."""
-    from limits import parse
+    """The rate limit settings parse (limits' notation, a whole count, or off) and name a
+    known counter storage."""
+    from crownsafe.rate_limits import rules_of
 
-    for name in ("rate_limit_uploads", "rate_limit_shares", "rate_limit_unauthenticated"):
-        value = str(getattr(settings, name)).strip()
-        env = name.upper()
-        if not value or value.lower() == "off":
-            continue
-        try:
-            amount = parse(value).amount
-        except ValueError:
-            amount = 0
-        if amount < 1:
-            raise config_error(
-                env,
-                f"{env}={value!r} is not a rate limit",
-                hint=f"set {env} to COUNT/PERIOD (e.g. 120/minute; PERIOD second, minute, "
-                "hour or day, COUNT 1 or more), or off",
-            )
+    try:
+        rules_of(settings)
+    except ValueError as exc:
+        env = str(exc).split("=", 1)[0]
+        hint = (
+            f"set {env} to a whole number (1 or more), or off"
+            if env in ("API_REQUESTS_PER_MINUTE", "UPLOAD_BYTES_PER_HOUR")
+            else f"set {env} to COUNT/PERIOD (e.g. 120/minute; PERIOD second, minute, "
+            "hour or day, COUNT 1 or more), or off"
+        )
+        raise config_error(env, str(exc), hint=hint) from None
     if settings.rate_limit_storage not in RATE_LIMIT_STORAGES:
         raise config_error(
             "RATE_LIMIT_STORAGE",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, cast
+from typing import BinaryIO, Protocol, cast
 
 import anyio
 from anyio.abc import TaskGroup
@@ -61,6 +61,14 @@ def identify(head: list[bytes]) -> ImageKind:
     return kind
 
 
+class Quota(Protocol):
+    """A charge per byte received (the user's upload byte quota): `received` after each
+    piece, `settle` before the object is committed; either raises `ApiError` (429)."""
+
+    async def received(self, size: int) -> None: ...
+    async def settle(self) -> None: ...
+
+
 @dataclass
 class IncomingUpload:
     """One upload between the request and storage.
@@ -71,6 +79,7 @@ class IncomingUpload:
     pieces then go through the bridge. `length` is the file's size when the request
     declared it (the storage request then carries it); otherwise the size is known only
     at the end. A file that ends before `stream_at` goes up whole, in one request.
+    `quota`, when given, is charged for every piece and settled before the commit.
     """
 
     storage: StorageClient
@@ -82,6 +91,7 @@ class IncomingUpload:
     sniff_at: int = SNIFF_BYTES
     stream_at: float = SINGLE_PUT_BYTES
     length: int | None = None
+    quota: Quota | None = None
     head: list[bytes] = field(default_factory=list)
     size: int = 0
     kind: ImageKind | None = None
@@ -94,6 +104,8 @@ class IncomingUpload:
         self.on_bytes(len(piece))
         if self.size > self.max_size:
             raise self.overflow()
+        if self.quota is not None:
+            await self.quota.received(len(piece))
         if self.bridge is not None:
             await self.bridge.feed(piece)
             return
@@ -124,6 +136,8 @@ class IncomingUpload:
         if self.kind is None:
             self.identify_head()
         assert self.kind is not None
+        if self.quota is not None:
+            await self.quota.settle()
         if self.bridge is not None:
             await self.bridge.finish()
             return

@@ -31,6 +31,7 @@ from crownsafe.api._upload_core import (
     too_large,
 )
 from crownsafe.api.errors import ApiError
+from crownsafe.api.ratelimit_http import ByteQuota
 from crownsafe.storage.base import StorageClient
 from crownsafe.visual.sniff import SNIFF_BYTES, ImageKind
 
@@ -78,12 +79,15 @@ async def stream_raw_upload(
     name_for: Callable[[ImageKind], str],
     on_bytes: Callable[[int], None] = lambda n: None,
     on_stored: Callable[[StoredUpload], None] = lambda stored: None,
+    quota: ByteQuota | None = None,
 ) -> StoredUpload:
     """Stream the request body (the image) into `storage`; raise `ApiError` on bad input.
 
     `on_stored` runs in the upload's worker thread right after the object was stored.
     """
     length = declared_length(request, limit)
+    if quota is not None:
+        await quota.precheck(length)
     sniff_at = min(SNIFF_BYTES, length)
     upload = IncomingUpload(
         storage,
@@ -96,6 +100,7 @@ async def stream_raw_upload(
         # known length: the one sized request starts as soon as the type is known
         stream_at=sniff_at if length >= SINGLE_PUT_BYTES else math.inf,
         length=length,
+        quota=quota,
     )
 
     async def receive(upload: IncomingUpload) -> None:

@@ -31,6 +31,7 @@ from crownsafe.api._upload_core import (
     too_large,
 )
 from crownsafe.api.errors import ApiError
+from crownsafe.api.ratelimit_http import ByteQuota
 from crownsafe.storage.base import StorageClient
 from crownsafe.visual.sniff import ImageKind
 
@@ -95,6 +96,7 @@ async def stream_upload(
     name_for: Callable[[ImageKind], str],
     on_bytes: Callable[[int], None] = lambda n: None,
     on_stored: Callable[[StoredUpload], None] = lambda stored: None,
+    quota: ByteQuota | None = None,
 ) -> StoredUpload:
     """Stream the request's `file` part into `storage`; raise `ApiError` on bad input.
 
@@ -106,8 +108,9 @@ async def stream_upload(
     target = _FileTarget()
     parser = _parser(request, target)
     upload = IncomingUpload(
-        storage, name_for, on_bytes, on_stored, max_size=limit, overflow=lambda: too_large(limit)
-    )
+        storage, name_for, on_bytes, on_stored, max_size=limit,
+        overflow=lambda: too_large(limit), quota=quota,
+    )  # fmt: skip
 
     async def receive(upload: IncomingUpload) -> None:
         total = 0

@@ -23,9 +23,10 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from crownsafe.api.errors import install_error_handlers
-from crownsafe.api.metrics import ApiMetrics, JobStatusCollector
+from crownsafe.api.metrics import ApiMetrics, JobStatusCollector, RateLimitEvents
 from crownsafe.api.middleware import CORRELATION_HEADER, CorrelationIdMiddleware, MetricsMiddleware
 from crownsafe.api.ratelimit import build_rate_limiter
+from crownsafe.api.ratelimit_http import RateLimitHeadersMiddleware
 from crownsafe.api.routes import ROUTERS
 from crownsafe.api.state import ApiState, utc_now
 from crownsafe.audit import AuditEvent
@@ -111,7 +112,7 @@ def _build_state(
         metrics=metrics,
         clock=clock or utc_now,
         closers=closers,
-        rate_limiter=build_rate_limiter(settings),
+        rate_limiter=build_rate_limiter(settings, events=RateLimitEvents(metrics)),
         sas_cache=SasUrlCache(
             redis_client,
             namespace=settings.container,
@@ -185,8 +186,9 @@ def create_app(
         allow_origin_regex=AZURE_BLOB_ORIGIN_REGEX,
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Authorization", "Content-Type", CORRELATION_HEADER],
-        expose_headers=[CORRELATION_HEADER, "Retry-After"],
+        expose_headers=[CORRELATION_HEADER, "Retry-After", "RateLimit-Policy", "RateLimit"],
     )
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(CorrelationIdMiddleware)
     if settings.trusted_proxy_list:

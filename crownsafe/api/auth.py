@@ -1,8 +1,9 @@
 """Bearer tokens: HS256 JWTs signed with JWT_SECRET, the user id in `sub`.
 
 `mint_token` is what operators and tests use (also `crownsafe-harness token`);
-`current_user` is the FastAPI dependency every route but health declares. A bad token
-answers 401 with `WWW-Authenticate: Bearer` and never echoes the token.
+`authenticate` checks a request's bearer credentials (the dependency routes declare,
+which also counts the request against the rate limits, is `crownsafe.api.users`). A bad
+token answers 401 with `WWW-Authenticate: Bearer` and never echoes the token.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crownsafe.api.errors import ApiError
 from crownsafe.config import Settings, check_jwt_secret
 
-__all__ = ["ALGORITHM", "CurrentUser", "current_user", "mint_token", "verify_token"]
+__all__ = ["ALGORITHM", "Credentials", "authenticate", "mint_token", "verify_token"]
 
 ALGORITHM = "HS256"
 _bearer = HTTPBearer(auto_error=False, description="A token from `crownsafe-harness token`")
@@ -73,18 +74,15 @@ def verify_token(token: str, settings: Settings) -> int:
     return user_id
 
 
-def current_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> int:
-    """The authenticated user's id (401 without a valid bearer token)."""
+def authenticate(credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> int:
+    """The user id of the request's bearer credentials (401 without a valid token)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(
             401, "missing credentials: send an access token in the Authorization header",
             headers=_CHALLENGE,
         )  # fmt: skip
-    settings: Settings = request.app.state.api.settings
     return verify_token(credentials.credentials, settings)
 
 
-CurrentUser = Annotated[int, Depends(current_user)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+"""The request's `Authorization: Bearer` credentials, if any (FastAPI's HTTPBearer)."""

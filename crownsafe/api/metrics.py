@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 
 from crownsafe.storage.metrics import StorageMetrics, storage_metrics
 
-__all__ = ["ApiMetrics", "JobStatusCollector"]
+__all__ = ["ApiMetrics", "JobStatusCollector", "RateLimitEvents"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -70,7 +70,7 @@ class ApiMetrics:
         )
         self.uploads = Counter(
             "crownsafe_uploads",
-            "Uploads by outcome (stored, too_large, unsupported_type, invalid, failed)",
+            "Uploads by outcome (stored, too_large, unsupported_type, over_quota, invalid, failed)",
             ["outcome"],
             registry=self.registry,
         )
@@ -81,6 +81,31 @@ class ApiMetrics:
             ["operation"],
             registry=self.registry,
         )
+        self.rate_limit_rejections = Counter(
+            "crownsafe_rate_limit_rejections",
+            "Requests (or upload byte charges) refused with 429, by rate limit policy",
+            ["policy"],
+            registry=self.registry,
+        )
+        self.rate_limit_fallback_decisions = Counter(
+            "crownsafe_rate_limit_fallback_decisions",
+            "Rate limit decisions taken by the process's own counters because the shared "
+            "counter storage (Redis) failed",
+            registry=self.registry,
+        )
+        self.rate_limit_storage_outages = Counter(
+            "crownsafe_rate_limit_storage_outages",
+            "Outages of the rate limit counter storage (Redis) this process has seen begin",
+            registry=self.registry,
+        )
+        self.rate_limit_storage_up = Gauge(
+            "crownsafe_rate_limit_storage_up",
+            "1 while the rate limit counters are shared in Redis, 0 while this process "
+            "counts on its own because Redis failed",
+            registry=self.registry,
+            multiprocess_mode="livemin",
+        )
+        self.rate_limit_storage_up.set(1)
         self.backend_info = Gauge(
             "crownsafe_storage_backend_info",
             "Always 1, labelled with the app's configured storage backend (STORAGE_BACKEND): "
@@ -108,3 +133,21 @@ class ApiMetrics:
                 extra.register(collector)
             text += generate_latest(extra)
         return text
+
+
+class RateLimitEvents:
+    """The rate limiter's events (`crownsafe.api.ratelimit.LimiterEvents`) as metrics."""
+
+    def __init__(self, metrics: ApiMetrics) -> None:
+        self._metrics = metrics
+
+    def refused(self, policy: str) -> None:
+        self._metrics.rate_limit_rejections.labels(policy).inc()
+
+    def fell_back(self) -> None:
+        self._metrics.rate_limit_fallback_decisions.inc()
+
+    def storage_up(self, up: bool) -> None:
+        self._metrics.rate_limit_storage_up.set(1 if up else 0)
+        if not up:
+            self._metrics.rate_limit_storage_outages.inc()

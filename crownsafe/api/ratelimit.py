@@ -1,20 +1,32 @@
-"""Rate limits on uploads and share creation, per user and, without a valid token, per IP.
+"""Rate limits per user and per client IP, counted in Redis so every API process shares them.
 
-Why: any valid token could upload without limit, and a client could try tokens without
-limit. Each request to a limited route is counted (fixed windows of the `limits`
-library): with a valid token against its user (the JWT subject), without one against its
-client IP (the connection's peer, or the client a TRUSTED_PROXIES proxy names in
-`X-Forwarded-For`) before its 401. Counters
-live in Redis (`REDIS_URL`, limits' asyncio storage), so every uvicorn worker and every
-API process shares one budget; `RATE_LIMIT_STORAGE=memory` keeps them in the process, for
-tests only. Keys carry the container, so deployments sharing one Redis keep their own
-budgets.
+The policies (each named as the IETF RateLimit header fields name it):
 
-A refused request is answered 429 with `Retry-After` from a dependency that runs before
-the route, so it never reaches storage and never counts against the circuit breaker.
-When the counter storage fails (Redis down), the request goes on (fail open: the limits
-are a guard against abuse, not a quota that must hold during a Redis outage); the first
-failure of an outage is logged at WARNING, the rest of it at DEBUG.
+| policy | setting | counted per | window | counter |
+|---|---|---|---|---|
+| `requests` | API_REQUESTS_PER_MINUTE (1000) | user | minute | fixed |
+| `uploads` | RATE_LIMIT_UPLOADS (120/minute) | user | its own | fixed |
+| `shares` | RATE_LIMIT_SHARES (60/minute) | user | its own | fixed |
+| `failed-auth` | RATE_LIMIT_UNAUTHENTICATED (120/minute) | client IP | its own | fixed |
+| `upload-bytes` | UPLOAD_BYTES_PER_HOUR (100 MB) | user | hour | sliding |
+
+Request counts use fixed windows aligned to the clock (one Redis INCR per policy and
+request, and the window's reset is known without asking Redis). The byte quota is charged
+as an upload's body streams in, with costs in bytes: a fixed window would let a user send
+twice the quota across a window boundary, and limits' moving window keeps one entry per
+unit of cost (a hundred million per hour here), so it uses limits' *sliding window
+counter* (two counters, a weighted sum; refused charges are not counted, and the check and
+the charge are one atomic Lua call in Redis).
+
+When the counter storage fails (Redis down or unreachable), each process decides with its
+own counters (`ClockedMemoryStorage`) until Redis answers again: the limits still hold per
+process (with N processes a user may get up to N budgets during the outage), nothing is
+refused for lack of Redis. The outage is logged once at WARNING when it starts and once
+when it ends, counted (`crownsafe_rate_limit_storage_outages_total`, and every decision
+taken by the fallback in `crownsafe_rate_limit_fallback_decisions_total`) and shown
+(`crownsafe_rate_limit_storage_up`). During an outage Redis is tried again every
+`retry_seconds` (not on every request: an unreachable host would cost each request a
+connect timeout).
 """
 
 from __future__ import annotations
@@ -23,70 +35,103 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
-from limits import RateLimitItem, parse
+from limits import RateLimitItem
 from limits.aio.storage import RedisStorage, Storage
 
-from crownsafe.api.auth import _bearer, current_user
-from crownsafe.api.errors import ApiError
+from crownsafe.api.ratelimit_memory import ClockedMemoryStorage
 from crownsafe.config import Settings
+from crownsafe.rate_limits import parse_count, parse_rule, rules_of
 
 __all__ = [
     "RULES",
     "ClockedMemoryStorage",
     "Decision",
+    "LimiterEvents",
+    "Policy",
     "RateLimiter",
     "build_rate_limiter",
-    "limited_user",
+    "parse_count",
     "parse_rule",
+    "rules_of",
 ]
 
 log = logging.getLogger("crownsafe.api.ratelimit")
 
-RULES = ("uploads", "shares", "unauthenticated")
-"""The limited actions: uploads and share creation per user; requests to either without
-a valid token per client IP."""
+RULES = ("requests", "uploads", "shares", "failed-auth", "upload-bytes")
+"""The policies, by the name the RateLimit headers give them."""
+SLIDING = frozenset({"upload-bytes"})
+"""Policies counted with limits' sliding window counter (costs in bytes)."""
+UNITS = {"upload-bytes": "content-bytes"}
+"""The RateLimit-Policy quota unit (`qu`) of a policy; `requests` when absent."""
 
 
-def parse_rule(value: str, variable: str) -> RateLimitItem | None:
-    """`value` in limits' notation ("120/minute", "10 per second"); empty or "off": none.
+@dataclass(frozen=True)
+class Policy:
+    """One limit as the RateLimit-Policy field states it."""
 
-    Raises ValueError naming `variable` and the form it wants."""
-    text = value.strip()
-    if not text or text.lower() == "off":
-        return None
-    try:
-        item = parse(text)
-    except ValueError:
-        raise ValueError(
-            f"{variable}={value!r} is not a rate limit: write COUNT/PERIOD, e.g. 120/minute "
-            "(PERIOD: second, minute, hour or day), or off"
-        ) from None
-    if item.amount < 1:
-        raise ValueError(f"{variable}={value!r} allows nothing: the count must be 1 or more")
-    return item
+    name: str
+    quota: int
+    window: int
+    unit: str = "requests"
 
 
 @dataclass(frozen=True)
 class Decision:
-    """One counted request: allowed or not, the budget and when the window resets."""
+    """One counted request (or charge): allowed or not, what is left and when it resets."""
 
+    policy: Policy
     allowed: bool
-    limit: int
     remaining: int
-    retry_after: int
-    """Whole seconds until the window resets (at least 1 when refused, 0 when allowed)."""
+    reset: int
+    """Whole seconds until the policy's window ends (the RateLimit field's `t`; >= 1)."""
+    retry_after: int = 0
+    """Whole seconds a refused client should wait before the same request fits (0 when
+    allowed)."""
+
+    @property
+    def limit(self) -> int:
+        return self.policy.quota
+
+
+class LimiterEvents(Protocol):
+    """What the limiter reports (the app counts them in its metrics)."""
+
+    def refused(self, policy: str) -> None: ...
+    def fell_back(self) -> None: ...
+    def storage_up(self, up: bool) -> None: ...
+
+
+class _Quiet:
+    def refused(self, policy: str) -> None:
+        return None
+
+    def fell_back(self) -> None:
+        return None
+
+    def storage_up(self, up: bool) -> None:
+        return None
+
+
+@dataclass
+class _Outage:
+    """The shared storage's state: since when it failed, and when to try it again."""
+
+    retry_seconds: float
+    failing: bool = False
+    retry_at: float = 0.0
+    outages: int = field(default=0)
 
 
 class RateLimiter:
-    """Counts requests per (rule, subject) in fixed windows and decides.
+    """Counts requests and bytes per (policy, subject) and decides.
 
-    `clock` (seconds since the epoch) is what Retry-After is measured from; give the same
-    clock to a `ClockedMemoryStorage` to test windows without waiting."""
+    `clock` (seconds since the epoch) places the fixed windows and is what Retry-After
+    and the reset are measured from; give the same clock to a `ClockedMemoryStorage` to
+    test windows without waiting. `fallback` takes the decisions while `storage` fails.
+    """
 
     def __init__(
         self,
@@ -95,100 +140,165 @@ class RateLimiter:
         *,
         namespace: str = "crownsafe",
         clock: Callable[[], float] = time.time,
+        fallback: Storage | None = None,
+        retry_seconds: float = 5.0,
+        events: LimiterEvents | None = None,
     ) -> None:
         unknown = set(rules) - set(RULES)
         if unknown:
             raise ValueError(f"unknown rate limit rules {sorted(unknown)}; known: {RULES}")
         self._storage = storage
-        self._rules = dict(rules)
+        self._fallback = fallback if fallback is not None else ClockedMemoryStorage(clock)
+        self._items = {name: item for name, item in rules.items() if item is not None}
+        self._policies = {
+            name: Policy(name, item.amount, item.get_expiry(), UNITS.get(name, "requests"))
+            for name, item in self._items.items()
+        }
         self._namespace = namespace
         self._clock = clock
-        self._failing = False
+        self._outage = _Outage(retry_seconds)
+        self._events: LimiterEvents = events or _Quiet()
 
-    def rule(self, name: str) -> RateLimitItem | None:
-        return self._rules.get(name)
+    def policy(self, name: str) -> Policy | None:
+        """The policy `name`, or None when it is off."""
+        return self._policies.get(name)
 
-    async def hit(self, rule: str, subject: str) -> Decision:
-        """Count one request of `subject` (e.g. "user:12", "ip:10.0.0.1") against `rule`."""
-        item = self._rules.get(rule)
+    async def hit(self, rule: str, subject: str, cost: int = 1) -> Decision | None:
+        """Count `cost` against `rule` for `subject` ("user:12", "ip:10.0.0.1"); None when the
+        rule is off. A refused fixed-window request still counts (a client that keeps
+        knocking keeps being refused); a refused sliding-window charge does not."""
+        item = self._items.get(rule)
         if item is None:
-            return Decision(True, 0, 0, 0)
-        key = item.key_for(self._namespace, rule, subject)
+            return None
+        policy = self._policies[rule]
+        decide = self._sliding if rule in SLIDING else self._fixed
+        storage = self._current_storage()
         try:
-            # The fixed window's own hit (INCR with the window's expiry), kept as its count:
-            # an allowed request costs this one round trip; only a refusal asks for the
-            # window's reset (limits' `hit` + `get_window_stats` made three per request).
-            count = await self._storage.incr(key, item.get_expiry())
-            reset = await self._storage.get_expiry(key) if count > item.amount else 0.0
+            decision = await decide(storage, item, policy, subject, cost)
         except Exception as exc:
-            self._outage(exc)
-            return Decision(True, item.amount, item.amount, 0)
-        if self._failing:
-            self._failing = False
-            log.warning("rate limit storage answers again; limits apply")
-        allowed = count <= item.amount
-        retry_after = 0 if allowed else max(1, math.ceil(reset - self._clock()))
-        return Decision(allowed, item.amount, max(0, item.amount - count), retry_after)
+            if storage is self._fallback:
+                raise
+            self._failed(exc)
+            decision = await decide(self._fallback, item, policy, subject, cost)
+        else:
+            if storage is self._storage and self._outage.failing:
+                self._recovered()
+        if storage is self._fallback or self._outage.failing:
+            self._events.fell_back()
+        if not decision.allowed:
+            self._events.refused(rule)
+        return decision
 
-    def _outage(self, exc: Exception) -> None:
-        level = logging.DEBUG if self._failing else logging.WARNING
-        log.log(
-            level,
-            "rate limit storage failed (%s); requests go on unlimited until it answers",
-            type(exc).__name__,
+    async def peek(self, rule: str, subject: str, cost: int) -> Decision | None:
+        """Whether `cost` would fit `rule` now, charging nothing (sliding-window policies
+        only; None when the rule is off or its storage cannot answer)."""
+        item = self._items.get(rule)
+        if item is None or rule not in SLIDING:
+            return None
+        policy = self._policies[rule]
+        key = item.key_for(self._namespace, policy.name, subject)
+        storage = self._current_storage()
+        try:
+            counts = await storage.get_sliding_window(key, policy.window)  # type: ignore[attr-defined]
+        except Exception as exc:
+            if storage is not self._fallback:
+                self._failed(exc)
+            return None
+        previous, previous_ttl, current, _ = counts
+        used = math.floor(previous * previous_ttl / policy.window + current)
+        return sliding_decision(policy, used + cost <= policy.quota, cost, *counts)
+
+    def _current_storage(self) -> Storage:
+        if self._outage.failing and self._clock() < self._outage.retry_at:
+            return self._fallback
+        return self._storage
+
+    async def _fixed(
+        self, storage: Storage, item: RateLimitItem, policy: Policy, subject: str, cost: int
+    ) -> Decision:
+        now = self._clock()
+        window = policy.window
+        number = math.floor(now / window)
+        key = item.key_for(self._namespace, policy.name, subject, str(number))
+        count = await storage.incr(key, window + 1, cost)
+        reset = max(1, math.ceil((number + 1) * window - now))
+        allowed = count <= policy.quota
+        return Decision(policy, allowed, max(0, policy.quota - count), reset,
+                        0 if allowed else reset)  # fmt: skip
+
+    async def _sliding(
+        self, storage: Storage, item: RateLimitItem, policy: Policy, subject: str, cost: int
+    ) -> Decision:
+        key = item.key_for(self._namespace, policy.name, subject)
+        window = policy.window
+        # limits' sliding window counter: the check and the charge in one call
+        allowed = bool(
+            await storage.acquire_sliding_window_entry(  # type: ignore[attr-defined]
+                key, policy.quota, window, cost
+            )
         )
-        self._failing = True
+        counts = await storage.get_sliding_window(key, window)  # type: ignore[attr-defined]
+        return sliding_decision(policy, allowed, cost, *counts)
 
+    def _failed(self, exc: Exception) -> None:
+        outage = self._outage
+        outage.retry_at = self._clock() + outage.retry_seconds
+        if outage.failing:
+            log.debug("rate limit storage still failing (%s)", type(exc).__name__)
+            return
+        outage.failing = True
+        outage.outages += 1
+        self._events.storage_up(False)
+        log.warning(
+            "rate limit storage failed (%s); each API process now counts on its own (the "
+            "limits hold per process) until it answers; trying again every %g s",
+            type(exc).__name__,
+            outage.retry_seconds,
+        )
 
-class ClockedMemoryStorage(Storage):
-    """limits' storage contract in a dict, on an injected clock: for tests only (one
-    process's counters; `time.time` by default). The app uses it when
-    RATE_LIMIT_STORAGE=memory."""
-
-    STORAGE_SCHEME = None
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        super().__init__(uri=None)
-        self._clock = clock
-        self._counts: dict[str, int] = {}
-        self._expiries: dict[str, float] = {}
+    def _recovered(self) -> None:
+        self._outage.failing = False
+        self._events.storage_up(True)
+        log.warning("rate limit storage answers again; the shared counters apply")
 
     @property
-    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
-        return ValueError
+    def outages(self) -> int:
+        """How many storage outages this limiter has seen begin."""
+        return self._outage.outages
 
-    def _expire(self, key: str) -> None:
-        if self._expiries.get(key, math.inf) <= self._clock():
-            self._counts.pop(key, None)
-            self._expiries.pop(key, None)
 
-    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        self._expire(key)
-        if key not in self._counts:
-            self._expiries[key] = self._clock() + expiry
-        self._counts[key] = self._counts.get(key, 0) + amount
-        return self._counts[key]
+def sliding_decision(
+    policy: Policy,
+    allowed: bool,
+    cost: int,
+    previous: int,
+    previous_ttl: float,
+    current: int,
+    current_ttl: float,
+) -> Decision:
+    """A sliding window counter's decision from its two counts (limits' `get_sliding_window`:
+    the current count's key lives two windows from its window's start, the previous count
+    weighs by the share of a window its key has left).
 
-    async def get(self, key: str) -> int:
-        self._expire(key)
-        return self._counts.get(key, 0)
-
-    async def get_expiry(self, key: str) -> float:
-        self._expire(key)
-        return self._expiries.get(key, self._clock())
-
-    async def check(self) -> bool:
-        return True
-
-    async def reset(self) -> int | None:
-        count = len(self._counts)
-        self._counts.clear()
-        self._expiries.clear()
-        return count
-
-    async def clear(self, key: str) -> None:
-        self._counts.pop(key, None)
-        self._expiries.pop(key, None)
+    Retry-After of a refusal is when `cost` fits again (the weighted count below
+    quota - cost + 1): the previous count's weight falls at previous / window per second
+    until the current window ends (`previous_ttl` is the time left of it); then the current
+    count becomes the previous one and falls at current / window per second."""
+    window = policy.window
+    used = previous * previous_ttl / window + current
+    remaining = max(0, policy.quota - math.floor(used))
+    left = max(previous_ttl, current_ttl - window if current else 0.0, 0.0)
+    reset = max(1, math.ceil(left or window))
+    if allowed:
+        return Decision(policy, True, remaining, reset)
+    room = policy.quota - cost + 1
+    if cost > policy.quota:  # never fits: the quota's own window
+        wait = float(window)
+    elif current < room:
+        wait = previous_ttl - (room - current) * window / previous if previous else 0.0
+    else:
+        wait = left + window - room * window / current
+    return Decision(policy, False, remaining, reset, max(1, math.floor(wait) + 1))
 
 
 def _redis_storage(redis_url: str) -> Storage:
@@ -202,57 +312,13 @@ def _redis_storage(redis_url: str) -> Storage:
     )
 
 
-def build_rate_limiter(settings: Settings) -> RateLimiter:
-    """The app's limiter from RATE_LIMIT_* (checked by `load_settings`)."""
-    rules = {
-        "uploads": parse_rule(settings.rate_limit_uploads, "RATE_LIMIT_UPLOADS"),
-        "shares": parse_rule(settings.rate_limit_shares, "RATE_LIMIT_SHARES"),
-        "unauthenticated": parse_rule(
-            settings.rate_limit_unauthenticated, "RATE_LIMIT_UNAUTHENTICATED"
-        ),
-    }
+def build_rate_limiter(settings: Settings, events: LimiterEvents | None = None) -> RateLimiter:
+    """The app's limiter from the settings (checked by `load_settings`)."""
     storage: Storage = (
         ClockedMemoryStorage()
         if settings.rate_limit_storage == "memory"
         else _redis_storage(settings.redis_url)
     )
-    return RateLimiter(storage, rules, namespace=f"crownsafe:{settings.container}")
-
-
-def _refuse(decision: Decision, what: str) -> ApiError:
-    return ApiError(
-        429,
-        f"too many {what}: at most {decision.limit} per window; try again in "
-        f"{decision.retry_after} s",
-        headers={"Retry-After": str(decision.retry_after)},
+    return RateLimiter(
+        storage, rules_of(settings), namespace=f"crownsafe:{settings.container}", events=events
     )
-
-
-def limited_user(rule: str) -> Callable[..., object]:
-    """A dependency for a limited route: the authenticated user id, counted against `rule`;
-    429 with Retry-After when over. Without a valid token the request is counted against
-    the client IP first (429 when over, else the 401)."""
-    if rule not in RULES:
-        raise ValueError(f"unknown rate limit rule {rule!r}")
-
-    async def dependency(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> int:
-        limiter: RateLimiter | None = getattr(request.app.state.api, "rate_limiter", None)
-        try:
-            user = current_user(request, credentials)
-        except ApiError:
-            if limiter is not None:
-                peer = request.client.host if request.client else "unknown"
-                decision = await limiter.hit("unauthenticated", f"ip:{peer}")
-                if not decision.allowed:
-                    raise _refuse(decision, "requests without a valid token") from None
-            raise
-        if limiter is not None:
-            decision = await limiter.hit(rule, f"user:{user}")
-            if not decision.allowed:
-                raise _refuse(decision, rule)
-        return user
-
-    return dependency

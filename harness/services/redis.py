@@ -11,13 +11,15 @@ from __future__ import annotations
 import shutil
 import socket
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.services.base import (
     ManagedService,
     ProvisionMode,
+    ServiceProcess,
     ServiceStartError,
 )
 from harness.services.readiness import (
@@ -26,6 +28,7 @@ from harness.services.readiness import (
     require_docker_engine,
     start_container,
     wait_or_fail,
+    wait_until_ready,
 )
 
 __all__ = ["REDIS_DOCKER_IMAGE", "RedisService", "redis_ping"]
@@ -136,6 +139,29 @@ class RedisService(ManagedService):
         )
         self.log_path = log_dir / f"redis-{port}.log"
         self._set_address("127.0.0.1", port)
+
+    @contextmanager
+    def outage(self) -> Iterator[None]:
+        """Stop the local server (its process, by PID) for the block, then start it again
+        on the same port and wait until it answers: a Redis outage for a drill or a test.
+        What it held is gone afterwards (it keeps nothing on disk), as after a real crash."""
+        if self.mode != "local" or self._process is None:
+            raise ServiceStartError(
+                self.name, "an outage can only be staged on a local server",
+                "use --provision local (the harness's own redis-server)",
+            )  # fmt: skip
+        argv, log_path = list(self._process.argv), self._process.log_path
+        self._process.stop()
+        try:
+            yield
+        finally:
+            self._process = ServiceProcess(argv, log_path).start()
+            process = self._process
+            wait_until_ready(
+                lambda: redis_ping("127.0.0.1", self.port),
+                timeout=self.ready_timeout,
+                exit_code=process.exit_code,
+            )
 
     def _start_docker(self) -> None:
         from testcontainers.core.container import DockerContainer

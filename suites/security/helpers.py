@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
+from azure.storage.blob import BlobServiceClient
 
 from harness.fixtures.api import ApiStack
 
@@ -74,3 +76,28 @@ def storage_secret(stack: ApiStack) -> str:
         if "=" in part
     )
     return parts["AccountKey"]
+
+
+def leftovers(stack: ApiStack, prefix: str) -> list[str]:
+    """Everything under `prefix` in the stack's storage, committed or not: Azure's
+    uncommitted blobs (staged blocks) and S3's unfinished multipart uploads included."""
+    env = stack.env
+    if stack.backend == "azure":
+        service = BlobServiceClient.from_connection_string(
+            env["AZURE_STORAGE_CONNECTION_STRING"], retry_total=0
+        )
+        with service:
+            container = service.get_container_client(env["AZURE_STORAGE_CONTAINER"])
+            blobs = container.list_blobs(name_starts_with=prefix, include=["uncommittedblobs"])
+            return sorted(blob.name for blob in blobs)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=env["S3_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env.get("AWS_REGION", "us-east-1"),
+    )
+    bucket = env["S3_BUCKET"]
+    objects = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    uploads = s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
+    return sorted([o["Key"] for o in objects] + [f"multipart:{u['Key']}" for u in uploads])

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import responses
 from crownsafe.api.state import ApiState, get_state, in_thread
+from crownsafe.api.users import CurrentUser
 
 __all__ = ["router"]
 

@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError
 
 from crownsafe.api._audit import Actor, actor_of, audit_event
 from crownsafe.api._owned import owned_scan, scan_document
-from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import ApiError, responses
 from crownsafe.api.routes.scans import ScanId
 from crownsafe.api.schemas import ReportIn, ReportOut
 from crownsafe.api.state import ApiState, get_state, in_thread
+from crownsafe.api.users import CurrentUser
 from crownsafe.db.models import ContentSnapshot
 from crownsafe.db.session import session_scope
 from crownsafe.risk_reports.generator import _upload_to_azure_blob, render

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from crownsafe.api._audit import Actor, actor_of, audit_event
 from crownsafe.api._owned import owned_job, owned_scan
-from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import responses
 from crownsafe.api.schemas import FindingIn, ScanIn, ScanList, ScanOut
 from crownsafe.api.state import ApiState, get_state, in_thread
+from crownsafe.api.users import CurrentUser
 from crownsafe.db.models import ContentSnapshot, ScanHistory
 from crownsafe.db.session import session_scope
 from crownsafe.risk_reports.document import risk_level

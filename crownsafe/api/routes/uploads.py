@@ -29,11 +29,11 @@ from crownsafe.api._owned import owned_job
 from crownsafe.api._upload_core import StoredUpload
 from crownsafe.api._upload_raw import RAW_CONTENT_TYPES, is_raw_upload, stream_raw_upload
 from crownsafe.api._upload_stream import stream_upload
-from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import ApiError, responses
-from crownsafe.api.ratelimit import limited_user
+from crownsafe.api.ratelimit_http import ByteQuota
 from crownsafe.api.schemas import JobOut, UploadOut
 from crownsafe.api.state import ApiState, get_state, in_thread
+from crownsafe.api.users import CurrentUser, limited_user
 from crownsafe.db.models import ImageJob
 from crownsafe.db.session import session_scope
 from crownsafe.storage.urls import to_blob_uri
@@ -47,6 +47,7 @@ State = Annotated[ApiState, Depends(get_state)]
 JobId = Annotated[uuid.UUID, Path()]
 UploadingUser = Annotated[int, Depends(limited_user("uploads"))]
 _INSERT_JOB = insert(ImageJob)
+_REFUSALS = {413: "too_large", 415: "unsupported_type", 429: "over_quota"}
 UPLOAD_BODY_SCHEMA: dict[str, Any] = {
     "required": True,
     "description": "The image as the multipart field `file`, or as the raw body "
@@ -141,6 +142,7 @@ async def upload_image(request: Request, user: UploadingUser, state: State) -> J
                 name_for=lambda kind: f"uploads/{user}/{job_id}.{kind.extension}",
                 on_bytes=counter.inc,
                 on_stored=functools.partial(_commit, state, job_id, actor),
+                quota=ByteQuota.of(request, user),
             )
         except _NotRecordedError:
             state.metrics.uploads.labels("failed").inc()
@@ -149,7 +151,7 @@ async def upload_image(request: Request, user: UploadingUser, state: State) -> J
                 headers={"Retry-After": "5"},
             ) from None  # fmt: skip
         except ApiError as exc:
-            outcome = {413: "too_large", 415: "unsupported_type"}.get(exc.status, "invalid")
+            outcome = _REFUSALS.get(exc.status, "invalid")
             state.metrics.uploads.labels(outcome).inc()
             refused = audit_event(state, actor, "upload", "refused", None,
                                   detail={"job_id": str(job_id), "status": exc.status,

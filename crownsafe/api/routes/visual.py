@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
-from crownsafe.api.auth import CurrentUser
 from crownsafe.api.errors import ApiError, responses
 from crownsafe.api.schemas import SearchIn, SearchMatchOut, SearchOut
 from crownsafe.api.state import ApiState, get_state, in_thread
+from crownsafe.api.users import CurrentUser
 from crownsafe.db.models import ImageJob
 from crownsafe.db.session import session_scope
 from crownsafe.errors import InvalidBlobNameError

@@ -32,6 +32,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import aiohttp
 from azure.core import MatchConditions
+from azure.core.exceptions import AzureError
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.storage.blob import BlobBlock, ContentSettings, UserDelegationKey
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
@@ -315,8 +316,25 @@ class AsyncAzureBlobStorageClient(AsyncClosingContextManager):
                 return
             queued = [first] if second is None else [first, second]
             await self._put_blocks(name, blocks, queued, options)
-        except StorageError as err:
+        except BaseException as err:
+            if blocks.consumed:
+                await self._discard_staged(name)
+            if not isinstance(err, StorageError):
+                raise
             raise unretryable(err, blocks.consumed, name) from err
+
+    async def _discard_staged(self, name: str) -> None:
+        """The sync client's `_discard_staged`: no uncommitted blob is left behind."""
+        blob = self._container.get_blob_client(name)
+        with suppress(AzureError):
+            empty = await blob.commit_block_list(
+                [], match_condition=MatchConditions.IfMissing, **self._call_options()
+            )
+            await blob.delete_blob(
+                etag=str(empty["etag"]),
+                match_condition=MatchConditions.IfNotModified,
+                **self._call_options(),
+            )
 
     async def _put_blocks(
         self, name: str, blocks: Blocks, first: list[bytes], options: dict[str, Any]

@@ -45,6 +45,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from azure.core import MatchConditions
+from azure.core.exceptions import AzureError
 from azure.storage.blob import (
     BlobBlock,
     BlobProperties,
@@ -314,7 +315,11 @@ class AzureBlobStorageClient(ClosingContextManager):
                     self._put(name, b"", 0, options)
                 else:
                     self._put_block(name, counter, exact.length, options)
-        except StorageError as err:
+        except BaseException as err:
+            if counter.consumed:
+                self._discard_staged(name)
+            if not isinstance(err, StorageError):
+                raise
             if counter.consumed == 0 or isinstance(err, _CALLER_MISTAKES):
                 raise
             raise NonRetryableUploadError(
@@ -327,6 +332,22 @@ class AzureBlobStorageClient(ClosingContextManager):
                 error_code=err.error_code,
                 request_id=err.request_id,
             ) from err
+
+    def _discard_staged(self, name: str) -> None:
+        """Leave nothing of a streamed upload that failed: the blocks it staged would stay
+        listed as an uncommitted blob for a week (billed). Where no blob `name` exists, an
+        empty block list is committed (which drops the staged blocks) and that empty blob
+        deleted, if still unchanged; an existing blob is not touched (If-None-Match: *)."""
+        blob = self._container.get_blob_client(name)
+        with suppress(AzureError):
+            empty = blob.commit_block_list(
+                [], match_condition=MatchConditions.IfMissing, **self._call_options()
+            )
+            blob.delete_blob(
+                etag=str(empty["etag"]),
+                match_condition=MatchConditions.IfNotModified,
+                **self._call_options(),
+            )
 
     def _put_block(self, name: str, body: Any, length: int, options: dict[str, Any]) -> None:
         """One Put Block streamed from `body`, then Put Block List with upload_file's options."""
