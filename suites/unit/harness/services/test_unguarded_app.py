@@ -32,13 +32,13 @@ def test_rate_limits_off_turns_every_rule_of_the_limiter_off() -> None:
     """A limit the app adds later and this list forgets would count on the "off" side."""
     settings = load_settings({**RATE_LIMITS_OFF, "RATE_LIMIT_STORAGE": "memory"})
     limiter = build_rate_limiter(settings)
-    assert {rule: limiter.rule(rule) for rule in RULES} == dict.fromkeys(RULES)
+    assert {rule: limiter.policy(rule) for rule in RULES} == dict.fromkeys(RULES)
 
 
 def test_the_shipped_limits_are_on_by_default() -> None:
     """The check above can fail: without RATE_LIMITS_OFF the limiter counts."""
     limiter = build_rate_limiter(load_settings({"RATE_LIMIT_STORAGE": "memory"}))
-    assert all(limiter.rule(rule) is not None for rule in RULES)
+    assert all(limiter.policy(rule) is not None for rule in RULES)
 
 
 def test_a_write_keeps_its_own_rows_and_writes_no_audit_row(
