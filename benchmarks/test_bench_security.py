@@ -34,8 +34,9 @@ through a balanced design, warm-up rounds dropped, a time budget after the least
 Every entry's run also checks that the sides differed as claimed: on's and on_again's
 requests each wrote one audit row and off's none, upload job rows were written by all
 three, on's requests were counted in Redis by every policy `LIMITED_BY` names and off's
-by none (the policies seen are recorded). Under `--benchmark-disable` (make test) a few rounds and a 1 MiB upload check the
-plumbing; no number is a verdict. Emulator numbers, labelled as such.
+by none (the policies seen are recorded). Under `--benchmark-disable` (make test) a few
+rounds and a 1 MiB upload check the plumbing; no number is a verdict. Emulator numbers,
+labelled as such.
 """
 
 from __future__ import annotations
