@@ -3,7 +3,7 @@
 Profiles: the default "quick" measures objects up to 10 MiB with time-boxed loops (what
 `crownsafe-harness run` does, a few minutes on 2 cores); `--full` adds 100 MiB objects,
 1,000,000-row migrations and longer overhead loops. The crownsafe-overhead verdicts
-(bench/ratios.json, bench/memory.json) are printed at the end.
+(bench/ratios.json, bench/added_time.json, bench/memory.json) are printed at the end.
 
 pytest-benchmark does the timing (`--benchmark-json`, raw samples kept with
 `--benchmark-save-data`); the regression gate itself is `harness.bench.gate`.
@@ -143,12 +143,13 @@ JSON_HELP = (
     "--gate-only), "
     "pytest_exit_code (null with --gate-only), gate (null without a baseline, else "
     "baseline, threshold, noise_floor, compared, regressions (name, baseline_median_s, "
-    "median_s, ratio, reason), missing, passed), goals (one per goal: kind ratio or "
-    "memory, backend, operation, size_bytes, the measured value (ratio with ci_low, "
-    "ci_high, noise_floor; or peak_rss_increase_bytes), the goal (goal or goal_bytes), "
+    "median_s, ratio, reason), missing, passed), goals (one per goal: kind ratio, "
+    "added_time or memory, backend, operation, size_bytes, the measured value (ratio with "
+    "ci_low, ci_high, noise_floor; difference_s with ci_low_s, ci_high_s, noise_floor_s; or "
+    "peak_rss_increase_bytes), the goal (goal, goal_s or goal_bytes), "
     "measured, verdict met / not met / undecided, reason), goals_not_met (the verdict's "
-    "goal reasons: ratio, memory and API goals), verdict (outcome ready / not ready / "
-    "incomplete, exit_code, profile, reasons, missing, notes: the report's), "
+    "goal reasons: ratio, added-time, memory and API goals), verdict (outcome ready / "
+    "not ready / incomplete, exit_code, profile, reasons, missing, notes: the report's), "
     "problems (result files that did not validate), baseline_saved (path or null), "
     "error (null, or why nothing could be gated); a usage error (no run folder, an unknown "
     "profile) is outcome 'usage error', exit_code 2, error"

@@ -28,6 +28,13 @@ is judged by this one wherever it is read):
 - "undecided": anything else (the CI straddles g - f, or the run was a smoke run of a few
   rounds under --benchmark-disable, which is never a verdict).
 
+Added-time verdict, for a goal stated as a time the candidate may add to the reference's
+median (issue 21: "at most 1 ms to a small request's p50"): the same rules mirrored, on
+the difference d = median(candidate) - median(reference) with its CI [low, high] and the
+A/A floor f in seconds (`added_time_verdict`, `decide_added`): "not met" when
+low > g + f; "undecided" when f >= g; "met" when d <= g and high <= g + f; a point
+estimate above g is never "met"; anything else is "undecided".
+
 Memory verdict: a streamed upload of S bytes must raise the process's peak RSS by less
 than S (issue 2: 64 MiB). "met"/"not met" for measured runs; a smoke run (small S under
 --benchmark-disable) is "undecided".
@@ -42,16 +49,29 @@ from typing import Any
 
 from harness.bench import stats
 from harness.runfolder import RunFileError, read_file
-from harness.runfolder.bench import GoalVerdict, MemoryFile, MemoryPoint, OverheadRatio, RatiosFile
+from harness.runfolder.bench import (
+    AddedTime,
+    AddedTimeFile,
+    GoalVerdict,
+    MemoryFile,
+    MemoryPoint,
+    OverheadRatio,
+    RatiosFile,
+)
 
 __all__ = [
     "COMPARISONS",
     "GoalDecision",
     "RatioGoal",
+    "TimeGoal",
+    "added_time_entry",
+    "added_time_verdict",
     "decide",
+    "decide_added",
     "goal_verdict",
     "goals_not_met",
     "judged",
+    "judged_added",
     "memory_entry",
     "ratio_entry",
     "summary_lines",
@@ -66,6 +86,18 @@ class RatioGoal:
     candidate: str
     reference: str
     goal: float
+    goal_source: str
+
+
+@dataclass(frozen=True)
+class TimeGoal:
+    """One added time the benchmarks report: candidate's median minus reference's, with
+    the most it may add (`goal_s`, seconds)."""
+
+    name: str
+    candidate: str
+    reference: str
+    goal_s: float
     goal_source: str
 
 
@@ -133,6 +165,59 @@ def judged(entries: Sequence[OverheadRatio]) -> list[OverheadRatio]:
     return out
 
 
+def added_time_verdict(
+    difference: stats.Estimate, goal_s: float, noise_floor_s: float, *, measured: bool = True
+) -> GoalDecision:
+    """The verdict for one added time (seconds; rules in the module docstring)."""
+    ms = 1000.0
+    where = (
+        f"{difference.value * ms:+.3f} ms, CI [{difference.low * ms:+.3f}, "
+        f"{difference.high * ms:+.3f}]"
+    )
+    bar = goal_s + noise_floor_s
+    goal, floor = f"{goal_s * ms:g} ms", f"{noise_floor_s * ms:.3f} ms"
+    if not measured:
+        return GoalDecision("undecided", f"{where}: smoke run, a plumbing check only")
+    if difference.low > bar:
+        return GoalDecision("not met", f"{where}: CI low > goal {goal} + noise floor {floor}")
+    if round(noise_floor_s, 12) >= round(goal_s, 12):
+        return GoalDecision(
+            "undecided",
+            f"{where}: A/A noise floor {floor} is not below the {goal} the goal allows; "
+            "this run cannot resolve the goal",
+        )
+    if difference.high <= bar and difference.value > goal_s:
+        return GoalDecision(
+            "undecided",
+            f"{where}: point estimate above goal {goal} (CI high <= goal + noise floor "
+            f"{floor} = {bar * ms:.3f} ms, so not shown to miss it either)",
+        )
+    if difference.high <= bar:
+        return GoalDecision(
+            "met", f"{where}: <= goal {goal} and CI high <= goal {goal} + noise floor {floor}"
+        )
+    return GoalDecision(
+        "undecided", f"{where}: CI straddles goal + noise floor = {bar * ms:.3f} ms"
+    )
+
+
+def decide_added(entry: AddedTime) -> GoalDecision:
+    """The verdict for one stored `bench/added_time.json` entry, by today's rule."""
+    estimate = stats.Estimate(entry.difference_s, entry.ci_low_s, entry.ci_high_s, entry.confidence)
+    return added_time_verdict(estimate, entry.goal_s, entry.noise_floor_s, measured=entry.measured)
+
+
+def judged_added(entries: Sequence[AddedTime]) -> list[AddedTime]:
+    """`entries` with their verdict and reason from `decide_added` (as `judged`)."""
+    out = []
+    for entry in entries:
+        decision = decide_added(entry)
+        out.append(
+            entry.model_copy(update={"verdict": decision.verdict, "reason": decision.reason})
+        )
+    return out
+
+
 def _rounded(samples: Sequence[float]) -> list[float]:
     return [float(f"{s:.7g}") for s in samples]
 
@@ -186,6 +271,55 @@ def ratio_entry(
     }
 
 
+def added_time_entry(
+    goal: TimeGoal,
+    samples: Mapping[str, Sequence[float]],
+    aa: tuple[str, str],
+    *,
+    backend: str,
+    operation: str,
+    size_bytes: int | None,
+    warmup: int,
+    measured: bool,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """One `bench/added_time.json` entry from one interleaved loop's samples (seconds)."""
+    candidate, reference = samples[goal.candidate], samples[goal.reference]
+    first, second = samples[aa[0]], samples[aa[1]]
+    difference = stats.difference_of_medians(candidate, reference, paired=True, seed=seed)
+    aa_difference = stats.difference_of_medians(first, second, paired=True, seed=seed)
+    floor = stats.difference_noise_floor(first, second, paired=True, seed=seed)
+    verdict = added_time_verdict(difference, goal.goal_s, floor, measured=measured)
+    return {
+        "backend": backend,
+        "operation": operation,
+        "size_bytes": size_bytes,
+        "comparison": goal.name,
+        "candidate": goal.candidate,
+        "reference": goal.reference,
+        "goal_s": goal.goal_s,
+        "goal_source": goal.goal_source,
+        "measured": measured,
+        "rounds": len(candidate),
+        "warmup": warmup,
+        "candidate_median_s": stats.percentiles(candidate).p50,
+        "reference_median_s": stats.percentiles(reference).p50,
+        "difference_s": difference.value,
+        "ci_low_s": difference.low,
+        "ci_high_s": difference.high,
+        "confidence": difference.confidence,
+        "aa": f"{aa[0]} vs {aa[1]}",
+        "aa_difference_s": aa_difference.value,
+        "noise_floor_s": floor,
+        "verdict": verdict.verdict,
+        "reason": verdict.reason,
+        "candidate_s": _rounded(candidate),
+        "reference_s": _rounded(reference),
+        "aa_first_s": _rounded(first),
+        "aa_second_s": _rounded(second),
+    }
+
+
 def memory_entry(
     probe: Mapping[str, Any], *, backend: str, size_bytes: int, measured: bool
 ) -> dict[str, Any]:
@@ -215,13 +349,24 @@ def memory_entry(
     }
 
 
-def _measured_files(
-    run_dir: Path,
-) -> tuple[list[OverheadRatio], list[MemoryPoint], list[RunFileError]]:
-    """This run's overhead ratios and memory points, and the files that did not validate."""
+@dataclass(frozen=True)
+class _Measured:
+    """This run's goals, judged, and the files that did not validate."""
+
+    ratios: list[OverheadRatio]
+    added: list[AddedTime]
+    memory: list[MemoryPoint]
+    problems: list[RunFileError]
+
+
+def _measured_files(run_dir: Path) -> _Measured:
+    """This run's overhead ratios, added times and memory points, and the files that did
+    not validate."""
     problems: list[RunFileError] = []
 
-    def read(model: type[RatiosFile] | type[MemoryFile]) -> RatiosFile | MemoryFile | None:
+    def read(
+        model: type[RatiosFile] | type[AddedTimeFile] | type[MemoryFile],
+    ) -> RatiosFile | AddedTimeFile | MemoryFile | None:
         if not (run_dir / model.FILE).is_file():
             return None
         try:
@@ -230,29 +375,36 @@ def _measured_files(
             problems.append(problem)
             return None
 
-    ratios, memory = read(RatiosFile), read(MemoryFile)
-    return (
+    ratios, added, memory = read(RatiosFile), read(AddedTimeFile), read(MemoryFile)
+    return _Measured(
         judged(ratios.comparisons) if isinstance(ratios, RatiosFile) else [],
+        judged_added(added.comparisons) if isinstance(added, AddedTimeFile) else [],
         memory.points if isinstance(memory, MemoryFile) else [],
         problems,
     )
 
 
+def _size(size_bytes: int | None) -> str:
+    if size_bytes is None:
+        return ""
+    return f" {size_bytes // 2**20} MiB" if size_bytes >= 2**20 else f" {size_bytes // 1024} KiB"
+
+
 def summary_lines(run_dir: Path) -> list[str]:
-    """Plain-text lines for the console: every ratio and memory verdict of the run."""
-    ratios, memory, problems = _measured_files(run_dir)
-    lines = [f"  {problem}" for problem in problems]
-    for e in ratios:
-        unit = (
-            f"{e.size_bytes // 2**20} MiB"
-            if e.size_bytes >= 2**20
-            else f"{e.size_bytes // 1024} KiB"
-        )
+    """Plain-text lines for the console: every ratio, added-time and memory verdict."""
+    run = _measured_files(run_dir)
+    lines = [f"  {problem}" for problem in run.problems]
+    for e in run.ratios:
         lines.append(
-            f"  [{e.backend}] {e.operation} {unit} {e.candidate}/{e.reference} ops/s: "
-            f"{e.reason}; goal >= {e.goal}: {e.verdict.upper()}"
+            f"  [{e.backend}] {e.operation}{_size(e.size_bytes)} {e.candidate}/{e.reference} "
+            f"ops/s: {e.reason}; goal >= {e.goal}: {e.verdict.upper()}"
         )
-    for m in memory:
+    for a in run.added:
+        lines.append(
+            f"  [{a.backend}] {a.operation}{_size(a.size_bytes)} {a.candidate} - {a.reference} "
+            f"median: {a.reason}; goal <= +{a.goal_s * 1000:g} ms: {a.verdict.upper()}"
+        )
+    for m in run.memory:
         lines.append(
             f"  [{m.backend}] {m.size_bytes // 2**20} MiB streamed upload, "
             f"peak RSS {m.reason}: {m.verdict.upper()}"
@@ -263,16 +415,21 @@ def summary_lines(run_dir: Path) -> list[str]:
 def goals_not_met(run_dir: Path) -> list[str]:
     """Every measured goal of the run that was not met (undecided goals are not counted:
     the noise floor left them open, which the report shows with the floor)."""
-    ratios, memory, problems = _measured_files(run_dir)
-    missed = [f"{problem} (its goals cannot be checked)" for problem in problems]
+    run = _measured_files(run_dir)
+    missed = [f"{problem} (its goals cannot be checked)" for problem in run.problems]
     missed += [
         f"[{e.backend}] {e.operation} {e.size_bytes} B {e.comparison}: {e.reason}"
-        for e in ratios
+        for e in run.ratios
         if e.measured and e.verdict == "not met"
     ]
     missed += [
+        f"[{a.backend}] {a.operation}{_size(a.size_bytes)} {a.comparison}: {a.reason}"
+        for a in run.added
+        if a.measured and a.verdict == "not met"
+    ]
+    missed += [
         f"[{m.backend}] memory {m.size_bytes} B: {m.reason}"
-        for m in memory
+        for m in run.memory
         if m.measured and m.verdict == "not met"
     ]
     return missed
@@ -295,6 +452,23 @@ _RATIO_KEYS = (
     "verdict",
     "reason",
 )
+_ADDED_KEYS = (
+    "backend",
+    "operation",
+    "size_bytes",
+    "comparison",
+    "candidate",
+    "reference",
+    "goal_s",
+    "difference_s",
+    "ci_low_s",
+    "ci_high_s",
+    "confidence",
+    "noise_floor_s",
+    "measured",
+    "verdict",
+    "reason",
+)
 _MEMORY_KEYS = (
     "backend",
     "operation",
@@ -308,12 +482,15 @@ _MEMORY_KEYS = (
 
 
 def goal_records(run_dir: Path) -> tuple[list[dict[str, object]], list[str]]:
-    """Every goal of the run as a JSON-ready record (`kind` "ratio" or "memory", the
-    measured value, the goal, the verdict; no raw samples), and the files that did not
-    validate (as messages)."""
-    ratios, memory, problems = _measured_files(run_dir)
+    """Every goal of the run as a JSON-ready record (`kind` "ratio", "added_time" or
+    "memory", the measured value, the goal, the verdict; no raw samples), and the files
+    that did not validate (as messages)."""
+    run = _measured_files(run_dir)
     records: list[dict[str, object]] = [
-        {"kind": "ratio", **{k: getattr(e, k) for k in _RATIO_KEYS}} for e in ratios
+        {"kind": "ratio", **{k: getattr(e, k) for k in _RATIO_KEYS}} for e in run.ratios
     ]
-    records += [{"kind": "memory", **{k: getattr(m, k) for k in _MEMORY_KEYS}} for m in memory]
-    return records, [str(problem) for problem in problems]
+    records += [
+        {"kind": "added_time", **{k: getattr(a, k) for k in _ADDED_KEYS}} for a in run.added
+    ]
+    records += [{"kind": "memory", **{k: getattr(m, k) for k in _MEMORY_KEYS}} for m in run.memory]
+    return records, [str(problem) for problem in run.problems]

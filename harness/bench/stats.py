@@ -29,6 +29,8 @@ __all__ = [
     "Percentiles",
     "cliffs_delta",
     "compare",
+    "difference_noise_floor",
+    "difference_of_medians",
     "effect_magnitude",
     "knee",
     "mann_whitney",
@@ -182,6 +184,61 @@ def ratio_of_medians(
         rng=_rng(rng, seed),
     )
     return Estimate(float(np.median(xa) / np.median(xb)), low, high, confidence)
+
+
+def difference_of_medians(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    *,
+    paired: bool = False,
+    confidence: float = DEFAULT_CONFIDENCE,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    rng: np.random.Generator | None = None,
+    seed: int | None = 0,
+) -> Estimate:
+    """median(a) - median(b) with a bootstrap CI (resampling pairs together if `paired`):
+    what `a` adds to `b`, in the samples' unit, for a goal stated as an absolute time."""
+    xa, xb = _array(a, "a"), _array(b, "b")
+    if paired and xa.size != xb.size:
+        raise ValueError(f"paired samples need equal sizes, got {xa.size} and {xb.size}")
+
+    def stat(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.asarray(np.median(x, axis=axis) - np.median(y, axis=axis))
+
+    low, high = _bootstrap(
+        (xa, xb),
+        stat,
+        paired=paired,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        rng=_rng(rng, seed),
+    )
+    return Estimate(float(np.median(xa) - np.median(xb)), low, high, confidence)
+
+
+def difference_noise_floor(
+    first: Sequence[float] | np.ndarray,
+    second: Sequence[float] | np.ndarray,
+    *,
+    paired: bool = False,
+    confidence: float = DEFAULT_CONFIDENCE,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    rng: np.random.Generator | None = None,
+    seed: int | None = 0,
+) -> float:
+    """The A/A noise floor of a difference: how far from 0 the difference of medians of one
+    thing against itself can reach (the largest distance inside its CI, or of the point
+    value), in the samples' unit. `noise_floor`'s twin for absolute goals."""
+    est = difference_of_medians(
+        first,
+        second,
+        paired=paired,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        rng=rng,
+        seed=seed,
+    )
+    return float(max(abs(est.value), est.high, -est.low, 0.0))
 
 
 def mann_whitney(

@@ -24,7 +24,7 @@ from harness.report.findings import (
     Sweep,
 )
 from harness.report.inputs import ReportInput
-from harness.report.labels import BACKENDS, OP_ORDER, op_label, ordered_ratios
+from harness.report.labels import BACKENDS, OP_ORDER, op_label, ordered_added, ordered_ratios
 from harness.report.loadfindings import load_findings
 from harness.report.verdict import verdict
 from harness.runfolder import RunData
@@ -247,6 +247,7 @@ def analyse(data: ReportInput) -> Findings:
         regressions=regression_lines(run, data.baseline, rows),
         op_stats=op_stats(run),
         ratios=ordered_ratios(run),
+        added=ordered_added(run),
         memory=list(run.bench.memory),
         sweeps=_sweeps(run),
         baseline_rows=rows,

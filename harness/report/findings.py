@@ -13,7 +13,7 @@ from harness.bench import cost, stats
 from harness.bench.gate import DEFAULT_NOISE_FLOOR
 from harness.report.loadfindings import LoadRunFindings
 from harness.runfolder import RunData
-from harness.runfolder.bench import MemoryPoint, OverheadRatio, SweepPoint
+from harness.runfolder.bench import AddedTime, MemoryPoint, OverheadRatio, SweepPoint
 
 __all__ = [
     "EXIT_CODES",
@@ -182,3 +182,4 @@ class Findings:
     regressions: dict[str, list[RegressionLine]] = field(default_factory=dict)
     emulated: bool = True
     load: list[LoadRunFindings] = field(default_factory=list)
+    added: list[AddedTime] = field(default_factory=list)

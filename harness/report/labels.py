@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from crownsafe.config import BACKENDS
-from harness.bench.overhead import judged
+from harness.bench.overhead import judged, judged_added
 from harness.numbers import fmt
 from harness.runfolder import RunData
-from harness.runfolder.bench import MemoryPoint, OverheadRatio
+from harness.runfolder.bench import AddedTime, MemoryPoint, OverheadRatio
 
 __all__ = [
+    "API_OP_LABELS",
     "BACKENDS",
     "BACKEND_LABELS",
     "BENCH_NAMES",
@@ -18,10 +19,12 @@ __all__ = [
     "OP_LABELS",
     "OP_ORDER",
     "OP_VARIANTS",
+    "added_label",
     "comparison_label",
     "fmt",
     "memory_label",
     "op_label",
+    "ordered_added",
     "ordered_ratios",
     "ratio_label",
     "readable",
@@ -40,9 +43,16 @@ OP_LABELS = {
     "delete": "Delete",
 }
 OP_ORDER = list(OP_LABELS)
+API_OP_LABELS = {
+    "api_upload": "API upload",
+    "share_create": "Create a share link",
+    "share_resolve": "Resolve a share link",
+}
+"""Requests to the API that benchmarks compare (not storage operations)."""
 COMPARISON_LABELS = {
     "crownsafe_vs_raw": "crownsafe / raw SDK",
     "resilient_vs_bare": "resilient / bare client",
+    "guards_on_vs_off": "rate limits + audit on / off",
 }
 
 
@@ -84,7 +94,7 @@ def op_label(operation: str, size: int | None, objects: int | None = None) -> st
     """e.g. "Upload 1 KiB"; a benchmark over many objects is named by their count, not by
     one object's size ("migrate-objects 2,000 objects, 1 worker")."""
     base, how = OP_VARIANTS.get(operation, (operation, ""))
-    name = OP_LABELS.get(base) or readable(base)
+    name = OP_LABELS.get(base) or API_OP_LABELS.get(base) or readable(base)
     amount = f"{objects:,} objects" if objects else size_label(size)
     return ", ".join(p for p in (f"{name} {amount}".strip(), how) if p)
 
@@ -104,6 +114,12 @@ def ratio_label(r: OverheadRatio) -> str:
     return f"{row_label(r)}: {comparison_label(r)}"
 
 
+def added_label(a: AddedTime) -> str:
+    """e.g. "Azure Create a share link: rate limits + audit on / off"."""
+    where = f"{BACKEND_LABELS.get(a.backend, a.backend)} {op_label(a.operation, a.size_bytes)}"
+    return f"{where}: {COMPARISON_LABELS.get(a.comparison, f'{a.candidate} - {a.reference}')}"
+
+
 def memory_label(p: MemoryPoint) -> str:
     return f"{BACKEND_LABELS.get(p.backend, p.backend)} {op_label(p.operation, p.size_bytes)}"
 
@@ -116,4 +132,12 @@ def ordered_ratios(run: RunData) -> list[OverheadRatio]:
     return sorted(
         judged(run.bench.ratios),
         key=lambda r: (order.get(r.comparison, len(order)), r.backend, r.operation, r.size_bytes),
+    )
+
+
+def ordered_added(run: RunData) -> list[AddedTime]:
+    """bench/added_time.json entries, judged by the one rule (`harness.bench.overhead.
+    decide_added`), by comparison, backend, operation."""
+    return sorted(
+        judged_added(run.bench.added_time), key=lambda a: (a.comparison, a.backend, a.operation)
     )

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from harness.report.assessment import assess
 from harness.report.findings import BaselineRow, Outcome, Verdict
-from harness.report.labels import memory_label, ordered_ratios, ratio_label
+from harness.report.labels import (
+    added_label,
+    memory_label,
+    ordered_added,
+    ordered_ratios,
+    ratio_label,
+)
 from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, read_run_profile
 from harness.runfolder import RunData
@@ -38,6 +44,12 @@ def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
             reasons.append(f"{what} not met: {r.reason}")
         elif r.measured and r.verdict == "undecided":
             notes.append(f"{what} undecided: {r.reason}")
+    for t in ordered_added(run):
+        what = f"performance goal {added_label(t)} <= +{t.goal_s * 1000:g} ms on the median"
+        if t.measured and t.verdict == "not met":
+            reasons.append(f"{what} not met: {t.reason}")
+        elif t.measured and t.verdict == "undecided":
+            notes.append(f"{what} undecided: {t.reason}")
     for a in run.bench.api:
         missed = a.missed_goals() if a.measured else []
         if missed:

@@ -13,6 +13,8 @@ from harness.runfolder._base import Record, RunFile
 __all__ = [
     "AAFile",
     "AARun",
+    "AddedTime",
+    "AddedTimeFile",
     "AsyncClientsFile",
     "AsyncVsThread",
     "ConcurrencyFile",
@@ -209,6 +211,54 @@ class RatiosFile(PointsFile):
     LIST = "comparisons"
     IDENTITY = ("backend", "operation", "size_bytes", "comparison")
     comparisons: list[OverheadRatio] = Field(default_factory=list)
+
+
+class AddedTime(Record):
+    """difference = candidate's median time - reference's, from one interleaved loop, with a
+    bootstrap CI, the A/A noise floor of the same loop (seconds), and the verdict of a goal
+    stated as an absolute time the candidate may add (`goal_s`). `OverheadRatio`'s twin for
+    goals in milliseconds rather than ratios (rules: harness/bench/overhead.py)."""
+
+    backend: str
+    operation: str
+    size_bytes: int | None = None
+    comparison: str
+    candidate: str
+    reference: str
+    goal_s: float = Field(description="the candidate may add at most this to the median")
+    goal_source: str = ""
+    measured: bool = False
+    profile: str = ""
+    rounds: int = 0
+    warmup: int = 0
+    candidate_median_s: float = 0.0
+    reference_median_s: float = 0.0
+    difference_s: float
+    ci_low_s: float
+    ci_high_s: float
+    confidence: float = 0.95
+    aa: str = ""
+    aa_difference_s: float = 0.0
+    noise_floor_s: float = 0.0
+    verdict: GoalVerdict = "undecided"
+    reason: str = ""
+    setup: dict[str, int | float | str | list[str]] = Field(
+        default_factory=dict,
+        description="what the run saw of the two sides (e.g. the rate limits that counted "
+        "and the audit rows written by each), so a reader can check they differed as claimed",
+    )
+    candidate_s: list[float] = Field(default_factory=list)
+    reference_s: list[float] = Field(default_factory=list)
+    aa_first_s: list[float] = Field(default_factory=list)
+    aa_second_s: list[float] = Field(default_factory=list)
+    emulator: bool = Field(True, description="measured against an emulator, not a service")
+
+
+class AddedTimeFile(PointsFile):
+    FILE = "bench/added_time.json"
+    LIST = "comparisons"
+    IDENTITY = ("backend", "operation", "size_bytes", "comparison")
+    comparisons: list[AddedTime] = Field(default_factory=list)
 
 
 class MemoryPoint(Record):

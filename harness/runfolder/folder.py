@@ -16,6 +16,8 @@ from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.bench import (
     AAFile,
     AARun,
+    AddedTime,
+    AddedTimeFile,
     ApiBenchFile,
     ApiBenchResult,
     ConcurrencyFile,
@@ -64,6 +66,7 @@ class BenchData:
     aa: list[AARun] = field(default_factory=list)
     rss: list[RssPoint] = field(default_factory=list)
     ratios: list[OverheadRatio] = field(default_factory=list)
+    added_time: list[AddedTime] = field(default_factory=list)
     memory: list[MemoryPoint] = field(default_factory=list)
     api: list[ApiBenchResult] = field(default_factory=list)
     gate: GateFile | None = None
@@ -77,6 +80,7 @@ class BenchData:
             or self.aa
             or self.rss
             or self.ratios
+            or self.added_time
             or self.memory
             or self.api
         )
@@ -131,6 +135,8 @@ def _read_bench(run: RunData) -> BenchData:
         bench.rss = rss.points
     if ratios := _optional(run, RatiosFile):
         bench.ratios = ratios.comparisons
+    if added := _optional(run, AddedTimeFile):
+        bench.added_time = added.comparisons
     if memory := _optional(run, MemoryFile):
         bench.memory = memory.points
     if api := _optional(run, ApiBenchFile):

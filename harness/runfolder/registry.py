@@ -8,6 +8,7 @@ from harness.runfolder._base import RunFile
 from harness.runfolder.alerts import AlertsFile
 from harness.runfolder.bench import (
     AAFile,
+    AddedTimeFile,
     ApiBenchFile,
     AsyncClientsFile,
     ConcurrencyFile,
@@ -46,6 +47,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     RssFile,
     AsyncClientsFile,
     RatiosFile,
+    AddedTimeFile,
     MemoryFile,
     GateFile,
     ApiBenchFile,

@@ -40,6 +40,7 @@ class Page:
     overhead_figures: list[Figure]
     memory_table: Table
     api_table: Table
+    added_time_table: Table
     rss_table: Table
     cost_figure: Figure
     price_table: Table
@@ -104,6 +105,7 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         overhead_figures=figures.ratio_figures(findings.ratios),
         memory_table=tables.memory_table(findings.memory),
         api_table=tables.api_table(run.bench.api),
+        added_time_table=tables.added_time_table(findings.added),
         rss_table=tables.rss_table(run),
         cost_figure=figures.cost_figure(findings.costs),
         price_table=tables.price_table(findings.costs.prices),

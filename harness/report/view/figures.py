@@ -333,7 +333,7 @@ def ratio_figures(rows: list[OverheadRatio]) -> list[Figure]:
         )
         table = Table(
             f"Data behind: {title}; interleaved in one loop per operation with an A/A pair "
-            "of two raw SDK clients",
+            f"({first.aa or 'two raw SDK clients'})",
             [
                 "Backend, operation",
                 "Median candidate / reference",

@@ -9,9 +9,10 @@ from harness.report.view.figures import est_ms, finding_cell, ratio_cell, verdic
 from harness.report.view.model import Cell, Table
 from harness.report.view.svg import fmt
 from harness.runfolder import RunData
-from harness.runfolder.bench import ApiBenchResult, MemoryPoint
+from harness.runfolder.bench import AddedTime, ApiBenchResult, MemoryPoint
 
 __all__ = [
+    "added_time_table",
     "api_table",
     "baseline_table",
     "gate_table",
@@ -233,6 +234,47 @@ def memory_table(points: list[MemoryPoint]) -> Table:
                 f"{fmt(p.baseline_rss_bytes / lb.MIB)} / {fmt(p.peak_rss_bytes / lb.MIB)} MiB",
                 p.method,
                 verdict_cell(p.verdict, p.measured),
+            ]
+        )
+    return table
+
+
+def added_time_table(rows: list[AddedTime]) -> Table:
+    """bench/added_time.json: what one app adds to another's median time per request (the
+    security guards: rate limits and the audit trail on, against both off)."""
+    table = Table(
+        "Time added to the median (p50) of a request, per backend (emulators): the candidate "
+        "and the reference app timed in one loop, one request each per round in a rotating "
+        "balanced order, beside an A/A twin of the candidate; difference of medians with a "
+        "95% bootstrap CI over whole rounds; the noise floor is how far the A/A pair differs",
+        [
+            "Request",
+            "Median candidate / reference",
+            "Added [95% CI]",
+            "A/A difference",
+            "Noise floor",
+            "Goal",
+            "Rounds",
+            "Verdict",
+            "Why",
+        ],
+    )
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:+.3f}"
+
+    for a in rows:
+        table.rows.append(
+            [
+                lb.added_label(a),
+                f"{fmt(a.candidate_median_s * 1000)} / {fmt(a.reference_median_s * 1000)} ms",
+                f"{ms(a.difference_s)} [{ms(a.ci_low_s)}, {ms(a.ci_high_s)}] ms",
+                f"{ms(a.aa_difference_s)} ms",
+                f"{a.noise_floor_s * 1000:.3f} ms",
+                f"<= +{a.goal_s * 1000:g} ms",
+                str(a.rounds),
+                verdict_cell(a.verdict, a.measured),
+                a.reason.split(": ", 1)[-1],
             ]
         )
     return table

@@ -10,7 +10,7 @@ import pytest
 
 from harness.bench import overhead
 from harness.bench.stats import Estimate
-from harness.runfolder.bench import OverheadRatio
+from harness.runfolder.bench import AddedTime, OverheadRatio
 
 GOAL = 0.95
 
@@ -142,3 +142,91 @@ def test_summary_lines_read_the_run_folder(tmp_path: Path) -> None:
     assert line.startswith("  [azure] upload 1 MiB crownsafe/raw ops/s: ")
     assert line.endswith("goal >= 0.95: MET")
     assert overhead.goals_not_met(tmp_path) == [problem.strip() + " (its goals cannot be checked)"]
+
+
+MS = 0.001
+
+
+@pytest.mark.parametrize(
+    ("difference", "floor", "verdict"),
+    [
+        (est(0.3 * MS, 0.1 * MS, 0.5 * MS), 0.2 * MS, "met"),  # CI well inside +1 ms
+        (est(1.0 * MS, 0.9 * MS, 1.1 * MS), 0.2 * MS, "met"),  # at the goal, high <= 1.2
+        (est(1.05 * MS, 0.9 * MS, 1.15 * MS), 0.2 * MS, "undecided"),  # point above goal
+        (est(0.8 * MS, 0.2 * MS, 1.6 * MS), 0.2 * MS, "undecided"),  # straddles 1.2 ms
+        (est(2.0 * MS, 1.5 * MS, 2.5 * MS), 0.2 * MS, "not met"),  # low 1.5 > 1.2
+        (est(0.3 * MS, 0.1 * MS, 0.5 * MS), 1.0 * MS, "undecided"),  # floor eats the 1 ms
+        (est(4.0 * MS, 3.5 * MS, 4.5 * MS), 1.5 * MS, "not met"),  # conclusive when noisy
+        (est(-0.5 * MS, -0.9 * MS, -0.1 * MS), 0.2 * MS, "met"),  # faster: within the goal
+    ],
+)
+def test_added_time_verdict_rules(difference: Estimate, floor: float, verdict: str) -> None:
+    got = overhead.added_time_verdict(difference, 1 * MS, floor)
+    assert got.verdict == verdict, got.reason
+    assert f"{difference.value * 1000:+.3f} ms" in got.reason
+
+
+def test_added_time_smoke_run_is_never_a_verdict() -> None:
+    got = overhead.added_time_verdict(est(9 * MS, 8 * MS, 10 * MS), MS, 0.1 * MS, measured=False)
+    assert got.verdict == "undecided" and "smoke run" in got.reason
+
+
+def test_decide_added_rejudges_a_stored_entry() -> None:
+    entry = AddedTime(
+        backend="s3", operation="share_create", comparison="guards_on_vs_off", candidate="on",
+        reference="off", goal_s=MS, measured=True, difference_s=1.1 * MS, ci_low_s=0.9 * MS,
+        ci_high_s=1.15 * MS, noise_floor_s=0.2 * MS, verdict="met", reason="old rule",
+    )  # fmt: skip
+    got = overhead.decide_added(entry)
+    assert got.verdict == "undecided" and "point estimate above goal" in got.reason
+    (judged,) = overhead.judged_added([entry])
+    assert (judged.verdict, judged.reason) == (got.verdict, got.reason)
+
+
+GUARDS = overhead.TimeGoal("guards_on_vs_off", "on", "off", MS, "issue 21")
+
+
+def _guard_loop(
+    rng: np.random.Generator, added: float, rounds: int = 300
+) -> dict[str, list[float]]:
+    drift = rng.lognormal(0.0, 0.03, rounds)
+    base = 0.010 * drift
+    return {
+        app: list(base * rng.lognormal(0.0, 0.02, rounds) + extra)
+        for app, extra in (("on", added), ("off", 0.0), ("on_again", added))
+    }
+
+
+@pytest.mark.parametrize(("added", "verdict"), [(0.2 * MS, "met"), (3 * MS, "not met")])
+def test_added_time_entry_from_interleaved_samples(added: float, verdict: str) -> None:
+    samples = _guard_loop(np.random.default_rng(11), added)
+    entry = overhead.added_time_entry(
+        GUARDS, samples, ("on", "on_again"), backend="azure", operation="share_create",
+        size_bytes=None, warmup=20, measured=True,
+    )  # fmt: skip
+    assert entry["difference_s"] == pytest.approx(
+        np.median(samples["on"]) - np.median(samples["off"])
+    )
+    assert entry["ci_low_s"] <= entry["difference_s"] <= entry["ci_high_s"]
+    assert entry["difference_s"] == pytest.approx(added, abs=0.3 * MS)
+    assert 0 <= entry["noise_floor_s"] < 0.5 * MS
+    assert entry["verdict"] == verdict and entry["rounds"] == 300
+    assert AddedTime.model_validate(entry).goal_s == MS
+    json.dumps(entry)
+
+
+def test_added_time_goes_to_the_summary_and_the_goal_records(tmp_path: Path) -> None:
+    (tmp_path / "bench").mkdir()
+    entry = overhead.added_time_entry(
+        GUARDS, _guard_loop(np.random.default_rng(2), 3 * MS), ("on", "on_again"),
+        backend="s3", operation="share_resolve", size_bytes=None, warmup=20, measured=True,
+    )  # fmt: skip
+    (tmp_path / "bench" / "added_time.json").write_text(json.dumps({"comparisons": [entry]}))
+    (line,) = overhead.summary_lines(tmp_path)
+    assert line.startswith("  [s3] share_resolve on - off median: +")
+    assert line.endswith("goal <= +1 ms: NOT MET")
+    (missed,) = overhead.goals_not_met(tmp_path)
+    assert missed.startswith("[s3] share_resolve guards_on_vs_off: +")
+    (record,), problems = overhead.goal_records(tmp_path)
+    assert problems == [] and record["kind"] == "added_time"
+    assert record["verdict"] == "not met" and record["goal_s"] == MS

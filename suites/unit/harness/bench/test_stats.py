@@ -70,6 +70,31 @@ def test_constant_samples_give_a_zero_width_interval() -> None:
     assert (est.value, est.low, est.high) == (2.0, 2.0, 2.0)
 
 
+def test_difference_of_medians_finds_a_known_difference() -> None:
+    rng = np.random.default_rng(4)
+    a, b = lognormal(rng, 0.0112, sigma=0.05), lognormal(rng, 0.0100, sigma=0.05)
+    est = stats.difference_of_medians(a, b, paired=True, rng=rng)
+    assert est.value == pytest.approx(np.median(a) - np.median(b))
+    assert est.value == pytest.approx(0.0012, abs=0.0003)
+    assert est.low < est.value < est.high and est.excludes(0.0)
+
+
+def test_paired_difference_needs_equal_sizes() -> None:
+    with pytest.raises(ValueError, match="equal sizes"):
+        stats.difference_of_medians([1.0, 2.0], [1.0], paired=True)
+
+
+def test_difference_noise_floor_is_the_farthest_reach_from_zero() -> None:
+    """Identical samples: no floor; a second set 2 ms slower throughout: the floor is at
+    least those 2 ms (the point and the whole CI sit there)."""
+    rng = np.random.default_rng(5)
+    a = lognormal(rng, 0.010, sigma=0.05)
+    assert stats.difference_noise_floor(a, a, paired=True) == 0.0
+    floor = stats.difference_noise_floor(a + 0.002, a, paired=True)
+    assert floor == pytest.approx(0.002)
+    assert stats.difference_noise_floor(a, a + 0.002, paired=True) == pytest.approx(0.002)
+
+
 @given(samples, samples)
 @settings(max_examples=50, deadline=None)
 def test_cliffs_delta_equals_pairwise_definition(a: list[float], b: list[float]) -> None:
