@@ -31,6 +31,7 @@ connect timeout).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -85,6 +86,7 @@ class Decision:
     policy: Policy
     allowed: bool
     remaining: int
+    """What is left of the quota after this charge (-1: not read, see `RateLimiter.hit`)."""
     reset: int
     """Whole seconds until the policy's window ends (the RateLimit field's `t`; >= 1)."""
     retry_after: int = 0
@@ -163,15 +165,21 @@ class RateLimiter:
         """The policy `name`, or None when it is off."""
         return self._policies.get(name)
 
-    async def hit(self, rule: str, subject: str, cost: int = 1) -> Decision | None:
+    async def hit(
+        self, rule: str, subject: str, cost: int = 1, *, detail: bool = True
+    ) -> Decision | None:
         """Count `cost` against `rule` for `subject` ("user:12", "ip:10.0.0.1"); None when the
         rule is off. A refused fixed-window request still counts (a client that keeps
-        knocking keeps being refused); a refused sliding-window charge does not."""
+        knocking keeps being refused); a refused sliding-window charge does not.
+
+        `detail=False` (a sliding-window charge in the middle of an upload): an allowed
+        charge is one Redis call and its decision's `remaining` is -1 (not read); a refusal
+        is read in full, for its Retry-After."""
         item = self._items.get(rule)
         if item is None:
             return None
         policy = self._policies[rule]
-        decide = self._sliding if rule in SLIDING else self._fixed
+        decide = functools.partial(self._sliding, detail=detail) if rule in SLIDING else self._fixed
         storage = self._current_storage()
         try:
             decision = await decide(storage, item, policy, subject, cost)
@@ -227,7 +235,14 @@ class RateLimiter:
                         0 if allowed else reset)  # fmt: skip
 
     async def _sliding(
-        self, storage: Storage, item: RateLimitItem, policy: Policy, subject: str, cost: int
+        self,
+        storage: Storage,
+        item: RateLimitItem,
+        policy: Policy,
+        subject: str,
+        cost: int,
+        *,
+        detail: bool = True,
     ) -> Decision:
         key = item.key_for(self._namespace, policy.name, subject)
         window = policy.window
@@ -237,6 +252,8 @@ class RateLimiter:
                 key, policy.quota, window, cost
             )
         )
+        if allowed and not detail:
+            return Decision(policy, True, -1, window)
         counts = await storage.get_sliding_window(key, window)  # type: ignore[attr-defined]
         return sliding_decision(policy, allowed, cost, *counts)
 

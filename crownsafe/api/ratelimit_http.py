@@ -118,16 +118,20 @@ class ByteQuota:
     async def received(self, size: int) -> None:
         self._received += size
         if self._received - self._charged >= CHARGE_STEP_BYTES:
-            await self._charge()
+            await self._charge(final=False)
 
     async def settle(self) -> None:
+        """The last charge (the rest), read in full for the response's RateLimit field."""
         if self._received > self._charged:
-            await self._charge()
+            await self._charge(final=True)
+        else:  # the last step charged it all: read what is left
+            note(self._request, await self._limiter.peek("upload-bytes", self._subject, 0))
 
-    async def _charge(self) -> None:
+    async def _charge(self, *, final: bool) -> None:
         cost = self._received - self._charged
-        decision = await self._limiter.hit("upload-bytes", self._subject, cost)
-        note(self._request, decision)
+        decision = await self._limiter.hit("upload-bytes", self._subject, cost, detail=final)
+        if decision is not None and (final or not decision.allowed):
+            note(self._request, decision)
         if decision is not None and not decision.allowed:
             raise refusal(decision, "upload bytes", close=True)
         self._charged += cost

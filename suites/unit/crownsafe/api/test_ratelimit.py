@@ -276,3 +276,28 @@ def test_every_policy_can_be_turned_off() -> None:
            "RATE_LIMIT_UPLOADS": "off", "RATE_LIMIT_SHARES": "off",
            "RATE_LIMIT_UNAUTHENTICATED": "off"}  # fmt: skip
     assert all(item is None for item in rules_of(load_settings(env)).values())
+
+
+class _Counting(ClockedMemoryStorage):
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock)
+        self.reads = 0
+
+    async def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
+        self.reads += 1
+        return await super().get_sliding_window(key, expiry)
+
+
+def test_a_charge_in_the_middle_of_an_upload_reads_nothing_back_unless_refused() -> None:
+    clock = Clock()
+    storage = _Counting(clock)
+    limiter = _limiter(clock, quota=100, storage=storage)
+    calls = storage.reads
+    allowed = asyncio.run(limiter.hit("upload-bytes", "user:1", 60, detail=False))
+    assert allowed is not None and allowed.allowed and allowed.remaining == -1
+    refused = asyncio.run(limiter.hit("upload-bytes", "user:1", 60, detail=False))
+    assert refused is not None and not refused.allowed and refused.remaining == 40
+    assert refused.retry_after >= 1
+    # acquire_sliding_window_entry reads the window itself (its Lua script in Redis): the
+    # allowed charge adds no read of its own, the refusal one
+    assert storage.reads - calls == 2 + 1
