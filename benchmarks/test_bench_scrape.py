@@ -24,7 +24,6 @@ answered, every kind of load request served, the exposition parses), the verdict
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -50,6 +49,7 @@ from harness.services.postgres import PostgresService
 from harness.services.provision import ProvisionedServices
 from harness.services.redis import RedisService
 from harness.services.stack import ApiStack, start_api_stack
+from harness.settings import process_environment
 
 INTERVAL_S = 0.03
 SECONDS = {"smoke": 2.0, "quick": 30.0, "full": 120.0}
@@ -101,7 +101,7 @@ class _Load:
     """`harness.bench.mixload` against the app, in its own process, until `stop`."""
 
     def __init__(self, stack: ApiStack) -> None:
-        env = {**os.environ, TOKEN_ENV: stack.token(LOAD_USER)}
+        env = {**process_environment(), TOKEN_ENV: stack.token(LOAD_USER)}
         self._process = subprocess.Popen(
             [sys.executable, "-m", "harness.bench.mixload", stack.url],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,

@@ -143,12 +143,13 @@ JSON_HELP = (
     "--gate-only), "
     "pytest_exit_code (null with --gate-only), gate (null without a baseline, else "
     "baseline, threshold, noise_floor, compared, regressions (name, baseline_median_s, "
-    "median_s, ratio, reason), missing, passed), goals (one per goal: kind ratio or "
-    "memory, backend, operation, size_bytes, the measured value (ratio with ci_low, "
-    "ci_high, noise_floor; or peak_rss_increase_bytes), the goal (goal or goal_bytes), "
-    "measured, verdict met / not met / undecided, reason), goals_not_met (the verdict's "
-    "goal reasons: ratio, memory and API goals), verdict (outcome ready / not ready / "
-    "incomplete, exit_code, profile, reasons, missing, notes: the report's), "
+    "median_s, ratio, reason), missing, passed), goals (one per goal: kind ratio, memory "
+    "or scrape, backend, operation and size_bytes (ratio, memory), the measured value "
+    "(ratio with ci_low, ci_high, noise_floor; peak_rss_increase_bytes; or p99_ms with "
+    "ci_low_ms, ci_high_ms, scrapes, exposition_bytes, series), the goal (goal, goal_bytes "
+    "or goal_p99_ms), measured, verdict met / not met / undecided, reason), goals_not_met "
+    "(the verdict's goal reasons: ratio, memory, API and scrape goals), verdict (outcome "
+    "ready / not ready / incomplete, exit_code, profile, reasons, missing, notes: the report's), "
     "problems (result files that did not validate), baseline_saved (path or null), "
     "error (null, or why nothing could be gated); a usage error (no run folder, an unknown "
     "profile) is outcome 'usage error', exit_code 2, error"
@@ -320,7 +321,7 @@ def _run_and_gate(
     document["goals_not_met"] = []
     verdicts = overhead.summary_lines(run_dir)
     if verdicts:
-        print("bench: crownsafe overhead (ratio of ops/s [95% CI]) and memory goals:")
+        print("bench: crownsafe overhead (ratio of ops/s [95% CI]), memory and scrape goals:")
         print("\n".join(verdicts))
     if status != 0:
         print(f"bench: pytest exited {status}; see the output above", file=sys.stderr)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -30,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
+
+from harness.settings import process_environment
 
 __all__ = ["DEFAULT_RATES", "KINDS", "KindCounts", "main", "paced", "parse_rates"]
 
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         help="requests per second per kind (default %(default)s)",
     )
     args = parser.parse_args(argv)
-    token = os.environ.get(TOKEN_ENV, "")
+    token = process_environment().get(TOKEN_ENV, "")
     try:
         rates = parse_rates(args.rates)
     except ValueError as exc:

@@ -31,6 +31,9 @@ is judged by this one wherever it is read):
 Memory verdict: a streamed upload of S bytes must raise the process's peak RSS by less
 than S (issue 2: 64 MiB). "met"/"not met" for measured runs; a smoke run (small S under
 --benchmark-disable) is "undecided".
+
+The console lines and goal records also carry `bench/scrape.json`'s metrics-scrape goal
+(p99 < 50 ms), judged by its own rule, `ScrapePoint.decide`.
 """
 
 from __future__ import annotations
@@ -42,7 +45,15 @@ from typing import Any
 
 from harness.bench import stats
 from harness.runfolder import RunFileError, read_file
-from harness.runfolder.bench import GoalVerdict, MemoryFile, MemoryPoint, OverheadRatio, RatiosFile
+from harness.runfolder.bench import (
+    GoalVerdict,
+    MemoryFile,
+    MemoryPoint,
+    OverheadRatio,
+    RatiosFile,
+    ScrapeFile,
+    ScrapePoint,
+)
 
 __all__ = [
     "COMPARISONS",
@@ -215,13 +226,17 @@ def memory_entry(
     }
 
 
-def _measured_files(
-    run_dir: Path,
-) -> tuple[list[OverheadRatio], list[MemoryPoint], list[RunFileError]]:
-    """This run's overhead ratios and memory points, and the files that did not validate."""
+_Goals = tuple[list[OverheadRatio], list[MemoryPoint], list[ScrapePoint], list[RunFileError]]
+
+
+def _measured_files(run_dir: Path) -> _Goals:
+    """This run's overhead ratios, memory points and metrics scrapes (each judged by
+    today's rule), and the files that did not validate."""
     problems: list[RunFileError] = []
 
-    def read(model: type[RatiosFile] | type[MemoryFile]) -> RatiosFile | MemoryFile | None:
+    def read(
+        model: type[RatiosFile] | type[MemoryFile] | type[ScrapeFile],
+    ) -> RatiosFile | MemoryFile | ScrapeFile | None:
         if not (run_dir / model.FILE).is_file():
             return None
         try:
@@ -230,17 +245,22 @@ def _measured_files(
             problems.append(problem)
             return None
 
-    ratios, memory = read(RatiosFile), read(MemoryFile)
+    ratios, memory, scrape = read(RatiosFile), read(MemoryFile), read(ScrapeFile)
+    scrapes = []
+    for point in scrape.points if isinstance(scrape, ScrapeFile) else []:
+        verdict, reason = point.decide()
+        scrapes.append(point.model_copy(update={"verdict": verdict, "reason": reason}))
     return (
         judged(ratios.comparisons) if isinstance(ratios, RatiosFile) else [],
         memory.points if isinstance(memory, MemoryFile) else [],
+        scrapes,
         problems,
     )
 
 
 def summary_lines(run_dir: Path) -> list[str]:
-    """Plain-text lines for the console: every ratio and memory verdict of the run."""
-    ratios, memory, problems = _measured_files(run_dir)
+    """Plain-text lines for the console: every ratio, memory and scrape verdict of the run."""
+    ratios, memory, scrapes, problems = _measured_files(run_dir)
     lines = [f"  {problem}" for problem in problems]
     for e in ratios:
         unit = (
@@ -257,13 +277,18 @@ def summary_lines(run_dir: Path) -> list[str]:
             f"  [{m.backend}] {m.size_bytes // 2**20} MiB streamed upload, "
             f"peak RSS {m.reason}: {m.verdict.upper()}"
         )
+    for p in scrapes:
+        lines.append(
+            f"  [{p.backend}] /metrics scrape under load: {p.reason}; goal p99 < "
+            f"{p.goal_p99_ms:g} ms: {p.verdict.upper()}"
+        )
     return lines
 
 
 def goals_not_met(run_dir: Path) -> list[str]:
     """Every measured goal of the run that was not met (undecided goals are not counted:
     the noise floor left them open, which the report shows with the floor)."""
-    ratios, memory, problems = _measured_files(run_dir)
+    ratios, memory, scrapes, problems = _measured_files(run_dir)
     missed = [f"{problem} (its goals cannot be checked)" for problem in problems]
     missed += [
         f"[{e.backend}] {e.operation} {e.size_bytes} B {e.comparison}: {e.reason}"
@@ -274,6 +299,11 @@ def goals_not_met(run_dir: Path) -> list[str]:
         f"[{m.backend}] memory {m.size_bytes} B: {m.reason}"
         for m in memory
         if m.measured and m.verdict == "not met"
+    ]
+    missed += [
+        f"[{p.backend}] metrics scrape p99: {p.reason}"
+        for p in scrapes
+        if p.measured and p.verdict == "not met"
     ]
     return missed
 
@@ -295,6 +325,20 @@ _RATIO_KEYS = (
     "verdict",
     "reason",
 )
+_SCRAPE_KEYS = (
+    "backend",
+    "p99_ms",
+    "ci_low_ms",
+    "ci_high_ms",
+    "confidence",
+    "goal_p99_ms",
+    "scrapes",
+    "exposition_bytes",
+    "series",
+    "measured",
+    "verdict",
+    "reason",
+)
 _MEMORY_KEYS = (
     "backend",
     "operation",
@@ -308,12 +352,13 @@ _MEMORY_KEYS = (
 
 
 def goal_records(run_dir: Path) -> tuple[list[dict[str, object]], list[str]]:
-    """Every goal of the run as a JSON-ready record (`kind` "ratio" or "memory", the
-    measured value, the goal, the verdict; no raw samples), and the files that did not
+    """Every goal of the run as a JSON-ready record (`kind` "ratio", "memory" or "scrape",
+    the measured value, the goal, the verdict; no raw samples), and the files that did not
     validate (as messages)."""
-    ratios, memory, problems = _measured_files(run_dir)
+    ratios, memory, scrapes, problems = _measured_files(run_dir)
     records: list[dict[str, object]] = [
         {"kind": "ratio", **{k: getattr(e, k) for k in _RATIO_KEYS}} for e in ratios
     ]
     records += [{"kind": "memory", **{k: getattr(m, k) for k in _MEMORY_KEYS}} for m in memory]
+    records += [{"kind": "scrape", **{k: getattr(p, k) for k in _SCRAPE_KEYS}} for p in scrapes]
     return records, [str(problem) for problem in problems]

@@ -6,7 +6,7 @@ from crownsafe.config import BACKENDS
 from harness.bench.overhead import judged
 from harness.numbers import fmt
 from harness.runfolder import RunData
-from harness.runfolder.bench import MemoryPoint, OverheadRatio
+from harness.runfolder.bench import MemoryPoint, OverheadRatio, ScrapePoint
 
 __all__ = [
     "BACKENDS",
@@ -26,6 +26,8 @@ __all__ = [
     "ratio_label",
     "readable",
     "row_label",
+    "scrape_label",
+    "scrape_points",
     "size_label",
 ]
 
@@ -117,3 +119,18 @@ def ordered_ratios(run: RunData) -> list[OverheadRatio]:
         judged(run.bench.ratios),
         key=lambda r: (order.get(r.comparison, len(order)), r.backend, r.operation, r.size_bytes),
     )
+
+
+def scrape_points(run: RunData) -> list[ScrapePoint]:
+    """bench/scrape.json entries by backend, each judged by `ScrapePoint.decide` (today's
+    rule, not the verdict stored in the file)."""
+    out = []
+    for point in sorted(run.bench.scrape, key=lambda p: p.backend):
+        verdict, reason = point.decide()
+        out.append(point.model_copy(update={"verdict": verdict, "reason": reason}))
+    return out
+
+
+def scrape_label(p: ScrapePoint) -> str:
+    """e.g. "Azure /metrics scrape under load"."""
+    return f"{BACKEND_LABELS.get(p.backend, p.backend)} /metrics scrape under load"

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from harness.report.assessment import assess
 from harness.report.findings import BaselineRow, Outcome, Verdict
-from harness.report.labels import memory_label, ordered_ratios, ratio_label
+from harness.report.labels import (
+    memory_label,
+    ordered_ratios,
+    ratio_label,
+    scrape_label,
+    scrape_points,
+)
 from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, read_run_profile
 from harness.runfolder import RunData
@@ -50,6 +56,12 @@ def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
             reasons.append(f"{what} not met: {p.reason}")
         elif p.measured and p.verdict == "undecided":
             notes.append(f"{what} undecided: {p.reason}")
+    for s in scrape_points(run):
+        what = f"goal {scrape_label(s)} p99 < {s.goal_p99_ms:g} ms"
+        if s.measured and s.verdict == "not met":
+            reasons.append(f"{what} not met: {s.reason}")
+        elif s.measured and s.verdict == "undecided":
+            notes.append(f"{what} undecided: {s.reason}")
     return reasons, notes
 
 
