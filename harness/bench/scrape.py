@@ -51,12 +51,15 @@ class Scrape:
 
 @dataclass
 class Scrapes:
-    """Seconds per timed scrape, the scrapes not answered 200, the last body."""
+    """Seconds per timed scrape, the scrapes not answered 200, the last body; and the
+    reference request timed right after each scrape (seconds, and those not 200)."""
 
     latencies: list[float] = field(default_factory=list)
     failed: int = 0
     last_body: bytes = b""
     seconds: float = 0.0
+    reference: list[float] = field(default_factory=list)
+    reference_failed: int = 0
 
 
 def scrape_paced(
@@ -64,12 +67,15 @@ def scrape_paced(
     interval: float,
     duration: float,
     *,
+    reference: Callable[[], Scrape] | None = None,
     warmup: int = 3,
     clock: Callable[[], float] = time.perf_counter,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Scrapes:
     """Scrape every `interval` seconds for `duration` seconds (the first `warmup` scrapes
-    are not timed: connection set-up, first-use costs)."""
+    are not timed: connection set-up, first-use costs). With `reference` (a cheap request
+    on a connection of its own, e.g. /health), time it right after each scrape: what any
+    request of the app took at that moment, the floor beside the scrape."""
     result = Scrapes()
     began = due = clock()
     end = began + duration
@@ -85,11 +91,18 @@ def scrape_paced(
         due += interval
         if due < start:
             due = start + interval  # a scrape outlasted its interval: no catching up
+        floor: tuple[Scrape, float] | None = None
+        if reference is not None:
+            began_reference = clock()
+            floor = reference(), clock() - began_reference
         if done <= warmup:
             continue
         result.latencies.append(took)
         result.failed += answer.status != 200
         result.last_body = answer.body
+        if floor is not None:
+            result.reference.append(floor[1])
+            result.reference_failed += floor[0].status != 200
     result.seconds = clock() - began
     return result
 
@@ -129,6 +142,7 @@ def scrape_entry(
     measured: bool,
     profile: str,
     jobs: int = 0,
+    app_cpu_ms_per_scrape: float | None = None,
     goal_ms: float = GOAL_P99_MS,
 ) -> dict[str, Any]:
     """The `bench/scrape.json` entry (`ScrapePoint`, verdict included) of one backend's
@@ -138,6 +152,7 @@ def scrape_entry(
         raise ValueError("scrape_entry: no scrape was timed")
     p99, low, high = stats.quantile_ci(ms, 0.99)
     spread = stats.percentiles(ms)
+    floor = stats.percentiles([r * 1000 for r in scrapes.reference]) if scrapes.reference else None
     kinds: Mapping[str, Mapping[str, int]] = load.get("kinds", {})
     done = {kind: int(c["requests"]) for kind, c in kinds.items()}
     seconds = float(load.get("seconds") or 0.0)
@@ -161,6 +176,10 @@ def scrape_entry(
         load_failures=sum(int(c["failed"]) for c in kinds.values()),
         samples_ms=[round(x, 3) for x in ms],
         jobs_in_database=jobs,
+        health_p50_ms=None if floor is None else round(floor.p50, 3),
+        health_p99_ms=None if floor is None else round(floor.p99, 3),
+        failed_health=scrapes.reference_failed,
+        app_cpu_ms_per_scrape=app_cpu_ms_per_scrape,
         load_average=round(os.getloadavg()[0], 2),
         measured=measured,
         profile=profile,

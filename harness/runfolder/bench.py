@@ -407,6 +407,18 @@ class ScrapePoint(Record):
     load_average: float | None = Field(
         None, description="the machine's 1-minute load average when the scrapes ended"
     )
+    health_p50_ms: float | None = Field(
+        None,
+        description="the floor: GET /health (cached checks, no thread hop) timed right after "
+        "each scrape on a connection of its own: what any request took at that moment",
+    )
+    health_p99_ms: float | None = None
+    failed_health: int = Field(0, description="those /health requests not answered 200")
+    app_cpu_ms_per_scrape: float | None = Field(
+        None,
+        description="the app process's CPU per scrape, measured after the load stopped: "
+        "scrapes back to back, CPU time / scrapes (the background job count included)",
+    )
     measured: bool = False
     profile: str = ""
     verdict: GoalVerdict = "undecided"

@@ -310,9 +310,12 @@ def scrape_table(points: list[ScrapePoint]) -> Table:
         "process of its own sends the app a steady mix of uploads, share resolutions, "
         "/health and job-status requests; the database holds the jobs shown. p99 with its "
         "95% CI (order statistics): met when the CI lies below the goal, not met when it "
-        "lies above, else undecided",
-        ["Backend", "p99 [95% CI]", "Goal", "p50 / p90 / max", "Scrapes", "Exposition",
-         "Load meanwhile", "Verdict"],
+        "lies above, else undecided. Beside it the floor, /health timed right after each "
+        "scrape (what any request took at that moment), and the app's CPU per scrape "
+        "measured after the load",
+        ["Backend", "p99 [95% CI]", "Goal", "p50 / p90 / max", "/health right after: "
+         "p50 / p99", "Scrapes", "App CPU per scrape", "Exposition", "Load meanwhile",
+         "Verdict"],
     )  # fmt: skip
     for p in points:
         low = "-" if p.ci_low_ms is None else fmt(p.ci_low_ms)
@@ -328,8 +331,12 @@ def scrape_table(points: list[ScrapePoint]) -> Table:
                 Cell(f"{fmt(p.p99_ms)} ms [{low}, {high}]", title=p.reason),
                 f"< {fmt(p.goal_p99_ms)} ms",
                 f"{fmt(p.p50_ms)} / {fmt(p.p90_ms)} / {fmt(p.max_ms)} ms",
+                "n/a"
+                if p.health_p99_ms is None
+                else f"{fmt(p.health_p50_ms)} / {fmt(p.health_p99_ms)} ms",
                 f"{p.scrapes:,} every {fmt(p.interval_s * 1000)} ms"
                 + (f", {p.failed_scrapes} failed" if p.failed_scrapes else ""),
+                "n/a" if p.app_cpu_ms_per_scrape is None else f"{fmt(p.app_cpu_ms_per_scrape)} ms",
                 f"{p.exposition_bytes:,} bytes, {p.series:,} series",
                 load,
                 verdict_cell(p.verdict, p.measured),

@@ -57,6 +57,29 @@ def test_scrapes_start_on_the_pace_and_a_slow_one_delays_only_the_next() -> None
     assert result.seconds == pytest.approx(0.66)
 
 
+def test_the_reference_is_timed_right_after_each_scrape_and_not_in_the_warmup() -> None:
+    clock = _Clock()
+    calls: list[str] = []
+
+    def fetch() -> Scrape:
+        calls.append("scrape")
+        clock.now += 0.02
+        return Scrape(200, BODY)
+
+    def health() -> Scrape:
+        calls.append("health")
+        clock.now += 0.003
+        return Scrape(503 if len(calls) == 6 else 200, b"")
+
+    result = scrape_paced(
+        fetch, 0.1, 0.3, reference=health, warmup=1, clock=clock, sleep=clock.sleep
+    )
+    assert calls == ["scrape", "health"] * 3
+    assert result.latencies == pytest.approx([0.02, 0.02])
+    assert result.reference == pytest.approx([0.003, 0.003])
+    assert result.reference_failed == 1
+
+
 def test_scrapes_not_answered_200_are_counted() -> None:
     clock = _Clock()
     statuses = iter([200, 401, 200, 503])
@@ -126,7 +149,7 @@ def test_an_entry_carries_its_numbers_and_its_verdict() -> None:
     load = {"seconds": 2.0, "kinds": {"health": {"requests": 40, "failed": 0, "late": 1},
                                       "job": {"requests": 20, "failed": 1, "late": 0}}}  # fmt: skip
     entry = scrape_entry(scrapes, load, backend="s3", interval=0.0, measured=True,
-                         profile="quick", jobs=5)  # fmt: skip
+                         profile="quick", jobs=5, app_cpu_ms_per_scrape=2.5)  # fmt: skip
     point = ScrapePoint.model_validate(entry)
     assert point.scrapes == len(scrapes.latencies) >= 470
     assert point.p50_ms < point.p99_ms <= point.max_ms
@@ -134,6 +157,7 @@ def test_an_entry_carries_its_numbers_and_its_verdict() -> None:
     assert (point.verdict, point.series, point.exposition_bytes) == ("met", 6, len(BODY))
     assert (point.load_rps, point.load_failures, point.jobs_in_database) == (30.0, 1, 5)
     assert point.load_requests == {"health": 40, "job": 20}
+    assert (point.app_cpu_ms_per_scrape, point.health_p99_ms) == (2.5, None)
     with pytest.raises(ValueError, match="no scrape"):
         scrape_entry(type(scrapes)(), load, backend="s3", interval=0.1, measured=True,
                      profile="quick")  # fmt: skip

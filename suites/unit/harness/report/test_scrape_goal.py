@@ -23,7 +23,8 @@ def _point(backend: str, **change: Any) -> ScrapePoint:
         backend=backend, goal_p99_ms=50.0, p99_ms=30.0, ci_low_ms=25.0, ci_high_ms=40.0,
         p50_ms=8.0, p90_ms=15.0, max_ms=61.5, scrapes=1000, interval_s=0.03, seconds=30.0,
         exposition_bytes=22190, series=187, load_rps=26.0, jobs_in_database=100_000,
-        load_average=1.5, measured=True, verdict="met",
+        load_average=1.5, health_p50_ms=2.1, health_p99_ms=9.5, app_cpu_ms_per_scrape=3.2,
+        measured=True, verdict="met",
     )  # fmt: skip
     fields.update(change)
     return ScrapePoint(**fields)
@@ -71,6 +72,11 @@ def test_the_table_shows_the_p99_with_its_interval_beside_the_goal() -> None:
     [row] = table.rows
     cells = [getattr(c, "text", c) for c in row]
     assert cells[:4] == ["Azure", "30.0 ms [25.0, -]", "< 50.0 ms", "8.00 / 15.0 / 61.5 ms"]
-    assert cells[4:6] == ["1,000 every 30.0 ms", "22,190 bytes, 187 series"]
-    assert "100,000 jobs in the database" in str(cells[6])
-    assert cells[7] == "undecided"
+    assert cells[4:8] == [
+        "2.10 / 9.50 ms",
+        "1,000 every 30.0 ms",
+        "3.20 ms",
+        "22,190 bytes, 187 series",
+    ]
+    assert "100,000 jobs in the database" in str(cells[8])
+    assert cells[9] == "undecided"
