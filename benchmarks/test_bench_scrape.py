@@ -3,7 +3,7 @@
 The app runs as the other API benchmarks start it (uvicorn, PostgreSQL, Redis, Azurite or
 moto; no worker: jobs stay queued, which the job-status gauge reads all the same), its
 database holding 100,000 finished jobs (`SEEDED_JOBS`: a deployed app's table, which the
-job-status gauge counts). A
+job-status gauge counts; 1,000 in a smoke run). A
 steady mix of real requests runs against it from a process of its own
 (`harness.bench.mixload`: small JPEG uploads 2/s, share resolutions, /health and job
 status 8/s each), so that the load's threads never hold the GIL of this process, which
@@ -84,8 +84,14 @@ def scrape_stacks(
         stack.stop()
 
 
+def _jobs(config: pytest.Config) -> int:
+    """The jobs seeded: 100,000 when measuring, 1,000 in a smoke run (the plumbing)."""
+    return SEEDED_JOBS if level(config) != "smoke" else 1_000
+
+
 @pytest.fixture
 def stack(
+    request: pytest.FixtureRequest,
     backend_name: str,
     scrape_stacks: dict[str, ApiStack],
     run_dir: Path,
@@ -101,7 +107,7 @@ def stack(
             RATE_LIMIT_UNAUTHENTICATED=_NEVER_REFUSED,
         )  # fmt: skip
         scrape_stacks[backend_name] = stack
-        seed_jobs(stack.database_url, SEEDED_JOBS)
+        seed_jobs(stack.database_url, _jobs(request.config))
     return scrape_stacks[backend_name]
 
 
@@ -163,7 +169,7 @@ def test_metrics_scrape_under_load(
         summary = load.stop()
     entry = scrape_entry(
         scrapes, summary, backend=stack.backend, interval=INTERVAL_S,
-        measured=bench_level != "smoke", profile=bench_level, jobs=SEEDED_JOBS,
+        measured=bench_level != "smoke", profile=bench_level, jobs=_jobs(request.config),
         app_cpu_ms_per_scrape=_app_cpu_ms_per_scrape(stack, fetch, CPU_SCRAPES[bench_level]),
     )  # fmt: skip
     merge_points(run_dir, ScrapeFile, [entry])
