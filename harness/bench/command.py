@@ -144,12 +144,14 @@ JSON_HELP = (
     "pytest_exit_code (null with --gate-only), gate (null without a baseline, else "
     "baseline, threshold, noise_floor, compared, regressions (name, baseline_median_s, "
     "median_s, ratio, reason), missing, passed), goals (one per goal: kind ratio, "
-    "added_time or memory, backend, operation, size_bytes, the measured value (ratio with "
-    "ci_low, ci_high, noise_floor; difference_s with ci_low_s, ci_high_s, noise_floor_s; or "
-    "peak_rss_increase_bytes), the goal (goal, goal_s or goal_bytes), "
-    "measured, verdict met / not met / undecided, reason), goals_not_met (the verdict's "
-    "goal reasons: ratio, added-time, memory and API goals), verdict (outcome ready / "
-    "not ready / incomplete, exit_code, profile, reasons, missing, notes: the report's), "
+    "added_time, memory or scrape, backend, operation and size_bytes (not scrape), the "
+    "measured value (ratio with ci_low, ci_high, noise_floor; difference_s with ci_low_s, "
+    "ci_high_s, noise_floor_s; peak_rss_increase_bytes; or p99_ms with ci_low_ms, "
+    "ci_high_ms, scrapes, exposition_bytes, series), the goal (goal, goal_s, goal_bytes or "
+    "goal_p99_ms), measured, verdict met / not met / undecided, reason), goals_not_met "
+    "(the verdict's goal reasons: ratio, added-time, memory, API and scrape goals), verdict "
+    "(outcome ready / not ready / incomplete, exit_code, profile, reasons, missing, notes: "
+    "the report's), "
     "problems (result files that did not validate), baseline_saved (path or null), "
     "error (null, or why nothing could be gated); a usage error (no run folder, an unknown "
     "profile) is outcome 'usage error', exit_code 2, error"
@@ -321,7 +323,7 @@ def _run_and_gate(
     document["goals_not_met"] = []
     verdicts = overhead.summary_lines(run_dir)
     if verdicts:
-        print("bench: crownsafe overhead (ratio of ops/s [95% CI]) and memory goals:")
+        print("bench: crownsafe overhead (ratio of ops/s [95% CI]), memory and scrape goals:")
         print("\n".join(verdicts))
     if status != 0:
         print(f"bench: pytest exited {status}; see the output above", file=sys.stderr)

@@ -38,6 +38,9 @@ estimate above g is never "met"; anything else is "undecided".
 Memory verdict: a streamed upload of S bytes must raise the process's peak RSS by less
 than S (issue 2: 64 MiB). "met"/"not met" for measured runs; a smoke run (small S under
 --benchmark-disable) is "undecided".
+
+The console lines and goal records also carry `bench/scrape.json`'s metrics-scrape goal
+(p99 < 50 ms), judged by its own rule, `ScrapePoint.decide`.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ from harness.runfolder.bench import (
     MemoryPoint,
     OverheadRatio,
     RatiosFile,
+    ScrapeFile,
+    ScrapePoint,
 )
 
 __all__ = [
@@ -356,17 +361,18 @@ class _Measured:
     ratios: list[OverheadRatio]
     added: list[AddedTime]
     memory: list[MemoryPoint]
+    scrapes: list[ScrapePoint]
     problems: list[RunFileError]
 
 
 def _measured_files(run_dir: Path) -> _Measured:
-    """This run's overhead ratios, added times and memory points, and the files that did
-    not validate."""
+    """This run's overhead ratios, added times, memory points and metrics scrapes (each
+    judged by today's rule), and the files that did not validate."""
     problems: list[RunFileError] = []
 
     def read(
-        model: type[RatiosFile] | type[AddedTimeFile] | type[MemoryFile],
-    ) -> RatiosFile | AddedTimeFile | MemoryFile | None:
+        model: type[RatiosFile] | type[AddedTimeFile] | type[MemoryFile] | type[ScrapeFile],
+    ) -> RatiosFile | AddedTimeFile | MemoryFile | ScrapeFile | None:
         if not (run_dir / model.FILE).is_file():
             return None
         try:
@@ -376,10 +382,16 @@ def _measured_files(run_dir: Path) -> _Measured:
             return None
 
     ratios, added, memory = read(RatiosFile), read(AddedTimeFile), read(MemoryFile)
+    scrape = read(ScrapeFile)
+    scrapes = []
+    for point in scrape.points if isinstance(scrape, ScrapeFile) else []:
+        verdict, reason = point.decide()
+        scrapes.append(point.model_copy(update={"verdict": verdict, "reason": reason}))
     return _Measured(
         judged(ratios.comparisons) if isinstance(ratios, RatiosFile) else [],
         judged_added(added.comparisons) if isinstance(added, AddedTimeFile) else [],
         memory.points if isinstance(memory, MemoryFile) else [],
+        scrapes,
         problems,
     )
 
@@ -391,7 +403,8 @@ def _size(size_bytes: int | None) -> str:
 
 
 def summary_lines(run_dir: Path) -> list[str]:
-    """Plain-text lines for the console: every ratio, added-time and memory verdict."""
+    """Plain-text lines for the console: every ratio, added-time, memory and scrape
+    verdict of the run."""
     run = _measured_files(run_dir)
     lines = [f"  {problem}" for problem in run.problems]
     for e in run.ratios:
@@ -408,6 +421,11 @@ def summary_lines(run_dir: Path) -> list[str]:
         lines.append(
             f"  [{m.backend}] {m.size_bytes // 2**20} MiB streamed upload, "
             f"peak RSS {m.reason}: {m.verdict.upper()}"
+        )
+    for p in run.scrapes:
+        lines.append(
+            f"  [{p.backend}] /metrics scrape under load: {p.reason}; goal p99 < "
+            f"{p.goal_p99_ms:g} ms: {p.verdict.upper()}"
         )
     return lines
 
@@ -431,6 +449,11 @@ def goals_not_met(run_dir: Path) -> list[str]:
         f"[{m.backend}] memory {m.size_bytes} B: {m.reason}"
         for m in run.memory
         if m.measured and m.verdict == "not met"
+    ]
+    missed += [
+        f"[{p.backend}] metrics scrape p99: {p.reason}"
+        for p in run.scrapes
+        if p.measured and p.verdict == "not met"
     ]
     return missed
 
@@ -469,6 +492,20 @@ _ADDED_KEYS = (
     "verdict",
     "reason",
 )
+_SCRAPE_KEYS = (
+    "backend",
+    "p99_ms",
+    "ci_low_ms",
+    "ci_high_ms",
+    "confidence",
+    "goal_p99_ms",
+    "scrapes",
+    "exposition_bytes",
+    "series",
+    "measured",
+    "verdict",
+    "reason",
+)
 _MEMORY_KEYS = (
     "backend",
     "operation",
@@ -482,9 +519,9 @@ _MEMORY_KEYS = (
 
 
 def goal_records(run_dir: Path) -> tuple[list[dict[str, object]], list[str]]:
-    """Every goal of the run as a JSON-ready record (`kind` "ratio", "added_time" or
-    "memory", the measured value, the goal, the verdict; no raw samples), and the files
-    that did not validate (as messages)."""
+    """Every goal of the run as a JSON-ready record (`kind` "ratio", "added_time",
+    "memory" or "scrape", the measured value, the goal, the verdict; no raw samples), and
+    the files that did not validate (as messages)."""
     run = _measured_files(run_dir)
     records: list[dict[str, object]] = [
         {"kind": "ratio", **{k: getattr(e, k) for k in _RATIO_KEYS}} for e in run.ratios
@@ -493,4 +530,5 @@ def goal_records(run_dir: Path) -> tuple[list[dict[str, object]], list[str]]:
         {"kind": "added_time", **{k: getattr(a, k) for k in _ADDED_KEYS}} for a in run.added
     ]
     records += [{"kind": "memory", **{k: getattr(m, k) for k in _MEMORY_KEYS}} for m in run.memory]
+    records += [{"kind": "scrape", **{k: getattr(p, k) for k in _SCRAPE_KEYS}} for p in run.scrapes]
     return records, [str(problem) for problem in run.problems]

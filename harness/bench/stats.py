@@ -37,6 +37,7 @@ __all__ = [
     "median_ci",
     "noise_floor",
     "percentiles",
+    "quantile_ci",
     "ratio_of_medians",
 ]
 
@@ -101,6 +102,28 @@ def percentiles(samples: Sequence[float] | np.ndarray) -> Percentiles:
     arr = _array(samples, "percentiles")
     p50, p90, p99 = np.percentile(arr, [50, 90, 99])
     return Percentiles(float(p50), float(p90), float(p99), int(arr.size))
+
+
+def quantile_ci(
+    samples: Sequence[float] | np.ndarray,
+    quantile: float,
+    *,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> tuple[float, float | None, float | None]:
+    """The `quantile` (0.99 for p99; numpy's linear interpolation) with a distribution-free
+    confidence interval: two order statistics of the sample chosen by the binomial
+    distribution (scipy's `quantile_test`), no resampling. A bound the sample is too small
+    to give is None: two-sided 95% needs about 470 samples for the upper bound of a p99
+    (fewer than about 5 samples lie above it)."""
+    arr = _array(samples, "quantile_ci")
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"quantile_ci: quantile must lie in (0, 1), got {quantile}")
+    value = float(np.percentile(arr, quantile * 100))
+    from scipy import stats as sps
+
+    interval = sps.quantile_test(arr, q=value, p=quantile).confidence_interval(confidence)
+    low, high = float(interval.low), float(interval.high)
+    return value, (None if math.isnan(low) else low), (None if math.isnan(high) else high)
 
 
 def _bootstrap(

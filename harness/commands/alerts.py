@@ -1,9 +1,10 @@
 """`crownsafe-harness alerts`: the outage drill: do the alert rules fire on real faults?
 
 Starts its own Azurite, moto, PostgreSQL and Redis (free loopback ports, stopped by PID
-however the command ends), then per backend an app, a worker, a Prometheus with the
-time-compressed rules of deploy/prometheus/ and a light upload load, and injects storage
-faults in turn (harness.alerts.drill). Writes `alerts.json` into the run folder. Exit
+however the command ends), then per backend (the backends at the same time unless
+--serial) an app, a worker, a Prometheus with the time-compressed rules of
+deploy/prometheus/ and a light upload load, and injects storage faults in turn
+(harness.alerts.drill). Writes `alerts.json` into the run folder. Exit
 status: 0 when every fault raised its alerts in time and they resolved, and the clean load
 raised none; 1 when not (each problem printed: rule, fault, backend); 2 for usage errors;
 3 when the drill could not run (a service or Prometheus would not start).
@@ -39,7 +40,7 @@ def _run(args: argparse.Namespace) -> tuple[int, AlertsFile | None]:
     from harness.services.provision import start_services
 
     run_dir = resolve_run_dir(args.run_dir)
-    options = AlertDrillOptions(factor=args.factor)
+    options = AlertDrillOptions(factor=args.factor, parallel=not args.serial)
 
     def say(line: str) -> None:
         print(line, flush=True)
@@ -84,7 +85,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--backends",
         type=backend_list,
         default=list(BACKENDS),
-        help=f"comma-separated backends to drill, one after the other ({','.join(BACKENDS)})",
+        help=f"comma-separated backends to drill, at the same time ({','.join(BACKENDS)})",
+    )
+    parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="drill the backends one after the other (default: at the same time, each on "
+        "its own app, worker, proxy and Prometheus)",
     )
     parser.add_argument(
         "--factor",

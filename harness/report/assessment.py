@@ -8,7 +8,15 @@ them failed. Missing results are "not assessed", never "passed".
 from __future__ import annotations
 
 from harness.report.findings import AssessedItem, ItemStatus
-from harness.report.labels import fmt, memory_label, ordered_ratios, row_label, size_label
+from harness.report.labels import (
+    fmt,
+    memory_label,
+    ordered_ratios,
+    row_label,
+    scrape_label,
+    scrape_points,
+    size_label,
+)
 from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, SuiteRequirement
 from harness.runfolder import RunData
@@ -133,6 +141,29 @@ def _memory(run: RunData, backends: list[str], undecided_fails: bool) -> Assesse
     )
 
 
+def _scrape(run: RunData, backends: list[str], undecided_fails: bool) -> AssessedItem:
+    points = [p for p in scrape_points(run) if p.measured]
+    assessed = tuple(sorted({p.backend for p in points}))
+    verdicts = {p.verdict for p in points}
+    failed = "not met" in verdicts or (undecided_fails and "undecided" in verdicts)
+    status = _status(tuple(backends), assessed, failed)
+    if status == "passed" and "undecided" in verdicts:
+        status = "undecided"
+    detail = (
+        tally(
+            len(points),
+            [f"{scrape_label(p)} {p.reason}" for p in points if p.verdict == "not met"],
+            [f"{scrape_label(p)} {p.reason}" for p in points if p.verdict == "undecided"],
+        )
+        + "".join(f"; met: {scrape_label(p)} {p.reason}" for p in points if p.verdict == "met")
+        if points
+        else "not measured (smoke or absent)"
+    )
+    return AssessedItem(
+        "metrics scrape under load: p99 < 50 ms", tuple(backends), assessed, status, detail
+    )
+
+
 def _api(run: RunData, backends: list[str]) -> AssessedItem:
     goals = [
         r
@@ -243,6 +274,8 @@ def assess(
         items.append(_memory(run, bench.backends, bench.undecided_fails))
     if bench.api:
         items.append(_api(run, bench.backends))
+    if bench.scrape:
+        items.append(_scrape(run, bench.backends, bench.undecided_fails))
     if profile.load.required:
         items += _load(run, profile.load.backends, load)
     return items

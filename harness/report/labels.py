@@ -6,7 +6,7 @@ from crownsafe.config import BACKENDS
 from harness.bench.overhead import judged, judged_added
 from harness.numbers import fmt
 from harness.runfolder import RunData
-from harness.runfolder.bench import AddedTime, MemoryPoint, OverheadRatio
+from harness.runfolder.bench import AddedTime, MemoryPoint, OverheadRatio, ScrapePoint
 
 __all__ = [
     "API_OP_LABELS",
@@ -29,6 +29,8 @@ __all__ = [
     "ratio_label",
     "readable",
     "row_label",
+    "scrape_label",
+    "scrape_points",
     "size_label",
 ]
 
@@ -141,3 +143,18 @@ def ordered_added(run: RunData) -> list[AddedTime]:
     return sorted(
         judged_added(run.bench.added_time), key=lambda a: (a.comparison, a.backend, a.operation)
     )
+
+
+def scrape_points(run: RunData) -> list[ScrapePoint]:
+    """bench/scrape.json entries by backend, each judged by `ScrapePoint.decide` (today's
+    rule, not the verdict stored in the file)."""
+    out = []
+    for point in sorted(run.bench.scrape, key=lambda p: p.backend):
+        verdict, reason = point.decide()
+        out.append(point.model_copy(update={"verdict": verdict, "reason": reason}))
+    return out
+
+
+def scrape_label(p: ScrapePoint) -> str:
+    """e.g. "Azure /metrics scrape under load"."""
+    return f"{BACKEND_LABELS.get(p.backend, p.backend)} /metrics scrape under load"

@@ -67,6 +67,9 @@ class BenchmarkRequirement(_Strict):
     goals: list[str] = Field(default_factory=list)
     memory: bool = False
     api: bool = Field(False, description="bench/api.json: the API upload, memory and p99 goals")
+    scrape: bool = Field(
+        False, description="bench/scrape.json: a scrape of /metrics under load, p99 < 50 ms"
+    )
     undecided_fails: bool = False
 
 

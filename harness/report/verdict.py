@@ -25,6 +25,8 @@ from harness.report.labels import (
     ordered_added,
     ordered_ratios,
     ratio_label,
+    scrape_label,
+    scrape_points,
 )
 from harness.report.loadfindings import LoadRunFindings, load_findings
 from harness.report.profile import RunProfile, read_run_profile
@@ -62,6 +64,12 @@ def goal_findings(run: RunData) -> tuple[list[str], list[str]]:
             reasons.append(f"{what} not met: {p.reason}")
         elif p.measured and p.verdict == "undecided":
             notes.append(f"{what} undecided: {p.reason}")
+    for s in scrape_points(run):
+        what = f"goal {scrape_label(s)} p99 < {s.goal_p99_ms:g} ms"
+        if s.measured and s.verdict == "not met":
+            reasons.append(f"{what} not met: {s.reason}")
+        elif s.measured and s.verdict == "undecided":
+            notes.append(f"{what} undecided: {s.reason}")
     return reasons, notes
 
 

@@ -32,6 +32,8 @@ __all__ = [
     "RatiosFile",
     "RssFile",
     "RssPoint",
+    "ScrapeFile",
+    "ScrapePoint",
     "SweepPoint",
     "split_cpu",
 ]
@@ -423,6 +425,90 @@ class ApiBenchFile(PointsFile):
     LIST = "results"
     IDENTITY = ("test", "backend", "size_bytes", "mode")
     results: list[ApiBenchResult] = Field(default_factory=list)
+
+
+class ScrapePoint(Record):
+    """`GET /metrics` timed while a steady mix of requests runs against the same app
+    (benchmarks/test_bench_scrape.py): the scrape's p99 with a confidence interval, against
+    the goal. `decide` is the one rule; readers judge a stored entry by it."""
+
+    backend: str
+    goal_p99_ms: float = Field(description="goal: p99 of one scrape below this")
+    p99_ms: float
+    ci_low_ms: float | None = Field(
+        None,
+        description="the p99's confidence interval (order statistics, distribution-free); "
+        "null where the sample is too small to give the bound",
+    )
+    ci_high_ms: float | None = None
+    confidence: float = 0.95
+    p50_ms: float
+    p90_ms: float
+    max_ms: float
+    scrapes: int = Field(description="scrapes timed (warm-up dropped), one connection")
+    failed_scrapes: int = Field(0, description="scrapes answered other than 200")
+    interval_s: float = Field(description="the scraper's pace: one scrape started every ...")
+    seconds: float = Field(description="how long the scraper ran")
+    exposition_bytes: int = Field(description="size of the last scrape's body")
+    series: int = Field(description="samples (series) in the last scrape's exposition")
+    load_rps: float = Field(description="requests/s the load process completed, all kinds")
+    load_requests: dict[str, int] = Field(
+        default_factory=dict, description="requests the load completed, per kind"
+    )
+    load_failures: int = Field(0, description="load requests answered with an error")
+    samples_ms: list[float] = Field(default_factory=list, description="every timed scrape")
+    jobs_in_database: int = Field(
+        0, description="image jobs in the app's database (seeded) while the scrapes ran"
+    )
+    load_average: float | None = Field(
+        None, description="the machine's 1-minute load average when the scrapes ended"
+    )
+    health_p50_ms: float | None = Field(
+        None,
+        description="the floor: GET /health (cached checks, no thread hop) timed right after "
+        "each scrape on a connection of its own: what any request took at that moment",
+    )
+    health_p99_ms: float | None = None
+    failed_health: int = Field(0, description="those /health requests not answered 200")
+    app_cpu_ms_per_scrape: float | None = Field(
+        None,
+        description="the app process's CPU per scrape, measured after the load stopped: "
+        "scrapes back to back, CPU time / scrapes (the background job count included)",
+    )
+    measured: bool = False
+    profile: str = ""
+    verdict: GoalVerdict = "undecided"
+    reason: str = ""
+
+    def decide(self) -> tuple[GoalVerdict, str]:
+        """met: the CI's upper bound is below the goal; not met: its lower bound is at or
+        above it; undecided otherwise (the CI straddles the goal or lacks a bound), and
+        always for a smoke run (`measured` false: a plumbing check of a few seconds)."""
+        low, high, goal = self.ci_low_ms, self.ci_high_ms, self.goal_p99_ms
+        ci = f"[{_ms(low)}, {_ms(high)}]"
+        where = f"p99 {self.p99_ms:.1f} ms, {self.confidence:.0%} CI {ci} over {self.scrapes}"
+        if not self.measured:
+            return "undecided", f"{where}: smoke run, a plumbing check only"
+        if self.failed_scrapes:
+            return "not met", f"{where}: {self.failed_scrapes} scrape(s) not answered 200"
+        if high is not None and high < goal:
+            return "met", f"{where}: CI high < goal {goal:g} ms"
+        if low is not None and low >= goal:
+            return "not met", f"{where}: CI low >= goal {goal:g} ms"
+        if high is None:
+            return "undecided", f"{where}: too few scrapes for the CI's upper bound"
+        return "undecided", f"{where}: CI straddles the goal {goal:g} ms"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+class ScrapeFile(PointsFile):
+    FILE = "bench/scrape.json"
+    LIST = "points"
+    IDENTITY = ("backend",)
+    points: list[ScrapePoint] = Field(default_factory=list)
 
 
 class GateRegression(Record):

@@ -32,6 +32,8 @@ from harness.runfolder.bench import (
     RatiosFile,
     RssFile,
     RssPoint,
+    ScrapeFile,
+    ScrapePoint,
     SweepPoint,
 )
 from harness.runfolder.benchmarks import BenchmarkEntry, BenchmarksFile
@@ -69,6 +71,7 @@ class BenchData:
     added_time: list[AddedTime] = field(default_factory=list)
     memory: list[MemoryPoint] = field(default_factory=list)
     api: list[ApiBenchResult] = field(default_factory=list)
+    scrape: list[ScrapePoint] = field(default_factory=list)
     gate: GateFile | None = None
 
     def empty(self) -> bool:
@@ -83,6 +86,7 @@ class BenchData:
             or self.added_time
             or self.memory
             or self.api
+            or self.scrape
         )
 
 
@@ -141,6 +145,8 @@ def _read_bench(run: RunData) -> BenchData:
         bench.memory = memory.points
     if api := _optional(run, ApiBenchFile):
         bench.api = api.results
+    if scrape := _optional(run, ScrapeFile):
+        bench.scrape = scrape.points
     bench.gate = _optional(run, GateFile)
     return bench
 

@@ -18,6 +18,7 @@ from harness.runfolder.bench import (
     PoolFile,
     RatiosFile,
     RssFile,
+    ScrapeFile,
 )
 from harness.runfolder.benchmarks import BenchmarksFile
 from harness.runfolder.checks import ApiChecksFile, SecurityChecksFile
@@ -51,6 +52,7 @@ FILE_MODELS: tuple[type[RunFile], ...] = (
     MemoryFile,
     GateFile,
     ApiBenchFile,
+    ScrapeFile,
     ResilienceFile,
     MigrationFile,
     CutoverFile,

@@ -216,7 +216,7 @@ def _benchmarks(median: float) -> dict[str, Any]:
 
 
 def test_bench_json_gate_only_on_a_golden_run_reports_gate_and_goals(tmp_path: Path) -> None:
-    """The golden run's ratios and memory goals come out as records; outcome and
+    """The golden run's ratio, memory and scrape goals come out as records; outcome and
     exit_code agree with the exit status; nothing else on stdout."""
     run_dir = tmp_path / "run"
     shutil.copytree(GOLDEN, run_dir)
@@ -230,7 +230,7 @@ def test_bench_json_gate_only_on_a_golden_run_reports_gate_and_goals(tmp_path: P
     assert document["ran"] is False and document["pytest_exit_code"] is None
     assert document["gate"]["passed"] is True and document["gate"]["compared"] > 0
     kinds = {goal["kind"] for goal in document["goals"]}
-    assert kinds == {"ratio", "memory"}, kinds
+    assert kinds == {"ratio", "memory", "scrape"}, kinds
     not_met = [g for g in document["goals"] if g["measured"] and g["verdict"] == "not met"]
     assert len(document["goals_not_met"]) == len(not_met) + len(document["problems"])
     assert "bench: results in" in result.stderr

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from harness.report.findings import SEED_ROWS, Findings, Verdict
-from harness.report.labels import MIB
+from harness.report.labels import MIB, scrape_points
 from harness.report.view import figures, sections, tables
 from harness.report.view.alerts import AlertsSection, alerts_section
 from harness.report.view.cutover import CutoverSection, cutover_section
@@ -41,6 +41,7 @@ class Page:
     memory_table: Table
     api_table: Table
     added_time_table: Table
+    scrape_table: Table
     rss_table: Table
     cost_figure: Figure
     price_table: Table
@@ -106,6 +107,7 @@ def view(findings: Findings, *, now: datetime | None = None) -> Page:
         memory_table=tables.memory_table(findings.memory),
         api_table=tables.api_table(run.bench.api),
         added_time_table=tables.added_time_table(findings.added),
+        scrape_table=tables.scrape_table(scrape_points(run)),
         rss_table=tables.rss_table(run),
         cost_figure=figures.cost_figure(findings.costs),
         price_table=tables.price_table(findings.costs.prices),

@@ -9,7 +9,7 @@ from harness.report.view.figures import est_ms, finding_cell, ratio_cell, verdic
 from harness.report.view.model import Cell, Table
 from harness.report.view.svg import fmt
 from harness.runfolder import RunData
-from harness.runfolder.bench import AddedTime, ApiBenchResult, MemoryPoint
+from harness.runfolder.bench import AddedTime, ApiBenchResult, MemoryPoint, ScrapePoint
 
 __all__ = [
     "added_time_table",
@@ -19,6 +19,7 @@ __all__ = [
     "memory_table",
     "price_table",
     "rss_table",
+    "scrape_table",
     "seed_table",
     "stats_table",
 ]
@@ -340,4 +341,47 @@ def api_table(results: list[ApiBenchResult]) -> Table:
         else:
             result = Cell("met", "pass") if met else Cell("not met", "fail")
         table.rows.append([f"{r.test.replace('_', ' ')}{size}", r.backend, measured, goal, result])
+    return table
+
+
+def scrape_table(points: list[ScrapePoint]) -> Table:
+    """`GET /metrics` under load per backend: the p99 with its CI beside the goal."""
+    table = Table(
+        "A scrape of /metrics under load, per backend (emulators): one keep-alive "
+        "connection with a bearer token, one scrape at a time on a fixed pace, while a "
+        "process of its own sends the app a steady mix of uploads, share resolutions, "
+        "/health and job-status requests; the database holds the jobs shown. p99 with its "
+        "95% CI (order statistics): met when the CI lies below the goal, not met when it "
+        "lies above, else undecided. Beside it the floor, /health timed right after each "
+        "scrape (what any request took at that moment), and the app's CPU per scrape "
+        "measured after the load",
+        ["Backend", "p99 [95% CI]", "Goal", "p50 / p90 / max", "/health right after: "
+         "p50 / p99", "Scrapes", "App CPU per scrape", "Exposition", "Load meanwhile",
+         "Verdict"],
+    )  # fmt: skip
+    for p in points:
+        low = "-" if p.ci_low_ms is None else fmt(p.ci_low_ms)
+        high = "-" if p.ci_high_ms is None else fmt(p.ci_high_ms)
+        load = f"{fmt(p.load_rps)} req/s, {p.jobs_in_database:,} jobs in the database"
+        if p.load_failures:
+            load += f", {p.load_failures} failed"
+        if p.load_average is not None:
+            load += f"; machine load average {fmt(p.load_average)}"
+        table.rows.append(
+            [
+                lb.BACKEND_LABELS.get(p.backend, p.backend),
+                Cell(f"{fmt(p.p99_ms)} ms [{low}, {high}]", title=p.reason),
+                f"< {fmt(p.goal_p99_ms)} ms",
+                f"{fmt(p.p50_ms)} / {fmt(p.p90_ms)} / {fmt(p.max_ms)} ms",
+                "n/a"
+                if p.health_p99_ms is None
+                else f"{fmt(p.health_p50_ms)} / {fmt(p.health_p99_ms)} ms",
+                f"{p.scrapes:,} every {fmt(p.interval_s * 1000)} ms"
+                + (f", {p.failed_scrapes} failed" if p.failed_scrapes else ""),
+                "n/a" if p.app_cpu_ms_per_scrape is None else f"{fmt(p.app_cpu_ms_per_scrape)} ms",
+                f"{p.exposition_bytes:,} bytes, {p.series:,} series",
+                load,
+                verdict_cell(p.verdict, p.measured),
+            ]
+        )
     return table
