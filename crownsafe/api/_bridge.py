@@ -140,6 +140,20 @@ class StreamBridge:
 
     def read(self, size: int | None = -1, /) -> bytes:
         """`size` bytes (fewer only at the end of the body); all of the rest for -1."""
+        pieces = self._take(size)
+        if len(pieces) == 1 and isinstance(pieces[0], bytes):
+            return pieces[0]
+        return b"".join(pieces)
+
+    def read_pieces(self, size: int, /) -> list[bytes | memoryview]:
+        """As `read(size)`, but the bytes as the chunks they arrived in (each the fed bytes
+        object itself, or a view of part of one): nothing is joined or copied. One wake-up
+        per call, as `read`. For a reader that sends a block whose length it must know
+        before it starts (`crownsafe.storage._pieces`)."""
+        return self._take(size)
+
+    def _take(self, size: int | None) -> list[bytes | memoryview]:
+        """Wait for `size` bytes (all of the rest for -1), then take them off the buffer."""
         with self._cond:
             self._check()
             if size is None or size < 0:
@@ -147,22 +161,20 @@ class StreamBridge:
                 size = self._buffered
             else:
                 self._wait_for(size)
-            pieces: list[memoryview] = []
+            pieces: list[bytes | memoryview] = []
             left = min(size, self._buffered)
             total = left
             while left:
                 chunk = self._chunks[0]
                 if len(chunk) <= left:
-                    pieces.append(self._chunks.popleft())
+                    pieces.append(_unwrapped(self._chunks.popleft()))
                     left -= len(chunk)
                 else:
                     pieces.append(chunk[:left])
                     self._chunks[0] = chunk[left:]
                     left = 0
             self._taken(total)
-        if len(pieces) == 1 and isinstance(pieces[0].obj, bytes) and len(pieces[0].obj) == total:
-            return pieces[0].obj
-        return b"".join(pieces)
+        return pieces
 
     def read1(self, size: int = -1, /) -> bytes:
         """What is buffered, up to `size` bytes (at least one unless at the end), without
@@ -183,9 +195,8 @@ class StreamBridge:
             else:
                 self._chunks.popleft()
             self._taken(len(chunk))
-        if isinstance(chunk.obj, bytes) and len(chunk.obj) == len(chunk):
-            return chunk.obj
-        return chunk.tobytes()
+        piece = _unwrapped(chunk)
+        return piece if isinstance(piece, bytes) else piece.tobytes()
 
     def readinto(self, buffer: Any, /) -> int:
         """Copy what is buffered (at least `MIN_READ_BYTES` or to the end) into `buffer`."""
@@ -220,3 +231,11 @@ class StreamBridge:
             self._eof = True
             self._cond.notify_all()
             self._wake_loop()
+
+
+def _unwrapped(chunk: memoryview) -> bytes | memoryview:
+    """The fed bytes object itself when `chunk` is a view of all of it, else the view."""
+    whole = chunk.obj
+    if isinstance(whole, bytes) and len(whole) == len(chunk):
+        return whole
+    return chunk

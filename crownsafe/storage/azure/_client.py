@@ -66,6 +66,7 @@ from crownsafe.errors import (
     UploadLengthMismatchError,
 )
 from crownsafe.storage._guards import ExactLengthReader, check_length, surface_failure
+from crownsafe.storage._pieces import Pieces, StreamedPieces, read_pieces, total_length
 from crownsafe.storage.azure._auth import (
     AzureAuth,
     UserDelegationKeyCache,
@@ -73,6 +74,7 @@ from crownsafe.storage.azure._auth import (
     resolve_azure_auth,
     utc_now,
 )
+from crownsafe.storage.azure._blocks import block_id, stage_blocks, stream_blocks
 from crownsafe.storage.azure._errors import azure_errors
 from crownsafe.storage.azure._sas import no_signing_key, plan_blob_sas, sign_blob_sas
 from crownsafe.storage.azure._transfer import (
@@ -110,7 +112,6 @@ __all__ = ["AzureBlobStorageClient"]
 MAX_STREAMED_BLOCK_BYTES = 4000 * MiB
 """The service's largest block (API version 2019-12-12 on): a known-length stream up to
 this is one streamed Put Block; a longer one goes through `upload_blob` in blocks."""
-_STREAM_BLOCK_ID = "crownsafe-0000000"
 
 _CALLER_MISTAKES = (
     BlobConflictError,
@@ -174,6 +175,7 @@ class AzureBlobStorageClient(ClosingContextManager):
         )
         self._clock = clock
         self._max_concurrency = max(1, int(max_concurrency))
+        self._block_size = int(block_size)
         timeout_s = float(timeout if timeout is not None else cfg.storage_timeout_seconds)
         self._timeout = timeout_s
         self._connect_timeout, self.max_connections = pool_options(
@@ -307,13 +309,16 @@ class AzureBlobStorageClient(ClosingContextManager):
         counter = CountingReader(cast(IO[bytes], exact) if exact is not None else stream)
         try:
             with surface_failure(exact):
-                if exact is None or exact.length > MAX_STREAMED_BLOCK_BYTES:
+                if exact is None:
+                    self._put_blocks(name, counter, options)
+                elif exact.length > MAX_STREAMED_BLOCK_BYTES:
                     self._put(name, counter, length, options)
                 elif exact.length == 0:
                     exact.check_empty()
                     self._put(name, b"", 0, options)
                 else:
-                    self._put_block(name, counter, exact.length, options)
+                    body = StreamedPieces(cast(BinaryIO, counter), exact.length)
+                    self._put_block(name, body, exact.length, options)
         except StorageError as err:
             if counter.consumed == 0 or isinstance(err, _CALLER_MISTAKES):
                 raise
@@ -329,19 +334,46 @@ class AzureBlobStorageClient(ClosingContextManager):
             ) from err
 
     def _put_block(self, name: str, body: Any, length: int, options: dict[str, Any]) -> None:
-        """One Put Block streamed from `body`, then Put Block List with upload_file's options."""
+        """One Put Block streamed from `body` (iterated once while it is sent), then Put
+        Block List with upload_file's options."""
+        blob = self._container.get_blob_client(name)
+        with self._mapped("upload_file", name):
+            blob.stage_block(block_id(0), body, length=length, **self._call_options())
+            self._commit(blob, [block_id(0)], options)
+
+    def _put_blocks(self, name: str, stream: Any, options: dict[str, Any]) -> None:
+        """A non-seekable stream of unknown length: one Put Blob if it ends within the
+        first block, else blocks of `block_size` made of the stream's pieces (`_blocks`)
+        and Put Block List."""
+        first = read_pieces(stream, self._block_size)
+        if total_length(first) < self._block_size:
+            data = b"".join(first)
+            del first
+            self._put(name, data, len(data), options)
+            return
+        blob = self._container.get_blob_client(name)
+
+        def stage(block: str, body: Pieces, length: int) -> None:
+            blob.stage_block(block, cast(Any, body), length=length, **self._call_options())
+
+        with self._mapped("upload_file", name):
+            blocks = stream_blocks(stream, self._block_size, first)
+            del first
+            ids = stage_blocks(blocks, stage, self._max_concurrency)
+            self._commit(blob, ids, options)
+
+    def _commit(self, blob: Any, ids: list[str], options: dict[str, Any]) -> None:
+        """Put Block List of `ids` with upload_file's content settings, metadata and, for
+        overwrite=False, If-None-Match: *."""
         commit: dict[str, Any] = {
             "metadata": options["metadata"],
             "content_settings": options.get("content_settings"),
         }
         if not options["overwrite"]:
             commit["match_condition"] = MatchConditions.IfMissing
-        blob = self._container.get_blob_client(name)
-        with self._mapped("upload_file", name):
-            blob.stage_block(_STREAM_BLOCK_ID, body, length=length, **self._call_options())
-            blob.commit_block_list(
-                [BlobBlock(block_id=_STREAM_BLOCK_ID)], **commit, **self._call_options()
-            )
+        blob.commit_block_list(
+            [BlobBlock(block_id=block) for block in ids], **commit, **self._call_options()
+        )
 
     def download_blob(self, blob_name: str) -> bytes:
         name = validate_blob_name(blob_name)

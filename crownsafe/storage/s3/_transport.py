@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from crownsafe.errors import StorageError, StorageIntegrityError
+from crownsafe.storage._pieces import Pieces
 from crownsafe.storage.s3._parts import PartBody
 from crownsafe.storage.s3._upload import Body, SdkGuard
 
@@ -110,29 +111,6 @@ class Crc32Reader:
     @property
     def checksum(self) -> str:
         return crc32_base64(self.crc)
-
-
-class _BufferReader:
-    """A buffered part's bytes as a stream whose `read1` hands out views (no copy)."""
-
-    def __init__(self, view: memoryview) -> None:
-        self._view = view
-        self._position = 0
-
-    def read(self, size: int = -1, /) -> bytes:
-        return bytes(self.read1(size))
-
-    def read1(self, size: int = -1, /) -> memoryview:
-        end = len(self._view) if size < 0 else min(len(self._view), self._position + size)
-        piece = self._view[self._position : end]
-        self._position = end
-        return piece
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
 
 
 class ClientUploadTransport:
@@ -274,14 +252,13 @@ class ClientUploadTransport:
         return part
 
     def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
-        """A part read into a buffer (from a non-seekable stream) goes as a streamed part
-        when trailers are on: its views sent as they are, one CRC32 pass, no SigV4 hash of
-        the payload over http (botocore hashed it, checksummed it and copied it on each of
-        its three reads: py-spy, ~40 ms of app CPU per 10 MiB); others as they are."""
-        if body.buffer is not None and self.trailer_checksums and self._checksum:
-            view = memoryview(body.buffer)[: len(body)]
+        """A part of a non-seekable stream (its pieces in memory) goes as a streamed part
+        when trailers are on: its pieces sent as they are, one CRC32 pass, no SigV4 hash
+        of the payload over http (botocore hashed it, checksummed it and copied it on each
+        of its three reads: py-spy, ~40 ms of app CPU per 10 MiB); others as they are."""
+        if body.pieces is not None and self.trailer_checksums and self._checksum:
             return self.upload_part_stream(
-                key, upload_id, number, cast(BinaryIO, _BufferReader(view)), len(body)
+                key, upload_id, number, cast(BinaryIO, Pieces(body.pieces)), len(body)
             )
         with self._sdk("upload_file", key):
             response = self._client.upload_part(

@@ -56,12 +56,13 @@ from crownsafe.errors import (
     StorageUnavailableError,
 )
 from crownsafe.storage._guards import ExactLengthReader, check_length, surface_failure
+from crownsafe.storage._pieces import Piece, read_pieces, total_length
 from crownsafe.storage.base import UploadData
 from crownsafe.storage.s3._parts import (
     MAX_PARTS,
     PartBody,
-    buffered_parts,
     bytes_parts,
+    piece_parts,
     plan_part_size,
     region_parts,
     stream_reader,
@@ -235,7 +236,7 @@ class Uploader:
                 self._streamed(key, cast(BinaryIO, counter), exact.length, extra)
             return
         part_size = self._limits.part_size
-        parts = buffered_parts(counter, part_size)
+        parts = piece_parts(counter, part_size)
         first = next(parts, None)
         if first is None:
             self._transport.put(key, b"", extra)
@@ -275,8 +276,14 @@ class Uploader:
     def _send_parts(
         self, key: str, upload_id: str, parts: Iterable[PartBody]
     ) -> list[dict[str, Any]]:
-        """Upload parts; the next part is taken only when fewer than the limit are in flight."""
+        """Upload parts; the next part is taken only when fewer than the limit are in flight.
+        With one in flight the calling thread sends them (no pool, no hand-over per part)."""
         limit = self._limits.max_concurrency
+        if limit == 1:
+            return [
+                self._send_part(key, upload_id, number, self._checked(key, number, body))
+                for number, body in enumerate(parts, start=1)
+            ]
         completed: list[dict[str, Any]] = []
         in_flight: set[Future[dict[str, Any]]] = set()
         source = iter(parts)
@@ -289,16 +296,7 @@ class Uploader:
                     body = next(source, None)
                     if body is None:
                         break
-                    if number > MAX_PARTS:
-                        body.release()
-                        raise StorageError(
-                            f"the data is longer than {MAX_PARTS} parts of "
-                            f"{self._limits.part_size} bytes",
-                            backend="s3",
-                            operation="upload_file",
-                            blob_name=key,
-                            hint="pass a larger part_size to S3StorageClient",
-                        )
+                    self._checked(key, number, body)
                     context = contextvars.copy_context()  # carries the correlation id
                     in_flight.add(
                         pool.submit(context.run, self._send_part, key, upload_id, number, body)
@@ -310,6 +308,19 @@ class Uploader:
                     future.cancel()
                 raise
         return completed
+
+    def _checked(self, key: str, number: int, body: PartBody) -> PartBody:
+        """`body`, unless it would be part `number` > MAX_PARTS (then it is dropped)."""
+        if number > MAX_PARTS:
+            body.release()
+            raise StorageError(
+                f"the data is longer than {MAX_PARTS} parts of {self._limits.part_size} bytes",
+                backend="s3",
+                operation="upload_file",
+                blob_name=key,
+                hint="pass a larger part_size to S3StorageClient",
+            )
+        return body
 
     def _send_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
         try:
@@ -345,6 +356,11 @@ class _CountingReader:
         data = getattr(self._stream, "read1", self._stream.read)(size) or b""
         self.consumed += len(data)
         return data
+
+    def read_pieces(self, size: int, /) -> list[Piece]:
+        pieces = read_pieces(self._stream, size)
+        self.consumed += total_length(pieces)
+        return pieces
 
     def readinto(self, buffer: memoryview, /) -> int | None:
         if self._readinto is None:

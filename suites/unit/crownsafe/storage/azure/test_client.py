@@ -255,14 +255,20 @@ def test_seekable_stream_failure_stays_retryable(serve: Callable[..., Any]) -> N
 
 
 def test_non_seekable_conflict_stays_a_conflict(serve: Callable[..., Any]) -> None:
-    def script(seen: Seen, index: int) -> Reply:
-        if "comp=blocklist" in seen.path:
-            return azure_error(409, "BlobAlreadyExists")
-        return Reply(201)
+    """Whether the stream ends within one block (one Put Blob) or not (blocks + commit)."""
 
-    _server, client = serve(script, block_size=MIB)
-    with pytest.raises(BlobConflictError):
-        client.upload_file("pipe.bin", NonSeekable(b"z" * 10), overwrite=False)
+    def script(seen: Seen, index: int) -> Reply:
+        if "comp=block&" in seen.path:  # Put Block
+            return Reply(201)
+        return azure_error(409, "BlobAlreadyExists")  # Put Blob, Put Block List
+
+    server, client = serve(script, block_size=MIB)
+    for size in (10, 2 * MIB + 1):
+        with pytest.raises(BlobConflictError):
+            client.upload_file("pipe.bin", NonSeekable(b"z" * size), overwrite=False)
+        headers = {k.lower(): v for k, v in server.seen[-1].headers.items()}
+        assert headers["if-none-match"] == "*"
+    assert sum("comp=block&" in seen.path for seen in server.seen) == 3
 
 
 def test_overwrite_false_sends_if_none_match(serve: Callable[..., Any]) -> None:
