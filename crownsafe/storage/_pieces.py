@@ -69,7 +69,10 @@ def read_pieces(stream: Any, size: int) -> list[Piece]:
 class Pieces:
     """A request body of pieces already in memory: iterated once by urllib3 (one `sendall`
     per piece), or read with `read1` (S3's aws-chunked framing); a piece is dropped as soon
-    as it was handed out, so the memory of a block in flight shrinks as it is sent."""
+    as it was handed out, so the memory of a block in flight shrinks as it is sent.
+
+    It has no `read`: urllib3 (and http.client) would take it for a file and read it in
+    16 KiB blocks, copying every byte once more."""
 
     def __init__(self, pieces: Iterable[Piece]) -> None:
         self._pieces: deque[Piece] = deque(piece for piece in pieces if len(piece))
@@ -92,16 +95,6 @@ class Pieces:
             self._pieces[0] = view[size:]
             return view[:size]
         return self._pieces.popleft()
-
-    def read(self, size: int = -1, /) -> bytes:
-        if size is None or size < 0:
-            size = total_length(self._pieces)
-        taken: list[Piece] = []
-        while size > 0 and self._pieces:
-            piece = self.read1(size)
-            taken.append(piece)
-            size -= len(piece)
-        return b"".join(taken)
 
     def readable(self) -> bool:
         return True

@@ -29,11 +29,11 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import zlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from crownsafe.errors import StorageError, StorageIntegrityError
+from crownsafe.storage._crc32 import crc32
 from crownsafe.storage._pieces import Pieces
 from crownsafe.storage.s3._parts import PartBody
 from crownsafe.storage.s3._upload import Body, SdkGuard
@@ -61,7 +61,7 @@ def crc32_base64(crc: int) -> str:
 
 class Crc32Reader:
     """A non-seekable view of a stream that computes the CRC32 of the bytes read through
-    it (zlib, a few GB/s: about 1 ms per 10 MiB)."""
+    it (`crownsafe.storage._crc32`: ISA-L's, 0.02 ms per MiB here; zlib's took 0.3-0.45)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
@@ -71,14 +71,15 @@ class Crc32Reader:
 
     def read(self, size: int = -1, /) -> bytes:
         data = self._stream.read(size) or b""
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = crc32(data, self.crc)
         self.size += len(data)
         return data
 
     def read1(self, size: int = -1, /) -> bytes | memoryview:
         """As `read`, through the stream's `read1` when it has one (pieces, not joined)."""
-        data: bytes | memoryview = getattr(self._stream, "read1", self._stream.read)(size) or b""
-        self.crc = zlib.crc32(data, self.crc)
+        read1 = getattr(self._stream, "read1", None) or self._stream.read  # Pieces: no read
+        data: bytes | memoryview = read1(size) or b""
+        self.crc = crc32(data, self.crc)
         self.size += len(data)
         return data
 
@@ -89,7 +90,7 @@ class Crc32Reader:
             target[: len(data)] = data
             return len(data)
         count = int(self._readinto(target) or 0)
-        self.crc = zlib.crc32(target[:count], self.crc)
+        self.crc = crc32(target[:count], self.crc)
         self.size += count
         return count
 
