@@ -111,7 +111,7 @@ class StreamedPieces:
 
     def __init__(self, stream: BinaryIO, length: int) -> None:
         self._stream = stream
-        self._read = getattr(stream, "read1", stream.read)
+        self._read = getattr(stream, "read1", None) or stream.read
         self._length = length
 
     def __len__(self) -> int:
