@@ -1,8 +1,9 @@
 """A blocking file-like reader for a worker thread, fed from the event loop.
 
-The storage clients are synchronous and read their upload body with `read(n)` (Azure's
-SDK, one block at a time), `readinto(buffer)` (crownsafe's S3 part buffers) or `read1(n)`
-(S3's streamed body: the chunks as they arrived, never joined). The
+The storage clients are synchronous and read their upload body with `read_pieces(n)` (a
+block or part of a body of unknown length, Azure and S3: the chunks as they arrived, sent
+as they are, never joined), `read1(n)` (a streamed body of known length: one chunk at a
+time), `read(n)` or `readinto(buffer)` (other readers). The
 request body arrives as async chunks. `StreamBridge` joins the two through a buffer
 guarded by one `threading.Condition`:
 
@@ -10,8 +11,9 @@ guarded by one `threading.Condition`:
   fewer than `high_water` bytes (or what the reader waits for, if more) are buffered;
   beyond that it waits until the thread has taken data, which stops reading the socket
   (TCP back-pressure). Memory stays bounded whatever the body size.
-- the thread is woken only when what it waits for is there (the whole `read(n)`, or
-  `min_read` bytes for `readinto`), not once per network chunk: a wake-up costs a GIL
+- the thread is woken only when what it waits for is there (the whole `read(n)` or
+  `read_pieces(n)`, or `min_read` bytes for `readinto` and `read1`), not once per network
+  chunk: a wake-up costs a GIL
   hand-over, and a 10 MB body arrives in hundreds of chunks.
 - the loop is woken from the thread with `loop.call_soon_threadsafe` (never waiting for
   the loop), so feeding and reading overlap.

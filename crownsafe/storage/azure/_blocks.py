@@ -30,11 +30,14 @@ def block_id(index: int) -> str:
 
 def stream_blocks(stream: Any, block_size: int, first: list[Piece]) -> Iterator[list[Piece]]:
     """`first` (a full block already read), then the stream's further blocks of
-    `block_size` bytes, the last shorter; none empty."""
+    `block_size` bytes, the last shorter; none empty. The consumer may empty each list it
+    takes (`stage_blocks` does): this generator keeps no other reference to the pieces,
+    so they are freed as they are sent, not when the next block has been read."""
     block = first
     while block:
+        full = total_length(block) >= block_size
         yield block
-        if total_length(block) < block_size:
+        if not full:
             return
         block = read_pieces(stream, block_size)
 
@@ -50,7 +53,7 @@ def stage_blocks(
         for block in blocks:
             ids.append(block_id(len(ids)))
             body = Pieces(block)
-            del block
+            block.clear()  # the pieces live on in `body` only, which lets go as it sends
             stage(ids[-1], body, len(body))
         return ids
     in_flight: set[Future[object]] = set()
@@ -59,7 +62,7 @@ def stage_blocks(
             for block in blocks:
                 ids.append(block_id(len(ids)))
                 body = Pieces(block)
-                del block
+                block.clear()
                 context = contextvars.copy_context()  # the correlation id, the deadline
                 in_flight.add(pool.submit(context.run, stage, ids[-1], body, len(body)))
                 del body

@@ -11,15 +11,19 @@ The only module that imports azure.storage.blob. Design points:
 - Every request carries the current correlation id as `x-ms-client-request-id`, set in
   the client's `raw_request_hook` (azure-storage-blob ignores `per_call_policies`; see
   `_transfer.request_hook`).
-- Uploads stream: a path is opened and sent with its known length, a binary stream is read
-  in blocks by the SDK, bytes-like data is read through a zero-copy view. A seekable
-  stream is uploaded from its current position; the caller (the resilient layer) seeks it
-  back before retrying. A non-seekable stream that fails after bytes were consumed raises
-  `NonRetryableUploadError`, so nobody retries with a partial body.
+- Uploads stream: a path is opened and sent with its known length, a seekable stream is
+  read in blocks by the SDK, bytes-like data is read through a zero-copy view. A
+  non-seekable stream of unknown length goes up in blocks of `block_size` made of the
+  pieces it gives (`_blocks`: no join into block buffers; the calling thread sends them
+  when `max_concurrency` is 1), or in one Put Blob when it ends within the first block.
+  A seekable stream is uploaded from its current position; the caller (the resilient
+  layer) seeks it back before retrying. A non-seekable stream that fails after bytes were
+  consumed raises `NonRetryableUploadError`, so nobody retries with a partial body.
 - A non-seekable stream with a known `length` (up to `MAX_STREAMED_BLOCK_BYTES`) is sent
-  as ONE Put Block whose body is read while it is sent, then Put Block List (content
-  settings, metadata, If-None-Match: * for overwrite=False). `upload_blob` would read a
-  stream under its single-put size whole into memory, and cut a longer one into blocks.
+  as ONE Put Block whose body is read while it is sent (its `read1` pieces, each sent as
+  it is: `_pieces.StreamedPieces`), then Put Block List (content settings, metadata,
+  If-None-Match: * for overwrite=False). `upload_blob` would read a stream under its
+  single-put size whole into memory, and cut a longer one into blocks.
   A stream shorter or longer than `length` raises `UploadLengthMismatchError` before the
   commit: the staged block is never committed, so no blob appears.
 - `download_to` and `iter_blob_chunks` stream in 4 MiB ranges. `download_blob` returns

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, BinaryIO, Protocol
 
-from crownsafe.storage._pieces import Piece, read_pieces, total_length
+from crownsafe.storage._pieces import Piece, Pieces, read_pieces, total_length
 
 __all__ = [
     "MAX_OBJECT_SIZE",
@@ -92,6 +92,15 @@ class PartBody:
 
     def close(self) -> None:
         """botocore may close a body; the source stays open (its owner closes it)."""
+
+    def take_pieces(self) -> Pieces:
+        """The part's pieces as a body that lets go of each as it is sent; the part holds
+        them no more (it cannot be read again). Only for a part of pieces."""
+        if self.pieces is None:
+            raise ValueError("this part is a view of its source, not pieces in memory")
+        body = Pieces(self.pieces)
+        self.pieces.clear()
+        return body
 
     def release(self) -> None:
         """Drop what the part holds in memory once it has been sent; idempotent."""

@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from crownsafe.errors import StorageError, StorageIntegrityError
 from crownsafe.storage._crc32 import crc32
-from crownsafe.storage._pieces import Pieces
 from crownsafe.storage.s3._parts import PartBody
 from crownsafe.storage.s3._upload import Body, SdkGuard
 
@@ -258,9 +257,9 @@ class ClientUploadTransport:
         of the payload over http (botocore hashed it, checksummed it and copied it on each
         of its three reads: py-spy, ~40 ms of app CPU per 10 MiB); others as they are."""
         if body.pieces is not None and self.trailer_checksums and self._checksum:
-            return self.upload_part_stream(
-                key, upload_id, number, cast(BinaryIO, Pieces(body.pieces)), len(body)
-            )
+            length = len(body)
+            pieces = body.take_pieces()  # freed as they are sent, not after the part
+            return self.upload_part_stream(key, upload_id, number, cast(BinaryIO, pieces), length)
         with self._sdk("upload_file", key):
             response = self._client.upload_part(
                 Bucket=self._bucket,

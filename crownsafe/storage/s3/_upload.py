@@ -10,8 +10,10 @@ imports neither boto3 nor botocore).
   data itself as body (botocore streams a file);
 - larger ones, and non-seekable streams longer than one part: create, then parts of
   `part_size` bytes with at most `max_concurrency` in flight, then complete. Parts of
-  bytes, paths and seekable streams are views read on demand (nothing buffered); a
-  non-seekable stream is read into at most `max_concurrency` reusable part buffers.
+  bytes, paths and seekable streams are views read on demand (nothing buffered); a part
+  of a non-seekable stream is the pieces it gave (`_parts.piece_parts`: the API's
+  request chunks, sent as they are), at most `max_concurrency` parts alive; with one in
+  flight the calling thread sends them (no pool).
   Any failure aborts the upload, so no partial object ever becomes visible;
 - `IfNoneMatch: "*"` (overwrite=False) goes on the PUT or on the complete request;
 - a non-seekable stream with a known `length` up to `multipart_threshold`: ONE data
@@ -31,7 +33,7 @@ imports neither boto3 nor botocore).
     the stored part before the complete, so a service that stored other bytes (the
     aws-chunked framing as data) fails the upload with `StorageIntegrityError` and the
     old object stays as it was.
-  Longer streams go multipart in buffered parts as above, checked the same way;
+  Longer streams go multipart in parts of pieces as above, checked the same way;
 - a non-seekable stream that fails transiently after bytes were read from it raises
   `NonRetryableUploadError`: retrying would send a partial body. A seekable stream is
   put back at its start position on failure, so the caller can retry.

@@ -88,6 +88,19 @@ def test_stage_blocks_sends_every_block_in_order_with_at_most_n_in_flight(
         assert threads == {threading.current_thread().name}  # no pool for one in flight
 
 
+def test_a_block_is_held_by_its_body_only_so_its_pieces_go_as_they_are_sent() -> None:
+    stream = Chunks([b"q" * 500] * 4)
+    first = stream.read_pieces(1000)
+    left_in_first: list[int] = []
+
+    def stage(block: str, body: Pieces, length: int) -> None:
+        left_in_first.append(len(first))  # the list the generator was given
+        b"".join(body)
+
+    stage_blocks(stream_blocks(stream, 1000, first), stage, 1)
+    assert left_in_first == [0, 0]
+
+
 def test_a_failed_block_stops_the_upload() -> None:
     stream = Chunks([b"z" * 1000] * 6)
     sent: list[str] = []

@@ -232,8 +232,12 @@ def test_piece_parts_hold_the_streams_own_chunks_and_read_one_part_at_a_time() -
     assert first.pieces is not None and first.pieces[0] is chunks[0]
     assert first.pieces[1] is chunks[1] and len(first) == 1000
     assert first.read() == b"".join(chunks)[:1000]  # a seekable view when botocore needs one
+    taken = first.take_pieces()  # a streamed part: the body alone holds the pieces
+    assert first.pieces == [] and len(taken) == 1000 and next(iter(taken)) is chunks[0]
     first.release()
     assert first.pieces is None
+    with pytest.raises(ValueError):
+        next(bytes_parts(memoryview(b"abc"), 5)).take_pieces()
     rest = list(parts)
     assert [len(part) for part in rest] == [1000, 400]
     assert b"".join(part.read() for part in rest) == b"".join(chunks)[1000:]
