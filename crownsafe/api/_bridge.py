@@ -8,7 +8,8 @@ request body arrives as async chunks. `StreamBridge` joins the two through a buf
 guarded by one `threading.Condition`:
 
 - the event loop `await feed(chunk)`s: it appends the chunk and returns at once while
-  fewer than `high_water` bytes (or what the reader waits for, if more) are buffered;
+  fewer than `high_water` bytes (or what the reader waits for, or the block size of a
+  `read_pieces` reader, if more) are buffered;
   beyond that it waits until the thread has taken data, which stops reading the socket
   (TCP back-pressure). Memory stays bounded whatever the body size.
 - the thread is woken only when what it waits for is there (the whole `read(n)` or
@@ -62,6 +63,8 @@ class StreamBridge:
         """Set while the loop waits for the reader to take data."""
         self._high_water = high_water
         self._min_read = min_read
+        self._ahead = 0
+        """The block size of a `read_pieces` reader: what the loop may buffer meanwhile."""
         self.consumed = 0
 
     # -- event-loop side ------------------------------------------------------------------
@@ -109,7 +112,7 @@ class StreamBridge:
             self._wake_loop()
 
     def _limit(self) -> int:
-        return max(self._high_water, self._wanted)
+        return max(self._high_water, self._wanted, self._ahead)
 
     def _wake_loop(self) -> None:
         """Under the lock: let a waiting `feed` re-check (never blocks the thread)."""
@@ -151,7 +154,11 @@ class StreamBridge:
         """As `read(size)`, but the bytes as the chunks they arrived in (each the fed bytes
         object itself, or a view of part of one): nothing is joined or copied. One wake-up
         per call, as `read`. For a reader that sends a block whose length it must know
-        before it starts (`crownsafe.storage._pieces`)."""
+        before it starts (`crownsafe.storage._pieces`). From then on the loop may buffer
+        up to `size` bytes (the next block) while the reader sends this one, so receiving
+        and sending overlap: at most two blocks per upload."""
+        with self._cond:
+            self._ahead = max(self._ahead, size)
         return self._take(size)
 
     def _take(self, size: int | None) -> list[bytes | memoryview]:

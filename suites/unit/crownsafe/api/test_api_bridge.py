@@ -194,3 +194,33 @@ def test_read_pieces_waits_for_the_size_and_hands_out_the_fed_chunks() -> None:
     assert sum(map(len, first)) == 2500 and sum(map(len, second)) == 2500
     assert b"".join(first + second) + rest == b"".join(CHUNKS[:6])
     assert len(rest) == sum(map(len, CHUNKS[:6])) - 5000
+
+
+def test_a_block_reader_lets_the_loop_buffer_the_next_block_while_it_sends() -> None:
+    """After `read_pieces(n)` the loop may run up to n bytes ahead (the next block), not
+    only `high_water`: receiving and sending overlap; beyond that, feed waits again."""
+
+    async def main() -> tuple[list[int], list[int]]:
+        bridge = StreamBridge(high_water=100, min_read=1)
+        fed: list[int] = []
+
+        async def feeder(count: int) -> None:
+            for _ in range(count):
+                await bridge.feed(b"b" * 100)
+                fed.append(len(fed))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(feeder, 10)
+            await anyio.wait_all_tasks_blocked()
+            plain = list(fed)  # high_water 100: the first chunk already waits
+            await anyio.to_thread.run_sync(bridge.read_pieces, 300)  # a 300-byte block
+            await anyio.wait_all_tasks_blocked()
+            ahead = list(fed)
+            bridge.abort("done")
+        bridge.close()
+        return plain, ahead
+
+    plain, ahead = anyio.run(main)
+    assert plain == []
+    # high_water alone would stop at [0, 1, 2] (100 bytes buffered): a block is 300
+    assert ahead == [0, 1, 2, 3, 4], "the next block (300 bytes) is buffered, then it waits"
