@@ -1,17 +1,20 @@
 """A blocking file-like reader for a worker thread, fed from the event loop.
 
-The storage clients are synchronous and read their upload body with `read(n)` (Azure's
-SDK, one block at a time), `readinto(buffer)` (crownsafe's S3 part buffers) or `read1(n)`
-(S3's streamed body: the chunks as they arrived, never joined). The
+The storage clients are synchronous and read their upload body with `read_pieces(n)` (a
+block or part of a body of unknown length, Azure and S3: the chunks as they arrived, sent
+as they are, never joined), `read1(n)` (a streamed body of known length: one chunk at a
+time), `read(n)` or `readinto(buffer)` (other readers). The
 request body arrives as async chunks. `StreamBridge` joins the two through a buffer
 guarded by one `threading.Condition`:
 
 - the event loop `await feed(chunk)`s: it appends the chunk and returns at once while
-  fewer than `high_water` bytes (or what the reader waits for, if more) are buffered;
+  fewer than `high_water` bytes (or what the reader waits for, or the block size of a
+  `read_pieces` reader, if more) are buffered;
   beyond that it waits until the thread has taken data, which stops reading the socket
   (TCP back-pressure). Memory stays bounded whatever the body size.
-- the thread is woken only when what it waits for is there (the whole `read(n)`, or
-  `min_read` bytes for `readinto`), not once per network chunk: a wake-up costs a GIL
+- the thread is woken only when what it waits for is there (the whole `read(n)` or
+  `read_pieces(n)`, or `min_read` bytes for `readinto` and `read1`), not once per network
+  chunk: a wake-up costs a GIL
   hand-over, and a 10 MB body arrives in hundreds of chunks.
 - the loop is woken from the thread with `loop.call_soon_threadsafe` (never waiting for
   the loop), so feeding and reading overlap.
@@ -60,6 +63,8 @@ class StreamBridge:
         """Set while the loop waits for the reader to take data."""
         self._high_water = high_water
         self._min_read = min_read
+        self._ahead = 0
+        """The block size of a `read_pieces` reader: what the loop may buffer meanwhile."""
         self.consumed = 0
 
     # -- event-loop side ------------------------------------------------------------------
@@ -107,7 +112,7 @@ class StreamBridge:
             self._wake_loop()
 
     def _limit(self) -> int:
-        return max(self._high_water, self._wanted)
+        return max(self._high_water, self._wanted, self._ahead)
 
     def _wake_loop(self) -> None:
         """Under the lock: let a waiting `feed` re-check (never blocks the thread)."""
@@ -140,6 +145,24 @@ class StreamBridge:
 
     def read(self, size: int | None = -1, /) -> bytes:
         """`size` bytes (fewer only at the end of the body); all of the rest for -1."""
+        pieces = self._take(size)
+        if len(pieces) == 1 and isinstance(pieces[0], bytes):
+            return pieces[0]
+        return b"".join(pieces)
+
+    def read_pieces(self, size: int, /) -> list[bytes | memoryview]:
+        """As `read(size)`, but the bytes as the chunks they arrived in (each the fed bytes
+        object itself, or a view of part of one): nothing is joined or copied. One wake-up
+        per call, as `read`. For a reader that sends a block whose length it must know
+        before it starts (`crownsafe.storage._pieces`). From then on the loop may buffer
+        up to `size` bytes (the next block) while the reader sends this one, so receiving
+        and sending overlap: at most two blocks per upload."""
+        with self._cond:
+            self._ahead = max(self._ahead, size)
+        return self._take(size)
+
+    def _take(self, size: int | None) -> list[bytes | memoryview]:
+        """Wait for `size` bytes (all of the rest for -1), then take them off the buffer."""
         with self._cond:
             self._check()
             if size is None or size < 0:
@@ -147,22 +170,20 @@ class StreamBridge:
                 size = self._buffered
             else:
                 self._wait_for(size)
-            pieces: list[memoryview] = []
+            pieces: list[bytes | memoryview] = []
             left = min(size, self._buffered)
             total = left
             while left:
                 chunk = self._chunks[0]
                 if len(chunk) <= left:
-                    pieces.append(self._chunks.popleft())
+                    pieces.append(_unwrapped(self._chunks.popleft()))
                     left -= len(chunk)
                 else:
                     pieces.append(chunk[:left])
                     self._chunks[0] = chunk[left:]
                     left = 0
             self._taken(total)
-        if len(pieces) == 1 and isinstance(pieces[0].obj, bytes) and len(pieces[0].obj) == total:
-            return pieces[0].obj
-        return b"".join(pieces)
+        return pieces
 
     def read1(self, size: int = -1, /) -> bytes:
         """What is buffered, up to `size` bytes (at least one unless at the end), without
@@ -183,9 +204,8 @@ class StreamBridge:
             else:
                 self._chunks.popleft()
             self._taken(len(chunk))
-        if isinstance(chunk.obj, bytes) and len(chunk.obj) == len(chunk):
-            return chunk.obj
-        return chunk.tobytes()
+        piece = _unwrapped(chunk)
+        return piece if isinstance(piece, bytes) else piece.tobytes()
 
     def readinto(self, buffer: Any, /) -> int:
         """Copy what is buffered (at least `MIN_READ_BYTES` or to the end) into `buffer`."""
@@ -220,3 +240,11 @@ class StreamBridge:
             self._eof = True
             self._cond.notify_all()
             self._wake_loop()
+
+
+def _unwrapped(chunk: memoryview) -> bytes | memoryview:
+    """The fed bytes object itself when `chunk` is a view of all of it, else the view."""
+    whole = chunk.obj
+    if isinstance(whole, bytes) and len(whole) == len(chunk):
+        return whole
+    return chunk

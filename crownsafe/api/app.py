@@ -42,7 +42,7 @@ __all__ = ["AZURE_BLOB_ORIGIN_REGEX", "create_app", "job_counts"]
 AZURE_BLOB_ORIGIN_REGEX = r"https://[a-z0-9]{3,24}\.blob\.core\.windows\.net"
 MiB = 1024 * 1024
 _UPLOAD_CLIENT_OPTIONS: dict[str, dict[str, Any]] = {
-    "azure": {"block_size": 2 * MiB, "max_concurrency": 2},
+    "azure": {"block_size": 5 * MiB, "max_concurrency": 1},
     "s3": {"part_size": 5 * MiB, "max_concurrency": 1},
 }
 """Streamed uploads buffer about block/part size x concurrency per upload: small blocks

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from crownsafe.errors import UploadLengthMismatchError
+from crownsafe.storage._pieces import Piece, read_pieces, total_length
 
 __all__ = [
     "ExactLengthReader",
@@ -36,6 +37,12 @@ class ReadGuard:
         data = getattr(self._stream, "read1", self._stream.read)(size) or b""
         self.consumed += len(data)
         return data
+
+    def read_pieces(self, size: int, /) -> list[Piece]:
+        """`size` bytes as the stream's pieces (`crownsafe.storage._pieces.read_pieces`)."""
+        pieces = read_pieces(self._stream, size)
+        self.consumed += total_length(pieces)
+        return pieces
 
     def readinto(self, buffer: Any, /) -> int:
         """Fill `buffer` with the stream's `readinto` when it has one (no extra copy)."""

@@ -11,15 +11,19 @@ The only module that imports azure.storage.blob. Design points:
 - Every request carries the current correlation id as `x-ms-client-request-id`, set in
   the client's `raw_request_hook` (azure-storage-blob ignores `per_call_policies`; see
   `_transfer.request_hook`).
-- Uploads stream: a path is opened and sent with its known length, a binary stream is read
-  in blocks by the SDK, bytes-like data is read through a zero-copy view. A seekable
-  stream is uploaded from its current position; the caller (the resilient layer) seeks it
-  back before retrying. A non-seekable stream that fails after bytes were consumed raises
-  `NonRetryableUploadError`, so nobody retries with a partial body.
+- Uploads stream: a path is opened and sent with its known length, a seekable stream is
+  read in blocks by the SDK, bytes-like data is read through a zero-copy view. A
+  non-seekable stream of unknown length goes up in blocks of `block_size` made of the
+  pieces it gives (`_blocks`: no join into block buffers; the calling thread sends them
+  when `max_concurrency` is 1), or in one Put Blob when it ends within the first block.
+  A seekable stream is uploaded from its current position; the caller (the resilient
+  layer) seeks it back before retrying. A non-seekable stream that fails after bytes were
+  consumed raises `NonRetryableUploadError`, so nobody retries with a partial body.
 - A non-seekable stream with a known `length` (up to `MAX_STREAMED_BLOCK_BYTES`) is sent
-  as ONE Put Block whose body is read while it is sent, then Put Block List (content
-  settings, metadata, If-None-Match: * for overwrite=False). `upload_blob` would read a
-  stream under its single-put size whole into memory, and cut a longer one into blocks.
+  as ONE Put Block whose body is read while it is sent (its `read1` pieces, each sent as
+  it is: `_pieces.StreamedPieces`), then Put Block List (content settings, metadata,
+  If-None-Match: * for overwrite=False). `upload_blob` would read a stream under its
+  single-put size whole into memory, and cut a longer one into blocks.
   A stream shorter or longer than `length` raises `UploadLengthMismatchError` before the
   commit: the staged block is never committed, so no blob appears.
 - `download_to` and `iter_blob_chunks` stream in 4 MiB ranges. `download_blob` returns
@@ -67,6 +71,7 @@ from crownsafe.errors import (
     UploadLengthMismatchError,
 )
 from crownsafe.storage._guards import ExactLengthReader, check_length, surface_failure
+from crownsafe.storage._pieces import Pieces, StreamedPieces, read_pieces, total_length
 from crownsafe.storage.azure._auth import (
     AzureAuth,
     UserDelegationKeyCache,
@@ -74,6 +79,7 @@ from crownsafe.storage.azure._auth import (
     resolve_azure_auth,
     utc_now,
 )
+from crownsafe.storage.azure._blocks import block_id, stage_blocks, stream_blocks
 from crownsafe.storage.azure._errors import azure_errors
 from crownsafe.storage.azure._sas import no_signing_key, plan_blob_sas, sign_blob_sas
 from crownsafe.storage.azure._transfer import (
@@ -111,7 +117,6 @@ __all__ = ["AzureBlobStorageClient"]
 MAX_STREAMED_BLOCK_BYTES = 4000 * MiB
 """The service's largest block (API version 2019-12-12 on): a known-length stream up to
 this is one streamed Put Block; a longer one goes through `upload_blob` in blocks."""
-_STREAM_BLOCK_ID = "crownsafe-0000000"
 
 _CALLER_MISTAKES = (
     BlobConflictError,
@@ -175,6 +180,7 @@ class AzureBlobStorageClient(ClosingContextManager):
         )
         self._clock = clock
         self._max_concurrency = max(1, int(max_concurrency))
+        self._block_size = int(block_size)
         timeout_s = float(timeout if timeout is not None else cfg.storage_timeout_seconds)
         self._timeout = timeout_s
         self._connect_timeout, self.max_connections = pool_options(
@@ -308,17 +314,21 @@ class AzureBlobStorageClient(ClosingContextManager):
         counter = CountingReader(cast(IO[bytes], exact) if exact is not None else stream)
         try:
             with surface_failure(exact):
-                if exact is None or exact.length > MAX_STREAMED_BLOCK_BYTES:
+                if exact is None:
+                    self._put_blocks(name, counter, options)
+                elif exact.length > MAX_STREAMED_BLOCK_BYTES:
                     self._put(name, counter, length, options)
                 elif exact.length == 0:
                     exact.check_empty()
                     self._put(name, b"", 0, options)
                 else:
-                    self._put_block(name, counter, exact.length, options)
+                    body = StreamedPieces(cast(BinaryIO, counter), exact.length)
+                    self._put_block(name, body, exact.length, options)
         except BaseException as err:
-            # every path here stages blocks once bytes were read (the SDK stages a stream
-            # of unknown length even when it is short; a known length is one Put Block)
-            if counter.consumed:
+            # blocks are staged unless the stream of unknown length ended within its first
+            # block (one Put Blob) or nothing was read: drop them, so nothing is left
+            single_put = exact is None and counter.consumed < self._block_size
+            if counter.consumed and not single_put:
                 self._discard_staged(name)
             if not isinstance(err, StorageError):
                 raise
@@ -352,19 +362,46 @@ class AzureBlobStorageClient(ClosingContextManager):
             )
 
     def _put_block(self, name: str, body: Any, length: int, options: dict[str, Any]) -> None:
-        """One Put Block streamed from `body`, then Put Block List with upload_file's options."""
+        """One Put Block streamed from `body` (iterated once while it is sent), then Put
+        Block List with upload_file's options."""
+        blob = self._container.get_blob_client(name)
+        with self._mapped("upload_file", name):
+            blob.stage_block(block_id(0), body, length=length, **self._call_options())
+            self._commit(blob, [block_id(0)], options)
+
+    def _put_blocks(self, name: str, stream: Any, options: dict[str, Any]) -> None:
+        """A non-seekable stream of unknown length: one Put Blob if it ends within the
+        first block, else blocks of `block_size` made of the stream's pieces (`_blocks`)
+        and Put Block List."""
+        first = read_pieces(stream, self._block_size)
+        if total_length(first) < self._block_size:
+            data = b"".join(first)
+            del first
+            self._put(name, data, len(data), options)
+            return
+        blob = self._container.get_blob_client(name)
+
+        def stage(block: str, body: Pieces, length: int) -> None:
+            blob.stage_block(block, cast(Any, body), length=length, **self._call_options())
+
+        with self._mapped("upload_file", name):
+            blocks = stream_blocks(stream, self._block_size, first)
+            del first
+            ids = stage_blocks(blocks, stage, self._max_concurrency)
+            self._commit(blob, ids, options)
+
+    def _commit(self, blob: Any, ids: list[str], options: dict[str, Any]) -> None:
+        """Put Block List of `ids` with upload_file's content settings, metadata and, for
+        overwrite=False, If-None-Match: *."""
         commit: dict[str, Any] = {
             "metadata": options["metadata"],
             "content_settings": options.get("content_settings"),
         }
         if not options["overwrite"]:
             commit["match_condition"] = MatchConditions.IfMissing
-        blob = self._container.get_blob_client(name)
-        with self._mapped("upload_file", name):
-            blob.stage_block(_STREAM_BLOCK_ID, body, length=length, **self._call_options())
-            blob.commit_block_list(
-                [BlobBlock(block_id=_STREAM_BLOCK_ID)], **commit, **self._call_options()
-            )
+        blob.commit_block_list(
+            [BlobBlock(block_id=block) for block in ids], **commit, **self._call_options()
+        )
 
     def download_blob(self, blob_name: str) -> bytes:
         name = validate_blob_name(blob_name)

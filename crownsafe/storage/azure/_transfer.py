@@ -18,6 +18,7 @@ from azure.core.pipeline.transport import HttpRequest, RequestsTransport
 
 from crownsafe.correlation import CORRELATION_HEADER_AZURE, get_correlation_id
 from crownsafe.deadline import time_left
+from crownsafe.storage._pieces import Piece, read_pieces, total_length
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
@@ -202,6 +203,18 @@ class CountingReader:
         data = self._stream.read(size)
         self.consumed += len(data or b"")
         return data
+
+    def read1(self, size: int = -1, /) -> bytes:
+        """The stream's `read1` when it has one (a piece as it is), else `read`."""
+        data = getattr(self._stream, "read1", self._stream.read)(size) or b""
+        self.consumed += len(data)
+        return data
+
+    def read_pieces(self, size: int, /) -> list[Piece]:
+        """`size` bytes as the stream's pieces (`crownsafe.storage._pieces.read_pieces`)."""
+        pieces = read_pieces(self._stream, size)
+        self.consumed += total_length(pieces)
+        return pieces
 
     def readable(self) -> bool:
         return True

@@ -6,19 +6,22 @@ read-only, seekable view of `length` bytes of a source.
 
 - bytes and seekable sources (paths, files, BytesIO): parts read their range on demand
   (under a lock, as all parts share one stream): nothing is buffered;
-- non-seekable streams: each part is read into one of at most `pool_size` reusable
-  buffers, given back when the part has been sent (fixed memory, no heap churn).
+- non-seekable streams: each part is the stream's own pieces (`read_pieces`: the API's
+  request chunks as they arrived; one buffer filled by `readinto` for other streams),
+  held until the part has been sent, and sent as they are (`pieces`); they are joined
+  only if botocore must read the part as a seekable body.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import queue
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
+
+from crownsafe.storage._pieces import Piece, Pieces, read_pieces, total_length
 
 __all__ = [
     "MAX_OBJECT_SIZE",
@@ -26,8 +29,8 @@ __all__ = [
     "MAX_PART_SIZE",
     "MIN_PART_SIZE",
     "PartBody",
-    "buffered_parts",
     "bytes_parts",
+    "piece_parts",
     "plan_part_size",
     "read_exact",
     "region_parts",
@@ -49,14 +52,15 @@ class PartBody:
         read_at: ReadAt,
         length: int,
         release: Callable[[], None] | None = None,
-        buffer: bytearray | None = None,
+        pieces: list[Piece] | None = None,
     ) -> None:
         self._read_at = read_at
         self._length = length
         self._position = 0
         self._release = release
-        self.buffer = buffer
-        """The pooled buffer behind a buffered part (None for a view of a source)."""
+        self.pieces = pieces
+        """The stream's pieces behind a part of a non-seekable stream (None for a view of
+        a source): what a transport can send as they are."""
 
     def __len__(self) -> int:
         return self._length
@@ -89,8 +93,18 @@ class PartBody:
     def close(self) -> None:
         """botocore may close a body; the source stays open (its owner closes it)."""
 
+    def take_pieces(self) -> Pieces:
+        """The part's pieces as a body that lets go of each as it is sent; the part holds
+        them no more (it cannot be read again). Only for a part of pieces."""
+        if self.pieces is None:
+            raise ValueError("this part is a view of its source, not pieces in memory")
+        body = Pieces(self.pieces)
+        self.pieces.clear()
+        return body
+
     def release(self) -> None:
-        """Give the part's buffer back (buffered parts); idempotent."""
+        """Drop what the part holds in memory once it has been sent; idempotent."""
+        self.pieces = None
         release, self._release = self._release, None
         if release is not None:
             release()
@@ -138,45 +152,39 @@ def _view_reader(view: memoryview) -> ReadAt:
     return lambda position, size: bytes(view[position : position + size])
 
 
-def _fill(stream: _Readable, buffer: bytearray) -> int:
-    """Fill `buffer` from the stream (with `readinto` when it has one); short only at EOF."""
-    view = memoryview(buffer)
-    readinto = getattr(stream, "readinto", None)
-    filled = 0
-    while filled < len(buffer):
-        if readinto is not None:
-            count = readinto(view[filled:])
-            if count is None:
-                raise BlockingIOError("the stream is non-blocking and had no data ready")
-        else:
-            piece = stream.read(len(buffer) - filled)
-            count = len(piece or b"")
-            view[filled : filled + count] = piece or b""
-        if not count:
-            break
-        filled += count
-    return filled
+class _JoinedPieces:
+    """Positional reads over pieces, joined once on the first read (botocore reading a
+    part as a seekable body: the small single PUT, or a transport without streamed parts)."""
+
+    def __init__(self, pieces: list[Piece]) -> None:
+        self._pieces = pieces
+        self._joined: memoryview | None = None
+
+    def read_at(self, position: int, size: int) -> bytes:
+        if self._joined is None:
+            self._joined = memoryview(b"".join(self._pieces))
+        return bytes(self._joined[position : position + size])
+
+    def release(self) -> None:
+        self._pieces.clear()
+        self._joined = None
 
 
-def buffered_parts(stream: _Readable, part_size: int) -> Iterator[PartBody]:
-    """Parts read into reusable buffers; a part's buffer returns to the pool on `release()`.
-
-    The pool grows only while every buffer is out, so with at most N parts alive at once
-    (the uploader's concurrency bound) it never holds more than N buffers.
-    """
-    free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+def piece_parts(stream: Any, part_size: int) -> Iterator[PartBody]:
+    """Parts of `part_size` bytes (the last shorter, none empty) of a non-seekable stream,
+    each holding the pieces it was read as (`read_pieces`): nothing is copied into a part
+    buffer. A part is read only when the consumer asks for it, so the parts alive are the
+    ones the consumer holds (the uploader's concurrency bound)."""
     while True:
-        try:
-            buffer = free.get_nowait()
-        except queue.Empty:
-            buffer = bytearray(part_size)
-        filled = _fill(stream, buffer)
-        if not filled:
+        pieces = read_pieces(stream, part_size)
+        size = total_length(pieces)
+        if not size:
             return
-        view = memoryview(buffer)[:filled]
-        yield PartBody(_view_reader(view), filled, partial(free.put, buffer), buffer)
-        del view, buffer
-        if filled < part_size:
+        joined = _JoinedPieces(pieces)
+        yield PartBody(joined.read_at, size, joined.release, pieces)
+        del joined
+        del pieces
+        if size < part_size:
             return
 
 

@@ -29,11 +29,11 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import zlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from crownsafe.errors import StorageError, StorageIntegrityError
+from crownsafe.storage._crc32 import crc32
 from crownsafe.storage.s3._parts import PartBody
 from crownsafe.storage.s3._upload import Body, SdkGuard
 
@@ -60,7 +60,7 @@ def crc32_base64(crc: int) -> str:
 
 class Crc32Reader:
     """A non-seekable view of a stream that computes the CRC32 of the bytes read through
-    it (zlib, a few GB/s: about 1 ms per 10 MiB)."""
+    it (`crownsafe.storage._crc32`: ISA-L's, 0.02 ms per MiB here; zlib's took 0.3-0.45)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
@@ -70,14 +70,15 @@ class Crc32Reader:
 
     def read(self, size: int = -1, /) -> bytes:
         data = self._stream.read(size) or b""
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = crc32(data, self.crc)
         self.size += len(data)
         return data
 
     def read1(self, size: int = -1, /) -> bytes | memoryview:
         """As `read`, through the stream's `read1` when it has one (pieces, not joined)."""
-        data: bytes | memoryview = getattr(self._stream, "read1", self._stream.read)(size) or b""
-        self.crc = zlib.crc32(data, self.crc)
+        read1 = getattr(self._stream, "read1", None) or self._stream.read  # Pieces: no read
+        data: bytes | memoryview = read1(size) or b""
+        self.crc = crc32(data, self.crc)
         self.size += len(data)
         return data
 
@@ -88,7 +89,7 @@ class Crc32Reader:
             target[: len(data)] = data
             return len(data)
         count = int(self._readinto(target) or 0)
-        self.crc = zlib.crc32(target[:count], self.crc)
+        self.crc = crc32(target[:count], self.crc)
         self.size += count
         return count
 
@@ -110,29 +111,6 @@ class Crc32Reader:
     @property
     def checksum(self) -> str:
         return crc32_base64(self.crc)
-
-
-class _BufferReader:
-    """A buffered part's bytes as a stream whose `read1` hands out views (no copy)."""
-
-    def __init__(self, view: memoryview) -> None:
-        self._view = view
-        self._position = 0
-
-    def read(self, size: int = -1, /) -> bytes:
-        return bytes(self.read1(size))
-
-    def read1(self, size: int = -1, /) -> memoryview:
-        end = len(self._view) if size < 0 else min(len(self._view), self._position + size)
-        piece = self._view[self._position : end]
-        self._position = end
-        return piece
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
 
 
 class ClientUploadTransport:
@@ -274,15 +252,14 @@ class ClientUploadTransport:
         return part
 
     def upload_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
-        """A part read into a buffer (from a non-seekable stream) goes as a streamed part
-        when trailers are on: its views sent as they are, one CRC32 pass, no SigV4 hash of
-        the payload over http (botocore hashed it, checksummed it and copied it on each of
-        its three reads: py-spy, ~40 ms of app CPU per 10 MiB); others as they are."""
-        if body.buffer is not None and self.trailer_checksums and self._checksum:
-            view = memoryview(body.buffer)[: len(body)]
-            return self.upload_part_stream(
-                key, upload_id, number, cast(BinaryIO, _BufferReader(view)), len(body)
-            )
+        """A part of a non-seekable stream (its pieces in memory) goes as a streamed part
+        when trailers are on: its pieces sent as they are, one CRC32 pass, no SigV4 hash
+        of the payload over http (botocore hashed it, checksummed it and copied it on each
+        of its three reads: py-spy, ~40 ms of app CPU per 10 MiB); others as they are."""
+        if body.pieces is not None and self.trailer_checksums and self._checksum:
+            length = len(body)
+            pieces = body.take_pieces()  # freed as they are sent, not after the part
+            return self.upload_part_stream(key, upload_id, number, cast(BinaryIO, pieces), length)
         with self._sdk("upload_file", key):
             response = self._client.upload_part(
                 Bucket=self._bucket,

@@ -10,8 +10,10 @@ imports neither boto3 nor botocore).
   data itself as body (botocore streams a file);
 - larger ones, and non-seekable streams longer than one part: create, then parts of
   `part_size` bytes with at most `max_concurrency` in flight, then complete. Parts of
-  bytes, paths and seekable streams are views read on demand (nothing buffered); a
-  non-seekable stream is read into at most `max_concurrency` reusable part buffers.
+  bytes, paths and seekable streams are views read on demand (nothing buffered); a part
+  of a non-seekable stream is the pieces it gave (`_parts.piece_parts`: the API's
+  request chunks, sent as they are), at most `max_concurrency` parts alive; with one in
+  flight the calling thread sends them (no pool).
   Any failure aborts the upload, so no partial object ever becomes visible;
 - `IfNoneMatch: "*"` (overwrite=False) goes on the PUT or on the complete request;
 - a non-seekable stream with a known `length` up to `multipart_threshold`: ONE data
@@ -31,7 +33,7 @@ imports neither boto3 nor botocore).
     the stored part before the complete, so a service that stored other bytes (the
     aws-chunked framing as data) fails the upload with `StorageIntegrityError` and the
     old object stays as it was.
-  Longer streams go multipart in buffered parts as above, checked the same way;
+  Longer streams go multipart in parts of pieces as above, checked the same way;
 - a non-seekable stream that fails transiently after bytes were read from it raises
   `NonRetryableUploadError`: retrying would send a partial body. A seekable stream is
   put back at its start position on failure, so the caller can retry.
@@ -56,12 +58,13 @@ from crownsafe.errors import (
     StorageUnavailableError,
 )
 from crownsafe.storage._guards import ExactLengthReader, check_length, surface_failure
+from crownsafe.storage._pieces import Piece, read_pieces, total_length
 from crownsafe.storage.base import UploadData
 from crownsafe.storage.s3._parts import (
     MAX_PARTS,
     PartBody,
-    buffered_parts,
     bytes_parts,
+    piece_parts,
     plan_part_size,
     region_parts,
     stream_reader,
@@ -235,7 +238,7 @@ class Uploader:
                 self._streamed(key, cast(BinaryIO, counter), exact.length, extra)
             return
         part_size = self._limits.part_size
-        parts = buffered_parts(counter, part_size)
+        parts = piece_parts(counter, part_size)
         first = next(parts, None)
         if first is None:
             self._transport.put(key, b"", extra)
@@ -275,8 +278,14 @@ class Uploader:
     def _send_parts(
         self, key: str, upload_id: str, parts: Iterable[PartBody]
     ) -> list[dict[str, Any]]:
-        """Upload parts; the next part is taken only when fewer than the limit are in flight."""
+        """Upload parts; the next part is taken only when fewer than the limit are in flight.
+        With one in flight the calling thread sends them (no pool, no hand-over per part)."""
         limit = self._limits.max_concurrency
+        if limit == 1:
+            return [
+                self._send_part(key, upload_id, number, self._checked(key, number, body))
+                for number, body in enumerate(parts, start=1)
+            ]
         completed: list[dict[str, Any]] = []
         in_flight: set[Future[dict[str, Any]]] = set()
         source = iter(parts)
@@ -289,16 +298,7 @@ class Uploader:
                     body = next(source, None)
                     if body is None:
                         break
-                    if number > MAX_PARTS:
-                        body.release()
-                        raise StorageError(
-                            f"the data is longer than {MAX_PARTS} parts of "
-                            f"{self._limits.part_size} bytes",
-                            backend="s3",
-                            operation="upload_file",
-                            blob_name=key,
-                            hint="pass a larger part_size to S3StorageClient",
-                        )
+                    self._checked(key, number, body)
                     context = contextvars.copy_context()  # carries the correlation id
                     in_flight.add(
                         pool.submit(context.run, self._send_part, key, upload_id, number, body)
@@ -310,6 +310,19 @@ class Uploader:
                     future.cancel()
                 raise
         return completed
+
+    def _checked(self, key: str, number: int, body: PartBody) -> PartBody:
+        """`body`, unless it would be part `number` > MAX_PARTS (then it is dropped)."""
+        if number > MAX_PARTS:
+            body.release()
+            raise StorageError(
+                f"the data is longer than {MAX_PARTS} parts of {self._limits.part_size} bytes",
+                backend="s3",
+                operation="upload_file",
+                blob_name=key,
+                hint="pass a larger part_size to S3StorageClient",
+            )
+        return body
 
     def _send_part(self, key: str, upload_id: str, number: int, body: PartBody) -> dict[str, Any]:
         try:
@@ -345,6 +358,11 @@ class _CountingReader:
         data = getattr(self._stream, "read1", self._stream.read)(size) or b""
         self.consumed += len(data)
         return data
+
+    def read_pieces(self, size: int, /) -> list[Piece]:
+        pieces = read_pieces(self._stream, size)
+        self.consumed += total_length(pieces)
+        return pieces
 
     def readinto(self, buffer: memoryview, /) -> int | None:
         if self._readinto is None:

@@ -164,3 +164,63 @@ def test_read1_hands_out_the_fed_chunks_themselves() -> None:
     assert (head, rest) == (CHUNKS[1][:10], CHUNKS[1][10:])
     assert third is CHUNKS[2]
     assert end == b""
+
+
+def test_read_pieces_waits_for_the_size_and_hands_out_the_fed_chunks() -> None:
+    """A block of a stream of unknown length: `size` bytes as the chunks themselves (the
+    last one split), never joined; one wake-up for the whole block."""
+
+    async def main() -> tuple[list[bytes | memoryview], list[bytes | memoryview], bytes]:
+        async with anyio.create_task_group() as group:
+            bridge = StreamBridge(high_water=10**6, min_read=1)
+            taken: list[list[bytes | memoryview]] = []
+
+            async def read() -> None:
+                call = functools.partial(bridge.read_pieces, 2500)
+                taken.append(await anyio.to_thread.run_sync(call))
+                taken.append(await anyio.to_thread.run_sync(call))
+
+            group.start_soon(read)
+            for chunk in CHUNKS[:6]:
+                await bridge.feed(chunk)
+            await bridge.finish()
+        rest = bridge.read(-1)
+        bridge.close()
+        return taken[0], taken[1], rest
+
+    first, second, rest = anyio.run(main)
+    assert first[0] is CHUNKS[0] and first[1] is CHUNKS[1]
+    assert bytes(first[2]) == CHUNKS[2][: 2500 - len(CHUNKS[0]) - len(CHUNKS[1])]
+    assert sum(map(len, first)) == 2500 and sum(map(len, second)) == 2500
+    assert b"".join(first + second) + rest == b"".join(CHUNKS[:6])
+    assert len(rest) == sum(map(len, CHUNKS[:6])) - 5000
+
+
+def test_a_block_reader_lets_the_loop_buffer_the_next_block_while_it_sends() -> None:
+    """After `read_pieces(n)` the loop may run up to n bytes ahead (the next block), not
+    only `high_water`: receiving and sending overlap; beyond that, feed waits again."""
+
+    async def main() -> tuple[list[int], list[int]]:
+        bridge = StreamBridge(high_water=100, min_read=1)
+        fed: list[int] = []
+
+        async def feeder(count: int) -> None:
+            for _ in range(count):
+                await bridge.feed(b"b" * 100)
+                fed.append(len(fed))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(feeder, 10)
+            await anyio.wait_all_tasks_blocked()
+            plain = list(fed)  # high_water 100: the first chunk already waits
+            await anyio.to_thread.run_sync(bridge.read_pieces, 300)  # a 300-byte block
+            await anyio.wait_all_tasks_blocked()
+            ahead = list(fed)
+            bridge.abort("done")
+        bridge.close()
+        return plain, ahead
+
+    plain, ahead = anyio.run(main)
+    assert plain == []
+    # high_water alone would stop at [0, 1, 2] (100 bytes buffered): a block is 300
+    assert ahead == [0, 1, 2, 3, 4], "the next block (300 bytes) is buffered, then it waits"

@@ -271,14 +271,20 @@ def test_seekable_stream_failure_stays_retryable(serve: Callable[..., Any]) -> N
 
 
 def test_non_seekable_conflict_stays_a_conflict(serve: Callable[..., Any]) -> None:
-    def script(seen: Seen, index: int) -> Reply:
-        if "comp=blocklist" in seen.path:
-            return azure_error(409, "BlobAlreadyExists")
-        return Reply(201)
+    """Whether the stream ends within one block (one Put Blob) or not (blocks + commit)."""
 
-    _server, client = serve(script, block_size=MIB)
-    with pytest.raises(BlobConflictError):
-        client.upload_file("pipe.bin", NonSeekable(b"z" * 10), overwrite=False)
+    def script(seen: Seen, index: int) -> Reply:
+        if "comp=block&" in seen.path:  # Put Block
+            return Reply(201)
+        return azure_error(409, "BlobAlreadyExists")  # Put Blob, Put Block List
+
+    server, client = serve(script, block_size=MIB)
+    for size in (10, 2 * MIB + 1):
+        with pytest.raises(BlobConflictError):
+            client.upload_file("pipe.bin", NonSeekable(b"z" * size), overwrite=False)
+        headers = {k.lower(): v for k, v in server.seen[-1].headers.items()}
+        assert headers["if-none-match"] == "*"
+    assert sum("comp=block&" in seen.path for seen in server.seen) == 3
 
 
 def test_overwrite_false_sends_if_none_match(serve: Callable[..., Any]) -> None:
@@ -377,3 +383,49 @@ def test_blob_url_matches_the_sdk_blob_client(account_url: str, name: str) -> No
         assert client.get_blob_url(name) == sdk_url
     finally:
         client.close()
+
+
+class Chunked:
+    """A non-seekable stream of unknown length that hands out its chunks (`read_pieces`),
+    like the API's StreamBridge; `read` is never needed."""
+
+    def __init__(self, data: bytes, chunk: int) -> None:
+        self._chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
+
+    def read(self, size: int = -1) -> bytes:
+        raise AssertionError("the blocks are the stream's pieces, never read() and joined")
+
+    def read_pieces(self, size: int) -> list[bytes]:
+        taken: list[bytes] = []
+        while size > 0 and self._chunks:
+            chunk = self._chunks.pop(0)
+            if len(chunk) > size:
+                self._chunks.insert(0, chunk[size:])
+                chunk = chunk[:size]
+            taken.append(chunk)
+            size -= len(chunk)
+        return taken
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+
+def test_stream_of_unknown_length_goes_in_blocks_of_its_pieces(serve: Callable[..., Any]) -> None:
+    """2.5 blocks: three Put Blocks of the block size (the last shorter), one at a time,
+    with ids of one length in order, then one Put Block List; short: one Put Blob."""
+    server, client = serve(lambda seen, i: Reply(201), block_size=MIB, max_concurrency=1)
+    with correlation_scope("cid-stream"):
+        client.upload_file("s.bin", Chunked(b"s" * (5 * MIB // 2), 65536))  # type: ignore[arg-type]
+    puts = [seen for seen in server.seen if "comp=block&" in seen.path]
+    assert [seen.body_size for seen in puts] == [MIB, MIB, MIB // 2]
+    ids = [seen.path.split("blockid=")[1].split("&")[0] for seen in puts]
+    assert len(set(ids)) == 3 and len({len(i) for i in ids}) == 1
+    assert "comp=blocklist" in server.seen[-1].path and len(server.seen) == 4
+    assert {seen.headers[CORRELATION_HEADER_AZURE] for seen in server.seen} == {"cid-stream"}
+    server.seen.clear()
+    client.upload_file("t.bin", Chunked(b"t" * 1000, 300))  # type: ignore[arg-type]
+    assert [(seen.method, seen.body_size) for seen in server.seen] == [("PUT", 1000)]
+    assert "comp=" not in server.seen[0].path

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from crownsafe.storage._pieces import Pieces
 from crownsafe.storage.s3._streaming import AwsChunkedBody
 from crownsafe.storage.s3._transport import Crc32Reader
 
@@ -61,6 +62,17 @@ def test_the_wire_is_the_data_in_fixed_chunks_with_its_crc32_and_the_announced_l
     assert sizes == [4096] * (length // 4096) + ([length % 4096] if length % 4096 else [])
     crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
     assert trailer == {NAME: crc}
+
+
+def test_a_part_of_pieces_in_memory_is_framed_without_a_read() -> None:
+    """A part of a non-seekable stream is its pieces (`Pieces`, which has no `read`): the
+    CRC32 reader and the framing take them with `read1`, views of them across chunks."""
+    chunks = [bytes([i]) * 3000 for i in range(5)]
+    reader = Crc32Reader(Pieces(chunks))  # type: ignore[arg-type]
+    body = AwsChunkedBody(reader, 15000, NAME, chunk_bytes=4096)
+    decoded, trailer, sizes = _decode(b"".join(bytes(piece) for piece in body))
+    assert decoded == b"".join(chunks) and sizes == [4096, 4096, 4096, 2712]
+    assert trailer == {NAME: base64.b64encode(zlib.crc32(decoded).to_bytes(4, "big")).decode()}
 
 
 def test_a_stream_that_ends_early_raises_instead_of_sending_a_short_chunk() -> None:

@@ -20,7 +20,7 @@ from crownsafe.errors import (
     StorageUnavailableError,
 )
 from crownsafe.storage.s3 import _upload as s3_upload
-from crownsafe.storage.s3._parts import PartBody, buffered_parts, bytes_parts, read_exact
+from crownsafe.storage.s3._parts import PartBody, bytes_parts, piece_parts, read_exact
 from crownsafe.storage.s3._upload import Uploader, UploadLimits
 
 MiB = 1024 * 1024
@@ -43,7 +43,7 @@ class FakeTransport:
         self.max_active = 0
         self.correlation_ids: set[str | None] = set()
         self.barrier: threading.Barrier | None = None
-        self.buffers: set[int] = set()
+        self.piece_parts = 0
 
     def put(
         self, key: str, body: Any, extra: Mapping[str, Any], content_length: int | None = None
@@ -63,8 +63,8 @@ class FakeTransport:
             self.max_active = max(self.max_active, self.active)
         try:
             self.correlation_ids.add(get_correlation_id())
-            if body.buffer is not None:
-                self.buffers.add(id(body.buffer))
+            if body.pieces is not None:
+                self.piece_parts += 1
             if self.barrier is not None and number <= self.barrier.parties:
                 self.barrier.wait(timeout=30)
             first = body.read()
@@ -189,27 +189,66 @@ def test_non_seekable_stream_of_unknown_length_goes_multipart() -> None:
     assert exact.kinds() == ["create", "complete"] and exact.joined() == data[:PART]
 
 
-def test_at_most_max_concurrency_parts_in_flight_and_buffered() -> None:
+def test_at_most_max_concurrency_parts_in_flight_each_holding_its_pieces() -> None:
     transport = FakeTransport()
     transport.barrier = threading.Barrier(LIMITS.max_concurrency)  # first parts meet here
     data = os.urandom(5 * PART)
     upload(Pipe(data), transport)
     assert transport.max_active == LIMITS.max_concurrency
-    assert len(transport.buffers) == LIMITS.max_concurrency
+    assert transport.piece_parts == 5
     assert transport.joined() == data
 
 
-def test_buffered_parts_reuse_at_most_the_buffers_alive_at_once() -> None:
-    parts = buffered_parts(Pipe(os.urandom(10 * 1000)), 1000)
-    alive: list[PartBody] = []
-    buffers: set[int] = set()
-    for part in parts:
-        assert part.buffer is not None
-        buffers.add(id(part.buffer))
-        alive.append(part)
-        if len(alive) == 2:
-            alive.pop(0).release()
-    assert len(buffers) <= 3
+class Chunks:
+    """A non-seekable stream that hands out its chunks themselves (`read_pieces`), like the
+    API's StreamBridge; records how many bytes were asked for."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = list(chunks)
+        self.asked = 0
+
+    def read(self, size: int = -1) -> bytes:
+        raise AssertionError("parts are read as pieces, never joined by read()")
+
+    def read_pieces(self, size: int) -> list[bytes | memoryview]:
+        self.asked += size
+        taken: list[bytes | memoryview] = []
+        while size > 0 and self.chunks:
+            chunk = self.chunks.pop(0)
+            if len(chunk) > size:
+                self.chunks.insert(0, chunk[size:])
+                chunk = chunk[:size]
+            taken.append(chunk)
+            size -= len(chunk)
+        return taken
+
+
+def test_piece_parts_hold_the_streams_own_chunks_and_read_one_part_at_a_time() -> None:
+    chunks = [os.urandom(400) for _ in range(6)]
+    stream = Chunks(chunks)
+    parts = piece_parts(stream, 1000)
+    first = next(parts)
+    assert stream.asked == 1000  # the next part is not read before it is asked for
+    assert first.pieces is not None and first.pieces[0] is chunks[0]
+    assert first.pieces[1] is chunks[1] and len(first) == 1000
+    assert first.read() == b"".join(chunks)[:1000]  # a seekable view when botocore needs one
+    taken = first.take_pieces()  # a streamed part: the body alone holds the pieces
+    assert first.pieces == [] and len(taken) == 1000 and next(iter(taken)) is chunks[0]
+    first.release()
+    assert first.pieces is None
+    with pytest.raises(ValueError):
+        next(bytes_parts(memoryview(b"abc"), 5)).take_pieces()
+    rest = list(parts)
+    assert [len(part) for part in rest] == [1000, 400]
+    assert b"".join(part.read() for part in rest) == b"".join(chunks)[1000:]
+
+
+def test_non_seekable_stream_parts_are_read_as_pieces_without_read() -> None:
+    data = os.urandom(2 * PART + 5)
+    transport = FakeTransport()
+    upload(Chunks([data[i : i + 65536] for i in range(0, len(data), 65536)]), transport)
+    assert transport.kinds() == ["create", "complete"]
+    assert transport.piece_parts == 3 and transport.joined() == data
 
 
 def test_failed_part_aborts_and_never_completes() -> None:
