@@ -3,8 +3,8 @@ one id length, the stream's pieces sent as they are, and at most N blocks in fli
 
 from __future__ import annotations
 
+import itertools
 import threading
-import time
 
 import pytest
 
@@ -63,11 +63,18 @@ def test_stage_blocks_sends_every_block_in_order_with_at_most_n_in_flight(
     threads: set[str] = set()
     correlation: set[str | None] = set()
 
+    # the first `concurrency` blocks must be in flight together: they wait for each other
+    # (a loop that sent fewer at once would break the barrier after its timeout)
+    meet = threading.Barrier(concurrency) if concurrency > 1 else None
+    started = itertools.count()
+
     def stage(block: str, body: Pieces, length: int) -> None:
         with lock:
             active[0] += 1
             active[1] = max(active[1], active[0])
-        time.sleep(0.01)  # a request in flight: lets the others start (concurrency > 1)
+            order = next(started)
+        if meet is not None and order < concurrency:
+            meet.wait(timeout=10)
         data = b"".join(body)
         assert len(data) == length
         with lock:
