@@ -15,9 +15,9 @@ bench gate.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -195,18 +195,7 @@ def ratio_of_medians(
     if np.any(xb <= 0) or np.any(xa < 0):
         raise ValueError("ratio_of_medians: durations must be >= 0 (and b > 0)")
 
-    def stat(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-        return np.asarray(np.median(x, axis=axis) / np.median(y, axis=axis))
-
-    low, high = _bootstrap(
-        (xa, xb),
-        stat,
-        paired=paired,
-        confidence=confidence,
-        n_resamples=n_resamples,
-        rng=_rng(rng, seed),
-    )
-    return Estimate(float(np.median(xa) / np.median(xb)), low, high, confidence)
+    return _of_medians(xa, xb, np.divide, paired, confidence, n_resamples, _rng(rng, seed))
 
 
 def difference_of_medians(
@@ -225,18 +214,27 @@ def difference_of_medians(
     if paired and xa.size != xb.size:
         raise ValueError(f"paired samples need equal sizes, got {xa.size} and {xb.size}")
 
+    return _of_medians(xa, xb, np.subtract, paired, confidence, n_resamples, _rng(rng, seed))
+
+
+def _of_medians(
+    xa: np.ndarray,
+    xb: np.ndarray,
+    combine: Callable[[Any, Any], Any],
+    paired: bool,
+    confidence: float,
+    n_resamples: int,
+    rng: np.random.Generator,
+) -> Estimate:
+    """combine(median(a), median(b)) with its bootstrap CI (the ratio and the difference)."""
+
     def stat(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-        return np.asarray(np.median(x, axis=axis) - np.median(y, axis=axis))
+        return np.asarray(combine(np.median(x, axis=axis), np.median(y, axis=axis)))
 
     low, high = _bootstrap(
-        (xa, xb),
-        stat,
-        paired=paired,
-        confidence=confidence,
-        n_resamples=n_resamples,
-        rng=_rng(rng, seed),
+        (xa, xb), stat, paired=paired, confidence=confidence, n_resamples=n_resamples, rng=rng
     )
-    return Estimate(float(np.median(xa) - np.median(xb)), low, high, confidence)
+    return Estimate(float(combine(np.median(xa), np.median(xb))), low, high, confidence)
 
 
 def difference_noise_floor(
